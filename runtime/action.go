@@ -1,0 +1,163 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/smithc/smithc/compiler/ir"
+)
+
+// Action performs the attempts of one kind of step (compute, shell, http,
+// agent, call, ...). Actions live in stdlib and are handed to the runtime
+// in an [Actions] registry; the runtime never imports them.
+type Action interface {
+	// Run performs one attempt of a step and returns its raw output (a
+	// JSON-like value). The runtime validates the output against the
+	// step's type before committing it. A failed attempt returns an error,
+	// preferably a *StepError so that retry predicates can read its kind
+	// and exit code. Run must return promptly when ctx is cancelled
+	// (timeout, cancel), killing any process it started.
+	Run(ctx context.Context, a *Attempt) (any, error)
+}
+
+// ActionFunc adapts a function to Action.
+type ActionFunc func(ctx context.Context, a *Attempt) (any, error)
+
+// Run implements Action.
+func (f ActionFunc) Run(ctx context.Context, a *Attempt) (any, error) { return f(ctx, a) }
+
+// Actions maps an action name (ir.Step.Action) to its implementation.
+type Actions map[string]Action
+
+// Attempt is what an action sees of the attempt it performs.
+type Attempt struct {
+	RunID   string
+	NodeID  string // the durable node id, e.g. "api.read"
+	Key     string // the node instance key (id plus for/loop position), for logs
+	Number  int    // 1-based attempt number
+	Node    *ir.Node
+	Step    *ir.Step
+	Program *ir.Program
+	Dir     string // working directory: the run's, or the enclosing worktree's
+
+	// PrevError is the error of the previous attempt of this step (nil on
+	// the first), so that an agent can be re-asked with the validation
+	// error fed back.
+	PrevError error
+
+	// EvalFunc evaluates an expression of the step in its environment
+	// (input, earlier outputs, loop and for variables, run).
+	EvalFunc func(e *ir.Expr) (any, error)
+	// RenderFunc renders a template: each interpolated value goes through
+	// quote (nil: the default stringification) before it is joined with
+	// the literal parts. A plain expression is evaluated and stringified.
+	RenderFunc func(e *ir.Expr, quote func(v any) (string, error)) (string, error)
+	// HeartbeatFunc extends the attempt's lease; detail may be empty.
+	HeartbeatFunc func(detail string)
+	// LogFunc appends an event to the run's event log (for example
+	// "AgentPrompt", "StepOutput"). Secrets must not be passed.
+	LogFunc func(kind string, data map[string]any)
+	// CallFunc runs a child workflow of the same program as a durable
+	// child run and returns its output (call action).
+	CallFunc func(ctx context.Context, workflow string, input any) (any, error)
+	// Secrets lists secret values the action resolved; the runtime redacts
+	// them from anything it persists. Actions append with AddSecret.
+	Secrets []string
+}
+
+// Eval evaluates e, or returns nil when e is nil.
+func (a *Attempt) Eval(e *ir.Expr) (any, error) {
+	if e == nil || a.EvalFunc == nil {
+		return nil, nil
+	}
+	return a.EvalFunc(e)
+}
+
+// Render renders e as a string with the given quoting of interpolated
+// values (nil: plain).
+func (a *Attempt) Render(e *ir.Expr, quote func(v any) (string, error)) (string, error) {
+	if e == nil || a.RenderFunc == nil {
+		return "", nil
+	}
+	return a.RenderFunc(e, quote)
+}
+
+// Heartbeat extends the attempt's lease.
+func (a *Attempt) Heartbeat(detail string) {
+	if a.HeartbeatFunc != nil {
+		a.HeartbeatFunc(detail)
+	}
+}
+
+// Log appends an event to the run's event log.
+func (a *Attempt) Log(kind string, data map[string]any) {
+	if a.LogFunc != nil {
+		a.LogFunc(kind, data)
+	}
+}
+
+// AddSecret records a secret value to be redacted from what is persisted.
+func (a *Attempt) AddSecret(s string) {
+	if s != "" {
+		a.Secrets = append(a.Secrets, s)
+	}
+}
+
+// Error kinds a StepError may carry; retry predicates read them as
+// error.kind.
+const (
+	ErrKindExit       = "exit"       // a process exited non-zero
+	ErrKindTimeout    = "timeout"    // the attempt's timeout expired
+	ErrKindValidation = "validation" // the output did not fit its type
+	ErrKindHTTP       = "http"       // an HTTP status outside 2xx
+	ErrKindNetwork    = "network"    // a connection failed
+	ErrKindAgent      = "agent"      // an agent failed or replied unusably
+	ErrKindExpr       = "expr"       // an expression failed at run time
+	ErrKindCancelled  = "cancelled"  // the run was cancelled
+	ErrKindInternal   = "internal"
+)
+
+// StepError is a failed attempt. Retry predicates read it as error.kind,
+// error.message and error.exit_code.
+type StepError struct {
+	Kind     string
+	Message  string
+	ExitCode int    // for ErrKindExit; 0 otherwise
+	Status   int    // HTTP status for ErrKindHTTP
+	Output   any    // partial output worth keeping (stdout, stderr), may be nil
+	Retry    bool   // false: never retry this failure (for example bad config)
+	Err      error  // the underlying error, if any
+	Path     string // for ErrKindValidation: the field path
+}
+
+// Error implements error.
+func (e *StepError) Error() string {
+	if e.Kind == ErrKindExit {
+		return fmt.Sprintf("%s (exit code %d)", e.Message, e.ExitCode)
+	}
+	return e.Message
+}
+
+// Unwrap returns the underlying error.
+func (e *StepError) Unwrap() error { return e.Err }
+
+// AsStepError returns err as a *StepError, wrapping other errors with
+// kind internal (or cancelled/timeout for context errors).
+func AsStepError(err error) *StepError {
+	if err == nil {
+		return nil
+	}
+	var se *StepError
+	if errors.As(err, &se) {
+		return se
+	}
+	kind := ErrKindInternal
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		kind = ErrKindTimeout
+	case errors.Is(err, context.Canceled):
+		kind = ErrKindCancelled
+	}
+	return &StepError{Kind: kind, Message: err.Error(), Err: err, Retry: true}
+}

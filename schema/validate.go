@@ -1,0 +1,255 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ValidationError says where a value does not fit its type. Path is the
+// field path, such as "analyze.risk" or "files[2]".
+type ValidationError struct {
+	Path string
+	Msg  string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Path == "" {
+		return e.Msg
+	}
+	return e.Path + ": " + e.Msg
+}
+
+// Normalize checks v against t and returns it in canonical form: JSON
+// numbers become int64 or float64 as the type asks, json.Number is
+// decoded, defaults of absent object fields are filled in, and fields the
+// type does not declare are dropped. path names v in messages (for
+// example "analyze"). On error the returned value is nil.
+func Normalize(t *Type, v any, path string) (any, error) {
+	return normalize(t, v, path)
+}
+
+func fail(path, format string, args ...any) error {
+	return &ValidationError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+func normalize(t *Type, v any, path string) (any, error) {
+	if n, ok := v.(json.Number); ok {
+		if i, err := n.Int64(); err == nil {
+			v = i
+		} else if f, err := n.Float64(); err == nil {
+			v = f
+		} else {
+			return nil, fail(path, "%s is not a number", n)
+		}
+	}
+	switch t.Kind {
+	case Any:
+		return v, nil
+	case Null:
+		if v != nil {
+			return nil, fail(path, "expected null, got %s", Describe(v))
+		}
+		return nil, nil
+	case String:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+	case Enum:
+		if s, ok := v.(string); ok {
+			if t.HasEnum(s) {
+				return s, nil
+			}
+			return nil, fail(path, "%s is not one of %s", strconv.Quote(s), t.Structure())
+		}
+	case Bool:
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+	case Int:
+		switch n := v.(type) {
+		case int64:
+			return n, nil
+		case int:
+			return int64(n), nil
+		case int32:
+			return int64(n), nil
+		case float64:
+			if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
+				return int64(n), nil
+			}
+			return nil, fail(path, "expected int, got %v", n)
+		}
+	case Float:
+		switch n := v.(type) {
+		case float64:
+			return n, nil
+		case float32:
+			return float64(n), nil
+		case int64:
+			return float64(n), nil
+		case int:
+			return float64(n), nil
+		}
+	case List:
+		if l, ok := v.([]any); ok {
+			out := make([]any, len(l))
+			for i, e := range l {
+				ne, err := normalize(t.Elem, e, fmt.Sprintf("%s[%d]", path, i))
+				if err != nil {
+					return nil, err
+				}
+				out[i] = ne
+			}
+			return out, nil
+		}
+	case Object:
+		if m, ok := v.(map[string]any); ok {
+			out := make(map[string]any, len(t.Fields))
+			for _, f := range t.Fields {
+				fp := joinPath(path, f.Name)
+				fv, present := m[f.Name]
+				if !present || fv == nil {
+					switch {
+					case f.HasDefault:
+						out[f.Name] = f.Default
+					case f.Optional:
+						if present {
+							out[f.Name] = nil
+						}
+					case present:
+						return nil, fail(fp, "is null, but the field is required (declare it %s?: %s to allow that)", f.Name, f.Type)
+					default:
+						return nil, fail(fp, "missing required field of type %s", f.Type)
+					}
+					continue
+				}
+				nv, err := normalize(f.Type, fv, fp)
+				if err != nil {
+					return nil, err
+				}
+				out[f.Name] = nv
+			}
+			return out, nil
+		}
+	}
+	if v == nil {
+		return nil, fail(path, "expected %s, got null", t)
+	}
+	return nil, fail(path, "expected %s, got %s", t, Describe(v))
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// Describe names a value's JSON kind and shows a short form of it, for
+// messages: `string "severe"`, `int 3`, `object`.
+func Describe(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		q := strconv.Quote(x)
+		if len(q) > 40 {
+			q = q[:37] + `..."`
+		}
+		return "string " + q
+	case bool:
+		return fmt.Sprintf("bool %v", x)
+	case int, int32, int64:
+		return fmt.Sprintf("int %v", x)
+	case float32, float64:
+		return fmt.Sprintf("float %v", x)
+	case []any:
+		return "list"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// Coerce converts a command-line string to a value of type t: "3" is an
+// int for an int field, "true" a bool, and a list or object is read as
+// JSON. A string field takes the text as it is.
+func Coerce(t *Type, s string, path string) (any, error) {
+	switch t.Kind {
+	case String, Enum:
+		return Normalize(t, s, path)
+	case Int:
+		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return nil, fail(path, "%q is not an int", s)
+		}
+		return i, nil
+	case Float:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return nil, fail(path, "%q is not a float", s)
+		}
+		return f, nil
+	case Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fail(path, "%q is not a bool (use true or false)", s)
+		}
+		return b, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		if t.Kind == Any {
+			return s, nil
+		}
+		return nil, fail(path, "%q is not valid JSON for %s: %v", s, t, err)
+	}
+	return Normalize(t, v, path)
+}
+
+// JSONSchema renders t as a JSON Schema document (draft 2020-12 subset),
+// for asking agents for structured output.
+func JSONSchema(t *Type) map[string]any {
+	switch t.Kind {
+	case String:
+		return map[string]any{"type": "string"}
+	case Int:
+		return map[string]any{"type": "integer"}
+	case Float:
+		return map[string]any{"type": "number"}
+	case Bool:
+		return map[string]any{"type": "boolean"}
+	case Null:
+		return map[string]any{"type": "null"}
+	case Enum:
+		vals := make([]any, len(t.Enum))
+		for i, v := range t.Enum {
+			vals[i] = v
+		}
+		return map[string]any{"type": "string", "enum": vals}
+	case List:
+		return map[string]any{"type": "array", "items": JSONSchema(t.Elem)}
+	case Object:
+		props := map[string]any{}
+		var req []string
+		for _, f := range t.Fields {
+			props[f.Name] = JSONSchema(f.Type)
+			if !f.Optional && !f.HasDefault {
+				req = append(req, f.Name)
+			}
+		}
+		sort.Strings(req)
+		out := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+		if len(req) > 0 {
+			out["required"] = req
+		}
+		return out
+	}
+	return map[string]any{}
+}
