@@ -1,0 +1,52 @@
+# smithc — common tasks. `make help` lists them.
+GO      ?= go
+PKGS    ?= ./...
+FUZZTIME ?= 60s
+BIN     ?= bin/smithc
+
+.PHONY: help build install run test test-race check fmt vet lint golden fuzz bench tidy-check cover
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+build: ## build bin/smithc
+	$(GO) build -o $(BIN) ./cmd/smithc
+
+install: ## install smithc into GOBIN
+	$(GO) install ./cmd/smithc
+
+run: build ## run the hello example on embedded SQLite (no network)
+	cd $(shell mktemp -d) && $(CURDIR)/$(BIN) run $(CURDIR)/examples/hello.smw --input name=world
+
+test: ## run every test
+	$(GO) test -count=1 $(PKGS)
+
+test-race: ## run every test with the race detector
+	$(GO) test -count=1 -race $(PKGS)
+
+fmt: ## fail if gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet: ## go vet
+	$(GO) vet $(PKGS)
+
+lint: ## staticcheck (installed on demand)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+
+check: fmt vet lint test ## the gate: format, vet, lint, tests
+
+golden: ## rewrite golden files (review the diff like code)
+	SMITHC_UPDATE=1 $(GO) test -count=1 $(PKGS)
+
+fuzz: ## run each fuzz target for FUZZTIME
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./lang/parser
+	$(GO) test -run='^$$' -fuzz='^FuzzCheck$$' -fuzztime=$(FUZZTIME) ./lang/checker
+
+bench: ## run the benchmarks (medians over 5 runs with -count)
+	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./lang/... ./compiler/... ./runtime/... | tee bench.txt
+
+cover: ## coverage report
+	$(GO) test -count=1 -coverprofile=cover.out $(PKGS) && $(GO) tool cover -func=cover.out | tail -1
+
+tidy-check: ## fail if go mod tidy changes go.mod or go.sum
+	$(GO) mod tidy && git diff --exit-code go.mod go.sum
