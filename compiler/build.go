@@ -1,0 +1,94 @@
+package compiler
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/lang/checker"
+	"github.com/smithc/smithc/lang/diag"
+)
+
+// Config configures a build. The zero value checks with no step actions
+// declared; the CLI passes the standard library's specs.
+type Config struct {
+	Checker checker.Config
+}
+
+// Result is the outcome of a build: the program (nil when checking found
+// errors), every diagnostic, and the text of every file read, for
+// rendering the diagnostics.
+type Result struct {
+	Program     *ir.Program
+	Info        *checker.Info
+	Diagnostics diag.Diagnostics
+	Sources     diag.Sources
+}
+
+// Build parses, checks and compiles the file at filename and its imports.
+func Build(filename string, cfg *Config) *Result {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	info, diags := checker.CheckFile(filename, &cfg.Checker)
+	res := &Result{Info: info, Diagnostics: diags, Sources: diag.Sources{}}
+	if info != nil {
+		for _, f := range info.Files {
+			res.Sources[f.Name] = f.Src
+		}
+	}
+	if diags.HasErrors() || info == nil {
+		return res
+	}
+	prog, more := Compile(info)
+	res.Diagnostics = append(res.Diagnostics, more...).Sort()
+	if !res.Diagnostics.HasErrors() {
+		res.Program = prog
+	}
+	return res
+}
+
+// Compile lowers a program that checked clean. The diagnostics it may
+// return are for limits the checker does not know about (none today).
+func Compile(info *checker.Info) (*ir.Program, diag.Diagnostics) {
+	c := &compiler{info: info}
+	p := &ir.Program{SourceHash: SourceHash(info)}
+	for _, f := range info.Files {
+		p.Files = append(p.Files, f.Name)
+	}
+	for _, name := range sortedKeys(info.Types) {
+		p.Types = append(p.Types, info.Types[name])
+	}
+	for _, name := range sortedKeys(info.Agents) {
+		p.Agents = append(p.Agents, c.agent(info.Agents[name]))
+	}
+	for _, w := range info.Workflows {
+		wf := c.workflow(w)
+		wf.SourceHash = p.SourceHash
+		p.Workflows = append(p.Workflows, wf)
+	}
+	return p, c.diags
+}
+
+// SourceHash is the hex SHA-256 over the name and text of every file of
+// the program, main file first; a resume compares it with the run's.
+func SourceHash(info *checker.Info) string {
+	h := sha256.New()
+	for _, f := range info.Files {
+		h.Write([]byte(f.Name))
+		h.Write([]byte{0})
+		h.Write(f.Src)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
