@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes of smithc.
+const (
+	ExitOK        = 0
+	ExitFailed    = 1
+	ExitUsage     = 2
+	ExitWaiting   = 3
+	ExitCancelled = 130
+)
+
+// exitError carries an exit code through cobra. A message, if any, has
+// already been printed unless msg is set.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func exitf(code int, format string, args ...any) error {
+	return &exitError{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// app holds what every command needs: the injected streams.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// isTerminal reports whether stdout is a terminal (live view, prompts).
+	isTerminal bool
+}
+
+// Main runs smithc with args (without the program name) and returns the
+// process exit code. SIGINT and SIGTERM cancel ctx.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, isTerminal: isTerminal(stdout)}
+	root := a.newRoot()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintf(stderr, "smithc: %s\n", ee.msg)
+		}
+		return ee.code
+	}
+	// Anything else cobra returns is a usage error (unknown command or
+	// flag, wrong number of arguments).
+	fmt.Fprintf(stderr, "smithc: %s\n", err)
+	fmt.Fprintf(stderr, "Run 'smithc --help' for usage.\n")
+	return ExitUsage
+}
+
+func (a *app) newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "smithc",
+		Short:         "Check, compile and durably run .smw workflows",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		a.newCheckCmd(),
+		a.newCompileCmd(),
+		a.newGraphCmd(),
+	)
+	for _, c := range a.runtimeCommands() {
+		root.AddCommand(c)
+	}
+	return root
+}
