@@ -1,0 +1,194 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/smithc/smithc/runtime/store"
+)
+
+const nodeCols = `run_id, node_id, scope, iteration, kind, state, attempts, output, output_type,
+	error, error_kind, data, started_at, finished_at, updated_at`
+
+func scanNode(sc scanner) (*store.Node, error) {
+	var n store.Node
+	var output, data, started, finished, updated string
+	if err := sc.Scan(&n.RunID, &n.NodeID, &n.Scope, &n.Iteration, &n.Kind, &n.State, &n.Attempts,
+		&output, &n.OutputType, &n.Error, &n.ErrorKind, &data, &started, &finished, &updated); err != nil {
+		return nil, err
+	}
+	n.Output, n.Data = rj(output), rj(data)
+	n.StartedAt, n.FinishedAt, n.UpdatedAt = pt(started), pt(finished), pt(updated)
+	return &n, nil
+}
+
+// NodeList implements store.Store.
+func (s *Store) NodeList(ctx context.Context, p *store.NodeListParams) ([]*store.Node, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+nodeCols+` FROM node WHERE run_id = ? ORDER BY node_id, scope`, p.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list nodes of run %q: %w", p.RunID, err)
+	}
+	defer rows.Close()
+	var out []*store.Node
+	for rows.Next() {
+		n, err := scanNode(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: list nodes of run %q: %w", p.RunID, err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: list nodes of run %q: %w", p.RunID, err)
+	}
+	return out, nil
+}
+
+// NodeGet implements store.Store.
+func (s *Store) NodeGet(ctx context.Context, p *store.NodeGetParams) (*store.Node, error) {
+	n, err := scanNode(s.r.QueryRowContext(ctx, `SELECT `+nodeCols+` FROM node WHERE run_id = ? AND node_id = ? AND scope = ?`,
+		p.RunID, p.NodeID, p.Scope))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlitestore: node %q [%s] of run %q: %w", p.NodeID, p.Scope, p.RunID, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: get node %q of run %q: %w", p.NodeID, p.RunID, err)
+	}
+	return n, nil
+}
+
+// NodeUpsert implements store.Store.
+func (s *Store) NodeUpsert(ctx context.Context, p *store.NodeUpsertParams) error {
+	return s.BatchCommit(ctx, &store.Batch{Nodes: p.Nodes})
+}
+
+func nodeUpsert(ctx context.Context, stmt *sql.Stmt, n *store.Node) error {
+	_, err := stmt.ExecContext(ctx, n.RunID, n.NodeID, n.Scope, n.Iteration, n.Kind, string(n.State),
+		n.Attempts, js(n.Output), n.OutputType, n.Error, n.ErrorKind, js(n.Data),
+		ts(n.StartedAt), ts(n.FinishedAt), ts(n.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("sqlitestore: upsert node %q of run %q: %w", n.NodeID, n.RunID, err)
+	}
+	return nil
+}
+
+const nodeUpsertSQL = `INSERT OR REPLACE INTO node (` + nodeCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+// NodeReset implements store.Store.
+func (s *Store) NodeReset(ctx context.Context, p *store.NodeResetParams) (int, error) {
+	if len(p.NodeIDs) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := s.tx(ctx, "reset nodes", func(tx *sql.Tx) error {
+		in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(p.NodeIDs)), ",") + ")"
+		args := []any{p.RunID}
+		for _, id := range p.NodeIDs {
+			args = append(args, id)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM node WHERE run_id = ? AND node_id IN `+in, args...)
+		if err != nil {
+			return fmt.Errorf("sqlitestore: reset nodes of run %q: %w", p.RunID, err)
+		}
+		n, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM approval WHERE run_id = ? AND node_id IN `+in, args...); err != nil {
+			return fmt.Errorf("sqlitestore: reset approvals of run %q: %w", p.RunID, err)
+		}
+		return nil
+	})
+	return int(n), err
+}
+
+const attemptCols = `run_id, node_id, scope, number, state, owner, lease_expires_at, heartbeat_at,
+	detail, error, error_kind, started_at, finished_at`
+
+// AttemptStart implements store.Store.
+func (s *Store) AttemptStart(ctx context.Context, p *store.AttemptStartParams) error {
+	return s.BatchCommit(ctx, &store.Batch{AttemptStarts: []*store.Attempt{p.Attempt}})
+}
+
+func attemptStart(ctx context.Context, tx *sql.Tx, a *store.Attempt) error {
+	st := a.State
+	if st == "" {
+		st = store.AttemptRunning
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO attempt (`+attemptCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		a.RunID, a.NodeID, a.Scope, a.Number, string(st), a.Owner, ts(a.LeaseExpiresAt), ts(a.HeartbeatAt),
+		a.Detail, a.Error, a.ErrorKind, ts(a.StartedAt), ts(a.FinishedAt))
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "PRIMARY KEY") {
+			return fmt.Errorf("sqlitestore: start attempt %d of %q: %w: it exists", a.Number, a.NodeID, store.ErrConflict)
+		}
+		return fmt.Errorf("sqlitestore: start attempt %d of %q: %w", a.Number, a.NodeID, err)
+	}
+	return nil
+}
+
+// AttemptHeartbeat implements store.Store.
+func (s *Store) AttemptHeartbeat(ctx context.Context, p *store.AttemptHeartbeatParams) error {
+	return s.BatchCommit(ctx, &store.Batch{AttemptHeartbeats: []*store.AttemptHeartbeatParams{p}})
+}
+
+func attemptHeartbeat(ctx context.Context, tx *sql.Tx, p *store.AttemptHeartbeatParams) error {
+	q := `UPDATE attempt SET heartbeat_at = ?, detail = ?`
+	args := []any{ts(p.Now), p.Detail}
+	if !p.LeaseExpiresAt.IsZero() {
+		q += `, lease_expires_at = ?`
+		args = append(args, ts(p.LeaseExpiresAt))
+	}
+	args = append(args, p.RunID, p.NodeID, p.Scope, p.Number)
+	if _, err := tx.ExecContext(ctx, q+` WHERE run_id = ? AND node_id = ? AND scope = ? AND number = ? AND state = 'running'`, args...); err != nil {
+		return fmt.Errorf("sqlitestore: heartbeat attempt %d of %q: %w", p.Number, p.NodeID, err)
+	}
+	return nil
+}
+
+// AttemptFinish implements store.Store.
+func (s *Store) AttemptFinish(ctx context.Context, p *store.AttemptFinishParams) error {
+	return s.BatchCommit(ctx, &store.Batch{AttemptFinishes: []*store.AttemptFinishParams{p}})
+}
+
+func attemptFinish(ctx context.Context, tx *sql.Tx, p *store.AttemptFinishParams) error {
+	res, err := tx.ExecContext(ctx, `UPDATE attempt SET state = ?, error = ?, error_kind = ?, finished_at = ?
+		WHERE run_id = ? AND node_id = ? AND scope = ? AND number = ?`,
+		string(p.State), p.Error, p.ErrorKind, ts(p.Now), p.RunID, p.NodeID, p.Scope, p.Number)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: finish attempt %d of %q: %w", p.Number, p.NodeID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sqlitestore: finish attempt %d of %q [%s] of run %q: %w", p.Number, p.NodeID, p.Scope, p.RunID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// AttemptList implements store.Store.
+func (s *Store) AttemptList(ctx context.Context, p *store.AttemptListParams) ([]*store.Attempt, error) {
+	q := `SELECT ` + attemptCols + ` FROM attempt WHERE run_id = ?`
+	args := []any{p.RunID}
+	if p.State != "" {
+		q += ` AND state = ?`
+		args = append(args, string(p.State))
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY node_id, scope, number`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list attempts of run %q: %w", p.RunID, err)
+	}
+	defer rows.Close()
+	var out []*store.Attempt
+	for rows.Next() {
+		var a store.Attempt
+		var lease, hb, started, finished string
+		if err := rows.Scan(&a.RunID, &a.NodeID, &a.Scope, &a.Number, &a.State, &a.Owner, &lease, &hb,
+			&a.Detail, &a.Error, &a.ErrorKind, &started, &finished); err != nil {
+			return nil, fmt.Errorf("sqlitestore: list attempts of run %q: %w", p.RunID, err)
+		}
+		a.LeaseExpiresAt, a.HeartbeatAt, a.StartedAt, a.FinishedAt = pt(lease), pt(hb), pt(started), pt(finished)
+		out = append(out, &a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: list attempts of run %q: %w", p.RunID, err)
+	}
+	return out, nil
+}

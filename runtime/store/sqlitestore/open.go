@@ -1,0 +1,156 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/smithc/smithc/runtime/store"
+)
+
+// Options tunes Open. The zero value is the default.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma: "FULL" (default: a
+	// commit survives power loss) or "NORMAL" (a commit survives a process
+	// crash; WAL may lose the last commits on power loss).
+	Synchronous string
+	// NoMigrate skips applying migrations at open (for migration tests).
+	NoMigrate bool
+}
+
+// Store is a store.Store on one SQLite file.
+type Store struct {
+	w    *sql.DB // the writer: one connection, IMMEDIATE transactions
+	r    *sql.DB // readers
+	path string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path and applies
+// pending migrations.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	sync := opts.Synchronous
+	if sync == "" {
+		sync = "FULL"
+	}
+	if sync != "FULL" && sync != "NORMAL" {
+		return nil, fmt.Errorf("sqlitestore: open %s: synchronous must be FULL or NORMAL, not %q", path, sync)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	base := "file:" + (&url.URL{Path: path}).EscapedPath()
+	w, err := sql.Open("sqlite", base+"?"+q.Encode()+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", base+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{w: w, r: r, path: path}
+	if err := w.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	if !opts.NoMigrate {
+		if _, err := s.Migrate(ctx, Up, 0); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	err1 := s.r.Close()
+	err2 := s.w.Close()
+	if err2 != nil {
+		return fmt.Errorf("sqlitestore: close: %w", err2)
+	}
+	if err1 != nil {
+		return fmt.Errorf("sqlitestore: close: %w", err1)
+	}
+	return nil
+}
+
+// tx runs fn in one write transaction.
+func (s *Store) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: begin: %w", what, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback() //nolint:errcheck // the error that matters is fn's
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlitestore: %s: commit: %w", what, err)
+	}
+	return nil
+}
+
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// ts formats a time for storage: fixed width UTC, so that text comparison
+// orders times; the zero time is "".
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// pt parses a stored time.
+func pt(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// js returns stored JSON text for a raw message ("null" when empty).
+func js(m []byte) string {
+	if len(m) == 0 {
+		return "null"
+	}
+	return string(m)
+}
+
+// rj returns a raw message for stored JSON text (nil for "null").
+func rj(s string) []byte {
+	if s == "" || s == "null" {
+		return nil
+	}
+	return []byte(s)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// DB returns the read pool, for ad-hoc queries (type views, tools). Do not
+// write through it.
+func (s *Store) DB() *sql.DB { return s.r }

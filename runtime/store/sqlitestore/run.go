@@ -1,0 +1,255 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/smithc/smithc/runtime/store"
+)
+
+const runCols = `id, workflow, parent_run_id, parent_node, source_path, source_hash, input,
+	status, output, error, owner, owner_start, lease_expires_at, cancel_requested,
+	created_at, updated_at, finished_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRun(sc scanner) (*store.Run, error) {
+	var r store.Run
+	var input, output, lease, created, updated, finished string
+	var cancel int
+	if err := sc.Scan(&r.ID, &r.Workflow, &r.ParentRunID, &r.ParentNode, &r.SourcePath, &r.SourceHash,
+		&input, &r.Status, &output, &r.Error, &r.Owner, &r.OwnerStart, &lease, &cancel,
+		&created, &updated, &finished); err != nil {
+		return nil, err
+	}
+	r.Input, r.Output = rj(input), rj(output)
+	r.LeaseExpiresAt, r.CreatedAt, r.UpdatedAt, r.FinishedAt = pt(lease), pt(created), pt(updated), pt(finished)
+	r.CancelRequested = cancel != 0
+	return &r, nil
+}
+
+// RunCreate implements store.Store.
+func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store.Run, error) {
+	r := *p.Run
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = p.Now
+	}
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = r.CreatedAt
+	}
+	err := s.tx(ctx, "create run", func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM run WHERE id = ?`, r.ID).Scan(&n); err != nil {
+			return fmt.Errorf("sqlitestore: create run %q: %w", r.ID, err)
+		}
+		if n > 0 {
+			return fmt.Errorf("sqlitestore: create run %q: %w: a run with this id exists", r.ID, store.ErrConflict)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO run (`+runCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			r.ID, r.Workflow, r.ParentRunID, r.ParentNode, r.SourcePath, r.SourceHash, js(r.Input),
+			r.Status, js(r.Output), r.Error, r.Owner, r.OwnerStart, ts(r.LeaseExpiresAt), b2i(r.CancelRequested),
+			ts(r.CreatedAt), ts(r.UpdatedAt), ts(r.FinishedAt))
+		if err != nil {
+			return fmt.Errorf("sqlitestore: create run %q: %w", r.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// RunGetByID implements store.Store.
+func (s *Store) RunGetByID(ctx context.Context, p *store.RunGetByIDParams) (*store.Run, error) {
+	return getRun(ctx, s.r, p.ID)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getRun(ctx context.Context, q querier, id string) (*store.Run, error) {
+	r, err := scanRun(q.QueryRowContext(ctx, `SELECT `+runCols+` FROM run WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlitestore: run %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: get run %q: %w", id, err)
+	}
+	return r, nil
+}
+
+// RunList implements store.Store.
+func (s *Store) RunList(ctx context.Context, p *store.RunListParams) ([]*store.Run, error) {
+	var where []string
+	var args []any
+	if len(p.Statuses) > 0 {
+		where = append(where, "status IN ("+strings.TrimSuffix(strings.Repeat("?,", len(p.Statuses)), ",")+")")
+		for _, st := range p.Statuses {
+			args = append(args, string(st))
+		}
+	}
+	if p.Workflow != "" {
+		where = append(where, "workflow = ?")
+		args = append(args, p.Workflow)
+	}
+	if p.ParentRunID != "" {
+		where = append(where, "parent_run_id = ?")
+		args = append(args, p.ParentRunID)
+	}
+	q := `SELECT ` + runCols + ` FROM run`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at DESC, id DESC"
+	if p.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", p.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list runs: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: list runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: list runs: %w", err)
+	}
+	return out, nil
+}
+
+// RunUpdate implements store.Store.
+func (s *Store) RunUpdate(ctx context.Context, p *store.RunUpdateParams) (*store.Run, error) {
+	var r *store.Run
+	err := s.tx(ctx, "update run", func(tx *sql.Tx) error {
+		if err := runUpdate(ctx, tx, p); err != nil {
+			return err
+		}
+		var err error
+		r, err = getRun(ctx, tx, p.ID)
+		return err
+	})
+	return r, err
+}
+
+func runUpdate(ctx context.Context, tx *sql.Tx, p *store.RunUpdateParams) error {
+	sets := []string{"updated_at = ?"}
+	args := []any{ts(p.Now)}
+	add := func(col string, v any) {
+		sets = append(sets, col+" = ?")
+		args = append(args, v)
+	}
+	if p.Status != nil {
+		add("status", string(*p.Status))
+	}
+	if p.Output != nil {
+		add("output", js(p.Output))
+	}
+	if p.Error != nil {
+		add("error", *p.Error)
+	}
+	if p.Owner != nil {
+		add("owner", *p.Owner)
+	}
+	if p.OwnerStart != nil {
+		add("owner_start", *p.OwnerStart)
+	}
+	if p.LeaseExpiresAt != nil {
+		add("lease_expires_at", ts(*p.LeaseExpiresAt))
+	}
+	if p.CancelRequested != nil {
+		add("cancel_requested", b2i(*p.CancelRequested))
+	}
+	if p.SourceHash != nil {
+		add("source_hash", *p.SourceHash)
+	}
+	if p.FinishedAt != nil {
+		add("finished_at", ts(*p.FinishedAt))
+	}
+	q := `UPDATE run SET ` + strings.Join(sets, ", ") + ` WHERE id = ?`
+	args = append(args, p.ID)
+	if p.IfOwner != nil {
+		q += ` AND owner = ?`
+		args = append(args, *p.IfOwner)
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: update run %q: %w", p.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := getRun(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		return fmt.Errorf("sqlitestore: update run %q: %w: owned by another process", p.ID, store.ErrConflict)
+	}
+	return nil
+}
+
+// RunClaim implements store.Store.
+func (s *Store) RunClaim(ctx context.Context, p *store.RunClaimParams) (*store.Run, error) {
+	var r *store.Run
+	err := s.tx(ctx, "claim run", func(tx *sql.Tx) error {
+		cur, err := getRun(ctx, tx, p.ID)
+		if err != nil {
+			return err
+		}
+		free := cur.Owner == "" || cur.Owner == p.Owner && cur.OwnerStart == p.OwnerStart ||
+			p.ExpectOwner != "" && cur.Owner == p.ExpectOwner ||
+			!cur.LeaseExpiresAt.IsZero() && cur.LeaseExpiresAt.Before(p.Now)
+		if !free {
+			return fmt.Errorf("sqlitestore: claim run %q: %w: owned by %s until %s", p.ID, store.ErrConflict,
+				cur.Owner, cur.LeaseExpiresAt.Format("15:04:05"))
+		}
+		q := `UPDATE run SET owner = ?, owner_start = ?, lease_expires_at = ?, updated_at = ?`
+		if p.ClearCancel {
+			q += `, cancel_requested = 0`
+		}
+		if _, err := tx.ExecContext(ctx, q+` WHERE id = ?`, p.Owner, p.OwnerStart, ts(p.LeaseExpiresAt), ts(p.Now), p.ID); err != nil {
+			return fmt.Errorf("sqlitestore: claim run %q: %w", p.ID, err)
+		}
+		r, err = getRun(ctx, tx, p.ID)
+		return err
+	})
+	return r, err
+}
+
+// RunHeartbeat implements store.Store.
+func (s *Store) RunHeartbeat(ctx context.Context, p *store.RunHeartbeatParams) (*store.Run, error) {
+	var r *store.Run
+	err := s.tx(ctx, "heartbeat run", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE run SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND owner = ?`,
+			ts(p.LeaseExpiresAt), ts(p.Now), p.ID, p.Owner)
+		if err != nil {
+			return fmt.Errorf("sqlitestore: heartbeat run %q: %w", p.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if _, err := getRun(ctx, tx, p.ID); err != nil {
+				return err
+			}
+			return fmt.Errorf("sqlitestore: heartbeat run %q: %w: no longer owned by %s", p.ID, store.ErrConflict, p.Owner)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE attempt SET lease_expires_at = ?, heartbeat_at = ?
+			WHERE run_id = ? AND owner = ? AND state = 'running'`, ts(p.LeaseExpiresAt), ts(p.Now), p.ID, p.Owner); err != nil {
+			return fmt.Errorf("sqlitestore: heartbeat attempts of run %q: %w", p.ID, err)
+		}
+		r, err = getRun(ctx, tx, p.ID)
+		return err
+	})
+	return r, err
+}
+
+// RunCancelRequest implements store.Store.
+func (s *Store) RunCancelRequest(ctx context.Context, p *store.RunCancelRequestParams) (*store.Run, error) {
+	t := true
+	return s.RunUpdate(ctx, &store.RunUpdateParams{ID: p.ID, CancelRequested: &t, Now: p.Now})
+}

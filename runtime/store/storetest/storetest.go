@@ -1,0 +1,475 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
+)
+
+// Run runs the conformance suite. newStore returns a fresh, migrated,
+// empty store for each subtest; closing it is newStore's business (use
+// t.Cleanup).
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	tests := map[string]func(t *testing.T, s store.Store){
+		"Run":      testRun,
+		"RunClaim": testRunClaim,
+		"Node":     testNode,
+		"Attempt":  testAttempt,
+		"Event":    testEvent,
+		"Approval": testApproval,
+		"Signal":   testSignal,
+		"Cache":    testCache,
+		"Batch":    testBatch,
+		"Views":    testViews,
+	}
+	for name, fn := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, newStore(t))
+		})
+	}
+}
+
+// t0 is the suite's fixed clock origin.
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+
+func ptr[T any](v T) *T { return &v }
+
+func mustRun(t *testing.T, s store.Store, id string) *store.Run {
+	t.Helper()
+	r, err := s.RunCreate(context.Background(), &store.RunCreateParams{
+		Run: &store.Run{ID: id, Workflow: "wf", SourceHash: "h1", Input: json.RawMessage(`{"a":1}`),
+			Status: store.RunRunning, Owner: "1@host", OwnerStart: "s1", LeaseExpiresAt: at(10)},
+		Now: at(0),
+	})
+	if err != nil {
+		t.Fatalf("RunCreate: %v", err)
+	}
+	return r
+}
+
+func wantErr(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s: got error %v, want %v", what, err, target)
+	}
+}
+
+func testRun(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	created := mustRun(t, s, "r1")
+	got, err := s.RunGetByID(ctx, &store.RunGetByIDParams{ID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(created, got); diff != "" {
+		t.Errorf("RunGetByID (-created +got):\n%s", diff)
+	}
+	if string(got.Input) != `{"a":1}` || got.Output != nil || !got.CreatedAt.Equal(at(0)) {
+		t.Errorf("stored run = %+v", got)
+	}
+	_, err = s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "r1", Workflow: "wf", Status: store.RunRunning}, Now: at(1)})
+	wantErr(t, "duplicate RunCreate", err, store.ErrConflict)
+	_, err = s.RunGetByID(ctx, &store.RunGetByIDParams{ID: "nope"})
+	wantErr(t, "RunGetByID missing", err, store.ErrNotFound)
+
+	r2, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "r2", Workflow: "other", Status: store.RunFinished}, Now: at(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.RunList(ctx, &store.RunListParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"r2", "r1"}, runIDs(list)); diff != "" {
+		t.Errorf("RunList order (-want +got):\n%s", diff)
+	}
+	list, err = s.RunList(ctx, &store.RunListParams{Statuses: []store.RunStatus{store.RunRunning}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"r1"}, runIDs(list)); diff != "" {
+		t.Errorf("RunList by status (-want +got):\n%s", diff)
+	}
+	list, err = s.RunList(ctx, &store.RunListParams{Workflow: "other", Limit: 5})
+	if err != nil || len(list) != 1 || list[0].ID != r2.ID {
+		t.Errorf("RunList by workflow = %v, %v", runIDs(list), err)
+	}
+
+	up, err := s.RunUpdate(ctx, &store.RunUpdateParams{ID: "r1", Status: ptr(store.RunFinished),
+		Output: json.RawMessage(`{"ok":true}`), Error: ptr(""), FinishedAt: ptr(at(7)), Now: at(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Status != store.RunFinished || string(up.Output) != `{"ok":true}` || !up.FinishedAt.Equal(at(7)) || up.Owner != "1@host" {
+		t.Errorf("after RunUpdate: %+v", up)
+	}
+	_, err = s.RunUpdate(ctx, &store.RunUpdateParams{ID: "r1", IfOwner: ptr("2@host"), Status: ptr(store.RunFailed), Now: at(8)})
+	wantErr(t, "RunUpdate IfOwner mismatch", err, store.ErrConflict)
+	_, err = s.RunUpdate(ctx, &store.RunUpdateParams{ID: "nope", Status: ptr(store.RunFailed), Now: at(8)})
+	wantErr(t, "RunUpdate missing", err, store.ErrNotFound)
+
+	c, err := s.RunCancelRequest(ctx, &store.RunCancelRequestParams{ID: "r1", Now: at(9)})
+	if err != nil || !c.CancelRequested {
+		t.Errorf("RunCancelRequest = %+v, %v", c, err)
+	}
+}
+
+func runIDs(rs []*store.Run) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+func testRunClaim(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "r1") // owned by 1@host, lease until at(10)
+	tests := []struct {
+		name    string
+		p       store.RunClaimParams
+		wantErr error
+	}{
+		{"other owner, live lease", store.RunClaimParams{Owner: "2@host", Now: at(5)}, store.ErrConflict},
+		{"same owner", store.RunClaimParams{Owner: "1@host", OwnerStart: "s1", Now: at(5)}, nil},
+		{"pid reused", store.RunClaimParams{Owner: "1@host", OwnerStart: "s9", Now: at(5)}, store.ErrConflict},
+		{"stale owner named", store.RunClaimParams{Owner: "2@host", ExpectOwner: "1@host", Now: at(5)}, nil},
+		{"lease lapsed", store.RunClaimParams{Owner: "2@host", Now: at(11)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Reset the owner.
+			if _, err := s.RunUpdate(ctx, &store.RunUpdateParams{ID: "r1", Owner: ptr("1@host"), OwnerStart: ptr("s1"),
+				LeaseExpiresAt: ptr(at(10)), CancelRequested: ptr(true), Now: at(0)}); err != nil {
+				t.Fatal(err)
+			}
+			p := tt.p
+			p.ID, p.LeaseExpiresAt, p.ClearCancel = "r1", at(100), true
+			r, err := s.RunClaim(ctx, &p)
+			if tt.wantErr != nil {
+				wantErr(t, "RunClaim", err, tt.wantErr)
+				return
+			}
+			if err != nil {
+				t.Fatalf("RunClaim: %v", err)
+			}
+			if r.Owner != p.Owner || !r.LeaseExpiresAt.Equal(at(100)) || r.CancelRequested {
+				t.Errorf("claimed run = owner %q lease %v cancel %v", r.Owner, r.LeaseExpiresAt, r.CancelRequested)
+			}
+		})
+	}
+	// Free run.
+	if _, err := s.RunUpdate(ctx, &store.RunUpdateParams{ID: "r1", Owner: ptr(""), Now: at(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunClaim(ctx, &store.RunClaimParams{ID: "r1", Owner: "3@h", Now: at(1), LeaseExpiresAt: at(2)}); err != nil {
+		t.Errorf("claim of a free run: %v", err)
+	}
+	// Heartbeat by the owner extends leases; by another conflicts.
+	if err := s.AttemptStart(ctx, &store.AttemptStartParams{Attempt: &store.Attempt{RunID: "r1", NodeID: "a", Number: 1,
+		Owner: "3@h", StartedAt: at(1), LeaseExpiresAt: at(2)}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.RunHeartbeat(ctx, &store.RunHeartbeatParams{ID: "r1", Owner: "3@h", LeaseExpiresAt: at(50), Now: at(3)})
+	if err != nil || !r.LeaseExpiresAt.Equal(at(50)) {
+		t.Fatalf("RunHeartbeat = %+v, %v", r, err)
+	}
+	as, err := s.AttemptList(ctx, &store.AttemptListParams{RunID: "r1"})
+	if err != nil || len(as) != 1 || !as[0].LeaseExpiresAt.Equal(at(50)) || !as[0].HeartbeatAt.Equal(at(3)) {
+		t.Fatalf("attempt after RunHeartbeat = %+v, %v", as, err)
+	}
+	_, err = s.RunHeartbeat(ctx, &store.RunHeartbeatParams{ID: "r1", Owner: "4@h", LeaseExpiresAt: at(60), Now: at(4)})
+	wantErr(t, "RunHeartbeat by a stranger", err, store.ErrConflict)
+}
+
+func testNode(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "r1")
+	nodes := []*store.Node{
+		{RunID: "r1", NodeID: "a", Kind: "step", State: store.NodeFinished, Attempts: 1, Output: json.RawMessage(`{"x":1}`),
+			OutputType: "T", StartedAt: at(1), FinishedAt: at(2), UpdatedAt: at(2)},
+		{RunID: "r1", NodeID: "b", Scope: "L#1", Iteration: 1, Kind: "step", State: store.NodeFailed, Attempts: 3,
+			Error: "boom", ErrorKind: "exit", UpdatedAt: at(3)},
+		{RunID: "r1", NodeID: "b", Scope: "L#0", Kind: "step", State: store.NodeFinished, UpdatedAt: at(3)},
+		{RunID: "r1", NodeID: "L", Kind: "loop", State: store.NodeRunning, Data: json.RawMessage(`{"iteration":1}`), UpdatedAt: at(3)},
+	}
+	if err := s.NodeUpsert(ctx, &store.NodeUpsertParams{Nodes: nodes}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.NodeList(ctx, &store.NodeListParams{RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []*store.Node{nodes[3], nodes[0], nodes[2], nodes[1]}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("NodeList (-want +got):\n%s", diff)
+	}
+	// Upsert replaces.
+	n := *nodes[1]
+	n.State, n.Error = store.NodeFinished, ""
+	if err := s.NodeUpsert(ctx, &store.NodeUpsertParams{Nodes: []*store.Node{&n}}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.NodeGet(ctx, &store.NodeGetParams{RunID: "r1", NodeID: "b", Scope: "L#1"})
+	if err != nil || g.State != store.NodeFinished || g.Error != "" || g.Iteration != 1 {
+		t.Errorf("NodeGet after upsert = %+v, %v", g, err)
+	}
+	_, err = s.NodeGet(ctx, &store.NodeGetParams{RunID: "r1", NodeID: "zz"})
+	wantErr(t, "NodeGet missing", err, store.ErrNotFound)
+
+	if err := s.ApprovalRequest(ctx, &store.ApprovalRequestParams{Approval: &store.Approval{RunID: "r1", NodeID: "b", RequestedAt: at(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := s.NodeReset(ctx, &store.NodeResetParams{RunID: "r1", NodeIDs: []string{"b", "L"}})
+	if err != nil || k != 3 {
+		t.Errorf("NodeReset = %d, %v; want 3", k, err)
+	}
+	got, _ = s.NodeList(ctx, &store.NodeListParams{RunID: "r1"})
+	if len(got) != 1 || got[0].NodeID != "a" {
+		t.Errorf("after NodeReset: %d nodes", len(got))
+	}
+	_, err = s.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: "r1", NodeID: "b"})
+	wantErr(t, "approval after NodeReset", err, store.ErrNotFound)
+}
+
+func testAttempt(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "r1")
+	a := &store.Attempt{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 1, Owner: "1@host", LeaseExpiresAt: at(10), StartedAt: at(1)}
+	if err := s.AttemptStart(ctx, &store.AttemptStartParams{Attempt: a}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "AttemptStart twice", s.AttemptStart(ctx, &store.AttemptStartParams{Attempt: a}), store.ErrConflict)
+	if err := s.AttemptHeartbeat(ctx, &store.AttemptHeartbeatParams{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 1,
+		Detail: "half", LeaseExpiresAt: at(20), Now: at(5)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AttemptFinish(ctx, &store.AttemptFinishParams{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 1,
+		State: store.AttemptFailed, Error: "exit 1", ErrorKind: "exit", Now: at(6)}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "AttemptFinish missing", s.AttemptFinish(ctx, &store.AttemptFinishParams{RunID: "r1", NodeID: "a", Number: 9,
+		State: store.AttemptFailed, Now: at(6)}), store.ErrNotFound)
+	if err := s.AttemptStart(ctx, &store.AttemptStartParams{Attempt: &store.Attempt{RunID: "r1", NodeID: "a", Scope: "F[2]",
+		Number: 2, Owner: "1@host", StartedAt: at(7)}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AttemptList(ctx, &store.AttemptListParams{RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []*store.Attempt{
+		{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 1, State: store.AttemptFailed, Owner: "1@host",
+			LeaseExpiresAt: at(20), HeartbeatAt: at(5), Detail: "half", Error: "exit 1", ErrorKind: "exit", StartedAt: at(1), FinishedAt: at(6)},
+		{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 2, State: store.AttemptRunning, Owner: "1@host", StartedAt: at(7)},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("AttemptList (-want +got):\n%s", diff)
+	}
+	running, err := s.AttemptList(ctx, &store.AttemptListParams{RunID: "r1", State: store.AttemptRunning})
+	if err != nil || len(running) != 1 || running[0].Number != 2 {
+		t.Errorf("AttemptList running = %+v, %v", running, err)
+	}
+}
+
+func testEvent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "r1")
+	mustRun(t, s, "r2")
+	evs := []*store.Event{
+		{RunID: "r1", Kind: "RunStarted", Time: at(0)},
+		{RunID: "r2", Kind: "RunStarted", Time: at(0)},
+		{RunID: "r1", NodeID: "a", Scope: "L#1", Iteration: 1, Attempt: 2, Kind: "NodeStarted", Time: at(1), Data: json.RawMessage(`{"k":"v"}`)},
+	}
+	if err := s.EventAppend(ctx, &store.EventAppendParams{Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	if !(evs[0].Seq > 0 && evs[1].Seq > evs[0].Seq && evs[2].Seq > evs[1].Seq) {
+		t.Errorf("seqs not increasing: %d %d %d", evs[0].Seq, evs[1].Seq, evs[2].Seq)
+	}
+	got, err := s.EventList(ctx, &store.EventListParams{RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]*store.Event{evs[0], evs[2]}, got); diff != "" {
+		t.Errorf("EventList (-want +got):\n%s", diff)
+	}
+	got, err = s.EventList(ctx, &store.EventListParams{RunID: "r1", AfterSeq: evs[0].Seq})
+	if err != nil || len(got) != 1 || got[0].Kind != "NodeStarted" {
+		t.Errorf("EventList after = %+v, %v", got, err)
+	}
+	got, err = s.EventList(ctx, &store.EventListParams{RunID: "r1", Limit: 1})
+	if err != nil || len(got) != 1 || got[0].Kind != "RunStarted" {
+		t.Errorf("EventList limit = %+v, %v", got, err)
+	}
+}
+
+func testApproval(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "r1")
+	_, err := s.ApprovalDecide(ctx, &store.ApprovalDecideParams{RunID: "r1", NodeID: "gate", Approved: true, Now: at(1)})
+	wantErr(t, "decide before request", err, store.ErrNotFound)
+	for i, scope := range []string{"F[1]", "F[0]"} {
+		if err := s.ApprovalRequest(ctx, &store.ApprovalRequestParams{Approval: &store.Approval{RunID: "r1", NodeID: "gate",
+			Scope: scope, Title: "ok?", RequestedAt: at(2 + i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Requesting again keeps the original.
+	if err := s.ApprovalRequest(ctx, &store.ApprovalRequestParams{Approval: &store.Approval{RunID: "r1", NodeID: "gate",
+		Scope: "F[1]", Title: "changed", RequestedAt: at(9)}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.ApprovalDecide(ctx, &store.ApprovalDecideParams{RunID: "r1", NodeID: "gate", Approved: true, By: "ann",
+		Note: "fine", Data: json.RawMessage(`{"level":2}`), Now: at(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Scope != "F[1]" || !a.Approved || a.By != "ann" || a.Title != "ok?" {
+		t.Errorf("decided the wrong approval: %+v", a)
+	}
+	a, err = s.ApprovalDecide(ctx, &store.ApprovalDecideParams{RunID: "r1", NodeID: "gate", Approved: false, By: "bob", Now: at(6)})
+	if err != nil || a.Scope != "F[0]" || a.Approved {
+		t.Fatalf("second decide = %+v, %v", a, err)
+	}
+	_, err = s.ApprovalDecide(ctx, &store.ApprovalDecideParams{RunID: "r1", NodeID: "gate", Scope: "F[0]", Approved: true, Now: at(7)})
+	wantErr(t, "decide twice", err, store.ErrConflict)
+	got, err := s.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: "r1", NodeID: "gate", Scope: "F[1]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &store.Approval{RunID: "r1", NodeID: "gate", Scope: "F[1]", Title: "ok?", RequestedAt: at(2), Decided: true,
+		Approved: true, By: "ann", Note: "fine", Data: json.RawMessage(`{"level":2}`), DecidedAt: at(5)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ApprovalGet (-want +got):\n%s", diff)
+	}
+	list, err := s.ApprovalList(ctx, &store.ApprovalListParams{RunID: "r1"})
+	if err != nil || len(list) != 2 {
+		t.Errorf("ApprovalList = %d, %v", len(list), err)
+	}
+}
+
+func testSignal(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "r1")
+	_, err := s.SignalSend(ctx, &store.SignalSendParams{RunID: "missing", Name: "x", Now: at(0)})
+	wantErr(t, "signal to a missing run", err, store.ErrNotFound)
+	_, err = s.SignalConsume(ctx, &store.SignalConsumeParams{RunID: "r1", Name: "go", ConsumerNode: "e", Now: at(0)})
+	wantErr(t, "consume with nothing buffered", err, store.ErrNotFound)
+	for i, d := range []string{`{"n":1}`, `{"n":2}`} {
+		if _, err := s.SignalSend(ctx, &store.SignalSendParams{RunID: "r1", Name: "go", Data: json.RawMessage(d), Now: at(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, err := s.SignalConsume(ctx, &store.SignalConsumeParams{RunID: "r1", Name: "go", ConsumerNode: "e", Now: at(3)})
+	if err != nil || string(g.Data) != `{"n":1}` {
+		t.Fatalf("first consume = %+v, %v", g, err)
+	}
+	again, err := s.SignalConsume(ctx, &store.SignalConsumeParams{RunID: "r1", Name: "go", ConsumerNode: "e", Now: at(4)})
+	if err != nil || again.ID != g.ID {
+		t.Errorf("consume is not idempotent: %+v, %v", again, err)
+	}
+	other, err := s.SignalConsume(ctx, &store.SignalConsumeParams{RunID: "r1", Name: "go", ConsumerNode: "e", ConsumerScope: "L#1", Now: at(5)})
+	if err != nil || string(other.Data) != `{"n":2}` {
+		t.Errorf("second consumer = %+v, %v", other, err)
+	}
+	list, err := s.SignalList(ctx, &store.SignalListParams{RunID: "r1"})
+	if err != nil || len(list) != 2 || !list[0].Consumed || list[0].ConsumerNode != "e" || !list[1].Consumed {
+		t.Errorf("SignalList = %+v, %v", list, err)
+	}
+}
+
+func testCache(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	_, err := s.CacheGet(ctx, &store.CacheGetParams{Workflow: "wf", SourceHash: "h", Key: "k", Now: at(0)})
+	wantErr(t, "CacheGet empty", err, store.ErrNotFound)
+	put := func(key string, exp time.Time, out string) {
+		t.Helper()
+		if err := s.CachePut(ctx, &store.CachePutParams{Entry: &store.CacheEntry{Workflow: "wf", SourceHash: "h", Key: key,
+			Output: json.RawMessage(out), CreatedAt: at(0), ExpiresAt: exp}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("forever", time.Time{}, `1`)
+	put("short", at(10), `2`)
+	put("forever", time.Time{}, `3`) // replaces
+	tests := []struct {
+		key, hash string
+		now       int
+		want      string // "" = not found
+	}{
+		{"forever", "h", 1000, "3"},
+		{"short", "h", 5, "2"},
+		{"short", "h", 10, ""},
+		{"forever", "other", 1, ""},
+	}
+	for _, tt := range tests {
+		c, err := s.CacheGet(ctx, &store.CacheGetParams{Workflow: "wf", SourceHash: tt.hash, Key: tt.key, Now: at(tt.now)})
+		if tt.want == "" {
+			wantErr(t, "CacheGet "+tt.key, err, store.ErrNotFound)
+			continue
+		}
+		if err != nil || string(c.Output) != tt.want {
+			t.Errorf("CacheGet %s at %d = %v, %v; want %s", tt.key, tt.now, c, err, tt.want)
+		}
+	}
+}
+
+func testBatch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "r1")
+	b := &store.Batch{
+		Runs:          []*store.RunUpdateParams{{ID: "r1", Status: ptr(store.RunWaitingApproval), Now: at(2)}},
+		Nodes:         []*store.Node{{RunID: "r1", NodeID: "a", State: store.NodeFinished, UpdatedAt: at(2)}},
+		AttemptStarts: []*store.Attempt{{RunID: "r1", NodeID: "a", Number: 1, StartedAt: at(1)}},
+		AttemptFinishes: []*store.AttemptFinishParams{{RunID: "r1", NodeID: "a", Number: 1,
+			State: store.AttemptFinished, Now: at(2)}},
+		Approvals: []*store.Approval{{RunID: "r1", NodeID: "gate", RequestedAt: at(2)}},
+		Events:    []*store.Event{{RunID: "r1", NodeID: "a", Kind: "NodeFinished", Time: at(2)}},
+	}
+	if err := s.BatchCommit(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Events[0].Seq == 0 {
+		t.Error("BatchCommit did not set the event's Seq")
+	}
+	r, _ := s.RunGetByID(ctx, &store.RunGetByIDParams{ID: "r1"})
+	as, _ := s.AttemptList(ctx, &store.AttemptListParams{RunID: "r1"})
+	if r.Status != store.RunWaitingApproval || len(as) != 1 || as[0].State != store.AttemptFinished {
+		t.Errorf("batch not applied: run %s, attempts %+v", r.Status, as)
+	}
+	// A failing write rolls the whole batch back.
+	bad := &store.Batch{
+		Nodes:           []*store.Node{{RunID: "r1", NodeID: "b", State: store.NodeFinished, UpdatedAt: at(3)}},
+		AttemptFinishes: []*store.AttemptFinishParams{{RunID: "r1", NodeID: "missing", Number: 1, State: store.AttemptFinished, Now: at(3)}},
+	}
+	wantErr(t, "bad batch", s.BatchCommit(ctx, bad), store.ErrNotFound)
+	if _, err := s.NodeGet(ctx, &store.NodeGetParams{RunID: "r1", NodeID: "b"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a failed batch left its node behind: %v", err)
+	}
+	if err := s.BatchCommit(ctx, &store.Batch{}); err != nil {
+		t.Errorf("empty batch: %v", err)
+	}
+}
+
+func testViews(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	typ := &schema.Type{Kind: schema.Object, Name: "Analysis", Fields: []*schema.Field{
+		{Name: "summary", Type: schema.StringType}, {Name: "risk", Type: schema.EnumOf("low", "high")},
+	}}
+	for i := 0; i < 2; i++ { // idempotent
+		if err := s.TypeViewsEnsure(ctx, &store.TypeViewsEnsureParams{Types: []*schema.Type{typ, schema.StringType}}); err != nil {
+			t.Fatalf("TypeViewsEnsure #%d: %v", i, err)
+		}
+	}
+}
