@@ -1,0 +1,25 @@
+// Package grammar holds the participle grammar of .smw files and its
+// lexer: the structs participle fills, and a hand-written
+// lexer.Definition. Nothing else lives here; lang/parser builds the
+// participle parser from these types and converts the tree it produces
+// into the hand-written syntax tree of lang/ast.
+//
+// The lexer is hand-written rather than built with participle's stateful
+// lexer because .smw needs context-dependent tokens that a regular lexer
+// cannot produce cleanly:
+//
+//   - A value on the right of "=" is an expression of the expr language,
+//     kept as source text. The lexer captures it as one Expr token: a
+//     balanced run of characters that ends, at bracket depth 0, at a
+//     newline, a ",", a line comment or an unmatched closing bracket.
+//   - The predicate of "when PRED {", "branch PRED {" and the list of
+//     "for x in LIST {" are Expr tokens that also end at a "{" at depth 0.
+//   - The arguments of "use frag(a, b) as p" are Expr tokens separated by
+//     commas.
+//   - A double-quoted string may contain ${...} interpolations that
+//     themselves contain strings and braces ("${ x ?? "none" }"); the
+//     whole literal is one token.
+//
+// Positions follow participle's lexer.Position: Offset in bytes, Line and
+// Column 1-based, Column counted in runes.
+package grammar

@@ -1,0 +1,233 @@
+package grammar
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Token types produced by the lexer.
+const (
+	// Space is whitespace, newlines and comments; the parser elides it.
+	Space lexer.TokenType = 1 + iota
+	// Ident is an identifier [A-Za-z_][A-Za-z0-9_]*. Keywords are
+	// identifiers too: the grammar matches them by value.
+	Ident
+	// Number is a run of digits and letters outside an expression. The
+	// grammar accepts none; it exists for error messages.
+	Number
+	// String is a double-quoted ("...") or triple-quoted ("""...""")
+	// string literal outside an expression, quotes included.
+	String
+	// Expr is an expression of the expr language, as exact source text.
+	Expr
+	// Punct is any other single character: { } ( ) [ ] : , = ? | ...
+	Punct
+	// Keyword is "when" or "branch" starting a header ("when PRED {"),
+	// as opposed to an attribute or field of that name.
+	Keyword
+)
+
+// Definition is the lexer.Definition of .smw files. The zero value is
+// ready to use and safe for concurrent use.
+type Definition struct{}
+
+var (
+	_ lexer.Definition       = Definition{}
+	_ lexer.StringDefinition = Definition{}
+	_ lexer.BytesDefinition  = Definition{}
+)
+
+// Symbols implements lexer.Definition.
+func (Definition) Symbols() map[string]lexer.TokenType {
+	return map[string]lexer.TokenType{
+		"EOF":     lexer.EOF,
+		"Space":   Space,
+		"Ident":   Ident,
+		"Number":  Number,
+		"String":  String,
+		"Expr":    Expr,
+		"Punct":   Punct,
+		"Keyword": Keyword,
+	}
+}
+
+// Lex implements lexer.Definition.
+func (d Definition) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("grammar: read %s: %w", filename, err)
+	}
+	return d.LexString(filename, string(b))
+}
+
+// LexBytes implements lexer.BytesDefinition.
+func (d Definition) LexBytes(filename string, b []byte) (lexer.Lexer, error) {
+	return d.LexString(filename, string(b))
+}
+
+// LexString implements lexer.StringDefinition. A lexical error is
+// returned by the lexer's Next once the tokens before it are consumed.
+func (Definition) LexString(filename string, s string) (lexer.Lexer, error) {
+	toks, lerr := Tokenize(filename, s)
+	sl := &SliceLexer{Tokens: toks}
+	if lerr != nil {
+		sl.Err = lerr
+	}
+	return sl, nil
+}
+
+// SliceLexer replays a token slice. After the last token it returns Err
+// if set, and EOF tokens otherwise.
+type SliceLexer struct {
+	Tokens []lexer.Token
+	Err    error
+	next   int
+}
+
+// Next implements lexer.Lexer.
+func (l *SliceLexer) Next() (lexer.Token, error) {
+	if l.next < len(l.Tokens) {
+		t := l.Tokens[l.next]
+		l.next++
+		if t.Type == lexer.EOF && l.Err != nil {
+			return t, l.Err
+		}
+		return t, nil
+	}
+	if l.Err != nil {
+		return lexer.Token{}, l.Err
+	}
+	return lexer.Token{Type: lexer.EOF}, nil
+}
+
+// Error is a lexical error: an unterminated string, comment or
+// interpolation, or an unbalanced bracket inside an expression.
+type Error struct {
+	Pos lexer.Position // where the offending construct starts
+	End lexer.Position // where it ends (exclusive)
+	Msg string
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.Pos.Filename, e.Pos.Line, e.Pos.Column, e.Msg)
+}
+
+// Tokenize splits src into tokens, ending with an EOF token. On a lexical
+// error it returns the tokens before the error, an EOF token at the
+// error's position, and the error.
+func Tokenize(filename, src string) ([]lexer.Token, *Error) {
+	s := &scanner{
+		src:  src,
+		file: filename,
+		line: 1,
+		col:  1,
+		toks: make([]lexer.Token, 0, len(src)/4+8),
+	}
+	s.run()
+	end := len(s.src)
+	if s.err != nil {
+		end = s.stop
+	}
+	s.toks = append(s.toks, lexer.Token{Type: lexer.EOF, Pos: s.posAt(end)})
+	if s.err != nil {
+		return s.toks, s.err
+	}
+	return s.toks, nil
+}
+
+// pending is the lexer's memory of a construct whose later part must be
+// lexed as an expression: "for x in EXPR" and "use f(ARGS)".
+type pending uint8
+
+const (
+	pendNone    pending = iota
+	pendForVar          // after "for": expect the variable
+	pendForIn           // after "for x": expect "in", then a header expression
+	pendUseName         // after "use": expect the fragment name
+	pendUseArgs         // after "use f": expect "(", then arguments
+)
+
+type scanner struct {
+	src  string
+	file string
+	off  int // next byte to lex
+
+	// position cursor: line and col of byte offset cur
+	cur, line, col int
+
+	toks []lexer.Token
+	err  *Error
+	stop int // offset where lexing stopped on error
+
+	prevType lexer.TokenType // last significant token type, 0 at start
+	prevVal  string
+	nlSince  bool // a newline was seen since the last significant token
+	pend     pending
+}
+
+// posAt returns the position of byte offset n, which must not be before
+// the last position asked for.
+func (s *scanner) posAt(n int) lexer.Position {
+	if n < s.cur {
+		return s.slowPos(n)
+	}
+	for i := s.cur; i < n; i++ {
+		c := s.src[i]
+		if c == '\n' {
+			s.line++
+			s.col = 1
+		} else if c < 0x80 || c >= 0xC0 {
+			s.col++
+		}
+	}
+	s.cur = n
+	return lexer.Position{Filename: s.file, Offset: n, Line: s.line, Column: s.col}
+}
+
+// slowPos computes the position of n from the start of the file; used
+// for error positions that lie behind the cursor.
+func (s *scanner) slowPos(n int) lexer.Position {
+	line, col := 1, 1
+	for i := 0; i < n && i < len(s.src); i++ {
+		c := s.src[i]
+		if c == '\n' {
+			line++
+			col = 1
+		} else if c < 0x80 || c >= 0xC0 {
+			col++
+		}
+	}
+	return lexer.Position{Filename: s.file, Offset: n, Line: line, Column: col}
+}
+
+// emit appends the token src[start:end] and moves past it.
+func (s *scanner) emit(typ lexer.TokenType, start, end int) {
+	s.toks = append(s.toks, lexer.Token{Type: typ, Value: s.src[start:end], Pos: s.posAt(start)})
+	s.off = end
+	if typ == Space {
+		return
+	}
+	s.prevType = typ
+	s.prevVal = s.src[start:end]
+	s.nlSince = false
+}
+
+// fail records a lexical error over src[start:end] and stops lexing at
+// start.
+func (s *scanner) fail(start, end int, format string, args ...any) {
+	if s.err != nil {
+		return
+	}
+	if end < start {
+		end = start
+	}
+	s.err = &Error{Pos: s.slowPos(start), End: s.slowPos(end), Msg: fmt.Sprintf(format, args...)}
+	s.stop = start
+	if s.stop < s.cur {
+		// The EOF token's position must not go backwards.
+		s.stop = s.cur
+	}
+}

@@ -1,0 +1,233 @@
+package grammar
+
+import (
+	"unicode/utf8"
+)
+
+func isIdentStart(c byte) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+func isIdentPart(c byte) bool { return isIdentStart(c) || '0' <= c && c <= '9' }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// run lexes the whole source.
+func (s *scanner) run() {
+	for s.off < len(s.src) && s.err == nil {
+		c := s.src[s.off]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			s.space(true)
+		case c == '/' && s.off+1 < len(s.src) && (s.src[s.off+1] == '/' || s.src[s.off+1] == '*'):
+			s.space(true)
+		case isIdentStart(c):
+			s.ident()
+		case isDigit(c):
+			end := s.off + 1
+			for end < len(s.src) && (isIdentPart(s.src[end]) || s.src[end] == '.') {
+				end++
+			}
+			s.emit(Number, s.off, end)
+			s.pend = pendNone
+		case c == '"':
+			start := s.off
+			end, ok := s.scanDouble(start)
+			if !ok {
+				return
+			}
+			s.emit(String, start, end)
+			s.pend = pendNone
+		case c == '=':
+			s.emit(Punct, s.off, s.off+1)
+			s.pend = pendNone
+			s.space(false)
+			s.expr(modeValue)
+		default:
+			s.punct()
+		}
+	}
+}
+
+// punct emits one character (a whole rune) as a Punct token.
+func (s *scanner) punct() {
+	_, size := utf8.DecodeRuneInString(s.src[s.off:])
+	s.emit(Punct, s.off, s.off+size)
+	if s.pend == pendUseArgs && s.prevVal == "(" {
+		s.pend = pendNone
+		s.args()
+		return
+	}
+	s.pend = pendNone
+}
+
+// space emits one Space token for a run of blanks and comments; newlines
+// are included when nl is set.
+func (s *scanner) space(nl bool) {
+	start := s.off
+	i := s.off
+	sawNL := false
+loop:
+	for i < len(s.src) {
+		switch c := s.src[i]; {
+		case c == ' ' || c == '\t' || c == '\r':
+			i++
+		case c == '\n':
+			if !nl {
+				break loop
+			}
+			sawNL = true
+			i++
+		case c == '/' && i+1 < len(s.src) && s.src[i+1] == '/':
+			if !nl {
+				break loop
+			}
+			for i < len(s.src) && s.src[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(s.src) && s.src[i+1] == '*':
+			end, ok := s.scanBlockComment(i)
+			if !ok {
+				if i > start {
+					s.emit(Space, start, i)
+				}
+				return
+			}
+			if !nl && containsNewline(s.src[i:end]) {
+				break loop
+			}
+			i = end
+		default:
+			break loop
+		}
+	}
+	if i > start {
+		s.emit(Space, start, i)
+		if sawNL || containsNewline(s.src[start:i]) {
+			s.nlSince = true
+		}
+	}
+}
+
+func containsNewline(t string) bool {
+	for i := 0; i < len(t); i++ {
+		if t[i] == '\n' {
+			return true
+		}
+	}
+	return false
+}
+
+// scanBlockComment scans a /* */ comment starting at i.
+func (s *scanner) scanBlockComment(i int) (int, bool) {
+	for j := i + 2; j+1 < len(s.src); j++ {
+		if s.src[j] == '*' && s.src[j+1] == '/' {
+			return j + 2, true
+		}
+	}
+	s.fail(i, i+2, `unterminated comment: "/*" has no closing "*/"`)
+	return 0, false
+}
+
+// atItemStart reports whether the next token starts an item of a body:
+// it follows "{", "}", ",", a value, or a newline.
+func (s *scanner) atItemStart() bool {
+	switch s.prevType {
+	case 0, Expr:
+		return true
+	case Punct:
+		switch s.prevVal {
+		case "{", "}", ",":
+			return true
+		}
+	}
+	return s.nlSince
+}
+
+// nextIsDeclarator reports whether the next non-blank character makes the
+// word just lexed an attribute or field name ("when = ...", "branch: T",
+// "for?: T") rather than a keyword.
+func (s *scanner) nextIsDeclarator() bool { return s.nextIsDeclaratorAt(s.off) }
+
+// nextIsDeclaratorAt is nextIsDeclarator looking from offset i.
+func (s *scanner) nextIsDeclaratorAt(i int) bool {
+	for i < len(s.src) && (s.src[i] == ' ' || s.src[i] == '\t') {
+		i++
+	}
+	if i >= len(s.src) {
+		return false
+	}
+	switch s.src[i] {
+	case ':', '?':
+		return true
+	case '=':
+		return i+1 >= len(s.src) || s.src[i+1] != '='
+	}
+	return false
+}
+
+// ident lexes an identifier and starts the expressions that follow the
+// keywords when, branch, for ... in, and use.
+func (s *scanner) ident() {
+	start := s.off
+	end := start + 1
+	for end < len(s.src) && isIdentPart(s.src[end]) {
+		end++
+	}
+	itemStart := s.atItemStart()
+	word := s.src[start:end]
+	if s.pend == pendNone && itemStart && (word == "when" || word == "branch") && !s.nextIsDeclaratorAt(end) {
+		s.emit(Keyword, start, end)
+		s.space(false)
+		s.expr(modeHeader)
+		return
+	}
+	s.emit(Ident, start, end)
+	switch s.pend {
+	case pendForVar:
+		s.pend = pendForIn
+		return
+	case pendForIn:
+		s.pend = pendNone
+		if word == "in" {
+			s.space(false)
+			s.expr(modeHeader)
+		}
+		return
+	case pendUseName:
+		s.pend = pendUseArgs
+		return
+	}
+	s.pend = pendNone
+	if !itemStart || s.nextIsDeclarator() {
+		return
+	}
+	switch word {
+	case "for":
+		s.pend = pendForVar
+	case "use":
+		s.pend = pendUseName
+	}
+}
+
+// args lexes the argument list of "use f(...)" after its "(": Expr
+// tokens separated by "," up to the closing ")".
+func (s *scanner) args() {
+	for s.err == nil && s.off < len(s.src) {
+		s.space(true)
+		if s.err != nil || s.off >= len(s.src) {
+			return
+		}
+		switch s.src[s.off] {
+		case ')':
+			s.emit(Punct, s.off, s.off+1)
+			return
+		case ',':
+			s.emit(Punct, s.off, s.off+1)
+		default:
+			if !s.expr(modeArg) {
+				return
+			}
+		}
+	}
+}

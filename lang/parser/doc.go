@@ -1,0 +1,15 @@
+// Package parser turns .smw source text into the syntax tree of lang/ast.
+//
+// [Parse] lexes the file with lang/grammar's hand-written lexer, parses it
+// with a participle parser built once from lang/grammar's structs, and
+// converts participle's tree into lang/ast nodes with precise ranges.
+// Participle types never cross this package's API. Syntax errors are
+// reported as one diag.Diagnostic with code "syntax" at the offending
+// token; the partial tree built up to the error is returned with it.
+//
+// Values on the right of "=" are kept as source text (ast.Expr.Src) for
+// the checker to hand to expr; a value that is exactly one double- or
+// triple-quoted string literal is also split into a template
+// (ast.Expr.Template), with escapes processed, "$${" turned into "${",
+// and the common indentation of a triple-quoted string removed.
+package parser
