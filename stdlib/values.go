@@ -1,0 +1,170 @@
+package stdlib
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime"
+)
+
+// stepErr returns a StepError of the given kind that is not retried: the
+// step's configuration or data is wrong and another attempt would fail the
+// same way.
+func stepErr(kind, format string, args ...any) *runtime.StepError {
+	return &runtime.StepError{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// evalErr wraps an error from evaluating the attribute attr.
+func evalErr(attr string, err error) error {
+	var se *runtime.StepError
+	if errors.As(err, &se) {
+		return err
+	}
+	return &runtime.StepError{Kind: runtime.ErrKindExpr, Message: fmt.Sprintf("evaluating %s: %v", attr, err), Err: err}
+}
+
+// evalArg evaluates the step argument attr; absent arguments are nil.
+func evalArg(a *runtime.Attempt, attr string) (any, error) {
+	e := a.Step.Args[attr]
+	if e == nil {
+		return nil, nil
+	}
+	v, err := a.Eval(e)
+	if err != nil {
+		return nil, evalErr(attr, err)
+	}
+	return v, nil
+}
+
+// evalString evaluates attr and requires a string (or a scalar, which is
+// formatted). Absent arguments give def.
+func evalString(a *runtime.Attempt, attr, def string) (string, error) {
+	e := a.Step.Args[attr]
+	if e == nil {
+		return def, nil
+	}
+	v, err := a.Eval(e)
+	if err != nil {
+		return "", evalErr(attr, err)
+	}
+	if v == nil {
+		return def, nil
+	}
+	s, err := scalarString(v)
+	if err != nil {
+		return "", stepErr(runtime.ErrKindExpr, "%s: %v", attr, err)
+	}
+	return s, nil
+}
+
+// evalBool evaluates attr as a bool; absent or null means false.
+func evalBool(a *runtime.Attempt, attr string) (bool, error) {
+	v, err := evalArg(a, attr)
+	if err != nil || v == nil {
+		return false, err
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, stepErr(runtime.ErrKindExpr, "%s: expected bool, got %T", attr, v)
+	}
+	return b, nil
+}
+
+// evalExprString evaluates e (an agent setting, for example) to a string.
+func evalExprString(a *runtime.Attempt, what string, e *ir.Expr) (string, error) {
+	if e == nil {
+		return "", nil
+	}
+	v, err := a.Eval(e)
+	if err != nil {
+		return "", evalErr(what, err)
+	}
+	if v == nil {
+		return "", nil
+	}
+	s, err := scalarString(v)
+	if err != nil {
+		return "", stepErr(runtime.ErrKindExpr, "%s: %v", what, err)
+	}
+	return s, nil
+}
+
+// scalarString formats a scalar value as text: strings as they are,
+// numbers and bools as in JSON. Null, lists and objects are errors.
+func scalarString(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case int:
+		return strconv.Itoa(x), nil
+	case int32:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case uint64:
+		return strconv.FormatUint(x, 10), nil
+	case json.Number:
+		return x.String(), nil
+	case float32, float64:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return "", fmt.Errorf("cannot format %v: %w", x, err)
+		}
+		return string(b), nil
+	case nil:
+		return "", errors.New("value is null")
+	}
+	return "", fmt.Errorf("expected a string or number, got %s", describe(v))
+}
+
+// textValue formats any value as text: scalars as scalarString, lists and
+// objects as JSON. Null is an error.
+func textValue(v any) (string, error) {
+	switch v.(type) {
+	case []any, map[string]any:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "", fmt.Errorf("cannot encode as JSON: %w", err)
+		}
+		return string(b), nil
+	}
+	return scalarString(v)
+}
+
+// describe names a value's kind for messages.
+func describe(v any) string {
+	switch v.(type) {
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// checkNUL rejects text holding a NUL byte, which no process argument or
+// environment variable can carry.
+func checkNUL(what, s string) error {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return stepErr(runtime.ErrKindExpr, "%s contains a NUL byte at offset %d; processes cannot receive NUL bytes in arguments or the environment", what, i)
+	}
+	return nil
+}
+
+// redact replaces every secret in s with "***".
+func redact(secrets []string, s string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "***")
+		}
+	}
+	return s
+}
