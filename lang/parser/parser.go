@@ -38,7 +38,7 @@ func Parse(filename string, src []byte) (*ast.File, diag.Diagnostics) {
 	case lexErr != nil:
 		diags = append(diags, lexDiag(filename, lexErr))
 	case err != nil:
-		diags = append(diags, syntaxDiag(filename, text, toks, err))
+		diags = append(diags, syntaxDiag(filename, toks, err))
 	}
 	c := &converter{file: filename, src: text}
 	f := c.convertFile(tree)
