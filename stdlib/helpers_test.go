@@ -2,6 +2,7 @@ package stdlib
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -169,4 +170,13 @@ func run(t *testing.T, cfg Config, a *runtime.Attempt) (any, error) {
 		t.Fatalf("no action %q", a.Step.Action)
 	}
 	return act.Run(context.Background(), a)
+}
+
+// jsonString encodes s as a JSON string literal.
+func jsonString(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // strings always encode
+	}
+	return string(b)
 }
