@@ -125,11 +125,11 @@ func TestAgentCLIs(t *testing.T) {
 			wantText: "Old style.", wantIn: 7, wantOut: 2,
 		},
 		{
-			name:      "gemini",
-			agent:     &ir.Agent{Name: "gm", CLI: "gemini", Model: ex(`"gemini-2.5-pro"`)},
-			stdout:    `{"response":"Gemini says hi.","stats":{"models":{"gemini-2.5-pro":{"api":{"totalRequests":1},"tokens":{"prompt":30,"candidates":4,"total":34}},"gemini-2.5-flash":{"tokens":{"prompt":2,"candidates":1}}}}}`,
-			wantArgs:  []string{"--output-format", "json", "--model", "gemini-2.5-pro", "-p", ""},
-			wantText:  "Gemini says hi.", wantIn: 32, wantOut: 5,
+			name:     "gemini",
+			agent:    &ir.Agent{Name: "gm", CLI: "gemini", Model: ex(`"gemini-2.5-pro"`)},
+			stdout:   `{"response":"Gemini says hi.","stats":{"models":{"gemini-2.5-pro":{"api":{"totalRequests":1},"tokens":{"prompt":30,"candidates":4,"total":34}},"gemini-2.5-flash":{"tokens":{"prompt":2,"candidates":1}}}}}`,
+			wantArgs: []string{"--output-format", "json", "--model", "gemini-2.5-pro", "-p", ""},
+			wantText: "Gemini says hi.", wantIn: 32, wantOut: 5,
 			promptArg: true,
 		},
 	}
