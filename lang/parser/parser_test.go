@@ -45,6 +45,8 @@ func TestGolden(t *testing.T) {
 func TestExamples(t *testing.T) {
 	t.Parallel()
 	paths, err := filepath.Glob("../../examples/*.smw")
+	more, _ := filepath.Glob("../../examples/*/*.smw")
+	paths = append(paths, more...)
 	if err != nil {
 		t.Fatal(err)
 	}
