@@ -1,0 +1,155 @@
+package checker
+
+import (
+	"fmt"
+
+	"github.com/smithc/smithc/lang/ast"
+	"github.com/smithc/smithc/lang/diag"
+	"github.com/smithc/smithc/schema"
+)
+
+// CheckFile reads and parses the file called filename, resolves its
+// imports (relative to the importing file), and checks the program. The
+// Info is never nil; it is complete when the diagnostics have no errors.
+func CheckFile(filename string, cfg *Config) (*Info, diag.Diagnostics) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	c := newChecker(cfg)
+	src, err := cfg.readFile(filename)
+	if err != nil {
+		c.errorf(diag.Range{File: filename}, "read-file", "cannot read %s: %v", filename, err)
+		return c.info, c.diags.Sort()
+	}
+	f, ds := c.parse(filename, src)
+	c.diags = append(c.diags, ds...)
+	if f == nil {
+		return c.info, c.diags.Sort()
+	}
+	files := c.loadImports(f)
+	c.run(files)
+	return c.info, c.diags.Sort()
+}
+
+// Check checks already-parsed files; the first is the main file, the
+// others are imports whose declarations are in scope. Import declarations
+// of the given files are resolved with cfg.ReadFile unless the imported
+// file is among files (matched by name).
+func Check(files []*ast.File, cfg *Config) (*Info, diag.Diagnostics) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	c := newChecker(cfg)
+	if len(files) == 0 {
+		return c.info, nil
+	}
+	for _, f := range files[1:] {
+		if f != nil {
+			c.loaded[clean(f.Name)] = f
+		}
+	}
+	c.run(c.loadImports(files[0]))
+	return c.info, c.diags.Sort()
+}
+
+// checker holds the state of one check.
+type checker struct {
+	cfg   *Config
+	info  *Info
+	diags diag.Diagnostics
+
+	actions   []*schema.ActionSpec
+	selectors map[string]*schema.ActionSpec // selector name -> action
+
+	loaded map[string]*ast.File // files by name
+
+	types     map[string]*typeDecl
+	workflows map[string]*ast.WorkflowDecl
+	wfOrder   []*ast.WorkflowDecl
+	fragOwner map[*ast.FragmentDecl]bool
+
+	wfState   map[*ast.WorkflowDecl]*wfCheck
+	fragGraph map[*ast.FragmentDecl]*graph
+	exprs     map[*ast.Expr]exprResult
+	home      map[ast.Stmt]*gnode // each statement's node in its own graph
+	outputs   map[ast.Stmt]vt
+	declared  map[ast.Stmt]*schema.Type
+	callStack []*ast.WorkflowDecl
+}
+
+func newChecker(cfg *Config) *checker {
+	c := &checker{
+		cfg: cfg,
+		info: &Info{
+			Fragments:       map[string]*ast.FragmentDecl{},
+			Agents:          map[string]*ast.AgentDecl{},
+			Types:           map[string]*schema.Type{},
+			Inputs:          map[*ast.WorkflowDecl]*schema.Type{},
+			WorkflowOutputs: map[*ast.WorkflowDecl]*schema.Type{},
+			Params:          map[*ast.FragmentDecl][]*schema.Field{},
+			Outputs:         map[ast.Stmt]*schema.Type{},
+			Actions:         map[*ast.StepStmt]string{},
+			Calls:           map[*ast.StepStmt]*ast.WorkflowDecl{},
+			StepAgents:      map[*ast.StepStmt]*ast.AgentDecl{},
+			Needs:           map[ast.Stmt][]ast.Stmt{},
+			Uses:            map[*ast.UseStmt]*ast.FragmentDecl{},
+			ExprTypes:       map[*ast.Expr]*schema.Type{},
+			Refs:            map[*ast.Expr][]Ref{},
+			Consts:          map[*ast.Attr]any{},
+		},
+		selectors: map[string]*schema.ActionSpec{},
+		loaded:    map[string]*ast.File{},
+		types:     map[string]*typeDecl{},
+		workflows: map[string]*ast.WorkflowDecl{},
+		fragOwner: map[*ast.FragmentDecl]bool{},
+		wfState:   map[*ast.WorkflowDecl]*wfCheck{},
+		fragGraph: map[*ast.FragmentDecl]*graph{},
+		exprs:     map[*ast.Expr]exprResult{},
+		home:      map[ast.Stmt]*gnode{},
+		outputs:   map[ast.Stmt]vt{},
+		declared:  map[ast.Stmt]*schema.Type{},
+	}
+	for i := range cfg.Actions {
+		a := &cfg.Actions[i]
+		c.actions = append(c.actions, a)
+		for _, s := range a.Selectors {
+			if _, dup := c.selectors[s]; !dup {
+				c.selectors[s] = a
+			}
+		}
+	}
+	return c
+}
+
+// run checks the loaded files, main file first.
+func (c *checker) run(files []*ast.File) {
+	c.info.Files = files
+	c.collectDecls(files)
+	c.resolveTypes()
+	c.checkInputs()
+	c.checkAgents()
+	c.checkFragments()
+	for _, w := range c.wfOrder {
+		c.checkWorkflow(w)
+	}
+	c.checkCallCycles()
+}
+
+// errorf reports an error at r.
+func (c *checker) errorf(r diag.Range, code, format string, args ...any) *diag.Diagnostic {
+	c.diags = append(c.diags, diag.Diagnostic{
+		Severity: diag.Error,
+		Code:     code,
+		Summary:  fmt.Sprintf(format, args...),
+		Subject:  r,
+	})
+	return &c.diags[len(c.diags)-1]
+}
+
+// report appends a prepared diagnostic.
+func (c *checker) report(d diag.Diagnostic) {
+	if d.Severity == diag.Invalid {
+		d.Severity = diag.Error
+	}
+	c.diags = append(c.diags, d)
+}

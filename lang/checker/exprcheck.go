@@ -1,0 +1,195 @@
+package checker
+
+import (
+	"strings"
+
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+
+	exprast "github.com/expr-lang/expr/ast"
+
+	"github.com/smithc/smithc/lang/ast"
+	"github.com/smithc/smithc/lang/diag"
+	"github.com/smithc/smithc/schema"
+)
+
+// exprMode tells what an expression may read.
+type exprMode uint8
+
+const (
+	modeRuntime   exprMode = iota // action attributes: nodes, input, run, env(), secret()
+	modePredicate                 // decisions replayed on resume: no env() or secret()
+	modeStatic                    // input defaults, agent settings: only constants, env() and secret()
+	modeConst                     // graph attributes: constants only
+)
+
+// exprScope is where an expression is evaluated.
+type exprScope struct {
+	mode exprMode
+	what string // the attribute, for messages: `value of step "a"`
+	r    resolver
+}
+
+// resolver resolves the free names of an expression.
+type resolver interface {
+	// resolve returns the type of name and the reference it makes, or a
+	// problem explaining why it cannot be read.
+	resolve(name string) (vt, *Ref, *problem)
+	// member resolves a mounted node inside a use namespace.
+	member(ns *gnode, name string) (vt, *Ref, *problem)
+	// names lists the names in scope, for hints.
+	names() []string
+}
+
+// problem is a diagnostic without a position yet.
+type problem struct {
+	code, summary, detail, hint string
+	related                     []diag.Related
+}
+
+// exprResult is a checked expression.
+type exprResult struct {
+	t  vt
+	ok bool // no error found
+}
+
+// checkExpr checks e in scope sc. When want is non-nil the value must be
+// assignable to it (optional values are refused unless optOK). It returns
+// the expression's type. Each expression is checked once; later calls
+// return the cached result.
+func (c *checker) checkExpr(e *ast.Expr, sc *exprScope, want *schema.Type, optOK bool) exprResult {
+	if e == nil {
+		return exprResult{t: tAny}
+	}
+	if r, done := c.exprs[e]; done {
+		return r
+	}
+	c.exprs[e] = exprResult{t: tAny} // guard against re-entry
+	before := len(c.diags)
+	var t vt
+	if e.Template != nil {
+		t = c.checkTemplate(e, sc)
+		if want != nil {
+			x := &ec{c: c, e: e, sc: sc}
+			x.assignType(t, want, e.Range, optOK, sc.what)
+		}
+	} else {
+		x := &ec{c: c, e: e, sc: sc}
+		tree, err := parser.Parse(e.Src)
+		if err != nil {
+			c.exprSyntax(e, err)
+			t = tAny
+		} else {
+			t = x.typeOf(tree.Node)
+			if want != nil {
+				x.assign(tree.Node, t, want, optOK, sc.what)
+			}
+			c.info.Refs[e] = x.refs
+		}
+	}
+	if sc.mode == modeRuntime || sc.mode == modePredicate {
+		c.info.ExprTypes[e] = t.schemaType()
+	}
+	r := exprResult{t: t, ok: len(c.diags) == before}
+	c.exprs[e] = r
+	return r
+}
+
+// checkTemplate checks each interpolation of a template; the value is a
+// string.
+func (c *checker) checkTemplate(e *ast.Expr, sc *exprScope) vt {
+	for _, p := range e.Template.Parts {
+		if p.Expr == nil {
+			continue
+		}
+		if strings.TrimSpace(p.Expr.Src) == "" {
+			c.errorf(p.Expr.Range, "empty-interpolation", "empty ${} in a template")
+			continue
+		}
+		x := &ec{c: c, e: p.Expr, sc: sc, inTemplate: true}
+		tree, err := parser.Parse(p.Expr.Src)
+		if err != nil {
+			c.exprSyntax(p.Expr, err)
+			continue
+		}
+		t := x.typeOf(tree.Node)
+		c.info.Refs[p.Expr] = x.refs
+		if sc.mode == modeRuntime || sc.mode == modePredicate {
+			c.info.ExprTypes[p.Expr] = t.schemaType()
+		}
+		c.info.Refs[e] = append(c.info.Refs[e], x.refs...)
+	}
+	return tString
+}
+
+// exprSyntax reports an expr-lang syntax error at its position.
+func (c *checker) exprSyntax(e *ast.Expr, err error) {
+	msg := err.Error()
+	r := e.Range
+	if fe, ok := err.(*file.Error); ok {
+		msg = fe.Message
+		r = e.RangeAt(fe.From, max(fe.To, fe.From+1))
+	}
+	c.report(diag.Diagnostic{
+		Code:    "expr-syntax",
+		Summary: "syntax error in expression: " + msg,
+		Subject: r,
+	})
+}
+
+// span returns the rune range [from, to) covered by n and its children.
+func span(n exprast.Node) (int, int) {
+	if n == nil {
+		return 0, 0
+	}
+	l := n.Location()
+	from, to := l.From, l.To
+	for _, ch := range children(n) {
+		if ch == nil {
+			continue
+		}
+		f, t := span(ch)
+		if f < from {
+			from = f
+		}
+		if t > to {
+			to = t
+		}
+	}
+	return from, to
+}
+
+// children lists the direct sub-expressions of n.
+func children(n exprast.Node) []exprast.Node {
+	switch n := n.(type) {
+	case *exprast.UnaryNode:
+		return []exprast.Node{n.Node}
+	case *exprast.BinaryNode:
+		return []exprast.Node{n.Left, n.Right}
+	case *exprast.ChainNode:
+		return []exprast.Node{n.Node}
+	case *exprast.MemberNode:
+		return []exprast.Node{n.Node, n.Property}
+	case *exprast.SliceNode:
+		return []exprast.Node{n.Node, n.From, n.To}
+	case *exprast.CallNode:
+		return append([]exprast.Node{n.Callee}, n.Arguments...)
+	case *exprast.BuiltinNode:
+		return n.Arguments
+	case *exprast.PredicateNode:
+		return []exprast.Node{n.Node}
+	case *exprast.ConditionalNode:
+		return []exprast.Node{n.Cond, n.Exp1, n.Exp2}
+	case *exprast.VariableDeclaratorNode:
+		return []exprast.Node{n.Value, n.Expr}
+	case *exprast.SequenceNode:
+		return n.Nodes
+	case *exprast.ArrayNode:
+		return n.Nodes
+	case *exprast.MapNode:
+		return n.Pairs
+	case *exprast.PairNode:
+		return []exprast.Node{n.Key, n.Value}
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package checker
+
+import (
+	"github.com/smithc/smithc/lang/ast"
+	"github.com/smithc/smithc/lang/diag"
+)
+
+// gkind is the kind of a graph node.
+type gkind uint8
+
+const (
+	gRoot     gkind = iota // a workflow or fragment body
+	gStep                  // step
+	gApproval              // approval
+	gEvent                 // event
+	gTimer                 // timer
+	gSeq                   // sequence
+	gPar                   // parallel
+	gMatch                 // match: kids are arms
+	gBranch                // branch: kids are arms
+	gArm                   // one arm of a match or branch (when, then, else)
+	gLoop                  // loop
+	gFor                   // for
+	gWorktree              // worktree
+	gUse                   // use: kids are the mounted fragment body
+	gTry                   // try: kids are its parts
+	gTryPart               // the try body
+	gCatch                 // the catch body
+	gFinally               // the finally body
+)
+
+// ordered reports whether the kids of a node of kind k run one after the
+// other.
+func (k gkind) ordered() bool {
+	switch k {
+	case gPar, gMatch, gBranch, gTry:
+		return false
+	}
+	return true
+}
+
+// readable reports whether a node of kind k has an output.
+func (k gkind) readable() bool { return k == gStep || k == gApproval || k == gEvent }
+
+// gnode is one node of a workflow or fragment graph. Mounted fragments
+// are instantiated under their use node, so a fragment statement may have
+// several gnodes (one per mount) besides its home one.
+type gnode struct {
+	gr      *graph
+	kind    gkind
+	stmt    ast.Stmt // nil for roots, arms and try parts
+	id      string   // local id; "" when the node has none
+	idRange diag.Range
+	full    string // durable id, with mount prefixes
+	parent  *gnode
+	kids    []*gnode
+	idx     int // position among parent.kids
+	n       int // preorder number in the graph
+	depth   int
+	body    *ast.Body // the node's body (containers)
+	scope   *idScope  // the id scope the node's id lives in
+	home    bool      // part of the graph's own source (not a mount instance)
+	mount   *idScope  // gUse: the scope of the mounted ids
+	frag    *ast.FragmentDecl
+	needs   []*gnode
+	needsAt []diag.Range // the range of each needs entry
+
+	skipRest bool      // approval with on_deny = "skip": later nodes of the block may be skipped
+	optSelf  bool      // the node itself may not produce a value (continue_on_fail, skip_if, ...)
+	pred     *ast.Expr // the predicate of an arm
+}
+
+// idScope maps the ids of one workflow, fragment or mount to nodes.
+type idScope struct {
+	prefix string // "" or "api." ...
+	ids    map[string]*gnode
+	order  []string
+	use    *gnode // the use node of a mount scope; nil otherwise
+}
+
+func newScope(prefix string, use *gnode) *idScope {
+	return &idScope{prefix: prefix, ids: map[string]*gnode{}, use: use}
+}
+
+// graph is a workflow's or a fragment's node tree with its happens-before
+// relation.
+type graph struct {
+	c     *checker
+	wf    *ast.WorkflowDecl // nil for a fragment
+	frag  *ast.FragmentDecl // nil for a workflow
+	root  *gnode
+	nodes []*gnode
+	scope *idScope
+	full  map[string]*gnode // durable ids of the whole graph
+
+	preds   [][]int32  // event predecessors; start(n) = 2n, end(n) = 2n+1
+	memo    [][]uint64 // events before each event, computed on demand
+	acyclic bool
+
+	fragStack []*ast.FragmentDecl
+}
+
+// what names a node in messages: `step "a"`, `parallel`, ...
+func (n *gnode) what() string {
+	name := kindName(n.kind)
+	if n.full != "" {
+		return name + " " + quote(n.full)
+	}
+	return name
+}
+
+func kindName(k gkind) string {
+	switch k {
+	case gRoot:
+		return "workflow"
+	case gStep:
+		return "step"
+	case gApproval:
+		return "approval"
+	case gEvent:
+		return "event"
+	case gTimer:
+		return "timer"
+	case gSeq:
+		return "sequence"
+	case gPar:
+		return "parallel"
+	case gMatch:
+		return "match"
+	case gBranch:
+		return "branch"
+	case gArm:
+		return "arm"
+	case gLoop:
+		return "loop"
+	case gFor:
+		return "for"
+	case gWorktree:
+		return "worktree"
+	case gUse:
+		return "use"
+	case gTry:
+		return "try"
+	case gTryPart:
+		return "try body"
+	case gCatch:
+		return "catch"
+	}
+	return "finally"
+}
+
+// newGraph builds the graph of a workflow or fragment body.
+func (c *checker) newGraph(wf *ast.WorkflowDecl, frag *ast.FragmentDecl, body *ast.Body) *graph {
+	g := &graph{c: c, wf: wf, frag: frag, full: map[string]*gnode{}}
+	g.scope = newScope("", nil)
+	g.root = g.add(nil, &gnode{kind: gRoot, body: body, home: true, scope: g.scope})
+	if frag != nil {
+		g.fragStack = []*ast.FragmentDecl{frag}
+	}
+	if body != nil {
+		g.buildBody(g.root, body, g.scope, true)
+	}
+	g.resolveNeeds()
+	g.buildEdges()
+	return g
+}
+
+// add appends n as the next kid of parent.
+func (g *graph) add(parent *gnode, n *gnode) *gnode {
+	n.parent = parent
+	n.gr = g
+	n.n = len(g.nodes)
+	g.nodes = append(g.nodes, n)
+	if parent != nil {
+		n.idx = len(parent.kids)
+		n.depth = parent.depth + 1
+		parent.kids = append(parent.kids, n)
+	}
+	return n
+}
+
+// declare registers n's id in scope and in the graph's durable ids.
+func (g *graph) declare(n *gnode, id ast.Ident, sc *idScope, home bool) {
+	n.id = id.Name
+	n.idRange = id.Range
+	n.full = sc.prefix + id.Name
+	if home {
+		g.c.checkReserved(id, kindName(n.kind)+" id")
+	}
+	if prev, ok := sc.ids[id.Name]; ok {
+		if home {
+			g.c.report(diag.Diagnostic{
+				Code:    "duplicate-id",
+				Summary: "id " + quote(id.Name) + " is used twice in " + g.ownerName(),
+				Detail:  "Node ids are durable keys of a run and must be unique in their workflow; rename one of them.",
+				Subject: id.Range,
+				Related: []diag.Related{{Range: prev.idRange, Message: "first used here"}},
+			})
+		}
+		return
+	}
+	sc.ids[id.Name] = n
+	sc.order = append(sc.order, id.Name)
+	if prev, ok := g.full[n.full]; ok && !home {
+		use := sc.use
+		g.c.report(diag.Diagnostic{
+			Code:    "duplicate-id",
+			Summary: "id " + quote(n.full) + " is used twice in " + g.ownerName(),
+			Detail:  "Mounted ids are the prefix followed by the fragment's ids; choose another prefix.",
+			Subject: use.idRange,
+			Related: []diag.Related{{Range: prev.idRange, Message: "first used here"}},
+		})
+		return
+	}
+	g.full[n.full] = n
+}
+
+func (g *graph) ownerName() string {
+	if g.wf != nil {
+		return "workflow " + quote(g.wf.Name.Name)
+	}
+	return "fragment " + quote(g.frag.Name.Name)
+}
+
+// g returns the graph n belongs to.
+func (n *gnode) g() *graph { return n.gr }

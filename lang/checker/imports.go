@@ -1,0 +1,94 @@
+package checker
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/smithc/smithc/lang/ast"
+	"github.com/smithc/smithc/lang/diag"
+)
+
+// loadImports resolves the imports of main transitively and returns the
+// files of the program: main first, then each imported file once, in the
+// order they were first reached. Cycles are reported with their chain.
+func (c *checker) loadImports(main *ast.File) []*ast.File {
+	files := []*ast.File{main}
+	seen := map[string]bool{clean(main.Name): true}
+	c.loaded[clean(main.Name)] = main
+	var visit func(f *ast.File, chain []string)
+	visit = func(f *ast.File, chain []string) {
+		for _, d := range f.Decls {
+			imp, ok := d.(*ast.ImportDecl)
+			if !ok {
+				continue
+			}
+			name := importPath(f.Name, imp.Path)
+			if i := indexOf(chain, name); i >= 0 {
+				cyc := append(append([]string(nil), chain[i:]...), name)
+				c.report(diag.Diagnostic{
+					Code:    "import-cycle",
+					Summary: "import cycle: " + strings.Join(cyc, " -> "),
+					Detail:  "Files may not import each other in a cycle; move the shared declarations to a file that both import.",
+					Subject: imp.PathRange,
+				})
+				continue
+			}
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			g := c.loaded[name]
+			if g == nil {
+				src, err := c.cfg.readFile(name)
+				if err != nil {
+					c.report(diag.Diagnostic{
+						Code:    "import-not-found",
+						Summary: "cannot import " + quote(imp.Path) + ": " + errText(err),
+						Detail:  "Import paths are relative to the importing file.",
+						Subject: imp.PathRange,
+					})
+					continue
+				}
+				var ds diag.Diagnostics
+				g, ds = c.parse(name, src)
+				c.diags = append(c.diags, ds...)
+				if g == nil {
+					continue
+				}
+				c.loaded[name] = g
+			}
+			files = append(files, g)
+			visit(g, append(chain, name))
+		}
+	}
+	visit(main, []string{clean(main.Name)})
+	return files
+}
+
+// importPath resolves path relative to the directory of the importing file.
+func importPath(importer, path string) string {
+	if filepath.IsAbs(path) {
+		return clean(path)
+	}
+	return clean(filepath.Join(filepath.Dir(importer), path))
+}
+
+func clean(p string) string { return filepath.ToSlash(filepath.Clean(p)) }
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// errText shortens a file error for a message.
+func errText(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}

@@ -1,0 +1,254 @@
+package checker
+
+import (
+	"fmt"
+
+	"github.com/smithc/smithc/lang/ast"
+	"github.com/smithc/smithc/schema"
+)
+
+var (
+	runType   = schema.ObjectOf(&schema.Field{Name: "id", Type: schema.StringType}, &schema.Field{Name: "attempt", Type: schema.IntType})
+	errorType = schema.ObjectOf(&schema.Field{Name: "message", Type: schema.StringType}, &schema.Field{Name: "kind", Type: schema.StringType}, &schema.Field{Name: "exit_code", Type: schema.IntType})
+)
+
+// nodeResolver resolves the names an expression of a workflow or fragment
+// reads at one point of its graph.
+type nodeResolver struct {
+	g     *graph
+	at    *gnode // the reading node
+	ev    int32  // the event at which the expression is evaluated
+	inner *gnode // the innermost node whose context (for, loop, catch) applies
+	what  string // the reader, for messages: `step "a"`
+	err   bool   // error is readable (a retry's when)
+}
+
+// scopeAt returns an expression scope reading at the start of n.
+func (g *graph) scopeAt(n *gnode, mode exprMode, what string) *exprScope {
+	return &exprScope{mode: mode, what: what, r: &nodeResolver{g: g, at: n, ev: start(n), inner: n, what: n.what()}}
+}
+
+// resolve implements resolver.
+func (r *nodeResolver) resolve(name string) (vt, *Ref, *problem) {
+	switch name {
+	case "input":
+		return r.g.inputType(), &Ref{Name: name, Kind: RefInput}, nil
+	case "run":
+		return of(runType), &Ref{Name: name, Kind: RefRun}, nil
+	}
+	var loop, forN, catch bool
+	for p := r.inner; p != nil; p = p.parent {
+		switch p.kind {
+		case gLoop:
+			if !loop && name == "iteration" {
+				return tInt, &Ref{Name: name, Kind: RefIteration}, nil
+			}
+			loop = true
+		case gFor:
+			fs := p.stmt.(*ast.ForStmt)
+			if !forN && name == "index" {
+				return tInt, &Ref{Name: name, Kind: RefIndex}, nil
+			}
+			forN = true
+			if fs.Var.Name == name {
+				return r.g.forElem(p), &Ref{Name: name, Kind: RefForVar, Stmt: fs}, nil
+			}
+		case gCatch:
+			catch = true
+		}
+	}
+	if name == "error" && (catch || r.err) {
+		return of(errorType), &Ref{Name: name, Kind: RefError}, nil
+	}
+	if r.g.frag != nil {
+		for _, f := range r.g.c.info.Params[r.g.frag] {
+			if f.Name == name {
+				return paramType(f), &Ref{Name: name, Kind: RefParam}, nil
+			}
+		}
+	}
+	switch name {
+	case "iteration":
+		return tAny, nil, &problem{code: "unknown-name", summary: "iteration can only be read inside a loop"}
+	case "index":
+		return tAny, nil, &problem{code: "unknown-name", summary: "index can only be read inside a for"}
+	case "error":
+		return tAny, nil, &problem{code: "unknown-name", summary: "error can only be read in a catch body or in a retry's when"}
+	}
+	if n := r.at.scope.ids[name]; n != nil {
+		return r.node(n, name)
+	}
+	return tAny, nil, &problem{
+		code:    "unknown-name",
+		summary: fmt.Sprintf("unknown name %q", name),
+		hint:    didYouMean(name, r.names()),
+		detail:  "An expression may read input, run, the ids of steps, approvals and events, and the variables of enclosing for, loop and catch blocks.",
+	}
+}
+
+func paramType(f *schema.Field) vt {
+	t := of(f.Type)
+	t.opt = f.Optional
+	return t
+}
+
+// member implements resolver.
+func (r *nodeResolver) member(ns *gnode, name string) (vt, *Ref, *problem) {
+	n := ns.mount.ids[name]
+	if n == nil {
+		return tAny, nil, &problem{
+			code:    "unknown-name",
+			summary: fmt.Sprintf("unknown id %q in the mount %q", name, ns.full),
+			hint:    didYouMean(name, ns.mount.order),
+		}
+	}
+	return r.node(n, n.full[len(r.at.scope.prefix):])
+}
+
+// node reads node n, called name in the expression.
+func (r *nodeResolver) node(n *gnode, name string) (vt, *Ref, *problem) {
+	if n.kind == gUse {
+		if n.mount == nil {
+			return tAny, nil, nil
+		}
+		return vt{s: schema.AnyType, ns: n}, nil, nil
+	}
+	if !n.kind.readable() {
+		return tAny, nil, &problem{code: "no-output", summary: fmt.Sprintf("%s has no output to read", n.what()),
+			detail: "Only steps, approvals and events produce values; read one of the nodes inside it."}
+	}
+	t, p := r.g.read(r, n, name)
+	if p != nil {
+		return tAny, nil, p
+	}
+	return t, &Ref{Name: name, Kind: RefNode, Stmt: n.stmt}, nil
+}
+
+// names lists the names readable by r, for hints.
+func (r *nodeResolver) names() []string {
+	out := []string{"input", "run"}
+	for p := r.inner; p != nil; p = p.parent {
+		switch p.kind {
+		case gLoop:
+			out = append(out, "iteration")
+		case gFor:
+			out = append(out, "index", p.stmt.(*ast.ForStmt).Var.Name)
+		case gCatch:
+			out = append(out, "error")
+		}
+	}
+	if r.g.frag != nil {
+		for _, f := range r.g.c.info.Params[r.g.frag] {
+			out = append(out, f.Name)
+		}
+	}
+	return append(out, r.at.scope.order...)
+}
+
+// inputType is the type of input in the graph.
+func (g *graph) inputType() vt {
+	if g.wf != nil {
+		if t := g.c.info.Inputs[g.wf]; t != nil {
+			return of(t)
+		}
+	}
+	return tAny
+}
+
+// read returns the type of t as read by r, or why it cannot be read.
+func (g *graph) read(r *nodeResolver, t *gnode, name string) (vt, *problem) {
+	if g.before(t, r.ev) {
+		return g.wrap(t, lca(r.at, t)), nil
+	}
+	if l := commonLoop(r.at, t); l != nil && t.n >= r.at.n {
+		return g.wrap(t, l).optional(), nil // the previous iteration's value
+	}
+	return tAny, g.notFinished(r, t, name)
+}
+
+// wrap returns the type of t read from outside the blocks between t and
+// stop (an ancestor of t): optional out of arms and try parts and after a
+// skipping approval, a list out of a for, the last iteration out of a loop.
+func (g *graph) wrap(t *gnode, stop *gnode) vt {
+	v := g.c.outputOf(t)
+	if t.optSelf {
+		v = v.optional()
+	}
+	for n := t; n.parent != nil && n.parent != stop; n = n.parent {
+		p := n.parent
+		switch p.kind {
+		case gArm, gTryPart, gCatch:
+			v = v.optional()
+		case gFor:
+			v = listOf(v)
+		}
+		if p.kind.ordered() {
+			for _, k := range p.kids[:n.idx] {
+				if k.skipRest {
+					v = v.optional()
+					break
+				}
+			}
+		}
+	}
+	return v
+}
+
+// lca returns the deepest node containing both a and b (or one of them).
+func lca(a, b *gnode) *gnode {
+	for a.depth > b.depth {
+		a = a.parent
+	}
+	for b.depth > a.depth {
+		b = b.parent
+	}
+	for a != b {
+		a, b = a.parent, b.parent
+	}
+	return a
+}
+
+// commonLoop returns the innermost loop containing both a and b.
+func commonLoop(a, b *gnode) *gnode {
+	for p := lca(a, b); p != nil; p = p.parent {
+		if p.kind == gLoop {
+			return p
+		}
+	}
+	return nil
+}
+
+// childToward returns the kid of anc on the way to n (n itself if it is a
+// kid of anc).
+func childToward(anc, n *gnode) *gnode {
+	for n != nil && n.parent != anc {
+		n = n.parent
+	}
+	return n
+}
+
+// notFinished explains why t cannot be read by r.
+func (g *graph) notFinished(r *nodeResolver, t *gnode, name string) *problem {
+	if t == r.at {
+		return &problem{code: "self-reference", summary: fmt.Sprintf("%s cannot read its own output", r.what),
+			detail: "Inside a loop a step may read its previous iteration; elsewhere a step reads only nodes that finished before it."}
+	}
+	l := lca(r.at, t)
+	ca, ct := childToward(l, r.at), childToward(l, t)
+	p := &problem{code: "not-finished", summary: fmt.Sprintf("%q is not guaranteed to have finished before %s reads it", name, r.what)}
+	switch {
+	case ca == nil || ct == nil:
+	case l.kind == gMatch || l.kind == gBranch:
+		p.detail = fmt.Sprintf("%q is in another arm of the %s, and only one arm runs.", name, kindName(l.kind))
+	case l.kind == gTry || (l.kind.ordered() && ct.idx > ca.idx):
+		p.detail = fmt.Sprintf("%q runs after %s; move the reading node after it.", name, r.what)
+	case ca == r.at && (r.at.kind == gFor || r.at.kind == gMatch || r.at.kind == gBranch):
+		p.detail = fmt.Sprintf("%q is inside the %s and runs after its list or predicate is evaluated.", name, kindName(r.at.kind))
+	default:
+		p.detail = fmt.Sprintf("%q runs concurrently with %s (in a parallel, or with no order between them).", name, r.what)
+		if r.at.kind.readable() || r.at.kind == gTimer {
+			p.hint = fmt.Sprintf("add needs = [%s] to %s", name, r.what)
+		}
+	}
+	return p
+}

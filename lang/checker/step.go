@@ -1,0 +1,234 @@
+package checker
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/smithc/smithc/lang/ast"
+	"github.com/smithc/smithc/lang/diag"
+	"github.com/smithc/smithc/schema"
+)
+
+// stepRules are the attributes every step accepts, whatever its action.
+var stepRules = []attrRule{
+	needsRule, descRule,
+	{name: "timeout", kind: rDuration},
+	{name: "heartbeat_timeout", kind: rDuration},
+	{name: "skip_if", kind: rPred},
+	{name: "continue_on_fail", kind: rBool},
+}
+
+var retryRules = []attrRule{
+	{name: "attempts", kind: rPosInt},
+	{name: "backoff", kind: rEnum, enum: []string{"fixed", "linear", "exponential"}},
+	{name: "delay", kind: rDuration},
+	{name: "max_delay", kind: rDuration},
+	{name: "jitter", kind: rDuration},
+}
+
+var cacheRules = []attrRule{
+	{name: "key", kind: rExpr, typ: schema.AnyType, required: true},
+	{name: "ttl", kind: rDuration},
+}
+
+// selection is the action a step selects, with the attribute or block
+// that selects it.
+type selection struct {
+	spec *schema.ActionSpec
+	at   diag.Range
+	name string
+}
+
+// selectActions lists the actions a step's attributes and blocks select,
+// in source order, one entry per action.
+func (c *checker) selectActions(s *ast.StepStmt) []selection {
+	var out []selection
+	add := func(name string, at diag.Range) {
+		spec := c.selectors[name]
+		if spec == nil {
+			return
+		}
+		for _, o := range out {
+			if o.spec == spec {
+				return
+			}
+		}
+		out = append(out, selection{spec: spec, at: at, name: name})
+	}
+	type item struct {
+		name string
+		at   diag.Range
+	}
+	var items []item
+	for _, a := range s.Attrs {
+		if a != nil {
+			items = append(items, item{a.Name.Name, a.Name.Range})
+		}
+	}
+	for _, b := range s.Blocks {
+		if b != nil {
+			items = append(items, item{b.Kind.Name, b.Kind.Range})
+		}
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].at.Start.Offset < items[j].at.Start.Offset })
+	for _, it := range items {
+		add(it.name, it.at)
+	}
+	return out
+}
+
+// checkStep checks a step: exactly one action, its attributes and blocks,
+// and its output.
+func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
+	c := g.c
+	sels := c.selectActions(s)
+	var spec *schema.ActionSpec
+	switch len(sels) {
+	case 0:
+		var names []string
+		for _, a := range c.actions {
+			names = append(names, a.Selectors...)
+		}
+		c.report(diag.Diagnostic{Code: "no-action", Summary: n.what() + " has no action",
+			Detail:  "A step needs exactly one action: " + joinSorted(names) + ".",
+			Subject: s.ID.Range})
+	default:
+		spec = sels[0].spec
+		for _, o := range sels[1:] {
+			c.report(diag.Diagnostic{Code: "two-actions",
+				Summary: fmt.Sprintf("%s has two actions: %s (%s) and %s (%s)", n.what(), sels[0].spec.Name, sels[0].name, o.spec.Name, o.name),
+				Detail:  "A step does exactly one thing; split it into two steps.", Subject: o.at})
+		}
+		c.info.Actions[s] = spec.Name
+	}
+	set := g.attrs(n, s.ID.Range)
+	rules := append([]attrRule(nil), stepRules...)
+	var blockNames = []string{"retry", "cache"}
+	var computed []string // checked with the output
+	if spec != nil {
+		for _, a := range spec.Attrs {
+			if spec.Output == nil && indexOf(spec.Selectors, a.Name) >= 0 {
+				computed = append(computed, a.Name)
+				continue
+			}
+			rules = append(rules, actionRule(a))
+		}
+		for _, b := range spec.Blocks {
+			blockNames = append(blockNames, b.Name)
+		}
+	}
+	// Attributes of other actions are reported as such, not as unknown.
+	var foreign []string
+	for _, a := range s.Attrs {
+		if a != nil && findRule(rules, a.Name.Name) == nil && c.otherAction(a.Name.Name, spec) != nil {
+			foreign = append(foreign, a.Name.Name)
+		}
+	}
+	for _, a := range s.Attrs {
+		if a != nil && indexOf(foreign, a.Name.Name) >= 0 && spec != nil {
+			o := c.otherAction(a.Name.Name, spec)
+			c.report(diag.Diagnostic{Code: "unknown-attribute",
+				Summary: fmt.Sprintf("attribute %q belongs to the %s action, but %s is a %s step", a.Name.Name, o.Name, n.what(), spec.Name),
+				Subject: a.Name.Range})
+		}
+	}
+	byName := set.check(s.Attrs, rules, append(foreign, computed...)...)
+	if spec != nil {
+		for _, a := range spec.Attrs {
+			if a.Ref == "agent" && byName[a.Name] != nil {
+				c.stepAgent(s, byName[a.Name])
+			}
+		}
+	}
+	blocks := c.checkBlocks(s.Blocks, blockNames, n.what())
+	if b := blocks["retry"]; b != nil {
+		g.checkRetry(n, b)
+	}
+	if b := blocks["cache"]; b != nil {
+		c.checkBlocks(b.Blocks, nil, "cache")
+		set.check(b.Attrs, cacheRules)
+	}
+	if spec != nil {
+		for _, bs := range spec.Blocks {
+			if b := blocks[bs.Name]; b != nil {
+				g.checkActionBlock(n, s, b, bs)
+			} else if bs.Required {
+				c.errorf(s.ID.Range, "missing-block", "%s needs a %s block", n.what(), bs.Name)
+			}
+		}
+	}
+	g.checkStepOutput(n, s, spec)
+}
+
+// actionRule turns an action's attribute spec into a rule.
+func actionRule(a schema.AttrSpec) attrRule {
+	r := attrRule{name: a.Name, kind: rExpr, typ: a.Type, required: a.Required}
+	switch {
+	case a.Ref != "":
+		r.kind = rNeeds // resolved by stepAgent
+	case a.Const && a.Type != nil && a.Type.Kind == schema.Bool:
+		r.kind = rBool
+	case a.Const && a.Type != nil && a.Type.Kind == schema.Enum:
+		r.kind, r.enum = rEnum, a.Type.Enum
+	case a.Const && a.Type != nil && a.Type.Kind == schema.String:
+		r.kind = rString
+	case a.Const:
+		r.kind = rConst
+	}
+	return r
+}
+
+// otherAction returns an action other than spec that accepts attribute
+// name, or nil.
+func (c *checker) otherAction(name string, spec *schema.ActionSpec) *schema.ActionSpec {
+	for _, a := range c.actions {
+		if a != spec && a.Attr(name) != nil {
+			return a
+		}
+	}
+	return nil
+}
+
+// stepAgent resolves agent = NAME.
+func (c *checker) stepAgent(s *ast.StepStmt, a *ast.Attr) {
+	name := a.Value.Src
+	if a.Value.Template != nil || !isIdent(name) {
+		c.errorf(a.Value.Range, "bad-agent", "agent must name an agent declaration, such as agent = reviewer")
+		return
+	}
+	ag := c.info.Agents[name]
+	if ag == nil {
+		names := make([]string, 0, len(c.info.Agents))
+		for n := range c.info.Agents {
+			names = append(names, n)
+		}
+		c.report(diag.Diagnostic{Code: "unknown-agent", Summary: "unknown agent " + quote(name), Hint: didYouMean(name, names),
+			Detail: "Declare it with agent " + name + " { cli = \"claude\" } in this file or an imported one.", Subject: a.Value.Range})
+		return
+	}
+	c.info.StepAgents[s] = ag
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isIdentByte(s[i]) || (i == 0 && s[i] >= '0' && s[i] <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkRetry checks a retry block; its when may read error.
+func (g *graph) checkRetry(n *gnode, b *ast.Block) {
+	c := g.c
+	c.checkBlocks(b.Blocks, nil, "retry")
+	byName := (&attrSet{c: c, owner: "retry", at: b.Kind.Range}).check(b.Attrs, retryRules, "when")
+	if a := byName["when"]; a != nil {
+		sc := &exprScope{mode: modePredicate, what: "when of retry",
+			r: &nodeResolver{g: g, at: n, ev: start(n), inner: n, what: n.what(), err: true}}
+		c.checkExpr(a.Value, sc, schema.BoolType, false)
+	}
+}

@@ -1,0 +1,206 @@
+package checker
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/smithc/smithc/lang/ast"
+	"github.com/smithc/smithc/lang/diag"
+	"github.com/smithc/smithc/schema"
+)
+
+// wfCheck is the state of one workflow's check.
+type wfCheck struct {
+	state int // 1 checking, 2 done
+	g     *graph
+	out   *schema.Type
+}
+
+// checkInputs resolves every workflow's input schema (calls need them
+// before the callee is checked).
+func (c *checker) checkInputs() {
+	for _, w := range c.wfOrder {
+		t := schema.ObjectOf()
+		if w.Input != nil {
+			t = c.fieldsType(w.Input.Fields, "the input of "+w.Name.Name)
+		}
+		c.info.Inputs[w] = t
+	}
+}
+
+// checkFragments checks every fragment once, in its own scope.
+func (c *checker) checkFragments() {
+	for _, f := range c.info.Files {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FragmentDecl)
+			if !ok || c.info.Fragments[fd.Name.Name] != fd {
+				continue
+			}
+			c.checkFragmentParams(fd)
+		}
+	}
+	for _, f := range c.info.Files {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FragmentDecl)
+			if !ok || c.info.Fragments[fd.Name.Name] != fd {
+				continue
+			}
+			g := c.newGraph(nil, fd, fd.Body)
+			c.fragGraph[fd] = g
+			if fd.Body != nil {
+				(&attrSet{c: c, owner: "fragment " + quote(fd.Name.Name)}).check(fd.Body.Attrs, []attrRule{descRule})
+			}
+			g.checkGraph()
+		}
+	}
+}
+
+// checkFragmentParams resolves a fragment's parameters.
+func (c *checker) checkFragmentParams(fd *ast.FragmentDecl) {
+	var params []*schema.Field
+	seen := map[string]bool{}
+	for _, p := range fd.Params {
+		if p == nil {
+			continue
+		}
+		if c.checkReserved(p.Name, "parameter") {
+			continue
+		}
+		if seen[p.Name.Name] {
+			c.errorf(p.Name.Range, "duplicate-param", "parameter %q is declared twice", p.Name.Name)
+			continue
+		}
+		seen[p.Name.Name] = true
+		params = append(params, &schema.Field{Name: p.Name.Name, Type: c.typeOf(p.Type), Optional: p.Optional})
+	}
+	c.info.Params[fd] = params
+}
+
+// checkWorkflow checks one workflow of the main file.
+func (c *checker) checkWorkflow(w *ast.WorkflowDecl) {
+	st := c.wfState[w]
+	if st == nil {
+		st = &wfCheck{}
+		c.wfState[w] = st
+	}
+	if st.state != 0 {
+		return
+	}
+	st.state = 1
+	st.out = schema.AnyType
+	g := c.newGraph(w, nil, w.Body)
+	st.g = g
+	g.checkGraph()
+	var attrs []*ast.Attr
+	if w.Body != nil {
+		attrs = w.Body.Attrs
+	}
+	owner := "workflow " + quote(w.Name.Name)
+	byName := (&attrSet{c: c, owner: owner, at: w.Name.Range}).check(attrs, []attrRule{
+		descRule,
+		{name: "timeout", kind: rDuration},
+		{name: "on_timeout", kind: rEnum, enum: []string{"fail", "cancel"}},
+	}, "output")
+	if a := byName["on_timeout"]; a != nil && byName["timeout"] == nil {
+		c.errorf(a.Name.Range, "missing-attribute", "on_timeout of %s has no effect without a timeout", owner)
+	}
+	st.out = c.computeWorkflowOutput(g, byName["output"])
+	c.info.WorkflowOutputs[w] = st.out
+	st.state = 2
+}
+
+// computeWorkflowOutput types output = EXPR (read when everything has
+// finished) or, by default, the last top-level node.
+func (c *checker) computeWorkflowOutput(g *graph, a *ast.Attr) *schema.Type {
+	if a != nil && a.Value != nil {
+		sc := &exprScope{mode: modePredicate, what: "the workflow output",
+			r: &nodeResolver{g: g, at: g.root, ev: end(g.root), inner: g.root, what: "the workflow output"}}
+		r := c.checkExpr(a.Value, sc, nil, true)
+		return r.t.schemaType()
+	}
+	if len(g.root.kids) == 0 {
+		return schema.NullType
+	}
+	last := g.root.kids[len(g.root.kids)-1]
+	if last.kind.readable() {
+		return g.wrap(last, g.root).schemaType()
+	}
+	return schema.AnyType
+}
+
+// workflowOutput returns a workflow's output type, checking it first if
+// needed (a call may name a workflow declared later).
+func (c *checker) workflowOutput(w *ast.WorkflowDecl) *schema.Type {
+	if st := c.wfState[w]; st != nil && st.state != 0 {
+		return st.out
+	}
+	c.checkWorkflow(w)
+	return c.wfState[w].out
+}
+
+// checkCallCycles reports workflows that call themselves, directly or
+// through others.
+func (c *checker) checkCallCycles() {
+	calls := map[*ast.WorkflowDecl][]*ast.StepStmt{}
+	owner := map[*ast.StepStmt]*ast.WorkflowDecl{}
+	for _, w := range c.wfOrder {
+		st := c.wfState[w]
+		if st == nil || st.g == nil {
+			continue
+		}
+		for _, n := range st.g.nodes {
+			if s, ok := n.stmt.(*ast.StepStmt); ok && c.info.Calls[s] != nil {
+				calls[w] = append(calls[w], s)
+				owner[s] = w
+			}
+		}
+	}
+	state := map[*ast.WorkflowDecl]int{}
+	var stack []*ast.WorkflowDecl
+	reported := map[*ast.WorkflowDecl]bool{}
+	var visit func(w *ast.WorkflowDecl)
+	visit = func(w *ast.WorkflowDecl) {
+		state[w] = 1
+		stack = append(stack, w)
+		for _, s := range calls[w] {
+			callee := c.info.Calls[s]
+			switch state[callee] {
+			case 0:
+				visit(callee)
+			case 1:
+				i := 0
+				for stack[i] != callee {
+					i++
+				}
+				names := []string{}
+				for _, x := range stack[i:] {
+					names = append(names, x.Name.Name)
+				}
+				names = append(names, callee.Name.Name)
+				if !reported[w] {
+					reported[w] = true
+					c.report(diag.Diagnostic{Code: "call-cycle", Summary: "workflow calls itself: " + strings.Join(names, " -> "),
+						Detail: "A called workflow runs as a child run; a cycle of calls would never finish.", Subject: callLabel(s)})
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[w] = 2
+	}
+	for _, w := range c.wfOrder {
+		if state[w] == 0 {
+			visit(w)
+		}
+	}
+}
+
+func callLabel(s *ast.StepStmt) diag.Range {
+	for _, b := range s.Blocks {
+		if b != nil && b.Label != nil {
+			return b.Label.Range
+		}
+	}
+	return s.ID.Range
+}
+
+var _ = fmt.Sprint
