@@ -29,7 +29,9 @@ func (h httpAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Log("HTTPRequest", map[string]any{"method": req.Method, "url": redact(a.Secrets, req.URL.String())})
+	a.Log("HTTPRequest", map[string]any{"method": req.Method, "url": redact(a.Secrets, req.URL.Redacted())})
+	stop := keepAlive(a, h.cfg.heartbeatInterval(), "waiting for "+redact(a.Secrets, req.URL.Redacted()))
+	defer stop()
 	resp, err := h.cfg.httpClient().Do(req)
 	if err != nil {
 		return nil, requestError(ctx, req, err)
@@ -37,6 +39,7 @@ func (h httpAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	defer resp.Body.Close()
 	limit := h.cfg.maxHTTPBody()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	stop()
 	if err != nil {
 		return nil, requestError(ctx, req, fmt.Errorf("reading the response body: %w", err))
 	}

@@ -42,6 +42,10 @@ type procResult struct {
 // is non-nil only when the process could not be started.
 func runProcess(ctx context.Context, cfg Config, a *runtime.Attempt, spec procSpec) (procResult, error) {
 	var res procResult
+	if err := ctx.Err(); err != nil {
+		res.CtxErr = err
+		return res, nil
+	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return res, fmt.Errorf("stdout pipe: %w", err)
@@ -61,6 +65,9 @@ func runProcess(ctx context.Context, cfg Config, a *runtime.Attempt, spec procSp
 		Stdout:      outW,
 		Stderr:      errW,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		// Bounds how long Wait waits for the stdin copy once the process
+		// has exited (a child that inherited stdin may never read it).
+		WaitDelay: cfg.killGrace(),
 	}
 	startErr := cmd.Start()
 	// The child holds its own copies of the write ends; ours must be
