@@ -20,14 +20,20 @@ import (
 func ex(src string) *ir.Expr { return &ir.Expr{Src: src} }
 
 // tpl parses a template "text ${expr} text" into parts, as the compiler
-// does (no $${ escapes needed by the tests).
+// does; $${ is a literal ${.
 func tpl(t *testing.T, s string) *ir.Expr {
 	t.Helper()
 	e := &ir.Expr{Src: s}
+	var lit strings.Builder
 	for {
 		i := strings.Index(s, "${")
 		if i < 0 {
 			break
+		}
+		if i > 0 && s[i-1] == '$' {
+			lit.WriteString(s[:i-1] + "${")
+			s = s[i+2:]
+			continue
 		}
 		depth, j := 0, i+2
 		for ; j < len(s); j++ {
@@ -43,14 +49,17 @@ func tpl(t *testing.T, s string) *ir.Expr {
 		if j == len(s) {
 			t.Fatalf("unterminated ${ in %q", s)
 		}
-		if i > 0 {
-			e.Template = append(e.Template, ir.TemplatePart{Lit: s[:i]})
+		lit.WriteString(s[:i])
+		if lit.Len() > 0 {
+			e.Template = append(e.Template, ir.TemplatePart{Lit: lit.String()})
+			lit.Reset()
 		}
 		e.Template = append(e.Template, ir.TemplatePart{Expr: ex(s[i+2 : j])})
 		s = s[j+1:]
 	}
-	if s != "" || len(e.Template) == 0 {
-		e.Template = append(e.Template, ir.TemplatePart{Lit: s})
+	lit.WriteString(s)
+	if lit.Len() > 0 || len(e.Template) == 0 {
+		e.Template = append(e.Template, ir.TemplatePart{Lit: lit.String()})
 	}
 	return e
 }

@@ -123,6 +123,8 @@ func TestShellInterpolationValues(t *testing.T) {
 		{"arithmetic", "${script} $(( ${n} << 1 )) $((${n}*(2+1))) ${x}", map[string]any{"n": 3, "x": "a b"}, []string{"6", "9", "a b"}},
 		{"here-document before", "cat <<EOF >/dev/null\nbody\nEOF\n${script} ${x}", map[string]any{"x": "a b"}, []string{"a b"}},
 		{"escaped quote in literal", `${script} it\'s ${x}`, map[string]any{"x": "z"}, []string{"it's", "z"}},
+		{"parameter expansion in double quotes", `G=$${x}; ${script} "hello $${G:-nobody}" ${x}`, map[string]any{"x": "w; rm -rf /"}, []string{"hello nobody", "w; rm -rf /"}},
+		{"shell's own parameter expansion", `X=a; ${script} $${X:-'b c'} ${x}`, map[string]any{"x": "d e"}, []string{"a", "d e"}},
 		{"comment after", "${script} ${x} # done", map[string]any{"x": "a#b"}, []string{"a#b"}},
 	}
 	for _, tt := range tests {
@@ -164,7 +166,8 @@ func TestShellRejects(t *testing.T) {
 		{"here-document", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "cat <<EOF\n${x}\nEOF")}}, map[string]any{"x": "a"}, "here-document"},
 		{"backticks", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "echo `echo ${x}`")}}, map[string]any{"x": "a"}, "`...`"},
 		{"after backslash", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo \${x}`)}}, map[string]any{"x": "a"}, "backslash"},
-		{"after dollar", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo $${x}`)}}, map[string]any{"x": "a"}, "'$'"},
+		{"after dollar", &ir.Step{Args: map[string]*ir.Expr{"run": {Template: []ir.TemplatePart{{Lit: "echo $"}, {Expr: ex("x")}}}}}, map[string]any{"x": "a"}, "'$'"},
+		{"in a quoted parameter expansion", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo "$${A:-${x}}"`)}}, map[string]any{"x": "a"}, "parameter expansion"},
 		{"empty exec", &ir.Step{Args: map[string]*ir.Expr{"exec": ex(`[]`)}}, nil, "empty"},
 		{"exec not a list", &ir.Step{Args: map[string]*ir.Expr{"exec": ex(`"echo hi"`)}}, nil, "expected a list"},
 	}
