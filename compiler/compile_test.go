@@ -83,3 +83,5 @@ func TestExamplesIR(t *testing.T) {
 		})
 	}
 }
+
+func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }

@@ -1,6 +1,7 @@
 package ir
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -17,6 +18,9 @@ import (
 // node with its source position so a reader can map it back.
 func Fprint(w io.Writer, p *Program) error {
 	pr := &printer{w: w}
+	if len(p.Files) > 0 {
+		pr.main = p.Files[0]
+	}
 	pr.linef(0, "program %s", shortHash(p.SourceHash))
 	pr.linef(0, "files %s", strings.Join(p.Files, " "))
 	for _, t := range p.Types {
@@ -39,8 +43,9 @@ func (p *Program) String() string {
 }
 
 type printer struct {
-	w   io.Writer
-	err error
+	w    io.Writer
+	err  error
+	main string // the main file; positions elsewhere name their file
 }
 
 func (p *printer) linef(depth int, format string, args ...any) {
@@ -89,9 +94,9 @@ func (p *printer) workflow(w *Workflow) {
 	if w.Description != "" {
 		p.linef(1, "description %s", strconv.Quote(w.Description))
 	}
-	p.linef(1, "input %s", typeString(w.Input, false))
+	p.linef(1, "input %s", fieldsWithDefaults(w.Input))
 	if w.Output != nil {
-		p.linef(1, "output %s : %s", exprString(w.Output), typeString(w.OutputType, false))
+		p.linef(1, "output %s", exprString(w.Output))
 	} else if w.OutputType != nil {
 		p.linef(1, "output (last node) : %s", typeString(w.OutputType, false))
 	}
@@ -106,7 +111,11 @@ func (p *printer) workflow(w *Workflow) {
 func (p *printer) node(depth int, n *Node) {
 	head := fmt.Sprintf("%s %s", n.Kind, n.ID)
 	if n.Range.IsValid() {
-		head += fmt.Sprintf("  @%d:%d", n.Range.Start.Line, n.Range.Start.Col)
+		file := ""
+		if n.Range.File != p.main {
+			file = n.Range.File + ":"
+		}
+		head += fmt.Sprintf("  @%s%d:%d", file, n.Range.Start.Line, n.Range.Start.Col)
 	}
 	p.linef(depth, "%s", head)
 	d := depth + 1
@@ -286,6 +295,30 @@ func exprString(e *Expr) string {
 		b.WriteString(" [" + strings.Join(binds, ", ") + "]")
 	}
 	return b.String()
+}
+
+// fieldsWithDefaults renders an object type with its fields' defaults.
+func fieldsWithDefaults(t *schema.Type) string {
+	if t == nil || len(t.Fields) == 0 {
+		return "{}"
+	}
+	parts := make([]string, len(t.Fields))
+	for i, f := range t.Fields {
+		s := f.Name
+		if f.Optional {
+			s += "?"
+		}
+		s += ": " + typeString(f.Type, false)
+		if f.HasDefault {
+			js, err := json.Marshal(f.Default)
+			if err != nil {
+				js = []byte(fmt.Sprint(f.Default))
+			}
+			s += " = " + string(js)
+		}
+		parts[i] = s
+	}
+	return "{ " + strings.Join(parts, ", ") + " }"
 }
 
 func oneLine(s string) string {

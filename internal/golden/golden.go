@@ -67,8 +67,12 @@ func (c *Case) Has(section string) bool {
 // the function does not return are left alone.
 func Run(t *testing.T, dir string, fn func(t *testing.T, c *Case) map[string]string) {
 	t.Helper()
+	dir, err := filepath.Abs(dir) // tests may change directory
+	if err != nil {
+		t.Fatalf("golden: %v", err)
+	}
 	var paths []string
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -150,6 +154,9 @@ func setFile(a *txtar.Archive, name string, data []byte) {
 // rewrites it under SMITHC_UPDATE=1.
 func Compare(t *testing.T, path string, got []byte) {
 	t.Helper()
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	have, err := os.ReadFile(path)
 	if Update() == "1" {
 		if err != nil || !bytes.Equal(have, got) {
