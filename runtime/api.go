@@ -1,0 +1,252 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
+)
+
+// WaitMode tells a session how far to wait (LANGUAGE.md §9).
+type WaitMode int
+
+// Wait modes.
+const (
+	// WaitAuto waits for timers in-process and returns at approvals and
+	// events with status waiting-approval or waiting-event.
+	WaitAuto WaitMode = iota
+	// WaitNever returns at the first wait of any kind, timers included.
+	WaitNever
+	// WaitAlways waits for everything, polling the store for decisions
+	// and signals.
+	WaitAlways
+)
+
+var waitModeNames = map[WaitMode]string{WaitAuto: "auto", WaitNever: "never", WaitAlways: "always"}
+
+func (m WaitMode) String() string {
+	if s, ok := waitModeNames[m]; ok {
+		return s
+	}
+	return fmt.Sprintf("WaitMode(%d)", int(m))
+}
+
+// ParseWaitMode reads "auto", "never" or "always".
+func ParseWaitMode(s string) (WaitMode, error) {
+	for m, n := range waitModeNames {
+		if n == s {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("runtime: wait mode %q: want auto, always or never", s)
+}
+
+// ErrRunLive is returned (wrapped, naming the owner) when a run is being
+// executed by another live process or by this engine.
+var ErrRunLive = errors.New("run is live")
+
+// Result is where a run stands when a call returns.
+type Result struct {
+	RunID  string
+	Status store.RunStatus
+	Output any    // the run's result once finished
+	Error  string // why it failed or was cancelled
+}
+
+// resultOf reads a Result from a run row.
+func resultOf(run *store.Run) *Result {
+	return &Result{RunID: run.ID, Status: run.Status, Output: decodeOutput(nil, run.Output), Error: run.Error}
+}
+
+// StartParams are the arguments of Start.
+type StartParams struct {
+	Program  *ir.Program
+	Workflow string         // "": the program's only workflow
+	Input    map[string]any // validated and defaulted against the workflow's input
+	RunID    string         // "": generated
+	// SourcePath is recorded so that LoadProgramFunc can recompile the
+	// source when the run is continued.
+	SourcePath string
+	Wait       WaitMode
+	// ParentRunID and ParentNode link the child run of a call step.
+	ParentRunID, ParentNode string
+}
+
+// Start creates a run and executes it until it finishes, fails, is
+// cancelled or waits (as p.Wait allows). An input that does not fit the
+// workflow's input schema is an error naming the field; nothing is
+// created then.
+func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
+	if p.Program == nil {
+		return nil, errors.New("runtime: start: no program")
+	}
+	wf, err := pickWorkflow(p.Program, p.Workflow)
+	if err != nil {
+		return nil, err
+	}
+	var input any = p.Input
+	if p.Input == nil {
+		input = map[string]any{}
+	}
+	if wf.Input != nil {
+		input, err = schema.Normalize(wf.Input, normalizeValue(input), "input")
+		if err != nil {
+			return nil, fmt.Errorf("runtime: invalid input of workflow %s: %w", wf.Name, err)
+		}
+	}
+	raw, err := json.Marshal(input)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: encode input: %w", err)
+	}
+	if err := e.ensureViews(ctx, p.Program); err != nil {
+		return nil, err
+	}
+	id := p.RunID
+	if id == "" {
+		id = e.cfg.NewRunIDFunc()
+	}
+	now := e.now()
+	run, err := e.cfg.Store.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{
+		ID: id, Workflow: wf.Name, ParentRunID: p.ParentRunID, ParentNode: p.ParentNode,
+		SourcePath: p.SourcePath, SourceHash: p.Program.SourceHash, Input: raw, Status: store.RunRunning,
+		Owner: e.cfg.Owner.String(), OwnerStart: e.cfg.Owner.Start, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration),
+	}, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: start: %w", err)
+	}
+	return e.session(ctx, run, p.Program, wf, p.Wait, EventRunStarted)
+}
+
+func pickWorkflow(prog *ir.Program, name string) (*ir.Workflow, error) {
+	if name == "" {
+		if len(prog.Workflows) != 1 {
+			names := make([]string, len(prog.Workflows))
+			for i, w := range prog.Workflows {
+				names[i] = w.Name
+			}
+			return nil, fmt.Errorf("runtime: the program has %d workflows %v: name one", len(prog.Workflows), names)
+		}
+		return prog.Workflows[0], nil
+	}
+	wf := prog.Workflow(name)
+	if wf == nil {
+		return nil, fmt.Errorf("runtime: no workflow %q in the program", name)
+	}
+	return wf, nil
+}
+
+// ensureViews creates the SQL views of the program's named types once per
+// program.
+func (e *Engine) ensureViews(ctx context.Context, prog *ir.Program) error {
+	e.mu.Lock()
+	seen := e.viewed[prog]
+	e.mu.Unlock()
+	if seen || len(prog.Types) == 0 {
+		return nil
+	}
+	if err := e.cfg.Store.TypeViewsEnsure(ctx, &store.TypeViewsEnsureParams{Types: prog.Types}); err != nil {
+		return fmt.Errorf("runtime: type views: %w", err)
+	}
+	e.mu.Lock()
+	e.viewed[prog] = true
+	e.mu.Unlock()
+	return nil
+}
+
+// ResumeParams are the arguments of Resume and Retry.
+type ResumeParams struct {
+	// Program is the run's program; nil: Config.LoadProgramFunc loads it.
+	Program *ir.Program
+	// Force continues even when the source hash differs from the run's.
+	Force bool
+	Wait  WaitMode
+}
+
+// Resume continues a run: its input comes from the store, finished nodes
+// are not run again, attempts left running by a dead process (or one
+// whose lease lapsed) are abandoned and retried, failed nodes of a failed
+// run get a fresh retry budget. Resuming a finished run returns its
+// result; resuming one live in another process is an error wrapping
+// ErrRunLive that names the process.
+func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Result, error) {
+	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: resume: %w", err)
+	}
+	if run.Status == store.RunFinished {
+		return resultOf(run), nil
+	}
+	expect, err := e.checkOwner(run)
+	if err != nil {
+		return nil, err
+	}
+	prog, wf, err := e.programOf(ctx, run, p)
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	claimed, err := e.cfg.Store.RunClaim(ctx, &store.RunClaimParams{ID: runID, Owner: e.cfg.Owner.String(),
+		OwnerStart: e.cfg.Owner.Start, ExpectOwner: expect, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration), ClearCancel: true, Now: now})
+	if err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, fmt.Errorf("runtime: resume run %s: %w: %v", runID, ErrRunLive, err)
+		}
+		return nil, fmt.Errorf("runtime: resume run %s: %w", runID, err)
+	}
+	claimed.Status = run.Status // the session reads how the run stood
+	return e.session(ctx, claimed, prog, wf, p.Wait, EventRunResumed)
+}
+
+// checkOwner refuses a run owned by a live process and returns the stale
+// owner the caller may take over.
+func (e *Engine) checkOwner(run *store.Run) (string, error) {
+	e.mu.Lock()
+	_, live := e.live[run.ID]
+	e.mu.Unlock()
+	if live {
+		return "", fmt.Errorf("runtime: run %s: %w: it is executing in this process (%s)", run.ID, ErrRunLive, e.cfg.Owner)
+	}
+	if run.Owner == "" || run.Owner == e.cfg.Owner.String() && run.OwnerStart == e.cfg.Owner.Start {
+		return run.Owner, nil
+	}
+	alive, known := e.ownerAlive(run.Owner, run.OwnerStart)
+	switch {
+	case known && alive:
+		return "", fmt.Errorf("runtime: run %s: %w: it is running in process %s", run.ID, ErrRunLive, run.Owner)
+	case !known && e.now().Before(run.LeaseExpiresAt):
+		return "", fmt.Errorf("runtime: run %s: %w: it is running in process %s (lease until %s)", run.ID, ErrRunLive,
+			run.Owner, run.LeaseExpiresAt.Format("15:04:05"))
+	}
+	return run.Owner, nil
+}
+
+// programOf returns the program and workflow of a run being continued.
+func (e *Engine) programOf(ctx context.Context, run *store.Run, p ResumeParams) (*ir.Program, *ir.Workflow, error) {
+	prog := p.Program
+	if prog == nil {
+		if e.cfg.LoadProgramFunc == nil {
+			return nil, nil, fmt.Errorf("runtime: run %s: no program given and no LoadProgramFunc configured", run.ID)
+		}
+		var err error
+		prog, err = e.cfg.LoadProgramFunc(ctx, run)
+		if err != nil {
+			return nil, nil, fmt.Errorf("runtime: load the program of run %s: %w", run.ID, err)
+		}
+	}
+	if prog.SourceHash != run.SourceHash && !p.Force {
+		return nil, nil, fmt.Errorf("runtime: run %s: the workflow source changed since the run started (hash %.12s, now %.12s); continue anyway with --force",
+			run.ID, run.SourceHash, prog.SourceHash)
+	}
+	wf := prog.Workflow(run.Workflow)
+	if wf == nil {
+		return nil, nil, fmt.Errorf("runtime: run %s: the program has no workflow %q any more", run.ID, run.Workflow)
+	}
+	if err := e.ensureViews(ctx, prog); err != nil {
+		return nil, nil, err
+	}
+	return prog, wf, nil
+}

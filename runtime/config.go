@@ -1,0 +1,144 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime/store"
+)
+
+// Defaults for the zero values of Config.
+const (
+	// DefaultMaxConcurrency bounds the attempts running at once in a run.
+	DefaultMaxConcurrency = 8
+	// DefaultLeaseDuration is how long a run's and its attempts' leases
+	// last without a heartbeat; heartbeats come every third of it.
+	DefaultLeaseDuration = 10 * time.Second
+	// DefaultPollInterval is how often a live run polls the store for
+	// cancellation, approvals and signals (well under a second).
+	DefaultPollInterval = 250 * time.Millisecond
+)
+
+// Config configures an Engine. The zero value of every field but Store
+// and Actions is a sensible default.
+type Config struct {
+	Store   store.Store
+	Actions Actions
+
+	// Clock returns the current time (default time.Now). Timers, leases
+	// and event times read it; tests inject a fake one.
+	Clock func() time.Time
+	// Owner identifies this process in run and attempt leases (default:
+	// the current process, see CurrentOwner).
+	Owner Owner
+	// MaxConcurrency bounds the attempts running at once in one run
+	// (default DefaultMaxConcurrency).
+	MaxConcurrency int
+	// LeaseDuration is the lease of a run and its attempts (default
+	// DefaultLeaseDuration); heartbeats renew it every third of it.
+	LeaseDuration time.Duration
+	// PollInterval is how often a live run polls the store (default
+	// DefaultPollInterval).
+	PollInterval time.Duration
+	// Dir is the working directory of steps (default: the process's).
+	Dir string
+
+	// ObserveFunc, when set, is called with every event after it is
+	// committed, in commit order, from one goroutine per run. It must not
+	// block for long.
+	ObserveFunc func(store.Event)
+	// LoadProgramFunc returns the program of a run being continued
+	// (resume, approve, signal, retry) when the caller passes none:
+	// typically it recompiles run.SourcePath.
+	LoadProgramFunc func(ctx context.Context, run *store.Run) (*ir.Program, error)
+	// WorktreeAddFunc creates a git worktree at path (relative to the
+	// repository holding repoDir) on branch ("" for a detached one) and
+	// returns its directory; WorktreeRemoveFunc removes it.
+	WorktreeAddFunc    func(ctx context.Context, repoDir, path, branch string) (dir string, err error)
+	WorktreeRemoveFunc func(ctx context.Context, dir string) error
+	// LookupEnvFunc reads env("NAME") and secret("NAME") (default
+	// os.LookupEnv).
+	LookupEnvFunc func(name string) (string, bool)
+	// NewRunIDFunc generates run ids (default: time and random hex).
+	NewRunIDFunc func() string
+}
+
+// Engine executes workflows durably through a Store. It is safe for
+// concurrent use; one Engine may drive many runs at once.
+type Engine struct {
+	cfg Config
+
+	mu     sync.Mutex
+	live   map[string]context.CancelCauseFunc // runs executing in this engine
+	progs  map[*ir.Expr]*vm.Program           // compiled expressions
+	viewed map[*ir.Program]bool               // programs whose type views exist
+}
+
+// New returns an Engine for cfg.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("runtime: Config.Store is required")
+	}
+	if cfg.Actions == nil {
+		cfg.Actions = Actions{}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Owner.PID == 0 {
+		cfg.Owner = CurrentOwner()
+	}
+	if cfg.MaxConcurrency <= 0 {
+		cfg.MaxConcurrency = DefaultMaxConcurrency
+	}
+	if cfg.LeaseDuration <= 0 {
+		cfg.LeaseDuration = DefaultLeaseDuration
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("runtime: working directory: %w", err)
+		}
+		cfg.Dir = wd
+	}
+	if cfg.LookupEnvFunc == nil {
+		cfg.LookupEnvFunc = os.LookupEnv
+	}
+	if cfg.NewRunIDFunc == nil {
+		clock := cfg.Clock
+		cfg.NewRunIDFunc = func() string { return newRunID(clock()) }
+	}
+	return &Engine{
+		cfg:    cfg,
+		live:   map[string]context.CancelCauseFunc{},
+		progs:  map[*ir.Expr]*vm.Program{},
+		viewed: map[*ir.Program]bool{},
+	}, nil
+}
+
+// Store returns the engine's store. The CLI reads runs, nodes, attempts
+// and events through it (ps, inspect, logs).
+func (e *Engine) Store() store.Store { return e.cfg.Store }
+
+func newRunID(now time.Time) string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand never fails on supported platforms; fall back to time.
+		return now.UTC().Format("20060102T150405.000000000")
+	}
+	return now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+func (e *Engine) now() time.Time { return e.cfg.Clock() }

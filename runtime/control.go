@@ -1,0 +1,357 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
+)
+
+// setData records an instance's control data and commits it before
+// anything that depends on the decision starts.
+func (r *runner) setData(ctx context.Context, in *instance, v any, ev *store.Event) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("runtime: encode data of %s: %w", in.node.ID, err)
+	}
+	row := r.update(in, func(row *store.Node) { row.Data = b })
+	batch := &store.Batch{Nodes: []*store.Node{row}}
+	if ev != nil {
+		batch.Events = []*store.Event{ev}
+	}
+	return r.c.commit(context.WithoutCancel(ctx), batch)
+}
+
+// execMatch evaluates the arms once, records the chosen one and runs it.
+func (r *runner) execMatch(ctx context.Context, in *instance, p path, f *fence) outcome {
+	m := in.node.Match
+	var d struct {
+		Arm *int `json:"arm"`
+	}
+	if !r.data(in, &d) || d.Arm == nil {
+		arm := -1
+		for i, a := range m.Arms {
+			ok, err := r.evalBool(a.Pred, in, p, r.pre[in.node], nil)
+			if err != nil {
+				return r.fail(in, f, err, false)
+			}
+			if ok {
+				arm = i
+				break
+			}
+		}
+		if arm < 0 && m.Else != nil {
+			arm = len(m.Arms)
+		}
+		d.Arm = &arm
+		if err := r.setData(ctx, in, d, r.event(EventArmChosen, in, 0, map[string]any{"arm": arm})); err != nil {
+			return r.fail(in, f, AsStepError(err), false)
+		}
+	}
+	var chosen *ir.Node
+	var others []*ir.Node
+	for i, a := range m.Arms {
+		if i == *d.Arm {
+			chosen = a.Body
+		} else {
+			others = append(others, a.Body)
+		}
+	}
+	if m.Else != nil {
+		if *d.Arm == len(m.Arms) {
+			chosen = m.Else
+		} else {
+			others = append(others, m.Else)
+		}
+	}
+	for _, o := range others {
+		r.skipAll(bodyNodes(o), p, "arm not chosen")
+	}
+	if chosen == nil {
+		return done
+	}
+	return r.execBody(ctx, chosen, p, f)
+}
+
+// bodyNodes returns the nodes of a block body to skip: the body itself
+// when it has an id, else its children.
+func bodyNodes(body *ir.Node) []*ir.Node {
+	if body == nil {
+		return nil
+	}
+	if body.ID == "" {
+		return body.Children
+	}
+	return []*ir.Node{body}
+}
+
+// loopData is a loop's control data: the iteration under way (or the
+// last one, once the loop is finished).
+type loopData struct {
+	Iteration int `json:"iteration"`
+}
+
+// execLoop runs iterations until the predicate holds after one.
+func (r *runner) execLoop(ctx context.Context, in *instance, p path, f *fence) outcome {
+	l := in.node.Loop
+	var d loopData
+	r.data(in, &d)
+	for {
+		bp := p.with(in.node, d.Iteration)
+		o := r.execSeq(ctx, in.node.Children, bp, f)
+		if !o.terminal() || o.fail != nil {
+			return o
+		}
+		stop := false
+		if l.Until != nil {
+			var serr *StepError
+			stop, serr = r.evalBool(l.Until, in, bp, r.end[in.node], nil)
+			if serr != nil {
+				return r.fail(in, f, serr, false)
+			}
+		}
+		if stop {
+			return done
+		}
+		if d.Iteration+1 >= l.MaxIterations {
+			if l.OnMaxReached == "return-last" {
+				return done
+			}
+			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf(
+				"loop %s reached max_iterations = %d before its until condition held", in.node.ID, l.MaxIterations)}, false)
+		}
+		if r.halted(ctx, f) {
+			return r.stopped(ctx)
+		}
+		d.Iteration++
+		if err := r.setData(ctx, in, d, r.event(EventLoopIteration, in, 0, map[string]any{"iteration": d.Iteration})); err != nil {
+			return r.fail(in, f, AsStepError(err), false)
+		}
+	}
+}
+
+// forData is a for's control data: its evaluated list.
+type forData struct {
+	Items []any `json:"items"`
+}
+
+// forItems returns the evaluated list of a for instance (nil before it
+// is evaluated).
+func (r *runner) forItems(in *instance) []any {
+	r.mu.Lock()
+	items, ok := in.value.([]any)
+	r.mu.Unlock()
+	if ok {
+		return items
+	}
+	var raw struct {
+		Items json.RawMessage `json:"items"`
+	}
+	if !r.data(in, &raw) {
+		return nil
+	}
+	v, err := decodeJSON(raw.Items)
+	if err != nil {
+		return nil
+	}
+	items, _ = v.([]any)
+	r.mu.Lock()
+	in.value = items
+	r.mu.Unlock()
+	return items
+}
+
+// forPool bounds the goroutines of a for without max_concurrency.
+const forPool = 256
+
+// execFor evaluates the list once, records it, and runs the body per
+// element concurrently.
+func (r *runner) execFor(ctx context.Context, in *instance, p path, f *fence) outcome {
+	items := r.forItems(in)
+	if items == nil {
+		v, err := r.eval(in.node.For.List, in, p, r.pre[in.node], nil)
+		if err != nil {
+			return r.fail(in, f, AsStepError(err), false)
+		}
+		if v == nil {
+			v = []any{}
+		}
+		list, ok := v.([]any)
+		if !ok {
+			nv, nerr := schema.Normalize(schema.ListOf(schema.AnyType), v, "")
+			if nerr != nil {
+				return r.fail(in, f, &StepError{Kind: ErrKindExpr, Message: fmt.Sprintf(
+					"for %s: the list expression gave %s, not a list", in.node.For.Var, schema.Describe(v))}, false)
+			}
+			list = nv.([]any)
+		}
+		if err := r.setData(ctx, in, forData{Items: list}, r.event(EventForExpanded, in, 0, map[string]any{"count": len(list)})); err != nil {
+			return r.fail(in, f, AsStepError(err), false)
+		}
+		r.mu.Lock()
+		in.value = list
+		r.mu.Unlock()
+		items = list
+	}
+	workers := in.node.For.MaxConcurrency
+	if workers <= 0 {
+		workers = forPool
+	}
+	if workers > len(items) {
+		workers = len(items)
+	}
+	outs := make([]outcome, len(items))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				outs[i] = r.execSeq(ctx, in.node.Children, p.with(in.node, i), f)
+			}
+		}()
+	}
+	for i := range items {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return combine(outs)
+}
+
+// tryData is a try's control data: the error its body failed with.
+type tryData struct {
+	Error *errorValue `json:"error,omitempty"`
+}
+
+// errorValue is what expressions read as error.
+type errorValue struct {
+	Message  string `json:"message"`
+	Kind     string `json:"kind"`
+	ExitCode int    `json:"exit_code"`
+	Node     string `json:"node,omitempty"`
+}
+
+func (ev *errorValue) env() map[string]any {
+	if ev == nil {
+		return nil
+	}
+	return map[string]any{"message": ev.Message, "kind": ev.Kind, "exit_code": int64(ev.ExitCode), "node": ev.Node}
+}
+
+// execTry runs the try body; on its failure the catch body (reading
+// error); then finally either way.
+func (r *runner) execTry(ctx context.Context, in *instance, p path, f *fence) outcome {
+	t := in.node.Try
+	tf := &fence{parent: f}
+	o := r.execBody(ctx, t.Try, p, tf)
+	if !o.terminal() && o.fail == nil {
+		return o
+	}
+	var result outcome = done
+	if o.fail != nil {
+		var d tryData
+		if !r.data(in, &d) || d.Error == nil {
+			d.Error = &errorValue{Message: o.fail.err.Message, Kind: o.fail.err.Kind, ExitCode: o.fail.err.ExitCode, Node: o.fail.node}
+			if err := r.setData(ctx, in, d, nil); err != nil {
+				return r.fail(in, f, AsStepError(err), false)
+			}
+		}
+		if t.Catch != nil {
+			if r.halted(ctx, f) {
+				return r.stopped(ctx)
+			}
+			result = r.execBody(ctx, t.Catch, p, f)
+			if !result.terminal() && result.fail == nil {
+				return result
+			}
+		} else {
+			result = o
+		}
+	}
+	if t.Finally != nil {
+		fo := r.execBody(ctx, t.Finally, p, f)
+		if !fo.terminal() && fo.fail == nil {
+			return fo
+		}
+		if fo.fail != nil && result.fail == nil {
+			result = fo
+		}
+	}
+	if result.fail != nil {
+		f.halt(result.fail)
+	}
+	return result
+}
+
+// worktreeData is a worktree's control data: its directory.
+type worktreeData struct {
+	Dir string `json:"dir"`
+}
+
+// execWorktree creates the worktree, runs the children in it and removes
+// it once they are all terminal.
+func (r *runner) execWorktree(ctx context.Context, in *instance, p path, f *fence) outcome {
+	w := in.node.Worktree
+	var d worktreeData
+	if !r.data(in, &d) || d.Dir == "" {
+		if r.e.cfg.WorktreeAddFunc == nil {
+			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: "worktree " + in.node.ID + ": no worktree support configured"}, false)
+		}
+		branch := ""
+		if w.Branch != nil {
+			s, err := r.render(w.Branch, in, p, r.pre[in.node], nil, nil)
+			if err != nil {
+				return r.fail(in, f, AsStepError(err), false)
+			}
+			branch = s
+		}
+		dir, err := r.e.cfg.WorktreeAddFunc(ctx, r.dir, w.Path, branch)
+		if err != nil {
+			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("worktree %s: %v", in.node.ID, err), Err: err}, false)
+		}
+		d.Dir = dir
+		if err := r.setData(ctx, in, d, r.event(EventWorktreeAdded, in, 0, map[string]any{"dir": dir})); err != nil {
+			return r.fail(in, f, AsStepError(err), false)
+		}
+	}
+	o := r.execSeq(ctx, in.node.Children, p, f)
+	if (o.terminal() || o.fail != nil) && r.e.cfg.WorktreeRemoveFunc != nil {
+		if err := r.e.cfg.WorktreeRemoveFunc(context.WithoutCancel(ctx), d.Dir); err != nil {
+			r.c.write(&store.Batch{Events: []*store.Event{r.event(EventWorktreeRemoveFailed, in, 0, map[string]any{"dir": d.Dir, "error": err.Error()})}})
+		}
+	}
+	return o
+}
+
+// dirOf returns the working directory of a node at p: that of the
+// innermost enclosing worktree, else the run's.
+func (r *runner) dirOf(n *ir.Node, p path) string {
+	anc := ancestors(n)
+	for i := len(anc) - 1; i >= 0; i-- {
+		if anc[i].Kind != ir.KindWorktree {
+			continue
+		}
+		var d worktreeData
+		if r.data(r.inst(anc[i], trimPath(p, anc[i])), &d) && d.Dir != "" {
+			return d.Dir
+		}
+	}
+	return r.dir
+}
+
+// trimPath keeps the segments of p for repetitions that enclose n.
+func trimPath(p path, n *ir.Node) path {
+	var q path
+	for _, a := range ancestors(n) {
+		if i, ok := p.lookup(a); ok {
+			q = q.with(a, i)
+		}
+	}
+	return q
+}

@@ -1,0 +1,33 @@
+package runtime
+
+// Event kinds the runtime appends to a run's log (store.Event.Kind).
+// Actions add their own through Attempt.Log.
+const (
+	EventRunStarted           = "RunStarted"
+	EventRunResumed           = "RunResumed"
+	EventRunWaiting           = "RunWaiting"
+	EventRunFinished          = "RunFinished"
+	EventRunFailed            = "RunFailed"
+	EventRunCancelled         = "RunCancelled"
+	EventNodeStarted          = "NodeStarted"
+	EventNodeFinished         = "NodeFinished"
+	EventNodeFailed           = "NodeFailed"
+	EventNodeSkipped          = "NodeSkipped"
+	EventNodeCancelled        = "NodeCancelled"
+	EventAttemptStarted       = "AttemptStarted"
+	EventAttemptFailed        = "AttemptFailed"
+	EventAttemptAbandoned     = "AttemptAbandoned"
+	EventRetryScheduled       = "RetryScheduled"
+	EventCacheHit             = "CacheHit"
+	EventArmChosen            = "ArmChosen"
+	EventLoopIteration        = "LoopIteration"
+	EventForExpanded          = "ForExpanded"
+	EventApprovalRequested    = "ApprovalRequested"
+	EventApprovalDecided      = "ApprovalDecided"
+	EventSignalReceived       = "SignalReceived"
+	EventSignalSent           = "SignalSent"
+	EventTimerScheduled       = "TimerScheduled"
+	EventTimerFired           = "TimerFired"
+	EventWorktreeAdded        = "WorktreeAdded"
+	EventWorktreeRemoveFailed = "WorktreeRemoveFailed"
+)

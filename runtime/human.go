@@ -1,0 +1,260 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime/store"
+)
+
+// Decision is a person's answer to an approval.
+type Decision struct {
+	By   string
+	Note string
+	Data map[string]any // the approval's own output fields, if it declares any
+}
+
+// Approve records an approval of node in run. With cont, a run that no
+// live process owns is continued in the caller (wait mode auto) and the
+// result says where it stands; a live owner picks the decision up itself.
+func (e *Engine) Approve(ctx context.Context, runID, nodeID string, d Decision, cont bool) (*Result, error) {
+	return e.decide(ctx, runID, nodeID, true, d, cont)
+}
+
+// Deny records a denial of node in run; see Approve for cont.
+func (e *Engine) Deny(ctx context.Context, runID, nodeID string, d Decision, cont bool) (*Result, error) {
+	return e.decide(ctx, runID, nodeID, false, d, cont)
+}
+
+func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool, d Decision, cont bool) (*Result, error) {
+	var data json.RawMessage
+	if len(d.Data) > 0 {
+		b, err := json.Marshal(d.Data)
+		if err != nil {
+			return nil, fmt.Errorf("runtime: encode decision data: %w", err)
+		}
+		data = b
+	}
+	now := e.now()
+	ap, err := e.cfg.Store.ApprovalDecide(ctx, &store.ApprovalDecideParams{RunID: runID, NodeID: nodeID, Approved: approved,
+		By: d.By, Note: d.Note, Data: data, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: decide %s of run %s: %w", nodeID, runID, err)
+	}
+	ev := &store.Event{RunID: runID, NodeID: nodeID, Scope: ap.Scope, Kind: EventApprovalDecided, Time: now,
+		Data: mustJSON(map[string]any{"approved": approved, "by": d.By, "note": d.Note})}
+	if err := e.cfg.Store.EventAppend(ctx, &store.EventAppendParams{Events: []*store.Event{ev}}); err != nil {
+		return nil, fmt.Errorf("runtime: decide %s of run %s: %w", nodeID, runID, err)
+	}
+	e.observe(ev)
+	return e.continueRun(ctx, runID, cont)
+}
+
+// Signal sends a signal to a run; it is buffered until an event node
+// named name consumes it. See Approve for cont.
+func (e *Engine) Signal(ctx context.Context, runID, name string, data any, cont bool) (*Result, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: encode signal data: %w", err)
+	}
+	now := e.now()
+	if _, err := e.cfg.Store.SignalSend(ctx, &store.SignalSendParams{RunID: runID, Name: name, Data: raw, Now: now}); err != nil {
+		return nil, fmt.Errorf("runtime: signal run %s: %w", runID, err)
+	}
+	ev := &store.Event{RunID: runID, Kind: EventSignalSent, Time: now, Data: mustJSON(map[string]any{"name": name})}
+	if err := e.cfg.Store.EventAppend(ctx, &store.EventAppendParams{Events: []*store.Event{ev}}); err != nil {
+		return nil, fmt.Errorf("runtime: signal run %s: %w", runID, err)
+	}
+	e.observe(ev)
+	return e.continueRun(ctx, runID, cont)
+}
+
+func (e *Engine) observe(ev *store.Event) {
+	if e.cfg.ObserveFunc != nil {
+		e.cfg.ObserveFunc(*ev)
+	}
+}
+
+// continueRun resumes a run after a decision or signal unless it is
+// terminal or a live process owns it (that process polls the store).
+func (e *Engine) continueRun(ctx context.Context, runID string, cont bool) (*Result, error) {
+	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
+	}
+	if !cont || run.Status.Terminal() {
+		return resultOf(run), nil
+	}
+	if _, err := e.checkOwner(run); err != nil {
+		return resultOf(run), nil // a live owner continues it
+	}
+	res, err := e.Resume(ctx, runID, ResumeParams{Wait: WaitAuto})
+	if errors.Is(err, ErrRunLive) {
+		return resultOf(run), nil
+	}
+	return res, err
+}
+
+// Cancel cancels a run. A run executing in this engine is cancelled at
+// once; one executing in another process sees the request within a poll
+// interval (the request goes through the store); a run nobody executes
+// (waiting, or left by a dead process) is marked cancelled here. In-flight
+// attempts are cancelled (actions kill their process groups), their nodes
+// emit NodeCancelled, and the run ends cancelled; it can be resumed.
+func (e *Engine) Cancel(ctx context.Context, runID string) (*Result, error) {
+	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: cancel: %w", err)
+	}
+	if run.Status.Terminal() {
+		return resultOf(run), nil
+	}
+	now := e.now()
+	if run, err = e.cfg.Store.RunCancelRequest(ctx, &store.RunCancelRequestParams{ID: runID, Now: now}); err != nil {
+		return nil, fmt.Errorf("runtime: cancel: %w", err)
+	}
+	e.mu.Lock()
+	cancel := e.live[runID]
+	e.mu.Unlock()
+	if cancel != nil {
+		cancel(errCancelRequested)
+		return resultOf(run), nil
+	}
+	if _, err := e.checkOwner(run); err != nil {
+		return resultOf(run), nil // the live owner polls the request
+	}
+	ev := &store.Event{RunID: runID, Kind: EventRunCancelled, Time: now, Data: mustJSON(map[string]any{"status": store.RunCancelled})}
+	st := store.RunCancelled
+	b := &store.Batch{
+		Runs: []*store.RunUpdateParams{{ID: runID, Status: &st, Error: ptr("cancelled"), Owner: ptr(""), OwnerStart: ptr(""),
+			FinishedAt: &now, Now: now}},
+		Events: []*store.Event{ev},
+	}
+	if err := e.cfg.Store.BatchCommit(ctx, b); err != nil {
+		return nil, fmt.Errorf("runtime: cancel: %w", err)
+	}
+	e.observe(ev)
+	run.Status, run.Error = st, "cancelled"
+	return resultOf(run), nil
+}
+
+// Retry resets nodeID, everything inside it, every node that depends on
+// it by graph edges (transitively) and the control nodes that enclose
+// them, then resumes the run. The other finished nodes stay as they are.
+// A denied approval is re-opened this way.
+func (e *Engine) Retry(ctx context.Context, runID, nodeID string, p ResumeParams) (*Result, error) {
+	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: retry: %w", err)
+	}
+	if _, err := e.checkOwner(run); err != nil {
+		return nil, err
+	}
+	_, wf, err := e.programOf(ctx, run, p)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	wf.Lookup("")
+	e.mu.Unlock()
+	n := wf.Lookup(nodeID)
+	if n == nil {
+		return nil, fmt.Errorf("runtime: retry: workflow %s has no node %q", wf.Name, nodeID)
+	}
+	ids := resetSet(wf, n)
+	if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: runID, NodeIDs: ids}); err != nil {
+		return nil, fmt.Errorf("runtime: retry: %w", err)
+	}
+	if run.Status == store.RunFinished {
+		st := store.RunRunning
+		if _, err := e.cfg.Store.RunUpdate(ctx, &store.RunUpdateParams{ID: runID, Status: &st, Now: e.now()}); err != nil {
+			return nil, fmt.Errorf("runtime: retry: %w", err)
+		}
+	}
+	return e.Resume(ctx, runID, p)
+}
+
+// resetSet returns the ids Retry resets for n.
+func resetSet(wf *ir.Workflow, n *ir.Node) []string {
+	in := map[*ir.Node]bool{}
+	var add func(m *ir.Node) bool
+	add = func(m *ir.Node) bool {
+		if in[m] {
+			return false
+		}
+		ir.Walk(m, func(d *ir.Node) bool { in[d] = true; return true })
+		return true
+	}
+	add(n)
+	for changed := true; changed; {
+		changed = false
+		anc := map[string]bool{}
+		for m := range in {
+			anc[m.ID] = true
+			for _, a := range ancestors(m) {
+				anc[a.ID] = true
+			}
+		}
+		ir.Walk(wf.Root, func(m *ir.Node) bool {
+			if in[m] {
+				return true
+			}
+			for _, d := range m.Deps {
+				if anc[d] && add(m) {
+					changed = true
+					break
+				}
+			}
+			return true
+		})
+	}
+	set := map[string]bool{}
+	for m := range in {
+		set[m.ID] = true
+		for _, a := range ancestors(m) {
+			set[a.ID] = true
+		}
+	}
+	delete(set, "")
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// call runs a child workflow of the same program as a durable child run
+// whose id derives from the calling instance, so that a resumed parent
+// resumes the same child.
+func (r *runner) call(ctx context.Context, in *instance, workflow string, input any) (any, error) {
+	id := r.run.ID + "." + in.node.ID
+	if in.scope != "" {
+		id += "[" + in.scope + "]"
+	}
+	var res *Result
+	_, err := r.e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: id})
+	switch {
+	case err == nil:
+		res, err = r.e.Resume(ctx, id, ResumeParams{Program: r.prog, Wait: r.mode})
+	case errors.Is(err, store.ErrNotFound):
+		m, ok := input.(map[string]any)
+		if !ok && input != nil {
+			return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("call %s: the input is not an object", workflow)}
+		}
+		res, err = r.e.Start(ctx, StartParams{Program: r.prog, Workflow: workflow, Input: m, RunID: id, SourcePath: r.run.SourcePath,
+			Wait: r.mode, ParentRunID: r.run.ID, ParentNode: in.node.ID})
+	}
+	if err != nil {
+		return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("call %s: %v", workflow, err), Err: err}
+	}
+	switch {
+	case res.Status == store.RunFinished:
+		return res.Output, nil
+	case res.Status.Waiting():
+		return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("child run %s is %s; act on it, then resume this run", id, res.Status)}
+	}
+	return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("child run %s %s: %s", id, res.Status, res.Error), Retry: true}
+}

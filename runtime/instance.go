@@ -1,0 +1,234 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
+)
+
+// seg is one enclosing repetition of a node instance: an iteration of a
+// loop or an element of a for.
+type seg struct {
+	node  *ir.Node // a KindLoop or KindFor node
+	index int
+}
+
+// path is the chain of enclosing repetitions, outermost first.
+type path []seg
+
+// with returns p extended by one segment (never aliasing p).
+func (p path) with(n *ir.Node, i int) path {
+	q := make(path, len(p), len(p)+1)
+	copy(q, p)
+	return append(q, seg{n, i})
+}
+
+// scope renders p as stored: "loop#2/files[3]".
+func (p path) scope() string {
+	if len(p) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i, s := range p {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		b.WriteString(s.node.ID)
+		if s.node.Kind == ir.KindLoop {
+			b.WriteByte('#')
+			b.WriteString(strconv.Itoa(s.index))
+		} else {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+		}
+	}
+	return b.String()
+}
+
+// iteration is the innermost loop iteration of p (0 outside loops).
+func (p path) iteration() int {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i].node.Kind == ir.KindLoop {
+			return p[i].index
+		}
+	}
+	return 0
+}
+
+// lookup returns the index p gives the repetition n, if p goes through it.
+func (p path) lookup(n *ir.Node) (int, bool) {
+	for _, s := range p {
+		if s.node == n {
+			return s.index, true
+		}
+	}
+	return 0, false
+}
+
+// instance is one node instance: a node at a path. Its fields are guarded
+// by runner.mu except where noted.
+type instance struct {
+	node  *ir.Node
+	path  path
+	scope string
+	row   store.Node
+	value any // decoded output (what the node reads as)
+
+	once sync.Once
+	done chan struct{} // closed when this session is done with it
+}
+
+func (in *instance) settle() { in.once.Do(func() { close(in.done) }) }
+
+func instKey(id, scope string) string { return id + "\x00" + scope }
+
+// inst returns the instance of n at p, creating a pending one.
+func (r *runner) inst(n *ir.Node, p path) *instance {
+	scope := p.scope()
+	k := instKey(n.ID, scope)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	in := r.insts[k]
+	if in == nil {
+		in = &instance{node: n, done: make(chan struct{})}
+		in.row = store.Node{RunID: r.run.ID, NodeID: n.ID, Scope: scope, Kind: n.Kind.String(), State: store.NodePending}
+		if n.Output != nil {
+			in.row.OutputType = n.Output.Name
+		}
+		r.insts[k] = in
+	}
+	if in.path == nil && len(p) > 0 {
+		in.path = p
+	}
+	in.scope = scope
+	in.row.Iteration = p.iteration()
+	return in
+}
+
+// state returns the instance's state.
+func (r *runner) state(in *instance) store.NodeState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return in.row.State
+}
+
+// data decodes the instance's control data into v; false when absent.
+func (r *runner) data(in *instance, v any) bool {
+	r.mu.Lock()
+	raw := in.row.Data
+	r.mu.Unlock()
+	if len(raw) == 0 {
+		return false
+	}
+	return json.Unmarshal(raw, v) == nil
+}
+
+// update changes the instance's row under the lock and returns a copy for
+// writing.
+func (r *runner) update(in *instance, fn func(row *store.Node)) *store.Node {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn(&in.row)
+	in.row.UpdatedAt = r.e.now()
+	cp := in.row
+	return &cp
+}
+
+// setOutput records a finished instance's output (already normalized).
+func (r *runner) setOutput(in *instance, v any, raw json.RawMessage, now time.Time) *store.Node {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	in.value = v
+	in.row.Output = raw
+	in.row.State = store.NodeFinished
+	in.row.Error, in.row.ErrorKind = "", ""
+	in.row.FinishedAt = now
+	in.row.UpdatedAt = now
+	cp := in.row
+	return &cp
+}
+
+// loadRow installs a persisted row when a session starts. How a state
+// left by an earlier session is read: running, waiting and cancelled
+// nodes run again; failed ones too when the run failed (a fresh retry
+// budget), otherwise a failure stands (continue_on_fail).
+func (r *runner) loadRow(n *ir.Node, row *store.Node, runFailed bool) {
+	in := &instance{node: n, scope: row.Scope, row: *row, done: make(chan struct{})}
+	switch row.State {
+	case store.NodeRunning, store.NodeWaiting, store.NodeCancelled:
+		in.row.State = store.NodePending
+	case store.NodeFailed:
+		if runFailed {
+			in.row.State = store.NodePending
+		}
+	case store.NodeFinished:
+		in.value = decodeOutput(n.Output, row.Output)
+	}
+	r.insts[instKey(row.NodeID, row.Scope)] = in
+}
+
+// decodeOutput reads a stored output back into the form actions produce:
+// int64 for integers (checked against t when known).
+func decodeOutput(t *schema.Type, raw json.RawMessage) any {
+	if len(raw) == 0 {
+		return nil
+	}
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil
+	}
+	if t != nil {
+		if nv, err := schema.Normalize(t, v, ""); err == nil {
+			return nv
+		}
+	}
+	return v
+}
+
+// decodeJSON decodes JSON with integers as int64 and other numbers as
+// float64.
+func decodeJSON(raw []byte) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return fixNumbers(v), nil
+}
+
+func fixNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case []any:
+		for i := range x {
+			x[i] = fixNumbers(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = fixNumbers(x[k])
+		}
+	}
+	return v
+}
+
+func jsonMarshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: encode output: %w", err)
+	}
+	return b, nil
+}

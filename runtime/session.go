@@ -1,0 +1,273 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
+)
+
+// Causes of a session's cancellation.
+var (
+	errCancelRequested = errors.New("cancel requested")
+	errRunTimeout      = errors.New("run timed out")
+	errLeaseLost       = errors.New("the run's lease was taken over by another process")
+)
+
+// session executes a run this engine owns until it ends or waits, then
+// releases it.
+func (e *Engine) session(ctx context.Context, run *store.Run, prog *ir.Program, wf *ir.Workflow, mode WaitMode, startKind string) (*Result, error) {
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	e.mu.Lock()
+	if _, live := e.live[run.ID]; live {
+		e.mu.Unlock()
+		return nil, fmt.Errorf("runtime: run %s: %w: it is executing in this process", run.ID, ErrRunLive)
+	}
+	e.live[run.ID] = cancel
+	wf.Lookup("") // builds the index (and Parent links) once
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		delete(e.live, run.ID)
+		e.mu.Unlock()
+	}()
+	if wf.Timeout > 0 {
+		var c2 context.CancelFunc
+		sctx, c2 = context.WithDeadlineCause(sctx, run.CreatedAt.Add(wf.Timeout), errRunTimeout)
+		defer c2()
+	}
+
+	r := &runner{e: e, run: run, prog: prog, wf: wf, mode: mode, dir: e.cfg.Dir,
+		insts: map[string]*instance{}, sem: make(chan struct{}, e.cfg.MaxConcurrency)}
+	r.c = newCommitter(e.cfg.Store, e.cfg.ObserveFunc, r.redactor())
+	if err := r.load(ctx, startKind); err != nil {
+		r.c.close() //nolint:errcheck // the load error is the one to report
+		return nil, err
+	}
+
+	stop := make(chan struct{})
+	polled := make(chan struct{})
+	go r.poll(sctx, cancel, stop, polled)
+	o := r.execBody(sctx, wf.Root, nil, &fence{})
+	close(stop)
+	<-polled
+	res, err := r.finish(sctx, o)
+	if cerr := r.c.close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return res, err
+}
+
+// load reads the run's input and node states, indexes the workflow and
+// abandons attempts left running by an earlier owner.
+func (r *runner) load(ctx context.Context, startKind string) error {
+	in, err := decodeJSON(r.run.Input)
+	if err != nil && len(r.run.Input) > 0 {
+		return fmt.Errorf("runtime: run %s: decode input: %w", r.run.ID, err)
+	}
+	m, _ := in.(map[string]any)
+	if r.wf.Input != nil {
+		if nv, err := schema.Normalize(r.wf.Input, in, "input"); err == nil {
+			m, _ = nv.(map[string]any)
+		}
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	r.input = m
+	r.pre, r.end = map[*ir.Node]int{}, map[*ir.Node]int{}
+	var walk func(n *ir.Node)
+	k := 0
+	walk = func(n *ir.Node) {
+		r.pre[n] = k
+		k++
+		for _, c := range n.Body() {
+			walk(c)
+		}
+		r.end[n] = k
+	}
+	walk(r.wf.Root)
+
+	rows, err := r.e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: r.run.ID})
+	if err != nil {
+		return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
+	}
+	runFailed := r.run.Status == store.RunFailed
+	for _, row := range rows {
+		n := r.wf.Lookup(row.NodeID)
+		if n == nil {
+			continue // a node of another version of the source (--force)
+		}
+		r.loadRow(n, row, runFailed)
+	}
+	now := r.e.now()
+	b := &store.Batch{Runs: []*store.RunUpdateParams{{ID: r.run.ID, Status: ptr(store.RunRunning), Error: ptr(""),
+		SourceHash: ptr(r.prog.SourceHash), Now: now}}}
+	running, err := r.e.cfg.Store.AttemptList(ctx, &store.AttemptListParams{RunID: r.run.ID, State: store.AttemptRunning})
+	if err != nil {
+		return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
+	}
+	for _, a := range running {
+		b.AttemptFinishes = append(b.AttemptFinishes, &store.AttemptFinishParams{RunID: a.RunID, NodeID: a.NodeID, Scope: a.Scope,
+			Number: a.Number, State: store.AttemptAbandoned, Error: "abandoned by " + a.Owner, ErrorKind: ErrKindInternal, Now: now})
+		b.Events = append(b.Events, &store.Event{RunID: r.run.ID, NodeID: a.NodeID, Scope: a.Scope, Attempt: a.Number,
+			Kind: EventAttemptAbandoned, Time: now, Data: mustJSON(map[string]any{"owner": a.Owner})})
+	}
+	b.Events = append(b.Events, r.event(startKind, nil, 0, map[string]any{"workflow": r.wf.Name, "owner": r.e.cfg.Owner.String()}))
+	return r.c.commit(ctx, b)
+}
+
+// poll renews the run's lease and watches the store for a cancel request
+// until stop is closed.
+func (r *runner) poll(ctx context.Context, cancel context.CancelCauseFunc, stop <-chan struct{}, polled chan<- struct{}) {
+	defer close(polled)
+	t := time.NewTicker(r.e.cfg.PollInterval)
+	defer t.Stop()
+	lastBeat := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		var run *store.Run
+		var err error
+		if time.Since(lastBeat) >= r.e.cfg.LeaseDuration/3 {
+			now := r.e.now()
+			run, err = r.e.cfg.Store.RunHeartbeat(ctx, &store.RunHeartbeatParams{ID: r.run.ID, Owner: r.e.cfg.Owner.String(),
+				LeaseExpiresAt: now.Add(r.e.cfg.LeaseDuration), Now: now})
+			lastBeat = time.Now()
+			if errors.Is(err, store.ErrConflict) {
+				cancel(errLeaseLost)
+				return
+			}
+		} else {
+			run, err = r.e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: r.run.ID})
+		}
+		if err == nil && run.CancelRequested {
+			cancel(errCancelRequested)
+		}
+	}
+}
+
+// finish turns the root's outcome into the run's status, records it and
+// releases the run.
+func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
+	res := &Result{RunID: r.run.ID}
+	cause := context.Cause(ctx)
+	switch {
+	case o.state == store.NodeFinished:
+		out, err := r.output()
+		if err != nil {
+			res.Status, res.Error = store.RunFailed, err.Error()
+		} else {
+			res.Status, res.Output = store.RunFinished, out
+		}
+	case o.fail != nil:
+		res.Status, res.Error = store.RunFailed, o.fail.message()
+	case errors.Is(cause, errRunTimeout):
+		res.Error = fmt.Sprintf("the run timed out after %s", r.wf.Timeout)
+		res.Status = store.RunFailed
+		if r.wf.OnTimeout == "cancel" {
+			res.Status = store.RunCancelled
+		}
+	case errors.Is(cause, errLeaseLost):
+		return nil, fmt.Errorf("runtime: run %s: %w", r.run.ID, errLeaseLost)
+	case ctx.Err() != nil || o.state == store.NodeCancelled:
+		res.Status, res.Error = store.RunCancelled, "cancelled"
+	case o.state == store.NodeWaiting:
+		res.Status = o.wait
+	default:
+		if err := r.c.failed(); err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		stuck := append([]string(nil), r.stuck...)
+		r.mu.Unlock()
+		sort.Strings(stuck)
+		res.Status = store.RunFailed
+		res.Error = "the run is stuck: nothing can run and nothing waits"
+		if len(stuck) > 0 {
+			res.Error += "; blocked: " + strings.Join(stuck, ", ")
+		}
+	}
+	now := r.e.now()
+	u := &store.RunUpdateParams{ID: r.run.ID, IfOwner: ptr(r.e.cfg.Owner.String()), Status: ptr(res.Status), Error: ptr(res.Error),
+		Owner: ptr(""), OwnerStart: ptr(""), LeaseExpiresAt: ptr(time.Time{}), Now: now}
+	kind := EventRunWaiting
+	switch res.Status {
+	case store.RunFinished:
+		raw, err := jsonMarshal(res.Output)
+		if err != nil {
+			return nil, err
+		}
+		u.Output, kind = raw, EventRunFinished
+	case store.RunFailed:
+		kind = EventRunFailed
+	case store.RunCancelled:
+		kind = EventRunCancelled
+	}
+	if res.Status.Terminal() {
+		u.FinishedAt = &now
+	}
+	data := map[string]any{"status": res.Status}
+	if res.Error != "" {
+		data["error"] = res.Error
+	}
+	if err := r.c.commit(context.Background(), &store.Batch{Runs: []*store.RunUpdateParams{u},
+		Events: []*store.Event{r.event(kind, nil, 0, data)}}); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	res.Error = redactString(res.Error, r.secrets)
+	r.mu.Unlock()
+	return res, nil
+}
+
+// output computes the run's result: the output expression, or what the
+// last top-level node reads as; validated against the output type.
+func (r *runner) output() (any, error) {
+	var v any
+	switch {
+	case r.wf.Output != nil:
+		var err error
+		v, err = r.eval(r.wf.Output, nil, nil, len(r.pre)+1, nil)
+		if err != nil {
+			return nil, fmt.Errorf("output: %w", err)
+		}
+	case len(r.wf.Root.Children) > 0:
+		last := r.wf.Root.Children[len(r.wf.Root.Children)-1]
+		if last.ID != "" {
+			v = r.readValue(last.ID, nil, len(r.pre)+1)
+		}
+	}
+	if r.wf.OutputType != nil && v != nil {
+		nv, err := schema.Normalize(r.wf.OutputType, v, "output")
+		if err != nil {
+			return nil, err
+		}
+		v = nv
+	}
+	return v, nil
+}
+
+func redactString(s string, secrets []string) string {
+	for _, x := range secrets {
+		s = strings.ReplaceAll(s, x, "***")
+	}
+	return s
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func mustJSON(v any) []byte {
+	b, _ := jsonMarshal(v) // maps of strings and numbers always encode
+	return b
+}

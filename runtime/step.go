@@ -1,0 +1,333 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
+)
+
+// execStep runs a step: skip_if, cache, then attempts under the retry
+// policy, each with a lease and an optional timeout. Its output is
+// validated and committed before execStep returns.
+func (r *runner) execStep(ctx context.Context, in *instance, f *fence) outcome {
+	n, s, p := in.node, in.node.Step, in.path
+	pos := r.pre[n]
+	if s.SkipIf != nil {
+		skip, err := r.evalBool(s.SkipIf, in, p, pos, nil)
+		if err != nil {
+			return r.fail(in, f, err, s.ContinueOnFail)
+		}
+		if skip {
+			return r.skip(ctx, in, "skip_if holds")
+		}
+	}
+	action := r.e.cfg.Actions[s.Action]
+	if action == nil {
+		return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("no action %q is registered", s.Action)}, s.ContinueOnFail)
+	}
+	var cacheKey string
+	if s.Cache != nil && s.Cache.Key != nil {
+		k, err := r.render(s.Cache.Key, in, p, pos, nil, nil)
+		if err != nil {
+			return r.fail(in, f, AsStepError(err), s.ContinueOnFail)
+		}
+		cacheKey = k
+		if o, hit := r.cacheHit(ctx, in, cacheKey); hit {
+			return o
+		}
+	}
+	now := r.e.now()
+	row := r.update(in, func(row *store.Node) {
+		row.State = store.NodeRunning
+		if row.StartedAt.IsZero() {
+			row.StartedAt = now
+		}
+	})
+	r.c.write(&store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{r.event(EventNodeStarted, in, 0, nil)}})
+
+	maxTries := 1
+	if s.Retry != nil && s.Retry.Attempts > 1 {
+		maxTries = s.Retry.Attempts
+	}
+	var prev error
+	for try := 1; ; try++ {
+		if r.halted(ctx, f) {
+			if ctx.Err() != nil {
+				return r.cancelled(in, 0)
+			}
+			if prev != nil {
+				return r.fail(in, f, AsStepError(prev), true)
+			}
+			return blocked
+		}
+		select {
+		case r.sem <- struct{}{}:
+		case <-ctx.Done():
+			return r.cancelled(in, 0)
+		}
+		v, num, serr := r.attempt(ctx, in, action, prev)
+		<-r.sem
+		if serr == nil {
+			o, _ := r.succeed(ctx, in, num, v, cacheKey)
+			return o
+		}
+		if serr.Kind == ErrKindCancelled && ctx.Err() != nil {
+			return r.cancelled(in, num)
+		}
+		prev = serr
+		if try >= maxTries || !serr.Retry || !r.retryWanted(in, serr) {
+			return r.fail(in, f, serr, s.ContinueOnFail)
+		}
+		d := retryDelay(s.Retry, try)
+		r.c.write(&store.Batch{Events: []*store.Event{r.event(EventRetryScheduled, in, num, map[string]any{
+			"delay": d.String(), "next_attempt": num + 1})}})
+		if d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return r.cancelled(in, 0)
+			}
+		}
+	}
+}
+
+// retryWanted evaluates the retry policy's when predicate over error.
+func (r *runner) retryWanted(in *instance, serr *StepError) bool {
+	rp := in.node.Step.Retry
+	if rp == nil || rp.When == nil {
+		return true
+	}
+	ev := &errorValue{Message: serr.Message, Kind: serr.Kind, ExitCode: serr.ExitCode}
+	ok, err := r.evalBool(rp.When, in, in.path, r.pre[in.node], map[string]any{"error": ev.env()})
+	return err == nil && ok
+}
+
+// retryDelay is the pause after the failed try number try (1-based).
+func retryDelay(rp *ir.Retry, try int) time.Duration {
+	d := rp.Delay
+	switch rp.Backoff {
+	case "linear":
+		d *= time.Duration(try)
+	case "exponential":
+		for i := 1; i < try && d < 24*time.Hour; i++ {
+			d *= 2
+		}
+	}
+	if rp.MaxDelay > 0 && d > rp.MaxDelay {
+		d = rp.MaxDelay
+	}
+	if rp.Jitter > 0 {
+		d += rand.N(rp.Jitter)
+	}
+	return d
+}
+
+// attempt performs one attempt: it records its start (with a lease),
+// runs the action with the step's timeout, and validates the output.
+func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev error) (any, int, *StepError) {
+	n, s, p := in.node, in.node.Step, in.path
+	now := r.e.now()
+	var num int
+	row := r.update(in, func(row *store.Node) { row.Attempts++; num = row.Attempts })
+	r.c.write(&store.Batch{
+		Nodes: []*store.Node{row},
+		AttemptStarts: []*store.Attempt{{RunID: r.run.ID, NodeID: n.ID, Scope: in.scope, Number: num,
+			State: store.AttemptRunning, Owner: r.e.cfg.Owner.String(), LeaseExpiresAt: now.Add(r.e.cfg.LeaseDuration),
+			HeartbeatAt: now, StartedAt: now}},
+		Events: []*store.Event{r.event(EventAttemptStarted, in, num, nil)},
+	})
+	runEnv := map[string]any{"run": map[string]any{"id": r.run.ID, "attempt": int64(num)}}
+	var lastBeat time.Time
+	a := &Attempt{
+		RunID: r.run.ID, NodeID: n.ID, Key: instKey(n.ID, in.scope), Number: num,
+		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev,
+		EvalFunc: func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
+		RenderFunc: func(x *ir.Expr, quote func(any) (string, error)) (string, error) {
+			return r.render(x, in, p, r.pre[n], runEnv, quote)
+		},
+		HeartbeatFunc: func(detail string) {
+			t := r.e.now()
+			if t.Sub(lastBeat) < time.Second {
+				return
+			}
+			lastBeat = t
+			r.c.write(&store.Batch{AttemptHeartbeats: []*store.AttemptHeartbeatParams{{RunID: r.run.ID, NodeID: n.ID,
+				Scope: in.scope, Number: num, Detail: detail, LeaseExpiresAt: t.Add(r.e.cfg.LeaseDuration), Now: t}}})
+		},
+		LogFunc: func(kind string, data map[string]any) {
+			r.c.write(&store.Batch{Events: []*store.Event{r.event(kind, in, num, data)}})
+		},
+		CallFunc: func(ctx context.Context, workflow string, input any) (any, error) {
+			return r.call(ctx, in, workflow, input)
+		},
+	}
+	a.Key = n.ID
+	if in.scope != "" {
+		a.Key += "[" + in.scope + "]"
+	}
+	actx, cancel := ctx, context.CancelFunc(func() {})
+	if s.Timeout > 0 {
+		actx, cancel = context.WithTimeout(ctx, s.Timeout)
+	}
+	v, err := runAction(actx, action, a)
+	cancel()
+	for _, sec := range a.Secrets {
+		r.addSecret(sec)
+	}
+	if err != nil {
+		serr := AsStepError(err)
+		switch {
+		case ctx.Err() != nil:
+			serr = &StepError{Kind: ErrKindCancelled, Message: "cancelled", Err: err}
+		case s.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded):
+			serr = &StepError{Kind: ErrKindTimeout, Message: fmt.Sprintf("timed out after %s", s.Timeout), Retry: true, Err: err, Output: serr.Output}
+		}
+		r.c.write(&store.Batch{
+			AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: n.ID, Scope: in.scope, Number: num,
+				State: attemptEndState(serr), Error: serr.Error(), ErrorKind: serr.Kind, Now: r.e.now()}},
+			Events: []*store.Event{r.event(EventAttemptFailed, in, num, map[string]any{"error": serr.Error(), "kind": serr.Kind})},
+		})
+		return nil, num, serr
+	}
+	if n.Output != nil {
+		nv, verr := schema.Normalize(n.Output, normalizeValue(v), n.ID)
+		if verr != nil {
+			serr := &StepError{Kind: ErrKindValidation, Message: verr.Error(), Retry: true, Err: verr, Output: v}
+			var ve *schema.ValidationError
+			if errors.As(verr, &ve) {
+				serr.Path = ve.Path
+			}
+			r.c.write(&store.Batch{
+				AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: n.ID, Scope: in.scope, Number: num,
+					State: store.AttemptFailed, Error: serr.Error(), ErrorKind: serr.Kind, Now: r.e.now()}},
+				Events: []*store.Event{r.event(EventAttemptFailed, in, num, map[string]any{"error": serr.Error(), "kind": serr.Kind})},
+			})
+			return nil, num, serr
+		}
+		v = nv
+	} else {
+		v = normalizeValue(v)
+	}
+	return v, num, nil
+}
+
+// runAction runs the action, turning a panic into an attempt failure.
+func runAction(ctx context.Context, action Action, a *Attempt) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("action panicked: %v", p)}
+		}
+	}()
+	return action.Run(ctx, a)
+}
+
+func attemptEndState(serr *StepError) store.AttemptState {
+	if serr.Kind == ErrKindCancelled {
+		return store.AttemptCancelled
+	}
+	return store.AttemptFailed
+}
+
+// succeed commits a finished attempt and the step's output.
+func (r *runner) succeed(ctx context.Context, in *instance, num int, v any, cacheKey string) (outcome, bool) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return r.fail(in, &fence{}, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("encode output: %v", err)}, in.node.Step.ContinueOnFail), false
+	}
+	now := r.e.now()
+	row := r.setOutput(in, v, raw, now)
+	b := &store.Batch{
+		Nodes: []*store.Node{row},
+		AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: in.node.ID, Scope: in.scope, Number: num,
+			State: store.AttemptFinished, Now: now}},
+		Events: []*store.Event{r.event(EventNodeFinished, in, num, nil)},
+	}
+	if err := r.c.commit(context.WithoutCancel(ctx), b); err != nil {
+		return outcome{state: store.NodePending}, false
+	}
+	if c := in.node.Step.Cache; c != nil && cacheKey != "" {
+		e := &store.CacheEntry{Workflow: r.wf.Name, SourceHash: r.prog.SourceHash, Key: cacheKey, Output: raw, CreatedAt: now}
+		if c.TTL > 0 {
+			e.ExpiresAt = now.Add(c.TTL)
+		}
+		if err := r.e.cfg.Store.CachePut(context.WithoutCancel(ctx), &store.CachePutParams{Entry: e}); err != nil {
+			r.c.write(&store.Batch{Events: []*store.Event{r.event("CachePutFailed", in, num, map[string]any{"error": err.Error()})}})
+		}
+	}
+	return done, true
+}
+
+// cacheHit finishes the step from the cache when an entry exists.
+func (r *runner) cacheHit(ctx context.Context, in *instance, key string) (outcome, bool) {
+	c, err := r.e.cfg.Store.CacheGet(ctx, &store.CacheGetParams{Workflow: r.wf.Name, SourceHash: r.prog.SourceHash, Key: key, Now: r.e.now()})
+	if err != nil {
+		return outcome{}, false
+	}
+	v := decodeOutput(in.node.Output, c.Output)
+	now := r.e.now()
+	row := r.setOutput(in, v, c.Output, now)
+	b := &store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{
+		r.event(EventCacheHit, in, 0, map[string]any{"key": key}),
+		r.event(EventNodeFinished, in, 0, map[string]any{"cached": true}),
+	}}
+	if err := r.c.commit(context.WithoutCancel(ctx), b); err != nil {
+		return outcome{state: store.NodePending}, true
+	}
+	return done, true
+}
+
+// fail records a failed node. Unless cont (continue_on_fail), the failure
+// propagates: the fence stops new work and the outcome carries it.
+func (r *runner) fail(in *instance, f *fence, serr *StepError, cont bool) outcome {
+	now := r.e.now()
+	row := r.update(in, func(row *store.Node) {
+		row.State, row.Error, row.ErrorKind, row.FinishedAt = store.NodeFailed, serr.Error(), serr.Kind, now
+		row.Output = nil
+	})
+	r.mu.Lock()
+	in.value = nil
+	r.mu.Unlock()
+	data := map[string]any{"error": serr.Error(), "kind": serr.Kind}
+	if serr.Path != "" {
+		data["path"] = serr.Path
+	}
+	if cont {
+		data["continue_on_fail"] = true
+	}
+	// The commit is waited for even when the run is being cancelled.
+	err := r.c.commit(context.Background(), &store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{r.event(EventNodeFailed, in, 0, data)}})
+	fl := &failure{node: in.node.ID, scope: in.scope, err: serr}
+	if cont && err == nil {
+		return outcome{state: store.NodeFailed}
+	}
+	f.halt(fl)
+	return failed(fl)
+}
+
+// skip records a skipped node.
+func (r *runner) skip(ctx context.Context, in *instance, why string) outcome {
+	now := r.e.now()
+	row := r.update(in, func(row *store.Node) { row.State, row.FinishedAt = store.NodeSkipped, now })
+	if err := r.c.commit(context.WithoutCancel(ctx), &store.Batch{Nodes: []*store.Node{row},
+		Events: []*store.Event{r.event(EventNodeSkipped, in, 0, map[string]any{"reason": why})}}); err != nil {
+		return blocked
+	}
+	return skipped
+}
+
+// cancelled records a node cancelled while it ran.
+func (r *runner) cancelled(in *instance, attempt int) outcome {
+	row := r.update(in, func(row *store.Node) { row.State = store.NodeCancelled })
+	r.c.commit(context.Background(), &store.Batch{Nodes: []*store.Node{row}, //nolint:errcheck // a failed commit stops the session anyway
+		Events: []*store.Event{r.event(EventNodeCancelled, in, attempt, nil)}})
+	return outcome{state: store.NodeCancelled}
+}
