@@ -126,7 +126,8 @@ func (g *graph) buildUse(parent *gnode, s *ast.UseStmt, sc *idScope, home bool) 
 	}
 	for i, f := range g.fragStack {
 		if f == frag {
-			if home {
+			if g.frag != nil && g.homeUse != nil {
+				s := g.homeUse
 				chain := []string{}
 				for _, f := range g.fragStack[i:] {
 					chain = append(chain, f.Name.Name)
@@ -144,7 +145,13 @@ func (g *graph) buildUse(parent *gnode, s *ast.UseStmt, sc *idScope, home bool) 
 	}
 	n.mount = newScope(sc.prefix+s.Prefix.Name+".", n)
 	g.fragStack = append(g.fragStack, frag)
+	if home {
+		g.homeUse = s
+	}
 	g.buildBody(n, frag.Body, n.mount, false)
+	if home {
+		g.homeUse = nil
+	}
 	g.fragStack = g.fragStack[:len(g.fragStack)-1]
 }
 

@@ -61,7 +61,7 @@ func (g *graph) reportCycle(n, t *gnode, i int, cycle []string) {
 	case len(cycle) <= 2:
 		g.c.report(diag.Diagnostic{
 			Code:    "needs-order",
-			Summary: fmt.Sprintf("%s needs %q, which runs after it", n.what(), t.full),
+			Summary: fmt.Sprintf("needs cycle: %s needs %q, which runs after it", n.what(), t.full),
 			Detail:  fmt.Sprintf("%q comes later in an enclosing sequence, so it cannot finish first; move %q after it or remove the need.", t.full, n.full),
 			Subject: r,
 		})

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
@@ -122,9 +123,17 @@ func (c *checker) checkReserved(id ast.Ident, what string) bool {
 	}
 	c.report(diag.Diagnostic{
 		Code:    "reserved-name",
-		Summary: "cannot use " + quote(id.Name) + " as a " + what + ": " + why,
+		Summary: "cannot use " + quote(id.Name) + " as " + article(what) + ": " + why,
 		Detail:  "Reserved names: input, run, iteration, index, error, env, secret and the words of the expression language; choose another name.",
 		Subject: id.Range,
 	})
 	return true
+}
+
+// article prefixes a noun with "a" or "an".
+func article(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }

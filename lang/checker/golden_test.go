@@ -50,15 +50,23 @@ func TestGoldenCheck(t *testing.T) {
 func checkMarkers(t *testing.T, src []byte, ds diag.Diagnostics) {
 	t.Helper()
 	for i, line := range strings.Split(string(src), "\n") {
-		m := errorMarker.FindStringSubmatch(line)
-		if m == nil {
-			continue
+		for _, m := range errorMarker.FindAllStringSubmatch(line, -1) {
+			checkMarker(t, i+1, m[1], ds)
 		}
+	}
+}
+
+// checkMarker asserts that one ERROR marker on line has its diagnostic.
+func checkMarker(t *testing.T, line int, quoted string, ds diag.Diagnostics) {
+	t.Helper()
+	{
+		i := line - 1
+		m := []string{"", quoted}
 		pat := strings.ReplaceAll(m[1][1:len(m[1])-1], `\"`, `"`)
 		re, err := regexp.Compile(pat)
 		if err != nil {
 			t.Errorf("line %d: bad ERROR regexp: %v", i+1, err)
-			continue
+			return
 		}
 		found := false
 		for _, d := range ds {

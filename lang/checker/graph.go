@@ -68,6 +68,7 @@ type gnode struct {
 	skipRest bool      // approval with on_deny = "skip": later nodes of the block may be skipped
 	optSelf  bool      // the node itself may not produce a value (continue_on_fail, skip_if, ...)
 	pred     *ast.Expr // the predicate of an arm
+	dupID    bool      // the id repeats an earlier one (reported)
 }
 
 // idScope maps the ids of one workflow, fragment or mount to nodes.
@@ -98,6 +99,7 @@ type graph struct {
 	acyclic bool
 
 	fragStack []*ast.FragmentDecl
+	homeUse   *ast.UseStmt // the use of the graph's own source being mounted
 }
 
 // what names a node in messages: `step "a"`, `parallel`, ...
@@ -188,6 +190,7 @@ func (g *graph) declare(n *gnode, id ast.Ident, sc *idScope, home bool) {
 		g.c.checkReserved(id, kindName(n.kind)+" id")
 	}
 	if prev, ok := sc.ids[id.Name]; ok {
+		n.dupID = true
 		if home {
 			g.c.report(diag.Diagnostic{
 				Code:    "duplicate-id",
@@ -203,6 +206,9 @@ func (g *graph) declare(n *gnode, id ast.Ident, sc *idScope, home bool) {
 	sc.order = append(sc.order, id.Name)
 	if prev, ok := g.full[n.full]; ok && !home {
 		use := sc.use
+		if use.dupID {
+			return
+		}
 		g.c.report(diag.Diagnostic{
 			Code:    "duplicate-id",
 			Summary: "id " + quote(n.full) + " is used twice in " + g.ownerName(),

@@ -269,7 +269,7 @@ func (x *ec) assignObject(m *exprast.MapNode, got vt, want *schema.Type, what st
 			continue
 		}
 		ft, _ := fieldType(got, key.Value)
-		okAll = x.assign(pair.Value, ft, f.Type, f.Optional, what+"."+key.Value) && okAll
+		okAll = x.assign(pair.Value, ft, f.Type, f.Optional, subPath(what, key.Value)) && okAll
 	}
 	var missing []string
 	for _, f := range want.Fields {
@@ -311,6 +311,9 @@ func (x *ec) assignType(got vt, want *schema.Type, at diag.Range, optOK bool, wh
 		return true
 	}
 	p := &problem{code: "type-mismatch", summary: fmt.Sprintf("%s has type %s, but %s is expected", what, got.required(), want)}
+	if want.Kind == schema.Bool {
+		p.summary = fmt.Sprintf("%s must be bool, not %s", what, got.required())
+	}
 	if g.Kind == schema.Object && want.Kind == schema.Object {
 		p.detail = objectMismatch(g, want)
 	}
@@ -378,4 +381,13 @@ func quoteList(names []string) string {
 		q[i] = quote(n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// subPath names field key of the value described by what:
+// "value of step "a"" becomes "value.key of step "a"".
+func subPath(what, key string) string {
+	if i := strings.Index(what, " of "); i >= 0 {
+		return what[:i] + "." + key + what[i:]
+	}
+	return what + "." + key
 }

@@ -139,12 +139,11 @@ func (g *graph) lookupPath(sc *idScope, name string) (*gnode, *problem) {
 		n := cur.ids[p]
 		if n == nil {
 			prefix := strings.Join(parts[:i], ".")
-			what := "no node " + quote(p)
+			summary := "undefined step " + quote(name) + ": no node has this id"
 			if prefix != "" {
-				what += " in the mount " + quote(prefix)
+				summary = "undefined step " + quote(name) + ": the mount " + quote(prefix) + " has no node " + quote(p)
 			}
-			return nil, &problem{code: "unknown-node", summary: "unknown id " + quote(name) + ": there is " + what,
-				hint: didYouMean(p, cur.order)}
+			return nil, &problem{code: "undefined-step", summary: summary, hint: didYouMean(p, cur.order)}
 		}
 		if i == len(parts)-1 {
 			return n, nil

@@ -78,12 +78,16 @@ func (r *nodeResolver) resolve(name string) (vt, *Ref, *problem) {
 	if n := r.at.scope.ids[name]; n != nil {
 		return r.node(n, name)
 	}
-	return tAny, nil, &problem{
+	p := &problem{
 		code:    "unknown-name",
 		summary: fmt.Sprintf("unknown name %q", name),
 		hint:    didYouMean(name, r.names()),
 		detail:  "An expression may read input, run, the ids of steps, approvals and events, and the variables of enclosing for, loop and catch blocks.",
 	}
+	if r.g.frag != nil {
+		p.detail = "A fragment reads its parameters, input and its own nodes, never its host's: pass host values as parameters."
+	}
+	return tAny, nil, p
 }
 
 func paramType(f *schema.Field) vt {

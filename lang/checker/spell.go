@@ -5,9 +5,11 @@ import (
 	"sort"
 )
 
-// levenshtein returns the edit distance between a and b (in runes).
+// levenshtein returns the edit distance between a and b (in runes),
+// counting a transposition of two adjacent runes as one edit.
 func levenshtein(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
 	for j := range prev {
@@ -21,18 +23,24 @@ func levenshtein(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1) // transposition
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
 }
 
 // suggest returns the candidate closest to name, or "" when none is close
-// enough to be a plausible typo: at most a third of the name's length (and
-// at least one edit) away.
+// enough to be a plausible typo: one edit for names of up to 3 runes, then
+// one more per 3 runes.
 func suggest(name string, candidates []string) string {
 	best, bestD := "", 0
-	limit := max(1, len([]rune(name))/3)
+	limit := (len([]rune(name)) + 2) / 3
+	if len([]rune(name)) <= 2 {
+		return ""
+	}
 	sorted := append([]string(nil), candidates...)
 	sort.Strings(sorted)
 	for _, c := range sorted {

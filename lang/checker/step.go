@@ -117,15 +117,19 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 			blockNames = append(blockNames, b.Name)
 		}
 	}
-	// Attributes of other actions are reported as such, not as unknown.
-	var foreign []string
+	// Selectors of the other selected actions were reported above;
+	// attributes of other actions are reported as such, not as unknown.
+	var foreign, selected []string
+	for _, o := range sels {
+		selected = append(selected, o.spec.Selectors...)
+	}
 	for _, a := range s.Attrs {
-		if a != nil && findRule(rules, a.Name.Name) == nil && c.otherAction(a.Name.Name, spec) != nil {
+		if a != nil && findRule(rules, a.Name.Name) == nil && (c.otherAction(a.Name.Name, spec) != nil || indexOf(selected, a.Name.Name) >= 0) {
 			foreign = append(foreign, a.Name.Name)
 		}
 	}
 	for _, a := range s.Attrs {
-		if a != nil && indexOf(foreign, a.Name.Name) >= 0 && spec != nil {
+		if a != nil && indexOf(foreign, a.Name.Name) >= 0 && indexOf(selected, a.Name.Name) < 0 && spec != nil {
 			o := c.otherAction(a.Name.Name, spec)
 			c.report(diag.Diagnostic{Code: "unknown-attribute",
 				Summary: fmt.Sprintf("attribute %q belongs to the %s action, but %s is a %s step", a.Name.Name, o.Name, n.what(), spec.Name),
@@ -139,6 +143,9 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 				c.stepAgent(s, byName[a.Name])
 			}
 		}
+	}
+	for _, o := range sels[min(1, len(sels)):] {
+		blockNames = append(blockNames, o.spec.Selectors...)
 	}
 	blocks := c.checkBlocks(s.Blocks, blockNames, n.what())
 	if b := blocks["retry"]; b != nil {

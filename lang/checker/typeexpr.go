@@ -290,17 +290,19 @@ func (x *ec) access(n *exprast.MemberNode, base vt) vt {
 
 // optionalUse explains why an optional value may not be used directly.
 func (x *ec) optionalUse(n exprast.Node, t vt) *problem {
-	name := exprast.Dump(n)
+	name := n.String()
 	if id, ok := n.(*exprast.IdentifierNode); ok {
 		name = id.Value
-	} else {
-		name = n.String()
+	}
+	hint := fmt.Sprintf("give a default with %s ?? ...", name)
+	if t.kind() == schema.Object || t.isAny() {
+		hint = fmt.Sprintf("use %s?.field, or give a default with %s ?? ...", name, name)
 	}
 	return &problem{
 		code:    "optional-access",
-		summary: fmt.Sprintf("%s may be null (its type is %s)", name, t),
-		hint:    fmt.Sprintf("use %s?.field, or give a default with %s ?? ...", name, name),
-		detail:  "A value that may not exist (a step in a match arm, after a skipping approval, with continue_on_fail, from a previous loop iteration, or an optional field) must be read with ?. or ??.",
+		summary: fmt.Sprintf("%s is optional (%s) and may be null: use ?. or ??", name, t),
+		hint:    hint,
+		detail:  "A value that may not exist (a step in a match arm, after a skipping approval, with continue_on_fail or skip_if, from a previous loop iteration, or an optional field) must be read with ?. or ??.",
 	}
 }
 

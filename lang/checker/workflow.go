@@ -63,9 +63,7 @@ func (c *checker) checkFragmentParams(fd *ast.FragmentDecl) {
 		if p == nil {
 			continue
 		}
-		if c.checkReserved(p.Name, "parameter") {
-			continue
-		}
+		c.checkReserved(p.Name, "parameter")
 		if seen[p.Name.Name] {
 			c.errorf(p.Name.Range, "duplicate-param", "parameter %q is declared twice", p.Name.Name)
 			continue
