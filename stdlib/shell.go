@@ -112,7 +112,7 @@ func parseStdout(a *runtime.Attempt, res procResult) (any, error) {
 		if strings.TrimSpace(res.Stdout) == "" {
 			msg = "stdout is empty, but the step declares an output type: print one JSON value"
 		}
-		return nil, &runtime.StepError{Kind: runtime.ErrKindValidation, Message: msg, Err: err,
+		return nil, &runtime.StepError{Kind: runtime.ErrKindValidation, Message: msg, Err: err, Retry: true,
 			Output: map[string]any{"stdout": res.Stdout, "stderr": res.Stderr, "exit_code": int64(res.ExitCode)}}
 	}
 	return normalizeOutput(a, v)
@@ -126,7 +126,7 @@ func normalizeOutput(a *runtime.Attempt, v any) (any, error) {
 	}
 	nv, err := schema.Normalize(a.Node.Output, v, a.NodeID)
 	if err != nil {
-		se := &runtime.StepError{Kind: runtime.ErrKindValidation, Message: err.Error(), Err: err}
+		se := &runtime.StepError{Kind: runtime.ErrKindValidation, Message: err.Error(), Err: err, Retry: true}
 		var ve *schema.ValidationError
 		if errors.As(err, &ve) {
 			se.Path = ve.Path

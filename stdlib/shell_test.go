@@ -215,13 +215,13 @@ func TestShellResult(t *testing.T) {
 		{name: "declared output parsed", run: `echo '{"n": 2, "s": "x", "extra": true}'`, declared: obj,
 			want: map[string]any{"n": int64(2), "s": "x"}},
 		{name: "declared output not JSON", run: "echo hello", declared: obj,
-			wantErr: &runtime.StepError{Kind: runtime.ErrKindValidation}},
+			wantErr: &runtime.StepError{Kind: runtime.ErrKindValidation, Retry: true}},
 		{name: "declared output empty", run: "true", declared: obj,
-			wantErr: &runtime.StepError{Kind: runtime.ErrKindValidation, Message: "stdout is empty, but the step declares an output type: print one JSON value"}},
+			wantErr: &runtime.StepError{Kind: runtime.ErrKindValidation, Retry: true, Message: "stdout is empty, but the step declares an output type: print one JSON value"}},
 		{name: "declared output wrong type", run: `echo '{"n": "two", "s": "x"}'`, declared: obj,
-			wantErr: &runtime.StepError{Kind: runtime.ErrKindValidation, Path: "s.n", Message: "s.n: expected int, got string \"two\""}},
+			wantErr: &runtime.StepError{Kind: runtime.ErrKindValidation, Retry: true, Path: "s.n", Message: "s.n: expected int, got string \"two\""}},
 		{name: "declared output, two values", run: `echo '{}' '{}'`, declared: obj,
-			wantErr: &runtime.StepError{Kind: runtime.ErrKindValidation}},
+			wantErr: &runtime.StepError{Kind: runtime.ErrKindValidation, Retry: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
