@@ -17,10 +17,10 @@ const (
 
 var closerOf = [256]byte{'(': ')', '[': ']', '{': '}'}
 
-// expr lexes one expression as an Expr token, followed by a Space token
-// for trailing blanks and comments. It reports whether it consumed
-// anything; an empty expression emits nothing (the grammar then reports
-// the missing value).
+// expr lexes one expression as an Expr token, without trailing blanks
+// and comments, which it skips. It reports whether it consumed anything;
+// an empty expression emits nothing (the grammar then reports the missing
+// value).
 func (s *scanner) expr(mode exprMode) bool {
 	start := s.off
 	i := start
@@ -116,17 +116,13 @@ loop:
 		return false
 	}
 	if last == start {
-		if i > start {
-			s.emit(Space, start, i)
-		}
+		s.off = i
 		return i > start
 	}
 	s.emit(Expr, start, last)
-	if i > last {
-		s.emit(Space, last, i)
-		if containsNewline(src[last:i]) {
-			s.nlSince = true
-		}
+	s.off = i
+	if containsNewline(src[last:i]) {
+		s.nlSince = true
 	}
 	return true
 }

@@ -18,21 +18,15 @@ type Decl struct {
 	Workflow *Workflow `parser:"| @@"`
 }
 
-// Name is an identifier with its position.
-type Name struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
-	Value  string `parser:"@Ident"`
-}
-
-// Str is a double- or triple-quoted string literal, quotes included.
+// Str is a double- or triple-quoted string literal, quotes included (an
+// enum value).
 type Str struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 	Raw    string `parser:"@String"`
 }
 
-// Value is an expression token.
+// Value is an expression token (an argument of use).
 type Value struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
@@ -43,50 +37,50 @@ type Value struct {
 type Import struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Path   *Str `parser:"\"import\" @@"`
+	Path   *lexer.Token `parser:"\"import\" @String"`
 }
 
 // TypeDecl is `type Name { fields }`.
 type TypeDecl struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   *Name   `parser:"\"type\" @@"`
-	Fields *Fields `parser:"@@"`
+	Name   *lexer.Token `parser:"\"type\" @Ident"`
+	Fields *Fields      `parser:"@@"`
 }
 
 // Fields is a braced list of fields: `{ a: T, b?: U = 1 }`.
 type Fields struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	List   []*Field `parser:"\"{\" ( @@ \",\"? )* \"}\""`
+	List   []*Field `parser:"\"{\" ( @@ )* \"}\""`
 }
 
 // Field is `name: T`, `name?: T` or `name: T = default`.
 type Field struct {
 	Pos      lexer.Position
 	EndPos   lexer.Position
-	Name     *Name  `parser:"@@"`
-	Optional bool   `parser:"@\"?\"?"`
-	Type     *Type  `parser:"\":\" @@"`
-	Default  *Value `parser:"( \"=\" @@ )?"`
+	Name     *lexer.Token `parser:"@Ident"`
+	Optional bool         `parser:"@\"?\"?"`
+	Type     *Type        `parser:"\":\" @@"`
+	Default  *lexer.Token `parser:"( \"=\" @Expr )?"`
 }
 
 // Type is a written type: [T], { fields }, "a" | "b", or a name.
 type Type struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	List   *Type   `parser:"\"[\" @@ \"]\""`
-	Object *Fields `parser:"| @@"`
-	Enum   []*Str  `parser:"| @@ ( \"|\" @@ )*"`
-	Named  *Name   `parser:"| @@"`
+	List   *Type        `parser:"\"[\" @@ \"]\""`
+	Object *Fields      `parser:"| @@"`
+	Enum   []*Str       `parser:"| @@ ( \"|\" @@ )*"`
+	Named  *lexer.Token `parser:"| @Ident"`
 }
 
 // Agent is `agent NAME { attributes and blocks }`.
 type Agent struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   *Name   `parser:"\"agent\" @@"`
-	Items  []*Item `parser:"\"{\" ( @@ \",\"? )* \"}\""`
+	Name   *lexer.Token `parser:"\"agent\" @Ident"`
+	Items  []*Item      `parser:"\"{\" ( @@ )* \"}\""`
 }
 
 // Item is an attribute `name = value` or a nested block
@@ -96,36 +90,36 @@ type Agent struct {
 type Item struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   *Name   `parser:"( @@"`
-	Key    *Str    `parser:"| @@ )"`
-	Label  *Name   `parser:"( @@?"`
-	Open   bool    `parser:"  @\"{\""`
-	Items  []*Item `parser:"  ( @@ \",\"? )* \"}\""`
-	Value  *Value  `parser:"| \"=\" @@ )"`
+	Name   *lexer.Token `parser:"( @Ident"`
+	Key    *lexer.Token `parser:"| @String )"`
+	Label  *lexer.Token `parser:"( @Ident?"`
+	Open   bool         `parser:"  @\"{\""`
+	Items  []*Item      `parser:"  ( @@ )* \"}\""`
+	Value  *lexer.Token `parser:"| \"=\" @Expr )"`
 }
 
 // Attr is `name = value`.
 type Attr struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   *Name  `parser:"@@"`
-	Value  *Value `parser:"\"=\" @@"`
+	Name   *lexer.Token `parser:"@Ident"`
+	Value  *lexer.Token `parser:"\"=\" @Expr"`
 }
 
 // Fragment is `fragment NAME(params) { nodes }`.
 type Fragment struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   *Name    `parser:"\"fragment\" @@"`
-	Params []*Field `parser:"\"(\" ( @@ \",\"? )* \")\""`
-	Body   *Body    `parser:"@@"`
+	Name   *lexer.Token `parser:"\"fragment\" @Ident"`
+	Params []*Field     `parser:"\"(\" ( @@ )* \")\""`
+	Body   *Body        `parser:"@@"`
 }
 
 // Workflow is `workflow NAME { input {...}, attributes and nodes }`.
 type Workflow struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   *Name         `parser:"\"workflow\" @@"`
+	Name   *lexer.Token  `parser:"\"workflow\" @Ident"`
 	Body   *WorkflowBody `parser:"@@"`
 }
 
@@ -133,15 +127,15 @@ type Workflow struct {
 type WorkflowBody struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Items  []*WorkflowItem `parser:"\"{\" ( @@ \",\"? )* \"}\""`
+	Items  []*WorkflowItem `parser:"\"{\" ( @@ )* \"}\""`
 }
 
 // WorkflowItem is one item of a workflow: its input schema, a node or an
 // attribute.
 type WorkflowItem struct {
-	Input *Input `parser:"@@"`
+	Attr  *Attr  `parser:"@@"`
+	Input *Input `parser:"| @@"`
 	Node  *Node  `parser:"| @@"`
-	Attr  *Attr  `parser:"| @@"`
 }
 
 // Input is a workflow's `input { fields }`.
@@ -155,11 +149,11 @@ type Input struct {
 type Body struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Items  []*BodyItem `parser:"\"{\" ( @@ \",\"? )* \"}\""`
+	Items  []*BodyItem `parser:"\"{\" ( @@ )* \"}\""`
 }
 
 // BodyItem is one item of a body: a node or an attribute.
 type BodyItem struct {
-	Node *Node `parser:"@@"`
-	Attr *Attr `parser:"| @@"`
+	Attr *Attr `parser:"@@"`
+	Node *Node `parser:"| @@"`
 }

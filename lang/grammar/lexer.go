@@ -8,12 +8,14 @@ import (
 )
 
 // Token types produced by the lexer.
+//
+// Blanks, newlines, comments and commas produce no token: a comma is a
+// separator exactly like a newline (inside expressions, commas belong to
+// the expression).
 const (
-	// Space is whitespace, newlines and comments; the parser elides it.
-	Space lexer.TokenType = 1 + iota
 	// Ident is an identifier [A-Za-z_][A-Za-z0-9_]*. Keywords are
 	// identifiers too: the grammar matches them by value.
-	Ident
+	Ident lexer.TokenType = 1 + iota
 	// Number is a run of digits and letters outside an expression. The
 	// grammar accepts none; it exists for error messages.
 	Number
@@ -24,8 +26,10 @@ const (
 	Expr
 	// Punct is any other single character: { } ( ) [ ] : , = ? | ...
 	Punct
-	// Keyword is "when" or "branch" starting a header ("when PRED {"),
-	// as opposed to an attribute or field of that name.
+	// Keyword is a word that starts a node ("step", "when PRED {", ...)
+	// or an input block, where an item may start and no "=", ":" or "?"
+	// follows; elsewhere the same word is an Ident (an attribute, field
+	// or id of that name).
 	Keyword
 )
 
@@ -43,7 +47,6 @@ var (
 func (Definition) Symbols() map[string]lexer.TokenType {
 	return map[string]lexer.TokenType{
 		"EOF":     lexer.EOF,
-		"Space":   Space,
 		"Ident":   Ident,
 		"Number":  Number,
 		"String":  String,
@@ -71,7 +74,7 @@ func (d Definition) LexBytes(filename string, b []byte) (lexer.Lexer, error) {
 // returned by the lexer's Next once the tokens before it are consumed.
 func (Definition) LexString(filename string, s string) (lexer.Lexer, error) {
 	toks, lerr := Tokenize(filename, s)
-	sl := &SliceLexer{Tokens: toks}
+	sl := &SliceLexer{Tokens: toks.List}
 	if lerr != nil {
 		sl.Err = lerr
 	}
@@ -115,27 +118,60 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.Pos.Filename, e.Pos.Line, e.Pos.Column, e.Msg)
 }
 
+// Tokens is the result of Tokenize.
+type Tokens struct {
+	// List is the tokens, ending with an EOF token.
+	List []lexer.Token
+	// Ends holds the position just after each token of List.
+	Ends []lexer.Position
+}
+
+// EndBefore returns the end of the last token that starts before the
+// byte offset off; tokens carry no trailing blanks, so this is where a
+// construct ends whose next token starts at off. It returns the zero
+// Position if no token starts before off.
+func (t *Tokens) EndBefore(off int) lexer.Position {
+	lo, hi := 0, len(t.List)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if t.List[m].Pos.Offset < off {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == 0 {
+		return lexer.Position{}
+	}
+	return t.Ends[lo-1]
+}
+
 // Tokenize splits src into tokens, ending with an EOF token. On a lexical
 // error it returns the tokens before the error, an EOF token at the
 // error's position, and the error.
-func Tokenize(filename, src string) ([]lexer.Token, *Error) {
+func Tokenize(filename, src string) (*Tokens, *Error) {
+	n := len(src)/6 + 8
 	s := &scanner{
 		src:  src,
 		file: filename,
 		line: 1,
 		col:  1,
-		toks: make([]lexer.Token, 0, len(src)/4+8),
+		toks: make([]lexer.Token, 0, n),
+		ends: make([]lexer.Position, 0, n),
 	}
 	s.run()
 	end := len(s.src)
 	if s.err != nil {
 		end = s.stop
 	}
-	s.toks = append(s.toks, lexer.Token{Type: lexer.EOF, Pos: s.posAt(end)})
+	p := s.posAt(end)
+	s.toks = append(s.toks, lexer.Token{Type: lexer.EOF, Pos: p})
+	s.ends = append(s.ends, p)
+	t := &Tokens{List: s.toks, Ends: s.ends}
 	if s.err != nil {
-		return s.toks, s.err
+		return t, s.err
 	}
-	return s.toks, nil
+	return t, nil
 }
 
 // pending is the lexer's memory of a construct whose later part must be
@@ -159,12 +195,13 @@ type scanner struct {
 	cur, line, col int
 
 	toks []lexer.Token
+	ends []lexer.Position
 	err  *Error
 	stop int // offset where lexing stopped on error
 
 	prevType lexer.TokenType // last significant token type, 0 at start
 	prevVal  string
-	nlSince  bool // a newline was seen since the last significant token
+	nlSince  bool // a newline or comma was seen since the last token
 	pend     pending
 }
 
@@ -206,10 +243,8 @@ func (s *scanner) slowPos(n int) lexer.Position {
 // emit appends the token src[start:end] and moves past it.
 func (s *scanner) emit(typ lexer.TokenType, start, end int) {
 	s.toks = append(s.toks, lexer.Token{Type: typ, Value: s.src[start:end], Pos: s.posAt(start)})
+	s.ends = append(s.ends, s.posAt(end))
 	s.off = end
-	if typ == Space {
-		return
-	}
 	s.prevType = typ
 	s.prevVal = s.src[start:end]
 	s.nlSince = false

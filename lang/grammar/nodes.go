@@ -23,16 +23,16 @@ type Node struct {
 type Step struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	ID     *Name       `parser:"\"step\" @@"`
-	Items  []*StepItem `parser:"\"{\" ( @@ \",\"? )* \"}\""`
+	ID     *lexer.Token `parser:"\"step\" @Ident"`
+	Items  []*StepItem  `parser:"\"{\" ( @@ )* \"}\""`
 }
 
 // Approval is `approval ID { output, attributes, blocks }`.
 type Approval struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	ID     *Name       `parser:"\"approval\" @@"`
-	Items  []*StepItem `parser:"\"{\" ( @@ \",\"? )* \"}\""`
+	ID     *lexer.Token `parser:"\"approval\" @Ident"`
+	Items  []*StepItem  `parser:"\"{\" ( @@ )* \"}\""`
 }
 
 // StepItem is one item of a step or approval: an output schema, a
@@ -68,17 +68,17 @@ type Parallel struct {
 type Match struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Source *Name   `parser:"\"match\" @@ \"{\""`
-	Arms   []*When `parser:"( @@ \",\"? )*"`
-	Else   *Else   `parser:"( @@ \",\"? )? \"}\""`
+	Source *lexer.Token `parser:"\"match\" @Ident \"{\""`
+	Arms   []*When      `parser:"( @@ )*"`
+	Else   *Else        `parser:"( @@ )? \"}\""`
 }
 
 // When is one arm of a match: `when PRED { ... }`.
 type When struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Pred   *Value `parser:"\"when\":Keyword @@"`
-	Body   *Body  `parser:"@@"`
+	Pred   *lexer.Token `parser:"\"when\":Keyword @Expr"`
+	Body   *Body        `parser:"@@"`
 }
 
 // Else is `else { ... }` of a match or branch.
@@ -92,42 +92,42 @@ type Else struct {
 type Branch struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Pred   *Value `parser:"\"branch\":Keyword @@"`
-	Then   *Body  `parser:"@@"`
-	Else   *Else  `parser:"@@?"`
+	Pred   *lexer.Token `parser:"\"branch\":Keyword @Expr"`
+	Then   *Body        `parser:"@@"`
+	Else   *Else        `parser:"@@?"`
 }
 
 // Loop is `loop ID { ... }`.
 type Loop struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	ID     *Name `parser:"\"loop\" @@"`
-	Body   *Body `parser:"@@"`
+	ID     *lexer.Token `parser:"\"loop\" @Ident"`
+	Body   *Body        `parser:"@@"`
 }
 
 // For is `for NAME in LIST { ... }`.
 type For struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Var    *Name  `parser:"\"for\" @@"`
-	List   *Value `parser:"\"in\" @@"`
-	Body   *Body  `parser:"@@"`
+	Var    *lexer.Token `parser:"\"for\" @Ident"`
+	List   *lexer.Token `parser:"\"in\" @Expr"`
+	Body   *Body        `parser:"@@"`
 }
 
 // Timer is `timer ID { attributes }`.
 type Timer struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	ID     *Name   `parser:"\"timer\" @@"`
-	Attrs  []*Attr `parser:"\"{\" ( @@ \",\"? )* \"}\""`
+	ID     *lexer.Token `parser:"\"timer\" @Ident"`
+	Attrs  []*Attr      `parser:"\"{\" ( @@ )* \"}\""`
 }
 
 // Event is `event ID { output, attributes }`.
 type Event struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	ID     *Name        `parser:"\"event\" @@"`
-	Items  []*EventItem `parser:"\"{\" ( @@ \",\"? )* \"}\""`
+	ID     *lexer.Token `parser:"\"event\" @Ident"`
+	Items  []*EventItem `parser:"\"{\" ( @@ )* \"}\""`
 }
 
 // EventItem is an output schema or an attribute of an event.
@@ -140,17 +140,17 @@ type EventItem struct {
 type Worktree struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	ID     *Name `parser:"\"worktree\" @@"`
-	Body   *Body `parser:"@@"`
+	ID     *lexer.Token `parser:"\"worktree\" @Ident"`
+	Body   *Body        `parser:"@@"`
 }
 
 // Use is `use FRAGMENT(args) as PREFIX`.
 type Use struct {
 	Pos      lexer.Position
 	EndPos   lexer.Position
-	Fragment *Name    `parser:"\"use\" @@"`
-	Args     []*Value `parser:"\"(\" ( @@ \",\"? )* \")\""`
-	Prefix   *Name    `parser:"\"as\" @@"`
+	Fragment *lexer.Token `parser:"\"use\" @Ident"`
+	Args     []*Value     `parser:"\"(\" ( @@ )* \")\""`
+	Prefix   *lexer.Token `parser:"\"as\" @Ident"`
 }
 
 // Try is `try { ... } catch { ... } finally { ... }`.

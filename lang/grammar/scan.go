@@ -17,7 +17,7 @@ func (s *scanner) run() {
 	for s.off < len(s.src) && s.err == nil {
 		c := s.src[s.off]
 		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',':
 			s.space(true)
 		case c == '/' && s.off+1 < len(s.src) && (s.src[s.off+1] == '/' || s.src[s.off+1] == '*'):
 			s.space(true)
@@ -61,8 +61,8 @@ func (s *scanner) punct() {
 	s.pend = pendNone
 }
 
-// space emits one Space token for a run of blanks and comments; newlines
-// are included when nl is set.
+// space skips a run of blanks and comments; newlines and commas are
+// included when nl is set.
 func (s *scanner) space(nl bool) {
 	start := s.off
 	i := s.off
@@ -72,7 +72,7 @@ loop:
 		switch c := s.src[i]; {
 		case c == ' ' || c == '\t' || c == '\r':
 			i++
-		case c == '\n':
+		case c == '\n' || c == ',':
 			if !nl {
 				break loop
 			}
@@ -88,9 +88,7 @@ loop:
 		case c == '/' && i+1 < len(s.src) && s.src[i+1] == '*':
 			end, ok := s.scanBlockComment(i)
 			if !ok {
-				if i > start {
-					s.emit(Space, start, i)
-				}
+				s.off = i
 				return
 			}
 			if !nl && containsNewline(s.src[i:end]) {
@@ -101,11 +99,9 @@ loop:
 			break loop
 		}
 	}
-	if i > start {
-		s.emit(Space, start, i)
-		if sawNL || containsNewline(s.src[start:i]) {
-			s.nlSince = true
-		}
+	s.off = i
+	if sawNL || containsNewline(s.src[start:i]) {
+		s.nlSince = true
 	}
 }
 
@@ -130,26 +126,23 @@ func (s *scanner) scanBlockComment(i int) (int, bool) {
 }
 
 // atItemStart reports whether the next token starts an item of a body:
-// it follows "{", "}", ",", a value, or a newline.
+// it follows "{", "}", a value, a comma or a newline.
 func (s *scanner) atItemStart() bool {
 	switch s.prevType {
 	case 0, Expr:
 		return true
 	case Punct:
 		switch s.prevVal {
-		case "{", "}", ",":
+		case "{", "}":
 			return true
 		}
 	}
 	return s.nlSince
 }
 
-// nextIsDeclarator reports whether the next non-blank character makes the
-// word just lexed an attribute or field name ("when = ...", "branch: T",
-// "for?: T") rather than a keyword.
-func (s *scanner) nextIsDeclarator() bool { return s.nextIsDeclaratorAt(s.off) }
-
-// nextIsDeclaratorAt is nextIsDeclarator looking from offset i.
+// nextIsDeclaratorAt reports whether the next non-blank character from
+// offset i makes the word before it an attribute or field name
+// ("when = ...", "branch: T", "for?: T") rather than a keyword.
 func (s *scanner) nextIsDeclaratorAt(i int) bool {
 	for i < len(s.src) && (s.src[i] == ' ' || s.src[i] == '\t') {
 		i++
@@ -176,10 +169,17 @@ func (s *scanner) ident() {
 	}
 	itemStart := s.atItemStart()
 	word := s.src[start:end]
-	if s.pend == pendNone && itemStart && (word == "when" || word == "branch") && !s.nextIsDeclaratorAt(end) {
+	if s.pend == pendNone && itemStart && isNodeKeyword(word) && !s.nextIsDeclaratorAt(end) {
 		s.emit(Keyword, start, end)
-		s.space(false)
-		s.expr(modeHeader)
+		switch word {
+		case "when", "branch":
+			s.space(false)
+			s.expr(modeHeader)
+		case "for":
+			s.pend = pendForVar
+		case "use":
+			s.pend = pendUseName
+		}
 		return
 	}
 	s.emit(Ident, start, end)
@@ -199,15 +199,17 @@ func (s *scanner) ident() {
 		return
 	}
 	s.pend = pendNone
-	if !itemStart || s.nextIsDeclarator() {
-		return
-	}
+}
+
+// isNodeKeyword reports whether word starts a node, a match arm or a
+// workflow's input block.
+func isNodeKeyword(word string) bool {
 	switch word {
-	case "for":
-		s.pend = pendForVar
-	case "use":
-		s.pend = pendUseName
+	case "step", "approval", "sequence", "parallel", "match", "when", "branch", "loop",
+		"for", "timer", "event", "worktree", "use", "try", "input":
+		return true
 	}
+	return false
 }
 
 // args lexes the argument list of "use f(...)" after its "(": Expr
@@ -222,8 +224,6 @@ func (s *scanner) args() {
 		case ')':
 			s.emit(Punct, s.off, s.off+1)
 			return
-		case ',':
-			s.emit(Punct, s.off, s.off+1)
 		default:
 			if !s.expr(modeArg) {
 				return

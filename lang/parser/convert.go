@@ -14,6 +14,7 @@ import (
 type converter struct {
 	file  string
 	src   string
+	toks  *grammar.Tokens
 	diags diag.Diagnostics
 }
 
@@ -21,12 +22,17 @@ func (c *converter) errorf(r diag.Range, code, format string, args ...any) {
 	c.diags = append(c.diags, diag.Errorf(r, code, format, args...))
 }
 
-// rng is the range [start, end). An unknown end (a construct cut short by
-// a syntax error) gives an empty range at start.
-func (c *converter) rng(start, end lexer.Position) diag.Range {
+// rng is the range from start to the end of the last token before next,
+// participle's EndPos (the position of the token after a construct). An
+// unknown end (a construct cut short by a syntax error) gives an empty
+// range at start.
+func (c *converter) rng(start, next lexer.Position) diag.Range {
 	s := pos(start)
-	e := pos(end)
-	if end.Line == 0 || e.Offset < s.Offset {
+	if next.Line == 0 {
+		return diag.Range{File: c.file, Start: s, End: s}
+	}
+	e := pos(c.toks.EndBefore(next.Offset))
+	if e.Offset < s.Offset {
 		e = s
 	}
 	return diag.Range{File: c.file, Start: s, End: e}
@@ -39,11 +45,17 @@ func (c *converter) word(p lexer.Position, n int) diag.Range {
 	return diag.Range{File: c.file, Start: s, End: e}
 }
 
-func (c *converter) ident(n *grammar.Name) ast.Ident {
-	if n == nil {
+func (c *converter) ident(t *lexer.Token) ast.Ident {
+	if t == nil {
 		return ast.Ident{}
 	}
-	return ast.Ident{Name: n.Value, Range: c.word(n.Pos, len(n.Value))}
+	return ast.Ident{Name: t.Value, Range: c.word(t.Pos, len(t.Value))}
+}
+
+// tokRange is the range of a token's text.
+func (c *converter) tokRange(t *lexer.Token) diag.Range {
+	s := pos(t.Pos)
+	return diag.Range{File: c.file, Start: s, End: advance(s, t.Value)}
 }
 
 func (c *converter) convertFile(g *grammar.File) *ast.File {
@@ -80,8 +92,8 @@ func (c *converter) convertFile(g *grammar.File) *ast.File {
 func (c *converter) importDecl(g *grammar.Import) *ast.ImportDecl {
 	d := &ast.ImportDecl{KeywordRange: c.word(g.Pos, len("import")), Range: c.rng(g.Pos, g.EndPos)}
 	if g.Path != nil {
-		d.PathRange = c.rng(g.Path.Pos, g.Path.EndPos)
-		d.Path = c.literal(g.Path, "an import path")
+		d.PathRange = c.tokRange(g.Path)
+		d.Path = c.literal(g.Path.Value, g.Path.Pos, "an import path")
 	}
 	return d
 }
@@ -150,9 +162,7 @@ func (c *converter) fields(gs []*grammar.Field) []*ast.Field {
 		}
 		f := &ast.Field{Name: c.ident(g.Name), Optional: g.Optional, Range: c.rng(g.Pos, g.EndPos)}
 		f.Type = c.typeExpr(g.Type)
-		if g.Default != nil {
-			f.Default = c.expr(g.Default)
-		}
+		f.Default = c.expr(g.Default)
 		out = append(out, f)
 	}
 	return out
@@ -174,22 +184,18 @@ func (c *converter) typeExpr(g *grammar.Type) ast.TypeExpr {
 			if s == nil {
 				continue
 			}
-			v := c.literal(s, "an enum value")
+			v := c.literal(s.Raw, s.Pos, "an enum value")
 			t.Values = append(t.Values, ast.EnumValue{Value: v, Range: c.rng(s.Pos, s.EndPos)})
 		}
 		return t
 	case g.Named != nil:
-		return &ast.NamedType{Name: g.Named.Value, Range: c.word(g.Named.Pos, len(g.Named.Value))}
+		return &ast.NamedType{Name: g.Named.Value, Range: c.tokRange(g.Named)}
 	}
 	return nil
 }
 
 func (c *converter) attr(g *grammar.Attr) *ast.Attr {
-	a := &ast.Attr{Name: c.ident(g.Name), Range: c.rng(g.Pos, g.EndPos)}
-	if g.Value != nil {
-		a.Value = c.expr(g.Value)
-	}
-	return a
+	return &ast.Attr{Name: c.ident(g.Name), Value: c.expr(g.Value), Range: c.rng(g.Pos, g.EndPos)}
 }
 
 // items splits attributes and nested blocks. Quoted attribute names are
@@ -201,7 +207,7 @@ func (c *converter) items(gs []*grammar.Item, quoted bool) (attrs []*ast.Attr, b
 		}
 		name := c.ident(g.Name)
 		if g.Key != nil {
-			name = ast.Ident{Name: c.literal(g.Key, "an attribute name"), Range: c.rng(g.Key.Pos, g.Key.EndPos)}
+			name = ast.Ident{Name: c.literal(g.Key.Value, g.Key.Pos, "an attribute name"), Range: c.tokRange(g.Key)}
 			if !quoted || g.Open {
 				c.errorf(name.Range, "syntax", "a quoted name is only allowed for an attribute inside a block such as headers or env")
 			}
@@ -217,30 +223,30 @@ func (c *converter) items(gs []*grammar.Item, quoted bool) (attrs []*ast.Attr, b
 			blocks = append(blocks, b)
 			continue
 		}
-		a := &ast.Attr{Name: name, Range: r}
-		if g.Value != nil {
-			a.Value = c.expr(g.Value)
-		}
-		attrs = append(attrs, a)
+		attrs = append(attrs, &ast.Attr{Name: name, Value: c.expr(g.Value), Range: r})
 	}
 	return attrs, blocks
 }
 
 // expr converts an expression token; a value that is exactly one double-
 // or triple-quoted string literal also gets its template.
-func (c *converter) expr(g *grammar.Value) *ast.Expr {
-	start := pos(g.Pos)
-	e := &ast.Expr{Src: g.Src, Range: diag.Range{File: c.file, Start: start, End: advance(start, g.Src)}}
-	if len(g.Src) > 0 && g.Src[0] == '"' && grammar.StringEnd(g.Src, 0) == len(g.Src) {
-		e.Template = c.template(g.Src, start)
+func (c *converter) expr(t *lexer.Token) *ast.Expr {
+	if t == nil {
+		return nil
+	}
+	src := t.Value
+	start := pos(t.Pos)
+	e := &ast.Expr{Src: src, Range: diag.Range{File: c.file, Start: start, End: advance(start, src)}}
+	if len(src) > 0 && src[0] == '"' && grammar.StringEnd(src, 0) == len(src) {
+		e.Template = c.template(src, start)
 	}
 	return e
 }
 
-// literal decodes a string literal that may not interpolate, such as an
-// import path or an enum value.
-func (c *converter) literal(s *grammar.Str, what string) string {
-	t := c.template(s.Raw, pos(s.Pos))
+// literal decodes the string literal raw at p, which may not
+// interpolate, such as an import path or an enum value.
+func (c *converter) literal(raw string, p lexer.Position, what string) string {
+	t := c.template(raw, pos(p))
 	if t == nil {
 		return ""
 	}

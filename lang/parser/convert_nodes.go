@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"github.com/alecthomas/participle/v2/lexer"
+
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/grammar"
 )
@@ -45,20 +47,12 @@ func (c *converter) node(g *grammar.Node) ast.Stmt {
 		return c.match(g.Match)
 	case g.Branch != nil:
 		b := g.Branch
-		s := &ast.BranchStmt{KeywordRange: c.word(b.Pos, len("branch")), Then: c.body(b.Then), Else: c.elseArm(b.Else), Range: c.rng(b.Pos, b.EndPos)}
-		if b.Pred != nil {
-			s.Pred = c.expr(b.Pred)
-		}
-		return s
+		return &ast.BranchStmt{KeywordRange: c.word(b.Pos, len("branch")), Pred: c.expr(b.Pred), Then: c.body(b.Then), Else: c.elseArm(b.Else), Range: c.rng(b.Pos, b.EndPos)}
 	case g.Loop != nil:
 		return &ast.LoopStmt{KeywordRange: c.word(g.Loop.Pos, len("loop")), ID: c.ident(g.Loop.ID), Body: c.body(g.Loop.Body), Range: c.rng(g.Loop.Pos, g.Loop.EndPos)}
 	case g.For != nil:
 		f := g.For
-		s := &ast.ForStmt{KeywordRange: c.word(f.Pos, len("for")), Var: c.ident(f.Var), Body: c.body(f.Body), Range: c.rng(f.Pos, f.EndPos)}
-		if f.List != nil {
-			s.List = c.expr(f.List)
-		}
-		return s
+		return &ast.ForStmt{KeywordRange: c.word(f.Pos, len("for")), Var: c.ident(f.Var), List: c.expr(f.List), Body: c.body(f.Body), Range: c.rng(f.Pos, f.EndPos)}
 	case g.Timer != nil:
 		t := g.Timer
 		s := &ast.TimerStmt{KeywordRange: c.word(t.Pos, len("timer")), ID: c.ident(t.ID), Range: c.rng(t.Pos, t.EndPos)}
@@ -78,7 +72,7 @@ func (c *converter) node(g *grammar.Node) ast.Stmt {
 		s := &ast.UseStmt{KeywordRange: c.word(u.Pos, len("use")), Fragment: c.ident(u.Fragment), Prefix: c.ident(u.Prefix), Range: c.rng(u.Pos, u.EndPos)}
 		for _, a := range u.Args {
 			if a != nil {
-				s.Args = append(s.Args, c.expr(a))
+				s.Args = append(s.Args, c.expr(&lexer.Token{Type: grammar.Expr, Value: a.Src, Pos: a.Pos}))
 			}
 		}
 		return s
@@ -142,11 +136,7 @@ func (c *converter) match(g *grammar.Match) *ast.MatchStmt {
 		if w == nil {
 			continue
 		}
-		arm := &ast.WhenArm{KeywordRange: c.word(w.Pos, len("when")), Body: c.body(w.Body), Range: c.rng(w.Pos, w.EndPos)}
-		if w.Pred != nil {
-			arm.Pred = c.expr(w.Pred)
-		}
-		s.Arms = append(s.Arms, arm)
+		s.Arms = append(s.Arms, &ast.WhenArm{KeywordRange: c.word(w.Pos, len("when")), Pred: c.expr(w.Pred), Body: c.body(w.Body), Range: c.rng(w.Pos, w.EndPos)})
 	}
 	return s
 }

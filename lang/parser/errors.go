@@ -64,16 +64,10 @@ func (c *errContext) locate(toks []lexer.Token, at int) {
 	c.tok = toks[len(toks)-1]
 	c.next = c.tok
 	for i, t := range toks {
-		if t.Type == grammar.Space {
-			continue
-		}
 		if t.Pos.Offset >= at || t.Type == lexer.EOF {
 			c.tok = t
-			for _, n := range toks[i+1:] {
-				if n.Type != grammar.Space {
-					c.next = n
-					break
-				}
+			if i+1 < len(toks) {
+				c.next = toks[i+1]
 			}
 			break
 		}
@@ -106,7 +100,7 @@ func describeOpen(before []lexer.Token) string {
 	}
 	b1, b2 := at(1), at(2)
 	switch {
-	case b1.Type == grammar.Expr && b2.Type == grammar.Keyword:
+	case b1.Type == grammar.Expr && (b2.Value == "when" || b2.Value == "branch"):
 		return b2.Value
 	case b1.Type == grammar.Expr && b2.Value == "in":
 		return "for"
@@ -114,9 +108,9 @@ func describeOpen(before []lexer.Token) string {
 		return "fragment"
 	case b1.Type == grammar.Punct && (b1.Value == ":" || b1.Value == "[" || b1.Value == "{" || b1.Value == ","):
 		return "object type"
-	case b1.Type == grammar.Ident && b2.Type == grammar.Ident && b2.Value != "in":
+	case b1.Type == grammar.Ident && (b2.Type == grammar.Keyword || b2.Type == grammar.Ident) && b2.Value != "in":
 		return b2.Value
-	case b1.Type == grammar.Ident || b1.Type == grammar.String:
+	case b1.Type == grammar.Ident || b1.Type == grammar.Keyword || b1.Type == grammar.String:
 		return b1.Value
 	}
 	return "block"
@@ -204,11 +198,11 @@ func (c *errContext) message() (string, *diag.Range) {
 			return fmt.Sprintf("unknown node kind %q, expected a node or an attribute \"name = value\"", p.Value), &r
 		}
 		return fmt.Sprintf(`%s, expected "=" after %q`, unexpected, p.Value), nil
-	case strings.HasPrefix(exp, `"{" (Item`):
+	case strings.HasPrefix(exp, `"{" Item*`):
 		return fmt.Sprintf(`%s, expected "=" or "{" after %q`, unexpected, p.Value), nil
-	case strings.HasPrefix(exp, "Value"):
+	case strings.HasPrefix(exp, "<expr>"):
 		switch {
-		case p.Type == grammar.Keyword:
+		case p.Value == "when" || p.Value == "branch":
 			return fmt.Sprintf("%s, expected a predicate after %q", unexpected, p.Value), nil
 		case p.Value == "in":
 			return unexpected + `, expected a list expression after "in"`, nil
@@ -216,7 +210,7 @@ func (c *errContext) message() (string, *diag.Range) {
 			return unexpected + `, expected a value after "="`, nil
 		}
 		return unexpected + ", expected an expression", nil
-	case strings.HasPrefix(exp, "Name"):
+	case strings.HasPrefix(exp, "<ident>"):
 		what := "a name"
 		switch p.Value {
 		case "step", "approval", "loop", "timer", "event", "worktree":

@@ -14,7 +14,6 @@ import (
 // never modified after initialisation.
 var smw = participle.MustBuild[grammar.File](
 	participle.Lexer(grammar.Definition{}),
-	participle.Elide("Space"),
 	participle.UseLookahead(0),
 )
 
@@ -29,7 +28,7 @@ func Parse(filename string, src []byte) (*ast.File, diag.Diagnostics) {
 	text := string(src)
 	toks, lexErr := grammar.Tokenize(filename, text)
 	var diags diag.Diagnostics
-	peek, err := lexer.Upgrade(&grammar.SliceLexer{Tokens: toks}, grammar.Space)
+	peek, err := lexer.Upgrade(&grammar.SliceLexer{Tokens: toks.List})
 	var tree *grammar.File
 	if err == nil {
 		tree, err = smw.ParseFromLexer(peek)
@@ -38,9 +37,9 @@ func Parse(filename string, src []byte) (*ast.File, diag.Diagnostics) {
 	case lexErr != nil:
 		diags = append(diags, lexDiag(filename, lexErr))
 	case err != nil:
-		diags = append(diags, syntaxDiag(filename, toks, err))
+		diags = append(diags, syntaxDiag(filename, toks.List, err))
 	}
-	c := &converter{file: filename, src: text}
+	c := &converter{file: filename, src: text, toks: toks}
 	f := c.convertFile(tree)
 	f.Src = src
 	if !diags.HasErrors() {
