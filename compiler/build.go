@@ -3,6 +3,7 @@ package compiler
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"path/filepath"
 	"sort"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -71,12 +72,23 @@ func Compile(info *checker.Info) (*ir.Program, diag.Diagnostics) {
 	return p, c.diags
 }
 
-// SourceHash is the hex SHA-256 over the name and text of every file of
-// the program, main file first; a resume compares it with the run's.
+// SourceHash is the hex SHA-256 over the text of every file of the
+// program, main file first, each with its name relative to the main
+// file's directory (so the same program has the same hash whether it is
+// named by a relative or an absolute path); a resume compares it with
+// the run's.
 func SourceHash(info *checker.Info) string {
 	h := sha256.New()
+	base := ""
+	if len(info.Files) > 0 {
+		base = filepath.Dir(info.Files[0].Name)
+	}
 	for _, f := range info.Files {
-		h.Write([]byte(f.Name))
+		name := f.Name
+		if rel, err := filepath.Rel(base, f.Name); err == nil {
+			name = rel
+		}
+		h.Write([]byte(filepath.ToSlash(name)))
 		h.Write([]byte{0})
 		h.Write(f.Src)
 		h.Write([]byte{0})

@@ -29,6 +29,9 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
+// printf writes to the command's standard output.
+func (a *app) printf(format string, args ...any) { fmt.Fprintf(a.stdout, format, args...) }
+
 func exitf(code int, format string, args ...any) error {
 	return &exitError{code: code, msg: fmt.Sprintf(format, args...)}
 }

@@ -4,5 +4,16 @@ import "github.com/spf13/cobra"
 
 // runtimeCommands returns the commands that drive the durable runtime.
 func (a *app) runtimeCommands() []*cobra.Command {
-	return nil
+	return []*cobra.Command{
+		a.newRunCmd(),
+		a.newResumeCmd(),
+		a.newDecisionCmd(true),
+		a.newDecisionCmd(false),
+		a.newSignalCmd(),
+		a.newCancelCmd(),
+		a.newRetryCmd(),
+		a.newPsCmd(),
+		a.newInspectCmd(),
+		a.newLogsCmd(),
+	}
 }

@@ -1,0 +1,246 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/runtime/store"
+)
+
+// humanFlags are the flags of approve, deny and signal.
+type humanFlags struct {
+	sessionFlags
+	noContinue bool
+}
+
+func (f *humanFlags) register(cmd *cobra.Command) {
+	f.sessionFlags.register(cmd)
+	cmd.Flags().BoolVar(&f.noContinue, "no-continue", false, "only record; do not continue the run in this process")
+}
+
+func (a *app) newDecisionCmd(approve bool) *cobra.Command {
+	var (
+		f      humanFlags
+		note   string
+		by     string
+		inputs []string
+	)
+	use, short := "approve RUN_ID NODE", "Approve a waiting approval and continue the run"
+	if !approve {
+		use, short = "deny RUN_ID NODE", "Deny a waiting approval and continue the run"
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long: short + `.
+
+If a process is already running the run (run --wait always, or a worker),
+it picks the decision up within a second; otherwise this command continues
+the run in the foreground until it finishes or waits again (--no-continue
+only records the decision).`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			mode, err := f.validate()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			data := map[string]any{}
+			for _, kv := range inputs {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					return exitf(ExitUsage, "--input %q: want name=value", kv)
+				}
+				data[k] = parseLoose(v)
+			}
+			if by == "" {
+				by = whoami()
+			}
+			st, err := a.openStore(ctx, &f.dbFlags)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			s := a.newSession(&f.sessionFlags, mode)
+			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
+			if err != nil {
+				return err
+			}
+			d := runtime.Decision{By: by, Note: note, Data: data}
+			var r *runtime.Result
+			if approve {
+				r, err = eng.Approve(ctx, args[0], args[1], d, !f.noContinue)
+			} else {
+				r, err = eng.Deny(ctx, args[0], args[1], d, !f.noContinue)
+			}
+			if err != nil {
+				return decisionError(args[0], args[1], err)
+			}
+			return s.finish(ctx, eng, r)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&note, "note", "", "a note recorded with the decision")
+	cmd.Flags().StringVar(&by, "by", "", "who decides (default: the current user)")
+	if approve {
+		cmd.Flags().StringArrayVarP(&inputs, "input", "i", nil, "a field of the approval's output as name=value (repeatable)")
+	}
+	return cmd
+}
+
+func decisionError(runID, node string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return exitf(ExitUsage, "run %s has no approval %q waiting (see `smithc inspect %s`)", runID, node, runID)
+	case errors.Is(err, store.ErrConflict):
+		return exitf(ExitUsage, "approval %s of run %s was already decided; `smithc retry %s %s` re-opens it", node, runID, runID, node)
+	}
+	return exitf(ExitFailed, "%v", err)
+}
+
+// parseLoose reads a command-line value as JSON when it is JSON, and as
+// a string otherwise.
+func parseLoose(s string) any {
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err == nil && !dec.More() {
+		return v
+	}
+	return s
+}
+
+func (a *app) newSignalCmd() *cobra.Command {
+	var (
+		f    humanFlags
+		data string
+	)
+	cmd := &cobra.Command{
+		Use:   "signal RUN_ID NAME",
+		Short: "Send a signal to a run's event",
+		Long: `Send a named signal with JSON data. An event node waiting for that name
+consumes it; a signal sent before its event starts waiting is kept and
+consumed when it does. Continues the run like approve does.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			mode, err := f.validate()
+			if err != nil {
+				return err
+			}
+			var payload any = map[string]any{}
+			if data != "" {
+				dec := json.NewDecoder(strings.NewReader(data))
+				dec.UseNumber()
+				if err := dec.Decode(&payload); err != nil {
+					return exitf(ExitUsage, "--data is not valid JSON: %v", err)
+				}
+			}
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx, &f.dbFlags)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			s := a.newSession(&f.sessionFlags, mode)
+			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
+			if err != nil {
+				return err
+			}
+			r, err := eng.Signal(ctx, args[0], args[1], payload, !f.noContinue)
+			if err != nil {
+				return runError(args[0], err)
+			}
+			return s.finish(ctx, eng, r)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&data, "data", "", "the signal's data as JSON")
+	return cmd
+}
+
+func (a *app) newCancelCmd() *cobra.Command {
+	var f sessionFlags
+	cmd := &cobra.Command{
+		Use:   "cancel RUN_ID",
+		Short: "Cancel a run, in this process or another",
+		Long: `Cancel a run through the store: a process executing it sees the request
+within a second, cancels its in-flight attempts (killing their process
+groups) and ends the run cancelled. A cancelled run can be resumed.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := f.validate(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx, &f.dbFlags)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			eng, err := a.newEngine(st, engineOptions{})
+			if err != nil {
+				return err
+			}
+			r, err := eng.Cancel(ctx, args[0])
+			if err != nil {
+				return runError(args[0], err)
+			}
+			if r.Status == store.RunCancelled || r.Status.Terminal() {
+				a.printResult(f.format, r)
+				return nil
+			}
+			if f.format == "json" {
+				return writeJSON(a.stdout, map[string]any{"run_id": r.RunID, "status": r.Status, "cancel_requested": true})
+			}
+			a.printf("cancel requested for run %s; the process running it stops it within a second\n", r.RunID)
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func (a *app) newRetryCmd() *cobra.Command {
+	var (
+		f     sessionFlags
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "retry RUN_ID NODE",
+		Short: "Reset a node and everything that depends on it, then resume",
+		Long: `Reset NODE (and every node that depends on it by graph edges) to pending,
+then resume the run. Other finished nodes stay as they are. This is also
+how a denied approval is re-opened.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			mode, err := f.validate()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx, &f.dbFlags)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			s := a.newSession(&f, mode)
+			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
+			if err != nil {
+				return err
+			}
+			r, err := eng.Retry(ctx, args[0], args[1], runtime.ResumeParams{Force: force, Wait: s.engineMode()})
+			if err != nil {
+				return runError(args[0], err)
+			}
+			return s.finish(ctx, eng, r)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "continue even if the workflow source changed")
+	return cmd
+}

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/smithc/smithc/schema"
+)
+
+// readInputs builds a workflow's input from --input-file (JSON) and then
+// --input k=v pairs, each coerced by the field's type ("n=3" is an int
+// for an int field). The result is validated and defaulted against the
+// schema; every problem is a usage error naming the field.
+func readInputs(t *schema.Type, file string, pairs []string) (map[string]any, error) {
+	in := map[string]any{}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, exitf(ExitUsage, "--input-file: %v", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if err := dec.Decode(&in); err != nil {
+			return nil, exitf(ExitUsage, "--input-file %s: not a JSON object: %v", file, err)
+		}
+	}
+	for _, kv := range pairs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, exitf(ExitUsage, "--input %q: want name=value", kv)
+		}
+		f := t.Field(k)
+		if f == nil {
+			return nil, exitf(ExitUsage, "--input %s: the workflow has no input %q; its inputs are: %s", kv, k, fieldList(t))
+		}
+		val, err := schema.Coerce(f.Type, v, "input."+k)
+		if err != nil {
+			return nil, exitf(ExitUsage, "--input %s: %v", kv, err)
+		}
+		in[k] = val
+	}
+	for k := range in {
+		if t.Field(k) == nil {
+			return nil, exitf(ExitUsage, "input %q is not declared by the workflow; its inputs are: %s", k, fieldList(t))
+		}
+	}
+	norm, err := schema.Normalize(t, in, "input")
+	if err != nil {
+		return nil, exitf(ExitUsage, "invalid input: %v", err)
+	}
+	m, _ := norm.(map[string]any)
+	return m, nil
+}
+
+func fieldList(t *schema.Type) string {
+	if len(t.Fields) == 0 {
+		return "(none)"
+	}
+	names := make([]string, 0, len(t.Fields))
+	for _, f := range t.Fields {
+		s := f.Name + ": " + f.Type.String()
+		if f.HasDefault {
+			s += fmt.Sprintf(" (default %v)", f.Default)
+		} else if !f.Optional {
+			s += " (required)"
+		}
+		names = append(names, s)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/smithc/smithc/runtime/store"
+)
+
+// progress prints one plain line per run event, for people watching a
+// run and for logs. It is safe for concurrent use.
+type progress struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func newProgress(w io.Writer) *progress { return &progress{w: w} }
+
+func (p *progress) observe(ev store.Event) {
+	line := formatEvent(ev)
+	if line == "" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, line)
+}
+
+// formatEvent renders an event as one line: time, node (with its scope
+// and iteration), what happened, and the interesting data.
+func formatEvent(ev store.Event) string {
+	node := ev.NodeID
+	if ev.Scope != "" {
+		node += "[" + ev.Scope + "]"
+	}
+	if ev.Iteration > 0 {
+		node += fmt.Sprintf("#%d", ev.Iteration)
+	}
+	var data map[string]any
+	_ = json.Unmarshal(ev.Data, &data) // data is optional; absent or odd data prints nothing extra
+	detail := ""
+	for _, k := range []string{"error", "reason", "arm", "title", "name", "due", "status", "attempt", "duration"} {
+		if v, ok := data[k]; ok && v != nil && v != "" {
+			detail += fmt.Sprintf(" %s=%v", k, compact(v))
+		}
+	}
+	ts := ev.Time.Local().Format(time.TimeOnly)
+	if node == "" {
+		return fmt.Sprintf("%s  %-16s%s", ts, ev.Kind, detail)
+	}
+	return fmt.Sprintf("%s  %-16s %s%s", ts, ev.Kind, node, detail)
+}
+
+func compact(v any) string {
+	switch x := v.(type) {
+	case string:
+		if len(x) > 200 {
+			x = x[:197] + "..."
+		}
+		return fmt.Sprintf("%q", x)
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(x)
+		}
+		if len(b) > 200 {
+			return string(b[:197]) + "..."
+		}
+		return string(b)
+	}
+}

@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/runtime/store"
+)
+
+// sessionFlags are shared by the commands that execute a run.
+type sessionFlags struct {
+	dbFlags
+	format         string
+	wait           string
+	maxConcurrency int
+}
+
+func (f *sessionFlags) register(cmd *cobra.Command) {
+	f.dbFlags.register(cmd)
+	cmd.Flags().StringVar(&f.format, "format", "text", "result format: text or json (one JSON object on stdout)")
+	cmd.Flags().StringVar(&f.wait, "wait", "auto", "auto: wait through timers (and, at a terminal, prompt for approvals); always: wait for everything; never: stop at the first wait")
+	cmd.Flags().IntVar(&f.maxConcurrency, "max-concurrency", 0, fmt.Sprintf("attempts running at once in the run (default %d)", runtime.DefaultMaxConcurrency))
+}
+
+func (f *sessionFlags) validate() (runtime.WaitMode, error) {
+	if f.format != "text" && f.format != "json" {
+		return 0, exitf(ExitUsage, "--format must be text or json, not %q", f.format)
+	}
+	if f.maxConcurrency < 0 {
+		return 0, exitf(ExitUsage, "--max-concurrency must be positive")
+	}
+	m, err := runtime.ParseWaitMode(f.wait)
+	if err != nil {
+		return 0, exitf(ExitUsage, "--wait must be auto, always or never, not %q", f.wait)
+	}
+	return m, nil
+}
+
+func (a *app) newRunCmd() *cobra.Command {
+	var (
+		f         sessionFlags
+		workflow  string
+		inputs    []string
+		inputFile string
+		runID     string
+		resume    bool
+		force     bool
+		timeout   time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run a workflow durably",
+		Long: `Check and run a workflow. Every step's output is validated and committed to
+the store before anything that depends on it starts; a run that crashes, is
+cancelled or waits resumes where it stopped (smithc resume RUN_ID).
+
+Exit status: 0 finished, 1 failed, 2 usage or check error, 3 waiting (an
+approval, event or timer), 130 cancelled.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			mode, err := f.validate()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if resume {
+				if runID == "" {
+					return exitf(ExitUsage, "--resume needs --run-id")
+				}
+				return a.resumeRun(ctx, &f, runID, mode, force)
+			}
+			res, err := a.compileOrReport(args[0], ExitUsage)
+			if err != nil {
+				return err
+			}
+			wf, err := pickWorkflow(res.Program, workflow)
+			if err != nil {
+				return err
+			}
+			input, err := readInputs(wf.Input, inputFile, inputs)
+			if err != nil {
+				return err
+			}
+			if timeout > 0 {
+				wf.Timeout = timeout
+			}
+			st, err := a.openStore(ctx, &f.dbFlags)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			s := a.newSession(&f, mode)
+			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
+			if err != nil {
+				return err
+			}
+			out, err := eng.Start(ctx, runtime.StartParams{
+				Program: res.Program, Workflow: wf.Name, Input: input, RunID: runID,
+				SourcePath: absPath(args[0]), Wait: s.engineMode(),
+			})
+			if err != nil {
+				if errors.Is(err, store.ErrConflict) {
+					return exitf(ExitUsage, "run id %q is taken; resume it with `smithc resume %s`", runID, runID)
+				}
+				return exitf(ExitFailed, "%v", err)
+			}
+			return s.finish(ctx, eng, out)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVarP(&workflow, "workflow", "w", "", "the workflow to run (needed when the file declares several)")
+	cmd.Flags().StringArrayVarP(&inputs, "input", "i", nil, "an input as name=value, coerced by its declared type (repeatable)")
+	cmd.Flags().StringVar(&inputFile, "input-file", "", "a JSON object of inputs (--input overrides its fields)")
+	cmd.Flags().StringVar(&runID, "run-id", "", "the run's id (default: generated)")
+	cmd.Flags().BoolVar(&resume, "resume", false, "resume the run given by --run-id instead of starting one")
+	cmd.Flags().BoolVar(&force, "force", false, "with --resume: continue even if the workflow source changed")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "run deadline, overriding the workflow's timeout (e.g. 30m)")
+	return cmd
+}
+
+func (a *app) newResumeCmd() *cobra.Command {
+	var (
+		f     sessionFlags
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "resume RUN_ID",
+		Short: "Resume a run where it stopped",
+		Long: `Resume a run: its input is reloaded from the store, finished nodes are never
+run again, attempts left running by a process that died are retried, and
+failed nodes get a fresh retry budget. Resuming a finished run prints its
+result. The workflow source must be unchanged unless --force.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			mode, err := f.validate()
+			if err != nil {
+				return err
+			}
+			return a.resumeRun(cmd.Context(), &f, args[0], mode, force)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "continue even if the workflow source changed since the run started")
+	return cmd
+}
+
+func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode runtime.WaitMode, force bool) error {
+	st, err := a.openStore(ctx, &f.dbFlags)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	s := a.newSession(f, mode)
+	eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
+	if err != nil {
+		return err
+	}
+	out, err := eng.Resume(ctx, runID, runtime.ResumeParams{Force: force, Wait: s.engineMode()})
+	if err != nil {
+		return runError(runID, err)
+	}
+	return s.finish(ctx, eng, out)
+}
+
+// runError maps a runtime error about an existing run to an exit error.
+func runError(runID string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return exitf(ExitUsage, "no run %q in this store (see `smithc ps`)", runID)
+	case errors.Is(err, runtime.ErrRunLive):
+		return exitf(ExitFailed, "%v", err)
+	}
+	return exitf(ExitFailed, "%v", err)
+}
+
+// printResult prints where a run stands: one JSON object with --format
+// json, otherwise a summary line and the output.
+func (a *app) printResult(format string, r *runtime.Result) {
+	if format == "json" {
+		_ = writeJSON(a.stdout, map[string]any{"run_id": r.RunID, "status": r.Status, "output": r.Output, "error": nullIfEmpty(r.Error)})
+		return
+	}
+	switch {
+	case r.Status == store.RunFinished:
+		fmt.Fprintf(a.stdout, "run %s finished\n", r.RunID)
+		if r.Output != nil {
+			b, err := json.MarshalIndent(r.Output, "", "  ")
+			if err == nil {
+				fmt.Fprintf(a.stdout, "%s\n", b)
+			}
+		}
+	case r.Status == store.RunFailed:
+		fmt.Fprintf(a.stdout, "run %s failed: %s\n", r.RunID, r.Error)
+		fmt.Fprintf(a.stdout, "fix the cause, then `smithc resume %s` re-runs the failed nodes (finished ones stay finished)\n", r.RunID)
+	case r.Status == store.RunCancelled:
+		fmt.Fprintf(a.stdout, "run %s cancelled; `smithc resume %s` continues it\n", r.RunID, r.RunID)
+	default:
+		fmt.Fprintf(a.stdout, "run %s is %s\n", r.RunID, r.Status)
+	}
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// exitFor maps a run status to the process exit code.
+func exitFor(s store.RunStatus) error {
+	switch {
+	case s == store.RunFinished:
+		return nil
+	case s == store.RunFailed:
+		return &exitError{code: ExitFailed}
+	case s == store.RunCancelled:
+		return &exitError{code: ExitCancelled}
+	case s.Waiting():
+		return &exitError{code: ExitWaiting}
+	}
+	return &exitError{code: ExitFailed}
+}
