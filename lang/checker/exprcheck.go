@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/expr-lang/expr/file"
@@ -69,7 +70,10 @@ func (c *checker) checkExpr(e *ast.Expr, sc *exprScope, want *schema.Type, optOK
 	var t vt
 	if e.Template != nil {
 		t = c.checkTemplate(e, sc)
-		if want != nil {
+		if lit, ok := e.Template.IsLiteral(); ok && want != nil && want.Kind == schema.Enum && !want.HasEnum(lit) {
+			c.report(diag.Diagnostic{Code: "enum-value", Summary: fmt.Sprintf("%q is not one of %s", lit, want.Structure()),
+				Hint: didYouMean(lit, want.Enum), Subject: e.Range})
+		} else if want != nil {
 			x := &ec{c: c, e: e, sc: sc}
 			x.assignType(t, want, e.Range, optOK, sc.what)
 		}

@@ -102,6 +102,11 @@ func (x *ec) binary(n *exprast.BinaryNode) vt {
 			e := r.elemType()
 			if _, ok := unify(l.required(), e.required()); ok {
 				x.enumLiteral(n.Left, l, e.s)
+				if arr, isArr := n.Right.(*exprast.ArrayNode); isArr && l.kind() == schema.Enum {
+					for _, it := range arr.Nodes {
+						x.enumLiteral(it, x.typeOf(it), l.s)
+					}
+				}
 				return tBool
 			}
 		case r.kind() == schema.Object:
@@ -281,7 +286,7 @@ func (x *ec) assignObject(m *exprast.MapNode, got vt, want *schema.Type, what st
 		x.c.report(diag.Diagnostic{
 			Code:    "missing-field",
 			Summary: fmt.Sprintf("%s is missing required field%s %s of %s", what, plural(len(missing)), quoteList(missing), want),
-			Subject: x.at(m),
+			Subject: x.whole(m),
 		})
 		okAll = false
 	}

@@ -218,9 +218,9 @@ func (g *graph) checkStepOutput(n *gnode, s *ast.StepStmt, spec *schema.ActionSp
 				continue
 			}
 			// compute: the value must fit the declared output
-			c.checkExpr(v.Value, g.scopeAt(n, modeRuntime, "the value of "+n.what()), decl, false)
+			c.checkExpr(v.Value, g.scopeAt(n, modeRuntime, a.Name+" of "+n.what()), decl, false)
 		}
-		if spec.Output != nil && !spec.ParsesDeclaredOutput && !decl.AssignableTo(spec.Output) {
+		if spec.Output != nil && !spec.ParsesDeclaredOutput && !spec.Output.AssignableTo(decl) {
 			c.report(diag.Diagnostic{Code: "bad-output",
 				Summary: fmt.Sprintf("%s declares output %s, but the %s action produces %s", n.what(), decl, spec.Name, spec.Output.Structure()),
 				Subject: s.Output.Span()})

@@ -152,8 +152,10 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 		g.checkRetry(n, b)
 	}
 	if b := blocks["cache"]; b != nil {
-		c.checkBlocks(b.Blocks, nil, "cache")
-		set.check(b.Attrs, cacheRules)
+		c.checkBlocks(b.Blocks, nil, "cache block of "+n.what())
+		cs := g.attrs(n, b.Kind.Range)
+		cs.owner = "cache block of " + n.what()
+		cs.check(b.Attrs, cacheRules)
 	}
 	if spec != nil {
 		for _, bs := range spec.Blocks {
@@ -231,10 +233,11 @@ func isIdent(s string) bool {
 // checkRetry checks a retry block; its when may read error.
 func (g *graph) checkRetry(n *gnode, b *ast.Block) {
 	c := g.c
-	c.checkBlocks(b.Blocks, nil, "retry")
-	byName := (&attrSet{c: c, owner: "retry", at: b.Kind.Range}).check(b.Attrs, retryRules, "when")
+	owner := "retry block of " + n.what()
+	c.checkBlocks(b.Blocks, nil, owner)
+	byName := (&attrSet{c: c, owner: owner, at: b.Kind.Range}).check(b.Attrs, retryRules, "when")
 	if a := byName["when"]; a != nil {
-		sc := &exprScope{mode: modePredicate, what: "when of retry",
+		sc := &exprScope{mode: modePredicate, what: "when of " + owner,
 			r: &nodeResolver{g: g, at: n, ev: start(n), inner: n, what: n.what(), err: true}}
 		c.checkExpr(a.Value, sc, schema.BoolType, false)
 	}
