@@ -75,7 +75,6 @@ type recorder struct {
 	mu     sync.Mutex
 	events []event
 	beats  int
-	calls  []string
 }
 
 func (r *recorder) kinds(kind string) []map[string]any {
