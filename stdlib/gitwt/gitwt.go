@@ -25,7 +25,10 @@ func Add(ctx context.Context, repoDir, path, branch string) (dir string, err err
 	}
 	top, err := git(ctx, repoDir, "rev-parse", "--show-toplevel")
 	if err != nil {
-		return "", fmt.Errorf("gitwt: add %s: %s is not in a git repository: %w", path, repoDir, err)
+		if strings.Contains(err.Error(), "not a git repository") {
+			return "", fmt.Errorf("gitwt: add %s: %s is not in a git repository", path, repoDir)
+		}
+		return "", fmt.Errorf("gitwt: add %s: finding the repository of %s: %w", path, repoDir, err)
 	}
 	dir = path
 	if !filepath.IsAbs(dir) {
