@@ -1,0 +1,251 @@
+package runtime_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
+)
+
+func start(t *testing.T, b *bundle, prog *ir.Program, input map[string]any) *runtime.Result {
+	t.Helper()
+	res, err := b.engine.Start(context.Background(), runtime.StartParams{Program: prog, Input: input})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return res
+}
+
+func TestSequenceReadsOutputs(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	in := schema.ObjectOf(&schema.Field{Name: "name", Type: schema.StringType},
+		&schema.Field{Name: "n", Type: schema.IntType, HasDefault: true, Default: int64(2)})
+	prog := program("seq", in,
+		value("greet", `"hello " + input.name`, withOutput(schema.StringType)),
+		value("count", `{ text: greet, n: input.n * 10, id: run.id }`),
+	)
+	res := start(t, b, prog, map[string]any{"name": "ann"})
+	want := map[string]any{"text": "hello ann", "n": int64(20), "id": res.RunID}
+	if res.Status != store.RunFinished || res.Error != "" {
+		t.Fatalf("status %s, error %q", res.Status, res.Error)
+	}
+	if diff := cmp.Diff(want, res.Output); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	wantKinds := []string{"RunStarted", "NodeStarted greet", "AttemptStarted greet", "NodeFinished greet",
+		"NodeStarted count", "AttemptStarted count", "NodeFinished count", "RunFinished"}
+	if diff := cmp.Diff(wantKinds, b.kinds(res.RunID)); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	// The stored run has the result and no owner.
+	run, err := b.store.RunGetByID(context.Background(), &store.RunGetByIDParams{ID: res.RunID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Owner != "" || string(run.Input) != `{"n":2,"name":"ann"}` || run.FinishedAt.IsZero() {
+		t.Errorf("stored run: owner %q input %s finished %v", run.Owner, run.Input, run.FinishedAt)
+	}
+}
+
+func TestInputValidation(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	in := schema.ObjectOf(&schema.Field{Name: "repo", Type: schema.StringType},
+		&schema.Field{Name: "max", Type: schema.IntType})
+	prog := program("in", in, value("a", "1"))
+	tests := []struct {
+		input map[string]any
+		want  string
+	}{
+		{map[string]any{"max": 1}, "input.repo: missing required field of type string"},
+		{map[string]any{"repo": "x", "max": "many"}, `input.max: expected int, got string "many"`},
+	}
+	for _, tt := range tests {
+		_, err := b.engine.Start(context.Background(), runtime.StartParams{Program: prog, Input: tt.input})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Start(%v) error = %v, want it to contain %q", tt.input, err, tt.want)
+		}
+	}
+	runs, _ := b.store.RunList(context.Background(), &store.RunListParams{})
+	if len(runs) != 0 {
+		t.Errorf("an invalid input created %d runs", len(runs))
+	}
+}
+
+func TestParallelHonoursMaxConcurrency(t *testing.T) {
+	t.Parallel()
+	var cur, peak atomic.Int32
+	slow := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		n := cur.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(30 * time.Millisecond)
+		cur.Add(-1)
+		return a.NodeID, nil
+	})
+	b := setup(t, runtime.Actions{"slow": slow})
+	var kids []*ir.Node
+	for _, id := range []string{"a", "b", "c", "d", "e", "f"} {
+		kids = append(kids, step(id, "slow", nil))
+	}
+	kids = append(kids, value("g", `a + b`, withNeeds("a", "b")))
+	prog := program("par", nil, par("p", 2, kids...), value("after", `[a, f, g]`))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFinished {
+		t.Fatalf("status %s: %s", res.Status, res.Error)
+	}
+	if diff := cmp.Diff([]any{"a", "f", "ab"}, res.Output); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	if p := peak.Load(); p != 2 {
+		t.Errorf("peak concurrency %d, want 2", p)
+	}
+}
+
+func TestBranchChoosesOneArm(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	in := schema.ObjectOf(&schema.Field{Name: "n", Type: schema.IntType})
+	prog := program("br", in,
+		branch("br", []*ir.Arm{
+			arm("input.n > 10", value("big", `"big"`)),
+			arm("input.n > 5", value("medium", `"medium"`)),
+		}, seq("", value("small", `"small"`))),
+		value("out", `big ?? medium ?? small`),
+	)
+	tests := []struct {
+		n      int
+		want   string
+		states map[string]string
+	}{
+		{20, "big", map[string]string{"br": "finished", "big": "finished", "medium": "skipped", "small": "skipped", "out": "finished"}},
+		{7, "medium", map[string]string{"br": "finished", "big": "skipped", "medium": "finished", "small": "skipped", "out": "finished"}},
+		{1, "small", map[string]string{"br": "finished", "big": "skipped", "medium": "skipped", "small": "finished", "out": "finished"}},
+	}
+	for _, tt := range tests {
+		res := start(t, b, prog, map[string]any{"n": tt.n})
+		if res.Output != tt.want {
+			t.Errorf("n=%d: output %v (%s %s), want %s", tt.n, res.Output, res.Status, res.Error, tt.want)
+		}
+		if diff := cmp.Diff(tt.states, b.nodeStates(t, res.RunID)); diff != "" {
+			t.Errorf("n=%d: states (-want +got):\n%s", tt.n, diff)
+		}
+	}
+}
+
+func TestLoop(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	// gen reads the previous iteration's score (null at first); score
+	// comes later in the body.
+	body := []*ir.Node{
+		value("gen", `(score ?? 0) + 1`),
+		value("score", `gen * 2 + iteration`),
+	}
+	tests := []struct {
+		name, until, onMax string
+		max                int
+		status             store.RunStatus
+		out                any
+		err                string
+	}{
+		// iteration 0: gen 1, score 2; it 1: gen 3, score 7; it 2: gen 8, score 18
+		{"until holds", "score > 5", "", 10, store.RunFinished, int64(7), ""},
+		{"return-last", "false", "return-last", 3, store.RunFinished, int64(18), ""},
+		{"max reached", "false", "", 3, store.RunFailed, nil, "loop L reached max_iterations = 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prog := program("loop", nil, loop("L", tt.until, tt.max, tt.onMax, body...), value("after", "score"))
+			res := start(t, b, prog, nil)
+			if res.Status != tt.status || !strings.Contains(res.Error, tt.err) {
+				t.Fatalf("status %s error %q, want %s %q", res.Status, res.Error, tt.status, tt.err)
+			}
+			if diff := cmp.Diff(tt.out, res.Output); diff != "" {
+				t.Errorf("output (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Instances are keyed by iteration.
+	prog := program("loop", nil, loop("L", "iteration >= 1", 5, "", body...))
+	res := start(t, b, prog, nil)
+	want := map[string]string{"L": "finished", "gen[L#0]": "finished", "score[L#0]": "finished", "gen[L#1]": "finished", "score[L#1]": "finished"}
+	if diff := cmp.Diff(want, b.nodeStates(t, res.RunID)); diff != "" {
+		t.Errorf("states (-want +got):\n%s", diff)
+	}
+}
+
+func TestForFansOut(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	in := schema.ObjectOf(&schema.Field{Name: "xs", Type: schema.ListOf(schema.IntType)})
+	prog := program("for", in,
+		forEach("F", "x", "input.xs", 2,
+			value("sq", "x * x"),
+			value("tag", `string(index) + ":" + string(sq)`),
+		),
+		value("all", `{ squares: sq, tags: tag }`),
+	)
+	res := start(t, b, prog, map[string]any{"xs": []any{3, 1, 2}})
+	want := map[string]any{"squares": []any{int64(9), int64(1), int64(4)}, "tags": []any{"0:9", "1:1", "2:4"}}
+	if res.Status != store.RunFinished {
+		t.Fatalf("status %s: %s", res.Status, res.Error)
+	}
+	if diff := cmp.Diff(want, res.Output); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	states := b.nodeStates(t, res.RunID)
+	if states["sq[F[2]]"] != "finished" || states["tag[F[0]]"] != "finished" {
+		t.Errorf("states: %v", states)
+	}
+	// An empty list finishes at once.
+	res = start(t, b, prog, map[string]any{"xs": []any{}})
+	if res.Status != store.RunFinished {
+		t.Errorf("empty for: %s %s", res.Status, res.Error)
+	}
+}
+
+func TestTryCatchFinally(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	prog := program("try", nil,
+		try("T",
+			[]*ir.Node{sh("boom", tmpl("exit 3")), value("never", "1")},
+			[]*ir.Node{value("handled", `error.kind + " " + string(error.exit_code)`)},
+			[]*ir.Node{value("cleanup", `"done"`)},
+		),
+		value("after", `[handled, cleanup, never]`),
+	)
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFinished {
+		t.Fatalf("status %s: %s", res.Status, res.Error)
+	}
+	if diff := cmp.Diff([]any{"exit 3", "done", nil}, res.Output); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	// Without catch the failure propagates after finally.
+	prog = program("try2", nil,
+		try("T", []*ir.Node{sh("boom", tmpl("exit 4"))}, nil, []*ir.Node{value("cleanup", `"done"`)}),
+		value("after", "1"),
+	)
+	res = start(t, b, prog, nil)
+	if res.Status != store.RunFailed || !strings.Contains(res.Error, "step boom failed") {
+		t.Errorf("status %s error %q", res.Status, res.Error)
+	}
+	if st := b.nodeStates(t, res.RunID); st["cleanup"] != "finished" || st["after"] != "" {
+		t.Errorf("states %v", st)
+	}
+}
