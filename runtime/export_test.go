@@ -1,0 +1,4 @@
+package runtime
+
+// RetryDelay exposes retryDelay to tests.
+var RetryDelay = retryDelay

@@ -1,0 +1,259 @@
+package runtime_test
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
+)
+
+// flaky fails until its n-th call, with the given error kind.
+func flaky(calls *atomic.Int32, succeedAt int32, kind string) runtime.Action {
+	return runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		n := calls.Add(1)
+		if n < succeedAt {
+			return nil, &runtime.StepError{Kind: kind, Message: "try " + string(rune('0'+n)), ExitCode: int(n), Retry: true}
+		}
+		return map[string]any{"n": int64(n), "attempt": int64(a.Number)}, nil
+	})
+}
+
+func attempts(t *testing.T, b *bundle, runID string) []string {
+	t.Helper()
+	as, err := b.store.AttemptList(context.Background(), &store.AttemptListParams{RunID: runID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, a := range as {
+		out = append(out, a.NodeID+"#"+string(rune('0'+a.Number))+" "+string(a.State)+" "+a.ErrorKind)
+	}
+	return out
+}
+
+func TestRetry(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		succeedAt int32
+		retry     *ir.Retry
+		status    store.RunStatus
+		attempts  []string
+	}{
+		{"succeeds on the third try", 3, &ir.Retry{Attempts: 3, Backoff: "fixed", Delay: time.Millisecond}, store.RunFinished,
+			[]string{"s#1 failed exit", "s#2 failed exit", "s#3 finished "}},
+		{"attempts counts all tries", 4, &ir.Retry{Attempts: 3, Backoff: "exponential", Delay: time.Millisecond}, store.RunFailed,
+			[]string{"s#1 failed exit", "s#2 failed exit", "s#3 failed exit"}},
+		{"when stops retrying", 3, &ir.Retry{Attempts: 5, Delay: time.Millisecond, When: x(`error.exit_code < 2`)}, store.RunFailed,
+			[]string{"s#1 failed exit", "s#2 failed exit"}},
+		{"no policy: one try", 2, nil, store.RunFailed, []string{"s#1 failed exit"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int32
+			b := setup(t, runtime.Actions{"flaky": flaky(&calls, tt.succeedAt, runtime.ErrKindExit)})
+			res := start(t, b, program("retry", nil, step("s", "flaky", nil, withRetry(tt.retry))), nil)
+			if res.Status != tt.status {
+				t.Fatalf("status %s (%s), want %s", res.Status, res.Error, tt.status)
+			}
+			if diff := cmp.Diff(tt.attempts, attempts(t, b, res.RunID)); diff != "" {
+				t.Errorf("attempts (-want +got):\n%s", diff)
+			}
+			if tt.status == store.RunFailed && !strings.Contains(res.Error, "step s failed: try") {
+				t.Errorf("error %q does not name the step and its error", res.Error)
+			}
+		})
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		r    ir.Retry
+		try  int
+		want time.Duration
+	}{
+		{ir.Retry{Backoff: "fixed", Delay: time.Second}, 3, time.Second},
+		{ir.Retry{Backoff: "linear", Delay: time.Second}, 3, 3 * time.Second},
+		{ir.Retry{Backoff: "exponential", Delay: time.Second}, 1, time.Second},
+		{ir.Retry{Backoff: "exponential", Delay: time.Second}, 4, 8 * time.Second},
+		{ir.Retry{Backoff: "exponential", Delay: time.Second, MaxDelay: 5 * time.Second}, 4, 5 * time.Second},
+		{ir.Retry{Backoff: "exponential", Delay: time.Second, MaxDelay: time.Minute}, 200, time.Minute},
+	}
+	for _, tt := range tests {
+		if got := runtime.RetryDelay(&tt.r, tt.try); got != tt.want {
+			t.Errorf("%s delay %v after try %d = %v, want %v", tt.r.Backoff, tt.r.Delay, tt.try, got, tt.want)
+		}
+	}
+	r := ir.Retry{Backoff: "fixed", Delay: time.Second, Jitter: time.Second}
+	for i := 0; i < 20; i++ {
+		if d := runtime.RetryDelay(&r, 1); d < time.Second || d >= 2*time.Second {
+			t.Fatalf("jittered delay %v outside [1s, 2s)", d)
+		}
+	}
+}
+
+func TestTimeoutKillsTheAttempt(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	prog := program("timeout", nil, sh("slow", tmpl("sleep 20"), withTimeout(100*time.Millisecond),
+		withRetry(&ir.Retry{Attempts: 2, When: x(`error.kind == "timeout"`)})))
+	begin := time.Now()
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFailed || !strings.Contains(res.Error, "timed out after 100ms") {
+		t.Fatalf("status %s error %q", res.Status, res.Error)
+	}
+	if diff := cmp.Diff([]string{"slow#1 failed timeout", "slow#2 failed timeout"}, attempts(t, b, res.RunID)); diff != "" {
+		t.Errorf("attempts (-want +got):\n%s", diff)
+	}
+	if time.Since(begin) > 10*time.Second {
+		t.Errorf("the timed-out process was not killed")
+	}
+}
+
+func TestOutputValidation(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	typ := &schema.Type{Kind: schema.Object, Name: "Analysis", Fields: []*schema.Field{
+		{Name: "risk", Type: schema.EnumOf("low", "medium", "high")},
+	}}
+	prog := program("val", nil, value("analyze", `{ risk: "severe" }`, withOutput(typ)))
+	res := start(t, b, prog, nil)
+	want := `step analyze failed: analyze.risk: "severe" is not one of "low" | "medium" | "high"`
+	if res.Status != store.RunFailed || res.Error != want {
+		t.Errorf("got %s %q, want failed %q", res.Status, res.Error, want)
+	}
+	if diff := cmp.Diff([]string{"analyze#1 failed validation"}, attempts(t, b, res.RunID)); diff != "" {
+		t.Errorf("attempts (-want +got):\n%s", diff)
+	}
+}
+
+func TestContinueOnFailAndSkipIf(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	in := schema.ObjectOf(&schema.Field{Name: "skip", Type: schema.BoolType})
+	prog := program("cof", in,
+		sh("bad", tmpl("exit 1"), continueOnFail()),
+		value("maybe", `"ran"`, withSkipIf(x("input.skip"))),
+		value("out", `{ bad: bad?.stdout ?? "failed", maybe: maybe ?? "skipped" }`),
+	)
+	for _, skip := range []bool{true, false} {
+		res := start(t, b, prog, map[string]any{"skip": skip})
+		want := map[string]any{"bad": "failed", "maybe": "ran"}
+		states := map[string]string{"bad": "failed", "maybe": "finished", "out": "finished"}
+		if skip {
+			want["maybe"], states["maybe"] = "skipped", "skipped"
+		}
+		if res.Status != store.RunFinished {
+			t.Fatalf("skip=%v: %s %s", skip, res.Status, res.Error)
+		}
+		if diff := cmp.Diff(want, res.Output); diff != "" {
+			t.Errorf("skip=%v: output (-want +got):\n%s", skip, diff)
+		}
+		if diff := cmp.Diff(states, b.nodeStates(t, res.RunID)); diff != "" {
+			t.Errorf("skip=%v: states (-want +got):\n%s", skip, diff)
+		}
+	}
+}
+
+func TestCacheAcrossRuns(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	count := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		return int64(calls.Add(1)), nil
+	})
+	b := setup(t, runtime.Actions{"count": count})
+	in := schema.ObjectOf(&schema.Field{Name: "k", Type: schema.StringType})
+	prog := program("cache", in, step("c", "count", nil, withCache(x("input.k"), 0)))
+	var outs []any
+	for _, k := range []string{"a", "a", "b", "a"} {
+		res := start(t, b, prog, map[string]any{"k": k})
+		outs = append(outs, res.Output)
+	}
+	if diff := cmp.Diff([]any{int64(1), int64(1), int64(2), int64(1)}, outs); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+	// Another source hash does not share the cache.
+	prog2 := program("cache", in, step("c", "count", nil, withCache(x("input.k"), 0)))
+	prog2.SourceHash = "other"
+	if res := start(t, b, prog2, map[string]any{"k": "a"}); res.Output != int64(3) {
+		t.Errorf("other source: output %v, want 3", res.Output)
+	}
+}
+
+func TestFailureStopsNewWork(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	prog := program("fail", nil,
+		par("p", 0,
+			sh("bad", tmpl("sleep 0.05; exit 2")),
+			seq("s", sh("slow", tmpl("sleep 0.3; echo slow")), value("later", "1")),
+		),
+		value("after", "1"),
+	)
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFailed || !strings.HasPrefix(res.Error, "step bad failed: command failed (exit code 2)") {
+		t.Fatalf("status %s error %q", res.Status, res.Error)
+	}
+	states := b.nodeStates(t, res.RunID)
+	if states["slow"] != "finished" || states["later"] != "" || states["after"] != "" {
+		t.Errorf("running attempt not finished or new work started: %v", states)
+	}
+}
+
+func TestSecretsAreRedacted(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil, func(c *runtime.Config) {
+		c.LookupEnvFunc = func(name string) (string, bool) {
+			if name == "TOKEN" {
+				return "s3cr3t-value", true
+			}
+			return "", false
+		}
+	})
+	prog := program("secret", nil, value("use", `"token=" + secret("TOKEN")`), value("plain", `env("TOKEN") == "" ? "none" : "set"`))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFinished {
+		t.Fatalf("%s %s", res.Status, res.Error)
+	}
+	var n int
+	err := b.store.DB().QueryRow(`SELECT count(*) FROM node WHERE output LIKE '%s3cr3t%'`).Scan(&n)
+	if err != nil || n != 0 {
+		t.Errorf("secret persisted in %d node rows (%v)", n, err)
+	}
+	var out string
+	if err := b.store.DB().QueryRow(`SELECT output FROM node WHERE node_id = 'use'`).Scan(&out); err != nil || out != `"token=***"` {
+		t.Errorf("stored output %s, %v", out, err)
+	}
+}
+
+func TestTypeViews(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	typ := &schema.Type{Kind: schema.Object, Name: "Analysis", Fields: []*schema.Field{
+		{Name: "summary", Type: schema.StringType}, {Name: "risk", Type: schema.StringType},
+	}}
+	prog := program("views", nil, value("analyze", `{ summary: "ok", risk: "low" }`, withOutput(typ)))
+	prog.Types = []*schema.Type{typ}
+	res := start(t, b, prog, nil)
+	var node, summary, risk string
+	var iteration int
+	err := b.store.DB().QueryRow(`SELECT node_id, iteration, summary, risk FROM Analysis WHERE run_id = ?`, res.RunID).
+		Scan(&node, &iteration, &summary, &risk)
+	if err == sql.ErrNoRows || err != nil {
+		t.Fatalf("query view: %v", err)
+	}
+	if node != "analyze" || summary != "ok" || risk != "low" {
+		t.Errorf("view row: %s %d %s %s", node, iteration, summary, risk)
+	}
+}
