@@ -3,6 +3,7 @@ package grammar
 import (
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -211,15 +212,7 @@ func (s *scanner) posAt(n int) lexer.Position {
 	if n < s.cur {
 		return s.slowPos(n)
 	}
-	for i := s.cur; i < n; i++ {
-		c := s.src[i]
-		if c == '\n' {
-			s.line++
-			s.col = 1
-		} else if c < 0x80 || c >= 0xC0 {
-			s.col++
-		}
-	}
+	s.line, s.col = advanceLC(s.src, s.cur, n, s.line, s.col)
 	s.cur = n
 	return lexer.Position{Filename: s.file, Offset: n, Line: s.line, Column: s.col}
 }
@@ -227,17 +220,30 @@ func (s *scanner) posAt(n int) lexer.Position {
 // slowPos computes the position of n from the start of the file; used
 // for error positions that lie behind the cursor.
 func (s *scanner) slowPos(n int) lexer.Position {
-	line, col := 1, 1
-	for i := 0; i < n && i < len(s.src); i++ {
-		c := s.src[i]
-		if c == '\n' {
+	line, col := advanceLC(s.src, 0, min(n, len(s.src)), 1, 1)
+	return lexer.Position{Filename: s.file, Offset: n, Line: line, Column: col}
+}
+
+// advanceLC advances line and col over src[from:to]. Columns count
+// runes; an invalid UTF-8 byte counts as one rune, as in Go's range loop.
+func advanceLC(src string, from, to, line, col int) (int, int) {
+	for i := from; i < to; {
+		c := src[i]
+		switch {
+		case c == '\n':
 			line++
 			col = 1
-		} else if c < 0x80 || c >= 0xC0 {
+			i++
+		case c < utf8.RuneSelf:
 			col++
+			i++
+		default:
+			_, size := utf8.DecodeRuneInString(src[i:to])
+			col++
+			i += size
 		}
 	}
-	return lexer.Position{Filename: s.file, Offset: n, Line: line, Column: col}
+	return line, col
 }
 
 // emit appends the token src[start:end] and moves past it.

@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"unicode/utf8"
+
 	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/smithc/smithc/lang/ast"
@@ -263,14 +265,22 @@ func (c *converter) literal(raw string, p lexer.Position, what string) string {
 }
 
 // advance returns the position after text, text starting at p.
+// Columns count runes; an invalid UTF-8 byte counts as one rune.
 func advance(p diag.Pos, text string) diag.Pos {
-	for i := 0; i < len(text); i++ {
-		b := text[i]
-		if b == '\n' {
+	for i := 0; i < len(text); {
+		c := text[i]
+		switch {
+		case c == '\n':
 			p.Line++
 			p.Col = 1
-		} else if b < 0x80 || b >= 0xC0 {
+			i++
+		case c < utf8.RuneSelf:
 			p.Col++
+			i++
+		default:
+			_, size := utf8.DecodeRuneInString(text[i:])
+			p.Col++
+			i += size
 		}
 	}
 	p.Offset += len(text)

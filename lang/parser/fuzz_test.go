@@ -1,0 +1,228 @@
+package parser
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/smithc/smithc/lang/ast"
+	"github.com/smithc/smithc/lang/diag"
+)
+
+// FuzzParse checks that Parse never panics, that every diagnostic's
+// subject and every expression's range lie inside the source with
+// consistent line and column numbers, and that each expression's range
+// covers exactly its source text. Seeds: examples and parse goldens.
+func FuzzParse(f *testing.F) {
+	for _, pattern := range []string{"../../examples/*.smw", "../../examples/*/*.smw"} {
+		paths, _ := filepath.Glob(pattern)
+		for _, p := range paths {
+			if src, err := os.ReadFile(p); err == nil {
+				f.Add(src)
+			}
+		}
+	}
+	archives, _ := filepath.Glob("../../testdata/golden/parse/*.txtar")
+	for _, p := range archives {
+		a, err := txtar.ParseFile(p)
+		if err != nil {
+			continue
+		}
+		for _, file := range a.Files {
+			if file.Name == "in.smw" {
+				f.Add(file.Data)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		file, diags := Parse("in.smw", src)
+		if file == nil {
+			t.Fatal("nil file")
+		}
+		for _, d := range diags {
+			if d.Severity != diag.Error {
+				t.Errorf("diagnostic without error severity: %s", d)
+			}
+			checkRange(t, src, d.Subject, d.String())
+		}
+		if diags.HasErrors() {
+			return
+		}
+		walkExprs(file, func(e *ast.Expr) {
+			checkExpr(t, src, e)
+			if e.Template == nil {
+				return
+			}
+			for _, p := range e.Template.Parts {
+				if p.Expr != nil {
+					checkExpr(t, src, p.Expr)
+				}
+			}
+		})
+	})
+}
+
+// checkExpr checks that e's range lies in src and covers exactly e.Src.
+func checkExpr(t *testing.T, src []byte, e *ast.Expr) {
+	t.Helper()
+	checkRange(t, src, e.Range, e.Src)
+	if e.Range.Start.Offset <= e.Range.End.Offset && e.Range.End.Offset <= len(src) {
+		if got := string(src[e.Range.Start.Offset:e.Range.End.Offset]); got != e.Src {
+			t.Errorf("expression range %s covers %q, Src is %q", e.Range, got, e.Src)
+		}
+	}
+}
+
+// checkRange checks that r lies inside src, Start <= End, and that its
+// lines and columns agree with its offsets.
+func checkRange(t *testing.T, src []byte, r diag.Range, what string) {
+	t.Helper()
+	if r.Start.Offset < 0 || r.End.Offset > len(src) || r.Start.Offset > r.End.Offset {
+		t.Errorf("%s: range %d..%d outside source of %d bytes or reversed", what, r.Start.Offset, r.End.Offset, len(src))
+		return
+	}
+	for _, p := range []diag.Pos{r.Start, r.End} {
+		if want := posOf(src, p.Offset); want != p {
+			t.Errorf("%s: position %+v, want %+v", what, p, want)
+		}
+	}
+}
+
+// posOf computes the position of byte offset off from scratch.
+func posOf(src []byte, off int) diag.Pos {
+	p := diag.Pos{Offset: off, Line: 1, Col: 1}
+	for i := 0; i < off; {
+		if src[i] == '\n' {
+			p.Line++
+			p.Col = 1
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRune(src[i:])
+		if i+size > off {
+			size = off - i
+		}
+		i += size
+		p.Col++
+	}
+	return p
+}
+
+// walkExprs calls fn on every expression of the tree.
+func walkExprs(n any, fn func(*ast.Expr)) {
+	visit := func(e *ast.Expr) {
+		if e != nil {
+			fn(e)
+		}
+	}
+	attrs := func(as []*ast.Attr) {
+		for _, a := range as {
+			visit(a.Value)
+		}
+	}
+	switch n := n.(type) {
+	case *ast.File:
+		for _, d := range n.Decls {
+			walkExprs(d, fn)
+		}
+	case *ast.TypeDecl:
+		walkFields(n.Fields, fn)
+	case *ast.AgentDecl:
+		attrs(n.Attrs)
+		for _, b := range n.Blocks {
+			walkExprs(b, fn)
+		}
+	case *ast.Block:
+		attrs(n.Attrs)
+		for _, b := range n.Blocks {
+			walkExprs(b, fn)
+		}
+	case *ast.FragmentDecl:
+		walkFields(n.Params, fn)
+		walkExprs(n.Body, fn)
+	case *ast.WorkflowDecl:
+		if n.Input != nil {
+			walkFields(n.Input.Fields, fn)
+		}
+		walkExprs(n.Body, fn)
+	case *ast.Body:
+		if n == nil {
+			return
+		}
+		attrs(n.Attrs)
+		for _, s := range n.Nodes {
+			walkExprs(s, fn)
+		}
+	case *ast.StepStmt:
+		walkType(n.Output, fn)
+		attrs(n.Attrs)
+		for _, b := range n.Blocks {
+			walkExprs(b, fn)
+		}
+	case *ast.ApprovalStmt:
+		walkType(n.Output, fn)
+		attrs(n.Attrs)
+		for _, b := range n.Blocks {
+			walkExprs(b, fn)
+		}
+	case *ast.EventStmt:
+		walkType(n.Output, fn)
+		attrs(n.Attrs)
+	case *ast.TimerStmt:
+		attrs(n.Attrs)
+	case *ast.SequenceStmt:
+		walkExprs(n.Body, fn)
+	case *ast.ParallelStmt:
+		walkExprs(n.Body, fn)
+	case *ast.LoopStmt:
+		walkExprs(n.Body, fn)
+	case *ast.WorktreeStmt:
+		walkExprs(n.Body, fn)
+	case *ast.ForStmt:
+		visit(n.List)
+		walkExprs(n.Body, fn)
+	case *ast.BranchStmt:
+		visit(n.Pred)
+		walkExprs(n.Then, fn)
+		if n.Else != nil {
+			walkExprs(n.Else.Body, fn)
+		}
+	case *ast.MatchStmt:
+		for _, a := range n.Arms {
+			visit(a.Pred)
+			walkExprs(a.Body, fn)
+		}
+		if n.Else != nil {
+			walkExprs(n.Else.Body, fn)
+		}
+	case *ast.UseStmt:
+		for _, a := range n.Args {
+			visit(a)
+		}
+	case *ast.TryStmt:
+		walkExprs(n.Try, fn)
+		walkExprs(n.Catch, fn)
+		walkExprs(n.Finally, fn)
+	}
+}
+
+func walkFields(fs []*ast.Field, fn func(*ast.Expr)) {
+	for _, f := range fs {
+		if f.Default != nil {
+			fn(f.Default)
+		}
+		walkType(f.Type, fn)
+	}
+}
+
+func walkType(t ast.TypeExpr, fn func(*ast.Expr)) {
+	switch t := t.(type) {
+	case *ast.ListType:
+		walkType(t.Elem, fn)
+	case *ast.ObjectType:
+		walkFields(t.Fields, fn)
+	}
+}
