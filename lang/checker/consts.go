@@ -2,12 +2,12 @@ package checker
 
 import (
 	"fmt"
+	exprparser "github.com/expr-lang/expr/parser"
 	"strings"
 	"time"
 
 	"github.com/expr-lang/expr"
 	exprast "github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/parser"
 
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
@@ -56,7 +56,7 @@ func (c *checker) constValue(e *ast.Expr, what string) (any, bool) {
 		}
 		return s, true
 	}
-	tree, err := parser.Parse(e.Src)
+	tree, err := exprparser.Parse(e.Src)
 	if err != nil {
 		c.exprSyntax(e, err)
 		return nil, false

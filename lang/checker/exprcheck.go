@@ -2,10 +2,10 @@ package checker
 
 import (
 	"fmt"
+	exprparser "github.com/expr-lang/expr/parser"
 	"strings"
 
 	"github.com/expr-lang/expr/file"
-	"github.com/expr-lang/expr/parser"
 
 	exprast "github.com/expr-lang/expr/ast"
 
@@ -79,7 +79,7 @@ func (c *checker) checkExpr(e *ast.Expr, sc *exprScope, want *schema.Type, optOK
 		}
 	} else {
 		x := &ec{c: c, e: e, sc: sc}
-		tree, err := parser.Parse(e.Src)
+		tree, err := exprparser.Parse(e.Src)
 		if err != nil {
 			c.exprSyntax(e, err)
 			t = tAny
@@ -111,7 +111,7 @@ func (c *checker) checkTemplate(e *ast.Expr, sc *exprScope) vt {
 			continue
 		}
 		x := &ec{c: c, e: p.Expr, sc: sc, inTemplate: true}
-		tree, err := parser.Parse(p.Expr.Src)
+		tree, err := exprparser.Parse(p.Expr.Src)
 		if err != nil {
 			c.exprSyntax(p.Expr, err)
 			continue

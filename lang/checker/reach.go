@@ -1,10 +1,10 @@
 package checker
 
 import (
+	exprparser "github.com/expr-lang/expr/parser"
 	"strings"
 
 	exprast "github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/parser"
 
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
@@ -78,7 +78,7 @@ func (g *graph) needsNames(a *ast.Attr, report bool) ([]string, []diag.Range) {
 		bad(a.Value.Range)
 		return nil, nil
 	}
-	tree, err := parser.Parse(a.Value.Src)
+	tree, err := exprparser.Parse(a.Value.Src)
 	if err != nil {
 		if report {
 			g.c.exprSyntax(a.Value, err)
