@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,6 +42,10 @@ func FuzzParse(f *testing.F) {
 		file, diags := Parse("in.smw", src)
 		if file == nil {
 			t.Fatal("nil file")
+		}
+		// The printer must cope with partial trees too.
+		if err := ast.Fprint(io.Discard, file); err != nil {
+			t.Fatal(err)
 		}
 		for _, d := range diags {
 			if d.Severity != diag.Error {
