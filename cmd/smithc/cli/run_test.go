@@ -1,0 +1,162 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const helloSMW = `workflow hello {
+  input { name: string = "world" }
+  step greet { run = "echo Hello, ${input.name}!" }
+  step count {
+    value = { name: input.name, letters: len(input.name), greeting: trim(greet.stdout) }
+  }
+  output = count
+}
+`
+
+const typedInput = `workflow typed {
+  input {
+    n: int
+    label: string = "x"
+  }
+  step double { value = input.n * 2 }
+  output = double
+}
+`
+
+func TestRunHelloExample(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.cli("run", filepath.Join(examplesDir(t), "hello.smw"), "--input", "name=bob")
+	mustCode(t, r, 0)
+	mustContain(t, "stdout", r.stdout, "finished", `"greeting": "Hello, bob!"`, `"letters": 3`)
+	// Progress goes to stderr as plain lines when it is not a terminal.
+	mustContain(t, "stderr", r.stderr, "NodeFinished", "greet", "RunFinished")
+	if strings.Contains(r.stderr, "\x1b[") {
+		t.Errorf("ANSI escapes on a stderr that is not a terminal:\n%q", r.stderr)
+	}
+}
+
+func TestRunJSONIsOneObject(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.cli("run", filepath.Join(examplesDir(t), "hello.smw"), "--format", "json")
+	mustCode(t, r, 0)
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(r.stdout), &obj); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, r)
+	}
+	if len(obj) != 4 {
+		t.Errorf("want exactly run_id, status, output, error; got %s", r.stdout)
+	}
+	out := decodeRun(t, r)
+	if out.RunID == "" || out.Status != "finished" || out.Error != nil {
+		t.Errorf("bad result %+v", out)
+	}
+	var o struct {
+		Greeting string `json:"greeting"`
+	}
+	if err := json.Unmarshal(out.Output, &o); err != nil || o.Greeting != "Hello, world!" {
+		t.Errorf("output %s: %v", out.Output, err)
+	}
+}
+
+func TestRunInputIsCoercedByType(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("typed.smw", typedInput)
+	r := e.cli("run", f, "--input", "n=3", "--format", "json")
+	mustCode(t, r, 0)
+	if out := decodeRun(t, r); string(out.Output) != "6" {
+		t.Errorf("output %s, want 6 (n coerced to an int)", out.Output)
+	}
+	// --input-file, overridden by --input.
+	in := e.write("in.json", `{"n": 5, "label": "file"}`)
+	r = e.cli("run", f, "--input-file", in, "--format", "json")
+	mustCode(t, r, 0)
+	if out := decodeRun(t, r); string(out.Output) != "10" {
+		t.Errorf("output %s, want 10 from the input file", out.Output)
+	}
+	r = e.cli("run", f, "--input-file", in, "--input", "n=1", "--format", "json")
+	mustCode(t, r, 0)
+	if out := decodeRun(t, r); string(out.Output) != "2" {
+		t.Errorf("output %s, want 2 (--input overrides the file)", out.Output)
+	}
+}
+
+func TestRunBadInputCreatesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("typed.smw", typedInput)
+	for name, tc := range map[string]struct {
+		args  []string
+		wants []string
+	}{
+		"unknown":  {[]string{"--input", "m=3"}, []string{`"m"`, "n: int"}},
+		"mistyped": {[]string{"--input", "n=three"}, []string{"input.n", "three"}},
+		"missing":  {nil, []string{"n"}},
+		"no equal": {[]string{"--input", "n"}, []string{"name=value"}},
+		"file":     {[]string{"--input-file", e.write("bad.json", `{"n": "x"}`)}, []string{"n"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := e.cli(append([]string{"run", f}, tc.args...)...)
+			mustCode(t, r, 2)
+			mustContain(t, "stderr", r.stderr, tc.wants...)
+		})
+	}
+	r := e.cli("ps", "--format", "json")
+	mustCode(t, r, 0)
+	if strings.TrimSpace(r.stdout) != "[]" {
+		t.Errorf("runs were created for bad input:\n%s", r.stdout)
+	}
+}
+
+func TestRunCheckErrorIsUsage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.cli("run", e.write("bad.smw", threeErrors))
+	mustCode(t, r, 2)
+	mustContain(t, "stderr", r.stderr, "sumary", "3 errors")
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("hello.smw", helloSMW)
+	for name, args := range map[string][]string{
+		"wait":         {"run", f, "--wait", "sometimes"},
+		"format":       {"run", f, "--format", "yaml"},
+		"resume no id": {"run", f, "--resume"},
+		"no such run":  {"resume", "nope"},
+		"postgres":     {"run", f, "--db", "postgres://localhost/x"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var r result
+			if name == "postgres" {
+				r = runMain(args)
+			} else {
+				r = e.cli(args...)
+			}
+			mustCode(t, r, 2)
+		})
+	}
+}
+
+func TestRunIDTakenAndFinishedResume(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("hello.smw", helloSMW)
+	mustCode(t, e.cli("run", f, "--run-id", "r1"), 0)
+	r := e.cli("run", f, "--run-id", "r1")
+	mustCode(t, r, 2)
+	mustContain(t, "stderr", r.stderr, "r1", "smithc resume r1")
+	// Resuming a finished run prints its result and exits 0.
+	r = e.cli("resume", "r1", "--format", "json")
+	mustCode(t, r, 0)
+	if out := decodeRun(t, r); out.Status != "finished" || !strings.Contains(string(out.Output), "Hello, world!") {
+		t.Errorf("resume of a finished run: %+v", out)
+	}
+}
