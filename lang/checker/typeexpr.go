@@ -133,7 +133,7 @@ func (x *ec) typeOf0(n exprast.Node) vt {
 		return t
 	case *exprast.ArrayNode:
 		if len(n.Nodes) == 0 {
-			return vt{s: schema.ListOf(schema.AnyType)}
+			return vt{s: schema.ListOf(schema.AnyType), empty: true}
 		}
 		e := x.typeOf(n.Nodes[0])
 		for _, m := range n.Nodes[1:] {

@@ -17,6 +17,9 @@ type vt struct {
 	// ns is set when the value is a use mount's namespace (api in
 	// api.read); its members are the mounted nodes.
 	ns *gnode
+	// empty is set on the empty list literal [], which unifies with any
+	// list.
+	empty bool
 }
 
 var (
@@ -105,6 +108,12 @@ func (t vt) schemaType() *schema.Type {
 func unify(a, b vt) (vt, bool) {
 	opt := a.opt || b.opt
 	switch {
+	case a.empty && b.kind() == schema.List:
+		b.opt = opt
+		return b, true
+	case b.empty && a.kind() == schema.List:
+		a.opt = opt
+		return a, true
 	case a.isNull():
 		b.opt = true
 		return b, true
