@@ -207,12 +207,13 @@ func (c *compiler) bind(out *ir.Expr, e *ast.Expr, sc *scope) {
 	for _, r := range c.info.Refs[e] {
 		switch r.Kind {
 		case checker.RefNode:
-			if id, ok := sc.ids[r.Stmt]; ok {
-				if out.Names == nil {
-					out.Names = map[string]string{}
-				}
-				out.Names[r.Name] = id
+			// The checker names a node relative to the expression's scope
+			// ("read", or "api.summarize" for a node of a mounted
+			// fragment), so its durable id is the scope's prefix + name.
+			if out.Names == nil {
+				out.Names = map[string]string{}
 			}
+			out.Names[r.Name] = sc.prefix + r.Name
 		case checker.RefParam:
 			if p, ok := sc.params[r.Name]; ok {
 				if out.Params == nil {

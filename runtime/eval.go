@@ -200,7 +200,7 @@ func (r *runner) env(x *ir.Expr, in *instance, p path, pos int, extra map[string
 		}
 	}
 	for name, id := range x.Names {
-		env[name] = r.readValue(id, p, pos)
+		setPath(env, name, r.readValue(id, p, pos))
 	}
 	for name, px := range x.Params {
 		v, err := r.eval(px, in, p, pos, extra)

@@ -114,6 +114,8 @@ func normalize(t *Type, v any, path string) (any, error) {
 				fv, present := m[f.Name]
 				if !present || fv == nil {
 					switch {
+					case present && f.Type.Kind == Any:
+						out[f.Name] = nil // any opts out of checking, null included
 					case f.HasDefault:
 						out[f.Name] = f.Default
 					case f.Optional:

@@ -269,8 +269,11 @@ type Expr struct {
 
 	// Names maps each step-like name the expression reads to the durable
 	// id of the node it means (they differ inside fragments: "read" is
-	// "api.read"). The runtime binds those names, plus input, run, and the
-	// context variables (iteration, index, the for variable, error).
+	// "api.read"). A name may be a dotted path ("api.summarize", a node
+	// of a mounted fragment read from outside it): the runtime then binds
+	// it as nested objects (env["api"]["summarize"]). The runtime binds
+	// those names, plus input, run, and the context variables (iteration,
+	// index, the for variable, error).
 	Names map[string]string
 	// Params binds fragment parameters the expression reads to the
 	// argument expressions of the mount, evaluated in the mount's scope.

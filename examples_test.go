@@ -1,0 +1,163 @@
+package smithc_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/smithc/smithc/cmd/smithc/cli"
+)
+
+// smithc runs the CLI in-process and returns its exit code, stdout and
+// stderr.
+func smithc(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := cli.Main(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// runResult is the --format json result of run, approve, signal, resume.
+type runResult struct {
+	RunID  string `json:"run_id"`
+	Status string `json:"status"`
+	Output any    `json:"output"`
+	Error  any    `json:"error"`
+}
+
+func decode(t *testing.T, stdout string) runResult {
+	t.Helper()
+	var r runResult
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("stdout is not one JSON result: %v\n%s", err, stdout)
+	}
+	return r
+}
+
+// fakeClaude puts a stand-in `claude` first on PATH: it reads the prompt
+// on stdin and answers with claude's JSON result envelope, whose result
+// is the given text.
+func fakeClaude(t *testing.T, result string) {
+	t.Helper()
+	dir := t.TempDir()
+	envelope, err := json.Marshal(map[string]any{
+		"type": "result", "subtype": "success", "is_error": false, "result": result,
+		"session_id": "stand-in", "usage": map[string]any{"input_tokens": 12, "output_tokens": 34},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\ncat >/dev/null\ncat <<'JSON'\n" + string(envelope) + "\nJSON\n"
+	if err := os.WriteFile(filepath.Join(dir, "claude"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+// TestExamplesRun runs every example end to end through the CLI, on a
+// fresh SQLite store, acting as a person where an example waits.
+func TestExamplesRun(t *testing.T) {
+	examples, err := filepath.Abs("examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(examples, "*.smw"))
+	if len(files) == 0 {
+		t.Fatal("no examples")
+	}
+	type scenario struct {
+		args []string                                       // extra run arguments
+		then func(t *testing.T, db, runID string) runResult // how a person finishes a waiting run
+		want string                                         // a substring of the final output JSON
+	}
+	approve := func(node string) func(t *testing.T, db, runID string) runResult {
+		return func(t *testing.T, db, runID string) runResult {
+			code, out, errOut := smithc(t, "approve", runID, node, "--note", "looks fine", "--db", db, "--format", "json")
+			if code != 0 {
+				t.Fatalf("approve exit %d\n%s\n%s", code, out, errOut)
+			}
+			return decode(t, out)
+		}
+	}
+	special := map[string]scenario{
+		"approval.smw": {then: approve("approve"), want: "applying"},
+		"event.smw": {then: func(t *testing.T, db, runID string) runResult {
+			code, out, errOut := smithc(t, "signal", runID, "deploy.finished", "--data", `{"ok": true, "url": "https://example.test/1"}`, "--db", db, "--format", "json")
+			if code != 0 {
+				t.Fatalf("signal exit %d\n%s\n%s", code, out, errOut)
+			}
+			return decode(t, out)
+		}, want: "deployed at https://example.test/1"},
+		"review.smw": {args: []string{"--input", "repo=acme/api", "--input", "sha=abc123"},
+			then: approve("approve_high_risk"), want: "Risk: high"},
+		"hello.smw": {args: []string{"--input", "name=Ada"}, want: "Hello, Ada!"},
+		"call.smw":  {args: []string{"--workflow", "greet_team"}, want: "Hello, Ada! Hello, team!"},
+	}
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(strings.TrimSuffix(name, ".smw"), func(t *testing.T) {
+			sc := special[name]
+			dir := t.TempDir()
+			t.Chdir(dir)
+			switch name {
+			case "worktree.smw":
+				repo := filepath.Join(dir, "repo")
+				gitInit(t, repo)
+				t.Chdir(repo)
+			case "http.smw":
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					fmt.Fprint(w, "<html>hello</html>")
+				}))
+				t.Cleanup(srv.Close)
+				sc.args = []string{"--input", "url=" + srv.URL}
+				sc.want = `"status": 200`
+			case "review.smw":
+				fakeClaude(t, `{"summary": "One risky migration.", "risk": "high", "files": ["db/migrate.sql"]}`)
+			}
+			db := filepath.Join(dir, "smithers.db")
+			args := append([]string{"run", file, "--db", db, "--format", "json"}, sc.args...)
+			code, out, errOut := smithc(t, args...)
+			r := decode(t, out)
+			if sc.then != nil {
+				if code != 3 {
+					t.Fatalf("run: exit %d, want 3 (waiting)\n%s\n%s", code, out, errOut)
+				}
+				r = sc.then(t, db, r.RunID)
+			} else if code != 0 {
+				t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+			}
+			if r.Status != "finished" {
+				t.Fatalf("status %s, want finished: %v\n%s", r.Status, r.Error, errOut)
+			}
+			got, _ := json.MarshalIndent(r.Output, "", "  ")
+			if sc.want != "" && !strings.Contains(string(got), sc.want) {
+				t.Errorf("output does not contain %q:\n%s", sc.want, got)
+			}
+		})
+	}
+}
+
+func gitInit(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-q", "--allow-empty", "-m", "init"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+}
