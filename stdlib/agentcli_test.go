@@ -329,3 +329,17 @@ func TestAgentLongPromptForGeminiGoesThroughStdin(t *testing.T) {
 		t.Errorf("a short prompt is not passed with -p: %v", short.args)
 	}
 }
+
+// TestAgentDefaultEnvironUsesPATH: with a zero Config the CLI is found on
+// the process's own PATH.
+func TestAgentDefaultEnvironUsesPATH(t *testing.T) {
+	bin := t.TempDir()
+	writeScript(t, bin, "claude", standins["claude"])
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	a, _ := agentAttempt(t, &ir.Agent{Name: "x", CLI: "claude"}, "hi", nil, nil)
+	writeFiles(t, a.Dir, map[string]string{"stdout.txt": `{"type":"result","subtype":"success","result":"from PATH"}`})
+	out, err := run(t, Config{}, a)
+	if err != nil || out.(map[string]any)["text"] != "from PATH" {
+		t.Errorf("got %v, %v", out, err)
+	}
+}
