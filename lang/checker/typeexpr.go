@@ -22,6 +22,7 @@ type ec struct {
 	accs       []vt    // accumulator types of enclosing reduce predicates
 	inTemplate bool
 	types      map[exprast.Node]vt // the type of every node checked
+	nsBase     map[exprast.Node]bool // bases of member accesses, which may be use mounts
 }
 
 type local struct {
@@ -172,9 +173,13 @@ func (x *ec) ident(n *exprast.IdentifierNode) vt {
 	if x.sc.r == nil {
 		return x.fail(x.at(n), x.noNames(n.Value))
 	}
+	nsOK := x.nsBase[n]
 	t, ref, p := x.sc.r.resolve(n.Value)
 	if p != nil {
 		return x.fail(x.at(n), p)
+	}
+	if t.ns != nil && !nsOK {
+		return x.errorf(x.at(n), "mount-value", "%q is a use mount, not a value: read one of its nodes, such as %s.%s", n.Value, n.Value, firstID(t.ns))
 	}
 	if ref != nil {
 		x.refs = append(x.refs, *ref)
@@ -214,6 +219,10 @@ func (x *ec) pointer(n *exprast.PointerNode) vt {
 
 // memberNode types a.b, a?.b and a[i].
 func (x *ec) memberNode(n *exprast.MemberNode) vt {
+	if x.nsBase == nil {
+		x.nsBase = map[exprast.Node]bool{}
+	}
+	x.nsBase[n.Node] = true
 	base := x.typeOf(n.Node)
 	if n.Method {
 		return x.errorf(x.at(n), "expr-method", "method calls are not supported")
@@ -243,6 +252,9 @@ func (x *ec) access(n *exprast.MemberNode, base vt) vt {
 			return x.errorf(x.at(n.Property), "expr-index", "a use mount is not a list; read one of its nodes with %s.ID", exprast.Dump(n.Node))
 		}
 		t, ref, p := x.sc.r.member(base.ns, prop.Value)
+	if t.ns != nil && !x.nsBase[n] {
+		return x.errorf(x.at(n.Property), "mount-value", "%q is a use mount, not a value: read one of its nodes", prop.Value)
+	}
 		if p != nil {
 			return x.fail(x.at(n.Property), p)
 		}
@@ -384,4 +396,12 @@ func (x *ec) wantKind(n exprast.Node, t vt, what string, kinds ...schema.Kind) b
 // wantBool types n and requires a bool.
 func (x *ec) wantBool(n exprast.Node, what string) {
 	x.wantKind(n, x.typeOf(n), what, schema.Bool)
+}
+
+// firstID returns the first id of a mount, for messages.
+func firstID(ns *gnode) string {
+	if ns.mount != nil && len(ns.mount.order) > 0 {
+		return ns.mount.order[0]
+	}
+	return "ID"
 }
