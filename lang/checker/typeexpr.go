@@ -21,7 +21,7 @@ type ec struct {
 	elems      []vt    // element types of enclosing predicates (#), innermost last
 	accs       []vt    // accumulator types of enclosing reduce predicates
 	inTemplate bool
-	types      map[exprast.Node]vt // the type of every node checked
+	types      map[exprast.Node]vt   // the type of every node checked
 	nsBase     map[exprast.Node]bool // bases of member accesses, which may be use mounts
 }
 
@@ -252,9 +252,9 @@ func (x *ec) access(n *exprast.MemberNode, base vt) vt {
 			return x.errorf(x.at(n.Property), "expr-index", "a use mount is not a list; read one of its nodes with %s.ID", exprast.Dump(n.Node))
 		}
 		t, ref, p := x.sc.r.member(base.ns, prop.Value)
-	if t.ns != nil && !x.nsBase[n] {
-		return x.errorf(x.at(n.Property), "mount-value", "%q is a use mount, not a value: read one of its nodes", prop.Value)
-	}
+		if t.ns != nil && !x.nsBase[n] {
+			return x.errorf(x.at(n.Property), "mount-value", "%q is a use mount, not a value: read one of its nodes", prop.Value)
+		}
 		if p != nil {
 			return x.fail(x.at(n.Property), p)
 		}
