@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -211,13 +212,17 @@ func stepDir(a *runtime.Attempt) (string, error) {
 	if err := checkNUL("cwd", cwd); err != nil {
 		return "", err
 	}
+	dir := cwd
 	switch {
 	case cwd == "":
 		return a.Dir, nil
-	case filepath.IsAbs(cwd) || a.Dir == "":
-		return cwd, nil
+	case !filepath.IsAbs(cwd) && a.Dir != "":
+		dir = filepath.Join(a.Dir, cwd)
 	}
-	return filepath.Join(a.Dir, cwd), nil
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", stepErr(runtime.ErrKindExpr, "cwd: %s is not a directory", dir)
+	}
+	return dir, nil
 }
 
 // stepEnv evaluates env { K = v } on top of base.

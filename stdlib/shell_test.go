@@ -168,6 +168,7 @@ func TestShellRejects(t *testing.T) {
 		{"after backslash", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo \${x}`)}}, map[string]any{"x": "a"}, "backslash"},
 		{"after dollar", &ir.Step{Args: map[string]*ir.Expr{"run": {Template: []ir.TemplatePart{{Lit: "echo $"}, {Expr: ex("x")}}}}}, map[string]any{"x": "a"}, "'$'"},
 		{"in a quoted parameter expansion", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo "$${A:-${x}}"`)}}, map[string]any{"x": "a"}, "parameter expansion"},
+		{"missing cwd", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "true"), "cwd": ex(`"no/such/dir"`)}}, nil, "is not a directory"},
 		{"empty exec", &ir.Step{Args: map[string]*ir.Expr{"exec": ex(`[]`)}}, nil, "empty"},
 		{"exec not a list", &ir.Step{Args: map[string]*ir.Expr{"exec": ex(`"echo hi"`)}}, nil, "expected a list"},
 	}
