@@ -210,7 +210,15 @@ func (e *Engine) checkOwner(run *store.Run) (string, error) {
 	if live {
 		return "", fmt.Errorf("runtime: run %s: %w: it is executing in this process (%s)", run.ID, ErrRunLive, e.cfg.Owner)
 	}
-	if run.Owner == "" || run.Owner == e.cfg.Owner.String() && run.OwnerStart == e.cfg.Owner.Start {
+	if run.Owner == "" {
+		return "", nil
+	}
+	if run.Owner == e.cfg.Owner.String() && run.OwnerStart == e.cfg.Owner.Start {
+		// This process, but another engine in it may hold the run: trust
+		// the lease.
+		if e.now().Before(run.LeaseExpiresAt) {
+			return "", fmt.Errorf("runtime: run %s: %w: it is running in this process (%s)", run.ID, ErrRunLive, run.Owner)
+		}
 		return run.Owner, nil
 	}
 	alive, known := e.ownerAlive(run.Owner, run.OwnerStart)

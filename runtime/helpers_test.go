@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -248,6 +249,7 @@ type bundle struct {
 	store  *sqlitestore.Store
 	engine *runtime.Engine
 	path   string
+	dir    string
 
 	mu     sync.Mutex
 	events []store.Event
@@ -293,7 +295,13 @@ func setupAt(t testing.TB, path string, actions runtime.Actions, cfg ...func(*ru
 	if actions["shell"] == nil {
 		actions["shell"] = shellAction()
 	}
-	c := runtime.Config{Store: s, Actions: actions, PollInterval: 20 * time.Millisecond, Dir: t.TempDir(),
+	// Engines over the same file share the working directory.
+	dir := filepath.Join(filepath.Dir(path), "work")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.dir = dir
+	c := runtime.Config{Store: s, Actions: actions, PollInterval: 20 * time.Millisecond, Dir: dir,
 		ObserveFunc: func(e store.Event) {
 			b.mu.Lock()
 			b.events = append(b.events, e)

@@ -98,8 +98,8 @@ func (r *runner) inst(n *ir.Node, p path) *instance {
 	defer r.mu.Unlock()
 	in := r.insts[k]
 	if in == nil {
-		in = &instance{node: n, done: make(chan struct{})}
-		in.row = store.Node{RunID: r.run.ID, NodeID: n.ID, Scope: scope, Kind: n.Kind.String(), State: store.NodePending}
+		in = &instance{node: n, scope: scope, done: make(chan struct{})}
+		in.row = store.Node{RunID: r.run.ID, NodeID: n.ID, Scope: scope, Iteration: p.iteration(), Kind: n.Kind.String(), State: store.NodePending}
 		if n.Output != nil {
 			in.row.OutputType = n.Output.Name
 		}
@@ -108,8 +108,10 @@ func (r *runner) inst(n *ir.Node, p path) *instance {
 	if in.path == nil && len(p) > 0 {
 		in.path = p
 	}
-	in.scope = scope
-	in.row.Iteration = p.iteration()
+	if in.scope != scope || in.row.Iteration != p.iteration() {
+		in.scope = scope // set once: scope and iteration never change
+		in.row.Iteration = p.iteration()
+	}
 	return in
 }
 
@@ -231,4 +233,22 @@ func jsonMarshal(v any) ([]byte, error) {
 		return nil, fmt.Errorf("runtime: encode output: %w", err)
 	}
 	return b, nil
+}
+
+// atLeastAttempts makes the instance of n at scope count at least num
+// attempts, creating a pending instance when it has no row.
+func (r *runner) atLeastAttempts(n *ir.Node, scope string, num int) {
+	k := instKey(n.ID, scope)
+	in := r.insts[k]
+	if in == nil {
+		in = &instance{node: n, scope: scope, done: make(chan struct{})}
+		in.row = store.Node{RunID: r.run.ID, NodeID: n.ID, Scope: scope, Kind: n.Kind.String(), State: store.NodePending}
+		if n.Output != nil {
+			in.row.OutputType = n.Output.Name
+		}
+		r.insts[k] = in
+	}
+	if in.row.Attempts < num {
+		in.row.Attempts = num
+	}
 }

@@ -110,11 +110,19 @@ func (r *runner) load(ctx context.Context, startKind string) error {
 	now := r.e.now()
 	b := &store.Batch{Runs: []*store.RunUpdateParams{{ID: r.run.ID, Status: ptr(store.RunRunning), Error: ptr(""),
 		SourceHash: ptr(r.prog.SourceHash), Now: now}}}
-	running, err := r.e.cfg.Store.AttemptList(ctx, &store.AttemptListParams{RunID: r.run.ID, State: store.AttemptRunning})
+	all, err := r.e.cfg.Store.AttemptList(ctx, &store.AttemptListParams{RunID: r.run.ID})
 	if err != nil {
 		return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
 	}
-	for _, a := range running {
+	for _, a := range all {
+		// Attempt numbers go on after the last one, even for a node reset
+		// by Retry.
+		if n := r.wf.Lookup(a.NodeID); n != nil {
+			r.atLeastAttempts(n, a.Scope, a.Number)
+		}
+		if a.State != store.AttemptRunning {
+			continue
+		}
 		b.AttemptFinishes = append(b.AttemptFinishes, &store.AttemptFinishParams{RunID: a.RunID, NodeID: a.NodeID, Scope: a.Scope,
 			Number: a.Number, State: store.AttemptAbandoned, Error: "abandoned by " + a.Owner, ErrorKind: ErrKindInternal, Now: now})
 		b.Events = append(b.Events, &store.Event{RunID: r.run.ID, NodeID: a.NodeID, Scope: a.Scope, Attempt: a.Number,
