@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -81,6 +82,10 @@ only records the decision).`,
 			if err != nil {
 				return decisionError(args[0], args[1], err)
 			}
+			if f.noContinue {
+				verb := map[bool]string{true: "approval", false: "denial"}[approve]
+				return a.recorded(f.format, r, fmt.Sprintf("%s of %s", verb, args[1]))
+			}
 			return s.finish(ctx, eng, r)
 		},
 	}
@@ -91,6 +96,20 @@ only records the decision).`,
 		cmd.Flags().StringArrayVarP(&inputs, "input", "i", nil, "a field of the approval's output as name=value (repeatable)")
 	}
 	return cmd
+}
+
+// recorded reports a decision or signal stored with --no-continue. The
+// command did what it was asked, so it exits 0 whatever the run's status.
+func (a *app) recorded(format string, r *runtime.Result, what string) error {
+	if format == "json" {
+		a.printResult(format, r)
+		return nil
+	}
+	a.printf("recorded the %s for run %s (%s)\n", what, r.RunID, r.Status)
+	if !r.Status.Terminal() {
+		a.printf("a process running it picks it up within a second; otherwise `smithc resume %s` continues it\n", r.RunID)
+	}
+	return nil
 }
 
 func decisionError(runID, node string, err error) error {
@@ -154,6 +173,9 @@ consumed when it does. Continues the run like approve does.`,
 			r, err := eng.Signal(ctx, args[0], args[1], payload, !f.noContinue)
 			if err != nil {
 				return runError(args[0], err)
+			}
+			if f.noContinue {
+				return a.recorded(f.format, r, fmt.Sprintf("signal %q", args[1]))
 			}
 			return s.finish(ctx, eng, r)
 		},

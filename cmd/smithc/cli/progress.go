@@ -42,16 +42,16 @@ func formatEvent(ev store.Event) string {
 	var data map[string]any
 	_ = json.Unmarshal(ev.Data, &data) // data is optional; absent or odd data prints nothing extra
 	detail := ""
-	for _, k := range []string{"error", "reason", "arm", "title", "name", "due", "status", "attempt", "duration"} {
+	for _, k := range []string{"error", "reason", "arm", "title", "name", "approved", "by", "note", "due", "status", "attempt", "duration"} {
 		if v, ok := data[k]; ok && v != nil && v != "" {
 			detail += fmt.Sprintf(" %s=%v", k, compact(v))
 		}
 	}
 	ts := ev.Time.Local().Format(time.TimeOnly)
 	if node == "" {
-		return fmt.Sprintf("%s  %-16s%s", ts, ev.Kind, detail)
+		return fmt.Sprintf("%s  %-18s%s", ts, ev.Kind, detail)
 	}
-	return fmt.Sprintf("%s  %-16s %s%s", ts, ev.Kind, node, detail)
+	return fmt.Sprintf("%s  %-18s %s%s", ts, ev.Kind, node, detail)
 }
 
 func compact(v any) string {

@@ -197,7 +197,6 @@ func (a *app) printResult(format string, r *runtime.Result) {
 		}
 	case r.Status == store.RunFailed:
 		fmt.Fprintf(a.stdout, "run %s failed: %s\n", r.RunID, r.Error)
-		fmt.Fprintf(a.stdout, "fix the cause, then `smithc resume %s` re-runs the failed nodes (finished ones stay finished)\n", r.RunID)
 	case r.Status == store.RunCancelled:
 		fmt.Fprintf(a.stdout, "run %s cancelled; `smithc resume %s` continues it\n", r.RunID, r.RunID)
 	default:

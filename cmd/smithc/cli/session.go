@@ -3,9 +3,13 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os/user"
 	"strings"
+	"time"
+
+	"github.com/smithc/smithc/compiler/ir"
 
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
@@ -49,8 +53,13 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 		r = next
 	}
 	s.a.printResult(s.format, r)
-	if r.Status.Waiting() && s.format == "text" {
-		s.explainWait(ctx, eng.Store(), r.RunID)
+	if s.format == "text" {
+		switch {
+		case r.Status.Waiting():
+			s.explainWait(ctx, eng.Store(), r.RunID)
+		case r.Status == store.RunFailed:
+			s.explainFailure(ctx, eng.Store(), r.RunID)
+		}
 	}
 	return exitFor(r.Status)
 }
@@ -94,6 +103,8 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 }
 
 // explainWait tells the person what the run waits for and how to act.
+// It reads the store and, for event names, the run's source; both are
+// best effort, since these are hints.
 func (s *session) explainWait(ctx context.Context, st store.Store, runID string) {
 	w := s.a.stdout
 	aps, _ := st.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID}) // best effort: hints only
@@ -104,19 +115,74 @@ func (s *session) explainWait(ctx context.Context, st store.Store, runID string)
 		}
 	}
 	nodes, _ := st.NodeList(ctx, &store.NodeListParams{RunID: runID}) // best effort: hints only
+	var wf *ir.Workflow
 	for _, n := range nodes {
 		if n.State != store.NodeWaiting {
 			continue
 		}
+		var data struct {
+			Due      time.Time `json:"due"`
+			Deadline time.Time `json:"deadline"`
+		}
+		_ = json.Unmarshal(n.Data, &data) // absent data only drops the time from the hint
 		switch n.Kind {
 		case "event":
-			fmt.Fprintf(w, "  waiting for event %s %s\n", n.NodeID, string(n.Data))
-			fmt.Fprintf(w, "    smithc signal %s NAME --data '{...}'\n", runID)
+			if wf == nil {
+				wf = runWorkflow(ctx, st, runID)
+			}
+			name := "NAME"
+			if node := lookup(wf, n.NodeID); node != nil && node.Event != nil {
+				name = node.Event.Name
+			}
+			fmt.Fprintf(w, "  waiting for event %s (signal %q)", n.NodeID, name)
+			if !data.Deadline.IsZero() {
+				fmt.Fprintf(w, ", times out at %s", data.Deadline.Local().Format(time.DateTime))
+			}
+			fmt.Fprintf(w, "\n    smithc signal %s %s --data '{...}'\n", runID, name)
 		case "timer":
-			fmt.Fprintf(w, "  waiting for timer %s %s\n", n.NodeID, string(n.Data))
-			fmt.Fprintf(w, "    smithc resume %s  (or run with --wait always) continues it when it is due\n", runID)
+			fmt.Fprintf(w, "  waiting for timer %s", n.NodeID)
+			if !data.Due.IsZero() {
+				fmt.Fprintf(w, ", due at %s", data.Due.Local().Format(time.DateTime))
+			}
+			fmt.Fprintf(w, "\n    smithc resume %s continues it once it is due (or run with --wait auto or always)\n", runID)
 		}
 	}
+}
+
+// explainFailure adds what to do about a failed run: a denied approval
+// stands until retry re-opens it; anything else is resumed.
+func (s *session) explainFailure(ctx context.Context, st store.Store, runID string) {
+	w := s.a.stdout
+	aps, _ := st.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID}) // best effort: hints only
+	for _, ap := range aps {
+		if ap.Decided && !ap.Approved {
+			fmt.Fprintf(w, "  approval %s was denied by %s; a denial stands: `smithc retry %s %s` re-opens it\n", ap.NodeID, ap.By, runID, ap.NodeID)
+			return
+		}
+	}
+	fmt.Fprintf(w, "  fix the cause, then `smithc resume %s` re-runs the failed nodes (finished ones stay finished)\n", runID)
+}
+
+// runWorkflow recompiles a run's source to read its workflow; nil when
+// that is not possible.
+func runWorkflow(ctx context.Context, st store.Store, runID string) *ir.Workflow {
+	run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil {
+		return nil
+	}
+	prog, err := loadProgram(ctx, run)
+	if err != nil {
+		return nil
+	}
+	return prog.Workflow(run.Workflow)
+}
+
+// lookup finds a node of wf by id; wf may be nil.
+func lookup(wf *ir.Workflow, id string) *ir.Node {
+	if wf == nil {
+		return nil
+	}
+	return wf.Lookup(id)
 }
 
 func whoami() string {
