@@ -39,11 +39,12 @@ func (e *Expr) RangeAt(from, to int) diag.Range {
 // located at start in its file.
 func PosIn(text string, start diag.Pos, runeOffset int) diag.Pos {
 	p := start
-	for _, r := range text {
+	for i, r := range text {
 		if runeOffset <= 0 {
 			return p
 		}
-		p.Offset += utf8.RuneLen(r)
+		_, size := utf8.DecodeRuneInString(text[i:]) // 1 for an invalid byte, unlike RuneLen(U+FFFD)
+		p.Offset += size
 		if r == '\n' {
 			p.Line++
 			p.Col = 1
