@@ -23,10 +23,14 @@ func CheckFile(filename string, cfg *Config) (*Info, diag.Diagnostics) {
 	}
 	f, ds := c.parse(filename, src)
 	c.diags = append(c.diags, ds...)
-	if f == nil {
-		return c.info, c.diags.Sort()
+	if f == nil || ds.HasErrors() {
+		return c.info, c.diags.Sort() // never check a partial tree
 	}
 	files := c.loadImports(f)
+	if c.syntaxErrors {
+		c.info.Files = files
+		return c.info, c.diags.Sort()
+	}
 	c.run(files)
 	return c.info, c.diags.Sort()
 }
@@ -48,7 +52,12 @@ func Check(files []*ast.File, cfg *Config) (*Info, diag.Diagnostics) {
 			c.loaded[clean(f.Name)] = f
 		}
 	}
-	c.run(c.loadImports(files[0]))
+	loaded := c.loadImports(files[0])
+	if c.syntaxErrors {
+		c.info.Files = loaded
+		return c.info, c.diags.Sort()
+	}
+	c.run(loaded)
 	return c.info, c.diags.Sort()
 }
 
@@ -61,7 +70,8 @@ type checker struct {
 	actions   []*schema.ActionSpec
 	selectors map[string]*schema.ActionSpec // selector name -> action
 
-	loaded map[string]*ast.File // files by name
+	loaded       map[string]*ast.File // files by name
+	syntaxErrors bool                 // an imported file did not parse
 
 	types     map[string]*typeDecl
 	workflows map[string]*ast.WorkflowDecl

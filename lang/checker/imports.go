@@ -52,7 +52,8 @@ func (c *checker) loadImports(main *ast.File) []*ast.File {
 				var ds diag.Diagnostics
 				g, ds = c.parse(name, src)
 				c.diags = append(c.diags, ds...)
-				if g == nil {
+				if g == nil || ds.HasErrors() {
+					c.syntaxErrors = true
 					continue
 				}
 				c.loaded[name] = g
