@@ -88,10 +88,7 @@ func stderrHint(stderr string) string {
 	if last == "" {
 		return ""
 	}
-	if len(last) > 200 {
-		last = last[:200] + "..."
-	}
-	return ": " + last
+	return ": " + shorten(last, 200)
 }
 
 // parseStdout reads stdout as the JSON value of the declared output.

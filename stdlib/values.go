@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime"
@@ -157,6 +158,17 @@ func checkNUL(what, s string) error {
 		return stepErr(runtime.ErrKindExpr, "%s contains a NUL byte at offset %d; processes cannot receive NUL bytes in arguments or the environment", what, i)
 	}
 	return nil
+}
+
+// shorten cuts s to at most n bytes on a rune boundary, adding "...".
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // redact replaces every secret in s with "***".
