@@ -131,6 +131,10 @@ loop:
 // i, with its ${...} interpolations, and returns the offset after it.
 func (s *scanner) scanDouble(i int) (int, bool) {
 	src := s.src
+	if s.nest > maxDepth {
+		s.fail(i, i+1, "strings nested too deeply in interpolations (more than %d levels)", maxDepth)
+		return 0, false
+	}
 	triple := len(src)-i >= 3 && src[i+1] == '"' && src[i+2] == '"'
 	j := i + 1
 	if triple {
@@ -212,7 +216,7 @@ func (s *scanner) scanInterp(i int, multiline bool) (int, bool) {
 		case '"', '\'', '`':
 			// Nested literals must be well formed; their own errors are
 			// reported as the interpolation's.
-			sub := &scanner{src: src, file: s.file}
+			sub := &scanner{src: src, file: s.file, nest: s.nest + 1}
 			var end int
 			var ok bool
 			switch c {

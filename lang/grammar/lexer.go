@@ -204,6 +204,8 @@ type scanner struct {
 	prevVal  string
 	nlSince  bool // a newline or comma was seen since the last token
 	pend     pending
+	depth    int // open brackets outside expressions
+	nest     int // string literals this one is nested in (through ${...})
 }
 
 // posAt returns the position of byte offset n, which must not be before

@@ -49,9 +49,25 @@ func (s *scanner) run() {
 	}
 }
 
+// maxDepth bounds the nesting of blocks, lists and parentheses outside
+// expressions, so that no input can exhaust the parser's stack.
+const maxDepth = 256
+
 // punct emits one character (a whole rune) as a Punct token.
 func (s *scanner) punct() {
 	_, size := utf8.DecodeRuneInString(s.src[s.off:])
+	switch s.src[s.off] {
+	case '{', '[', '(':
+		s.depth++
+		if s.depth > maxDepth {
+			s.fail(s.off, s.off+1, "blocks nested too deeply (more than %d levels)", maxDepth)
+			return
+		}
+	case '}', ']', ')':
+		if s.depth > 0 {
+			s.depth--
+		}
+	}
 	s.emit(Punct, s.off, s.off+size)
 	if s.pend == pendUseArgs && s.prevVal == "(" {
 		s.pend = pendNone
