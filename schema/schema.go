@@ -9,6 +9,7 @@
 package schema
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -40,20 +41,20 @@ func (k Kind) String() string {
 
 // Type is a value type.
 type Type struct {
-	Kind   Kind
-	Name   string   // the declared name (type Analysis {...}), if any
-	Elem   *Type    // List
-	Fields []*Field // Object, in declaration order
-	Enum   []string // Enum values, in declaration order
+	Kind   Kind     `json:"kind"`
+	Name   string   `json:"name,omitempty"`   // the declared name (type Analysis {...}), if any
+	Elem   *Type    `json:"elem,omitempty"`   // List
+	Fields []*Field `json:"fields,omitempty"` // Object, in declaration order
+	Enum   []string `json:"enum,omitempty"`   // Enum values, in declaration order
 }
 
 // Field is one field of an object type.
 type Field struct {
-	Name       string
-	Type       *Type
-	Optional   bool // absent or null allowed
-	HasDefault bool
-	Default    any // JSON-like value, when HasDefault
+	Name       string `json:"name,omitempty"`
+	Type       *Type  `json:"type,omitempty"`
+	Optional   bool   `json:"optional,omitempty"` // absent or null allowed
+	HasDefault bool   `json:"has_default,omitempty"`
+	Default    any    `json:"default"` // JSON-like value, when HasDefault
 }
 
 // Scalar types, shared and never to be modified.
@@ -208,4 +209,18 @@ func (t *Type) AssignableTo(u *Type) bool {
 		return true
 	}
 	return t.Kind == u.Kind
+}
+
+// MarshalText renders the kind by name ("object").
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a kind by name.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for i, n := range kindNames {
+		if n == string(b) {
+			*k = Kind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("schema: unknown kind %q", b)
 }

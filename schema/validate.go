@@ -206,7 +206,11 @@ func Coerce(t *Type, s string, path string) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var v any
-	if err := dec.Decode(&v); err != nil {
+	err := dec.Decode(&v)
+	if err == nil && dec.More() {
+		err = fmt.Errorf("unexpected text after the first JSON value")
+	}
+	if err != nil {
 		if t.Kind == Any {
 			return s, nil
 		}

@@ -21,11 +21,11 @@ import (
 
 // Program is a compiled file with its imports.
 type Program struct {
-	Workflows  []*Workflow
-	Agents     []*Agent       // sorted by name
-	Types      []*schema.Type // named types, sorted by name (each becomes an SQL view)
-	SourceHash string         // hex sha256 over the main file and its imports
-	Files      []string       // file names as given, main file first
+	Workflows  []*Workflow    `json:"workflows,omitempty"`
+	Agents     []*Agent       `json:"agents,omitempty"`      // sorted by name
+	Types      []*schema.Type `json:"types,omitempty"`       // named types, sorted by name (each becomes an SQL view)
+	SourceHash string         `json:"source_hash,omitempty"` // hex sha256 over the main file and its imports
+	Files      []string       `json:"files,omitempty"`       // file names as given, main file first
 }
 
 // Workflow returns the workflow called name, or nil.
@@ -50,16 +50,16 @@ func (p *Program) Agent(name string) *Agent {
 
 // Workflow is one compiled workflow.
 type Workflow struct {
-	Name        string
-	Description string
-	Input       *schema.Type // always an Object (possibly with no fields)
-	Root        *Node        // Kind Sequence, ID "" : the workflow body
-	Output      *Expr        // nil: the output of the last top-level node
-	OutputType  *schema.Type // the type of the run's result
-	Timeout     time.Duration
-	OnTimeout   string // "fail" (default) or "cancel"
-	SourceHash  string // same as Program.SourceHash
-	Range       diag.Range
+	Name        string        `json:"name,omitempty"`
+	Description string        `json:"description,omitempty"`
+	Input       *schema.Type  `json:"input,omitempty"`       // always an Object (possibly with no fields)
+	Root        *Node         `json:"root,omitempty"`        // Kind Sequence, ID "" : the workflow body
+	Output      *Expr         `json:"output,omitempty"`      // nil: the output of the last top-level node
+	OutputType  *schema.Type  `json:"output_type,omitempty"` // the type of the run's result
+	Timeout     time.Duration `json:"timeout,omitempty"`
+	OnTimeout   string        `json:"on_timeout,omitempty"`  // "fail" (default) or "cancel"
+	SourceHash  string        `json:"source_hash,omitempty"` // same as Program.SourceHash
+	Range       diag.Range    `json:"range,omitempty"`
 
 	nodes map[string]*Node
 }
@@ -96,176 +96,179 @@ func (k Kind) String() string {
 	return "invalid"
 }
 
+// MarshalText renders the kind by name ("step").
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // Node is one node of the graph.
 type Node struct {
-	ID     string
-	Kind   Kind
-	Range  diag.Range
-	Parent *Node `json:"-"`
+	ID     string     `json:"id,omitempty"`
+	Kind   Kind       `json:"kind"`
+	Range  diag.Range `json:"range,omitempty"`
+	Parent *Node      `json:"-"`
 
 	// Children are the nodes of the node's body, in order: the members of a
 	// Sequence or Parallel, the body of a Loop, For or Worktree. Match,
 	// Branch and Try keep theirs in Arms, Else, Try, Catch, Finally.
-	Children []*Node
+	Children []*Node `json:"children,omitempty"`
 
 	// Deps are the ids of the nodes that must be terminal before this one
 	// starts: its predecessor in an enclosing sequence and everything named
 	// in needs. Needs is the explicit part, as written.
-	Deps  []string
-	Needs []string
+	Deps  []string `json:"deps,omitempty"`
+	Needs []string `json:"needs,omitempty"`
 
 	// Output is the type the node reads as (step, approval, event), nil for
 	// control nodes.
-	Output *schema.Type
+	Output *schema.Type `json:"output,omitempty"`
 
-	Step     *Step     // KindStep
-	Approval *Approval // KindApproval
-	Timer    *Timer    // KindTimer
-	Event    *Event    // KindEvent
-	Parallel *Parallel // KindParallel
-	Match    *Match    // KindMatch and KindBranch
-	Loop     *Loop     // KindLoop
-	For      *For      // KindFor
-	Worktree *Worktree // KindWorktree
-	Try      *Try      // KindTry
+	Step     *Step     `json:"step,omitempty"`     // KindStep
+	Approval *Approval `json:"approval,omitempty"` // KindApproval
+	Timer    *Timer    `json:"timer,omitempty"`    // KindTimer
+	Event    *Event    `json:"event,omitempty"`    // KindEvent
+	Parallel *Parallel `json:"parallel,omitempty"` // KindParallel
+	Match    *Match    `json:"match,omitempty"`    // KindMatch and KindBranch
+	Loop     *Loop     `json:"loop,omitempty"`     // KindLoop
+	For      *For      `json:"for,omitempty"`      // KindFor
+	Worktree *Worktree `json:"worktree,omitempty"` // KindWorktree
+	Try      *Try      `json:"try,omitempty"`      // KindTry
 }
 
 // Step is a unit of work with one action.
 type Step struct {
-	Action string // "compute", "shell", "http", "agent", "call", or another registered action
+	Action string `json:"action,omitempty"` // "compute", "shell", "http", "agent", "call", or another registered action
 
 	// Args are the action's attributes evaluated at run time, by name
 	// ("value", "run", "exec", "cwd", "prompt", "allow_failure", and the
 	// attributes of an http block: "method", "url", "body"; of a call
 	// block: "input").
-	Args map[string]*Expr
+	Args map[string]*Expr `json:"args,omitempty"`
 	// Maps are keyed sub-blocks: "env" (env { K = v }) and "headers".
-	Maps map[string]map[string]*Expr
+	Maps map[string]map[string]*Expr `json:"maps,omitempty"`
 
-	Agent          string // agent action: the agent's name (see Program.Agent)
-	Call           string // call action: the called workflow's name
-	DeclaredOutput bool   // the user declared the output type
+	Agent          string `json:"agent,omitempty"`           // agent action: the agent's name (see Program.Agent)
+	Call           string `json:"call,omitempty"`            // call action: the called workflow's name
+	DeclaredOutput bool   `json:"declared_output,omitempty"` // the user declared the output type
 
-	Description      string
-	Timeout          time.Duration // per attempt; 0 = none
-	HeartbeatTimeout time.Duration // 0 = none
-	Retry            *Retry        // nil: one attempt
-	SkipIf           *Expr
-	Cache            *Cache
-	ContinueOnFail   bool
+	Description      string        `json:"description,omitempty"`
+	Timeout          time.Duration `json:"timeout,omitempty"`           // per attempt; 0 = none
+	HeartbeatTimeout time.Duration `json:"heartbeat_timeout,omitempty"` // 0 = none
+	Retry            *Retry        `json:"retry,omitempty"`             // nil: one attempt
+	SkipIf           *Expr         `json:"skip_if,omitempty"`
+	Cache            *Cache        `json:"cache,omitempty"`
+	ContinueOnFail   bool          `json:"continue_on_fail,omitempty"`
 }
 
 // Retry is a step's retry policy. Attempts counts all tries.
 type Retry struct {
-	Attempts int
-	Backoff  string // "fixed", "linear", "exponential"
-	Delay    time.Duration
-	MaxDelay time.Duration // 0 = no cap
-	Jitter   time.Duration // up to this much random time added to each delay
-	When     *Expr         // nil = retry every failure; reads error
+	Attempts int           `json:"attempts,omitempty"`
+	Backoff  string        `json:"backoff,omitempty"` // "fixed", "linear", "exponential"
+	Delay    time.Duration `json:"delay,omitempty"`
+	MaxDelay time.Duration `json:"max_delay,omitempty"` // 0 = no cap
+	Jitter   time.Duration `json:"jitter,omitempty"`    // up to this much random time added to each delay
+	When     *Expr         `json:"when,omitempty"`      // nil = retry every failure; reads error
 }
 
 // Cache reuses a step's output across runs of the same workflow source.
 type Cache struct {
-	Key *Expr
-	TTL time.Duration // 0 = forever
+	Key *Expr         `json:"key,omitempty"`
+	TTL time.Duration `json:"ttl,omitempty"` // 0 = forever
 }
 
 // Approval pauses for a person.
 type Approval struct {
-	Title   *Expr
-	Summary *Expr  // nil when absent
-	OnDeny  string // "fail" (default), "skip", "continue"
-	Timeout time.Duration
+	Title   *Expr         `json:"title,omitempty"`
+	Summary *Expr         `json:"summary,omitempty"` // nil when absent
+	OnDeny  string        `json:"on_deny,omitempty"` // "fail" (default), "skip", "continue"
+	Timeout time.Duration `json:"timeout,omitempty"`
 	// Fields is the approval's own output schema (without approved, by,
 	// note), nil when absent.
-	Fields *schema.Type
+	Fields *schema.Type `json:"fields,omitempty"`
 }
 
 // Timer is a durable sleep: either Duration or Until is set.
 type Timer struct {
-	Duration time.Duration
-	Until    *Expr
+	Duration time.Duration `json:"duration,omitempty"`
+	Until    *Expr         `json:"until,omitempty"`
 }
 
 // Event waits for an external signal.
 type Event struct {
-	Name      string
-	Timeout   time.Duration
-	OnTimeout string // "fail" (default), "skip", "continue"
+	Name      string        `json:"name,omitempty"`
+	Timeout   time.Duration `json:"timeout,omitempty"`
+	OnTimeout string        `json:"on_timeout,omitempty"` // "fail" (default), "skip", "continue"
 }
 
 // Parallel runs its children concurrently.
 type Parallel struct {
-	MaxConcurrency int // 0 = unlimited
+	MaxConcurrency int `json:"max_concurrency,omitempty"` // 0 = unlimited
 }
 
 // Match holds the arms of a match or branch: the first arm whose predicate
 // holds runs, the others are skipped. Else is nil when absent.
 type Match struct {
-	Source string // match: the source step's id; "" for branch
-	Arms   []*Arm
-	Else   *Node // a Sequence
+	Source string `json:"source,omitempty"` // match: the source step's id; "" for branch
+	Arms   []*Arm `json:"arms,omitempty"`
+	Else   *Node  `json:"else,omitempty"` // a Sequence
 }
 
 // Arm is one guarded body.
 type Arm struct {
-	Pred *Expr
-	Body *Node // a Sequence
+	Pred *Expr `json:"pred,omitempty"`
+	Body *Node `json:"body,omitempty"` // a Sequence
 }
 
 // Loop repeats its children until Until holds after an iteration.
 type Loop struct {
-	Until         *Expr
-	MaxIterations int
-	OnMaxReached  string // "fail" (default) or "return-last"
+	Until         *Expr  `json:"until,omitempty"`
+	MaxIterations int    `json:"max_iterations,omitempty"`
+	OnMaxReached  string `json:"on_max_reached,omitempty"` // "fail" (default) or "return-last"
 }
 
 // For runs its children once per element of List, concurrently.
 type For struct {
-	Var            string
-	List           *Expr
-	MaxConcurrency int // 0 = unlimited
+	Var            string `json:"var,omitempty"`
+	List           *Expr  `json:"list,omitempty"`
+	MaxConcurrency int    `json:"max_concurrency,omitempty"` // 0 = unlimited
 }
 
 // Worktree runs its children in a git worktree.
 type Worktree struct {
-	Path   string // relative to the repository root
-	Branch *Expr  // nil when absent
+	Path   string `json:"path,omitempty"`   // relative to the repository root
+	Branch *Expr  `json:"branch,omitempty"` // nil when absent
 }
 
 // Try runs Catch when Try fails and Finally either way.
 type Try struct {
-	Try     *Node // Sequence
-	Catch   *Node // Sequence, nil when absent
-	Finally *Node // Sequence, nil when absent
+	Try     *Node `json:"try,omitempty"`     // Sequence
+	Catch   *Node `json:"catch,omitempty"`   // Sequence, nil when absent
+	Finally *Node `json:"finally,omitempty"` // Sequence, nil when absent
 }
 
 // Agent is an AI agent declaration.
 type Agent struct {
-	Name   string
-	CLI    string  // "claude", "codex", "gemini"; "" for openai
-	Model  *Expr   // nil when absent
-	Args   []*Expr // extra CLI arguments
-	OpenAI *OpenAI // nil for CLI agents
+	Name   string  `json:"name,omitempty"`
+	CLI    string  `json:"cli,omitempty"`     // "claude", "codex", "gemini"; "" for openai
+	Model  *Expr   `json:"model,omitempty"`   // nil when absent
+	Args   []*Expr `json:"args,omitempty"`    // extra CLI arguments
+	OpenAI *OpenAI `json:"open_ai,omitempty"` // nil for CLI agents
 }
 
 // OpenAI configures an OpenAI-compatible chat endpoint.
 type OpenAI struct {
-	BaseURL *Expr
-	Model   *Expr
-	APIKey  *Expr // usually env("...") or secret("..."); nil when absent
+	BaseURL *Expr `json:"base_url,omitempty"`
+	Model   *Expr `json:"model,omitempty"`
+	APIKey  *Expr `json:"api_key,omitempty"` // usually env("...") or secret("..."); nil when absent
 }
 
 // Expr is an expression evaluated at run time.
 type Expr struct {
-	Src   string
-	Range diag.Range
-	Type  *schema.Type // the checked type
+	Src   string       `json:"src,omitempty"`
+	Range diag.Range   `json:"range,omitempty"`
+	Type  *schema.Type `json:"type,omitempty"` // the checked type
 
 	// Template is non-nil when the value is a string template; its parts
 	// are then evaluated one by one (a shell step quotes each one).
-	Template []TemplatePart
+	Template []TemplatePart `json:"template,omitempty"`
 
 	// Names maps each step-like name the expression reads to the durable
 	// id of the node it means (they differ inside fragments: "read" is
@@ -274,10 +277,10 @@ type Expr struct {
 	// it as nested objects (env["api"]["summarize"]). The runtime binds
 	// those names, plus input, run, and the context variables (iteration,
 	// index, the for variable, error).
-	Names map[string]string
+	Names map[string]string `json:"names,omitempty"`
 	// Params binds fragment parameters the expression reads to the
 	// argument expressions of the mount, evaluated in the mount's scope.
-	Params map[string]*Expr
+	Params map[string]*Expr `json:"params,omitempty"`
 
 	// Program is the compiled form of Src (nil for templates); not printed.
 	Program *vm.Program `json:"-"`
@@ -285,6 +288,6 @@ type Expr struct {
 
 // TemplatePart is literal text or one interpolated expression.
 type TemplatePart struct {
-	Lit  string
-	Expr *Expr
+	Lit  string `json:"lit,omitempty"`
+	Expr *Expr  `json:"expr,omitempty"`
 }

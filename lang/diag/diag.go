@@ -15,9 +15,9 @@ import (
 
 // Pos is a position in a source file.
 type Pos struct {
-	Offset int // 0-based byte offset
-	Line   int // 1-based line; 0 if unknown
-	Col    int // 1-based column, in runes
+	Offset int `json:"offset"` // 0-based byte offset
+	Line   int `json:"line"`   // 1-based line; 0 if unknown
+	Col    int `json:"col"`    // 1-based column, in runes
 }
 
 // IsValid reports whether the position is known.
@@ -28,9 +28,9 @@ func (p Pos) Before(q Pos) bool { return p.Offset < q.Offset }
 
 // Range is a span of source text. Start is inclusive, End exclusive.
 type Range struct {
-	File  string
-	Start Pos
-	End   Pos
+	File  string `json:"file"`
+	Start Pos    `json:"start"`
+	End   Pos    `json:"end"`
 }
 
 // IsValid reports whether the range points somewhere.

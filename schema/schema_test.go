@@ -1,0 +1,177 @@
+package schema_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smithc/smithc/schema"
+)
+
+var analysis = &schema.Type{Kind: schema.Object, Name: "Analysis", Fields: []*schema.Field{
+	{Name: "summary", Type: schema.StringType},
+	{Name: "risk", Type: schema.EnumOf("low", "medium", "high")},
+	{Name: "files", Type: schema.ListOf(schema.StringType)},
+	{Name: "score", Type: schema.FloatType, Optional: true},
+	{Name: "max", Type: schema.IntType, HasDefault: true, Default: int64(20)},
+}}
+
+func decode(t *testing.T, s string) any {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestNormalize(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		want any
+		err  string
+	}{
+		{name: "ok with default and optional absent", in: `{"summary":"s","risk":"low","files":["a"]}`,
+			want: map[string]any{"summary": "s", "risk": "low", "files": []any{"a"}, "max": int64(20)}},
+		{name: "int widens to float", in: `{"summary":"s","risk":"high","files":[],"score":3,"max":5}`,
+			want: map[string]any{"summary": "s", "risk": "high", "files": []any{}, "score": float64(3), "max": int64(5)}},
+		{name: "extra fields dropped", in: `{"summary":"s","risk":"low","files":[],"other":1}`,
+			want: map[string]any{"summary": "s", "risk": "low", "files": []any{}, "max": int64(20)}},
+		{name: "enum value", in: `{"summary":"s","risk":"severe","files":[]}`,
+			err: `analyze.risk: "severe" is not one of "low" | "medium" | "high"`},
+		{name: "missing field", in: `{"risk":"low","files":[]}`, err: `analyze.summary: missing required field of type string`},
+		{name: "list element", in: `{"summary":"s","risk":"low","files":["a", 2]}`, err: `analyze.files[1]: expected string, got int 2`},
+		{name: "float is not int", in: `{"summary":"s","risk":"low","files":[],"max":2.5}`, err: `analyze.max: expected int, got 2.5`},
+		{name: "null required", in: `{"summary":null,"risk":"low","files":[]}`, err: `analyze.summary: is null, but the field is required`},
+		{name: "not an object", in: `"text"`, err: `analyze: expected Analysis, got string "text"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := schema.Normalize(analysis, decode(t, c.in), "analyze")
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error = %v, want it to contain %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAnyFieldMayBeNull(t *testing.T) {
+	typ := schema.ObjectOf(&schema.Field{Name: "json", Type: schema.AnyType})
+	got, err := schema.Normalize(typ, map[string]any{"json": nil}, "fetch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"json": nil}, got); diff != "" {
+		t.Error(diff)
+	}
+}
+
+func TestCoerce(t *testing.T) {
+	cases := []struct {
+		t    *schema.Type
+		in   string
+		want any
+		err  string
+	}{
+		{schema.IntType, "3", int64(3), ""},
+		{schema.IntType, "3.5", nil, `"3.5" is not an int`},
+		{schema.FloatType, "2.5", 2.5, ""},
+		{schema.BoolType, "true", true, ""},
+		{schema.BoolType, "yes", nil, "not a bool"},
+		{schema.StringType, "42", "42", ""},
+		{schema.EnumOf("a", "b"), "c", nil, `"c" is not one of "a" | "b"`},
+		{schema.ListOf(schema.IntType), "[1,2]", []any{int64(1), int64(2)}, ""},
+		{schema.ListOf(schema.IntType), "1,2", nil, "not valid JSON"},
+		{schema.AnyType, "plain words", "plain words", ""},
+	}
+	for _, c := range cases {
+		got, err := schema.Coerce(c.t, c.in, "input.x")
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("Coerce(%s, %q) error = %v, want %q", c.t, c.in, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Coerce(%s, %q): %v", c.t, c.in, err)
+			continue
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("Coerce(%s, %q) (-want +got):\n%s", c.t, c.in, diff)
+		}
+	}
+}
+
+func TestAssignableTo(t *testing.T) {
+	obj := func(fs ...*schema.Field) *schema.Type { return schema.ObjectOf(fs...) }
+	cases := []struct {
+		a, b *schema.Type
+		want bool
+	}{
+		{schema.IntType, schema.FloatType, true},
+		{schema.FloatType, schema.IntType, false},
+		{schema.EnumOf("a"), schema.StringType, true},
+		{schema.StringType, schema.EnumOf("a"), false},
+		{schema.EnumOf("a"), schema.EnumOf("a", "b"), true},
+		{schema.EnumOf("a", "c"), schema.EnumOf("a", "b"), false},
+		{schema.ListOf(schema.IntType), schema.ListOf(schema.FloatType), true},
+		{schema.AnyType, schema.IntType, true},
+		{obj(&schema.Field{Name: "x", Type: schema.IntType}, &schema.Field{Name: "y", Type: schema.IntType}),
+			obj(&schema.Field{Name: "x", Type: schema.FloatType}), true},
+		{obj(), obj(&schema.Field{Name: "x", Type: schema.IntType}), false},
+		{obj(), obj(&schema.Field{Name: "x", Type: schema.IntType, Optional: true}), true},
+		{obj(&schema.Field{Name: "x", Type: schema.IntType, Optional: true}), obj(&schema.Field{Name: "x", Type: schema.IntType}), false},
+	}
+	for _, c := range cases {
+		if got := c.a.AssignableTo(c.b); got != c.want {
+			t.Errorf("%s assignable to %s = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestString(t *testing.T) {
+	if got, want := analysis.String(), "Analysis"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+	want := `{ summary: string, risk: "low" | "medium" | "high", files: [string], score?: float, max: int }`
+	if got := analysis.Structure(); got != want {
+		t.Errorf("Structure = %q, want %q", got, want)
+	}
+}
+
+func TestJSONSchema(t *testing.T) {
+	got := schema.JSONSchema(analysis)
+	b, _ := json.Marshal(got)
+	want := `{"additionalProperties":false,"properties":{"files":{"items":{"type":"string"},"type":"array"},"max":{"type":"integer"},"risk":{"enum":["low","medium","high"],"type":"string"},"score":{"type":"number"},"summary":{"type":"string"}},"required":["files","risk","summary"],"type":"object"}`
+	if string(b) != want {
+		t.Errorf("JSONSchema =\n%s\nwant\n%s", b, want)
+	}
+}
+
+func TestKindJSON(t *testing.T) {
+	b, err := json.Marshal(schema.ListOf(schema.IntType))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"kind":"list","elem":{"kind":"int"}}`; string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
+	}
+	var back schema.Type
+	if err := json.Unmarshal(b, &back); err != nil || back.Kind != schema.List || back.Elem.Kind != schema.Int {
+		t.Errorf("round trip: %v %+v", err, back)
+	}
+}
