@@ -20,6 +20,19 @@
 //     themselves contain strings and braces ("${ x ?? "none" }"); the
 //     whole literal is one token.
 //
+// The lexer also decides which words are keywords: a node keyword
+// ("step", "when", "branch", ...) at the start of an item and not
+// followed by "=", ":" or "?" is a Keyword token, any other word an Ident.
+// No word is reserved (a worktree's "branch = ..." attribute is an Ident),
+// and the grammar stays LL(1), so lang/parser runs participle with
+// UseLookahead(0): a branch that consumed a token commits, and errors point
+// at the deepest offending token.
+//
+// Blanks, comments and commas produce no tokens (a comma separates items
+// exactly like a newline); Tokens.EndBefore recovers where a construct's
+// last token ends from participle's EndPos.
+//
 // Positions follow participle's lexer.Position: Offset in bytes, Line and
-// Column 1-based, Column counted in runes.
+// Column 1-based, Column counted in runes (an invalid UTF-8 byte counts as
+// one).
 package grammar
