@@ -156,7 +156,7 @@ func (a *app) inspect(ctx context.Context, st store.Store, runID, format string)
 			ns = append(ns, map[string]any{
 				"node_id": n.NodeID, "scope": n.Scope, "iteration": n.Iteration, "kind": n.Kind, "state": n.State,
 				"attempts": n.Attempts, "output": json.RawMessage(orNull(n.Output)), "error": nullIfEmpty(n.Error),
-				"error_kind": nullIfEmpty(n.ErrorKind), "started_at": timeOrNil(n.StartedAt), "finished_at": timeOrNil(n.FinishedAt),
+				"error_kind": nullIfEmpty(n.ErrorKind), "data": json.RawMessage(orNull(n.Data)), "started_at": timeOrNil(n.StartedAt), "finished_at": timeOrNil(n.FinishedAt),
 			})
 		}
 		out["nodes"] = ns

@@ -277,9 +277,15 @@ func (e *env) inspect(runID string) inspection {
 	if r.code != 0 {
 		e.t.Fatalf("inspect %s: %s", runID, r)
 	}
+	return parseInspection(e.t, r.stdout)
+}
+
+// parseInspection decodes inspect --format json.
+func parseInspection(t *testing.T, s string) inspection {
+	t.Helper()
 	var in inspection
-	if err := json.Unmarshal([]byte(r.stdout), &in); err != nil {
-		e.t.Fatalf("inspect %s: %v\n%s", runID, err, r.stdout)
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		t.Fatalf("inspect: %v\n%s", err, s)
 	}
 	return in
 }
