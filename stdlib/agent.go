@@ -35,6 +35,14 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	if err != nil {
 		return nil, evalErr("prompt", err)
 	}
+	// Resolve the endpoint first, so that its API key is a known secret
+	// before anything is logged.
+	var oc openAIConfig
+	if ag.OpenAI != nil {
+		if oc, err = resolveOpenAI(a, ag); err != nil {
+			return nil, err
+		}
+	}
 	var want *schema.Type
 	if a.Step.DeclaredOutput && a.Node != nil && a.Node.Output != nil {
 		want = a.Node.Output
@@ -45,7 +53,7 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 
 	var reply agentReply
 	if ag.OpenAI != nil {
-		reply, err = g.askOpenAI(ctx, a, ag, prompt)
+		reply, err = g.askOpenAI(ctx, a, ag.Name, oc, prompt)
 	} else {
 		reply, err = g.askCLI(ctx, a, ag, prompt)
 	}

@@ -36,39 +36,49 @@ type chatResponse struct {
 	} `json:"error"`
 }
 
+// openAIConfig is an OpenAI-compatible agent's evaluated settings.
+type openAIConfig struct {
+	baseURL, model, apiKey string
+}
+
+// resolveOpenAI evaluates an agent's openai block and records its API key
+// as a secret of the attempt.
+func resolveOpenAI(a *runtime.Attempt, ag *ir.Agent) (openAIConfig, error) {
+	var oc openAIConfig
+	var err error
+	name := ag.Name
+	if oc.apiKey, err = evalExprString(a, "agent "+name+" api_key", ag.OpenAI.APIKey); err != nil {
+		return oc, err
+	}
+	a.AddSecret(oc.apiKey)
+	if oc.baseURL, err = evalExprString(a, "agent "+name+" base_url", ag.OpenAI.BaseURL); err != nil {
+		return oc, err
+	}
+	if oc.baseURL == "" {
+		return oc, stepErr(runtime.ErrKindAgent, "agent %s: base_url is empty", name)
+	}
+	if oc.model, err = evalExprString(a, "agent "+name+" model", ag.OpenAI.Model); err != nil {
+		return oc, err
+	}
+	return oc, nil
+}
+
 // askOpenAI sends the prompt as one user message to
 // {base_url}/chat/completions.
-func (g agentAction) askOpenAI(ctx context.Context, a *runtime.Attempt, ag *ir.Agent, prompt string) (agentReply, error) {
-	cfg := ag.OpenAI
-	base, err := evalExprString(a, "agent "+ag.Name+" base_url", cfg.BaseURL)
-	if err != nil {
-		return agentReply{}, err
-	}
-	if base == "" {
-		return agentReply{}, stepErr(runtime.ErrKindAgent, "agent %s: base_url is empty", ag.Name)
-	}
-	model, err := evalExprString(a, "agent "+ag.Name+" model", cfg.Model)
-	if err != nil {
-		return agentReply{}, err
-	}
-	key, err := evalExprString(a, "agent "+ag.Name+" api_key", cfg.APIKey)
-	if err != nil {
-		return agentReply{}, err
-	}
-	a.AddSecret(key)
-
+func (g agentAction) askOpenAI(ctx context.Context, a *runtime.Attempt, name string, oc openAIConfig, prompt string) (agentReply, error) {
+	base, model, key := oc.baseURL, oc.model, oc.apiKey
 	payload := map[string]any{"messages": []any{map[string]any{"role": "user", "content": prompt}}}
 	if model != "" {
 		payload["model"] = model
 	}
 	body, err := json.Marshal(payload)
 	if err != nil {
-		return agentReply{}, stepErr(runtime.ErrKindInternal, "agent %s: encoding the request: %v", ag.Name, err)
+		return agentReply{}, stepErr(runtime.ErrKindInternal, "agent %s: encoding the request: %v", name, err)
 	}
 	endpoint := strings.TrimRight(base, "/") + "/chat/completions"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return agentReply{}, stepErr(runtime.ErrKindAgent, "agent %s: bad base_url %q: %v", ag.Name, base, err)
+		return agentReply{}, stepErr(runtime.ErrKindAgent, "agent %s: bad base_url %q: %v", name, base, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -76,7 +86,7 @@ func (g agentAction) askOpenAI(ctx context.Context, a *runtime.Attempt, ag *ir.A
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 
-	stop := keepAlive(a, g.cfg.heartbeatInterval(), "waiting for agent "+ag.Name)
+	stop := keepAlive(a, g.cfg.heartbeatInterval(), "waiting for agent "+name)
 	resp, err := g.cfg.httpClient().Do(req)
 	if err != nil {
 		stop()
@@ -92,21 +102,21 @@ func (g agentAction) askOpenAI(ctx context.Context, a *runtime.Attempt, ag *ir.A
 		return agentReply{}, &runtime.StepError{
 			Kind: runtime.ErrKindHTTP, Status: resp.StatusCode,
 			Retry:   resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout,
-			Message: fmt.Sprintf("agent %s: POST %s: %s%s", ag.Name, endpoint, resp.Status, errorDetail(raw)),
+			Message: fmt.Sprintf("agent %s: POST %s: %s%s", name, endpoint, resp.Status, errorDetail(raw)),
 		}
 	}
 	var cr chatResponse
 	if err := json.Unmarshal(raw, &cr); err != nil {
 		return agentReply{}, &runtime.StepError{Kind: runtime.ErrKindAgent, Retry: true, Err: err,
-			Message: fmt.Sprintf("agent %s: the response is not JSON: %v", ag.Name, err)}
+			Message: fmt.Sprintf("agent %s: the response is not JSON: %v", name, err)}
 	}
 	if cr.Error != nil && len(cr.Choices) == 0 {
 		return agentReply{}, &runtime.StepError{Kind: runtime.ErrKindAgent, Retry: true,
-			Message: fmt.Sprintf("agent %s: %s", ag.Name, cr.Error.Message)}
+			Message: fmt.Sprintf("agent %s: %s", name, cr.Error.Message)}
 	}
 	if len(cr.Choices) == 0 {
 		return agentReply{}, &runtime.StepError{Kind: runtime.ErrKindAgent, Retry: true,
-			Message: fmt.Sprintf("agent %s: the response has no choices", ag.Name)}
+			Message: fmt.Sprintf("agent %s: the response has no choices", name)}
 	}
 	return agentReply{
 		Text:         contentText(cr.Choices[0].Message.Content),

@@ -217,3 +217,19 @@ func TestOpenAISlow(t *testing.T) {
 		t.Errorf("got %+v, want a timeout", se)
 	}
 }
+
+// TestOpenAIKeyRedactedFromPrompt: the API key is a known secret before the
+// prompt is logged, so a prompt that happens to contain it is redacted.
+func TestOpenAIKeyRedactedFromPrompt(t *testing.T) {
+	t.Parallel()
+	srv, _ := chatServer(t, func(w http.ResponseWriter, _ *http.Request, _ chatRequest) {
+		w.Write([]byte(chatJSON("ok")))
+	})
+	a, rec := agentAttempt(t, openAIAgent(srv.URL, true), "Token is ${key}.", nil, map[string]any{"key": "sk-in-prompt"})
+	if _, err := run(t, Config{}, a); err != nil {
+		t.Fatal(err)
+	}
+	if p := rec.kinds("AgentPrompt"); len(p) != 1 || p[0]["prompt"] != "Token is ***." {
+		t.Errorf("AgentPrompt = %v", p)
+	}
+}
