@@ -200,4 +200,3 @@ func TestTimerWaitAutoStaysThrough(t *testing.T) {
 		t.Errorf("wait auto did not wait through the timer: %+v", out)
 	}
 }
-
