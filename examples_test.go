@@ -98,8 +98,9 @@ func TestExamplesRun(t *testing.T) {
 		}, want: "deployed at https://example.test/1"},
 		"review.smw": {args: []string{"--input", "repo=acme/api", "--input", "sha=abc123"},
 			then: approve("approve_high_risk"), want: "Risk: high"},
-		"hello.smw": {args: []string{"--input", "name=Ada"}, want: "Hello, Ada!"},
-		"call.smw":  {args: []string{"--workflow", "greet_team"}, want: "Hello, Ada! Hello, team!"},
+		"hello.smw":       {args: []string{"--input", "name=Ada"}, want: "Hello, Ada!"},
+		"call.smw":        {args: []string{"--workflow", "greet_team"}, want: "Hello, Ada! Hello, team!"},
+		"go_test_fix.smw": {then: approve("apply_fix"), want: `"TestAdd"`},
 	}
 	for _, file := range files {
 		name := filepath.Base(file)
@@ -110,8 +111,18 @@ func TestExamplesRun(t *testing.T) {
 			switch name {
 			case "worktree.smw":
 				repo := filepath.Join(dir, "repo")
-				gitInit(t, repo)
+				gitInit(t, repo, nil)
 				t.Chdir(repo)
+			case "go_test_fix.smw":
+				// A Go module whose test fails, and the stand-in agent.
+				repo := filepath.Join(dir, "repo")
+				gitInit(t, repo, map[string]string{
+					"go.mod":       "module example.test/calc\n\ngo 1.26\n",
+					"calc.go":      "package calc\n\n// Add adds two numbers.\nfunc Add(a, b int) int { return a - b }\n",
+					"calc_test.go": "package calc\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif got := Add(2, 3); got != 5 {\n\t\tt.Fatalf(\"Add(2, 3) = %d, want 5\", got)\n\t}\n}\n",
+				})
+				t.Chdir(repo)
+				t.Setenv("PATH", filepath.Join(examples, "agents")+string(os.PathListSeparator)+os.Getenv("PATH"))
 			case "http.smw":
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					fmt.Fprint(w, "<html>hello</html>")
@@ -145,13 +156,20 @@ func TestExamplesRun(t *testing.T) {
 	}
 }
 
-func gitInit(t *testing.T, dir string) {
+// gitInit makes a git repository at dir with files committed.
+func gitInit(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, args := range [][]string{
 		{"init", "-q", "-b", "main"},
+		{"add", "-A"},
 		{"-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-q", "--allow-empty", "-m", "init"},
 	} {
 		cmd := exec.Command("git", args...)
