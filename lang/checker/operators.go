@@ -70,12 +70,9 @@ func (x *ec) binary(n *exprast.BinaryNode) vt {
 			return numeric(l, r)
 		case l.isStringy() && r.isStringy():
 			return tString
-		case l.kind() == schema.List && r.kind() == schema.List:
-			t, _ := unify(l, r)
-			return t
-		case l.isAny() && (r.isNumber() || r.isStringy() || r.kind() == schema.List):
+		case l.isAny() && (r.isNumber() || r.isStringy()):
 			return of(r.s)
-		case r.isAny() && (l.isNumber() || l.isStringy() || l.kind() == schema.List):
+		case r.isAny() && (l.isNumber() || l.isStringy()):
 			return of(l.s)
 		}
 	case "-", "*":
@@ -173,7 +170,7 @@ func numeric(l, r vt) vt {
 func operatorHelp(op string) string {
 	switch op {
 	case "+":
-		return "+ adds two numbers, joins two strings or concatenates two lists; convert first, e.g. string(n) or int(s)."
+		return "+ adds two numbers or joins two strings (concat(a, b) joins lists); convert first, e.g. string(n) or int(s)."
 	case "-", "*", "/", "**", "^":
 		return op + " needs two numbers (int or float)."
 	case "%":

@@ -270,8 +270,7 @@ func (x *ec) access(n *exprast.MemberNode, base vt) vt {
 			x.wantKind(n.Property, it, "a list index", schema.Int)
 			return base.elemType()
 		case schema.String, schema.Enum:
-			x.wantKind(n.Property, it, "a string index", schema.Int)
-			return tString
+			return x.errorf(x.at(n.Property), "expr-index", "cannot index a string (it would give a byte); slice it instead: s[i:i+1]")
 		case schema.Object:
 			x.wantKind(n.Property, it, "an object key", schema.String)
 			return tAny
