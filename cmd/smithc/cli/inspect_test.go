@@ -1,0 +1,150 @@
+package cli_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// psRuns runs ps --format json with extra flags and returns the run ids.
+func (e *env) psRuns(flags ...string) []string {
+	e.t.Helper()
+	r := e.cli(append([]string{"ps", "--format", "json"}, flags...)...)
+	mustCode(e.t, r, 0)
+	var runs []struct {
+		RunID  string `json:"run_id"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &runs); err != nil {
+		e.t.Fatalf("ps: %v\n%s", err, r.stdout)
+	}
+	var ids []string
+	for _, run := range runs {
+		ids = append(ids, run.RunID)
+	}
+	return ids
+}
+
+func TestPsFiltersNewestFirst(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	hello := e.write("hello.smw", helloSMW)
+	mustCode(t, e.cli("run", hello, "--run-id", "old"), 0)
+	mustCode(t, e.cli("run", e.write("gate.smw", gateFail), "--run-id", "waits"), 3)
+	mustCode(t, e.cli("run", e.write("fail.smw", `workflow boom {
+  step fail { run = "exit 4" }
+}
+`), "--run-id", "fails"), 1)
+	mustCode(t, e.cli("run", hello, "--run-id", "new"), 0)
+
+	if got, want := strings.Join(e.psRuns(), " "), "new fails waits old"; got != want {
+		t.Errorf("ps: %s, want newest first: %s", got, want)
+	}
+	if got := strings.Join(e.psRuns("--status", "finished"), " "); got != "new old" {
+		t.Errorf("ps --status finished: %s", got)
+	}
+	if got := strings.Join(e.psRuns("--status", "failed,waiting-approval"), " "); got != "fails waits" {
+		t.Errorf("ps --status failed,waiting-approval: %s", got)
+	}
+	if got := strings.Join(e.psRuns("--limit", "1"), " "); got != "new" {
+		t.Errorf("ps --limit 1: %s", got)
+	}
+	r := e.cli("ps")
+	mustCode(t, r, 0)
+	mustContain(t, "ps", r.stdout, "RUN ID", "WORKFLOW", "STATUS", "waits", "gate", "waiting-approval", "fails", "boom", "exit code 4")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[1], "new ") {
+		t.Errorf("ps text: want a header and 4 runs, newest first:\n%s", r.stdout)
+	}
+	r = e.cli("ps", "--status", "bogus")
+	mustCode(t, r, 2)
+	mustContain(t, "stderr", r.stderr, "bogus", "waiting-approval")
+}
+
+func TestInspectTextAndJSON(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCode(t, e.cli("run", e.write("gate.smw", gateFail), "--run-id", "g1"), 3)
+	r := e.cli("inspect", "g1")
+	mustCode(t, r, 0)
+	mustContain(t, "inspect", r.stdout,
+		"run       g1", "workflow  gate", "status    waiting-approval",
+		"NODE", "STATE", "ATTEMPTS", "before", "finished", "ok_to_go", "approval", "waiting",
+		"approval ok_to_go: Go?")
+	mustCode(t, e.cli("approve", "g1", "ok_to_go", "--note", "lgtm", "--by", "bob"), 0)
+	in := e.inspect("g1")
+	if in.RunID != "g1" || in.Status != "finished" {
+		t.Errorf("inspect json: %+v", in)
+	}
+	for id, want := range map[string]string{"before": "finished", "ok_to_go": "finished", "after": "finished"} {
+		if st, _ := in.node(id); st != want {
+			t.Errorf("node %s is %q, want %q", id, st, want)
+		}
+	}
+	if _, n := in.node("before"); n != 1 {
+		t.Errorf("before has %d attempts, want 1", n)
+	}
+	r = e.cli("inspect", "g1")
+	mustContain(t, "inspect", r.stdout, "approved by bob (lgtm)", `output    "done"`)
+	r = e.cli("inspect", "nope")
+	mustCode(t, r, 2)
+	mustContain(t, "stderr", r.stderr, `"nope"`, "smithc ps")
+}
+
+func TestLogsTextAndNDJSON(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCode(t, e.cli("run", e.write("hello.smw", helloSMW), "--run-id", "h1"), 0)
+	r := e.cli("logs", "h1")
+	mustCode(t, r, 0)
+	mustContain(t, "logs", r.stdout, "RunStarted", "NodeStarted", "greet", "AttemptStarted", "NodeFinished", "count", "RunFinished")
+	r = e.cli("logs", "h1", "--format", "json")
+	mustCode(t, r, 0)
+	sc := bufio.NewScanner(strings.NewReader(r.stdout))
+	var seq int64
+	kinds := map[string]bool{}
+	n := 0
+	for sc.Scan() {
+		var ev struct {
+			Seq   int64  `json:"seq"`
+			RunID string `json:"run_id"`
+			Kind  string `json:"kind"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("line %d is not one JSON object: %v\n%s", n+1, err, sc.Text())
+		}
+		if ev.Seq <= seq || ev.RunID != "h1" {
+			t.Errorf("event %+v out of order or of another run", ev)
+		}
+		seq = ev.Seq
+		kinds[ev.Kind] = true
+		n++
+	}
+	if n < 5 || !kinds["RunStarted"] || !kinds["RunFinished"] {
+		t.Errorf("%d events, kinds %v", n, kinds)
+	}
+	mustCode(t, e.cli("logs", "nope"), 2)
+}
+
+func TestLogsFollowEndsWithTheRun(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("slow.smw", `workflow slow {
+  step first { run = "echo first" }
+  step nap { run = "sleep 1; echo rested" }
+  step last { value = trim(nap.stdout) }
+  output = last
+}
+`)
+	p := e.start("run", f, "--run-id", "s1")
+	e.waitNode("s1", "nap", "running")
+	r := e.cli("logs", "s1", "-f")
+	mustCode(t, r, 0)
+	mustContain(t, "logs -f", r.stdout, "NodeStarted", "nap", "last", "RunFinished")
+	mustCode(t, p.wait(t), 0)
+	// Following a finished run prints its log and exits.
+	r = e.cli("logs", "s1", "--follow", "--format", "json")
+	mustCode(t, r, 0)
+	mustContain(t, "logs -f json", r.stdout, `"kind":"RunFinished"`)
+}
