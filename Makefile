@@ -15,8 +15,8 @@ build: ## build bin/smithc
 install: ## install smithc into GOBIN
 	$(GO) install ./cmd/smithc
 
-run: build ## run the hello example on embedded SQLite (no network)
-	cd $(shell mktemp -d) && $(CURDIR)/$(BIN) run $(CURDIR)/examples/hello.smw --input name=world
+run: build ## run the hello example on embedded SQLite (no network), in a fresh temporary directory
+	@dir=$$(mktemp -d) && echo "cd $$dir" && cd "$$dir" && $(CURDIR)/$(BIN) run $(CURDIR)/examples/hello.smw --input name=world
 
 test: ## run every test
 	$(GO) test -count=1 $(PKGS)
