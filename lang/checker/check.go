@@ -74,6 +74,7 @@ type checker struct {
 	syntaxErrors bool                 // an imported file did not parse
 
 	types     map[string]*typeDecl
+	typeEntry []diag.Range // where each type being resolved was referenced
 	workflows map[string]*ast.WorkflowDecl
 	wfOrder   []*ast.WorkflowDecl
 	fragOwner map[*ast.FragmentDecl]bool

@@ -91,7 +91,7 @@ func (c *checker) checkExpr(e *ast.Expr, sc *exprScope, want *schema.Type, optOK
 			c.info.Refs[e] = x.refs
 		}
 	}
-	if sc.mode == modeRuntime || sc.mode == modePredicate {
+	if sc.mode != modeConst {
 		c.info.ExprTypes[e] = t.schemaType()
 	}
 	r := exprResult{t: t, ok: len(c.diags) == before}
@@ -118,7 +118,7 @@ func (c *checker) checkTemplate(e *ast.Expr, sc *exprScope) vt {
 		}
 		t := x.typeOf(tree.Node)
 		c.info.Refs[p.Expr] = x.refs
-		if sc.mode == modeRuntime || sc.mode == modePredicate {
+		if sc.mode != modeConst {
 			c.info.ExprTypes[p.Expr] = t.schemaType()
 		}
 		c.info.Refs[e] = append(c.info.Refs[e], x.refs...)

@@ -22,30 +22,47 @@ func (c *checker) resolveTypes() {
 	}
 }
 
-// resolveNamed returns the schema type of the declared type name. chain is
-// the list of types being resolved, for cycle messages.
+// resolveNamed returns the schema type of the declared type name,
+// referenced at at. chain is the list of types being resolved, for cycle
+// messages; c.typeEntry holds, for each of them, where it was referenced.
 func (c *checker) resolveNamed(name string, at diag.Range, chain []string) *schema.Type {
 	td := c.types[name]
 	switch td.state {
 	case 2:
 		return c.info.Types[name]
 	case 1:
-		i := indexOf(chain, name)
-		cyc := append(append([]string(nil), chain[max(i, 0):]...), name)
+		c.reportTypeCycle(name, at, chain)
+		return schema.AnyType
+	}
+	td.state = 1
+	c.typeEntry = append(c.typeEntry, at)
+	t := &schema.Type{Kind: schema.Object, Name: name}
+	t.Fields = c.resolveFields(td.decl.Fields, append(chain, name), "type "+name)
+	c.typeEntry = c.typeEntry[:len(c.typeEntry)-1]
+	c.info.Types[name] = t
+	td.state = 2
+	return t
+}
+
+// reportTypeCycle reports a cycle closed by a reference to name at at:
+// once for every type of the cycle, at its reference to the next one.
+func (c *checker) reportTypeCycle(name string, at diag.Range, chain []string) {
+	i := max(indexOf(chain, name), 0)
+	members := chain[i:]
+	base := len(c.typeEntry) - len(chain)
+	for k := range members {
+		ref := at
+		if k+1 < len(members) && base+i+k+1 >= 0 && base+i+k+1 < len(c.typeEntry) {
+			ref = c.typeEntry[base+i+k+1]
+		}
+		cyc := append(append(append([]string(nil), members[k:]...), members[:k]...), members[k])
 		c.report(diag.Diagnostic{
 			Code:    "recursive-type",
 			Summary: "recursive type: " + strings.Join(cyc, " -> "),
 			Detail:  "A type may not contain itself, directly or through other types; use any for the recursive part.",
-			Subject: at,
+			Subject: ref,
 		})
-		return schema.AnyType
 	}
-	td.state = 1
-	t := &schema.Type{Kind: schema.Object, Name: name}
-	t.Fields = c.resolveFields(td.decl.Fields, append(chain, name), "type "+name)
-	c.info.Types[name] = t
-	td.state = 2
-	return t
 }
 
 // resolveFields resolves object fields, reporting duplicates and checking

@@ -47,6 +47,14 @@ func (c *checker) checkFragments() {
 			}
 			g := c.newGraph(nil, fd, fd.Body)
 			c.fragGraph[fd] = g
+			for _, id := range g.scope.order {
+				for _, p := range c.info.Params[fd] {
+					if p.Name == id {
+						n := g.scope.ids[id]
+						c.errorf(n.idRange, "shadowed-name", "%s has the name of a parameter of fragment %q; rename one of them", n.what(), fd.Name.Name)
+					}
+				}
+			}
 			if fd.Body != nil {
 				(&attrSet{c: c, owner: "fragment " + quote(fd.Name.Name)}).check(fd.Body.Attrs, []attrRule{descRule})
 			}
