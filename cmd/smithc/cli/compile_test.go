@@ -30,8 +30,12 @@ func TestCompileExample(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &prog); err != nil {
 		t.Fatalf("compile --format json is not JSON: %v\n%s", err, r.stdout)
 	}
-	if _, ok := prog["Workflows"]; !ok {
-		t.Errorf("no Workflows in %s", r.stdout)
+	found := false
+	for k := range prog {
+		found = found || strings.EqualFold(k, "workflows")
+	}
+	if !found || !strings.Contains(r.stdout, `"greet"`) {
+		t.Errorf("no workflows in %s", r.stdout)
 	}
 }
 
