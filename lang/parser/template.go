@@ -42,6 +42,7 @@ func (c *converter) template(raw string, start diag.Pos) *ast.Template {
 	if t.Triple {
 		lines = dedent(lines)
 	}
+	at := &cursor{raw: raw, start: start, at: start}
 	var lit strings.Builder
 	flush := func() {
 		if lit.Len() > 0 {
@@ -56,12 +57,12 @@ func (c *converter) template(raw string, start diag.Pos) *ast.Template {
 		for _, p := range line {
 			switch p.kind {
 			case pieceLit:
-				lit.WriteString(c.unescape(p, raw, start))
+				lit.WriteString(c.unescape(p, at))
 			case pieceDollar:
 				lit.WriteString("${")
 			case pieceInterp:
 				flush()
-				s := advance(start, raw[:p.off])
+				s := at.pos(p.off)
 				e := &ast.Expr{Src: p.text, Range: diag.Range{File: c.file, Start: s, End: advance(s, p.text)}}
 				t.Parts = append(t.Parts, ast.TemplatePart{Expr: e})
 			}
@@ -214,9 +215,29 @@ func dedent(lines [][]piece) [][]piece {
 	return lines
 }
 
+// cursor finds the file position of offsets in a literal, walking
+// forward from the last offset asked for, so that a literal with many
+// interpolations or errors is processed in linear time.
+type cursor struct {
+	raw   string
+	start diag.Pos // position of raw[0]
+	off   int      // last offset asked for
+	at    diag.Pos // its position
+}
+
+// pos returns the file position of raw[off].
+func (k *cursor) pos(off int) diag.Pos {
+	if off < k.off {
+		k.off, k.at = 0, k.start
+	}
+	k.at = advance(k.at, k.raw[k.off:off])
+	k.off = off
+	return k.at
+}
+
 // unescape processes the escapes of a literal piece, reporting invalid
 // ones at their position in the file.
-func (c *converter) unescape(p piece, raw string, start diag.Pos) string {
+func (c *converter) unescape(p piece, at *cursor) string {
 	s := p.text
 	if strings.IndexByte(s, '\\') < 0 {
 		return s
@@ -247,8 +268,8 @@ func (c *converter) unescape(p piece, raw string, start diag.Pos) string {
 				_, n = utf8.DecodeRuneInString(s[i+1:])
 				n++
 			}
-			at := advance(start, raw[:p.off+i])
-			r := diag.Range{File: c.file, Start: at, End: advance(at, s[i:i+n])}
+			from := at.pos(p.off + i)
+			r := diag.Range{File: c.file, Start: from, End: advance(from, s[i:i+n])}
 			c.errorf(r, "syntax", "invalid escape sequence %q in string", s[i:i+n])
 			b.WriteString(s[i : i+n])
 			i += n
