@@ -38,7 +38,7 @@ func ExampleSpecs() {
 	// Output:
 	// compute [value] <nil>
 	// shell [run exec] { stdout: string, stderr: string, exit_code: int }
-	// http [http] { status: int, headers: any, body: string, json?: any }
+	// http [http] { status: int, headers: any, body: string, json: any }
 	// agent [agent] { text: string }
 	// call [call] <nil>
 }

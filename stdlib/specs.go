@@ -64,9 +64,9 @@ func httpSpec() schema.ActionSpec {
 			&schema.Field{Name: "status", Type: schema.IntType},
 			&schema.Field{Name: "headers", Type: schema.AnyType},
 			&schema.Field{Name: "body", Type: schema.StringType},
-			// json is null when the response is not JSON, so it is optional:
-			// read it as fetch.json?.field.
-			&schema.Field{Name: "json", Type: schema.AnyType, Optional: true},
+			// json is null when the response is not JSON; a field of type
+			// any may be null.
+			&schema.Field{Name: "json", Type: schema.AnyType},
 		),
 		Doc: "Sends an HTTP request; a status outside 2xx fails the step unless allowed.",
 	}

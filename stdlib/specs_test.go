@@ -88,7 +88,7 @@ func TestSpecsShape(t *testing.T) {
 		"http": {
 			Selectors: []string{"http"},
 			Blocks:    []string{"http!{method#:string url!:string body:any allow_status#:[int] headers[string]}"},
-			Output:    "{ status: int, headers: any, body: string, json?: any }",
+			Output:    "{ status: int, headers: any, body: string, json: any }",
 		},
 		"agent": {
 			Selectors: []string{"agent"},
