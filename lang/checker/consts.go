@@ -42,6 +42,9 @@ type attrRule struct {
 // constValue evaluates a constant attribute value. ok is false when it is
 // not a constant (reported).
 func (c *checker) constValue(e *ast.Expr, what string) (any, bool) {
+	if e == nil {
+		return nil, false
+	}
 	if e.Template != nil {
 		s, lit := e.Template.IsLiteral()
 		if !lit {
@@ -147,6 +150,9 @@ func firstLine(s string) string {
 // Info.Consts.
 func (c *checker) constAttr(a *ast.Attr, rule attrRule, owner string) {
 	what := a.Name.Name + " of " + owner
+	if a.Value == nil {
+		return
+	}
 	v, ok := c.constValue(a.Value, what)
 	if !ok {
 		return

@@ -71,17 +71,17 @@ func (g *graph) checkNode(n *gnode) {
 		}[:0:0], "duration", "until", "needs", "description")
 		g.checkTimer(n, s, byName)
 	case *ast.SequenceStmt:
-		g.attrs(n, s.KeywordRange).check(s.Body.Attrs, []attrRule{needsRule, descRule})
+		g.attrs(n, s.KeywordRange).check(attrsOf(s.Body), []attrRule{needsRule, descRule})
 	case *ast.ParallelStmt:
-		g.attrs(n, s.KeywordRange).check(s.Body.Attrs, []attrRule{{name: "max_concurrency", kind: rPosInt}, needsRule, descRule})
+		g.attrs(n, s.KeywordRange).check(attrsOf(s.Body), []attrRule{{name: "max_concurrency", kind: rPosInt}, needsRule, descRule})
 	case *ast.WorktreeStmt:
-		g.attrs(n, s.ID.Range).check(s.Body.Attrs, []attrRule{
+		g.attrs(n, s.ID.Range).check(attrsOf(s.Body), []attrRule{
 			{name: "path", kind: rString, required: true},
 			{name: "branch", kind: rExpr, typ: schema.StringType},
 			needsRule, descRule,
 		})
 	case *ast.LoopStmt:
-		byName := g.attrs(n, s.ID.Range).check(s.Body.Attrs, []attrRule{
+		byName := g.attrs(n, s.ID.Range).check(attrsOf(s.Body), []attrRule{
 			{name: "max_iterations", kind: rPosInt, required: true},
 			{name: "on_max_reached", kind: rEnum, enum: []string{"fail", "return-last"}},
 			needsRule, descRule,
@@ -144,7 +144,7 @@ func (g *graph) checkTimer(n *gnode, s *ast.TimerStmt, byName map[string]*ast.At
 	}
 	if u != nil {
 		r := c.checkExpr(u.Value, g.scopeAt(n, modePredicate, "until of "+n.what()), nil, false)
-		if k := r.t.kind(); r.ok && k != schema.String && k != schema.Int && k != schema.Any {
+		if k := r.t.kind(); r.ok && u.Value != nil && k != schema.String && k != schema.Int && k != schema.Any {
 			c.errorf(u.Value.Range, "type-mismatch", "until of %s must be a time: an RFC 3339 string or Unix seconds (int), not %s", n.what(), r.t)
 		}
 	}
@@ -162,7 +162,7 @@ func (g *graph) checkFor(n *gnode, s *ast.ForStmt) {
 				Detail: "Rename the variable so that expressions can read both.", Subject: s.Var.Range})
 		}
 	}
-	g.attrs(n, s.KeywordRange).check(s.Body.Attrs, []attrRule{{name: "max_concurrency", kind: rPosInt}, needsRule, descRule})
+	g.attrs(n, s.KeywordRange).check(attrsOf(s.Body), []attrRule{{name: "max_concurrency", kind: rPosInt}, needsRule, descRule})
 	g.forElem(n)
 }
 
@@ -241,4 +241,12 @@ func (g *graph) checkUse(n *gnode, s *ast.UseStmt) {
 			c.errorf(s.Fragment.Range, "arg-count", "fragment %q needs %d argument%s, got %d (missing %s)", frag.Name.Name, len(params), plural(len(params)), len(s.Args), quoteList(missing))
 		}
 	}
+}
+
+// attrsOf returns a body's attributes (none for a missing body).
+func attrsOf(b *ast.Body) []*ast.Attr {
+	if b == nil {
+		return nil
+	}
+	return b.Attrs
 }

@@ -37,6 +37,9 @@ func (g *graph) resolveNeeds() {
 			continue
 		}
 		names, ranges := g.needsNames(a, n.home)
+		if len(names) == 0 && len(ranges) == 0 && !n.home {
+			continue
+		}
 		var names2 []string
 		for i, name := range names {
 			t, p := g.lookupPath(n.scope, name)

@@ -200,6 +200,9 @@ func (c *checker) otherAction(name string, spec *schema.ActionSpec) *schema.Acti
 
 // stepAgent resolves agent = NAME.
 func (c *checker) stepAgent(s *ast.StepStmt, a *ast.Attr) {
+	if a.Value == nil {
+		return
+	}
 	name := a.Value.Src
 	if a.Value.Template != nil || !isIdent(name) {
 		c.errorf(a.Value.Range, "bad-agent", "agent must name an agent declaration, such as agent = reviewer")
