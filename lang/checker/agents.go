@@ -39,7 +39,7 @@ func (c *checker) checkAgents() {
 			}
 			switch cli := byName["cli"]; {
 			case cli == nil && oa == nil:
-				c.report(diag.Diagnostic{Code: "missing-attribute", Summary: owner + " needs cli = \"claude\" | \"codex\" | \"gemini\" or an openai { ... } block",
+				c.report(diag.Diagnostic{Code: "missing-attribute", Summary: owner + " is missing cli = \"claude\" | \"codex\" | \"gemini\" or an openai { ... } block",
 					Subject: a.Name.Range})
 			case cli != nil && oa != nil:
 				c.errorf(oa.Kind.Range, "conflicting-attributes", "%s sets both cli and openai; keep one", owner)

@@ -28,7 +28,7 @@ func (s *attrSet) check(attrs []*ast.Attr, rules []attrRule, extra ...string) ma
 		}
 		name := a.Name.Name
 		if prev, dup := byName[name]; dup {
-			s.c.report(diag.Diagnostic{Code: "duplicate-attribute", Summary: fmt.Sprintf("attribute %q is set twice in %s", name, s.owner),
+			s.c.report(diag.Diagnostic{Code: "duplicate-attribute", Summary: fmt.Sprintf("duplicate attribute %q in %s: it is set twice", name, s.owner),
 				Subject: a.Name.Range, Related: []diag.Related{{Range: prev.Name.Range, Message: "first set here"}}})
 			continue
 		}
@@ -46,7 +46,7 @@ func (s *attrSet) check(attrs []*ast.Attr, rules []attrRule, extra ...string) ma
 	}
 	for _, r := range rules {
 		if r.required && byName[r.name] == nil {
-			s.c.report(diag.Diagnostic{Code: "missing-attribute", Summary: fmt.Sprintf("%s needs the attribute %q", s.owner, r.name), Subject: s.at})
+			s.c.report(diag.Diagnostic{Code: "missing-attribute", Summary: fmt.Sprintf("%s is missing the required attribute %q", s.owner, r.name), Subject: s.at})
 		}
 	}
 	return byName
@@ -133,7 +133,7 @@ func (c *checker) checkBlocks(blocks []*ast.Block, allowed []string, owner strin
 		}
 		name := b.Kind.Name
 		if prev, dup := byName[name]; dup {
-			c.report(diag.Diagnostic{Code: "duplicate-block", Summary: fmt.Sprintf("block %q appears twice in %s", name, owner),
+			c.report(diag.Diagnostic{Code: "duplicate-block", Summary: fmt.Sprintf("duplicate block %q in %s: it appears twice", name, owner),
 				Subject: b.Kind.Range, Related: []diag.Related{{Range: prev.Kind.Range, Message: "first here"}}})
 			continue
 		}

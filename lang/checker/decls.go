@@ -92,7 +92,7 @@ func (c *checker) dup(kind string, name ast.Ident, seen map[string]diag.Range) b
 	if prev, ok := seen[name.Name]; ok {
 		c.report(diag.Diagnostic{
 			Code:    "duplicate-" + kind,
-			Summary: kind + " " + strconv.Quote(name.Name) + " is declared twice",
+			Summary: "duplicate " + kind + " " + strconv.Quote(name.Name) + ": it is declared twice",
 			Detail:  "Each " + kind + " name must be unique in the program (imports included); rename one of them.",
 			Subject: name.Range,
 			Related: []diag.Related{{Range: prev, Message: "first declared here"}},
@@ -123,7 +123,7 @@ func (c *checker) checkReserved(id ast.Ident, what string) bool {
 	}
 	c.report(diag.Diagnostic{
 		Code:    "reserved-name",
-		Summary: "cannot use " + quote(id.Name) + " as " + article(what) + ": " + why,
+		Summary: quote(id.Name) + " is reserved and cannot be used as " + article(what) + ": " + why,
 		Detail:  "Reserved names: input, run, iteration, index, error, env, secret and the words of the expression language; choose another name.",
 		Subject: id.Range,
 	})

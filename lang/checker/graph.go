@@ -194,7 +194,7 @@ func (g *graph) declare(n *gnode, id ast.Ident, sc *idScope, home bool) {
 		if home {
 			g.c.report(diag.Diagnostic{
 				Code:    "duplicate-id",
-				Summary: "id " + quote(id.Name) + " is used twice in " + g.ownerName(),
+				Summary: "duplicate id " + quote(id.Name) + ": it is used twice in " + g.ownerName(),
 				Detail:  "Node ids are durable keys of a run and must be unique in their workflow; rename one of them.",
 				Subject: id.Range,
 				Related: []diag.Related{{Range: prev.idRange, Message: "first used here"}},
@@ -211,7 +211,7 @@ func (g *graph) declare(n *gnode, id ast.Ident, sc *idScope, home bool) {
 		}
 		g.c.report(diag.Diagnostic{
 			Code:    "duplicate-id",
-			Summary: "id " + quote(n.full) + " is used twice in " + g.ownerName(),
+			Summary: "duplicate id " + quote(n.full) + ": it is used twice in " + g.ownerName(),
 			Detail:  "Mounted ids are the prefix followed by the fragment's ids; choose another prefix.",
 			Subject: use.idRange,
 			Related: []diag.Related{{Range: prev.idRange, Message: "first used here"}},

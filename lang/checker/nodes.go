@@ -134,7 +134,7 @@ func (g *graph) checkTimer(n *gnode, s *ast.TimerStmt, byName map[string]*ast.At
 	d, u := byName["duration"], byName["until"]
 	switch {
 	case d == nil && u == nil:
-		c.report(diag.Diagnostic{Code: "missing-attribute", Summary: n.what() + " needs duration or until",
+		c.report(diag.Diagnostic{Code: "missing-attribute", Summary: n.what() + " is missing duration or until",
 			Detail: "Write duration = \"10m\" to sleep, or until = EXPR for a time (RFC 3339 string or Unix seconds).", Subject: s.ID.Range})
 	case d != nil && u != nil:
 		c.errorf(u.Name.Range, "conflicting-attributes", "%s sets both duration and until; keep one", n.what())
@@ -182,7 +182,7 @@ func (g *graph) forElem(n *gnode) vt {
 	case r.t.isAny():
 		return tAny
 	case r.t.kind() != schema.List:
-		g.c.report(diag.Diagnostic{Code: "for-not-list", Summary: fmt.Sprintf("for iterates over a list, but this is %s", r.t),
+		g.c.report(diag.Diagnostic{Code: "for-not-list", Summary: fmt.Sprintf("cannot use for over %s: it is not a list", r.t),
 			Subject: s.List.Range})
 		return tAny
 	}

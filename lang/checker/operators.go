@@ -129,9 +129,13 @@ func (x *ec) binary(n *exprast.BinaryNode) vt {
 			return vt{s: schema.ListOf(schema.IntType)}
 		}
 	}
+	why := fmt.Sprintf("mismatched types %s and %s", l, r)
+	if l.String() == r.String() {
+		why = fmt.Sprintf("%s is not defined on %s", op, l)
+	}
 	return x.fail(x.at(n), &problem{
 		code:    "type-mismatch",
-		summary: fmt.Sprintf("invalid operation: %s %s %s", l, op, r),
+		summary: fmt.Sprintf("invalid operation: %s %s %s (%s)", l, op, r, why),
 		detail:  operatorHelp(op),
 	})
 }
@@ -265,7 +269,7 @@ func (x *ec) assignObject(m *exprast.MapNode, got vt, want *schema.Type, what st
 		f := want.Field(key.Value)
 		if f == nil {
 			x.fail(x.at(pair.Key), &problem{code: "unknown-field",
-				summary: fmt.Sprintf("unknown field %q: %s has no such field", key.Value, want),
+				summary: fmt.Sprintf("unknown field %q in %s", key.Value, want),
 				hint:    didYouMean(key.Value, fieldNames(want))})
 			okAll = false
 			continue

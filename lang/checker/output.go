@@ -75,7 +75,7 @@ func dupAttrs(c *checker, attrs []*ast.Attr, owner string) {
 			continue
 		}
 		if prev := seen[a.Name.Name]; prev != nil {
-			c.report(diag.Diagnostic{Code: "duplicate-attribute", Summary: fmt.Sprintf("attribute %q is set twice in %s", a.Name.Name, owner),
+			c.report(diag.Diagnostic{Code: "duplicate-attribute", Summary: fmt.Sprintf("duplicate attribute %q in %s: it is set twice", a.Name.Name, owner),
 				Subject: a.Name.Range, Related: []diag.Related{{Range: prev.Name.Range, Message: "first set here"}}})
 			continue
 		}

@@ -107,7 +107,7 @@ func (g *graph) needsNames(a *ast.Attr, report bool) ([]string, []diag.Range) {
 		}
 		if seen[name] {
 			if report {
-				g.c.errorf(r, "duplicate-needs", "%q is listed twice in needs", name)
+				g.c.errorf(r, "duplicate-needs", "duplicate %q in needs: it is listed twice", name)
 			}
 			continue
 		}
@@ -142,7 +142,7 @@ func (g *graph) lookupPath(sc *idScope, name string) (*gnode, *problem) {
 		n := cur.ids[p]
 		if n == nil {
 			prefix := strings.Join(parts[:i], ".")
-			summary := "undefined step " + quote(name) + ": no node has this id"
+			summary := "undefined step " + quote(name) + ": unknown id in needs"
 			if prefix != "" {
 				summary = "undefined step " + quote(name) + ": the mount " + quote(prefix) + " has no node " + quote(p)
 			}

@@ -356,7 +356,7 @@ func (x *ec) mapLit(n *exprast.MapNode) vt {
 			continue
 		}
 		if seen[key.Value] {
-			x.errorf(x.at(pair.Key), "duplicate-key", "key %q is set twice", key.Value)
+			x.errorf(x.at(pair.Key), "duplicate-key", "duplicate key %q: it is set twice", key.Value)
 			continue
 		}
 		seen[key.Value] = true

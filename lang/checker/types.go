@@ -77,7 +77,7 @@ func (c *checker) resolveFields(fields []*ast.Field, chain []string, owner strin
 		if prev, ok := seen[f.Name.Name]; ok {
 			c.report(diag.Diagnostic{
 				Code:    "duplicate-field",
-				Summary: "field " + quote(f.Name.Name) + " is declared twice in " + owner,
+				Summary: "duplicate field " + quote(f.Name.Name) + " in " + owner + ": it is declared twice",
 				Subject: f.Name.Range,
 				Related: []diag.Related{{Range: prev, Message: "first declared here"}},
 			})
@@ -135,7 +135,7 @@ func (c *checker) resolveTypeExpr(te ast.TypeExpr, chain []string) *schema.Type 
 		vals := make([]string, 0, len(te.Values))
 		for _, v := range te.Values {
 			if indexOf(vals, v.Value) >= 0 {
-				c.errorf(v.Range, "duplicate-enum-value", "enum value %q is listed twice", v.Value)
+				c.errorf(v.Range, "duplicate-enum-value", "duplicate enum value %q: it is listed twice", v.Value)
 				continue
 			}
 			vals = append(vals, v.Value)

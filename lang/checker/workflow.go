@@ -73,7 +73,7 @@ func (c *checker) checkFragmentParams(fd *ast.FragmentDecl) {
 		}
 		c.checkReserved(p.Name, "parameter")
 		if seen[p.Name.Name] {
-			c.errorf(p.Name.Range, "duplicate-param", "parameter %q is declared twice", p.Name.Name)
+			c.errorf(p.Name.Range, "duplicate-param", "duplicate parameter %q: it is declared twice", p.Name.Name)
 			continue
 		}
 		seen[p.Name.Name] = true
@@ -185,7 +185,7 @@ func (c *checker) checkCallCycles() {
 				names = append(names, callee.Name.Name)
 				if !reported[w] {
 					reported[w] = true
-					c.report(diag.Diagnostic{Code: "call-cycle", Summary: "workflow calls itself: " + strings.Join(names, " -> "),
+					c.report(diag.Diagnostic{Code: "call-cycle", Summary: "call cycle: " + strings.Join(names, " -> ") + " (a workflow calls itself)",
 						Detail: "A called workflow runs as a child run; a cycle of calls would never finish.", Subject: callLabel(s)})
 				}
 			}
