@@ -300,13 +300,13 @@ func TestAgentCLICancelKillsGroup(t *testing.T) {
 	cfg.KillGrace = 100 * time.Millisecond
 	a, rec := agentAttempt(t, &ir.Agent{Name: "x", CLI: "claude"}, "hi", nil, nil)
 	writeFiles(t, a.Dir, map[string]string{"slow": "", "stdout.txt": "{}"})
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a guard: the test cancels much sooner
 	defer cancel()
 	go func() {
-		for len(rec.kinds("StepOutput")) == 0 {
+		for len(rec.kinds("StepOutput")) == 0 && ctx.Err() == nil {
 			time.Sleep(10 * time.Millisecond)
 		}
-		for _, err := os.Stat(filepath.Join(a.Dir, "child.pid")); err != nil; _, err = os.Stat(filepath.Join(a.Dir, "child.pid")) {
+		for _, err := os.Stat(filepath.Join(a.Dir, "child.pid")); err != nil && ctx.Err() == nil; _, err = os.Stat(filepath.Join(a.Dir, "child.pid")) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		cancel()

@@ -341,9 +341,9 @@ func TestShellTimeoutKillsGroup(t *testing.T) {
 			"run": tpl(t, trap+`sleep 60 & echo $! > child.pid; echo started; wait`),
 		}}
 		a, rec := newAttempt(t, step, nil)
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a guard: the test cancels much sooner
 		go func() {
-			for len(rec.kinds("StepOutput")) == 0 {
+			for len(rec.kinds("StepOutput")) == 0 && ctx.Err() == nil {
 				time.Sleep(10 * time.Millisecond)
 			}
 			cancel()
