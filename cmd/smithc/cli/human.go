@@ -72,6 +72,10 @@ only records the decision).`,
 			if err != nil {
 				return err
 			}
+			if !f.noContinue {
+				s.begin(ctx, st, args[0], nil)
+				defer s.end()
+			}
 			d := runtime.Decision{By: by, Note: note, Data: data}
 			var r *runtime.Result
 			if approve {
@@ -170,6 +174,10 @@ consumed when it does. Continues the run like approve does.`,
 			if err != nil {
 				return err
 			}
+			if !f.noContinue {
+				s.begin(ctx, st, args[0], nil)
+				defer s.end()
+			}
 			r, err := eng.Signal(ctx, args[0], args[1], payload, !f.noContinue)
 			if err != nil {
 				return runError(args[0], err)
@@ -255,6 +263,8 @@ how a denied approval is re-opened.`,
 			if err != nil {
 				return err
 			}
+			s.begin(ctx, st, args[0], nil)
+			defer s.end()
 			r, err := eng.Retry(ctx, args[0], args[1], runtime.ResumeParams{Force: force, Wait: s.engineMode()})
 			if err != nil {
 				return runError(args[0], err)

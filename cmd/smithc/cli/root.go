@@ -40,8 +40,9 @@ func exitf(code int, format string, args ...any) error {
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	// isTerminal reports whether stdout is a terminal (live view, prompts).
-	isTerminal bool
+	// Whether each stream is a terminal: approvals are asked inline when
+	// stdin and stdout are; the live view draws when stderr is.
+	stdinTTY, stdoutTTY, stderrTTY bool
 }
 
 // Main runs smithc with args (without the program name) and returns the
@@ -49,7 +50,8 @@ type app struct {
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, isTerminal: isTerminal(stdout)}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr,
+		stdinTTY: isTerminal(stdin), stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr)}
 	root := a.newRoot()
 	root.SetArgs(args)
 	root.SetIn(stdin)

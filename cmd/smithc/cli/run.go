@@ -100,6 +100,8 @@ approval, event or timer), 130 cancelled.`,
 			if err != nil {
 				return err
 			}
+			s.begin(ctx, st, "", wf)
+			defer s.end()
 			out, err := eng.Start(ctx, runtime.StartParams{
 				Program: res.Program, Workflow: wf.Name, Input: input, RunID: runID,
 				SourcePath: absPath(args[0]), Wait: s.engineMode(),
@@ -161,6 +163,8 @@ func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode
 	if err != nil {
 		return err
 	}
+	s.begin(ctx, st, runID, nil)
+	defer s.end()
 	out, err := eng.Resume(ctx, runID, runtime.ResumeParams{Force: force, Wait: s.engineMode()})
 	if err != nil {
 		return runError(runID, err)

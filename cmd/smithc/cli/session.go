@@ -21,20 +21,66 @@ type session struct {
 	a        *app
 	format   string
 	mode     runtime.WaitMode
-	progress *progress
-	prompt   bool // ask for approvals inline
+	progress *progress // plain lines, when stderr is not a terminal
+	live     *liveView // the node tree, when stderr is a terminal
+	prompt   bool      // ask for approvals inline
 }
 
+// newSession prepares a command's stay with a run. Progress goes to
+// stderr so that stdout carries only the result: a live node tree at a
+// terminal (with --format text), plain lines otherwise.
 func (a *app) newSession(f *sessionFlags, mode runtime.WaitMode) *session {
-	return &session{
+	s := &session{
 		a: a, format: f.format, mode: mode,
-		// Progress goes to stderr so that stdout carries only the result.
 		progress: newProgress(a.stderr),
-		prompt:   mode == runtime.WaitAuto && a.isTerminal && f.format == "text",
+		prompt:   mode == runtime.WaitAuto && a.stdinTTY && a.stdoutTTY && f.format == "text",
+	}
+	if a.stderrTTY && f.format == "text" {
+		w, h := terminalSize(a.stderr)
+		s.live = newLiveView(a.stderr, nil, time.Now, true, w, h)
+	}
+	return s
+}
+
+func (s *session) observe(ev store.Event) {
+	if s.live != nil {
+		s.live.observe(ev)
+		return
+	}
+	s.progress.observe(ev)
+}
+
+// begin starts the live view, if any, before the engine runs: wf gives
+// the tree's shape for a new run; for an existing run (runID set) the
+// shape comes from its source and the states from the store. Both are
+// best effort: a view without them fills in as events arrive.
+func (s *session) begin(ctx context.Context, st store.Store, runID string, wf *ir.Workflow) {
+	if s.live == nil {
+		return
+	}
+	if runID != "" {
+		if wf == nil {
+			wf = runWorkflow(ctx, st, runID)
+		}
+		s.live.setWorkflow(wf)
+		run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+		if err == nil {
+			nodes, _ := st.NodeList(ctx, &store.NodeListParams{RunID: runID}) // best effort: states fill in from events
+			s.live.seed(run, nodes)
+		}
+	} else {
+		s.live.setWorkflow(wf)
+	}
+	s.live.start()
+}
+
+// end stops the live view (idempotent); commands defer it so that an
+// error return does not leave it drawing.
+func (s *session) end() {
+	if s.live != nil {
+		s.live.stop()
 	}
 }
-
-func (s *session) observe(ev store.Event) { s.progress.observe(ev) }
 
 func (s *session) engineMode() runtime.WaitMode { return s.mode }
 
@@ -52,6 +98,7 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 		}
 		r = next
 	}
+	s.end()
 	s.a.printResult(s.format, r)
 	if s.format == "text" {
 		switch {
@@ -76,6 +123,9 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 		if ap.Decided {
 			continue
 		}
+		if s.live != nil {
+			s.live.pause() // the question goes below the last frame
+		}
 		w := s.a.stdout
 		fmt.Fprintf(w, "\napproval %s: %s\n", ap.NodeID, ap.Title)
 		if ap.Summary != "" {
@@ -90,6 +140,9 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 		}
 		fmt.Fprintf(w, "note (optional): ")
 		note, _ := in.ReadString('\n') // an empty note is fine
+		if s.live != nil {
+			s.live.start()
+		}
 		d := runtime.Decision{By: whoami(), Note: strings.TrimSpace(note)}
 		var r *runtime.Result
 		if answer == "y" || answer == "yes" {
