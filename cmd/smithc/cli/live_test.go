@@ -242,4 +242,3 @@ func TestFormatElapsed(t *testing.T) {
 		}
 	}
 }
-
