@@ -192,3 +192,26 @@ func TestFourConcurrentRunsOnOneStore(t *testing.T) {
 		mustContain(t, "ps", r.stdout, "r"+strconv.Itoa(i))
 	}
 }
+
+func TestDecisionReachesAWaitAlwaysProcess(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("gate.smw", gateFail)
+	p := e.start("run", f, "--run-id", "w1", "--wait", "always", "--format", "json")
+	e.waitNode("w1", "ok_to_go", "waiting")
+	// The live process owns the run: resume is refused, naming it.
+	r := e.cli("resume", "w1")
+	if r.code == 0 {
+		t.Fatalf("resume of a run live in another process succeeded: %s", r)
+	}
+	mustContain(t, "stderr", r.stderr, "process "+strconv.Itoa(p.cmd.Process.Pid))
+	// approve records the decision and leaves the run to that process.
+	r = e.cli("approve", "w1", "ok_to_go", "--note", "go")
+	mustCode(t, r, 0)
+	mustContain(t, "stdout", r.stdout, "w1", "process "+strconv.Itoa(p.cmd.Process.Pid))
+	r = p.wait(t)
+	mustCode(t, r, 0)
+	if out := decodeRun(t, r); out.Status != "finished" || string(out.Output) != `"done"` {
+		t.Errorf("the waiting process reported %+v", out)
+	}
+}

@@ -99,6 +99,18 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 		r = next
 	}
 	s.end()
+	if !r.Status.Terminal() {
+		if owner := liveOwner(ctx, eng.Store(), r.RunID); owner != "" {
+			// A decision or signal handed to the process executing the
+			// run (run --wait always, a worker): done here.
+			if s.format == "json" {
+				s.a.printResult(s.format, r)
+			} else {
+				s.a.printf("run %s is %s in process %s, which continues it (smithc logs %s -f follows it)\n", r.RunID, r.Status, owner, r.RunID)
+			}
+			return nil
+		}
+	}
 	s.a.printResult(s.format, r)
 	if s.format == "text" {
 		switch {
@@ -228,6 +240,16 @@ func runWorkflow(ctx context.Context, st store.Store, runID string) *ir.Workflow
 		return nil
 	}
 	return prog.Workflow(run.Workflow)
+}
+
+// liveOwner returns the process executing a run when that is another
+// process, "" otherwise.
+func liveOwner(ctx context.Context, st store.Store, runID string) string {
+	run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil || run.Owner == "" || run.Status.Terminal() || run.Owner == runtime.CurrentOwner().String() {
+		return ""
+	}
+	return run.Owner
 }
 
 // lookup finds a node of wf by id; wf may be nil.
