@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,13 +79,19 @@ only records the decision).`,
 			}
 			d := runtime.Decision{By: by, Note: note, Data: data}
 			var r *runtime.Result
+			cont := !f.noContinue && mode == runtime.WaitAuto // the engine continues in wait mode auto
 			if approve {
-				r, err = eng.Approve(ctx, args[0], args[1], d, !f.noContinue)
+				r, err = eng.Approve(ctx, args[0], args[1], d, cont)
 			} else {
-				r, err = eng.Deny(ctx, args[0], args[1], d, !f.noContinue)
+				r, err = eng.Deny(ctx, args[0], args[1], d, cont)
 			}
 			if err != nil {
 				return decisionError(args[0], args[1], err)
+			}
+			if !f.noContinue && !cont {
+				if r, err = continueIn(ctx, eng, r, mode); err != nil {
+					return runError(args[0], err)
+				}
 			}
 			if f.noContinue {
 				verb := map[bool]string{true: "approval", false: "denial"}[approve]
@@ -100,6 +107,20 @@ only records the decision).`,
 		cmd.Flags().StringArrayVarP(&inputs, "input", "i", nil, "a field of the approval's output as name=value (repeatable)")
 	}
 	return cmd
+}
+
+// continueIn continues a run after a decision or signal in a wait mode
+// other than auto, unless it ended or another live process executes it
+// (that process picks the decision up itself).
+func continueIn(ctx context.Context, eng *runtime.Engine, r *runtime.Result, mode runtime.WaitMode) (*runtime.Result, error) {
+	if r.Status.Terminal() || liveOwner(ctx, eng.Store(), r.RunID) != "" {
+		return r, nil
+	}
+	next, err := eng.Resume(ctx, r.RunID, runtime.ResumeParams{Wait: mode})
+	if errors.Is(err, runtime.ErrRunLive) {
+		return r, nil
+	}
+	return next, err
 }
 
 // recorded reports a decision or signal stored with --no-continue. The
@@ -178,9 +199,15 @@ consumed when it does. Continues the run like approve does.`,
 				s.begin(ctx, st, args[0], nil)
 				defer s.end()
 			}
-			r, err := eng.Signal(ctx, args[0], args[1], payload, !f.noContinue)
+			cont := !f.noContinue && mode == runtime.WaitAuto // the engine continues in wait mode auto
+			r, err := eng.Signal(ctx, args[0], args[1], payload, cont)
 			if err != nil {
 				return runError(args[0], err)
+			}
+			if !f.noContinue && !cont {
+				if r, err = continueIn(ctx, eng, r, mode); err != nil {
+					return runError(args[0], err)
+				}
 			}
 			if f.noContinue {
 				return a.recorded(f.format, r, fmt.Sprintf("signal %q", args[1]))
@@ -194,7 +221,10 @@ consumed when it does. Continues the run like approve does.`,
 }
 
 func (a *app) newCancelCmd() *cobra.Command {
-	var f sessionFlags
+	var (
+		f      dbFlags
+		format string
+	)
 	cmd := &cobra.Command{
 		Use:   "cancel RUN_ID",
 		Short: "Cancel a run, in this process or another",
@@ -203,11 +233,11 @@ within a second, cancels its in-flight attempts (killing their process
 groups) and ends the run cancelled. A cancelled run can be resumed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := f.validate(); err != nil {
+			if err := checkFormat(format, "text", "json"); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx, &f.dbFlags)
+			st, err := a.openStore(ctx, &f)
 			if err != nil {
 				return err
 			}
@@ -221,10 +251,10 @@ groups) and ends the run cancelled. A cancelled run can be resumed.`,
 				return runError(args[0], err)
 			}
 			if r.Status == store.RunCancelled || r.Status.Terminal() {
-				a.printResult(f.format, r)
+				a.printResult(format, r)
 				return nil
 			}
-			if f.format == "json" {
+			if format == "json" {
 				return writeJSON(a.stdout, map[string]any{"run_id": r.RunID, "status": r.Status, "cancel_requested": true})
 			}
 			a.printf("cancel requested for run %s; the process running it stops it within a second\n", r.RunID)
@@ -232,6 +262,7 @@ groups) and ends the run cancelled. A cancelled run can be resumed.`,
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().StringVar(&format, "format", "text", "result format: text or json")
 	return cmd
 }
 

@@ -171,3 +171,20 @@ func TestSignalAfterWaitContinues(t *testing.T) {
 	mustCode(t, r, 2)
 	mustContain(t, "stderr", r.stderr, "--data")
 }
+
+func TestApproveHonoursWaitMode(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("later.smw", `workflow later {
+  approval go { title = "go?" }
+  timer pause { duration = "1h" }
+  step done { value = "done" }
+}
+`)
+	mustCode(t, e.cli("run", f, "--run-id", "l1"), 3)
+	r := e.cli("approve", "l1", "go", "--wait", "never", "--format", "json")
+	mustCode(t, r, 3)
+	if out := decodeRun(t, r); out.Status != "waiting-timer" {
+		t.Errorf("approve --wait never: %+v, want waiting-timer", out)
+	}
+}

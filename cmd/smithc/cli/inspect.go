@@ -24,6 +24,9 @@ func (a *app) newPsCmd() *cobra.Command {
 		Short: "List runs, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format, "text", "json"); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			var ss []store.RunStatus
 			for _, s := range statuses {
@@ -122,6 +125,9 @@ func (a *app) newInspectCmd() *cobra.Command {
 		Short: "Show a run and its nodes: states, attempts, durations, outputs",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format, "text", "json"); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			st, err := a.openStore(ctx, &f)
 			if err != nil {
@@ -236,6 +242,9 @@ func (a *app) newLogsCmd() *cobra.Command {
 		Short: "Print a run's event log (-f follows it)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format, "text", "json"); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			st, err := a.openStore(ctx, &f)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -91,4 +92,14 @@ func (a *app) newRoot() *cobra.Command {
 		root.AddCommand(c)
 	}
 	return root
+}
+
+// checkFormat returns a usage error unless format is one of allowed.
+func checkFormat(format string, allowed ...string) error {
+	for _, a := range allowed {
+		if format == a {
+			return nil
+		}
+	}
+	return exitf(ExitUsage, "--format must be %s, not %q", strings.Join(allowed, " or "), format)
 }
