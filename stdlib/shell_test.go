@@ -125,6 +125,9 @@ func TestShellInterpolationValues(t *testing.T) {
 		{"escaped quote in literal", `${script} it\'s ${x}`, map[string]any{"x": "z"}, []string{"it's", "z"}},
 		{"parameter expansion in double quotes", `G=$${x}; ${script} "hello $${G:-nobody}" ${x}`, map[string]any{"x": "w; rm -rf /"}, []string{"hello nobody", "w; rm -rf /"}},
 		{"shell's own parameter expansion", `X=a; ${script} $${X:-'b c'} ${x}`, map[string]any{"x": "d e"}, []string{"a", "d e"}},
+		{"top-level case", "case ${x} in a) ${script} ${y};; *) ${script} no;; esac", map[string]any{"x": "a", "y": "$(id) y"}, []string{"$(id) y"}},
+		{"case inside $( ) before", `${script} "$(case ${x} in a) echo hit;; esac)"`, map[string]any{"x": "a"}, []string{"hit"}},
+		{"esac closes the case", `${script} "$(case a in a) echo hit;; esac; echo " ")" "${y}"`, map[string]any{"y": "$(id)"}, []string{"hit\n ", "$(id)"}},
 		{"comment after", "${script} ${x} # done", map[string]any{"x": "a#b"}, []string{"a#b"}},
 	}
 	for _, tt := range tests {
@@ -169,6 +172,8 @@ func TestShellRejects(t *testing.T) {
 		{"after dollar", &ir.Step{Args: map[string]*ir.Expr{"run": {Template: []ir.TemplatePart{{Lit: "echo $"}, {Expr: ex("x")}}}}}, map[string]any{"x": "a"}, "'$'"},
 		{"in a quoted parameter expansion", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo "$${A:-${x}}"`)}}, map[string]any{"x": "a"}, "parameter expansion"},
 		{"missing cwd", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "true"), "cwd": ex(`"no/such/dir"`)}}, nil, "is not a directory"},
+		{"in a case arm in $( )", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo "$(case ${x} in a) echo ${y};; esac)"`)}}, map[string]any{"x": "a", "y": "$(id)"}, "case statement"},
+		{"after a word case in $( )", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo "$(echo case a) ${y}"`)}}, map[string]any{"y": "$(id)"}, "case statement"},
 		{"empty exec", &ir.Step{Args: map[string]*ir.Expr{"exec": ex(`[]`)}}, nil, "empty"},
 		{"exec not a list", &ir.Step{Args: map[string]*ir.Expr{"exec": ex(`"echo hi"`)}}, nil, "expected a list"},
 	}

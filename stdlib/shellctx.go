@@ -42,6 +42,10 @@ type heredoc struct {
 // tell where a value may go safely, not a full shell parser.
 type shellScanner struct {
 	stack     []frame
+	cases     []int  // open case statements per frame of the stack
+	patterns  []bool // per frame: a ")" was taken for a case pattern's
+	word      strings.Builder
+	inWord    bool // reading a word that may be a keyword
 	prev      byte
 	prev2     byte
 	wordStart bool
@@ -60,7 +64,7 @@ type shellScanner struct {
 // template, in order, or an error naming an interpolation that cannot be
 // made safe (inside a comment, a here-document, backticks, ...).
 func shellContexts(parts []ir.TemplatePart) ([]shellContext, error) {
-	s := &shellScanner{stack: []frame{fCode}, wordStart: true}
+	s := &shellScanner{stack: []frame{fCode}, cases: []int{0}, patterns: []bool{false}, wordStart: true}
 	var out []shellContext
 	for _, p := range parts {
 		if p.Expr == nil {
@@ -83,17 +87,38 @@ func (e *templateError) Error() string { return "${" + e.src + "}: " + e.msg }
 
 func (s *shellScanner) top() frame { return s.stack[len(s.stack)-1] }
 
-func (s *shellScanner) push(f frame) { s.stack = append(s.stack, f) }
+func (s *shellScanner) push(f frame) {
+	s.stack = append(s.stack, f)
+	s.cases = append(s.cases, 0)
+	s.patterns = append(s.patterns, false)
+}
 
 func (s *shellScanner) pop() {
 	if len(s.stack) > 1 {
 		s.stack = s.stack[:len(s.stack)-1]
+		s.cases = s.cases[:len(s.cases)-1]
+		s.patterns = s.patterns[:len(s.patterns)-1]
 	}
+}
+
+// unsure reports whether a ")" inside a nested frame was taken for a case
+// pattern whose case has not ended yet: until its esac, the frame's end
+// and the pattern cannot be told apart, so interpolations are refused.
+func (s *shellScanner) unsure() bool {
+	for _, p := range s.patterns {
+		if p {
+			return true
+		}
+	}
+	return false
 }
 
 // interpolation classifies the current position and moves past a value.
 func (s *shellScanner) interpolation() (shellContext, error) {
+	s.inWord = false
 	switch {
+	case s.unsure():
+		return 0, errors.New("cannot tell where the value lands in the script (inside a case statement within ( ... ) or $( ... )); pass it through env { NAME = ... } and write \"$NAME\"")
 	case s.body != nil:
 		return 0, errors.New("cannot interpolate into a here-document body; pass the value through env { NAME = ... } and write $NAME")
 	case s.comment:
@@ -169,6 +194,7 @@ func (s *shellScanner) step(c byte) {
 			s.push(fBacktick)
 		case c == '(' && s.prev == '$':
 			s.push(fCode)
+			s.wordStart = true
 		case c == '{' && s.prev == '$':
 			s.push(fParamDQ)
 		}
@@ -200,6 +226,7 @@ func (s *shellScanner) step(c byte) {
 func (s *shellScanner) codeByte(c byte) {
 	start := s.wordStart
 	s.wordStart = isWordBreak(c)
+	s.keyword(c, start)
 	switch c {
 	case '\\':
 		s.escape = true
@@ -221,6 +248,11 @@ func (s *shellScanner) codeByte(c byte) {
 		}
 	case ')':
 		if len(s.stack) > 1 && s.top() == fCode {
+			if i := len(s.cases) - 1; s.cases[i] > 0 {
+				// Most likely a case pattern's ")"; see unsure.
+				s.patterns[i] = true
+				return
+			}
 			s.pop()
 		}
 	case '{':
@@ -238,6 +270,35 @@ func (s *shellScanner) codeByte(c byte) {
 		}
 	case '\n':
 		s.newline()
+	}
+}
+
+// keyword follows the words of code, counting case ... esac statements in
+// the current frame: inside one, a ")" may close a pattern, not the frame.
+func (s *shellScanner) keyword(c byte, start bool) {
+	isLetter := c >= 'a' && c <= 'z'
+	switch {
+	case s.inWord && isWordBreak(c):
+		s.inWord = false
+		switch i := len(s.cases) - 1; s.word.String() {
+		case "case":
+			s.cases[i]++
+		case "esac":
+			if s.cases[i] > 0 {
+				s.cases[i]--
+			}
+			if s.cases[i] == 0 {
+				s.patterns[i] = false
+			}
+		}
+	case s.inWord && isLetter:
+		s.word.WriteByte(c)
+	case s.inWord:
+		s.inWord = false
+	case start && isLetter:
+		s.inWord = true
+		s.word.Reset()
+		s.word.WriteByte(c)
 	}
 }
 
