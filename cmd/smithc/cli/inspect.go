@@ -157,7 +157,7 @@ func (a *app) inspect(ctx context.Context, st store.Store, runID, format string)
 	}
 	if format == "json" {
 		out := runJSON(run)
-		var ns []map[string]any
+		ns := []map[string]any{}
 		for _, n := range nodes {
 			ns = append(ns, map[string]any{
 				"node_id": n.NodeID, "scope": n.Scope, "iteration": n.Iteration, "kind": n.Kind, "state": n.State,
@@ -166,7 +166,7 @@ func (a *app) inspect(ctx context.Context, st store.Store, runID, format string)
 			})
 		}
 		out["nodes"] = ns
-		var aps []map[string]any
+		aps := []map[string]any{}
 		for _, ap := range approvals {
 			aps = append(aps, map[string]any{"node_id": ap.NodeID, "scope": ap.Scope, "title": ap.Title, "decided": ap.Decided,
 				"approved": ap.Approved, "by": ap.By, "note": ap.Note, "decided_at": timeOrNil(ap.DecidedAt)})

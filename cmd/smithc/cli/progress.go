@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,14 +43,18 @@ func formatEvent(ev store.Event) string {
 	var data map[string]any
 	_ = json.Unmarshal(ev.Data, &data) // data is optional; absent or odd data prints nothing extra
 	detail := ""
-	for _, k := range []string{"error", "reason", "arm", "title", "name", "approved", "by", "note", "due", "status", "attempt", "duration"} {
+	if ev.Attempt > 0 && strings.HasPrefix(ev.Kind, "Attempt") {
+		detail += fmt.Sprintf(" attempt=%d", ev.Attempt)
+	}
+	for _, k := range []string{"workflow", "error", "reason", "arm", "title", "name", "approved", "by", "note", "due",
+		"status", "attempt", "duration", "run", "exec", "method", "url", "text", "count", "iteration"} {
 		if v, ok := data[k]; ok && v != nil && v != "" {
 			detail += fmt.Sprintf(" %s=%v", k, compact(v))
 		}
 	}
 	ts := ev.Time.Local().Format(time.TimeOnly)
 	if node == "" {
-		return fmt.Sprintf("%s  %-18s%s", ts, ev.Kind, detail)
+		return strings.TrimRight(fmt.Sprintf("%s  %-18s%s", ts, ev.Kind, detail), " ")
 	}
 	return fmt.Sprintf("%s  %-18s %s%s", ts, ev.Kind, node, detail)
 }
