@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,6 +129,7 @@ func TestShellInterpolationValues(t *testing.T) {
 		{"top-level case", "case ${x} in a) ${script} ${y};; *) ${script} no;; esac", map[string]any{"x": "a", "y": "$(id) y"}, []string{"$(id) y"}},
 		{"case inside $( ) before", `${script} "$(case ${x} in a) echo hit;; esac)"`, map[string]any{"x": "a"}, []string{"hit"}},
 		{"esac closes the case", `${script} "$(case a in a) echo hit;; esac; echo " ")" "${y}"`, map[string]any{"y": "$(id)"}, []string{"hit\n ", "$(id)"}},
+		{"ANSI-C string before", `${script} $'a b' ${x}`, map[string]any{"x": "c'd"}, []string{shellEcho(t, `$'a b'`), "c'd"}},
 		{"comment after", "${script} ${x} # done", map[string]any{"x": "a#b"}, []string{"a#b"}},
 	}
 	for _, tt := range tests {
@@ -148,6 +150,16 @@ func TestShellInterpolationValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+// shellEcho returns what /bin/sh makes of word (shells differ on $'...').
+func shellEcho(t *testing.T, word string) string {
+	t.Helper()
+	out, err := exec.Command("/bin/sh", "-c", "printf '%s' "+word).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 func TestShellRejects(t *testing.T) {
@@ -174,6 +186,8 @@ func TestShellRejects(t *testing.T) {
 		{"missing cwd", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "true"), "cwd": ex(`"no/such/dir"`)}}, nil, "is not a directory"},
 		{"in a case arm in $( )", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo "$(case ${x} in a) echo ${y};; esac)"`)}}, map[string]any{"x": "a", "y": "$(id)"}, "case statement"},
 		{"after a word case in $( )", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo "$(echo case a) ${y}"`)}}, map[string]any{"y": "$(id)"}, "case statement"},
+		{"inside $'...'", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo $'a ${x}'`)}}, map[string]any{"x": "b"}, "$'...'"},
+		{"after \\' in $'...'", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo $'a\'b' ${x}`)}}, map[string]any{"x": "b"}, "shells disagree"},
 		{"empty exec", &ir.Step{Args: map[string]*ir.Expr{"exec": ex(`[]`)}}, nil, "empty"},
 		{"exec not a list", &ir.Step{Args: map[string]*ir.Expr{"exec": ex(`"echo hi"`)}}, nil, "expected a list"},
 	}

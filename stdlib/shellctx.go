@@ -28,6 +28,7 @@ const (
 	fBacktick              // `...`
 	fParamDQ               // ${ ... } inside "..."
 	fArith                 // $(( ... )), and parentheses inside it
+	fANSI                  // $'...'
 )
 
 type heredoc struct {
@@ -41,16 +42,18 @@ type heredoc struct {
 // command substitution, parameter expansion and here-documents: enough to
 // tell where a value may go safely, not a full shell parser.
 type shellScanner struct {
-	stack     []frame
-	cases     []int  // open case statements per frame of the stack
-	patterns  []bool // per frame: a ")" was taken for a case pattern's
-	word      strings.Builder
-	inWord    bool // reading a word that may be a keyword
-	prev      byte
-	prev2     byte
-	wordStart bool
-	escape    bool
-	comment   bool
+	stack      []frame
+	cases      []int  // open case statements per frame of the stack
+	patterns   []bool // per frame: a ")" was taken for a case pattern's
+	ambiguous  bool   // shells disagree about the rest of the script
+	word       strings.Builder
+	inWord     bool // reading a word that may be a keyword
+	prev       byte
+	prev2      byte
+	wordStart  bool
+	escape     bool
+	ansiEscape bool // the escape is inside $'...'
+	comment    bool
 
 	delimState int // 0: none; 1: after <<, before the word; 2: in the word
 	delim      strings.Builder
@@ -117,6 +120,8 @@ func (s *shellScanner) unsure() bool {
 func (s *shellScanner) interpolation() (shellContext, error) {
 	s.inWord = false
 	switch {
+	case s.ambiguous:
+		return 0, errors.New("cannot tell where the value lands in the script: after \\' inside $'...', shells disagree on where the quoted text ends")
 	case s.unsure():
 		return 0, errors.New("cannot tell where the value lands in the script (inside a case statement within ( ... ) or $( ... )); pass it through env { NAME = ... } and write \"$NAME\"")
 	case s.body != nil:
@@ -136,6 +141,8 @@ func (s *shellScanner) interpolation() (shellContext, error) {
 		ctx = ctxDouble
 	case fBacktick:
 		return 0, errors.New("cannot interpolate inside `...`; use $( ... ) instead")
+	case fANSI:
+		return 0, errors.New("cannot interpolate inside $'...'")
 	case fParamDQ:
 		return 0, errors.New("cannot interpolate inside a \"${...}\" parameter expansion")
 	default:
@@ -165,7 +172,12 @@ func (s *shellScanner) step(c byte) {
 		s.bodyByte(c)
 		return
 	case s.escape:
-		s.escape = false
+		if s.ansiEscape && c == '\'' {
+			// bash reads \' as a quote inside $'...', dash ends the
+			// string at it.
+			s.ambiguous = true
+		}
+		s.escape, s.ansiEscape = false, false
 		s.prev, s.wordStart = 'x', false
 		return
 	case s.comment:
@@ -209,6 +221,14 @@ func (s *shellScanner) step(c byte) {
 		case '`':
 			s.pop()
 		}
+	case fANSI:
+		switch c {
+		case '\\':
+			s.escape = true
+			s.ansiEscape = true
+		case '\'':
+			s.pop()
+		}
 	case fArith:
 		switch c {
 		case '(':
@@ -231,7 +251,11 @@ func (s *shellScanner) codeByte(c byte) {
 	case '\\':
 		s.escape = true
 	case '\'':
-		s.push(fSingle)
+		if s.prev == '$' {
+			s.push(fANSI)
+		} else {
+			s.push(fSingle)
+		}
 	case '"':
 		s.push(fDouble)
 	case '`':
