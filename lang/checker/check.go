@@ -86,6 +86,7 @@ type checker struct {
 	outputs   map[ast.Stmt]vt
 	declared  map[ast.Stmt]*schema.Type
 	callStack []*ast.WorkflowDecl
+	stepRules map[*schema.ActionSpec]*actionRules
 }
 
 func newChecker(cfg *Config) *checker {
@@ -119,6 +120,7 @@ func newChecker(cfg *Config) *checker {
 		home:      map[ast.Stmt]*gnode{},
 		outputs:   map[ast.Stmt]vt{},
 		declared:  map[ast.Stmt]*schema.Type{},
+		stepRules: map[*schema.ActionSpec]*actionRules{},
 	}
 	for i := range cfg.Actions {
 		a := &cfg.Actions[i]

@@ -102,21 +102,9 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 		c.info.Actions[s] = spec.Name
 	}
 	set := g.attrs(n, s.ID.Range)
-	rules := append([]attrRule(nil), stepRules...)
-	var blockNames = []string{"retry", "cache"}
-	var computed []string // checked with the output
-	if spec != nil {
-		for _, a := range spec.Attrs {
-			if spec.Output == nil && indexOf(spec.Selectors, a.Name) >= 0 {
-				computed = append(computed, a.Name)
-				continue
-			}
-			rules = append(rules, actionRule(a))
-		}
-		for _, b := range spec.Blocks {
-			blockNames = append(blockNames, b.Name)
-		}
-	}
+	ar := c.stepRulesFor(spec)
+	rules, computed := ar.rules, ar.computed
+	blockNames := ar.blocks
 	// Selectors of the other selected actions were reported above;
 	// attributes of other actions are reported as such, not as unknown.
 	var foreign, selected []string
@@ -136,7 +124,7 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 				Subject: a.Name.Range})
 		}
 	}
-	byName := set.check(s.Attrs, rules, append(foreign, computed...)...)
+	byName := set.check(s.Attrs, rules, append(foreign, computed...)...) // foreign is fresh: no aliasing of the cached rules
 	if spec != nil {
 		for _, a := range spec.Attrs {
 			if a.Ref == "agent" && byName[a.Name] != nil {
@@ -144,8 +132,11 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 			}
 		}
 	}
-	for _, o := range sels[min(1, len(sels)):] {
-		blockNames = append(blockNames, o.spec.Selectors...)
+	if len(sels) > 1 {
+		blockNames = append([]string(nil), blockNames...)
+		for _, o := range sels[1:] {
+			blockNames = append(blockNames, o.spec.Selectors...)
+		}
 	}
 	blocks := c.checkBlocks(s.Blocks, blockNames, n.what())
 	if b := blocks["retry"]; b != nil {
@@ -167,6 +158,37 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 		}
 	}
 	g.checkStepOutput(n, s, spec)
+}
+
+// actionRules are the attribute rules and block names of steps of one
+// action, computed once per check.
+type actionRules struct {
+	rules    []attrRule
+	computed []string // selector attributes checked with the output (compute's value)
+	blocks   []string
+}
+
+// stepRulesFor returns the rules of steps whose action is spec (nil: no
+// action).
+func (c *checker) stepRulesFor(spec *schema.ActionSpec) *actionRules {
+	if ar, ok := c.stepRules[spec]; ok {
+		return ar
+	}
+	ar := &actionRules{rules: append([]attrRule(nil), stepRules...), blocks: []string{"retry", "cache"}}
+	if spec != nil {
+		for _, a := range spec.Attrs {
+			if spec.Output == nil && indexOf(spec.Selectors, a.Name) >= 0 {
+				ar.computed = append(ar.computed, a.Name)
+				continue
+			}
+			ar.rules = append(ar.rules, actionRule(a))
+		}
+		for _, b := range spec.Blocks {
+			ar.blocks = append(ar.blocks, b.Name)
+		}
+	}
+	c.stepRules[spec] = ar
+	return ar
 }
 
 // actionRule turns an action's attribute spec into a rule.

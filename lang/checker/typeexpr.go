@@ -21,8 +21,15 @@ type ec struct {
 	elems      []vt    // element types of enclosing predicates (#), innermost last
 	accs       []vt    // accumulator types of enclosing reduce predicates
 	inTemplate bool
-	types      map[exprast.Node]vt   // the type of every node checked
+	types      []typed               // the type of every node checked
 	nsBase     map[exprast.Node]bool // bases of member accesses, which may be use mounts
+}
+
+// typed is a checked node with its type (expressions are small: a slice
+// searched linearly is cheaper than a map).
+type typed struct {
+	n exprast.Node
+	t vt
 }
 
 type local struct {
@@ -60,14 +67,13 @@ func (x *ec) typeOf(n exprast.Node) vt {
 	if n == nil {
 		return tAny
 	}
-	if t, ok := x.types[n]; ok {
-		return t
+	for i := range x.types {
+		if x.types[i].n == n {
+			return x.types[i].t
+		}
 	}
 	t := x.typeOf0(n)
-	if x.types == nil {
-		x.types = map[exprast.Node]vt{}
-	}
-	x.types[n] = t
+	x.types = append(x.types, typed{n, t})
 	return t
 }
 
