@@ -17,6 +17,7 @@ type agentReply struct {
 	InputTokens  int64
 	OutputTokens int64
 	SessionID    string
+	CostUSD      float64 // when the agent reports it (claude)
 }
 
 // agentAction runs `agent = NAME, prompt = TEMPLATE`.
@@ -60,10 +61,14 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Log("AgentReply", map[string]any{
+	logged := map[string]any{
 		"agent": ag.Name, "attempt": int64(a.Number), "text": redact(a.Secrets, reply.Text),
 		"input_tokens": reply.InputTokens, "output_tokens": reply.OutputTokens, "session_id": reply.SessionID,
-	})
+	}
+	if reply.CostUSD > 0 {
+		logged["cost_usd"] = reply.CostUSD
+	}
+	a.Log("AgentReply", logged)
 	if want == nil {
 		return map[string]any{"text": reply.Text}, nil
 	}

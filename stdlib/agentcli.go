@@ -54,11 +54,12 @@ func claudeInvocation(model string, extra []string, prompt string) cliInvocation
 // "session_id":"...","usage":{"input_tokens":N,"output_tokens":N,...}}.
 func parseClaude(stdout string) (agentReply, error) {
 	var r struct {
-		Type      string `json:"type"`
-		Subtype   string `json:"subtype"`
-		IsError   bool   `json:"is_error"`
-		Result    string `json:"result"`
-		SessionID string `json:"session_id"`
+		Type      string  `json:"type"`
+		Subtype   string  `json:"subtype"`
+		IsError   bool    `json:"is_error"`
+		Result    string  `json:"result"`
+		SessionID string  `json:"session_id"`
+		CostUSD   float64 `json:"total_cost_usd"`
 		Usage     struct {
 			InputTokens         int64 `json:"input_tokens"`
 			CacheReadTokens     int64 `json:"cache_read_input_tokens"`
@@ -74,6 +75,7 @@ func parseClaude(stdout string) (agentReply, error) {
 		InputTokens:  r.Usage.InputTokens + r.Usage.CacheReadTokens + r.Usage.CacheCreationTokens,
 		OutputTokens: r.Usage.OutputTokens,
 		SessionID:    r.SessionID,
+		CostUSD:      r.CostUSD,
 	}
 	if r.IsError || (r.Subtype != "" && r.Subtype != "success") {
 		return reply, fmt.Errorf("claude reported an error (%s): %s", r.Subtype, firstLine(r.Result))

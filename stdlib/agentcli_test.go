@@ -165,6 +165,9 @@ func TestAgentCLIs(t *testing.T) {
 			if r["text"] != tt.wantText || r["input_tokens"] != tt.wantIn || r["output_tokens"] != tt.wantOut || r["session_id"] != tt.wantSess {
 				t.Errorf("AgentReply = %v", r)
 			}
+			if cost, reported := r["cost_usd"]; (tt.agent.CLI == "claude") != reported || (reported && cost != 0.01) {
+				t.Errorf("AgentReply cost_usd = %v (reported %v)", cost, reported)
+			}
 			if p := rec.kinds("AgentPrompt"); len(p) != 1 || p[0]["prompt"] != prompt {
 				t.Errorf("AgentPrompt = %v", p)
 			}
