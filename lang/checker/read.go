@@ -87,6 +87,13 @@ func (r *nodeResolver) resolve(name string) (vt, *Ref, *problem) {
 	if r.g.frag != nil {
 		p.detail = "A fragment reads its parameters, input and its own nodes, never its host's: pass host values as parameters."
 	}
+	for _, id := range r.at.scope.order {
+		if u := r.at.scope.ids[id]; u.kind == gUse && u.mount != nil && u.mount.ids[name] != nil {
+			p.hint = fmt.Sprintf("did you mean %q?", id+"."+name)
+			p.detail = "Nodes of a mounted fragment are read through the mount's prefix."
+			break
+		}
+	}
 	return tAny, nil, p
 }
 
