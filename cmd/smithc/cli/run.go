@@ -178,7 +178,7 @@ func runError(runID string, err error) error {
 	case errors.Is(err, store.ErrNotFound):
 		return exitf(ExitUsage, "no run %q in this store (see `smithc ps`)", runID)
 	case errors.Is(err, runtime.ErrRunLive):
-		return exitf(ExitFailed, "%v", err)
+		return exitf(ExitFailed, "%v; follow it with `smithc logs %s -f`, or stop it with `smithc cancel %s`", err, runID, runID)
 	}
 	return exitf(ExitFailed, "%v", err)
 }
