@@ -1,7 +1,6 @@
 package checker
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/smithc/smithc/lang/ast"
@@ -208,5 +207,3 @@ func callLabel(s *ast.StepStmt) diag.Range {
 	}
 	return s.ID.Range
 }
-
-var _ = fmt.Sprint
