@@ -16,6 +16,9 @@ import (
 	"github.com/smithc/smithc/schema"
 )
 
+// maxLoggedCommand caps the script text a ShellCommand event carries.
+const maxLoggedCommand = 64 << 10
+
 // shellAction runs `run = "..."` with the shell or `exec = [...]` directly.
 type shellAction struct{ cfg Config }
 
@@ -42,7 +45,7 @@ func (s shellAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 		}
 		spec.Path = s.cfg.shell()
 		spec.Args = []string{spec.Path, "-c", script}
-		a.Log("ShellCommand", map[string]any{"run": redact(a.Secrets, script), "dir": dir})
+		a.Log("ShellCommand", map[string]any{"run": shorten(redact(a.Secrets, script), maxLoggedCommand), "dir": dir})
 	case a.Step.Args["exec"] != nil:
 		argv, err := execArgv(a)
 		if err != nil {
