@@ -112,34 +112,42 @@ func TestSIGKILLThenResume(t *testing.T) {
 	mustContain(t, "logs", logs.stdout, "AttemptAbandoned", "RunResumed")
 }
 
-func TestSIGINTCancelsThenResume(t *testing.T) {
+func TestSignalCancelsThenResume(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	f := e.write("crash.smw", crashSMW)
-	e.killPidsOnCleanup("slow_pids")
-	p := e.start("run", f, "--input", "dir="+e.dir, "--run-id", "i1")
-	e.waitNode("i1", "slow", "running")
-	eventually(t, "the step's pid", func() bool { return len(e.pids("slow_pids")) == 1 })
-	// Only smithc gets the signal, not the step: smithc must stop it.
-	if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	r := p.wait(t)
-	mustCode(t, r, 130)
-	mustContain(t, "stdout", r.stdout, "cancelled", "smithc resume i1")
-	shell := e.pids("slow_pids")[0]
-	eventually(t, "the step's shell to be killed", func() bool { return gone(shell) })
-	in := e.inspect("i1")
-	if in.Status != "cancelled" {
-		t.Errorf("status %q, want cancelled", in.Status)
-	}
-	if st, _ := in.node("slow"); st != "cancelled" {
-		t.Errorf("slow is %q, want cancelled", st)
-	}
-	r = e.bin("resume", "i1", "--format", "json")
-	mustCode(t, r, 0)
-	if n := e.lines("counter"); n != 1 {
-		t.Errorf("the first step ran %d times, want 1", n)
+	for name, sig := range map[string]syscall.Signal{"SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			f := e.write("crash.smw", crashSMW)
+			e.killPidsOnCleanup("slow_pids")
+			p := e.start("run", f, "--input", "dir="+e.dir, "--run-id", "i1")
+			e.waitNode("i1", "slow", "running")
+			eventually(t, "the step's pid", func() bool { return len(e.pids("slow_pids")) == 1 })
+			// Only smithc gets the signal, not the step: smithc must stop it.
+			if err := syscall.Kill(p.cmd.Process.Pid, sig); err != nil {
+				t.Fatal(err)
+			}
+			r := p.wait(t)
+			mustCode(t, r, 130)
+			mustContain(t, "stdout", r.stdout, "cancelled", "smithc resume i1")
+			shell := e.pids("slow_pids")[0]
+			eventually(t, "the step's shell to be killed", func() bool { return gone(shell) })
+			in := e.inspect("i1")
+			if in.Status != "cancelled" {
+				t.Errorf("status %q, want cancelled", in.Status)
+			}
+			if st, _ := in.node("slow"); st != "cancelled" {
+				t.Errorf("slow is %q, want cancelled", st)
+			}
+			r = e.bin("resume", "i1", "--format", "json")
+			mustCode(t, r, 0)
+			if out := decodeRun(t, r); out.Status != "finished" {
+				t.Errorf("resume after %s: %+v", name, out)
+			}
+			if n := e.lines("counter"); n != 1 {
+				t.Errorf("the first step ran %d times, want 1", n)
+			}
+		})
 	}
 }
 
