@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -41,7 +42,7 @@ func (f *dbFlags) path() string {
 // clear message until that store exists.
 func (a *app) openStore(ctx context.Context, f *dbFlags) (store.Store, error) {
 	p := f.path()
-	if len(p) > 11 && (p[:11] == "postgres://" || p[:13] == "postgresql:/") {
+	if strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://") {
 		return nil, exitf(ExitUsage, "--db %s: the PostgreSQL store is not available in this build; use a SQLite file path", p)
 	}
 	st, err := sqlitestore.Open(ctx, p, sqlitestore.Options{})

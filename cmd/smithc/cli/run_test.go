@@ -135,7 +135,7 @@ func TestRunUsageErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var r result
-			if name == "postgres" {
+			if strings.HasPrefix(name, "postgres") {
 				r = runMain(args)
 			} else {
 				r = e.cli(args...)
@@ -159,4 +159,13 @@ func TestRunIDTakenAndFinishedResume(t *testing.T) {
 	if out := decodeRun(t, r); out.Status != "finished" || !strings.Contains(string(out.Output), "Hello, world!") {
 		t.Errorf("resume of a finished run: %+v", out)
 	}
+}
+
+// TestStoreOpenFailure: a store that cannot be opened is exit 1 naming
+// the path (a 12-character path once crashed the postgres URL check).
+func TestStoreOpenFailure(t *testing.T) {
+	t.Parallel()
+	r := runMain([]string{"ps", "--db", "./nodir/a.db"})
+	mustCode(t, r, 1)
+	mustContain(t, "stderr", r.stderr, "./nodir/a.db")
 }
