@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
 )
 
@@ -151,6 +154,7 @@ func (a *app) inspect(ctx context.Context, st store.Store, runID, format string)
 	if err != nil {
 		return exitf(ExitFailed, "%v", err)
 	}
+	depth := treeOrder(runWorkflow(ctx, st, runID), nodes)
 	approvals, err := st.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID})
 	if err != nil {
 		return exitf(ExitFailed, "%v", err)
@@ -195,7 +199,7 @@ func (a *app) inspect(ctx context.Context, st store.Store, runID, format string)
 	tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tKIND\tSTATE\tATTEMPTS\tDURATION\tOUTPUT / ERROR")
 	for _, n := range nodes {
-		id := n.NodeID
+		id := strings.Repeat("  ", depth[n.NodeID]) + n.NodeID
 		if n.Scope != "" {
 			id += "[" + n.Scope + "]"
 		}
@@ -300,4 +304,43 @@ func eventJSON(ev *store.Event) map[string]any {
 		"iteration": ev.Iteration, "attempt": ev.Attempt, "kind": ev.Kind, "time": ev.Time,
 		"data": json.RawMessage(orNull(ev.Data)),
 	}
+}
+
+// treeOrder sorts nodes in the workflow's source order (parents before
+// children, instances by scope and iteration) and returns each node's
+// depth in the tree. Without the workflow (its source is gone or no
+// longer checks) the store's order stands and every depth is 0.
+func treeOrder(wf *ir.Workflow, nodes []*store.Node) map[string]int {
+	depth := map[string]int{}
+	if wf == nil {
+		return depth
+	}
+	pos := map[string]int{}
+	var walk func(n *ir.Node, d int)
+	walk = func(n *ir.Node, d int) {
+		for _, c := range n.Body() {
+			if c.ID == "" { // an anonymous block: its children sit at this depth
+				walk(c, d)
+				continue
+			}
+			pos[c.ID], depth[c.ID] = len(pos), d
+			walk(c, d+1)
+		}
+	}
+	walk(wf.Root, 0)
+	sort.SliceStable(nodes, func(i, j int) bool {
+		a, b := nodes[i], nodes[j]
+		pa, oka := pos[a.NodeID]
+		pb, okb := pos[b.NodeID]
+		switch {
+		case oka != okb:
+			return oka // nodes the workflow no longer has go last
+		case pa != pb:
+			return pa < pb
+		case a.Scope != b.Scope:
+			return a.Scope < b.Scope
+		}
+		return a.Iteration < b.Iteration
+	})
+	return depth
 }

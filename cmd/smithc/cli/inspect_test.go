@@ -148,3 +148,28 @@ func TestLogsFollowEndsWithTheRun(t *testing.T) {
 	mustCode(t, r, 0)
 	mustContain(t, "logs -f json", r.stdout, `"kind":"RunFinished"`)
 }
+
+func TestInspectTreeOrder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCode(t, e.cli("run", e.write("chain.smw", strings.Replace(retryChain, "step a", "step z", 1)), "--input", "dir="+e.dir, "--run-id", "r1"), 0)
+	r := e.cli("inspect", "r1")
+	mustCode(t, r, 0)
+	var ids []string
+	table := r.stdout[strings.Index(r.stdout, "NODE"):]
+	for _, line := range strings.Split(strings.TrimSpace(table), "\n")[1:] {
+		trimmed := strings.TrimLeft(line, " ")
+		ids = append(ids, line[:len(line)-len(trimmed)]+strings.Fields(trimmed)[0])
+	}
+	if got, want := strings.Join(ids, "|"), "parallel:z|  z|  b|c"; got != want {
+		t.Errorf("nodes not in source order with the parallel's children indented: %q, want %q\n%s", got, want, r.stdout)
+	}
+	in := e.inspect("r1")
+	var order []string
+	for _, n := range in.Nodes {
+		order = append(order, n.NodeID)
+	}
+	if got := strings.Join(order, " "); got != "parallel:z z b c" {
+		t.Errorf("inspect json node order %q, want source order", got)
+	}
+}
