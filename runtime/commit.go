@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/smithc/smithc/runtime/store"
 )
@@ -21,12 +22,19 @@ type committer struct {
 
 	mu      sync.Mutex
 	queue   []*request
+	waiters int       // queued requests someone waits for
+	nrows   int       // rows queued
+	since   time.Time // when the oldest queued request came
 	wake    chan struct{}
 	closed  bool
 	err     error // first failed commit: the session stops
 	done    chan struct{}
 	maxRows int
 }
+
+// flushDelay bounds how long an async write may wait for company before
+// it is committed on its own.
+const flushDelay = 10 * time.Millisecond
 
 type request struct {
 	b    *store.Batch
@@ -72,11 +80,21 @@ func (c *committer) enqueue(r *request) error {
 		c.mu.Unlock()
 		return err
 	}
+	if len(c.queue) == 0 {
+		c.since = time.Now()
+	}
 	c.queue = append(c.queue, r)
+	c.nrows += rows(r.b)
+	if r.done != nil {
+		c.waiters++
+	}
+	wake := r.done != nil || c.nrows >= c.maxRows || len(c.queue) == 1
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if wake {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
 	}
 	return nil
 }
@@ -119,6 +137,20 @@ func (c *committer) loop() {
 			<-c.wake
 			continue
 		}
+		// Async writes alone wait a little for an awaited one to share
+		// its transaction.
+		if c.waiters == 0 && !c.closed && c.nrows < c.maxRows {
+			if age := time.Since(c.since); age < flushDelay {
+				c.mu.Unlock()
+				t := time.NewTimer(flushDelay - age)
+				select {
+				case <-c.wake:
+				case <-t.C:
+				}
+				t.Stop()
+				continue
+			}
+		}
 		var take []*request
 		n := 0
 		for len(c.queue) > 0 && (n == 0 || n < c.maxRows) {
@@ -126,7 +158,12 @@ func (c *committer) loop() {
 			c.queue = c.queue[1:]
 			take = append(take, r)
 			n += rows(r.b)
+			if r.done != nil {
+				c.waiters--
+			}
 		}
+		c.nrows -= n
+		c.since = time.Now()
 		prevErr := c.err
 		c.mu.Unlock()
 
@@ -136,6 +173,7 @@ func (c *committer) loop() {
 			for _, r := range take {
 				merged.Merge(r.b)
 			}
+			merged.Nodes = lastRows(merged.Nodes)
 			if c.redact != nil {
 				c.redact(&merged)
 			}
@@ -160,4 +198,27 @@ func (c *committer) loop() {
 			}
 		}
 	}
+}
+
+// lastRows keeps the last write of each node instance, in order of those
+// last writes.
+func lastRows(nodes []*store.Node) []*store.Node {
+	if len(nodes) < 2 {
+		return nodes
+	}
+	type key struct{ id, scope string }
+	last := make(map[key]int, len(nodes))
+	for i, n := range nodes {
+		last[key{n.NodeID, n.Scope}] = i
+	}
+	if len(last) == len(nodes) {
+		return nodes
+	}
+	out := make([]*store.Node, 0, len(last))
+	for i, n := range nodes {
+		if last[key{n.NodeID, n.Scope}] == i {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -173,6 +174,34 @@ func normalizeValue(v any) any {
 			out[k] = normalizeValue(e)
 		}
 		return out
+	case nil, string, bool, int64, float64:
+		return v
+	}
+	// Typed lists and maps that expr builtins return ([]int from 0..n,
+	// []string from split, map[string]string, ...).
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return []any{}
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = normalizeValue(rv.Index(i).Interface())
+		}
+		return out
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return v
+		}
+		out := make(map[string]any, rv.Len())
+		iter := rv.MapRange()
+		for iter.Next() {
+			out[iter.Key().String()] = normalizeValue(iter.Value().Interface())
+		}
+		return out
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		return rv.Convert(reflect.TypeOf(int64(0))).Interface()
 	}
 	return v
 }

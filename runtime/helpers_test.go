@@ -280,7 +280,7 @@ func setup(t testing.TB, actions runtime.Actions, cfg ...func(*runtime.Config)) 
 
 func setupAt(t testing.TB, path string, actions runtime.Actions, cfg ...func(*runtime.Config)) *bundle {
 	t.Helper()
-	s, err := sqlitestore.Open(context.Background(), path, sqlitestore.Options{})
+	s, err := sqlitestore.Open(context.Background(), path, sqlitestore.Options{Synchronous: os.Getenv("SMITHC_SYNC")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,11 +69,10 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			}
 		}
 		if len(b.Nodes) > 0 {
-			stmt, err := tx.PrepareContext(ctx, nodeUpsertSQL)
+			stmt, err := s.stmt(ctx, tx, nodeUpsertSQL)
 			if err != nil {
-				return fmt.Errorf("sqlitestore: prepare node upsert: %w", err)
+				return err
 			}
-			defer stmt.Close()
 			for _, n := range b.Nodes {
 				if err := nodeUpsert(ctx, stmt, n); err != nil {
 					return err
@@ -81,7 +80,7 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			}
 		}
 		for _, a := range b.AttemptStarts {
-			if err := attemptStart(ctx, tx, a); err != nil {
+			if err := s.attemptStart(ctx, tx, a); err != nil {
 				return err
 			}
 		}
@@ -91,7 +90,7 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			}
 		}
 		for _, f := range b.AttemptFinishes {
-			if err := attemptFinish(ctx, tx, f); err != nil {
+			if err := s.attemptFinish(ctx, tx, f); err != nil {
 				return err
 			}
 		}
@@ -101,11 +100,10 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			}
 		}
 		if len(b.Events) > 0 {
-			stmt, err := tx.PrepareContext(ctx, eventInsertSQL)
+			stmt, err := s.stmt(ctx, tx, eventInsertSQL)
 			if err != nil {
-				return fmt.Errorf("sqlitestore: prepare event insert: %w", err)
+				return err
 			}
-			defer stmt.Close()
 			for _, e := range b.Events {
 				if err := eventAppend(ctx, stmt, e); err != nil {
 					return err

@@ -109,12 +109,18 @@ func (s *Store) AttemptStart(ctx context.Context, p *store.AttemptStartParams) e
 	return s.BatchCommit(ctx, &store.Batch{AttemptStarts: []*store.Attempt{p.Attempt}})
 }
 
-func attemptStart(ctx context.Context, tx *sql.Tx, a *store.Attempt) error {
+const attemptStartSQL = `INSERT INTO attempt (` + attemptCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+func (s *Store) attemptStart(ctx context.Context, tx *sql.Tx, a *store.Attempt) error {
 	st := a.State
 	if st == "" {
 		st = store.AttemptRunning
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO attempt (`+attemptCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	stmt, err := s.stmt(ctx, tx, attemptStartSQL)
+	if err != nil {
+		return err
+	}
+	_, err = stmt.ExecContext(ctx,
 		a.RunID, a.NodeID, a.Scope, a.Number, string(st), a.Owner, ts(a.LeaseExpiresAt), ts(a.HeartbeatAt),
 		a.Detail, a.Error, a.ErrorKind, ts(a.StartedAt), ts(a.FinishedAt))
 	if err != nil {
@@ -150,9 +156,15 @@ func (s *Store) AttemptFinish(ctx context.Context, p *store.AttemptFinishParams)
 	return s.BatchCommit(ctx, &store.Batch{AttemptFinishes: []*store.AttemptFinishParams{p}})
 }
 
-func attemptFinish(ctx context.Context, tx *sql.Tx, p *store.AttemptFinishParams) error {
-	res, err := tx.ExecContext(ctx, `UPDATE attempt SET state = ?, error = ?, error_kind = ?, finished_at = ?
-		WHERE run_id = ? AND node_id = ? AND scope = ? AND number = ?`,
+const attemptFinishSQL = `UPDATE attempt SET state = ?, error = ?, error_kind = ?, finished_at = ?
+	WHERE run_id = ? AND node_id = ? AND scope = ? AND number = ?`
+
+func (s *Store) attemptFinish(ctx context.Context, tx *sql.Tx, p *store.AttemptFinishParams) error {
+	stmt, err := s.stmt(ctx, tx, attemptFinishSQL)
+	if err != nil {
+		return err
+	}
+	res, err := stmt.ExecContext(ctx,
 		string(p.State), p.Error, p.ErrorKind, ts(p.Now), p.RunID, p.NodeID, p.Scope, p.Number)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: finish attempt %d of %q: %w", p.Number, p.NodeID, err)

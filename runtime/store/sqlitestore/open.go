@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -14,9 +15,11 @@ import (
 
 // Options tunes Open. The zero value is the default.
 type Options struct {
-	// Synchronous is SQLite's synchronous pragma: "FULL" (default: a
-	// commit survives power loss) or "NORMAL" (a commit survives a process
-	// crash; WAL may lose the last commits on power loss).
+	// Synchronous is SQLite's synchronous pragma in WAL mode: "NORMAL"
+	// (default: a committed transaction survives a crash of the process;
+	// an OS crash or power loss may roll back the last commits, never
+	// corrupting the database) or "FULL" (every commit is fsynced and
+	// survives power loss, at the cost of one fsync per commit).
 	Synchronous string
 	// NoMigrate skips applying migrations at open (for migration tests).
 	NoMigrate bool
@@ -27,6 +30,38 @@ type Store struct {
 	w    *sql.DB // the writer: one connection, IMMEDIATE transactions
 	r    *sql.DB // readers
 	path string
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared on the writer, by SQL text
+}
+
+// stmt returns the hot statement query in tx. Hot statements are
+// prepared once on the writer's single connection when the store opens
+// (preparing later would wait for the connection the tx holds).
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	st := s.stmts[query]
+	s.stmtMu.Unlock()
+	if st == nil {
+		st, err := tx.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: prepare: %w", err)
+		}
+		return st, nil
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// prepareHot prepares the statements every batch uses.
+func (s *Store) prepareHot(ctx context.Context) error {
+	for _, q := range []string{nodeUpsertSQL, eventInsertSQL, attemptStartSQL, attemptFinishSQL} {
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("sqlitestore: prepare: %w", err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
 }
 
 var _ store.Store = (*Store)(nil)
@@ -36,7 +71,7 @@ var _ store.Store = (*Store)(nil)
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	sync := opts.Synchronous
 	if sync == "" {
-		sync = "FULL"
+		sync = "NORMAL"
 	}
 	if sync != "FULL" && sync != "NORMAL" {
 		return nil, fmt.Errorf("sqlitestore: open %s: synchronous must be FULL or NORMAL, not %q", path, sync)
@@ -59,13 +94,17 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{w: w, r: r, path: path}
+	s := &Store{w: w, r: r, path: path, stmts: map[string]*sql.Stmt{}}
 	if err := w.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	if !opts.NoMigrate {
 		if _, err := s.Migrate(ctx, Up, 0); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if err := s.prepareHot(ctx); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -78,6 +117,12 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
 	err1 := s.r.Close()
 	err2 := s.w.Close()
 	if err2 != nil {
