@@ -138,13 +138,21 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	now := r.e.now()
 	var num int
 	row := r.update(in, func(row *store.Node) { row.Attempts++; num = row.Attempts })
-	r.c.write(&store.Batch{
+	start := &store.Batch{
 		Nodes: []*store.Node{row},
 		AttemptStarts: []*store.Attempt{{RunID: r.run.ID, NodeID: n.ID, Scope: in.scope, Number: num,
 			State: store.AttemptRunning, Owner: r.e.cfg.Owner.String(), LeaseExpiresAt: now.Add(r.e.cfg.LeaseDuration),
 			HeartbeatAt: now, StartedAt: now}},
 		Events: []*store.Event{r.event(EventAttemptStarted, in, num, nil)},
-	})
+	}
+	// An attempt with side effects is on record before it begins, so a
+	// crash leaves it abandoned rather than forgotten. A compute step has
+	// none: its start rides with its end, in the same transaction.
+	if s.Action == "compute" {
+		r.c.write(start)
+	} else if err := r.c.commit(context.WithoutCancel(ctx), start); err != nil {
+		return nil, num, &StepError{Kind: ErrKindInternal, Message: err.Error(), Err: err}
+	}
 	runEnv := map[string]any{"run": map[string]any{"id": r.run.ID, "attempt": int64(num)}}
 	var lastBeat time.Time
 	a := &Attempt{
