@@ -83,6 +83,7 @@ func TestSIGKILLThenResume(t *testing.T) {
 	e.killPidsOnCleanup("slow_pids")
 	p := e.start("run", f, "--input", "dir="+e.dir, "--run-id", "k1")
 	e.waitNode("k1", "slow", "running")
+	eventually(t, "the step's shell to start", func() bool { return len(e.pids("slow_pids")) == 1 })
 	if st, _ := e.inspect("k1").node("count"); st != "finished" {
 		t.Fatalf("count is %q while slow runs", st)
 	}
@@ -158,6 +159,7 @@ func TestCancelFromAnotherProcess(t *testing.T) {
 	e.killPidsOnCleanup("slow_pids")
 	p := e.start("run", f, "--input", "dir="+e.dir, "--run-id", "c1", "--format", "json")
 	e.waitNode("c1", "slow", "running")
+	eventually(t, "the step's shell to start", func() bool { return len(e.pids("slow_pids")) == 1 })
 	r := e.cli("cancel", "c1")
 	mustCode(t, r, 0)
 	mustContain(t, "cancel's stdout", r.stdout, "c1")
