@@ -3,6 +3,7 @@ package compiler
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"path/filepath"
 	"sort"
 
@@ -68,6 +69,13 @@ func Compile(info *checker.Info) (*ir.Program, diag.Diagnostics) {
 		wf := c.workflow(w)
 		wf.SourceHash = p.SourceHash
 		p.Workflows = append(p.Workflows, wf)
+	}
+	if err := p.CompileAll(); err != nil {
+		// The checker accepted every expression, so this is a bug; say so
+		// at the workflow rather than fail later at run time.
+		c.diags = append(c.diags, diag.Diagnostic{Severity: diag.Error, Code: "internal",
+			Summary: fmt.Sprintf("internal error: an expression the checker accepted does not compile: %v", err),
+			Detail:  "Please report this with the file."})
 	}
 	return p, c.diags
 }

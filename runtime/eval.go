@@ -26,16 +26,7 @@ func (e *Engine) program(x *ir.Expr) (*vm.Program, error) {
 	if p != nil {
 		return p, nil
 	}
-	// A step may be named like a builtin (one, all, map...): the name
-	// then means the step.
-	var opts []expr.Option
-	for name := range x.Names {
-		opts = append(opts, expr.DisableBuiltin(name))
-	}
-	for name := range x.Params {
-		opts = append(opts, expr.DisableBuiltin(name))
-	}
-	p, err := expr.Compile(x.Src, opts...)
+	p, err := x.Compile()
 	if err != nil {
 		return nil, err
 	}

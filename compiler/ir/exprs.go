@@ -1,0 +1,79 @@
+package ir
+
+// EachExpr calls fn for every expression of the program: agent settings,
+// workflow outputs, and every expression of every node, template parts
+// and fragment parameter bindings included.
+func (p *Program) EachExpr(fn func(*Expr)) {
+	var visit func(x *Expr)
+	visit = func(x *Expr) {
+		if x == nil {
+			return
+		}
+		fn(x)
+		for _, part := range x.Template {
+			visit(part.Expr)
+		}
+		for _, px := range x.Params {
+			visit(px)
+		}
+	}
+	for _, a := range p.Agents {
+		visit(a.Model)
+		for _, x := range a.Args {
+			visit(x)
+		}
+		if a.OpenAI != nil {
+			visit(a.OpenAI.BaseURL)
+			visit(a.OpenAI.Model)
+			visit(a.OpenAI.APIKey)
+		}
+	}
+	for _, w := range p.Workflows {
+		visit(w.Output)
+		Walk(w.Root, func(n *Node) bool {
+			n.eachExpr(visit)
+			return true
+		})
+	}
+}
+
+func (n *Node) eachExpr(visit func(*Expr)) {
+	if s := n.Step; s != nil {
+		for _, k := range sortedKeys(s.Args) {
+			visit(s.Args[k])
+		}
+		for _, m := range sortedKeys(s.Maps) {
+			for _, k := range sortedKeys(s.Maps[m]) {
+				visit(s.Maps[m][k])
+			}
+		}
+		visit(s.SkipIf)
+		if s.Retry != nil {
+			visit(s.Retry.When)
+		}
+		if s.Cache != nil {
+			visit(s.Cache.Key)
+		}
+	}
+	if a := n.Approval; a != nil {
+		visit(a.Title)
+		visit(a.Summary)
+	}
+	if n.Timer != nil {
+		visit(n.Timer.Until)
+	}
+	if n.Match != nil {
+		for _, arm := range n.Match.Arms {
+			visit(arm.Pred)
+		}
+	}
+	if n.Loop != nil {
+		visit(n.Loop.Until)
+	}
+	if n.For != nil {
+		visit(n.For.List)
+	}
+	if n.Worktree != nil {
+		visit(n.Worktree.Branch)
+	}
+}
