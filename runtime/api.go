@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
@@ -72,6 +73,9 @@ type StartParams struct {
 	// source when the run is continued.
 	SourcePath string
 	Wait       WaitMode
+	// Timeout, when positive, overrides the workflow's run deadline
+	// (measured from the run's creation) for this session.
+	Timeout time.Duration
 	// ParentRunID and ParentNode link the child run of a call step.
 	ParentRunID, ParentNode string
 }
@@ -118,7 +122,7 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime: start: %w", err)
 	}
-	return e.session(ctx, run, p.Program, wf, p.Wait, EventRunStarted)
+	return e.session(ctx, run, p.Program, wf, p.Wait, p.Timeout, EventRunStarted)
 }
 
 func pickWorkflow(prog *ir.Program, name string) (*ir.Workflow, error) {
@@ -164,6 +168,9 @@ type ResumeParams struct {
 	// Force continues even when the source hash differs from the run's.
 	Force bool
 	Wait  WaitMode
+	// Timeout, when positive, overrides the workflow's run deadline for
+	// this session.
+	Timeout time.Duration
 }
 
 // Resume continues a run: its input comes from the store, finished nodes
@@ -198,7 +205,7 @@ func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Res
 		return nil, fmt.Errorf("runtime: resume run %s: %w", runID, err)
 	}
 	claimed.Status = run.Status // the session reads how the run stood
-	return e.session(ctx, claimed, prog, wf, p.Wait, EventRunResumed)
+	return e.session(ctx, claimed, prog, wf, p.Wait, p.Timeout, EventRunResumed)
 }
 
 // checkOwner refuses a run owned by a live process and returns the stale

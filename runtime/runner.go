@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
@@ -17,6 +18,8 @@ type runner struct {
 	prog *ir.Program
 	wf   *ir.Workflow
 	mode WaitMode
+	// timeout is the run deadline in force (0: none).
+	timeout time.Duration
 
 	input map[string]any
 	pre   map[*ir.Node]int // pre-order position of every node

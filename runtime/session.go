@@ -22,7 +22,7 @@ var (
 
 // session executes a run this engine owns until it ends or waits, then
 // releases it.
-func (e *Engine) session(ctx context.Context, run *store.Run, prog *ir.Program, wf *ir.Workflow, mode WaitMode, startKind string) (*Result, error) {
+func (e *Engine) session(ctx context.Context, run *store.Run, prog *ir.Program, wf *ir.Workflow, mode WaitMode, timeout time.Duration, startKind string) (*Result, error) {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	e.mu.Lock()
@@ -38,13 +38,16 @@ func (e *Engine) session(ctx context.Context, run *store.Run, prog *ir.Program, 
 		delete(e.live, run.ID)
 		e.mu.Unlock()
 	}()
-	if wf.Timeout > 0 {
+	if timeout <= 0 {
+		timeout = wf.Timeout
+	}
+	if timeout > 0 {
 		var c2 context.CancelFunc
-		sctx, c2 = context.WithDeadlineCause(sctx, run.CreatedAt.Add(wf.Timeout), errRunTimeout)
+		sctx, c2 = context.WithDeadlineCause(sctx, run.CreatedAt.Add(timeout), errRunTimeout)
 		defer c2()
 	}
 
-	r := &runner{e: e, run: run, prog: prog, wf: wf, mode: mode, dir: e.cfg.Dir,
+	r := &runner{e: e, run: run, prog: prog, wf: wf, mode: mode, dir: e.cfg.Dir, timeout: timeout,
 		insts: map[string]*instance{}, sem: make(chan struct{}, e.cfg.MaxConcurrency)}
 	r.c = newCommitter(e.cfg.Store, e.cfg.ObserveFunc, r.redactor())
 	if err := r.load(ctx, startKind); err != nil {
@@ -181,7 +184,7 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 	case o.fail != nil:
 		res.Status, res.Error = store.RunFailed, o.fail.message()
 	case errors.Is(cause, errRunTimeout):
-		res.Error = fmt.Sprintf("the run timed out after %s", r.wf.Timeout)
+		res.Error = fmt.Sprintf("the run timed out after %s", r.timeout)
 		res.Status = store.RunFailed
 		if r.wf.OnTimeout == "cancel" {
 			res.Status = store.RunCancelled

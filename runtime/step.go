@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -155,6 +156,8 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	}
 	runEnv := map[string]any{"run": map[string]any{"id": r.run.ID, "attempt": int64(num)}}
 	var lastBeat time.Time
+	var beat atomic.Int64 // wall time of the last heartbeat, for heartbeat_timeout
+	beat.Store(time.Now().UnixNano())
 	a := &Attempt{
 		RunID: r.run.ID, NodeID: n.ID, Key: instKey(n.ID, in.scope), Number: num,
 		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev,
@@ -163,6 +166,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 			return r.render(x, in, p, r.pre[n], runEnv, quote)
 		},
 		HeartbeatFunc: func(detail string) {
+			beat.Store(time.Now().UnixNano())
 			t := r.e.now()
 			if t.Sub(lastBeat) < time.Second {
 				return
@@ -182,11 +186,20 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	if in.scope != "" {
 		a.Key += "[" + in.scope + "]"
 	}
-	actx, cancel := ctx, context.CancelFunc(func() {})
+	actx, cancelCause := context.WithCancelCause(ctx)
+	cancel := func() { cancelCause(nil) }
 	if s.Timeout > 0 {
-		actx, cancel = context.WithTimeout(ctx, s.Timeout)
+		var c2 context.CancelFunc
+		actx, c2 = context.WithTimeout(actx, s.Timeout)
+		cancel = func() { c2(); cancelCause(nil) }
+	}
+	if s.HeartbeatTimeout > 0 {
+		stop := make(chan struct{})
+		defer close(stop)
+		go watchHeartbeat(s.HeartbeatTimeout, &beat, cancelCause, stop)
 	}
 	v, err := runAction(actx, action, a)
+	hbLost := errors.Is(context.Cause(actx), errHeartbeatTimeout)
 	cancel()
 	for _, sec := range a.Secrets {
 		r.addSecret(sec)
@@ -196,6 +209,8 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		switch {
 		case ctx.Err() != nil:
 			serr = &StepError{Kind: ErrKindCancelled, Message: "cancelled", Err: err}
+		case hbLost:
+			serr = &StepError{Kind: ErrKindTimeout, Message: fmt.Sprintf("no heartbeat within %s", s.HeartbeatTimeout), Retry: true, Err: err}
 		case s.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded):
 			serr = &StepError{Kind: ErrKindTimeout, Message: fmt.Sprintf("timed out after %s", s.Timeout), Retry: true, Err: err, Output: serr.Output}
 		}
@@ -226,6 +241,26 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		v = normalizeValue(v)
 	}
 	return v, num, nil
+}
+
+var errHeartbeatTimeout = errors.New("heartbeat timeout")
+
+// watchHeartbeat cancels an attempt whose action has not sent a heartbeat
+// within limit.
+func watchHeartbeat(limit time.Duration, beat *atomic.Int64, cancel context.CancelCauseFunc, stop <-chan struct{}) {
+	t := time.NewTicker(limit / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if time.Since(time.Unix(0, beat.Load())) > limit {
+				cancel(errHeartbeatTimeout)
+				return
+			}
+		}
+	}
 }
 
 // runAction runs the action, turning a panic into an attempt failure.

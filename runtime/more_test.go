@@ -1,0 +1,121 @@
+package runtime_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
+)
+
+func TestHeartbeatTimeout(t *testing.T) {
+	t.Parallel()
+	// beats heartbeats while it works when asked to, else goes silent.
+	beats := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		for i := 0; i < 10; i++ {
+			if a.NodeID == "alive" {
+				a.Heartbeat("working")
+			}
+			select {
+			case <-time.After(20 * time.Millisecond):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return "ok", nil
+	})
+	b := setup(t, runtime.Actions{"beats": beats})
+	hb := func(n *ir.Node) { n.Step.HeartbeatTimeout = 80 * time.Millisecond }
+	prog := program("hb", nil, step("alive", "beats", nil, hb), step("silent", "beats", nil, hb))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFailed || res.Error != "step silent failed: no heartbeat within 80ms" {
+		t.Errorf("%s %q", res.Status, res.Error)
+	}
+	if st := b.nodeStates(t, res.RunID); st["alive"] != "finished" {
+		t.Errorf("states %v", st)
+	}
+}
+
+func TestRunTimeout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, onTimeout := range []string{"fail", "cancel"} {
+		b := setup(t, nil)
+		prog := program("rt", nil, sh("slow", tmpl("sleep 20")))
+		prog.Workflows[0].Timeout, prog.Workflows[0].OnTimeout = time.Hour, onTimeout
+		res, err := b.engine.Start(ctx, runtime.StartParams{Program: prog, Timeout: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := store.RunFailed
+		if onTimeout == "cancel" {
+			want = store.RunCancelled
+		}
+		if res.Status != want || res.Error != "the run timed out after 100ms" {
+			t.Errorf("on_timeout=%s: %s %q", onTimeout, res.Status, res.Error)
+		}
+	}
+}
+
+func TestWorktree(t *testing.T) {
+	t.Parallel()
+	var removed []string
+	b := setup(t, nil, func(c *runtime.Config) {
+		c.WorktreeAddFunc = func(ctx context.Context, repoDir, path, branch string) (string, error) {
+			dir := filepath.Join(repoDir, path+"-"+branch)
+			return dir, os.MkdirAll(dir, 0o755)
+		}
+		c.WorktreeRemoveFunc = func(ctx context.Context, dir string) error {
+			removed = append(removed, filepath.Base(dir))
+			return nil
+		}
+	})
+	wt := &ir.Node{ID: "wt", Kind: ir.KindWorktree, Worktree: &ir.Worktree{Path: "tree", Branch: tmpl("b-", x("input.n"))},
+		Children: []*ir.Node{sh("where", tmpl("basename $(pwd)"))}}
+	in := schema.ObjectOf(&schema.Field{Name: "n", Type: schema.IntType})
+	prog := program("wt", in, wt, value("out", "trim(where.stdout)"))
+	res := start(t, b, prog, map[string]any{"n": 7})
+	if res.Status != store.RunFinished || res.Output != "tree-b-7" {
+		t.Fatalf("%+v", res)
+	}
+	if diff := cmp.Diff([]string{"tree-b-7"}, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+}
+
+func TestCallChildRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	call := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		in, err := a.Eval(a.Step.Args["input"])
+		if err != nil {
+			return nil, err
+		}
+		return a.CallFunc(ctx, a.Step.Call, in)
+	})
+	b := setup(t, runtime.Actions{"call": call})
+	child := program("child", schema.ObjectOf(&schema.Field{Name: "n", Type: schema.IntType}), value("double", "input.n * 2"))
+	parent := program("parent", nil,
+		step("c", "call", map[string]*ir.Expr{"input": x(`{ n: 21 }`)}, func(n *ir.Node) { n.Step.Call = "child" }),
+		value("out", "c"))
+	prog := &ir.Program{Workflows: []*ir.Workflow{parent.Workflows[0], child.Workflows[0]}, SourceHash: "h"}
+	res, err := b.engine.Start(ctx, runtime.StartParams{Program: prog, Workflow: "parent", RunID: "p1"})
+	if err != nil || res.Status != store.RunFinished || res.Output != int64(42) {
+		t.Fatalf("%+v %v", res, err)
+	}
+	kid, err := b.store.RunGetByID(ctx, &store.RunGetByIDParams{ID: "p1.c"})
+	if err != nil || kid.ParentRunID != "p1" || kid.Status != store.RunFinished {
+		t.Errorf("child run %+v %v", kid, err)
+	}
+	if _, err := b.engine.Start(ctx, runtime.StartParams{Program: prog}); err == nil || !strings.Contains(err.Error(), "2 workflows") {
+		t.Errorf("start without a workflow name: %v", err)
+	}
+}
