@@ -119,3 +119,13 @@ func TestCallChildRun(t *testing.T) {
 		t.Errorf("start without a workflow name: %v", err)
 	}
 }
+
+func TestFailureEndsWaits(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	prog := program("fw", nil, par("p", 0, approval("gate", ""), sh("bad", tmpl("sleep 0.05; exit 1"))))
+	res, err := b.engine.Start(context.Background(), runtime.StartParams{Program: prog, Wait: runtime.WaitAlways})
+	if err != nil || res.Status != store.RunFailed || !strings.HasPrefix(res.Error, "step bad failed") {
+		t.Fatalf("%+v %v", res, err)
+	}
+}

@@ -84,6 +84,9 @@ func (r *runner) execTimer(ctx context.Context, in *instance, f *fence) outcome 
 		if r.mode == WaitNever {
 			return r.waiting(in, store.RunWaitingTimer)
 		}
+		if f.halted() {
+			return r.waiting(in, store.RunWaitingTimer) // a failure ends the run
+		}
 		if r.state(in) != store.NodeWaiting {
 			r.waiting(in, store.RunWaitingTimer)
 		}
@@ -154,6 +157,9 @@ func (r *runner) execEvent(ctx context.Context, in *instance, f *fence) outcome 
 		if r.mode != WaitAlways {
 			return r.waiting(in, store.RunWaitingEvent)
 		}
+		if f.halted() {
+			return r.waiting(in, store.RunWaitingEvent)
+		}
 		if r.state(in) != store.NodeWaiting {
 			r.waiting(in, store.RunWaitingEvent)
 		}
@@ -203,6 +209,9 @@ func (r *runner) execApproval(ctx context.Context, in *instance, f *fence) outco
 			return r.fail(in, f, &StepError{Kind: ErrKindTimeout, Message: fmt.Sprintf("approval %s was not decided within %s", in.node.ID, a.Timeout)}, false)
 		}
 		if r.mode != WaitAlways {
+			return r.waiting(in, store.RunWaitingApproval)
+		}
+		if f.halted() {
 			return r.waiting(in, store.RunWaitingApproval)
 		}
 		if r.state(in) != store.NodeWaiting {
