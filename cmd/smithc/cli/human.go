@@ -113,7 +113,10 @@ only records the decision).`,
 // other than auto, unless it ended or another live process executes it
 // (that process picks the decision up itself).
 func continueIn(ctx context.Context, eng *runtime.Engine, r *runtime.Result, mode runtime.WaitMode) (*runtime.Result, error) {
-	if r.Status.Terminal() || liveOwner(ctx, eng.Store(), r.RunID) != "" {
+	if r.Status.Terminal() {
+		return r, nil
+	}
+	if owner, _ := liveOwner(ctx, eng.Store(), r.RunID); owner != "" {
 		return r, nil
 	}
 	next, err := eng.Resume(ctx, r.RunID, runtime.ResumeParams{Wait: mode})

@@ -100,7 +100,11 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 	}
 	s.end()
 	if !r.Status.Terminal() {
-		if owner := liveOwner(ctx, eng.Store(), r.RunID); owner != "" {
+		owner, fresh := liveOwner(ctx, eng.Store(), r.RunID)
+		if fresh != nil && fresh.Status.Terminal() {
+			r = fresh // the process that owned it finished it meanwhile
+		}
+		if owner != "" {
 			// A decision or signal handed to the process executing the
 			// run (run --wait always, a worker): done here.
 			if s.format == "json" {
@@ -243,13 +247,21 @@ func runWorkflow(ctx context.Context, st store.Store, runID string) *ir.Workflow
 }
 
 // liveOwner returns the process executing a run when that is another
-// process, "" otherwise.
-func liveOwner(ctx context.Context, st store.Store, runID string) string {
+// process ("" otherwise), and the run as it stands now (nil when it
+// cannot be read).
+func liveOwner(ctx context.Context, st store.Store, runID string) (string, *runtime.Result) {
 	run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
-	if err != nil || run.Owner == "" || run.Status.Terminal() || run.Owner == runtime.CurrentOwner().String() {
-		return ""
+	if err != nil {
+		return "", nil
 	}
-	return run.Owner
+	res := &runtime.Result{RunID: run.ID, Status: run.Status, Error: run.Error}
+	if len(run.Output) > 0 {
+		_ = json.Unmarshal(run.Output, &res.Output) // the output was validated JSON when stored
+	}
+	if run.Owner == "" || run.Status.Terminal() || run.Owner == runtime.CurrentOwner().String() {
+		return "", res
+	}
+	return run.Owner, res
 }
 
 // lookup finds a node of wf by id; wf may be nil.
