@@ -92,6 +92,9 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.validate(wf); err != nil {
+		return nil, err
+	}
 	var input any = p.Input
 	if p.Input == nil {
 		input = map[string]any{}
@@ -260,8 +263,19 @@ func (e *Engine) programOf(ctx context.Context, run *store.Run, p ResumeParams) 
 	if wf == nil {
 		return nil, nil, fmt.Errorf("runtime: run %s: the program has no workflow %q any more", run.ID, run.Workflow)
 	}
+	if err := e.validate(wf); err != nil {
+		return nil, nil, err
+	}
 	if err := e.ensureViews(ctx, prog); err != nil {
 		return nil, nil, err
 	}
 	return prog, wf, nil
+}
+
+// validate indexes wf (once) and checks its graph.
+func (e *Engine) validate(wf *ir.Workflow) error {
+	e.mu.Lock()
+	wf.Lookup("") // builds the index and Parent links
+	e.mu.Unlock()
+	return validateGraph(wf)
 }

@@ -129,3 +129,28 @@ func TestFailureEndsWaits(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 }
+
+func TestInvalidGraphIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	tests := []struct {
+		name  string
+		nodes func() []*ir.Node
+		want  string
+	}{
+		{"unknown dep", func() []*ir.Node { return []*ir.Node{value("a", "1", withNeeds("ghost"))} },
+			`a depends on "ghost", which does not exist`},
+		{"later in a sequence", func() []*ir.Node { return []*ir.Node{value("a", "1", withNeeds("b")), value("b", "2")} },
+			"a depends on b, which runs after it"},
+		{"cycle", func() []*ir.Node {
+			return []*ir.Node{par("p", 0, value("a", "1", withNeeds("b")), value("b", "1", withNeeds("a")))}
+		}, "dependency cycle: a → b → a"},
+	}
+	for _, tt := range tests {
+		prog := program("bad", nil, tt.nodes()...)
+		_, err := b.engine.Start(context.Background(), runtime.StartParams{Program: prog})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
