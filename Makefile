@@ -31,7 +31,7 @@ vet: ## go vet
 	$(GO) vet $(PKGS)
 
 lint: ## staticcheck (installed on demand)
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 
 check: fmt vet lint test ## the gate: format, vet, lint, tests
 
