@@ -1,0 +1,193 @@
+package smithc_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/smithc/smithc/compiler"
+	"github.com/smithc/smithc/lang/checker"
+	"github.com/smithc/smithc/lang/diag"
+	"github.com/smithc/smithc/stdlib"
+)
+
+// docsKnownFailures lists smw blocks of the docs that do not check clean
+// today, keyed by "path:line" of the opening fence, with the reason. Each
+// one is skipped, not failed; remove an entry when its doc is fixed.
+var docsKnownFailures = map[string]string{
+	"docs/actions/agent.md:6": "workflow review reads input.repo and input.sha but declares no input { repo: string, sha: string }",
+}
+
+// docBlock is one fenced code block of a Markdown file.
+type docBlock struct {
+	file string // the Markdown file, slash-separated, relative to the module root
+	line int    // the line of the opening fence
+	lang string // the first word of the info string: smw, smw-error, ...
+	args map[string]string
+	text string
+}
+
+// fenceInfo matches an opening fence and its info string.
+var fenceInfo = regexp.MustCompile("^(\\s*)(```+|~~~+)\\s*([^`\\s]*)(.*)$")
+
+// docBlocks returns the fenced code blocks of a Markdown file. The info
+// string is a language word followed by key=value words (file=NAME).
+func docBlocks(t *testing.T, path string) []docBlock {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		out    []docBlock
+		cur    *docBlock
+		fence  string
+		indent int
+		body   []string
+	)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if cur == nil {
+			m := fenceInfo.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			cur = &docBlock{file: filepath.ToSlash(path), line: n, lang: m[3], args: map[string]string{}}
+			for _, w := range strings.Fields(m[4]) {
+				if k, v, ok := strings.Cut(w, "="); ok {
+					cur.args[k] = v
+				}
+			}
+			fence, indent, body = m[2], len(m[1]), nil
+			continue
+		}
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, fence) && strings.Trim(trimmed, fence[:1]) == "" {
+			cur.text = strings.Join(body, "\n") + "\n"
+			out = append(out, *cur)
+			cur = nil
+			continue
+		}
+		// Remove the fence's own indentation (a block inside a list item).
+		for i := 0; i < indent && strings.HasPrefix(line, " "); i++ {
+			line = line[1:]
+		}
+		body = append(body, line)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if cur != nil {
+		t.Errorf("%s:%d: code block is not closed", path, cur.line)
+	}
+	return out
+}
+
+// docFiles returns README.md and every Markdown file under docs/.
+func docFiles(t *testing.T) []string {
+	t.Helper()
+	files := []string{"README.md"}
+	err := filepath.WalkDir("docs", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".md") {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+var (
+	hasWorkflow = regexp.MustCompile(`(?m)^\s*workflow\s+[A-Za-z_]`)
+	importLine  = regexp.MustCompile(`(?m)^\s*import\s+"([^"]*)"`)
+)
+
+// TestDocsExamples checks every ```smw block of README.md and docs/**/*.md
+// that declares a workflow with the real front end (parser, checker with
+// the standard library's actions, compiler): it must check clean. A block
+// tagged ```smw-error must produce at least one error. A block tagged
+// ```smw file=NAME is also written as NAME next to the other blocks of its
+// Markdown file, so that they can import it; a block that imports a file
+// nobody supplies is skipped. Blocks without a workflow (pieces of a file)
+// are not checked.
+func TestDocsExamples(t *testing.T) {
+	cfg := &compiler.Config{Checker: checker.Config{Actions: stdlib.Specs()}}
+	checked := 0
+	for _, md := range docFiles(t) {
+		blocks := docBlocks(t, md)
+		dir := t.TempDir()
+		supplied := map[string]bool{}
+		for _, b := range blocks {
+			if name := b.args["file"]; name != "" && strings.HasPrefix(b.lang, "smw") {
+				p := filepath.Join(dir, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(b.text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				supplied[filepath.ToSlash(filepath.Clean(name))] = true
+			}
+		}
+		for _, b := range blocks {
+			wantErr := false
+			switch {
+			case b.lang == "smw":
+			case strings.HasPrefix(b.lang, "smw-err"):
+				wantErr = true
+			default:
+				continue
+			}
+			if !hasWorkflow.MatchString(b.text) {
+				continue
+			}
+			key := fmt.Sprintf("%s:%d", b.file, b.line)
+			t.Run(key, func(t *testing.T) {
+				if why, ok := docsKnownFailures[key]; ok {
+					t.Skip("known failure: " + why)
+				}
+				for _, m := range importLine.FindAllStringSubmatch(b.text, -1) {
+					if !supplied[filepath.ToSlash(filepath.Clean(m[1]))] {
+						t.Skipf("imports %q, which no block of %s supplies (```smw file=%s)", m[1], b.file, m[1])
+					}
+				}
+				name := b.args["file"]
+				if name == "" {
+					name = fmt.Sprintf("block%d.smw", b.line)
+				}
+				path := filepath.Join(dir, filepath.FromSlash(name))
+				if err := os.WriteFile(path, []byte(b.text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				res := compiler.Build(path, cfg)
+				var buf bytes.Buffer
+				diag.Fprint(&buf, res.Sources, res.Diagnostics)
+				switch {
+				case wantErr && !res.Diagnostics.HasErrors():
+					t.Errorf("%s: the block is tagged %s but checks clean", key, b.lang)
+				case !wantErr && res.Diagnostics.HasErrors():
+					t.Errorf("%s: the block does not check (tag it smw-error if that is its point):\n%s", key, buf.String())
+				case !wantErr && res.Program == nil:
+					t.Errorf("%s: no program was compiled", key)
+				}
+			})
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no smw block with a workflow was found in the docs")
+	}
+	t.Logf("checked %d blocks", checked)
+}
