@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
-
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
 )
@@ -101,8 +101,8 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 	s.end()
 	if !r.Status.Terminal() {
 		owner, fresh := liveOwner(ctx, eng.Store(), r.RunID)
-		if fresh != nil && fresh.Status.Terminal() {
-			r = fresh // the process that owned it finished it meanwhile
+		if fresh != nil && (owner == "" || fresh.Status.Terminal()) {
+			r = fresh // no process holds it, or the one that did finished it meanwhile
 		}
 		if owner != "" {
 			// A decision or signal handed to the process executing the
@@ -256,7 +256,9 @@ func liveOwner(ctx context.Context, st store.Store, runID string) (string, *runt
 	}
 	res := &runtime.Result{RunID: run.ID, Status: run.Status, Error: run.Error}
 	if len(run.Output) > 0 {
-		_ = json.Unmarshal(run.Output, &res.Output) // the output was validated JSON when stored
+		dec := json.NewDecoder(bytes.NewReader(run.Output))
+		dec.UseNumber()             // keep large integers exact
+		_ = dec.Decode(&res.Output) // the output was validated JSON when stored
 	}
 	if run.Owner == "" || run.Status.Terminal() || run.Owner == runtime.CurrentOwner().String() {
 		return "", res
