@@ -200,3 +200,41 @@ func TestTimerWaitAutoStaysThrough(t *testing.T) {
 		t.Errorf("wait auto did not wait through the timer: %+v", out)
 	}
 }
+
+func TestResumeRefusesAChangedSourceUnlessForced(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("needs.smw", needsFile)
+	mustCode(t, e.cli("run", f, "--input", "dir="+e.dir, "--run-id", "f1"), 1)
+	// Same ids, different source: the run's recorded hash no longer matches.
+	e.write("needs.smw", strings.Replace(needsFile, `+ "!"`, `+ "?"`, 1))
+	e.write("data.txt", "hello\n")
+	r := e.cli("resume", "f1")
+	mustCode(t, r, 1)
+	mustContain(t, "stderr", r.stderr, "f1", "changed", "--force")
+	r = e.cli("resume", "f1", "--force", "--format", "json")
+	mustCode(t, r, 0)
+	if out := decodeRun(t, r); string(out.Output) != `"hello?"` {
+		t.Errorf("output %s, want the changed source's \"hello?\"", out.Output)
+	}
+	if n := e.lines("first_count"); n != 1 {
+		t.Errorf("first ran %d times, want 1", n)
+	}
+}
+
+func TestRunTimeoutFlag(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("slow.smw", `workflow slow {
+  input { dir: string }
+  step nap { run = "echo $$ > ${input.dir}/pid; sleep 30" }
+}
+`)
+	e.killPidsOnCleanup("pid")
+	r := e.cli("run", f, "--input", "dir="+e.dir, "--timeout", "1s", "--run-id", "t1")
+	mustCode(t, r, 1)
+	mustContain(t, "stdout", r.stdout, "t1", "timed out")
+	if pids := e.pids("pid"); len(pids) == 1 {
+		eventually(t, "the step to be killed at the deadline", func() bool { return gone(pids[0]) })
+	}
+}

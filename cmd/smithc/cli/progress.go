@@ -14,25 +14,35 @@ import (
 // progress prints one plain line per run event, for people watching a
 // run and for logs. It is safe for concurrent use.
 type progress struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu    sync.Mutex
+	w     io.Writer
+	runID string // the first run seen; lines of other runs (call steps' child runs) name theirs
 }
 
 func newProgress(w io.Writer) *progress { return &progress{w: w} }
 
 func (p *progress) observe(ev store.Event) {
-	line := formatEvent(ev)
-	if line == "" {
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintln(p.w, line)
+	if p.runID == "" {
+		p.runID = ev.RunID
+	}
+	label := ""
+	if ev.RunID != p.runID {
+		label = "[" + ev.RunID + "] "
+	}
+	if line := formatEventIn(ev, label); line != "" {
+		fmt.Fprintln(p.w, line)
+	}
 }
 
 // formatEvent renders an event as one line: time, node (with its scope
 // and iteration), what happened, and the interesting data.
-func formatEvent(ev store.Event) string {
+func formatEvent(ev store.Event) string { return formatEventIn(ev, "") }
+
+// formatEventIn is formatEvent with a label (another run's id) after the
+// time.
+func formatEventIn(ev store.Event, label string) string {
 	node := ev.NodeID
 	if ev.Scope != "" {
 		node += "[" + ev.Scope + "]"
@@ -52,11 +62,11 @@ func formatEvent(ev store.Event) string {
 			detail += fmt.Sprintf(" %s=%v", k, compact(v))
 		}
 	}
-	ts := ev.Time.Local().Format(time.TimeOnly)
+	ts := ev.Time.Local().Format(time.TimeOnly) + "  " + label
 	if node == "" {
-		return strings.TrimRight(fmt.Sprintf("%s  %-18s%s", ts, ev.Kind, detail), " ")
+		return strings.TrimRight(fmt.Sprintf("%s%-18s%s", ts, ev.Kind, detail), " ")
 	}
-	return fmt.Sprintf("%s  %-18s %s%s", ts, ev.Kind, node, detail)
+	return fmt.Sprintf("%s%-18s %s%s", ts, ev.Kind, node, detail)
 }
 
 func compact(v any) string {

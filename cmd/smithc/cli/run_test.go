@@ -169,3 +169,18 @@ func TestStoreOpenFailure(t *testing.T) {
 	mustCode(t, r, 1)
 	mustContain(t, "stderr", r.stderr, "./nodir/a.db")
 }
+
+func TestRunCallShowsChildRuns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.cli("run", filepath.Join(examplesDir(t), "call.smw"), "--workflow", "greet_team", "--run-id", "c1")
+	mustCode(t, r, 0)
+	mustContain(t, "stdout", r.stdout, `"Hello, Ada! Hello, team!"`)
+	// The child runs' progress lines name them.
+	mustContain(t, "stderr", r.stderr, "[c1.lead_greeting] RunStarted", "[c1.team_greeting] RunFinished")
+	if strings.Contains(r.stderr, "[c1]") {
+		t.Errorf("the run's own lines are labelled:\n%s", r.stderr)
+	}
+	ids := strings.Join(e.psRuns(), " ")
+	mustContain(t, "ps", ids, "c1.lead_greeting", "c1.team_greeting", "c1")
+}
