@@ -12,6 +12,7 @@ import (
 
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
 )
 
 // humanFlags are the flags of approve, deny and signal.
@@ -52,14 +53,6 @@ only records the decision).`,
 				return err
 			}
 			ctx := cmd.Context()
-			data := map[string]any{}
-			for _, kv := range inputs {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return exitf(ExitUsage, "--input %q: want name=value", kv)
-				}
-				data[k] = parseLoose(v)
-			}
 			if by == "" {
 				by = whoami()
 			}
@@ -68,6 +61,10 @@ only records the decision).`,
 				return err
 			}
 			defer st.Close()
+			data, err := approvalInputs(ctx, st, args[0], args[1], inputs)
+			if err != nil {
+				return err
+			}
 			s := a.newSession(&f.sessionFlags, mode)
 			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
 			if err != nil {
@@ -148,6 +145,44 @@ func decisionError(runID, node string, err error) error {
 		return exitf(ExitUsage, "approval %s of run %s was already decided; `smithc retry %s %s` re-opens it", node, runID, runID, node)
 	}
 	return exitf(ExitFailed, "%v", err)
+}
+
+// approvalInputs reads approve's --input pairs as the approval's own
+// output fields, coerced by their declared types. When the run's source
+// cannot be loaded the values are taken as JSON, or strings, and the
+// runtime validates them.
+func approvalInputs(ctx context.Context, st store.Store, runID, nodeID string, pairs []string) (map[string]any, error) {
+	data := map[string]any{}
+	if len(pairs) == 0 {
+		return data, nil
+	}
+	var fields *schema.Type
+	if n := lookup(runWorkflow(ctx, st, runID), nodeID); n != nil && n.Approval != nil {
+		fields = n.Approval.Fields
+		if fields == nil {
+			fields = &schema.Type{Kind: schema.Object}
+		}
+	}
+	for _, kv := range pairs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, exitf(ExitUsage, "--input %q: want name=value", kv)
+		}
+		if fields == nil {
+			data[k] = parseLoose(v)
+			continue
+		}
+		f := fields.Field(k)
+		if f == nil {
+			return nil, exitf(ExitUsage, "--input %s: approval %s declares no output field %q; its fields are: %s", kv, nodeID, k, fieldList(fields))
+		}
+		val, err := schema.Coerce(f.Type, v, nodeID+"."+k)
+		if err != nil {
+			return nil, exitf(ExitUsage, "--input %s: %v", kv, err)
+		}
+		data[k] = val
+	}
+	return data, nil
 }
 
 // parseLoose reads a command-line value as JSON when it is JSON, and as

@@ -188,3 +188,17 @@ func TestApproveHonoursWaitMode(t *testing.T) {
 		t.Errorf("approve --wait never: %+v, want waiting-timer", out)
 	}
 }
+
+func TestApproveInputFields(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := filepath.Join(examplesDir(t), "approval.smw")
+	mustCode(t, e.cli("run", f, "--run-id", "a1"), 3)
+	r := e.cli("approve", "a1", "approve", "--input", "n=3")
+	mustCode(t, r, 2)
+	mustContain(t, "stderr", r.stderr, `"n"`, "reason")
+	r = e.cli("approve", "a1", "approve", "--input", "reason=because", "--format", "json")
+	mustCode(t, r, 0)
+	raw := e.cli("inspect", "a1", "--format", "json").stdout
+	mustContain(t, "inspect", raw, `"reason": "because"`)
+}

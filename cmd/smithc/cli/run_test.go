@@ -184,3 +184,23 @@ func TestRunCallShowsChildRuns(t *testing.T) {
 	ids := strings.Join(e.psRuns(), " ")
 	mustContain(t, "ps", ids, "c1.lead_greeting", "c1.team_greeting", "c1")
 }
+
+// TestRunMaxConcurrency: with --max-concurrency 1 the steps of a
+// parallel block never overlap (each holds a directory as a lock while
+// it sleeps, and fails if another holds it).
+func TestRunMaxConcurrency(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	step := `    step %s { run = "mkdir ${input.dir}/lock || exit 9; sleep 0.2; rmdir ${input.dir}/lock" }
+`
+	src := "workflow serial {\n  input { dir: string }\n  parallel {\n"
+	for _, id := range []string{"a", "b", "c"} {
+		src += strings.Replace(step, "%s", id, 1)
+	}
+	src += "  }\n}\n"
+	f := e.write("serial.smw", src)
+	r := e.cli("run", f, "--input", "dir="+e.dir, "--max-concurrency", "1")
+	mustCode(t, r, 0)
+	r = e.cli("run", f, "--input", "dir="+e.dir, "--max-concurrency", "-1")
+	mustCode(t, r, 2)
+}
