@@ -77,7 +77,6 @@ type checker struct {
 	typeEntry []diag.Range // where each type being resolved was referenced
 	workflows map[string]*ast.WorkflowDecl
 	wfOrder   []*ast.WorkflowDecl
-	fragOwner map[*ast.FragmentDecl]bool
 
 	wfState   map[*ast.WorkflowDecl]*wfCheck
 	fragGraph map[*ast.FragmentDecl]*graph
@@ -85,7 +84,6 @@ type checker struct {
 	home      map[ast.Stmt]*gnode // each statement's node in its own graph
 	outputs   map[ast.Stmt]vt
 	declared  map[ast.Stmt]*schema.Type
-	callStack []*ast.WorkflowDecl
 	stepRules map[*schema.ActionSpec]*actionRules
 }
 
@@ -113,7 +111,6 @@ func newChecker(cfg *Config) *checker {
 		loaded:    map[string]*ast.File{},
 		types:     map[string]*typeDecl{},
 		workflows: map[string]*ast.WorkflowDecl{},
-		fragOwner: map[*ast.FragmentDecl]bool{},
 		wfState:   map[*ast.WorkflowDecl]*wfCheck{},
 		fragGraph: map[*ast.FragmentDecl]*graph{},
 		exprs:     map[*ast.Expr]exprResult{},
