@@ -21,17 +21,24 @@ const (
 	ansiClear  = "\x1b[J" // clear from the cursor to the end of the screen
 )
 
-// stateSymbol and stateColor give each node state its look.
-var (
-	stateSymbol = map[store.NodeState]string{
-		store.NodePending: "·", store.NodeRunning: "▸", store.NodeWaiting: "◆", store.NodeFinished: "✓",
-		store.NodeFailed: "✗", store.NodeSkipped: "↷", store.NodeCancelled: "⊘",
+// stateLook returns the symbol and colour of a node state.
+func stateLook(s store.NodeState) (symbol, color string) {
+	switch s {
+	case store.NodeRunning:
+		return "▸", ansiCyan
+	case store.NodeWaiting:
+		return "◆", ansiBold + ansiYellow
+	case store.NodeFinished:
+		return "✓", ansiGreen
+	case store.NodeFailed:
+		return "✗", ansiRed
+	case store.NodeSkipped:
+		return "↷", ansiDim
+	case store.NodeCancelled:
+		return "⊘", ansiYellow
 	}
-	stateColor = map[store.NodeState]string{
-		store.NodePending: ansiDim, store.NodeRunning: ansiCyan, store.NodeWaiting: ansiBold + ansiYellow,
-		store.NodeFinished: ansiGreen, store.NodeFailed: ansiRed, store.NodeSkipped: ansiDim, store.NodeCancelled: ansiYellow,
-	}
-)
+	return "·", ansiDim
+}
 
 // state sums up a row's instances: any running or waiting instance makes
 // the row so; then failed, cancelled; all finished or skipped make it
@@ -136,7 +143,8 @@ func (v *liveView) frame(now time.Time) string {
 			line += "  " + strings.ReplaceAll(r.note, "\n", " ")
 		}
 		line = cut(strings.TrimRight(line, " "), v.width-4)
-		sym := v.paint(stateColor[st], stateSymbol[st])
+		symbol, color := stateLook(st)
+		sym := v.paint(color, symbol)
 		if st == store.NodeWaiting {
 			line = v.paint(ansiBold+ansiYellow, line)
 		}
