@@ -63,6 +63,46 @@ func gone(pid int) bool {
 	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
 
+// procStat returns the state and process group of pid from
+// /proc/PID/stat; ok is false when there is no such process.
+func procStat(pid int) (state byte, pgrp int, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	// "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 3 {
+		return 0, 0, false
+	}
+	pgrp, err = strconv.Atoi(f[2])
+	return f[0][0], pgrp, err == nil
+}
+
+// groupGone reports whether no live (non-zombie) process is in the
+// process group pgrp.
+func groupGone(pgrp int) bool {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return true
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, g, ok := procStat(pid); ok && g == pgrp && st != 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
 // waitNode waits until inspect shows node in state.
 func (e *env) waitNode(runID, node, state string) {
 	e.t.Helper()
@@ -124,6 +164,16 @@ func TestSignalCancelsThenResume(t *testing.T) {
 			p := e.start("run", f, "--input", "dir="+e.dir, "--run-id", "i1")
 			e.waitNode("i1", "slow", "running")
 			eventually(t, "the step's pid", func() bool { return len(e.pids("slow_pids")) == 1 })
+			// The step runs in its own process group, which smithc must kill.
+			var stepGroup int
+			eventually(t, "the step's sleep", func() bool {
+				_, g, ok := procStat(e.pids("slow_pids")[0])
+				stepGroup = g
+				return ok && g != 0 && !groupGone(g)
+			})
+			if _, smithcGroup, _ := procStat(p.cmd.Process.Pid); stepGroup == smithcGroup {
+				t.Fatalf("the step shares smithc's process group %d", stepGroup)
+			}
 			// Only smithc gets the signal, not the step: smithc must stop it.
 			if err := syscall.Kill(p.cmd.Process.Pid, sig); err != nil {
 				t.Fatal(err)
@@ -133,6 +183,7 @@ func TestSignalCancelsThenResume(t *testing.T) {
 			mustContain(t, "stdout", r.stdout, "cancelled", "smithc resume i1")
 			shell := e.pids("slow_pids")[0]
 			eventually(t, "the step's shell to be killed", func() bool { return gone(shell) })
+			eventually(t, "the step's process group (the sleep) to be killed", func() bool { return groupGone(stepGroup) })
 			in := e.inspect("i1")
 			if in.Status != "cancelled" {
 				t.Errorf("status %q, want cancelled", in.Status)
