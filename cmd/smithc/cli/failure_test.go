@@ -126,7 +126,8 @@ func TestStepTimeoutKillsTheProcess(t *testing.T) {
 	if len(pids) != 1 {
 		t.Fatalf("the step's shell did not record its pid (%v)", pids)
 	}
-	eventually(t, "the timed-out shell to be killed", func() bool { return gone(pids[0]) })
+	// The shell leads the step's process group: the sleep in it dies too.
+	eventually(t, "the timed-out step's process group to be killed", func() bool { return gone(pids[0]) && groupGone(pids[0]) })
 }
 
 func TestTimerFiresAfterRestart(t *testing.T) {
@@ -235,6 +236,6 @@ func TestRunTimeoutFlag(t *testing.T) {
 	mustCode(t, r, 1)
 	mustContain(t, "stdout", r.stdout, "t1", "timed out")
 	if pids := e.pids("pid"); len(pids) == 1 {
-		eventually(t, "the step to be killed at the deadline", func() bool { return gone(pids[0]) })
+		eventually(t, "the step to be killed at the deadline", func() bool { return gone(pids[0]) && groupGone(pids[0]) })
 	}
 }

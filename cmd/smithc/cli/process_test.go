@@ -219,7 +219,8 @@ func TestCancelFromAnotherProcess(t *testing.T) {
 	if out := decodeRun(t, r); out.Status != "cancelled" {
 		t.Errorf("the running process reported %+v", out)
 	}
-	eventually(t, "the step's shell to be killed", func() bool { return gone(e.pids("slow_pids")[0]) })
+	shell := e.pids("slow_pids")[0] // it leads the step's process group
+	eventually(t, "the step's process group to be killed", func() bool { return gone(shell) && groupGone(shell) })
 	// Cancelling a cancelled run is harmless.
 	mustCode(t, e.cli("cancel", "c1"), 0)
 	mustCode(t, e.cli("cancel", "nope"), 2)
