@@ -87,6 +87,12 @@ func (r *nodeResolver) resolve(name string) (vt, *Ref, *problem) {
 	if r.g.frag != nil {
 		p.detail = "A fragment reads its parameters, input and its own nodes, never its host's: pass host values as parameters."
 	}
+	for _, n := range r.g.nodes {
+		if fs, ok := n.stmt.(*ast.ForStmt); ok && n.home && fs.Var.Name == name {
+			p.detail = fmt.Sprintf("%q is the variable of a for; it is only defined inside that for's body (after the for, read the body's steps as lists).", name)
+			break
+		}
+	}
 	for _, id := range r.at.scope.order {
 		if u := r.at.scope.ids[id]; u.kind == gUse && u.mount != nil && u.mount.ids[name] != nil {
 			p.hint = fmt.Sprintf("did you mean %q?", id+"."+name)
