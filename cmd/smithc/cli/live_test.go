@@ -242,3 +242,23 @@ func TestFormatElapsed(t *testing.T) {
 		}
 	}
 }
+
+func TestLiveViewSumsInstances(t *testing.T) {
+	t.Parallel()
+	f := newLiveFixture(t, false, 100, 40)
+	f.event(runtime.EventRunStarted, "", 0, nil)
+	for i, scope := range []string{"0", "1", "2"} {
+		f.v.observe(store.Event{RunID: "r1", NodeID: "a", Scope: scope, Attempt: 1, Kind: runtime.EventAttemptStarted, Time: f.now})
+		if i < 2 {
+			f.v.observe(store.Event{RunID: "r1", NodeID: "a", Scope: scope, Kind: runtime.EventNodeFinished, Time: f.now.Add(time.Second)})
+		}
+	}
+	f.advance(2 * time.Second)
+	if got := f.frame(); !strings.Contains(got, "▸   a         running   #1     2.0s  ×3\n") {
+		t.Errorf("three instances, one running, should read as one running row ×3:\n%s", got)
+	}
+	f.v.observe(store.Event{RunID: "r1", NodeID: "a", Scope: "2", Kind: runtime.EventNodeFinished, Time: f.now})
+	if got := f.frame(); !strings.Contains(got, "✓   a         finished  #1     2.0s  ×3\n") {
+		t.Errorf("all three finished:\n%s", got)
+	}
+}
