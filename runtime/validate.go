@@ -16,7 +16,13 @@ func validateGraph(wf *ir.Workflow) error {
 	k := 0
 	ir.Walk(wf.Root, func(n *ir.Node) bool { pre[n] = k; k++; return true })
 	var problems []string
+	if wf.Root == nil {
+		return fmt.Errorf("runtime: workflow %s has no body", wf.Name)
+	}
 	ir.Walk(wf.Root, func(n *ir.Node) bool {
+		if msg := malformed(n); msg != "" {
+			problems = append(problems, fmt.Sprintf("%s node %q %s", n.Kind, n.ID, msg))
+		}
 		for _, id := range n.Deps {
 			d := wf.Lookup(id)
 			switch {
@@ -106,4 +112,60 @@ func depCycle(wf *ir.Workflow) []string {
 		return cyc == nil
 	})
 	return cyc
+}
+
+// malformed says what a node lacks that its kind needs ("" when whole).
+func malformed(n *ir.Node) string {
+	missing := func(what string) string { return "has no " + what }
+	switch n.Kind {
+	case ir.KindStep:
+		if n.Step == nil {
+			return missing("step")
+		}
+	case ir.KindApproval:
+		if n.Approval == nil {
+			return missing("approval settings")
+		}
+	case ir.KindTimer:
+		if n.Timer == nil {
+			return missing("timer settings")
+		}
+	case ir.KindEvent:
+		if n.Event == nil {
+			return missing("event settings")
+		}
+	case ir.KindMatch, ir.KindBranch:
+		if n.Match == nil {
+			return missing("arms")
+		}
+		for _, a := range n.Match.Arms {
+			if a == nil || a.Pred == nil || a.Body == nil {
+				return "has an arm without a predicate or body"
+			}
+		}
+	case ir.KindLoop:
+		if n.Loop == nil || n.Loop.MaxIterations < 1 {
+			return missing("max_iterations")
+		}
+	case ir.KindFor:
+		if n.For == nil || n.For.List == nil {
+			return missing("list")
+		}
+	case ir.KindTry:
+		if n.Try == nil || n.Try.Try == nil {
+			return missing("try body")
+		}
+	case ir.KindWorktree:
+		if n.Worktree == nil {
+			return missing("worktree settings")
+		}
+	case ir.KindSequence:
+	case ir.KindParallel:
+	default:
+		return "has an unknown kind"
+	}
+	if n.Kind != ir.KindSequence && n.Kind != ir.KindStep && n.ID == "" && n.Parent != nil {
+		return "has no id"
+	}
+	return ""
 }
