@@ -72,7 +72,7 @@ only records the decision).`,
 			}
 			if !f.noContinue {
 				s.begin(ctx, st, args[0], nil)
-				defer s.end()
+				defer s.abort()
 			}
 			d := runtime.Decision{By: by, Note: note, Data: data}
 			var r *runtime.Result
@@ -235,7 +235,7 @@ consumed when it does. Continues the run like approve does.`,
 			}
 			if !f.noContinue {
 				s.begin(ctx, st, args[0], nil)
-				defer s.end()
+				defer s.abort()
 			}
 			cont := !f.noContinue && mode == runtime.WaitAuto // the engine continues in wait mode auto
 			r, err := eng.Signal(ctx, args[0], args[1], payload, cont)
@@ -333,7 +333,7 @@ how a denied approval is re-opened.`,
 				return err
 			}
 			s.begin(ctx, st, args[0], nil)
-			defer s.end()
+			defer s.abort()
 			r, err := eng.Retry(ctx, args[0], args[1], runtime.ResumeParams{Force: force, Wait: s.engineMode()})
 			if err != nil {
 				return runError(args[0], err)

@@ -302,9 +302,9 @@ func (v *liveView) pause() {
 	v.lines = 0
 }
 
-// stop draws the final frame and a summary line under it. It is
-// idempotent; the view is not used after.
-func (v *liveView) stop() {
+// stop draws the final frame and, with summary, a summary line under
+// it. It is idempotent; the view is not used after.
+func (v *liveView) stop(summary bool) {
 	v.mu.Lock()
 	ticking := v.ticking
 	v.mu.Unlock()
@@ -312,6 +312,9 @@ func (v *liveView) stop() {
 		return
 	}
 	v.pause()
+	if !summary {
+		return
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	_, _ = io.WriteString(v.w, v.paint(ansiBold, v.summary(v.now()))+"\n") // a terminal that went away only loses the picture

@@ -101,7 +101,7 @@ approval, event or timer), 130 cancelled.`,
 				return err
 			}
 			s.begin(ctx, st, "", wf)
-			defer s.end()
+			defer s.abort()
 			out, err := eng.Start(ctx, runtime.StartParams{
 				Program: res.Program, Workflow: wf.Name, Input: input, RunID: runID,
 				SourcePath: absPath(args[0]), Wait: s.engineMode(),
@@ -164,7 +164,7 @@ func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode
 		return err
 	}
 	s.begin(ctx, st, runID, nil)
-	defer s.end()
+	defer s.abort()
 	out, err := eng.Resume(ctx, runID, runtime.ResumeParams{Force: force, Wait: s.engineMode()})
 	if err != nil {
 		return runError(runID, err)

@@ -74,11 +74,18 @@ func (s *session) begin(ctx context.Context, st store.Store, runID string, wf *i
 	s.live.start()
 }
 
-// end stops the live view (idempotent); commands defer it so that an
-// error return does not leave it drawing.
+// end stops the live view, if any, under a summary of the run.
 func (s *session) end() {
 	if s.live != nil {
-		s.live.stop()
+		s.live.stop(true)
+	}
+}
+
+// abort stops the live view without a summary; commands defer it so that
+// an error return does not leave it drawing. After end it does nothing.
+func (s *session) abort() {
+	if s.live != nil {
+		s.live.stop(false)
 	}
 }
 
