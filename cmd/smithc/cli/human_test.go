@@ -202,3 +202,22 @@ func TestApproveInputFields(t *testing.T) {
 	raw := e.cli("inspect", "a1", "--format", "json").stdout
 	mustContain(t, "inspect", raw, `"reason": "because"`)
 }
+
+func TestCancelAWaitingRun(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCode(t, e.cli("run", e.write("gate.smw", gateFail), "--run-id", "g1"), 3)
+	r := e.cli("cancel", "g1", "--format", "json")
+	mustCode(t, r, 0)
+	if out := decodeRun(t, r); out.Status != "cancelled" {
+		t.Errorf("cancel of a waiting run nobody executes: %+v", out)
+	}
+	if in := e.inspect("g1"); in.Status != "cancelled" {
+		t.Errorf("status %q, want cancelled", in.Status)
+	}
+	// Resuming it brings it back to the approval.
+	r = e.cli("resume", "g1")
+	mustCode(t, r, 3)
+	mustContain(t, "stdout", r.stdout, "smithc approve g1 ok_to_go")
+	mustCode(t, e.cli("approve", "g1", "ok_to_go"), 0)
+}
