@@ -20,7 +20,11 @@ func TestHeartbeatTimeout(t *testing.T) {
 	t.Parallel()
 	// beats heartbeats while it works when asked to, else goes silent.
 	beats := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
-		for i := 0; i < 10; i++ {
+		n := 10
+		if a.NodeID == "silent" {
+			n = 200 // 4s, far past the heartbeat timeout
+		}
+		for i := 0; i < n; i++ {
 			if a.NodeID == "alive" {
 				a.Heartbeat("working")
 			}
@@ -33,10 +37,10 @@ func TestHeartbeatTimeout(t *testing.T) {
 		return "ok", nil
 	})
 	b := setup(t, runtime.Actions{"beats": beats})
-	hb := func(n *ir.Node) { n.Step.HeartbeatTimeout = 80 * time.Millisecond }
+	hb := func(n *ir.Node) { n.Step.HeartbeatTimeout = 500 * time.Millisecond }
 	prog := program("hb", nil, step("alive", "beats", nil, hb), step("silent", "beats", nil, hb))
 	res := start(t, b, prog, nil)
-	if res.Status != store.RunFailed || res.Error != "step silent failed: no heartbeat within 80ms" {
+	if res.Status != store.RunFailed || res.Error != "step silent failed: no heartbeat within 500ms" {
 		t.Errorf("%s %q", res.Status, res.Error)
 	}
 	if st := b.nodeStates(t, res.RunID); st["alive"] != "finished" {
