@@ -2,7 +2,8 @@
 // modernc.org/sqlite (pure Go, no cgo).
 //
 // The database is one file opened in WAL mode with a busy timeout of five
-// seconds. Writes go through a pool of exactly one connection whose
+// seconds and synchronous=NORMAL (Options.Synchronous "FULL" fsyncs every
+// commit). Writes go through a pool of exactly one connection whose
 // transactions begin IMMEDIATE (so that several processes sharing the file
 // queue on the write lock instead of failing on a lock upgrade); reads use
 // a separate pool. Migrations are embedded (migrations/NNNN_name.up.sql and
