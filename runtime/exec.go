@@ -202,7 +202,7 @@ func (r *runner) skipAll(nodes []*ir.Node, p path, why string) {
 				in.settle()
 			}
 			// The instances inside a loop or for do not exist yet.
-			return d == n || d.Kind != ir.KindLoop && d.Kind != ir.KindFor
+			return d.Kind != ir.KindLoop && d.Kind != ir.KindFor
 		})
 	}
 	if !b.Empty() {
@@ -218,7 +218,7 @@ func (r *runner) settleAll(nodes []*ir.Node, p path) {
 			if d.ID != "" {
 				r.inst(d, p).settle()
 			}
-			return d == n || d.Kind != ir.KindLoop && d.Kind != ir.KindFor
+			return d.Kind != ir.KindLoop && d.Kind != ir.KindFor
 		})
 	}
 }

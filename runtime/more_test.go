@@ -158,3 +158,19 @@ func TestInvalidGraphIsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestSkippedArmWithLoop(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	prog := program("sk", nil,
+		branch("br", []*ir.Arm{arm("false", loop("L", "true", 3, "", value("inner", "1")))}, nil),
+		value("after", `inner ?? "none"`))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFinished || res.Output != "none" {
+		t.Fatalf("%+v", res)
+	}
+	want := map[string]string{"br": "finished", "L": "skipped", "after": "finished"}
+	if diff := cmp.Diff(want, b.nodeStates(t, res.RunID)); diff != "" {
+		t.Errorf("states (-want +got):\n%s", diff)
+	}
+}
