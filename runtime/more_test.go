@@ -22,7 +22,7 @@ func TestHeartbeatTimeout(t *testing.T) {
 	beats := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
 		n := 10
 		if a.NodeID == "silent" {
-			n = 200 // 4s, far past the heartbeat timeout
+			n = 1500 // 30s, far past the heartbeat timeout
 		}
 		for i := 0; i < n; i++ {
 			if a.NodeID == "alive" {
@@ -37,10 +37,10 @@ func TestHeartbeatTimeout(t *testing.T) {
 		return "ok", nil
 	})
 	b := setup(t, runtime.Actions{"beats": beats})
-	hb := func(n *ir.Node) { n.Step.HeartbeatTimeout = 500 * time.Millisecond }
+	hb := func(n *ir.Node) { n.Step.HeartbeatTimeout = 1500 * time.Millisecond }
 	prog := program("hb", nil, step("alive", "beats", nil, hb), step("silent", "beats", nil, hb))
 	res := start(t, b, prog, nil)
-	if res.Status != store.RunFailed || res.Error != "step silent failed: no heartbeat within 500ms" {
+	if res.Status != store.RunFailed || res.Error != "step silent failed: no heartbeat within 1.5s" {
 		t.Errorf("%s %q", res.Status, res.Error)
 	}
 	if st := b.nodeStates(t, res.RunID); st["alive"] != "finished" {

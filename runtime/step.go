@@ -346,9 +346,13 @@ func (r *runner) fail(in *instance, f *fence, serr *StepError, cont bool) outcom
 	if cont {
 		data["continue_on_fail"] = true
 	}
+	fl := &failure{node: in.node.ID, scope: in.scope, err: serr}
+	if !cont {
+		// Stop new work at once, before the failure is even committed.
+		f.halt(fl)
+	}
 	// The commit is waited for even when the run is being cancelled.
 	err := r.c.commit(context.Background(), &store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{r.event(EventNodeFailed, in, 0, data)}})
-	fl := &failure{node: in.node.ID, scope: in.scope, err: serr}
 	if cont && err == nil {
 		return outcome{state: store.NodeFailed}
 	}

@@ -193,16 +193,38 @@ func TestCacheAcrossRuns(t *testing.T) {
 
 func TestFailureStopsNewWork(t *testing.T) {
 	t.Parallel()
-	b := setup(t, nil)
+	ctx := context.Background()
+	started := make(chan struct{})
+	var b *bundle
+	bad := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		<-started
+		return nil, &runtime.StepError{Kind: runtime.ErrKindExit, Message: "command failed", ExitCode: 2}
+	})
+	// slow is running when bad fails, and finishes after the failure is
+	// recorded: it must be persisted, and nothing after it may start.
+	slow := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		close(started)
+		for {
+			n, err := b.store.NodeGet(ctx, &store.NodeGetParams{RunID: a.RunID, NodeID: "bad"})
+			if err == nil && n.State == store.NodeFailed {
+				return "slow", nil
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	b = setup(t, runtime.Actions{"bad": bad, "slow": slow})
 	prog := program("fail", nil,
 		par("p", 0,
-			sh("bad", tmpl("sleep 0.05; exit 2")),
-			seq("s", sh("slow", tmpl("sleep 0.3; echo slow")), value("later", "1")),
+			step("bad", "bad", nil),
+			seq("s", step("slow", "slow", nil), value("later", "1")),
 		),
 		value("after", "1"),
 	)
-	res := start(t, b, prog, nil)
-	if res.Status != store.RunFailed || !strings.HasPrefix(res.Error, "step bad failed: command failed (exit code 2)") {
+	res, err := b.engine.Start(ctx, runtime.StartParams{Program: prog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != store.RunFailed || res.Error != "step bad failed: command failed (exit code 2)" {
 		t.Fatalf("status %s error %q", res.Status, res.Error)
 	}
 	states := b.nodeStates(t, res.RunID)
