@@ -32,11 +32,18 @@ var runToDo = map[string]string{
 	"try_catch_fails": "runtime: when a step in catch fails, finally never runs and the run fails as " +
 		"\"the run is stuck: nothing can run and nothing waits\" (the try node left running) instead of " +
 		"failing with the catch step's error after finally ran (LANGUAGE.md §4 try)",
+	"approval_input_errors": "cmd/smithc approve: an unknown or mistyped --input field is exit 2 and " +
+		"leaves the approval waiting, but a missing required output field is recorded as the decision " +
+		"and fails the run (exit 1, validation), after which the approval is `already decided` " +
+		"(docs/cli.md: input errors are usage errors; LANGUAGE.md §9: a decision never strands a run)",
 	"env_default": "compiler: env(\"NAME\") in an input default is folded to null at compile time " +
 		"(compile shows `token: string = null`), so the run gets input.token = null even with NAME set, " +
 		"and the null is not rejected for a string input (LANGUAGE.md §3, §5)",
 	"resume_clears_error": "runtime: after resume finishes a loop (or for) whose body step had failed, " +
 		"the finished control node keeps the old error; inspect shows `finished ... error: step work [again#1] failed`",
+	"secret_redacted": "cmd/smithc or runtime: the result `run` prints holds the secret in clear " +
+		"(\"token=hunter2-very-secret\") while the stored output, the log and `resume` show \"token=***\" " +
+		"(LANGUAGE.md §5: secrets are never written out; docs/runtime.md: replaced by *** in everything the run writes)",
 	"shell_env_nonstring": "checker vs docs/actions/shell.md: env values are documented as \"strings " +
 		"(numbers and bools are formatted, lists and objects become JSON)\" but the checker rejects " +
 		"non-string env values",
@@ -214,6 +221,7 @@ func (st *runState) noteRun(words []string, out string) {
 var (
 	reGenID     = regexp.MustCompile(`\b\d{8}T\d{6}-[0-9a-f]{8}\b`)
 	reTimestamp = regexp.MustCompile(`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?`)
+	reClock     = regexp.MustCompile(`(?m)^\d{2}:\d{2}:\d{2}  `)
 	reOwner     = regexp.MustCompile(`\b\d+@[A-Za-z0-9._-]+\b`)
 	reDiag      = regexp.MustCompile(`^\S+\.smw:\d+:\d+(-\d+)?: (error|warning)`)
 )
@@ -228,6 +236,7 @@ func (st *runState) normalize(s string) string {
 	s = strings.ReplaceAll(s, st.dir, "$WORK")
 	s = reGenID.ReplaceAllString(s, "<RUN-ID>")
 	s = reTimestamp.ReplaceAllString(s, "<TIME>")
+	s = reClock.ReplaceAllString(s, "<HH:MM:SS>  ")
 	s = reOwner.ReplaceAllString(s, "<OWNER>")
 	return s
 }
