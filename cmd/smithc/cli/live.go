@@ -106,7 +106,7 @@ func (v *liveView) row(id, kind string, depth int) *liveRow {
 func (v *liveView) seed(run *store.Run, nodes []*store.Node) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.runID, v.workflow, v.status, v.started = run.ID, run.Workflow, run.Status, run.CreatedAt
+	v.runID, v.workflow, v.status, v.started, v.ended = run.ID, run.Workflow, run.Status, run.CreatedAt, run.FinishedAt
 	for _, n := range nodes {
 		r := v.row(n.NodeID, n.Kind, 0)
 		in := r.instance(n.Scope, n.Iteration)

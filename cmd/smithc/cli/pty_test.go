@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -162,5 +163,39 @@ func TestApprovalAskedInlineAtATerminal(t *testing.T) {
 	in := e.inspect("g1")
 	if len(in.Approvals) != 1 || !in.Approvals[0].Approved || in.Approvals[0].Note != "from the terminal" {
 		t.Errorf("the inline answer was not recorded: %+v", in.Approvals)
+	}
+}
+
+// TestEventAwaitedAtATerminal: at a terminal, wait mode auto stays with a
+// run waiting for an event, showing how to signal it, and goes on when
+// the signal comes (recorded only, or continued by the signal command).
+func TestEventAwaitedAtATerminal(t *testing.T) {
+	t.Parallel()
+	for name, extra := range map[string][]string{"recorded": {"--no-continue"}, "continued": nil} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			p := openPTY(t)
+			f := filepath.Join(examplesDir(t), "event.smw")
+			done := make(chan int, 1)
+			go func() {
+				code, _ := e.runOnPTY(p, true, "run", f, "--run-id", "ev1")
+				done <- code
+			}()
+			p.waitOutput(t, "smithc signal ev1 deploy.finished")
+			r := e.cli(append([]string{"signal", "ev1", "deploy.finished", "--data", `{"ok": true, "url": "https://x.example"}`}, extra...)...)
+			mustCode(t, r, 0)
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Fatalf("exit %d\n%q", code, p)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("smithc kept waiting after the signal:\n%q", p)
+			}
+			if in := e.inspect("ev1"); in.Status != "finished" {
+				t.Errorf("status %q, want finished", in.Status)
+			}
+		})
 	}
 }

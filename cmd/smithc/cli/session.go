@@ -63,15 +63,29 @@ func (s *session) begin(ctx context.Context, st store.Store, runID string, wf *i
 			wf = runWorkflow(ctx, st, runID)
 		}
 		s.live.setWorkflow(wf)
-		run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
-		if err == nil {
-			nodes, _ := st.NodeList(ctx, &store.NodeListParams{RunID: runID}) // best effort: states fill in from events
-			s.live.seed(run, nodes)
-		}
+		s.refreshLive(ctx, st, runID)
 	} else {
 		s.live.setWorkflow(wf)
 	}
 	s.live.start()
+}
+
+// refreshLive sets the live view's states from the store: where a run
+// stands when it was continued elsewhere, or waits in ways no event
+// shows. Best effort: the view keeps what it had when the store is busy.
+func (s *session) refreshLive(ctx context.Context, st store.Store, runID string) {
+	if s.live == nil {
+		return
+	}
+	run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil {
+		return
+	}
+	nodes, err := st.NodeList(ctx, &store.NodeListParams{RunID: runID})
+	if err != nil {
+		return
+	}
+	s.live.seed(run, nodes)
 }
 
 // end stops the live view, if any, under a summary of the run.
@@ -91,20 +105,47 @@ func (s *session) abort() {
 
 func (s *session) engineMode() runtime.WaitMode { return s.mode }
 
-// finish prompts for pending approvals while at a terminal, then prints
-// the result and returns the exit code as an error.
+// finish stays with a waiting run while a person is at a terminal (wait
+// mode auto): it asks for approvals inline and waits for events, showing
+// how to signal them. Then it prints the result and returns the exit
+// code as an error.
 func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Result) error {
 	in := bufio.NewReader(s.a.stdin)
-	for s.prompt && r.Status == store.RunWaitingApproval && ctx.Err() == nil {
-		next, asked, err := s.askApproval(ctx, eng, in, r.RunID)
-		if err != nil {
-			return exitf(ExitFailed, "%v", err)
+	for s.prompt && ctx.Err() == nil {
+		var next *runtime.Result
+		switch r.Status {
+		case store.RunWaitingApproval:
+			n, asked, err := s.askApproval(ctx, eng, in, r.RunID)
+			if err != nil {
+				return exitf(ExitFailed, "%v", err)
+			}
+			next = n
+			if !asked {
+				next = nil
+			}
+		case store.RunWaitingEvent:
+			if s.live != nil {
+				s.refreshLive(ctx, eng.Store(), r.RunID) // no event says that an event node waits
+				s.live.pause()                           // the hint goes below the last frame
+			}
+			s.explainWait(ctx, eng.Store(), r.RunID)
+			if s.live != nil {
+				s.live.start()
+			}
+			n, err := s.awaitEvent(ctx, eng, r)
+			if err != nil {
+				return exitf(ExitFailed, "%v", err)
+			}
+			if n.Status != store.RunWaitingEvent {
+				next = n
+			}
 		}
-		if !asked {
+		if next == nil {
 			break
 		}
 		r = next
 	}
+	s.refreshLive(ctx, eng.Store(), r.RunID) // another process may have moved the run on
 	s.end()
 	if !r.Status.Terminal() {
 		owner, fresh := liveOwner(ctx, eng.Store(), r.RunID)
