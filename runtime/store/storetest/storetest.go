@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests := map[string]func(t *testing.T, s store.Store){
 		"Run":      testRun,
 		"RunClaim": testRunClaim,
+		"RunClaimRace": testRunClaimRace,
 		"Node":     testNode,
 		"Attempt":  testAttempt,
 		"Event":    testEvent,
@@ -190,6 +192,36 @@ func testRunClaim(t *testing.T, s store.Store) {
 	}
 	_, err = s.RunHeartbeat(ctx, &store.RunHeartbeatParams{ID: "r1", Owner: "4@h", LeaseExpiresAt: at(60), Now: at(4)})
 	wantErr(t, "RunHeartbeat by a stranger", err, store.ErrConflict)
+}
+
+// testRunClaimRace: of several owners claiming a free run at once,
+// exactly one wins.
+func testRunClaimRace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "r", Workflow: "wf", Status: store.RunRunning}, Now: at(0)}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := s.RunClaim(ctx, &store.RunClaimParams{ID: "r", Owner: fmt.Sprintf("%d@h", i), LeaseExpiresAt: at(100), Now: at(1)})
+			errs <- err
+		}()
+	}
+	won := 0
+	for i := 0; i < n; i++ {
+		err := <-errs
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("claim: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d claims won, want 1", won)
+	}
 }
 
 func testNode(t *testing.T, s store.Store) {
