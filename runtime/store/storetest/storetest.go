@@ -19,17 +19,17 @@ import (
 // t.Cleanup).
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests := map[string]func(t *testing.T, s store.Store){
-		"Run":      testRun,
-		"RunClaim": testRunClaim,
+		"Run":          testRun,
+		"RunClaim":     testRunClaim,
 		"RunClaimRace": testRunClaimRace,
-		"Node":     testNode,
-		"Attempt":  testAttempt,
-		"Event":    testEvent,
-		"Approval": testApproval,
-		"Signal":   testSignal,
-		"Cache":    testCache,
-		"Batch":    testBatch,
-		"Views":    testViews,
+		"Node":         testNode,
+		"Attempt":      testAttempt,
+		"Event":        testEvent,
+		"Approval":     testApproval,
+		"Signal":       testSignal,
+		"Cache":        testCache,
+		"Batch":        testBatch,
+		"Views":        testViews,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
