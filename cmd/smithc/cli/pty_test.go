@@ -144,6 +144,11 @@ func TestApprovalAskedInlineAtATerminal(t *testing.T) {
 		done <- exit{code, out}
 	}()
 	p.waitOutput(t, "approve? [y/n]")
+	// Anything but yes or no is asked again, never taken as a denial.
+	if _, err := io.WriteString(p.master, "maybe\n"); err != nil {
+		t.Fatal(err)
+	}
+	p.waitOutput(t, "please answer y or n")
 	if _, err := io.WriteString(p.master, "y\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -197,5 +202,37 @@ func TestEventAwaitedAtATerminal(t *testing.T) {
 				t.Errorf("status %q, want finished", in.Status)
 			}
 		})
+	}
+}
+
+func TestCtrlCAtTheApprovalPromptLeavesTheRunWaiting(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := openPTY(t)
+	c := exec.Command(smithcBin, "run", e.write("gate.smw", gateFail), "--run-id", "g1")
+	c.Dir = e.dir
+	c.Env = append(os.Environ(), "SMITHC_DB="+e.db)
+	c.Stdin, c.Stdout, c.Stderr = p.tty, p.tty, p.tty
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	p.waitOutput(t, "approve? [y/n]")
+	if err := c.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = c.Process.Kill() // it hung at the prompt: kill it to report
+		t.Fatalf("Ctrl-C did not interrupt the prompt:\n%q", p)
+	}
+	if code := c.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit %d, want 3 (still waiting)\n%q", code, p)
+	}
+	in := e.inspect("g1")
+	if in.Status != "waiting-approval" || len(in.Approvals) != 1 || in.Approvals[0].Decided {
+		t.Errorf("Ctrl-C at the prompt changed the run: %+v", in)
 	}
 }

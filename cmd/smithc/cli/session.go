@@ -195,21 +195,37 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 		if ap.Summary != "" {
 			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(ap.Summary, "\n", "\n  "))
 		}
-		fmt.Fprintf(w, "approve? [y/n] ")
-		answer, err := in.ReadString('\n')
-		answer = strings.ToLower(strings.TrimSpace(answer))
-		if answer == "" && err != nil {
+		var approved bool
+		for {
+			fmt.Fprintf(w, "approve? [y/n] ")
+			answer, err := readLine(ctx, in)
+			switch strings.ToLower(strings.TrimSpace(answer)) {
+			case "y", "yes":
+				approved = true
+			case "n", "no":
+				approved = false
+			default:
+				if err != nil { // end of input or Ctrl-C: leave the approval waiting
+					fmt.Fprintln(w)
+					return nil, false, nil
+				}
+				fmt.Fprintf(w, "please answer y or n\n")
+				continue
+			}
+			break
+		}
+		fmt.Fprintf(w, "note (optional): ")
+		note, err := readLine(ctx, in)
+		if err != nil && ctx.Err() != nil {
 			fmt.Fprintln(w)
 			return nil, false, nil
 		}
-		fmt.Fprintf(w, "note (optional): ")
-		note, _ := in.ReadString('\n') // an empty note is fine
 		if s.live != nil {
 			s.live.start()
 		}
 		d := runtime.Decision{By: whoami(), Note: strings.TrimSpace(note)}
 		var r *runtime.Result
-		if answer == "y" || answer == "yes" {
+		if approved {
 			r, err = eng.Approve(ctx, runID, ap.NodeID, d, true)
 		} else {
 			r, err = eng.Deny(ctx, runID, ap.NodeID, d, true)
@@ -217,6 +233,27 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 		return r, true, err
 	}
 	return nil, false, nil
+}
+
+// readLine reads a line of the person's answer; Ctrl-C (the end of ctx)
+// interrupts it. The reading goroutine of an interrupted read is left
+// to the process's exit.
+func readLine(ctx context.Context, in *bufio.Reader) (string, error) {
+	type line struct {
+		s   string
+		err error
+	}
+	ch := make(chan line, 1)
+	go func() {
+		s, err := in.ReadString('\n')
+		ch <- line{s, err}
+	}()
+	select {
+	case l := <-ch:
+		return l.s, l.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }
 
 // explainWait tells the person what the run waits for and how to act.
