@@ -120,8 +120,8 @@ var (
 // tagged ```smw-error must produce at least one error. A block tagged
 // ```smw file=NAME is also written as NAME next to the other blocks of its
 // Markdown file, so that they can import it; a block that imports a file
-// nobody supplies is skipped. Blocks without a workflow (pieces of a file)
-// are not checked.
+// nobody supplies is skipped. ```smw blocks without a workflow (pieces of a
+// file) are not checked; ```smw-error blocks always are.
 func TestDocsExamples(t *testing.T) {
 	cfg := &compiler.Config{Checker: checker.Config{Actions: stdlib.Specs()}}
 	checked := 0
@@ -150,8 +150,8 @@ func TestDocsExamples(t *testing.T) {
 			default:
 				continue
 			}
-			if !hasWorkflow.MatchString(b.text) {
-				continue
+			if !wantErr && !hasWorkflow.MatchString(b.text) {
+				continue // a piece of a file
 			}
 			key := fmt.Sprintf("%s:%d", b.file, b.line)
 			t.Run(key, func(t *testing.T) {
@@ -190,4 +190,29 @@ func TestDocsExamples(t *testing.T) {
 		t.Fatal("no smw block with a workflow was found in the docs")
 	}
 	t.Logf("checked %d blocks", checked)
+}
+
+// TestDocBlocks pins how code blocks are found: the language word, the
+// file= argument, fences inside list items, and longer fences.
+func TestDocBlocks(t *testing.T) {
+	md := filepath.Join(t.TempDir(), "x.md")
+	text := "# x\n\n```smw file=lib/a.smw\ntype A { n: int }\n```\n\n" +
+		"- item\n\n  ```smw-error\n  workflow w {\n    step s { value = nope }\n  }\n  ```\n\n" +
+		"````\n```smw\nnot a block\n```\n````\n"
+	if err := os.WriteFile(md, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := docBlocks(t, md)
+	if len(got) != 3 {
+		t.Fatalf("got %d blocks, want 3: %+v", len(got), got)
+	}
+	if got[0].lang != "smw" || got[0].args["file"] != "lib/a.smw" || got[0].line != 3 || got[0].text != "type A { n: int }\n" {
+		t.Errorf("block 0: %+v", got[0])
+	}
+	if got[1].lang != "smw-error" || got[1].text != "workflow w {\n  step s { value = nope }\n}\n" {
+		t.Errorf("block 1: %+v", got[1])
+	}
+	if got[2].lang != "" || !strings.Contains(got[2].text, "not a block") {
+		t.Errorf("block 2: %+v", got[2])
+	}
 }
