@@ -205,34 +205,46 @@ func TestEventAwaitedAtATerminal(t *testing.T) {
 	}
 }
 
-func TestCtrlCAtTheApprovalPromptLeavesTheRunWaiting(t *testing.T) {
+func TestCtrlCWhileWaitingForAPersonLeavesTheRunWaiting(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	p := openPTY(t)
-	c := exec.Command(smithcBin, "run", e.write("gate.smw", gateFail), "--run-id", "g1")
-	c.Dir = e.dir
-	c.Env = append(os.Environ(), "SMITHC_DB="+e.db)
-	c.Stdin, c.Stdout, c.Stderr = p.tty, p.tty, p.tty
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- c.Wait() }()
-	p.waitOutput(t, "approve? [y/n]")
-	if err := c.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = c.Process.Kill() // it hung at the prompt: kill it to report
-		t.Fatalf("Ctrl-C did not interrupt the prompt:\n%q", p)
-	}
-	if code := c.ProcessState.ExitCode(); code != 3 {
-		t.Errorf("exit %d, want 3 (still waiting)\n%q", code, p)
-	}
-	in := e.inspect("g1")
-	if in.Status != "waiting-approval" || len(in.Approvals) != 1 || in.Approvals[0].Decided {
-		t.Errorf("Ctrl-C at the prompt changed the run: %+v", in)
+	for name, tc := range map[string]struct {
+		file           func(e *env) string
+		prompt, status string
+	}{
+		"approval": {func(e *env) string { return e.write("gate.smw", gateFail) }, "approve? [y/n]", "waiting-approval"},
+		"event": {func(e *env) string { return filepath.Join(examplesDir(t), "event.smw") },
+			"smithc signal g1 deploy.finished", "waiting-event"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			p := openPTY(t)
+			file, prompt, status := tc.file(e), tc.prompt, tc.status
+			c := exec.Command(smithcBin, "run", file, "--run-id", "g1")
+			c.Dir = e.dir
+			c.Env = append(os.Environ(), "SMITHC_DB="+e.db)
+			c.Stdin, c.Stdout, c.Stderr = p.tty, p.tty, p.tty
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- c.Wait() }()
+			p.waitOutput(t, prompt)
+			if err := c.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				_ = c.Process.Kill() // it hung: kill it to report
+				t.Fatalf("Ctrl-C did not end the wait:\n%q", p)
+			}
+			if code := c.ProcessState.ExitCode(); code != 3 {
+				t.Errorf("exit %d, want 3 (still waiting)\n%q", code, p)
+			}
+			if in := e.inspect("g1"); in.Status != status {
+				t.Errorf("status %q after Ctrl-C, want %q", in.Status, status)
+			}
+		})
 	}
 }
