@@ -216,3 +216,96 @@ func TestDocBlocks(t *testing.T) {
 		t.Errorf("block 2: %+v", got[2])
 	}
 }
+
+// docsKnownBadLinks lists links of the docs that do not resolve today,
+// keyed by "path: target", with the reason.
+var docsKnownBadLinks = map[string]string{}
+
+var (
+	mdLink    = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	mdHeading = regexp.MustCompile(`^#{1,6}\s+(.*)$`)
+)
+
+// slug is GitHub's anchor for a heading: lower case, punctuation other
+// than - and _ dropped, spaces as -.
+func slug(h string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(h)) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// anchors returns the heading anchors of a Markdown file, outside code
+// blocks.
+func anchors(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	inCode := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inCode = !inCode
+			continue
+		}
+		if m := mdHeading.FindStringSubmatch(line); m != nil && !inCode {
+			out[slug(m[1])] = true
+		}
+	}
+	return out
+}
+
+// TestDocsLinks checks that every relative link of README.md and
+// docs/**/*.md names a file of the repository and, for a Markdown file,
+// an existing heading.
+func TestDocsLinks(t *testing.T) {
+	for _, md := range docFiles(t) {
+		data, err := os.ReadFile(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Links inside code blocks and code spans are not links.
+		var text []string
+		inCode := false
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "```") {
+				inCode = !inCode
+				continue
+			}
+			if !inCode {
+				text = append(text, regexp.MustCompile("`[^`]*`").ReplaceAllString(line, ""))
+			}
+		}
+		for _, m := range mdLink.FindAllStringSubmatch(strings.Join(text, "\n"), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			key := filepath.ToSlash(md) + ": " + target
+			if why, ok := docsKnownBadLinks[key]; ok {
+				t.Logf("known bad link %s: %s", key, why)
+				continue
+			}
+			file, anchor, _ := strings.Cut(target, "#")
+			path := md
+			if file != "" {
+				path = filepath.Join(filepath.Dir(md), filepath.FromSlash(file))
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("%s: link to %s: %v", md, target, err)
+				continue
+			}
+			if anchor != "" && strings.HasSuffix(path, ".md") && !anchors(t, path)[anchor] {
+				t.Errorf("%s: link to %s: no heading with anchor #%s in %s", md, target, anchor, path)
+			}
+		}
+	}
+}
