@@ -44,6 +44,11 @@ var runToDo = map[string]string{
 	"secret_redacted": "cmd/smithc or runtime: the result `run` prints holds the secret in clear " +
 		"(\"token=hunter2-very-secret\") while the stored output, the log and `resume` show \"token=***\" " +
 		"(LANGUAGE.md §5: secrets are never written out; docs/runtime.md: replaced by *** in everything the run writes)",
+	"wait_always_approve": "cmd/smithc/cli/session.go liveOwner: a run executed by another engine of " +
+		"this process (cli.Main called concurrently in one process, as tests do) counts as having no owner, " +
+		"so `approve` prints \"run wa1 is running\" and exits 1 instead of exiting 0 saying the live " +
+		"process continues it (docs/cli.md approve; across processes it works)",
+	"wait_always_signal": "same as wait_always_approve, for `signal`",
 	"shell_env_nonstring": "checker vs docs/actions/shell.md: env values are documented as \"strings " +
 		"(numbers and bools are formatted, lists and objects become JSON)\" but the checker rejects " +
 		"non-string env values",
@@ -62,6 +67,11 @@ var runToDo = map[string]string{
 //	write FILE TEXT...                      write TEXT (the rest of the line, verbatim) and a newline to FILE
 //	sleep DURATION                          wait (for a timer to be due)
 //	nodes RUN                               the reduced node table of RUN
+//	bg COMMAND...                           start a smithc command in the background
+//	wait                                    wait for it; its result goes here
+//	exitonly COMMAND...                     a smithc command whose exit code alone is kept
+//
+// A `bg run` must name its --run-id.
 //
 // Sections: out/transcript holds, for each command, the command, its
 // exit code, its stdout, and the `smithc:` and diagnostic lines of its
@@ -128,6 +138,7 @@ func runCase(t *testing.T, c *golden.Case) map[string]string {
 	}
 	st := &runState{dir: dir}
 	var tr strings.Builder
+	var bg chan string // the result of the command running in the background
 	for i, line := range strings.Split(string(cmds), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -163,28 +174,65 @@ func runCase(t *testing.T, c *golden.Case) map[string]string {
 			time.Sleep(d)
 		case "nodes":
 			tr.WriteString(st.nodes(t, words[1]))
+		case "bg":
+			if bg != nil {
+				t.Fatalf("%s: cmds line %d: one bg command at a time", c.Path, i+1)
+			}
+			if words[1] == "run" {
+				st.noteRun(words[1:], "")
+			}
+			bg = make(chan string, 1)
+			go func(words []string) {
+				code, out, errOut := runCLI(words)
+				bg <- st.result(code, out, errOut)
+			}(words[1:])
+		case "wait":
+			if bg == nil {
+				t.Fatalf("%s: cmds line %d: wait without bg", c.Path, i+1)
+			}
+			select {
+			case r := <-bg:
+				tr.WriteString(r)
+			case <-time.After(30 * time.Second):
+				t.Fatalf("%s: cmds line %d: the bg command did not end within 30s", c.Path, i+1)
+			}
+			bg = nil
+		case "exitonly":
+			code, _, _ := runCLI(words[1:])
+			fmt.Fprintf(&tr, "exit %d\n", code)
 		default:
 			code, out, errOut := runCLI(words)
 			if words[0] == "run" {
 				st.noteRun(words, out)
 			}
-			fmt.Fprintf(&tr, "exit %d\n", code)
-			tr.WriteString(st.normalize(out))
-			if out != "" && !strings.HasSuffix(out, "\n") {
-				tr.WriteString("\n")
-			}
-			for _, l := range strings.Split(errOut, "\n") {
-				if strings.HasPrefix(l, "smithc: ") || reDiag.MatchString(l) {
-					fmt.Fprintf(&tr, "stderr: %s\n", st.normalize(l))
-				}
-			}
+			tr.WriteString(st.result(code, out, errOut))
 		}
+	}
+	if bg != nil {
+		t.Fatalf("%s: a bg command was never waited for", c.Path)
 	}
 	nodes := "(no run)\n"
 	if st.lastID != "" {
 		nodes = st.nodes(t, st.lastID)
 	}
 	return map[string]string{"transcript": tr.String(), "nodes": nodes}
+}
+
+// result is the transcript of one command: its exit code, its stdout and
+// the `smithc:` and diagnostic lines of its stderr, normalized.
+func (st *runState) result(code int, out, errOut string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "exit %d\n", code)
+	b.WriteString(st.normalize(out))
+	if out != "" && !strings.HasSuffix(out, "\n") {
+		b.WriteString("\n")
+	}
+	for _, l := range strings.Split(errOut, "\n") {
+		if strings.HasPrefix(l, "smithc: ") || reDiag.MatchString(l) {
+			fmt.Fprintf(&b, "stderr: %s\n", st.normalize(l))
+		}
+	}
+	return b.String()
 }
 
 func runCLI(args []string) (int, string, string) {
@@ -223,7 +271,7 @@ var (
 	reTimestamp = regexp.MustCompile(`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?`)
 	reClock     = regexp.MustCompile(`(?m)^\d{2}:\d{2}:\d{2}  `)
 	reOwner     = regexp.MustCompile(`\b\d+@[A-Za-z0-9._-]+\b`)
-	reDiag      = regexp.MustCompile(`^\S+\.smw:\d+:\d+(-\d+)?: (error|warning)`)
+	reDiag      = regexp.MustCompile(`^\S+\.smw(:\d+:\d+(-\d+)?)?: (error|warning)`)
 )
 
 // normalize replaces what changes from one execution to the next with
