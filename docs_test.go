@@ -222,8 +222,9 @@ func TestDocBlocks(t *testing.T) {
 var docsKnownBadLinks = map[string]string{}
 
 var (
-	mdLink    = regexp.MustCompile(`\]\(([^)\s]+)\)`)
-	mdHeading = regexp.MustCompile(`^#{1,6}\s+(.*)$`)
+	mdLink     = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	mdHeading  = regexp.MustCompile(`^#{1,6}\s+(.*)$`)
+	mdCodeSpan = regexp.MustCompile("`[^`]*`")
 )
 
 // slug is GitHub's anchor for a heading: lower case, punctuation other
@@ -281,7 +282,7 @@ func TestDocsLinks(t *testing.T) {
 				continue
 			}
 			if !inCode {
-				text = append(text, regexp.MustCompile("`[^`]*`").ReplaceAllString(line, ""))
+				text = append(text, mdCodeSpan.ReplaceAllString(line, ""))
 			}
 		}
 		for _, m := range mdLink.FindAllStringSubmatch(strings.Join(text, "\n"), -1) {
