@@ -298,7 +298,9 @@ func (v *liveView) pause() {
 	<-done
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.drawLocked()
+	if v.dirty || v.lines > 0 { // nothing to show before the first event
+		v.drawLocked()
+	}
 	v.lines = 0
 }
 
