@@ -64,11 +64,8 @@ func (g *graph) checkNode(n *gnode) {
 		}
 		c.info.Outputs[s] = c.outputOf(n).schemaType()
 	case *ast.TimerStmt:
-		byName := g.attrs(n, s.ID.Range).check(s.Attrs, []attrRule{
-			{name: "duration", kind: rDuration},
-			{name: "until", kind: rPred},
-			needsRule, descRule,
-		}[:0:0], "duration", "until", "needs", "description")
+		// checkTimer checks the values: exactly one of duration and until.
+		byName := g.attrs(n, s.ID.Range).check(s.Attrs, nil, "duration", "until", "needs", "description")
 		g.checkTimer(n, s, byName)
 	case *ast.SequenceStmt:
 		g.attrs(n, s.KeywordRange).check(attrsOf(s.Body), []attrRule{needsRule, descRule})
