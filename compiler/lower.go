@@ -144,6 +144,44 @@ func (c *compiler) parallelNodes(body []ast.Stmt, sc *scope) []*ir.Node {
 }
 
 func (c *compiler) node(s ast.Stmt, sc *scope) *ir.Node {
+	n := c.lowerNode(s, sc)
+	if n == nil {
+		return nil
+	}
+	// Control nodes take needs among their body's attributes (sequence,
+	// parallel, for, loop, worktree); it orders the whole block.
+	if b := stmtBody(s); b != nil && len(n.Needs) == 0 {
+		for _, a := range b.Attrs {
+			if a.Name.Name == "needs" {
+				n.Needs = c.needs(s, sc)
+				for _, id := range n.Needs {
+					n.Deps = appendUnique(n.Deps, id)
+				}
+			}
+		}
+	}
+	return n
+}
+
+// stmtBody returns the body of a control statement whose attributes may
+// hold needs.
+func stmtBody(s ast.Stmt) *ast.Body {
+	switch s := s.(type) {
+	case *ast.SequenceStmt:
+		return s.Body
+	case *ast.ParallelStmt:
+		return s.Body
+	case *ast.ForStmt:
+		return s.Body
+	case *ast.LoopStmt:
+		return s.Body
+	case *ast.WorktreeStmt:
+		return s.Body
+	}
+	return nil
+}
+
+func (c *compiler) lowerNode(s ast.Stmt, sc *scope) *ir.Node {
 	switch s := s.(type) {
 	case *ast.StepStmt:
 		return c.step(s, sc)
