@@ -75,6 +75,9 @@ func (c *compiler) step(s *ast.StepStmt, sc *scope) *ir.Node {
 	if len(st.Maps) == 0 {
 		st.Maps = nil
 	}
+	if st.Retry == nil && st.Action == "agent" && st.DeclaredOutput {
+		st.Retry = agentReplyRetry()
+	}
 	n.Deps = append(n.Deps, n.Needs...)
 	return n
 }
@@ -223,4 +226,15 @@ func (c *compiler) bind(out *ir.Expr, e *ast.Expr, sc *scope) {
 			}
 		}
 	}
+}
+
+// DefaultAgentAttempts is how many times an agent step with a declared
+// output and no retry block is asked when its reply does not validate
+// (LANGUAGE.md §5: "a reply that does not validate is retried with the
+// error fed back"). Other failures are not retried by default.
+const DefaultAgentAttempts = 3
+
+func agentReplyRetry() *ir.Retry {
+	when := &ir.Expr{Src: `error.kind == "validation"`, Type: schema.BoolType}
+	return &ir.Retry{Attempts: DefaultAgentAttempts, Backoff: "fixed", When: when}
 }
