@@ -27,11 +27,6 @@ import (
 // archive says, the harness fails and asks for its entry to be removed.
 // Under SMITHC_UPDATE=1 these archives are left alone.
 var runToDo = map[string]string{
-	"loop_self_read": "runtime: a loop body step reading itself gets null instead of its previous iteration " +
-		"(docs/checking.md: a step reading itself inside a loop reads its previous iteration)",
-	"try_catch_fails": "runtime: when a step in catch fails, finally never runs and the run fails as " +
-		"\"the run is stuck: nothing can run and nothing waits\" (the try node left running) instead of " +
-		"failing with the catch step's error after finally ran (LANGUAGE.md §4 try)",
 	"approval_input_errors": "cmd/smithc approve: an unknown or mistyped --input field is exit 2 and " +
 		"leaves the approval waiting, but a missing required output field is recorded as the decision " +
 		"and fails the run (exit 1, validation), after which the approval is `already decided` " +
@@ -39,11 +34,6 @@ var runToDo = map[string]string{
 	"env_default": "compiler: env(\"NAME\") in an input default is folded to null at compile time " +
 		"(compile shows `token: string = null`), so the run gets input.token = null even with NAME set, " +
 		"and the null is not rejected for a string input (LANGUAGE.md §3, §5)",
-	"resume_clears_error": "runtime: after resume finishes a loop (or for) whose body step had failed, " +
-		"the finished control node keeps the old error; inspect shows `finished ... error: step work [again#1] failed`",
-	"secret_redacted": "cmd/smithc or runtime: the result `run` prints holds the secret in clear " +
-		"(\"token=hunter2-very-secret\") while the stored output, the log and `resume` show \"token=***\" " +
-		"(LANGUAGE.md §5: secrets are never written out; docs/runtime.md: replaced by *** in everything the run writes)",
 	"wait_always_approve": "cmd/smithc/cli/session.go liveOwner: a run executed by another engine of " +
 		"this process (cli.Main called concurrently in one process, as tests do) counts as having no owner, " +
 		"so `approve` prints \"run wa1 is running\" and exits 1 instead of exiting 0 saying the live " +

@@ -266,7 +266,9 @@ func (r *runner) execTry(ctx context.Context, in *instance, p path, f *fence) ou
 			if r.halted(ctx, f) {
 				return r.stopped(ctx)
 			}
-			result = r.execBody(ctx, t.Catch, p, f)
+			// A failure in catch stops the catch body only: finally
+			// still runs, then the failure propagates.
+			result = r.execBody(ctx, t.Catch, p, &fence{parent: f})
 			if !result.terminal() && result.fail == nil {
 				return result
 			}
@@ -275,7 +277,7 @@ func (r *runner) execTry(ctx context.Context, in *instance, p path, f *fence) ou
 		}
 	}
 	if t.Finally != nil {
-		fo := r.execBody(ctx, t.Finally, p, f)
+		fo := r.execBody(ctx, t.Finally, p, &fence{parent: f})
 		if !fo.terminal() && fo.fail == nil {
 			return fo
 		}

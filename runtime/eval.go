@@ -293,7 +293,9 @@ func (r *runner) readValue(id string, p path, pos int) any {
 func (r *runner) readAt(ref *ir.Node, reps []*ir.Node, q path, p path, pos int, common *ir.Node) any {
 	for k, a := range reps {
 		if i, ok := p.lookup(a); ok {
-			if a == common && pos < r.pre[ref] {
+			// A later step of the loop, or the evaluating step itself,
+			// reads the previous iteration.
+			if a == common && pos <= r.pre[ref] {
 				i--
 				if i < 0 {
 					return nil

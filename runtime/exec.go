@@ -121,7 +121,9 @@ func (r *runner) control(ctx context.Context, in *instance, f *fence, body func(
 	switch {
 	case o.state == store.NodeFinished || o.state == store.NodeSkipped:
 		now := r.e.now()
-		row := r.update(in, func(row *store.Node) { row.State, row.FinishedAt = store.NodeFinished, now })
+		row := r.update(in, func(row *store.Node) {
+			row.State, row.FinishedAt, row.Error, row.ErrorKind = store.NodeFinished, now, "", ""
+		})
 		r.c.write(&store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{r.event(EventNodeFinished, in, 0, nil)}})
 		o.state = store.NodeFinished
 	case o.fail != nil:

@@ -174,3 +174,64 @@ func TestSkippedArmWithLoop(t *testing.T) {
 		t.Errorf("states (-want +got):\n%s", diff)
 	}
 }
+
+func TestLoopStepReadsItself(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	prog := program("self", nil, loop("acc", "total >= 6", 5, "", value("total", "(total ?? 0) + iteration + 1")), value("after", "total"))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFinished || res.Output != int64(6) {
+		t.Errorf("%+v", res)
+	}
+}
+
+func TestCatchFailureRunsFinally(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	prog := program("tcf", nil,
+		try("T", []*ir.Node{sh("boom", tmpl("exit 3"))}, []*ir.Node{sh("handle", tmpl("exit 9"))},
+			[]*ir.Node{value("cleanup", `"ran"`)}),
+		value("after", "1"))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFailed || res.Error != "step handle failed: command failed (exit code 9)" {
+		t.Fatalf("%s %q", res.Status, res.Error)
+	}
+	want := map[string]string{"T": "failed", "boom": "failed", "handle": "failed", "cleanup": "finished"}
+	if diff := cmp.Diff(want, b.nodeStates(t, res.RunID)); diff != "" {
+		t.Errorf("states (-want +got):\n%s", diff)
+	}
+}
+
+func TestResumeClearsControlError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, nil)
+	prog := program("rce", nil, loop("again", "iteration >= 1", 2, "", sh("work", tmpl("test ", x("iteration"), " -eq 0 || cat ok.txt"))))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFailed {
+		t.Fatalf("%+v", res)
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, "ok.txt"), []byte("ok"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.engine.Resume(ctx, res.RunID, runtime.ResumeParams{Program: prog})
+	if err != nil || res.Status != store.RunFinished {
+		t.Fatalf("%+v %v", res, err)
+	}
+	n, err := b.store.NodeGet(ctx, &store.NodeGetParams{RunID: res.RunID, NodeID: "again"})
+	if err != nil || n.State != store.NodeFinished || n.Error != "" {
+		t.Errorf("loop row after resume: %+v %v", n, err)
+	}
+}
+
+func TestSecretNotInResult(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil, func(c *runtime.Config) {
+		c.LookupEnvFunc = func(string) (string, bool) { return "hunter2", true }
+	})
+	prog := program("sr", nil, value("use", `{ t: "token=" + secret("X") }`))
+	res := start(t, b, prog, nil)
+	if diff := cmp.Diff(map[string]any{"t": "token=***"}, res.Output); diff != "" {
+		t.Errorf("result (-want +got):\n%s", diff)
+	}
+}

@@ -238,6 +238,7 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 	}
 	r.mu.Lock()
 	res.Error = redactString(res.Error, r.secrets)
+	res.Output = redactValue(res.Output, r.secrets)
 	r.mu.Unlock()
 	return res, nil
 }
@@ -274,6 +275,31 @@ func redactString(s string, secrets []string) string {
 		s = strings.ReplaceAll(s, x, "***")
 	}
 	return s
+}
+
+// redactValue returns v with secret values replaced by "***" in every
+// string it holds (a copy where anything changed).
+func redactValue(v any, secrets []string) any {
+	if len(secrets) == 0 {
+		return v
+	}
+	switch x := v.(type) {
+	case string:
+		return redactString(x, secrets)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactValue(e, secrets)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = redactValue(e, secrets)
+		}
+		return out
+	}
+	return v
 }
 
 func ptr[T any](v T) *T { return &v }
