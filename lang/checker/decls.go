@@ -34,8 +34,6 @@ var reservedNames = map[string]string{
 	"let":        "it is an expression keyword",
 	"if":         "it is an expression keyword",
 	"else":       "it is an expression keyword",
-	"env":        "it names the env() function",
-	"secret":     "it names the secret() function",
 }
 
 // typeDecl is a declared type being resolved.
@@ -126,7 +124,7 @@ func (c *checker) checkReserved(id ast.Ident, what string) bool {
 	c.report(diag.Diagnostic{
 		Code:    "reserved-name",
 		Summary: quote(id.Name) + " is reserved and cannot be used as " + article(what) + ": " + why,
-		Detail:  "Reserved names: input, run, iteration, index, error, env, secret and the words of the expression language; choose another name.",
+		Detail:  "Reserved names: input, run, iteration, index, error and the words of the expression language; choose another name.",
 		Subject: id.Range,
 	})
 	return true
