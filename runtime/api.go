@@ -56,6 +56,10 @@ type Result struct {
 	Status store.RunStatus
 	Output any    // the run's result once finished
 	Error  string // why it failed or was cancelled
+	// LiveOwner is set by Approve, Deny and Signal when another live
+	// process (or engine) executes the run and will pick the decision or
+	// signal up itself: "pid@host".
+	LiveOwner string
 }
 
 // resultOf reads a Result from a run row.
@@ -278,4 +282,28 @@ func (e *Engine) validate(wf *ir.Workflow) error {
 	wf.Lookup("") // builds the index and Parent links
 	e.mu.Unlock()
 	return validateGraph(wf)
+}
+
+// LiveOwner reports the process executing a run ("pid@host") when that is
+// a live process or another engine of this one; "" when nobody executes
+// it (waiting, finished, or left by a dead process). A run executing in
+// this engine reports this process.
+func (e *Engine) LiveOwner(ctx context.Context, runID string) (string, error) {
+	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil {
+		return "", fmt.Errorf("runtime: run %s: %w", runID, err)
+	}
+	e.mu.Lock()
+	_, live := e.live[runID]
+	e.mu.Unlock()
+	if live {
+		return e.cfg.Owner.String(), nil
+	}
+	if run.Owner == "" || run.Status.Terminal() {
+		return "", nil
+	}
+	if _, err := e.checkOwner(run); err != nil {
+		return run.Owner, nil
+	}
+	return "", nil
 }

@@ -89,11 +89,15 @@ func (e *Engine) continueRun(ctx context.Context, runID string, cont bool) (*Res
 		return resultOf(run), nil
 	}
 	if _, err := e.checkOwner(run); err != nil {
-		return resultOf(run), nil // a live owner continues it
+		res := resultOf(run) // a live owner continues it
+		res.LiveOwner = run.Owner
+		return res, nil
 	}
 	res, err := e.Resume(ctx, runID, ResumeParams{Wait: WaitAuto})
 	if errors.Is(err, ErrRunLive) {
-		return resultOf(run), nil
+		res := resultOf(run)
+		res.LiveOwner = run.Owner
+		return res, nil
 	}
 	return res, err
 }

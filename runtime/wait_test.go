@@ -98,8 +98,15 @@ func TestApprovalPickedUpByLiveOwner(t *testing.T) {
 	// continuing: the live owner must pick it up.
 	other := setupAt(t, b.path, nil)
 	for i := 0; ; i++ {
-		_, err := other.engine.Approve(ctx, "live-1", "gate", runtime.Decision{By: "zoe"}, true)
+		res, err := other.engine.Approve(ctx, "live-1", "gate", runtime.Decision{By: "zoe"}, true)
 		if err == nil {
+			if res.LiveOwner != runtime.CurrentOwner().String() {
+				t.Errorf("LiveOwner %q", res.LiveOwner)
+			}
+			// The owner may already have finished the run meanwhile.
+			if o, err := other.engine.LiveOwner(ctx, "live-1"); err != nil || o != res.LiveOwner && o != "" {
+				t.Errorf("Engine.LiveOwner = %q, %v", o, err)
+			}
 			break
 		}
 		if !errors.Is(err, store.ErrNotFound) || i > 500 {
