@@ -19,9 +19,7 @@ import (
 // docsKnownFailures lists smw blocks of the docs that do not check clean
 // today, keyed by "path:line" of the opening fence, with the reason. Each
 // one is skipped, not failed; remove an entry when its doc is fixed.
-var docsKnownFailures = map[string]string{
-	"docs/actions/agent.md:6": "workflow review reads input.repo and input.sha but declares no input { repo: string, sha: string }",
-}
+var docsKnownFailures = map[string]string{}
 
 // docBlock is one fenced code block of a Markdown file.
 type docBlock struct {

@@ -64,7 +64,10 @@ func shellWords(v any) (string, error) {
 func shellScalar(v any) (string, error) {
 	switch v.(type) {
 	case nil:
-		return "", fmt.Errorf("the value is null; give a default with ?? (for example ${x ?? \"\"})")
+		// A null (an optional value that is absent) is an empty word, as
+		// templates render null everywhere else; the checker lets
+		// optional values be interpolated.
+		return "", nil
 	case map[string]any:
 		return "", fmt.Errorf("the value is an object; interpolate a field of it, or toJSON(...) it")
 	}
