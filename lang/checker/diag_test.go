@@ -30,6 +30,7 @@ func TestDiagnosticDetails(t *testing.T) {
 				Detail:  `"a" runs concurrently with step "b" (in a parallel, or with no order between them).`,
 				Hint:    `add needs = [a] to step "b"`,
 				Subject: rng(pos(72, 4, 22), pos(73, 4, 23)),
+				Related: []diag.Related{{Range: rng(pos(35, 3, 10), pos(36, 3, 11)), Message: `step "a" is declared here`}},
 			}},
 		},
 		{
@@ -40,6 +41,7 @@ func TestDiagnosticDetails(t *testing.T) {
 				Summary: `"b" is not guaranteed to have finished before step "a" reads it`,
 				Detail:  `"b" runs after step "a"; move the reading node after it.`,
 				Subject: rng(pos(32, 2, 20), pos(33, 2, 21)),
+				Related: []diag.Related{{Range: rng(pos(43, 3, 8), pos(44, 3, 9)), Message: `step "b" is declared here`}},
 			}},
 		},
 		{

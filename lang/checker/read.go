@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/smithc/smithc/lang/ast"
+	"github.com/smithc/smithc/lang/diag"
 	"github.com/smithc/smithc/schema"
 )
 
@@ -136,6 +137,9 @@ func (r *nodeResolver) node(n *gnode, name string) (vt, *Ref, *problem) {
 	}
 	t, p := r.g.read(r, n, name)
 	if p != nil {
+		if n.idRange.IsValid() {
+			p.related = append(p.related, diag.Related{Range: n.idRange, Message: n.what() + " is declared here"})
+		}
 		return tAny, nil, p
 	}
 	return t, &Ref{Name: name, Kind: RefNode, Stmt: n.stmt}, nil
