@@ -29,6 +29,7 @@ const (
 
 var waitModeNames = map[WaitMode]string{WaitAuto: "auto", WaitNever: "never", WaitAlways: "always"}
 
+// String returns "auto", "never" or "always".
 func (m WaitMode) String() string {
 	if s, ok := waitModeNames[m]; ok {
 		return s
