@@ -235,3 +235,29 @@ func TestSecretNotInResult(t *testing.T) {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
 }
+
+func TestNestedForAndLoop(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	prog := program("nest", nil,
+		forEach("outer", "a", "[1, 2]", 0,
+			forEach("inner", "c", "[10, 20]", 1, value("v", "a * c + index")),
+			loop("L", "acc >= a * 2", 5, "", value("acc", "(acc ?? 0) + a")),
+		),
+		value("out", "{ v: v, acc: acc }"))
+	res := start(t, b, prog, nil)
+	want := map[string]any{
+		"v":   []any{[]any{int64(10), int64(21)}, []any{int64(20), int64(41)}},
+		"acc": []any{int64(2), int64(4)},
+	}
+	if res.Status != store.RunFinished {
+		t.Fatalf("%+v", res)
+	}
+	if diff := cmp.Diff(want, res.Output); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	st := b.nodeStates(t, res.RunID)
+	if st["v[outer[1]/inner[0]]"] != "finished" || st["acc[outer[1]/L#1]"] != "finished" {
+		t.Errorf("states %v", st)
+	}
+}
