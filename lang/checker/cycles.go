@@ -9,6 +9,7 @@ import (
 
 // checkNeedsCycles reports needs that can never be satisfied: a cycle of
 // needs, a need of a node that runs after (or contains) the needing node.
+// Every need of a cycle is reported, each with the cycle seen from it.
 func (g *graph) checkNeedsCycles() {
 	if g.memo == nil {
 		g.reachOf(0)
@@ -36,7 +37,6 @@ func (g *graph) checkNeedsCycles() {
 				if a%2 == 1 && b%2 == 0 {
 					x, y := g.nodes[a/2], g.nodes[b/2]
 					if containsNode(y.needs, x) {
-						reported[[2]int{y.n, x.n}] = true
 						if y != n {
 							cycle = append(cycle, x.full)
 						}

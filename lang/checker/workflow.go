@@ -162,7 +162,7 @@ func (c *checker) checkCallCycles() {
 	}
 	state := map[*ast.WorkflowDecl]int{}
 	var stack []*ast.WorkflowDecl
-	reported := map[*ast.WorkflowDecl]bool{}
+	reported := map[*ast.StepStmt]bool{}
 	var visit func(w *ast.WorkflowDecl)
 	visit = func(w *ast.WorkflowDecl) {
 		state[w] = 1
@@ -177,16 +177,7 @@ func (c *checker) checkCallCycles() {
 				for stack[i] != callee {
 					i++
 				}
-				names := []string{}
-				for _, x := range stack[i:] {
-					names = append(names, x.Name.Name)
-				}
-				names = append(names, callee.Name.Name)
-				if !reported[w] {
-					reported[w] = true
-					c.report(diag.Diagnostic{Code: "call-cycle", Summary: "call cycle: " + strings.Join(names, " -> ") + " (a workflow calls itself)",
-						Detail: "A called workflow runs as a child run; a cycle of calls would never finish.", Subject: callLabel(s)})
-				}
+				c.reportCallCycle(stack[i:], calls, reported)
 			}
 		}
 		stack = stack[:len(stack)-1]
@@ -195,6 +186,27 @@ func (c *checker) checkCallCycles() {
 	for _, w := range c.wfOrder {
 		if state[w] == 0 {
 			visit(w)
+		}
+	}
+}
+
+// reportCallCycle reports a cycle of calls once at each call of it, with
+// the cycle seen from the calling workflow.
+func (c *checker) reportCallCycle(members []*ast.WorkflowDecl, calls map[*ast.WorkflowDecl][]*ast.StepStmt, reported map[*ast.StepStmt]bool) {
+	for k, w := range members {
+		next := members[(k+1)%len(members)]
+		for _, s := range calls[w] {
+			if c.info.Calls[s] != next || reported[s] {
+				continue
+			}
+			reported[s] = true
+			names := []string{}
+			for j := range members {
+				names = append(names, members[(k+j)%len(members)].Name.Name)
+			}
+			names = append(names, w.Name.Name)
+			c.report(diag.Diagnostic{Code: "call-cycle", Summary: "call cycle: " + strings.Join(names, " -> ") + " (a workflow calls itself)",
+				Detail: "A called workflow runs as a child run; a cycle of calls would never finish.", Subject: callLabel(s)})
 		}
 	}
 }
