@@ -48,22 +48,29 @@ func parseOwner(s string) (pid int, host string, ok bool) {
 // of /proc/pid/stat (start time in clock ticks since boot), or "" where
 // that is unavailable.
 func processStart(pid int) string {
+	start, _ := procStat(pid)
+	return start
+}
+
+// procStat reads the start time and state (field 3: "R", "S", "Z"...) of
+// process pid from /proc; "" where unavailable.
+func procStat(pid int) (start, state string) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	s := string(b)
 	// The command name (field 2) is in parentheses and may hold spaces.
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return ""
+		return "", ""
 	}
 	fields := strings.Fields(s[i+1:])
 	// fields[0] is field 3 (state); start time is field 22.
 	if len(fields) < 20 {
-		return ""
+		return "", ""
 	}
-	return fields[19]
+	return fields[19], fields[0]
 }
 
 // ownerAlive reports whether the process named by owner/start may still be
@@ -80,10 +87,12 @@ func (e *Engine) ownerAlive(owner, start string) (alive, known bool) {
 	if err != nil && !errors.Is(err, syscall.EPERM) {
 		return false, true
 	}
-	if start != "" {
-		if cur := processStart(pid); cur != "" && cur != start {
-			return false, true // the pid was reused
-		}
+	cur, state := procStat(pid)
+	if state == "Z" || state == "X" {
+		return false, true // exited, not yet reaped
+	}
+	if start != "" && cur != "" && cur != start {
+		return false, true // the pid was reused
 	}
 	return true, true
 }
