@@ -60,6 +60,8 @@ var runToDo = map[string]string{
 //	bg COMMAND...                           start a smithc command in the background
 //	wait                                    wait for it; its result goes here
 //	exitonly COMMAND...                     a smithc command whose exit code alone is kept
+//	waitfile FILE                           wait until FILE exists (20s at most)
+//	waitnode RUN NODE STATE                 wait until a NODE of RUN is in STATE
 //
 // A `bg run` must name its --run-id.
 //
@@ -187,6 +189,10 @@ func runCase(t *testing.T, c *golden.Case) map[string]string {
 				t.Fatalf("%s: cmds line %d: the bg command did not end within 30s", c.Path, i+1)
 			}
 			bg = nil
+		case "waitfile", "waitnode":
+			if !st.poll(words) {
+				t.Fatalf("%s: cmds line %d: still not so after 20s", c.Path, i+1)
+			}
 		case "exitonly":
 			code, _, _ := runCLI(words[1:])
 			fmt.Fprintf(&tr, "exit %d\n", code)
@@ -206,6 +212,35 @@ func runCase(t *testing.T, c *golden.Case) map[string]string {
 		nodes = st.nodes(t, st.lastID)
 	}
 	return map[string]string{"transcript": tr.String(), "nodes": nodes}
+}
+
+// poll waits up to 20s for `waitfile FILE` (the file exists) or
+// `waitnode RUN NODE STATE` (a node of the run has that state).
+func (st *runState) poll(words []string) bool {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		switch words[0] {
+		case "waitfile":
+			if _, err := os.Stat(filepath.Join(st.dir, words[1])); err == nil {
+				return true
+			}
+		case "waitnode":
+			code, out, _ := runCLI([]string{"inspect", words[1], "--format", "json"})
+			var r struct {
+				Nodes []struct {
+					NodeID string `json:"node_id"`
+					State  string `json:"state"`
+				} `json:"nodes"`
+			}
+			if code == 0 && json.Unmarshal([]byte(out), &r) == nil {
+				for _, n := range r.Nodes {
+					if n.NodeID == words[2] && n.State == words[3] {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
 
 // result is the transcript of one command: its exit code, its stdout and
