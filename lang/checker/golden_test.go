@@ -34,7 +34,9 @@ func TestGoldenCheck(t *testing.T) {
 			},
 		}
 		_, ds := CheckFile("in.smw", cfg)
-		checkMarkers(t, files["in.smw"], ds)
+		for name, src := range files {
+			checkMarkers(t, name, src, ds)
+		}
 		checkRanges(t, files, ds)
 		var b strings.Builder
 		for _, d := range ds {
@@ -45,39 +47,33 @@ func TestGoldenCheck(t *testing.T) {
 	})
 }
 
-// checkMarkers asserts that each ERROR marker has a matching diagnostic on
-// its line of in.smw.
-func checkMarkers(t *testing.T, src []byte, ds diag.Diagnostics) {
+// checkMarkers asserts that each ERROR marker of the input file called
+// name has a matching diagnostic on its line.
+func checkMarkers(t *testing.T, name string, src []byte, ds diag.Diagnostics) {
 	t.Helper()
 	for i, line := range strings.Split(string(src), "\n") {
 		for _, m := range errorMarker.FindAllStringSubmatch(line, -1) {
-			checkMarker(t, i+1, m[1], ds)
+			checkMarker(t, name, i+1, m[1], ds)
 		}
 	}
 }
 
-// checkMarker asserts that one ERROR marker on line has its diagnostic.
-func checkMarker(t *testing.T, line int, quoted string, ds diag.Diagnostics) {
+// checkMarker asserts that one ERROR marker ("regexp", with \" for a
+// quote) on line of file name has a diagnostic whose summary matches.
+func checkMarker(t *testing.T, name string, line int, quoted string, ds diag.Diagnostics) {
 	t.Helper()
-	{
-		i := line - 1
-		m := []string{"", quoted}
-		pat := strings.ReplaceAll(m[1][1:len(m[1])-1], `\"`, `"`)
-		re, err := regexp.Compile(pat)
-		if err != nil {
-			t.Errorf("line %d: bad ERROR regexp: %v", i+1, err)
+	pat := strings.ReplaceAll(quoted[1:len(quoted)-1], `\"`, `"`)
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		t.Errorf("%s:%d: bad ERROR regexp: %v", name, line, err)
+		return
+	}
+	for _, d := range ds {
+		if d.Subject.File == name && d.Subject.Start.Line == line && re.MatchString(d.Summary) {
 			return
 		}
-		found := false
-		for _, d := range ds {
-			if d.Subject.File == "in.smw" && d.Subject.Start.Line == i+1 && re.MatchString(d.Summary) {
-				found = true
-			}
-		}
-		if !found {
-			t.Errorf("in.smw:%d: no diagnostic matching %q on this line; got:\n%s", i+1, pat, ds.Error())
-		}
 	}
+	t.Errorf("%s:%d: no diagnostic matching %q on this line; got:\n%s", name, line, pat, ds.Error())
 }
 
 // checkRanges asserts that every diagnostic points inside its file.
