@@ -34,7 +34,8 @@ func TestFailedStepThenResumeRerunsOnlyIt(t *testing.T) {
 	}
 
 	e.write("data.txt", "hello\n")
-	r = e.cli("resume", "f1", "--format", "json")
+	// run --run-id ID --resume is the same as resume ID.
+	r = e.cli("run", f, "--run-id", "f1", "--resume", "--format", "json")
 	mustCode(t, r, 0)
 	if out := decodeRun(t, r); string(out.Output) != `"hello!"` {
 		t.Errorf("output %s", out.Output)
