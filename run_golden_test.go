@@ -31,6 +31,9 @@ var runToDo = map[string]string{
 		"leaves the approval waiting, but a missing required output field is recorded as the decision " +
 		"and fails the run (exit 1, validation), after which the approval is `already decided` " +
 		"(docs/cli.md: input errors are usage errors; LANGUAGE.md §9: a decision never strands a run)",
+	"approval_timeout": "cmd/smithc approve: after an approval timed out (node failed, run failed), " +
+		"`approve` is accepted: it records the decision silently and exits 1 printing the failed run, and " +
+		"the next `resume` consumes it; docs/cli.md: naming a node that is not a waiting approval is exit 2",
 	"env_default": "compiler: env(\"NAME\") in an input default is folded to null at compile time " +
 		"(compile shows `token: string = null`), so the run gets input.token = null even with NAME set, " +
 		"and the null is not rejected for a string input (LANGUAGE.md §3, §5)",
@@ -48,12 +51,14 @@ var runToDo = map[string]string{
 // in.smw (and any other files) in a fresh directory with its own store,
 // driven by the commands of its `cmds` file through cli.Main in-process.
 //
-// The cmds file has one command a line; blank lines and lines starting
+// Files under bin/ and files named *.sh are made executable. The cmds
+// file has one command a line; blank lines and lines starting
 // with # are ignored. Words are split like a shell's (single and double
 // quotes), and $RUN stands for the id of the last run started by `run`.
 //
 //	run in.smw --input n=3 --run-id r1     any smithc command line
-//	env NAME=VALUE                          set an environment variable
+//	env NAME=VALUE                          set an environment variable ($WORK is the case's
+//	                                        directory; $NAME expands from the environment)
 //	write FILE TEXT...                      write TEXT (the rest of the line, verbatim) and a newline to FILE
 //	sleep DURATION                          wait (for a timer to be due)
 //	nodes RUN                               the reduced node table of RUN
@@ -121,7 +126,7 @@ func runCase(t *testing.T, c *golden.Case) map[string]string {
 			t.Fatal(err)
 		}
 		mode := os.FileMode(0o644)
-		if strings.HasSuffix(f.Name, ".sh") {
+		if strings.HasSuffix(f.Name, ".sh") || strings.HasPrefix(f.Name, "bin/") {
 			mode = 0o755
 		}
 		if err := os.WriteFile(p, f.Data, mode); err != nil {
@@ -147,7 +152,12 @@ func runCase(t *testing.T, c *golden.Case) map[string]string {
 			if !ok {
 				t.Fatalf("%s: cmds line %d: env NAME=VALUE", c.Path, i+1)
 			}
-			t.Setenv(k, v)
+			t.Setenv(k, os.Expand(v, func(name string) string {
+				if name == "WORK" {
+					return dir
+				}
+				return os.Getenv(name)
+			}))
 		case "write":
 			if len(words) < 2 {
 				t.Fatalf("%s: cmds line %d: write FILE TEXT", c.Path, i+1)
