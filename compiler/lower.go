@@ -46,6 +46,20 @@ func (c *compiler) workflow(w *ast.WorkflowDecl) *ir.Workflow {
 		wf.Input = schema.ObjectOf()
 	}
 	sc := &scope{ids: map[ast.Stmt]string{}, used: map[string]int{}}
+	if w.Input != nil {
+		for _, f := range w.Input.Fields {
+			sf := wf.Input.Field(f.Name.Name)
+			if f.Default == nil || sf == nil || !sf.HasDefault || sf.Default != nil || strings.TrimSpace(f.Default.Src) == "nil" {
+				continue
+			}
+			// A default the checker could not fold to a constant reads the
+			// environment: evaluate it when a run starts.
+			if wf.InputDefaults == nil {
+				wf.InputDefaults = map[string]*ir.Expr{}
+			}
+			wf.InputDefaults[f.Name.Name] = c.expr(f.Default, sc)
+		}
+	}
 	c.assignIDs(w.Body.Nodes, sc)
 	wf.Root = &ir.Node{Kind: ir.KindSequence, Range: w.Body.Range}
 	wf.Root.Children = c.nodes(w.Body.Nodes, sc)

@@ -30,6 +30,9 @@ func (p *Program) EachExpr(fn func(*Expr)) {
 	}
 	for _, w := range p.Workflows {
 		visit(w.Output)
+		for _, k := range sortedKeys(w.InputDefaults) {
+			visit(w.InputDefaults[k])
+		}
 		Walk(w.Root, func(n *Node) bool {
 			n.eachExpr(visit)
 			return true

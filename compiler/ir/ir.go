@@ -50,16 +50,21 @@ func (p *Program) Agent(name string) *Agent {
 
 // Workflow is one compiled workflow.
 type Workflow struct {
-	Name        string        `json:"name,omitempty"`
-	Description string        `json:"description,omitempty"`
-	Input       *schema.Type  `json:"input,omitempty"`       // always an Object (possibly with no fields)
-	Root        *Node         `json:"root,omitempty"`        // Kind Sequence, ID "" : the workflow body
-	Output      *Expr         `json:"output,omitempty"`      // nil: the output of the last top-level node
-	OutputType  *schema.Type  `json:"output_type,omitempty"` // the type of the run's result
-	Timeout     time.Duration `json:"timeout,omitempty"`
-	OnTimeout   string        `json:"on_timeout,omitempty"`  // "fail" (default) or "cancel"
-	SourceHash  string        `json:"source_hash,omitempty"` // same as Program.SourceHash
-	Range       diag.Range    `json:"range,omitempty"`
+	Name        string       `json:"name,omitempty"`
+	Description string       `json:"description,omitempty"`
+	Input       *schema.Type `json:"input,omitempty"` // always an Object (possibly with no fields)
+	// InputDefaults are the defaults of input fields that read the
+	// environment (env("X")), evaluated when a run starts (see
+	// ApplyInputDefaults); their schema field has HasDefault with a nil
+	// Default.
+	InputDefaults map[string]*Expr `json:"input_defaults,omitempty"`
+	Root          *Node            `json:"root,omitempty"`        // Kind Sequence, ID "" : the workflow body
+	Output        *Expr            `json:"output,omitempty"`      // nil: the output of the last top-level node
+	OutputType    *schema.Type     `json:"output_type,omitempty"` // the type of the run's result
+	Timeout       time.Duration    `json:"timeout,omitempty"`
+	OnTimeout     string           `json:"on_timeout,omitempty"`  // "fail" (default) or "cancel"
+	SourceHash    string           `json:"source_hash,omitempty"` // same as Program.SourceHash
+	Range         diag.Range       `json:"range,omitempty"`
 
 	nodes map[string]*Node
 }

@@ -94,7 +94,7 @@ func (p *printer) workflow(w *Workflow) {
 	if w.Description != "" {
 		p.linef(1, "description %s", strconv.Quote(w.Description))
 	}
-	p.linef(1, "input %s", fieldsWithDefaults(w.Input))
+	p.linef(1, "input %s", fieldsWithDefaults(w.Input, w.InputDefaults))
 	if w.Output != nil {
 		p.linef(1, "output %s", exprString(w.Output))
 	} else if w.OutputType != nil {
@@ -298,7 +298,7 @@ func exprString(e *Expr) string {
 }
 
 // fieldsWithDefaults renders an object type with its fields' defaults.
-func fieldsWithDefaults(t *schema.Type) string {
+func fieldsWithDefaults(t *schema.Type, dynamic map[string]*Expr) string {
 	if t == nil || len(t.Fields) == 0 {
 		return "{}"
 	}
@@ -309,7 +309,9 @@ func fieldsWithDefaults(t *schema.Type) string {
 			s += "?"
 		}
 		s += ": " + typeString(f.Type, false)
-		if f.HasDefault {
+		if x, ok := dynamic[f.Name]; ok {
+			s += " = " + oneLine(x.Src)
+		} else if f.HasDefault {
 			js, err := json.Marshal(f.Default)
 			if err != nil {
 				js = []byte(fmt.Sprint(f.Default))

@@ -8,14 +8,17 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/schema"
 )
 
 // readInputs builds a workflow's input from --input-file (JSON) and then
 // --input k=v pairs, each coerced by the field's type ("n=3" is an int
 // for an int field). The result is validated and defaulted against the
-// schema; every problem is a usage error naming the field.
-func readInputs(t *schema.Type, file string, pairs []string) (map[string]any, error) {
+// schema, after the defaults that read the environment (env("X")) are
+// filled in; every problem is a usage error naming the field.
+func readInputs(wf *ir.Workflow, file string, pairs []string) (map[string]any, error) {
+	t := wf.Input
 	in := map[string]any{}
 	if file != "" {
 		data, err := os.ReadFile(file)
@@ -47,6 +50,9 @@ func readInputs(t *schema.Type, file string, pairs []string) (map[string]any, er
 		if t.Field(k) == nil {
 			return nil, exitf(ExitUsage, "input %q is not declared by the workflow; its inputs are: %s", k, fieldList(t))
 		}
+	}
+	if err := wf.ApplyInputDefaults(in, os.LookupEnv); err != nil {
+		return nil, exitf(ExitUsage, "%v", err)
 	}
 	norm, err := schema.Normalize(t, in, "input")
 	if err != nil {

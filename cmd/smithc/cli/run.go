@@ -83,7 +83,7 @@ approval, event or timer), 130 cancelled.`,
 			if err != nil {
 				return err
 			}
-			input, err := readInputs(wf.Input, inputFile, inputs)
+			input, err := readInputs(wf, inputFile, inputs)
 			if err != nil {
 				return err
 			}
