@@ -170,6 +170,9 @@ func (r *runner) loadRow(n *ir.Node, row *store.Node, runFailed bool) {
 	case store.NodeFailed:
 		if runFailed {
 			in.row.State = store.NodePending
+			if n.Kind == ir.KindApproval || n.Kind == ir.KindEvent {
+				in.row.Data = nil // a fresh start: a new timeout
+			}
 		}
 	case store.NodeFinished:
 		in.value = decodeOutput(n.Output, row.Output)

@@ -198,6 +198,15 @@ func (r *runner) execApproval(ctx context.Context, in *instance, f *fence) outco
 		// Re-read: a decision may have been recorded meanwhile.
 		ap, err = get()
 	}
+	// The timeout runs from the node's first wait, or from its fresh
+	// start when a failed run is resumed (see loadRow).
+	var d eventData
+	if a.Timeout > 0 && err == nil && !ap.Decided && (!r.data(in, &d) || d.Deadline.IsZero()) {
+		d.Deadline = r.e.now().Add(a.Timeout)
+		if serr := r.setData(ctx, in, d, nil); serr != nil {
+			return r.fail(in, f, AsStepError(serr), false)
+		}
+	}
 	for {
 		if err != nil {
 			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: err.Error(), Err: err}, false)
@@ -205,7 +214,7 @@ func (r *runner) execApproval(ctx context.Context, in *instance, f *fence) outco
 		if ap.Decided {
 			return r.decided(ctx, in, f, ap)
 		}
-		if a.Timeout > 0 && !r.e.now().Before(ap.RequestedAt.Add(a.Timeout)) {
+		if a.Timeout > 0 && !d.Deadline.IsZero() && !r.e.now().Before(d.Deadline) {
 			return r.fail(in, f, &StepError{Kind: ErrKindTimeout, Message: fmt.Sprintf("approval %s was not decided within %s", in.node.ID, a.Timeout)}, false)
 		}
 		if r.mode != WaitAlways {

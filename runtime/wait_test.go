@@ -249,3 +249,35 @@ func TestTimerWaitedInProcess(t *testing.T) {
 		t.Fatalf("%s %s", res.Status, res.Error)
 	}
 }
+
+func TestApprovalTimeoutThenResume(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := &fakeClock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	b := setup(t, nil, func(c *runtime.Config) { c.Clock = clock.Now })
+	gate := approval("gate", "")
+	gate.Approval.Timeout = time.Minute
+	prog := program("at", nil, gate, value("after", "gate.by"))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunWaitingApproval {
+		t.Fatalf("%+v", res)
+	}
+	clock.Add(2 * time.Minute)
+	res, err := b.engine.Resume(ctx, res.RunID, runtime.ResumeParams{Program: prog})
+	if err != nil || res.Status != store.RunFailed || res.Error != "step gate failed: approval gate was not decided within 1m0s" {
+		t.Fatalf("after the timeout: %+v %v", res, err)
+	}
+	// Resuming the failed run re-opens the approval with a new timeout.
+	res, err = b.engine.Resume(ctx, res.RunID, runtime.ResumeParams{Program: prog})
+	if err != nil || res.Status != store.RunWaitingApproval {
+		t.Fatalf("resume: %+v %v", res, err)
+	}
+	res, err = b.engine.Approve(ctx, res.RunID, "gate", runtime.Decision{By: "ann"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = b.engine.Resume(ctx, res.RunID, runtime.ResumeParams{Program: prog})
+	if err != nil || res.Status != store.RunFinished || res.Output != "ann" {
+		t.Fatalf("after approval: %+v %v", res, err)
+	}
+}
