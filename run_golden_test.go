@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,7 +58,8 @@ var runToDo = map[string]string{
 // Files under bin/ and files named *.sh are made executable. The cmds
 // file has one command a line; blank lines and lines starting
 // with # are ignored. Words are split like a shell's (single and double
-// quotes), and $RUN stands for the id of the last run started by `run`.
+// quotes), $RUN stands for the id of the last run started by `run`, and
+// $SERVER for the URL of a test HTTP server (see serve).
 //
 //	run in.smw --input n=3 --run-id r1     any smithc command line
 //	env NAME=VALUE                          set an environment variable ($WORK is the case's
@@ -107,6 +112,55 @@ func TestRunGolden(t *testing.T) {
 type runState struct {
 	dir    string // the case's directory (its working directory)
 	lastID string // the id of the last run started
+	server string // the URL of the case's HTTP server, once started
+	flaky  atomic.Int32
+}
+
+// serve starts the case's HTTP server on first use and returns its URL.
+// It answers, without a Date header:
+//
+//	/echo         200, JSON {method, path, query, content_type, x_test, body}
+//	/status/N     status N, text "status N"
+//	/flaky/N      503 for the first N requests to it, then 200 {"ok": true}
+//	/text         200, text "hello"
+func (st *runState) serve(t *testing.T) string {
+	if st.server != "" {
+		return st.server
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Date"] = nil
+		switch {
+		case r.URL.Path == "/echo":
+			body, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{
+				"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery,
+				"content_type": r.Header.Get("Content-Type"), "x_test": r.Header.Get("X-Test"),
+				"body": string(body),
+			})
+		case strings.HasPrefix(r.URL.Path, "/status/"):
+			code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/status/"))
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(code)
+			fmt.Fprintf(w, "status %d", code)
+		case strings.HasPrefix(r.URL.Path, "/flaky/"):
+			n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/flaky/"))
+			if int(st.flaky.Add(1)) <= n {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"ok": true}`)
+		case r.URL.Path == "/text":
+			w.Header().Set("Content-Type", "text/plain")
+			fmt.Fprint(w, "hello")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	st.server = srv.URL
+	return st.server
 }
 
 func runCase(t *testing.T, c *golden.Case) map[string]string {
@@ -141,7 +195,11 @@ func runCase(t *testing.T, c *golden.Case) map[string]string {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		words, err := splitWords(strings.ReplaceAll(line, "$RUN", st.lastID))
+		expanded := strings.ReplaceAll(line, "$RUN", st.lastID)
+		if strings.Contains(expanded, "$SERVER") {
+			expanded = strings.ReplaceAll(expanded, "$SERVER", st.serve(t))
+		}
+		words, err := splitWords(expanded)
 		if err != nil {
 			t.Fatalf("%s: cmds line %d: %v", c.Path, i+1, err)
 		}
@@ -317,6 +375,9 @@ func (st *runState) normalize(s string) string {
 		s = strings.ReplaceAll(s, real, "$WORK")
 	}
 	s = strings.ReplaceAll(s, st.dir, "$WORK")
+	if st.server != "" {
+		s = strings.ReplaceAll(s, st.server, "$SERVER")
+	}
 	s = reGenID.ReplaceAllString(s, "<RUN-ID>")
 	s = reTimestamp.ReplaceAllString(s, "<TIME>")
 	s = reClock.ReplaceAllString(s, "<HH:MM:SS>  ")
