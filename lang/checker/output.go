@@ -138,6 +138,9 @@ func (c *checker) computeOutput(n *gnode) vt {
 			{Name: "by", Type: schema.StringType},
 			{Name: "note", Type: schema.StringType},
 		}
+		// A denial that continues gives no output fields: they read as
+		// optional then.
+		denyContinues := constString(s.Attrs, "on_deny") == "continue"
 		if decl != nil {
 			if decl.Kind != schema.Object {
 				c.errorf(s.Output.Span(), "bad-output", "the output of an approval must be an object type, not %s", decl)
@@ -147,6 +150,11 @@ func (c *checker) computeOutput(n *gnode) vt {
 					case "approved", "by", "note":
 						c.errorf(s.Output.Span(), "reserved-field", "approval output field %q is reserved (approvals always have approved, by and note)", f.Name)
 					default:
+						if denyContinues && !f.Optional && !f.HasDefault {
+							opt := *f
+							opt.Optional = true
+							f = &opt
+						}
 						fields = append(fields, f)
 					}
 				}
