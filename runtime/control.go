@@ -254,6 +254,9 @@ func (r *runner) execTry(ctx context.Context, in *instance, p path, f *fence) ou
 		return o
 	}
 	var result outcome = done
+	if o.fail == nil && t.Catch != nil {
+		r.skipAll(bodyNodes(t.Catch), p, "nothing failed in the try body")
+	}
 	if o.fail != nil {
 		var d tryData
 		if !r.data(in, &d) || d.Error == nil {

@@ -261,3 +261,18 @@ func TestNestedForAndLoop(t *testing.T) {
 		t.Errorf("states %v", st)
 	}
 }
+
+func TestCatchSkippedWhenNothingFails(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	prog := program("tok", nil,
+		try("T", []*ir.Node{value("ok", "1")}, []*ir.Node{value("handled", "2")}, nil),
+		value("after", `handled ?? "none"`, withNeeds("handled")))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFinished || res.Output != "none" {
+		t.Fatalf("%+v", res)
+	}
+	if st := b.nodeStates(t, res.RunID); st["handled"] != "skipped" {
+		t.Errorf("states %v", st)
+	}
+}
