@@ -2,9 +2,9 @@ package runtime_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
-	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
