@@ -163,12 +163,7 @@ func TestConcurrentProcesses(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "smithers.db")
-	// Create the schema once so the helpers do not race on migrations.
-	s, err := sqlitestore.Open(context.Background(), db, sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	// The four helpers open the new file at once: migrations serialize.
 	var cmds []*exec.Cmd
 	for i := 0; i < 4; i++ {
 		cmd := helper(t, "many", db, fmt.Sprintf("many-%d", i))
