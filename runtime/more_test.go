@@ -276,3 +276,45 @@ func TestCatchSkippedWhenNothingFails(t *testing.T) {
 		t.Errorf("states %v", st)
 	}
 }
+
+func TestMatchOnSource(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	in := schema.ObjectOf(&schema.Field{Name: "risk", Type: schema.StringType})
+	m := &ir.Node{ID: "m", Kind: ir.KindMatch, Match: &ir.Match{Source: "classify", Arms: []*ir.Arm{
+		arm(`classify.risk == "high"`, approval("gate", "")),
+		arm(`classify.risk == "low"`, value("auto", `"auto-approved"`)),
+	}}}
+	prog := program("match", in, value("classify", `{ risk: input.risk }`), m, value("out", `auto ?? gate?.by ?? "none"`))
+	res := start(t, b, prog, map[string]any{"risk": "low"})
+	if res.Status != store.RunFinished || res.Output != "auto-approved" {
+		t.Errorf("low: %+v", res)
+	}
+	res = start(t, b, prog, map[string]any{"risk": "high"})
+	if res.Status != store.RunWaitingApproval {
+		t.Fatalf("high: %+v", res)
+	}
+	res, err := b.engine.Approve(context.Background(), res.RunID, "gate", runtime.Decision{By: "ann"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = b.engine.Resume(context.Background(), res.RunID, runtime.ResumeParams{Program: prog})
+	if err != nil || res.Output != "ann" {
+		t.Errorf("after approval: %+v %v", res, err)
+	}
+	// The arm choice was recorded once: the evaluated arm stands on resume.
+	evs, _ := b.store.EventList(context.Background(), &store.EventListParams{RunID: res.RunID})
+	chosen := 0
+	for _, e := range evs {
+		if e.Kind == runtime.EventArmChosen {
+			chosen++
+		}
+	}
+	if chosen != 1 {
+		t.Errorf("ArmChosen %d times", chosen)
+	}
+	res = start(t, b, prog, map[string]any{"risk": "medium"})
+	if res.Status != store.RunFinished || res.Output != "none" {
+		t.Errorf("medium: %+v", res)
+	}
+}
