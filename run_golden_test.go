@@ -3,6 +3,7 @@ package smithc_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/smithc/smithc/cmd/smithc/cli"
 	"github.com/smithc/smithc/internal/golden"
+	_ "github.com/smithc/smithc/runtime/store/sqlitestore" // the "sqlite" driver, for the sql command
 )
 
 // runToDo lists the run goldens that show a known bug. Each such case
@@ -69,6 +71,7 @@ var runToDo = map[string]string{
 //	exitonly COMMAND...                     a smithc command whose exit code alone is kept
 //	waitfile FILE                           wait until FILE exists (20s at most)
 //	waitnode RUN NODE STATE                 wait until a NODE of RUN is in STATE
+//	sql QUERY...                            the rows of a query on the case's store
 //
 // A `bg run` must name its --run-id.
 //
@@ -258,6 +261,9 @@ func runCase(t *testing.T, c *golden.Case) map[string]string {
 			if !st.poll(words) {
 				t.Fatalf("%s: cmds line %d: still not so after 20s", c.Path, i+1)
 			}
+		case "sql":
+			_, query, _ := strings.Cut(line, " ")
+			tr.WriteString(st.normalize(sqlQuery(t, filepath.Join(dir, "smithers.db"), query)))
 		case "exitonly":
 			code, _, _ := runCLI(words[1:])
 			fmt.Fprintf(&tr, "exit %d\n", code)
@@ -306,6 +312,51 @@ func (st *runState) poll(words []string) bool {
 		}
 	}
 	return false
+}
+
+// sqlQuery runs a query on the case's store and returns the rows, one a
+// line, columns separated by " | ", after a header line.
+func sqlQuery(t *testing.T, path, query string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(query)
+	if err != nil {
+		return fmt.Sprintf("sql error: %v\n", err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var b strings.Builder
+	b.WriteString(strings.Join(cols, " | ") + "\n")
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		cells := make([]string, len(cols))
+		for i, v := range vals {
+			switch v := v.(type) {
+			case nil:
+				cells[i] = "NULL"
+			case []byte:
+				cells[i] = string(v)
+			default:
+				cells[i] = fmt.Sprint(v)
+			}
+		}
+		b.WriteString(strings.Join(cells, " | ") + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		fmt.Fprintf(&b, "sql error: %v\n", err)
+	}
+	return b.String()
 }
 
 // result is the transcript of one command: its exit code, its stdout and
