@@ -8,6 +8,7 @@ import (
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
 )
 
 // Decision is a person's answer to an approval.
@@ -29,7 +30,17 @@ func (e *Engine) Deny(ctx context.Context, runID, nodeID string, d Decision, con
 	return e.decide(ctx, runID, nodeID, false, d, cont)
 }
 
+// ErrInvalidDecision is returned (wrapped, naming the field) when an
+// approval's data does not fit the approval's output type; nothing is
+// recorded then and the approval keeps waiting.
+var ErrInvalidDecision = errors.New("invalid decision")
+
 func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool, d Decision, cont bool) (*Result, error) {
+	if approved {
+		if err := e.checkDecision(ctx, runID, nodeID, d); err != nil {
+			return nil, err
+		}
+	}
 	var data json.RawMessage
 	if len(d.Data) > 0 {
 		b, err := json.Marshal(d.Data)
@@ -261,4 +272,53 @@ func (r *runner) call(ctx context.Context, in *instance, workflow string, input 
 		return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("child run %s is %s; act on it, then resume this run", id, res.Status)}
 	}
 	return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("child run %s %s: %s", id, res.Status, res.Error), Retry: true}
+}
+
+// checkDecision validates an approval's data against the approval's
+// output type when the run's program can be loaded (LoadProgramFunc);
+// without it, the run validates the decision when it applies it.
+func (e *Engine) checkDecision(ctx context.Context, runID, nodeID string, d Decision) error {
+	if e.cfg.LoadProgramFunc == nil {
+		return nil
+	}
+	// Only a pending approval is validated: deciding one that is decided
+	// or absent is reported by the store.
+	aps, err := e.cfg.Store.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID})
+	if err != nil {
+		return fmt.Errorf("runtime: run %s: %w", runID, err)
+	}
+	pending := false
+	for _, ap := range aps {
+		pending = pending || ap.NodeID == nodeID && !ap.Decided
+	}
+	if !pending {
+		return nil
+	}
+	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil {
+		return fmt.Errorf("runtime: run %s: %w", runID, err)
+	}
+	prog, err := e.cfg.LoadProgramFunc(ctx, run)
+	if err != nil {
+		return nil // the run reports it when continued; the decision is still worth recording
+	}
+	wf := prog.Workflow(run.Workflow)
+	if wf == nil {
+		return nil
+	}
+	e.mu.Lock()
+	n := wf.Lookup(nodeID)
+	e.mu.Unlock()
+	if n == nil || n.Kind != ir.KindApproval || n.Output == nil {
+		return nil
+	}
+	out := map[string]any{}
+	for k, v := range d.Data {
+		out[k] = normalizeValue(v)
+	}
+	out["approved"], out["by"], out["note"] = true, d.By, d.Note
+	if _, err := schema.Normalize(n.Output, out, nodeID); err != nil {
+		return fmt.Errorf("runtime: approval %s: %w: %v", nodeID, ErrInvalidDecision, err)
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
 )
 
 func TestApproval(t *testing.T) {
@@ -279,5 +280,26 @@ func TestApprovalTimeoutThenResume(t *testing.T) {
 	res, err = b.engine.Resume(ctx, res.RunID, runtime.ResumeParams{Program: prog})
 	if err != nil || res.Status != store.RunFinished || res.Output != "ann" {
 		t.Fatalf("after approval: %+v %v", res, err)
+	}
+}
+
+func TestApprovalDataValidated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	gate := approval("gate", "")
+	gate.Output.Fields = append(gate.Output.Fields, &schema.Field{Name: "reason", Type: schema.StringType})
+	prog := program("ad", nil, gate, value("after", "gate.reason"))
+	b := setup(t, nil, func(c *runtime.Config) {
+		c.LoadProgramFunc = func(context.Context, *store.Run) (*ir.Program, error) { return prog, nil }
+	})
+	res := start(t, b, prog, nil)
+	_, err := b.engine.Approve(ctx, res.RunID, "gate", runtime.Decision{By: "ann"}, true)
+	if !errors.Is(err, runtime.ErrInvalidDecision) || !strings.Contains(err.Error(), "gate.reason: missing required field of type string") {
+		t.Fatalf("approve without reason: %v", err)
+	}
+	// Nothing was recorded: a valid decision is still accepted.
+	res, err = b.engine.Approve(ctx, res.RunID, "gate", runtime.Decision{By: "ann", Data: map[string]any{"reason": "fine"}}, true)
+	if err != nil || res.Status != store.RunFinished || res.Output != "fine" {
+		t.Fatalf("valid approve: %+v %v", res, err)
 	}
 }
