@@ -45,6 +45,8 @@ var runToDo = map[string]string{
 		"so `approve` prints \"run wa1 is running\" and exits 1 instead of exiting 0 saying the live " +
 		"process continues it (docs/cli.md approve; across processes it works)",
 	"wait_always_signal": "same as wait_always_approve, for `signal`",
+	"cancel_control_state": "runtime: after `cancel` of a run whose for element was running, the element " +
+		"is cancelled but the for node stays `running` in the cancelled run (node states: running -> cancelled)",
 	"shell_env_nonstring": "checker vs docs/actions/shell.md: env values are documented as \"strings " +
 		"(numbers and bools are formatted, lists and objects become JSON)\" but the checker rejects " +
 		"non-string env values",
