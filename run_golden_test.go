@@ -74,6 +74,7 @@ var runToDo = map[string]string{
 //	waitfile FILE                           wait until FILE exists (20s at most)
 //	waitnode RUN NODE STATE                 wait until a NODE of RUN is in STATE
 //	sql QUERY...                            the rows of a query on the case's store
+//	gitinit                                 make the directory a git repository, all committed
 //
 // A `bg run` must name its --run-id.
 //
@@ -266,6 +267,8 @@ func runCase(t *testing.T, c *golden.Case) map[string]string {
 		case "sql":
 			_, query, _ := strings.Cut(line, " ")
 			tr.WriteString(st.normalize(sqlQuery(t, filepath.Join(dir, "smithers.db"), query)))
+		case "gitinit":
+			gitInit(t, dir, nil) // examples_test.go: a repository with everything committed
 		case "exitonly":
 			code, _, _ := runCLI(words[1:])
 			fmt.Fprintf(&tr, "exit %d\n", code)
