@@ -17,6 +17,7 @@ const (
 	EventAttemptStarted       = "AttemptStarted"
 	EventAttemptFailed        = "AttemptFailed"
 	EventAttemptAbandoned     = "AttemptAbandoned"
+	EventAttemptSuspended     = "AttemptSuspended" // a call's child run waits
 	EventRetryScheduled       = "RetryScheduled"
 	EventCacheHit             = "CacheHit"
 	EventArmChosen            = "ArmChosen"

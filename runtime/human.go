@@ -110,6 +110,11 @@ func (e *Engine) continueRun(ctx context.Context, runID string, cont bool) (*Res
 		res.LiveOwner = run.Owner
 		return res, nil
 	}
+	if err == nil && run.ParentRunID != "" && res.Status.Terminal() {
+		// A child run that ended continues the parent waiting on it; the
+		// result is then the parent's.
+		return e.continueRun(ctx, run.ParentRunID, true)
+	}
 	return res, err
 }
 
@@ -269,10 +274,21 @@ func (r *runner) call(ctx context.Context, in *instance, workflow string, input 
 	case res.Status == store.RunFinished:
 		return res.Output, nil
 	case res.Status.Waiting():
-		return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("child run %s is %s; act on it, then resume this run", id, res.Status)}
+		// The calling step waits with the child: the parent run reads
+		// as waiting, and continuing the child continues the parent.
+		return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("child run %s is %s", id, res.Status),
+			Err: &childWaiting{id: id, status: res.Status}}
 	}
 	return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("child run %s %s: %s", id, res.Status, res.Error), Retry: true}
 }
+
+// childWaiting marks a call attempt whose child run waits.
+type childWaiting struct {
+	id     string
+	status store.RunStatus
+}
+
+func (c *childWaiting) Error() string { return "child run " + c.id + " is " + string(c.status) }
 
 // checkDecision validates an approval's data against the approval's
 // output type when the run's program can be loaded (LoadProgramFunc);

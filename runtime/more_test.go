@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime"
@@ -316,5 +317,37 @@ func TestMatchOnSource(t *testing.T) {
 	res = start(t, b, prog, map[string]any{"risk": "medium"})
 	if res.Status != store.RunFinished || res.Output != "none" {
 		t.Errorf("medium: %+v", res)
+	}
+}
+
+func TestParentWaitsForChild(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	call := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		return a.CallFunc(ctx, a.Step.Call, map[string]any{})
+	})
+	child := program("child", nil, approval("gate", ""), value("s", `"child done"`))
+	parent := program("parent", nil,
+		step("c", "call", nil, func(n *ir.Node) { n.Step.Call = "child" }),
+		value("after", `c + "!"`))
+	prog := &ir.Program{Workflows: []*ir.Workflow{parent.Workflows[0], child.Workflows[0]}, SourceHash: "h"}
+	b := setup(t, runtime.Actions{"call": call}, func(c *runtime.Config) {
+		c.LoadProgramFunc = func(context.Context, *store.Run) (*ir.Program, error) { return prog, nil }
+	})
+	res, err := b.engine.Start(ctx, runtime.StartParams{Program: prog, Workflow: "parent", RunID: "pw"})
+	if err != nil || res.Status != store.RunWaitingApproval {
+		t.Fatalf("start: %+v %v", res, err)
+	}
+	if st := b.nodeStates(t, "pw")["c"]; st != "waiting" {
+		t.Errorf("call step %s, want waiting", st)
+	}
+	// Approving the child continues it, then the parent.
+	res, err = b.engine.Approve(ctx, "pw.c", "gate", runtime.Decision{By: "ann"}, true)
+	if err != nil || res.RunID != "pw" || res.Status != store.RunFinished || res.Output != "child done!" {
+		t.Fatalf("approve: %+v %v", res, err)
+	}
+	if diff := cmp.Diff([]string{"c#1 cancelled internal", "c#2 finished ", "after#1 finished "}, attempts(t, b, "pw"),
+		cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("attempts (-want +got):\n%s", diff)
 	}
 }

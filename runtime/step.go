@@ -82,6 +82,10 @@ func (r *runner) execStep(ctx context.Context, in *instance, f *fence) outcome {
 		if serr.Kind == ErrKindCancelled && ctx.Err() != nil {
 			return r.cancelled(in, num)
 		}
+		var cw *childWaiting
+		if errors.As(serr, &cw) {
+			return r.waiting(in, cw.status)
+		}
 		prev = serr
 		if try >= maxTries || !serr.Retry || !r.retryWanted(in, serr) {
 			return r.fail(in, f, serr, s.ContinueOnFail)
@@ -214,10 +218,15 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		case s.Timeout > 0 && errors.Is(actx.Err(), context.DeadlineExceeded):
 			serr = &StepError{Kind: ErrKindTimeout, Message: fmt.Sprintf("timed out after %s", s.Timeout), Retry: true, Err: err, Output: serr.Output}
 		}
+		kind := EventAttemptFailed
+		var cw *childWaiting
+		if errors.As(serr, &cw) {
+			kind = EventAttemptSuspended
+		}
 		r.c.write(&store.Batch{
 			AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: n.ID, Scope: in.scope, Number: num,
 				State: attemptEndState(serr), Error: serr.Error(), ErrorKind: serr.Kind, Now: r.e.now()}},
-			Events: []*store.Event{r.event(EventAttemptFailed, in, num, map[string]any{"error": serr.Error(), "kind": serr.Kind})},
+			Events: []*store.Event{r.event(kind, in, num, map[string]any{"error": serr.Error(), "kind": serr.Kind})},
 		})
 		return nil, num, serr
 	}
@@ -274,7 +283,8 @@ func runAction(ctx context.Context, action Action, a *Attempt) (v any, err error
 }
 
 func attemptEndState(serr *StepError) store.AttemptState {
-	if serr.Kind == ErrKindCancelled {
+	var cw *childWaiting
+	if serr.Kind == ErrKindCancelled || errors.As(serr, &cw) {
 		return store.AttemptCancelled
 	}
 	return store.AttemptFailed
