@@ -126,6 +126,7 @@ type runState struct {
 //	/status/N     status N, text "status N"
 //	/flaky/N      503 for the first N requests to it, then 200 {"ok": true}
 //	/text         200, text "hello"
+//	/v1/chat/completions  an OpenAI-compatible chat stand-in
 func (st *runState) serve(t *testing.T) string {
 	if st.server != "" {
 		return st.server
@@ -154,6 +155,31 @@ func (st *runState) serve(t *testing.T) string {
 			}
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprint(w, `{"ok": true}`)
+		case r.URL.Path == "/v1/chat/completions":
+			// An OpenAI-compatible stand-in: a typed step's prompt asks for
+			// JSON; any other prompt gets its first line and the
+			// Authorization header back.
+			var req struct {
+				Model    string `json:"model"`
+				Messages []struct {
+					Content string `json:"content"`
+				} `json:"messages"`
+			}
+			_ = json.NewDecoder(r.Body).Decode(&req)
+			prompt := ""
+			if len(req.Messages) > 0 {
+				prompt = req.Messages[len(req.Messages)-1].Content
+			}
+			reply := `{"summary": "from ` + req.Model + `", "risk": "low"}`
+			if !strings.Contains(prompt, "JSON") {
+				first, _, _ := strings.Cut(prompt, "\n")
+				reply = "model " + req.Model + " read: " + first + " (auth: " + r.Header.Get("Authorization") + ")"
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{
+				"choices": []any{map[string]any{"message": map[string]any{"role": "assistant", "content": reply}}},
+				"usage":   map[string]any{"prompt_tokens": 3, "completion_tokens": 4},
+			})
 		case r.URL.Path == "/text":
 			w.Header().Set("Content-Type", "text/plain")
 			fmt.Fprint(w, "hello")
