@@ -118,7 +118,8 @@ func (r *runner) execLoop(ctx context.Context, in *instance, p path, f *fence) o
 			return done
 		}
 		if d.Iteration+1 >= l.MaxIterations {
-			if l.OnMaxReached == "return-last" {
+			// Without until the loop simply runs max_iterations times.
+			if l.OnMaxReached == "return-last" || l.Until == nil {
 				return done
 			}
 			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf(

@@ -249,3 +249,20 @@ func TestTryCatchFinally(t *testing.T) {
 		t.Errorf("states %v", st)
 	}
 }
+
+// TestLoopWithoutUntil: a loop with no until runs max_iterations times
+// and finishes (it has no condition to miss).
+func TestLoopWithoutUntil(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	l := loop("L", "", 3, "", value("s", "iteration * 10"))
+	l.Loop.Until = nil
+	prog := program("loop", nil, l, value("after", "s"))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFinished {
+		t.Fatalf("status %s error %q, want finished", res.Status, res.Error)
+	}
+	if diff := cmp.Diff(int64(20), res.Output); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+}
