@@ -100,10 +100,16 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	if err := e.validate(wf); err != nil {
 		return nil, err
 	}
-	var input any = p.Input
-	if p.Input == nil {
-		input = map[string]any{}
+	given := map[string]any{}
+	for k, v := range p.Input {
+		given[k] = v
 	}
+	// Defaults that read the environment (env("X")) are evaluated now,
+	// for the fields the caller did not give.
+	if err := wf.ApplyInputDefaults(given, e.cfg.LookupEnvFunc); err != nil {
+		return nil, fmt.Errorf("runtime: invalid input of workflow %s: %w", wf.Name, err)
+	}
+	var input any = given
 	if wf.Input != nil {
 		input, err = schema.Normalize(wf.Input, normalizeValue(input), "input")
 		if err != nil {
