@@ -200,8 +200,7 @@ func (e *Engine) Retry(ctx context.Context, runID, nodeID string, p ResumeParams
 // resetSet returns the ids Retry resets for n.
 func resetSet(wf *ir.Workflow, n *ir.Node) []string {
 	in := map[*ir.Node]bool{}
-	var add func(m *ir.Node) bool
-	add = func(m *ir.Node) bool {
+	add := func(m *ir.Node) bool {
 		if in[m] {
 			return false
 		}

@@ -51,15 +51,11 @@ func TestApproval(t *testing.T) {
 			if len(aps) != 1 || aps[0].Title != "approve "+res.RunID {
 				t.Fatalf("approvals %+v", aps)
 			}
-			decide := b.engine.Deny
-			if tt.approve {
-				decide = b.engine.Approve
-			}
 			// A second engine (another CLI process) decides and continues.
 			other := setupAt(t, b.path, nil, func(c *runtime.Config) {
 				c.LoadProgramFunc = func(context.Context, *store.Run) (*ir.Program, error) { return prog, nil }
 			})
-			decide = other.engine.Deny
+			decide := other.engine.Deny
 			if tt.approve {
 				decide = other.engine.Approve
 			}
