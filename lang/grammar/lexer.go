@@ -112,6 +112,8 @@ type Error struct {
 	Pos lexer.Position // where the offending construct starts
 	End lexer.Position // where it ends (exclusive)
 	Msg string
+
+	comment bool // an unterminated block comment (see Resumable)
 }
 
 // Error implements error.
@@ -160,6 +162,12 @@ func Tokenize(filename, src string) (*Tokens, *Error) {
 		toks: make([]lexer.Token, 0, n),
 		ends: make([]lexer.Position, 0, n),
 	}
+	return s.finish()
+}
+
+// finish lexes from s.off to the end of the source or the first error
+// and returns the tokens, ending with an EOF token, and the error.
+func (s *scanner) finish() (*Tokens, *Error) {
 	s.run()
 	end := len(s.src)
 	if s.err != nil {

@@ -137,7 +137,10 @@ func (s *scanner) scanBlockComment(i int) (int, bool) {
 			return j + 2, true
 		}
 	}
-	s.fail(i, i+2, `unterminated comment: "/*" has no closing "*/"`)
+	if s.err == nil {
+		s.fail(i, i+2, `unterminated comment: "/*" has no closing "*/"`)
+		s.err.comment = true
+	}
 	return 0, false
 }
 

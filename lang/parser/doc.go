@@ -4,8 +4,12 @@
 // with a participle parser built once from lang/grammar's structs, and
 // converts participle's tree into lang/ast nodes with precise ranges.
 // Participle types never cross this package's API. Syntax errors are
-// reported as one diag.Diagnostic with code "syntax" at the offending
-// token; the partial tree built up to the error is returned with it.
+// reported as diag.Diagnostics with code "syntax" at the offending token.
+// Participle stops at the first error, so a file with errors is parsed
+// again in pieces (one declaration, or what is left of one after its
+// broken items are cut out) to report every error without reporting
+// one that the first caused; the rules are in recover.go. The tree then
+// holds the declarations that parsed.
 //
 // Values on the right of "=" are kept as source text (ast.Expr.Src) for
 // the checker to hand to expr; a value that is exactly one double- or

@@ -231,6 +231,8 @@ func (c *errContext) message() (string, *diag.Range) {
 		return fmt.Sprintf(`%s, expected ":" and a type after field name %q`, unexpected, p.Value), nil
 	case strings.HasPrefix(exp, "Type"):
 		return fmt.Sprintf("%s, expected a type after %q", unexpected, p.Value), nil
+	case strings.HasPrefix(exp, "<string>") && p.Value == "import":
+		return unexpected + `, expected a quoted path after "import"`, nil
 	case strings.HasPrefix(exp, `"as"`):
 		return unexpected + `, expected "as" and a prefix after the arguments of "use"`, nil
 	case strings.HasPrefix(exp, `"in"`):

@@ -21,30 +21,28 @@ var smw = participle.MustBuild[grammar.File](
 // and for the grammar golden.
 func Grammar() string { return smw.String() }
 
-// Parse parses one .smw file. The returned file is never nil; when the
-// diagnostics have errors it holds what was parsed before the first
-// syntax error and must not be checked further.
+// Parse parses one .smw file and reports every syntax error it can find
+// without guessing: after an error it resumes at the next declaration,
+// and inside a declaration at the next node (see recover.go). The
+// returned file is never nil; it holds the declarations that parsed, in
+// source order. When the diagnostics have errors it must not be checked
+// further.
 func Parse(filename string, src []byte) (*ast.File, diag.Diagnostics) {
 	text := string(src)
 	toks, lexErr := grammar.Tokenize(filename, text)
 	var diags diag.Diagnostics
-	peek, err := lexer.Upgrade(&grammar.SliceLexer{Tokens: toks.List})
 	var tree *grammar.File
-	if err == nil {
-		tree, err = smw.ParseFromLexer(peek)
+	var err error
+	if lexErr == nil {
+		tree, err = parseTokens(toks.List)
 	}
-	switch {
-	case lexErr != nil:
-		diags = append(diags, lexDiag(filename, lexErr))
-	case err != nil:
-		diags = append(diags, syntaxDiag(filename, toks.List, err))
+	if lexErr != nil || err != nil {
+		tree, toks, diags = parseRecovering(filename, text, toks, lexErr)
 	}
 	c := &converter{file: filename, src: text, toks: toks}
 	f := c.convertFile(tree)
 	f.Src = src
-	if !diags.HasErrors() {
-		diags = append(diags, c.diags...)
-	}
+	diags = append(diags, c.diags...)
 	return f, diags.Sort()
 }
 

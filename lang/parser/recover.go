@@ -1,0 +1,573 @@
+package parser
+
+import (
+	"errors"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/smithc/smithc/lang/diag"
+	"github.com/smithc/smithc/lang/grammar"
+)
+
+// Error recovery.
+//
+// Participle stops at the first error, so a file that does not parse in
+// one go is parsed again in pieces, each with participle, and every piece
+// reports at most its first error unless it is known that cutting out the
+// broken part cannot cause a later error:
+//
+//  1. Lexing. After a lexical error, lexing resumes at the next line that
+//     looks like the header of a declaration (grammar.ResumeAfter); what
+//     lies between is part of the broken declaration. An unterminated
+//     block comment is not resumed after (it was meant to swallow code).
+//  2. Declarations. The tokens are split before every declaration keyword
+//     (import, type, agent, fragment, workflow) at bracket depth 0 that is
+//     not the name of the declaration before it. Brackets inside strings,
+//     templates, comments and expressions are inside single tokens, so
+//     they cannot fool the split.
+//  3. Unclosed blocks. A piece that still does not parse and whose last
+//     block is never closed is split again before each declaration
+//     header at the start of a line inside that block; a piece cut there
+//     whose only error is its premature end reports `missing "}" to
+//     close the X block opened at L:C` at the cut.
+//  4. Trailing junk. The tokens at depth 0 after a declaration's closing
+//     bracket are parsed on their own when the declaration itself parsed.
+//  5. Items. In a declaration whose brackets balance, the broken item is
+//     cut out and the declaration parsed again, repeatedly: the item runs
+//     from the last node keyword before the error in the innermost block
+//     that has one (or from the start of the declaration's block) up to
+//     the next node keyword in that block or its closing bracket. The cut
+//     is a run of whole items of one block, so what follows parses as it
+//     would in the corrected file; an error there is real.
+//
+// A declaration with a syntax error is left out of the tree; the others
+// join it in source order.
+
+// maxItemErrors bounds the errors reported for one declaration, so that
+// recovery stays linear-ish on huge broken files.
+const maxItemErrors = 50
+
+// segment is a run of tokens lexed in one go: the whole file, or what
+// follows a lexical error.
+type segment struct {
+	toks []lexer.Token // ending with an EOF token
+	err  *grammar.Error
+}
+
+// recoverer parses a file piece by piece; see the comment above.
+type recoverer struct {
+	file  string
+	src   string
+	conv  *converter
+	decls []*grammar.Decl
+	diags diag.Diagnostics
+}
+
+// parseTokens parses a token list that ends with an EOF token.
+func parseTokens(toks []lexer.Token) (*grammar.File, error) {
+	peek, err := lexer.Upgrade(&grammar.SliceLexer{Tokens: toks})
+	if err != nil {
+		return nil, err
+	}
+	return smw.ParseFromLexer(peek)
+}
+
+// withEOF returns a copy of toks followed by an EOF token at p.
+func withEOF(toks []lexer.Token, p lexer.Position) []lexer.Token {
+	out := make([]lexer.Token, len(toks)+1)
+	copy(out, toks)
+	out[len(toks)] = lexer.Token{Type: lexer.EOF, Pos: p}
+	return out
+}
+
+// withNext returns a copy of toks followed by next: the context in which
+// an error is phrased (the token after a piece is what the user sees
+// there, not an end of file).
+func withNext(toks []lexer.Token, next lexer.Token) []lexer.Token {
+	out := make([]lexer.Token, len(toks)+1)
+	copy(out, toks)
+	out[len(toks)] = next
+	return out
+}
+
+// errOffset is the byte offset of the token a participle error is about.
+func errOffset(err error) (int, bool) {
+	var ute *participle.UnexpectedTokenError
+	if errors.As(err, &ute) {
+		return ute.Unexpected.Pos.Offset, true
+	}
+	var perr participle.Error
+	if errors.As(err, &perr) {
+		return perr.Position().Offset, true
+	}
+	return 0, false
+}
+
+// indexAt returns the index of the first token of toks at or after byte
+// offset off, len(toks) if none.
+func indexAt(toks []lexer.Token, off int) int {
+	lo, hi := 0, len(toks)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if toks[m].Pos.Offset < off {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// parseRecovering parses a file that did not parse in one go. toks and
+// lexErr are the result of lexing it from the start.
+func parseRecovering(filename, text string, toks *grammar.Tokens, lexErr *grammar.Error) (*grammar.File, *grammar.Tokens, diag.Diagnostics) {
+	segs := []segment{{toks: toks.List, err: lexErr}}
+	all := &grammar.Tokens{List: toks.List[:len(toks.List)-1], Ends: toks.Ends[:len(toks.Ends)-1]}
+	last := toks
+	for e := lexErr; e != nil && e.Resumable(); {
+		at := grammar.ResumeAfter(text, e.Pos.Offset)
+		if at < 0 {
+			break
+		}
+		t, err := grammar.TokenizeAt(filename, text, at)
+		segs = append(segs, segment{toks: t.List, err: err})
+		all.List = append(all.List, t.List[:len(t.List)-1]...)
+		all.Ends = append(all.Ends, t.Ends[:len(t.Ends)-1]...)
+		last, e = t, err
+	}
+	all.List = append(all.List, last.List[len(last.List)-1])
+	all.Ends = append(all.Ends, last.Ends[len(last.Ends)-1])
+
+	r := &recoverer{file: filename, src: text, conv: &converter{file: filename, src: text, toks: all}}
+	for _, s := range segs {
+		if s.err != nil {
+			r.diags = append(r.diags, lexDiag(filename, s.err))
+		}
+		body := s.toks[:len(s.toks)-1]
+		starts := r.declStarts(body)
+		for i, a := range starts {
+			b := len(body)
+			if i+1 < len(starts) {
+				b = starts[i+1]
+			}
+			truncated := s.err != nil && b == len(body)
+			r.chunk(body[a:b], s.toks[b], truncated)
+		}
+	}
+	return &grammar.File{Decls: r.decls}, all, append(r.diags, r.conv.diags...)
+}
+
+// declStarts returns the indexes where declarations start: 0 and every
+// declaration keyword at bracket depth 0 that is not the name of the
+// declaration before it (unless it starts a line and a declaration
+// header: `type` alone on a line followed by `workflow w {`).
+func (r *recoverer) declStarts(toks []lexer.Token) []int {
+	if len(toks) == 0 {
+		return nil
+	}
+	starts := []int{0}
+	depth := 0
+	for i, t := range toks {
+		if i > 0 && depth == 0 && isDeclKeyword(t) && (!isNameSlot(toks, starts[len(starts)-1], i) || r.declHeader(toks, i)) {
+			starts = append(starts, i)
+		}
+		depth = max(0, depth+bracketDelta(t))
+	}
+	return starts
+}
+
+// isDeclKeyword reports whether t is a declaration keyword.
+func isDeclKeyword(t lexer.Token) bool {
+	return t.Type == grammar.Ident && grammar.IsDeclKeyword(t.Value)
+}
+
+// isNameSlot reports whether toks[i] is where the name of the
+// declaration starting at toks[start] goes.
+func isNameSlot(toks []lexer.Token, start, i int) bool {
+	return i == start+1 && isDeclKeyword(toks[start]) && toks[start].Value != "import"
+}
+
+// bracketDelta is +1 for an opening bracket, -1 for a closing one.
+func bracketDelta(t lexer.Token) int {
+	if t.Type != grammar.Punct || len(t.Value) != 1 {
+		return 0
+	}
+	switch t.Value[0] {
+	case '{', '(', '[':
+		return 1
+	case '}', ')', ']':
+		return -1
+	}
+	return 0
+}
+
+// chunk handles the tokens of one declaration (or of junk before the
+// first one). next is the token after them; truncated tells that a
+// lexical error cut them short, at next.
+func (r *recoverer) chunk(toks []lexer.Token, next lexer.Token, truncated bool) {
+	if f, err := parseTokens(withEOF(toks, next.Pos)); err == nil {
+		r.addDecls(f)
+		return
+	}
+	cuts := r.unclosedCuts(toks)
+	prev := 0
+	for k, c := range append(cuts, len(toks)) {
+		n := next
+		if c < len(toks) {
+			n = toks[c]
+		}
+		r.part(toks[prev:c], n, k < len(cuts), truncated && c == len(toks))
+		prev = c
+	}
+}
+
+// unclosedCuts returns where to split a declaration whose last block is
+// never closed: before each declaration header that starts a line inside
+// blocks that stay open up to the end of toks.
+func (r *recoverer) unclosedCuts(toks []lexer.Token) []int {
+	depth := make([]int, len(toks)+1) // depth before each token, and at the end
+	for i, t := range toks {
+		depth[i+1] = max(0, depth[i]+bracketDelta(t))
+	}
+	if depth[len(toks)] == 0 {
+		return nil
+	}
+	var cuts []int
+	low := depth[len(toks)] // lowest depth from i on
+	for i := len(toks) - 1; i > 0; i-- {
+		low = min(low, depth[i])
+		if depth[i] > 0 && low >= depth[i] && r.declHeader(toks, i) {
+			cuts = append(cuts, i)
+		}
+	}
+	for i, j := 0, len(cuts)-1; i < j; i, j = i+1, j-1 {
+		cuts[i], cuts[j] = cuts[j], cuts[i]
+	}
+	return cuts
+}
+
+// declHeader reports whether toks[i] starts a line and a declaration
+// header: `import "…"`, `type|agent|workflow NAME {` or `fragment NAME (`.
+func (r *recoverer) declHeader(toks []lexer.Token, i int) bool {
+	t := toks[i]
+	if !isDeclKeyword(t) || !r.firstOnLine(t.Pos.Offset) || i+1 >= len(toks) {
+		return false
+	}
+	name := toks[i+1]
+	if t.Value == "import" {
+		return name.Type == grammar.String
+	}
+	if name.Type != grammar.Ident || i+2 >= len(toks) {
+		return false
+	}
+	open := "{"
+	if t.Value == "fragment" {
+		open = "("
+	}
+	return toks[i+2].Type == grammar.Punct && toks[i+2].Value == open
+}
+
+// lineIndent returns the number of blanks that start the line holding
+// byte offset off, and whether only blanks precede off on its line.
+func (r *recoverer) lineIndent(off int) (int, bool) {
+	start := off
+	for start > 0 && r.src[start-1] != '\n' {
+		start--
+	}
+	i := start
+	for i < off && (r.src[i] == ' ' || r.src[i] == '\t') {
+		i++
+	}
+	first := i == off
+	for i < len(r.src) && (r.src[i] == ' ' || r.src[i] == '\t') {
+		i++
+	}
+	return i - start, first
+}
+
+func (r *recoverer) firstOnLine(off int) bool {
+	_, first := r.lineIndent(off)
+	return first
+}
+
+// part handles one piece of a declaration chunk. atCut tells that it
+// ends at a cut made by unclosedCuts (next is then the declaration
+// keyword after the cut); truncated that it ends at a lexical error.
+func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated bool) {
+	h := headLen(toks)
+	head, tail := toks[:h], toks[h:]
+	headNext := next
+	if len(tail) > 0 {
+		headNext = tail[0]
+	}
+	ctx := withNext(toks, next)
+	f, err := parseTokens(withEOF(head, headNext.Pos))
+	if err == nil {
+		r.addDecls(f)
+		if len(tail) == 0 {
+			return
+		}
+		f, err := parseTokens(withEOF(tail, next.Pos))
+		if err == nil {
+			r.addDecls(f)
+			return
+		}
+		if at, ok := errOffset(err); ok && at >= next.Pos.Offset && (atCut || truncated) {
+			return // the end of the piece, not an error of its own
+		}
+		r.diags = append(r.diags, syntaxDiag(r.file, ctx, err))
+		return
+	}
+	at, ok := errOffset(err)
+	if ok && at >= headNext.Pos.Offset && len(tail) == 0 {
+		switch {
+		case atCut:
+			r.diags = append(r.diags, r.missingClose(toks, next))
+			return
+		case truncated:
+			return // reported as the lexical error
+		}
+	}
+	r.diags = append(r.diags, syntaxDiag(r.file, ctx, err))
+	if ok && !atCut && !truncated {
+		r.recoverItems(head, headNext, ctx, at)
+	}
+}
+
+// headLen returns the length of the declaration at the start of toks:
+// up to its closing bracket (the second for a fragment, whose parameters
+// come first), or its path for an import. What follows at depth 0 is not
+// part of it. Without a declaration keyword, or when the brackets do not
+// come back to depth 0, it is all of toks.
+func headLen(toks []lexer.Token) int {
+	if len(toks) == 0 || !isDeclKeyword(toks[0]) {
+		return len(toks)
+	}
+	if toks[0].Value == "import" {
+		return min(2, len(toks))
+	}
+	need := 1
+	if toks[0].Value == "fragment" {
+		need = 2
+	}
+	depth := 0
+	for i, t := range toks {
+		switch d := bracketDelta(t); {
+		case d > 0:
+			depth++
+		case d < 0 && depth > 0:
+			depth--
+			if depth == 0 {
+				need--
+				if need == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	return len(toks)
+}
+
+// addDecls adds the declarations of a piece that parsed.
+func (r *recoverer) addDecls(f *grammar.File) {
+	for _, d := range f.Decls {
+		if d != nil {
+			r.decls = append(r.decls, d)
+		}
+	}
+}
+
+// nesting is the bracket structure of a token list whose brackets
+// balance.
+type nesting struct {
+	parent []int // innermost open bracket around each token (for a closing one, the bracket it closes); -1 at depth 0
+	match  []int // for a bracket, the index of its partner; -1 otherwise
+}
+
+// nest computes the nesting of toks, and false if its brackets do not
+// balance.
+func nest(toks []lexer.Token) (nesting, bool) {
+	n := nesting{parent: make([]int, len(toks)), match: make([]int, len(toks))}
+	var stack []int
+	for i, t := range toks {
+		n.match[i] = -1
+		n.parent[i] = -1
+		if len(stack) > 0 {
+			n.parent[i] = stack[len(stack)-1]
+		}
+		switch bracketDelta(t) {
+		case 1:
+			stack = append(stack, i)
+		case -1:
+			if len(stack) == 0 {
+				return n, false
+			}
+			o := stack[len(stack)-1]
+			if closerOf(toks[o].Value) != t.Value {
+				return n, false
+			}
+			stack = stack[:len(stack)-1]
+			n.match[i], n.match[o] = o, i
+		}
+	}
+	return n, len(stack) == 0
+}
+
+func closerOf(open string) string {
+	switch open {
+	case "{":
+		return "}"
+	case "(":
+		return ")"
+	case "[":
+		return "]"
+	}
+	return ""
+}
+
+// recoverItems reports the errors after the first one (at byte offset
+// at) of a declaration whose brackets balance, by cutting out broken
+// items one at a time.
+func (r *recoverer) recoverItems(head []lexer.Token, next lexer.Token, ctx []lexer.Token, at int) {
+	cur := head
+	for range maxItemErrors {
+		n, ok := nest(cur)
+		if !ok {
+			return
+		}
+		t := indexAt(cur, at)
+		if t >= len(cur) {
+			return
+		}
+		start, end, ok := itemRange(cur, n, t, false)
+		if !ok {
+			return
+		}
+		reduced, f, err := cutAndParse(cur, start, end, next)
+		if a, ok := errOffset(err); err != nil && ok && a == at && cur[t].Type == grammar.Keyword {
+			// The error was at a node keyword where no node may be
+			// (in a match, say) and cutting the items before it did
+			// not help: cut from the keyword instead.
+			n, _ := nest(reduced)
+			t := indexAt(reduced, at)
+			if start, end, ok := itemRange(reduced, n, t, true); ok {
+				reduced, f, err = cutAndParse(reduced, start, end, next)
+			}
+		}
+		cur = reduced
+		if err == nil {
+			// The declaration stays out of the tree, but the errors the
+			// conversion finds in its good items are real.
+			r.conv.convertFile(f)
+			return
+		}
+		a, ok := errOffset(err)
+		if !ok || a <= at || a >= next.Pos.Offset {
+			return
+		}
+		r.diags = append(r.diags, syntaxDiag(r.file, ctx, err))
+		at = a
+	}
+}
+
+// cutAndParse parses toks without toks[start:end].
+func cutAndParse(toks []lexer.Token, start, end int, next lexer.Token) ([]lexer.Token, *grammar.File, error) {
+	cut := make([]lexer.Token, 0, len(toks)-(end-start))
+	cut = append(append(cut, toks[:start]...), toks[end:]...)
+	f, err := parseTokens(withEOF(cut, next.Pos))
+	return cut, f, err
+}
+
+// itemRange returns the run of whole items to cut out of toks for an
+// error at token t: see step 5 of the recovery rules. With fromT, the
+// run starts at t, a node keyword.
+func itemRange(toks []lexer.Token, n nesting, t int, fromT bool) (start, end int, ok bool) {
+	if t >= len(toks) {
+		return 0, 0, false
+	}
+	var chain []int // the blocks around t, innermost first
+	for p := n.parent[t]; p >= 0; p = n.parent[p] {
+		chain = append(chain, p)
+	}
+	if len(chain) == 0 {
+		return 0, 0, false
+	}
+	level, start := 0, -1
+	if fromT {
+		start = t
+	}
+	for j := t - 1; start < 0 && j >= 0 && level < len(chain); j-- {
+		if j == chain[level] {
+			level++
+			continue
+		}
+		if toks[j].Type == grammar.Keyword && n.parent[j] == chain[level] {
+			start = j
+			break
+		}
+	}
+	if start < 0 {
+		level = len(chain) - 1
+		start = chain[level] + 1
+	}
+	p := chain[level]
+	for k := max(t, start+1); k < len(toks); k++ {
+		if k == n.match[p] || toks[k].Type == grammar.Keyword && n.parent[k] == p {
+			return start, k, k > start
+		}
+	}
+	return 0, 0, false
+}
+
+// missingClose is the diagnostic for a piece cut before the declaration
+// keyword next because a block is not closed: it names the block that
+// the indentation shows unclosed, else the innermost open one.
+func (r *recoverer) missingClose(toks []lexer.Token, next lexer.Token) diag.Diagnostic {
+	var stack []int
+	missing := -1
+	for i, t := range toks {
+		switch bracketDelta(t) {
+		case 1:
+			stack = append(stack, i)
+		case -1:
+			if len(stack) == 0 {
+				continue
+			}
+			if ind, first := r.lineIndent(t.Pos.Offset); first && t.Value == "}" && missing < 0 {
+				// A "}" at the start of a line closes the block whose
+				// line has its indentation; blocks opened after that
+				// one were left open.
+				k := len(stack) - 1
+				for k >= 0 && r.indentOf(toks[stack[k]]) > ind {
+					k--
+				}
+				if k >= 0 && k < len(stack)-1 && r.indentOf(toks[stack[k]]) == ind && toks[stack[k]].Value == "{" {
+					missing = stack[len(stack)-1]
+					stack = stack[:k+1]
+				}
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+	subject := (&errContext{file: r.file}).tokRange(next)
+	open := missing
+	if open < 0 {
+		if len(stack) == 0 {
+			return diag.Errorf(subject, "syntax", `missing "}" before %s`, quote(next))
+		}
+		open = stack[len(stack)-1]
+	}
+	o := toks[open]
+	close := closerOf(o.Value)
+	if o.Value == "{" {
+		return diag.Errorf(subject, "syntax", "missing %q to close the %s block opened at %d:%d", close, describeOpen(toks[:open]), o.Pos.Line, o.Pos.Column)
+	}
+	return diag.Errorf(subject, "syntax", "missing %q to close %q opened at %d:%d", close, o.Value, o.Pos.Line, o.Pos.Column)
+}
+
+// indentOf is the indentation of the line holding t.
+func (r *recoverer) indentOf(t lexer.Token) int {
+	ind, _ := r.lineIndent(t.Pos.Offset)
+	return ind
+}
