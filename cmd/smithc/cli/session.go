@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/user"
+	"sort"
 	"strings"
 	"time"
 
@@ -180,6 +181,7 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 // the person gave no answer (end of input).
 func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufio.Reader, runID string) (*runtime.Result, bool, error) {
 	aps, err := eng.Store().ApprovalList(ctx, &store.ApprovalListParams{RunID: runID})
+	sortApprovals(aps)
 	if err != nil {
 		return nil, false, err
 	}
@@ -262,6 +264,7 @@ func readLine(ctx context.Context, in *bufio.Reader) (string, error) {
 func (s *session) explainWait(ctx context.Context, st store.Store, runID string) {
 	w := s.a.stdout
 	aps, _ := st.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID}) // best effort: hints only
+	sortApprovals(aps)
 	for _, ap := range aps {
 		if !ap.Decided {
 			fmt.Fprintf(w, "  waiting for approval %s: %s\n", ap.NodeID, ap.Title)
@@ -308,6 +311,7 @@ func (s *session) explainWait(ctx context.Context, st store.Store, runID string)
 func (s *session) explainFailure(ctx context.Context, st store.Store, runID string) {
 	w := s.a.stdout
 	aps, _ := st.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID}) // best effort: hints only
+	sortApprovals(aps)
 	for _, ap := range aps {
 		if ap.Decided && !ap.Approved {
 			fmt.Fprintf(w, "  approval %s was denied by %s; a denial stands: `smithc retry %s %s` re-opens it\n", ap.NodeID, ap.By, runID, ap.NodeID)
@@ -364,4 +368,16 @@ func whoami() string {
 		return u.Username
 	}
 	return "unknown"
+}
+
+// sortApprovals orders approvals by node id and scope, so that hints and
+// prompts do not depend on which of several concurrent approvals was
+// requested first.
+func sortApprovals(aps []*store.Approval) {
+	sort.SliceStable(aps, func(i, j int) bool {
+		if aps[i].NodeID != aps[j].NodeID {
+			return aps[i].NodeID < aps[j].NodeID
+		}
+		return aps[i].Scope < aps[j].Scope
+	})
 }
