@@ -1,8 +1,10 @@
 package parser
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,6 +14,8 @@ import (
 
 // TestGolden parses every testdata/golden/parse/*.txtar case: out/ast is
 // the printed tree of a clean parse, out/diag the diagnostics otherwise.
+// Cases named recover_* (or with an out/decls section) also list the
+// declarations that parsed despite the errors, in out/decls.
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	golden.Run(t, "../../testdata/golden/parse", func(t *testing.T, c *golden.Case) map[string]string {
@@ -28,7 +32,11 @@ func TestGolden(t *testing.T) {
 			if c.Has("ast") {
 				t.Errorf("unexpected diagnostics:\n%s", strings.Join(lines, "\n"))
 			}
-			return map[string]string{"diag": strings.Join(lines, "\n")}
+			out := map[string]string{"diag": strings.Join(lines, "\n")}
+			if strings.HasPrefix(c.Name, "recover_") || c.Has("decls") {
+				out["decls"] = declList(f)
+			}
+			return out
 		}
 		if c.Has("diag") {
 			t.Errorf("expected diagnostics, parse was clean")
@@ -74,4 +82,33 @@ func TestExamples(t *testing.T) {
 func TestGrammarEBNF(t *testing.T) {
 	t.Parallel()
 	golden.Compare(t, "../grammar/testdata/grammar.ebnf", []byte(Grammar()+"\n"))
+}
+
+// declList lists the declarations of f, one per line: kind, name and
+// range ("(none)" if there are none).
+func declList(f *ast.File) string {
+	var b strings.Builder
+	for _, d := range f.Decls {
+		var kind, name string
+		switch d := d.(type) {
+		case *ast.ImportDecl:
+			kind, name = "import", strconv.Quote(d.Path)
+		case *ast.TypeDecl:
+			kind, name = "type", d.Name.Name
+		case *ast.AgentDecl:
+			kind, name = "agent", d.Name.Name
+		case *ast.FragmentDecl:
+			kind, name = "fragment", d.Name.Name
+		case *ast.WorkflowDecl:
+			kind, name = "workflow", d.Name.Name
+		default:
+			kind = fmt.Sprintf("%T", d)
+		}
+		r := d.Span()
+		fmt.Fprintf(&b, "%s %s %d:%d-%d:%d\n", kind, name, r.Start.Line, r.Start.Col, r.End.Line, r.End.Col)
+	}
+	if b.Len() == 0 {
+		return "(none)"
+	}
+	return b.String()
 }
