@@ -35,6 +35,14 @@ loop:
 			if len(stack) == 0 && mode != modeArg {
 				break loop
 			}
+			if len(stack) > 0 && DeclHeaderAt(src, i+1) {
+				// No expression has a line like "workflow w {": the
+				// bracket was left open before the next declaration.
+				open := stack[len(stack)-1]
+				p := s.slowPos(skipBlanks(src, i+1))
+				s.fail(open, open+1, "unclosed %q: expected %q before the declaration at %d:%d", string(src[open]), string(closerOf[src[open]]), p.Line, p.Column)
+				return false
+			}
 			i++
 		case ' ', '\t', '\r':
 			i++

@@ -19,8 +19,11 @@ import (
 //
 //  1. Lexing. After a lexical error, lexing resumes at the next line that
 //     looks like the header of a declaration (grammar.ResumeAfter); what
-//     lies between is part of the broken declaration. An unterminated
-//     block comment is not resumed after (it was meant to swallow code).
+//     lies between is part of the broken declaration, for which the
+//     lexical error is the only error reported (a string closed by the
+//     wrong quote turns text into tokens, so a syntax error before the
+//     lexical one may be its consequence). An unterminated block comment
+//     is not resumed after (it was meant to swallow code).
 //  2. Declarations. The tokens are split before every declaration keyword
 //     (import, type, agent, fragment, workflow) at bracket depth 0 that is
 //     not the name of the declaration before it. Brackets inside strings,
@@ -313,24 +316,28 @@ func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated 
 			r.addDecls(f)
 			return
 		}
-		if at, ok := errOffset(err); ok && at >= next.Pos.Offset && (atCut || truncated) {
+		if truncated {
+			return // see below
+		}
+		if at, ok := errOffset(err); ok && at >= next.Pos.Offset && atCut {
 			return // the end of the piece, not an error of its own
 		}
 		r.diags = append(r.diags, syntaxDiag(r.file, ctx, err))
 		return
 	}
+	if truncated {
+		// The lexical error stands for the declaration: a string that
+		// is not closed where it should be is often closed by a later
+		// quote, and what lies between is not code.
+		return
+	}
 	at, ok := errOffset(err)
-	if ok && at >= headNext.Pos.Offset && len(tail) == 0 {
-		switch {
-		case atCut:
-			r.diags = append(r.diags, r.missingClose(toks, next))
-			return
-		case truncated:
-			return // reported as the lexical error
-		}
+	if ok && at >= headNext.Pos.Offset && len(tail) == 0 && atCut {
+		r.diags = append(r.diags, r.missingClose(toks, next))
+		return
 	}
 	r.diags = append(r.diags, syntaxDiag(r.file, ctx, err))
-	if ok && !atCut && !truncated {
+	if ok && !atCut {
 		r.recoverItems(head, headNext, ctx, at)
 	}
 }
