@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -302,7 +303,7 @@ func runCase(t *testing.T, c *golden.Case) map[string]string {
 			_, query, _ := strings.Cut(line, " ")
 			tr.WriteString(st.normalize(sqlQuery(t, filepath.Join(dir, "smithers.db"), query)))
 		case "gitinit":
-			gitInit(t, dir, nil) // examples_test.go: a repository with everything committed
+			runGitInit(t, dir)
 		case "exitonly":
 			code, _, _ := runCLI(words[1:])
 			fmt.Fprintf(&tr, "exit %d\n", code)
@@ -396,6 +397,23 @@ func sqlQuery(t *testing.T, path, query string) string {
 		fmt.Fprintf(&b, "sql error: %v\n", err)
 	}
 	return b.String()
+}
+
+// runGitInit makes dir a git repository on branch main with everything
+// in it committed.
+func runGitInit(t *testing.T, dir string) {
+	t.Helper()
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "-A"},
+		{"-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-q", "--allow-empty", "-m", "init"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
 }
 
 // result is the transcript of one command: its exit code, its stdout and
