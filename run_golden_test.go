@@ -89,8 +89,12 @@ var runToDo = map[string]string{
 //
 // Sections: out/transcript holds, for each command, the command, its
 // exit code, its stdout, and the `smithc:` and diagnostic lines of its
-// stderr (progress lines are left out), normalized; out/nodes holds the node table of the
-// last run at the end (the same form as the `nodes` command).
+// stderr (progress lines are left out), normalized; out/nodes holds the
+// node table of the last run at the end (the form of `nodes`).
+//
+// The cases run one after another (each changes the working directory);
+// they wait with waitfile/waitnode rather than sleeps wherever a live
+// run must reach a point, and never assert how long anything took.
 func TestRunGolden(t *testing.T) {
 	golden.Run(t, "testdata/golden/run", func(t *testing.T, c *golden.Case) map[string]string {
 		got := runCase(t, c)
