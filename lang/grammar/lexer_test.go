@@ -101,6 +101,8 @@ func TestTokenizeErrors(t *testing.T) {
 		{"x /* abc", `1:3-1:5 unterminated comment: "/*" has no closing "*/"`},
 		{"a = (1]\n", `1:7-1:8 unexpected "]", expected ")" to close "(" opened at 1:5`},
 		{"a = [1,\n", `1:5-1:6 unclosed "[": expected "]" before the end of the file`},
+		{"a = [1,\n  2,\nworkflow w {\n", `1:5-1:6 unclosed "[": expected "]" before the declaration at 3:1`},
+		{"a = f(\n  type T {\n", `1:6-1:7 unclosed "(": expected ")" before the declaration at 2:3`},
 		{"a = 'x\n", `1:5-1:6 unterminated string: missing closing ' on this line`},
 		{"a = `x", "1:5-1:6 unterminated raw string: missing closing `"},
 	}
