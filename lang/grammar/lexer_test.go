@@ -2,6 +2,7 @@ package grammar
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -120,6 +121,16 @@ func TestTokenizeErrors(t *testing.T) {
 		if last.Type != lexer.EOF || last.Pos.Offset > err.Pos.Offset {
 			t.Errorf("%q: tokens do not end with EOF at or before the error: %v", tt.src, last)
 		}
+	}
+}
+
+// TestUseArgsCloseDepth checks that the ")" closing the arguments of use
+// closes its bracket for the nesting limit: many uses do not add up.
+func TestUseArgsCloseDepth(t *testing.T) {
+	t.Parallel()
+	src := strings.Repeat("use f(1) as p\n", maxDepth+1) + strings.Repeat("{", maxDepth-1) + strings.Repeat("}", maxDepth-1)
+	if _, err := Tokenize("t.smw", src); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -242,6 +242,9 @@ func (s *scanner) args() {
 		switch s.src[s.off] {
 		case ')':
 			s.emit(Punct, s.off, s.off+1)
+			if s.depth > 0 {
+				s.depth--
+			}
 			return
 		default:
 			if !s.expr(modeArg) {
