@@ -34,10 +34,6 @@ import (
 // archive says, the harness fails and asks for its entry to be removed.
 // Under SMITHC_UPDATE=1 these archives are left alone.
 var runToDo = map[string]string{
-	"approval_input_errors": "cmd/smithc approve: an unknown or mistyped --input field is exit 2 and " +
-		"leaves the approval waiting, but a missing required output field is recorded as the decision " +
-		"and fails the run (exit 1, validation), after which the approval is `already decided` " +
-		"(docs/cli.md: input errors are usage errors; LANGUAGE.md §9: a decision never strands a run)",
 	"approval_timeout": "cmd/smithc approve: after an approval timed out (node failed, run failed), " +
 		"`approve` is accepted: it records the decision silently and exits 1 printing the failed run, and " +
 		"the next `resume` consumes it; docs/cli.md: naming a node that is not a waiting approval is exit 2",
@@ -56,9 +52,6 @@ var runToDo = map[string]string{
 	"retry_unknown_node": "cmd/smithc retry: a node the workflow does not have exits 1 with an internal " +
 		"prefix (\"smithc: runtime: retry: workflow r has no node\") where an unknown run id exits 2; " +
 		"docs/cli.md: wrong arguments are usage errors (exit 2)",
-	"shell_env_nonstring": "checker vs docs/actions/shell.md: env values are documented as \"strings " +
-		"(numbers and bools are formatted, lists and objects become JSON)\" but the checker rejects " +
-		"non-string env values",
 }
 
 // TestRunGolden runs every testdata/golden/run/*.txtar: the archive's

@@ -30,7 +30,7 @@ func shellSpec() schema.ActionSpec {
 			{Name: "allow_failure", Type: schema.BoolType, Const: true, Doc: "a non-zero exit code does not fail the step"},
 		},
 		Blocks: []schema.BlockSpec{
-			{Name: "env", FreeForm: schema.StringType, Doc: "environment variables added to the process's environment"},
+			{Name: "env", FreeForm: schema.AnyType, Doc: "environment variables added to the process's environment"},
 		},
 		Output: schema.ObjectOf(
 			&schema.Field{Name: "stdout", Type: schema.StringType},

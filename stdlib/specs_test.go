@@ -81,7 +81,7 @@ func TestSpecsShape(t *testing.T) {
 		"shell": {
 			Selectors: []string{"run", "exec"},
 			Attrs:     []string{"run:string", "exec:[any]", "cwd:string", "allow_failure#:bool"},
-			Blocks:    []string{"env[string]"},
+			Blocks:    []string{"env[any]"},
 			Output:    "{ stdout: string, stderr: string, exit_code: int }",
 			Parses:    true,
 		},
