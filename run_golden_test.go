@@ -49,9 +49,6 @@ var runToDo = map[string]string{
 		"parallel, branch or loop there gives null; the items are the for's bookkeeping, not a result " +
 		"(LANGUAGE.md §1: default output is the last top-level node); null or the last body step's list " +
 		"would be consistent",
-	"retry_unknown_node": "cmd/smithc retry: a node the workflow does not have exits 1 with an internal " +
-		"prefix (\"smithc: runtime: retry: workflow r has no node\") where an unknown run id exits 2; " +
-		"docs/cli.md: wrong arguments are usage errors (exit 2)",
 }
 
 // TestRunGolden runs every testdata/golden/run/*.txtar: the archive's

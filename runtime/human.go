@@ -35,6 +35,23 @@ func (e *Engine) Deny(ctx context.Context, runID, nodeID string, d Decision, con
 // recorded then and the approval keeps waiting.
 var ErrInvalidDecision = errors.New("invalid decision")
 
+// ErrUnknownNode is returned (wrapped, naming the node) when a call names
+// a node the run's workflow does not have.
+var ErrUnknownNode = errors.New("unknown node")
+
+// UnknownNodeError names a node a run's workflow does not have; it
+// matches ErrUnknownNode with errors.Is.
+type UnknownNodeError struct {
+	RunID, Workflow, Node string
+}
+
+func (e *UnknownNodeError) Error() string {
+	return fmt.Sprintf("run %s: workflow %s has no node %q", e.RunID, e.Workflow, e.Node)
+}
+
+// Is reports whether target is ErrUnknownNode.
+func (e *UnknownNodeError) Is(target error) bool { return target == ErrUnknownNode }
+
 func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool, d Decision, cont bool) (*Result, error) {
 	if approved {
 		if err := e.checkDecision(ctx, runID, nodeID, d); err != nil {
@@ -182,7 +199,7 @@ func (e *Engine) Retry(ctx context.Context, runID, nodeID string, p ResumeParams
 	e.mu.Unlock()
 	n := wf.Lookup(nodeID)
 	if n == nil {
-		return nil, fmt.Errorf("runtime: retry: workflow %s has no node %q", wf.Name, nodeID)
+		return nil, &UnknownNodeError{RunID: runID, Workflow: wf.Name, Node: nodeID}
 	}
 	ids := resetSet(wf, n)
 	if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: runID, NodeIDs: ids}); err != nil {

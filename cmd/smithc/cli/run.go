@@ -177,6 +177,8 @@ func runError(runID string, err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return exitf(ExitUsage, "no run %q in this store (see `smithc ps`)", runID)
+	case errors.Is(err, runtime.ErrUnknownNode):
+		return exitf(ExitUsage, "%v", err)
 	case errors.Is(err, runtime.ErrRunLive):
 		return exitf(ExitFailed, "%v; follow it with `smithc logs %s -f`, or stop it with `smithc cancel %s`", err, runID, runID)
 	}
