@@ -44,11 +44,6 @@ var runToDo = map[string]string{
 	"wait_always_signal": "same as wait_always_approve, for `signal`",
 	"cancel_control_state": "runtime: after `cancel` of a run whose for element was running, the element " +
 		"is cancelled but the for node stays `running` in the cancelled run (node states: running -> cancelled)",
-	"output_default_control": "runtime: a workflow whose last top-level node is a for (no `output =`) " +
-		"finishes with the for's evaluated list ([1, 2], the items iterated over) as its output, while a " +
-		"parallel, branch or loop there gives null; the items are the for's bookkeeping, not a result " +
-		"(LANGUAGE.md §1: default output is the last top-level node); null or the last body step's list " +
-		"would be consistent",
 }
 
 // TestRunGolden runs every testdata/golden/run/*.txtar: the archive's

@@ -255,8 +255,12 @@ func (r *runner) output() (any, error) {
 			return nil, fmt.Errorf("output: %w", err)
 		}
 	case len(r.wf.Root.Children) > 0:
+		// Only a step, approval or event has an output; a control node or
+		// a timer as the last node gives no result (the checker types it
+		// any), never its internal state (a for's list of items).
 		last := r.wf.Root.Children[len(r.wf.Root.Children)-1]
-		if last.ID != "" {
+		switch last.Kind {
+		case ir.KindStep, ir.KindApproval, ir.KindEvent:
 			v = r.readValue(last.ID, nil, len(r.pre)+1)
 		}
 	}
