@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -16,7 +17,11 @@ import (
 // FuzzParse checks that Parse never panics, that every diagnostic's
 // subject and every expression's range lie inside the source with
 // consistent line and column numbers, and that each expression's range
-// covers exactly its source text. Seeds: examples and parse goldens.
+// covers exactly its source text (also in the declarations that parsed
+// in a file with errors). It also checks that error recovery reports
+// nothing caused by a neighbour: after a clean declaration the input
+// has exactly the errors it has alone, and a clean declaration after it
+// adds none. Seeds: examples and parse goldens.
 func FuzzParse(f *testing.F) {
 	for _, pattern := range []string{"../../examples/*.smw", "../../examples/*/*.smw"} {
 		paths, _ := filepath.Glob(pattern)
@@ -53,9 +58,7 @@ func FuzzParse(f *testing.F) {
 			}
 			checkRange(t, src, d.Subject, d.String())
 		}
-		if diags.HasErrors() {
-			return
-		}
+		checkNeighbours(t, src, diags)
 		walkExprs(file, func(e *ast.Expr) {
 			checkExpr(t, src, e)
 			if e.Template == nil {
@@ -68,6 +71,25 @@ func FuzzParse(f *testing.F) {
 			}
 		})
 	})
+}
+
+// cleanDecl is a declaration without errors, three lines long.
+const cleanDecl = "workflow zz_clean {\n  step zz { value = 1 }\n}\n"
+
+// checkNeighbours checks that a clean declaration before src changes
+// none of its diagnostics, and that one after it adds none.
+func checkNeighbours(t *testing.T, src []byte, diags diag.Diagnostics) {
+	t.Helper()
+	_, before := Parse("in.smw", append([]byte(cleanDecl), src...))
+	if got, want := strings.Join(keys(before, 0), "\n"), strings.Join(keys(diags, 3), "\n"); got != want {
+		t.Errorf("after a clean declaration:\n got %s\nwant %s", got, want)
+	}
+	_, after := Parse("in.smw", append(append(append([]byte{}, src...), '\n'), cleanDecl...))
+	if len(after) > len(diags) && !strings.Contains(after.Error(), "nested too deeply") {
+		// (Unclosed brackets still count towards the nesting limit in
+		// the declaration after them: a true error.)
+		t.Errorf("a clean declaration after the input adds errors:\n got %s\nwant %s", after, diags)
+	}
 }
 
 // checkExpr checks that e's range lies in src and covers exactly e.Src.
