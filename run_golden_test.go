@@ -42,8 +42,6 @@ var runToDo = map[string]string{
 		"so `approve` prints \"run wa1 is running\" and exits 1 instead of exiting 0 saying the live " +
 		"process continues it (docs/cli.md approve; across processes it works)",
 	"wait_always_signal": "same as wait_always_approve, for `signal`",
-	"cancel_control_state": "runtime: after `cancel` of a run whose for element was running, the element " +
-		"is cancelled but the for node stays `running` in the cancelled run (node states: running -> cancelled)",
 }
 
 // TestRunGolden runs every testdata/golden/run/*.txtar: the archive's

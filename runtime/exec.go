@@ -136,6 +136,17 @@ func (r *runner) control(ctx context.Context, in *instance, f *fence, body func(
 	case o.state == store.NodeWaiting:
 		row := r.update(in, func(row *store.Node) { row.State = store.NodeWaiting })
 		r.c.write(&store.Batch{Nodes: []*store.Node{row}})
+	case o.state == store.NodeCancelled:
+		// The run is being cancelled: the block ends cancelled with its
+		// children, and a resume runs it again.
+		row := r.update(in, func(row *store.Node) { row.State = store.NodeCancelled })
+		r.c.write(&store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{r.event(EventNodeCancelled, in, 0, nil)}})
+	case o.state == store.NodePending:
+		// The body stopped before it was done (the run is failing
+		// elsewhere): the block did not finish, so it is pending again
+		// rather than left running in a run that is over.
+		row := r.update(in, func(row *store.Node) { row.State = store.NodePending })
+		r.c.write(&store.Batch{Nodes: []*store.Node{row}})
 	}
 	return o
 }
