@@ -43,7 +43,7 @@ func Mermaid(w io.Writer, wf *Workflow) error {
 	}
 	for _, e := range g.edges() {
 		if e.label != "" {
-			fmt.Fprintf(&b, "  %s -->|%s| %s\n", e.from, mermaidText(e.label), e.to)
+			fmt.Fprintf(&b, "  %s -->|\"%s\"| %s\n", e.from, mermaidText(e.label), e.to)
 		} else {
 			fmt.Fprintf(&b, "  %s --> %s\n", e.from, e.to)
 		}
@@ -57,7 +57,7 @@ func Mermaid(w io.Writer, wf *Workflow) error {
 func DOT(w io.Writer, wf *Workflow) error {
 	g := newGraph(wf)
 	var b strings.Builder
-	fmt.Fprintf(&b, "digraph %q {\n", wf.Name)
+	fmt.Fprintf(&b, "digraph %s {\n", dotQuote(wf.Name))
 	b.WriteString("  compound=true;\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=11];\n")
 	var visit func(n *Node, depth int)
 	visit = func(n *Node, depth int) {
@@ -65,7 +65,7 @@ func DOT(w io.Writer, wf *Workflow) error {
 		id := g.id(n)
 		if g.isCluster(n) {
 			fmt.Fprintf(&b, "%ssubgraph cluster_%s {\n", ind, id)
-			fmt.Fprintf(&b, "%s  label=%q; style=rounded;\n", ind, g.label(n))
+			fmt.Fprintf(&b, "%s  label=%s; style=rounded;\n", ind, dotQuote(g.label(n)))
 			fmt.Fprintf(&b, "%s  %s [shape=point, style=invis, width=0, height=0];\n", ind, id)
 			for _, c := range g.members(n) {
 				visit(c, depth+1)
@@ -73,7 +73,7 @@ func DOT(w io.Writer, wf *Workflow) error {
 			fmt.Fprintf(&b, "%s}\n", ind)
 			return
 		}
-		fmt.Fprintf(&b, "%s%s [label=%q, shape=%s];\n", ind, id, g.label(n), dotShape(n.Kind))
+		fmt.Fprintf(&b, "%s%s [label=%s, shape=%s];\n", ind, id, dotQuote(g.label(n)), dotShape(n.Kind))
 		if n.Match != nil {
 			for _, arm := range n.Match.Arms {
 				visit(arm.Body, depth)
@@ -89,7 +89,7 @@ func DOT(w io.Writer, wf *Workflow) error {
 	for _, e := range g.edges() {
 		attrs := []string{}
 		if e.label != "" {
-			attrs = append(attrs, fmt.Sprintf("label=%q", e.label))
+			attrs = append(attrs, "label="+dotQuote(e.label))
 		}
 		if e.toCluster {
 			attrs = append(attrs, "lhead=cluster_"+e.to)
@@ -240,11 +240,23 @@ func mermaidShape(k Kind, text string) string {
 	return "[" + q + "]"
 }
 
-// mermaidText escapes text for a quoted Mermaid label.
-func mermaidText(s string) string {
-	r := strings.NewReplacer("\"", "#quot;", "\n", "<br/>", "|", "#124;", "<", "#lt;", ">", "#gt;")
-	return r.Replace(s)
-}
+// mermaidText escapes text for a quoted Mermaid label (node, subgraph
+// or edge). Mermaid reads #name; and #123; as entity codes, so a literal
+// # is written as one too; & is coded so the text is not taken for an
+// HTML entity; the rest would end the quoted string or be read as HTML.
+var mermaidEscaper = strings.NewReplacer(
+	"#", "#35;", "&", "#38;", "\"", "#quot;", "\n", "<br/>",
+	"|", "#124;", "<", "#lt;", ">", "#gt;",
+)
+
+func mermaidText(s string) string { return mermaidEscaper.Replace(s) }
+
+// dotQuote writes s as a DOT quoted string. Go's %q is not DOT: DOT has
+// no \t or \u escapes, and Graphviz reads &name; in any label as an
+// HTML entity, so & is coded to keep the text literal.
+var dotEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", "", "&", "&amp;")
+
+func dotQuote(s string) string { return `"` + dotEscaper.Replace(s) + `"` }
 
 func dotShape(k Kind) string {
 	switch k {
