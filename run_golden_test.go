@@ -34,9 +34,6 @@ import (
 // archive says, the harness fails and asks for its entry to be removed.
 // Under SMITHC_UPDATE=1 these archives are left alone.
 var runToDo = map[string]string{
-	"approval_timeout": "cmd/smithc approve: after an approval timed out (node failed, run failed), " +
-		"`approve` is accepted: it records the decision silently and exits 1 printing the failed run, and " +
-		"the next `resume` consumes it; docs/cli.md: naming a node that is not a waiting approval is exit 2",
 	"wait_always_approve": "cmd/smithc/cli/session.go liveOwner: a run executed by another engine of " +
 		"this process (cli.Main called concurrently in one process, as tests do) counts as having no owner, " +
 		"so `approve` prints \"run wa1 is running\" and exits 1 instead of exiting 0 saying the live " +

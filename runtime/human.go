@@ -53,6 +53,27 @@ func (e *UnknownNodeError) Error() string {
 func (e *UnknownNodeError) Is(target error) bool { return target == ErrUnknownNode }
 
 func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool, d Decision, cont bool) (*Result, error) {
+	// Only an approval that is waiting can be decided: one that timed out
+	// (its node failed) is re-opened by resuming the run, not answered
+	// after the fact.
+	nodes, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: decide %s of run %s: %w", nodeID, runID, err)
+	}
+	waiting := false
+	for _, n := range nodes {
+		if n.NodeID == nodeID && n.State == store.NodeWaiting {
+			waiting = true
+		}
+	}
+	if !waiting {
+		ap, err := e.cfg.Store.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: runID, NodeID: nodeID})
+		if err == nil && ap.Decided {
+			verb := map[bool]string{true: "approved", false: "denied"}[ap.Approved]
+			return nil, fmt.Errorf("runtime: decide %s of run %s: %w: already %s by %s", nodeID, runID, store.ErrConflict, verb, ap.By)
+		}
+		return nil, fmt.Errorf("runtime: decide %s of run %s: %w: it is not waiting for a decision", nodeID, runID, store.ErrNotFound)
+	}
 	if approved {
 		if err := e.checkDecision(ctx, runID, nodeID, d); err != nil {
 			return nil, err

@@ -12,7 +12,9 @@ import (
 
 // waiting marks an instance waiting and returns the outcome.
 func (r *runner) waiting(in *instance, kind store.RunStatus) outcome {
-	row := r.update(in, func(row *store.Node) { row.State = store.NodeWaiting })
+	// A wait re-opened by a resume (an approval that had timed out) no
+	// longer carries its old error.
+	row := r.update(in, func(row *store.Node) { row.State, row.Error, row.ErrorKind = store.NodeWaiting, "", "" })
 	r.c.write(&store.Batch{Nodes: []*store.Node{row}})
 	return outcome{state: store.NodeWaiting, wait: kind}
 }
