@@ -35,3 +35,24 @@ func BenchmarkParseLongTemplate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseErrors parses the program of BenchmarkParse with one
+// broken step in every tenth workflow (a missing "="), which sends it
+// down the recovery path, and reports the errors found per parse.
+func BenchmarkParseErrors(b *testing.B) {
+	src := testgen.Program(10000)
+	parts := bytes.SplitAfter(src, []byte("\nworkflow "))
+	for i := 0; i < len(parts); i += 10 {
+		parts[i] = bytes.Replace(parts[i], []byte("value = "), []byte("value "), 1)
+	}
+	src = bytes.Join(parts, nil)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		_, diags := Parse("gen.smw", src)
+		n = len(diags)
+	}
+	b.ReportMetric(float64(n), "errors")
+}

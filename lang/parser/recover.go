@@ -126,8 +126,7 @@ func indexAt(toks []lexer.Token, off int) int {
 // lexErr are the result of lexing it from the start.
 func parseRecovering(filename, text string, toks *grammar.Tokens, lexErr *grammar.Error) (*grammar.File, *grammar.Tokens, diag.Diagnostics) {
 	segs := []segment{{toks: toks.List, err: lexErr}}
-	all := &grammar.Tokens{List: toks.List[:len(toks.List)-1], Ends: toks.Ends[:len(toks.Ends)-1]}
-	last := toks
+	lexed := []*grammar.Tokens{toks}
 	for e := lexErr; e != nil && e.Resumable(); {
 		at := grammar.ResumeAfter(text, e.Pos.Offset)
 		if at < 0 {
@@ -135,12 +134,23 @@ func parseRecovering(filename, text string, toks *grammar.Tokens, lexErr *gramma
 		}
 		t, err := grammar.TokenizeAt(filename, text, at)
 		segs = append(segs, segment{toks: t.List, err: err})
-		all.List = append(all.List, t.List[:len(t.List)-1]...)
-		all.Ends = append(all.Ends, t.Ends[:len(t.Ends)-1]...)
-		last, e = t, err
+		lexed = append(lexed, t)
+		e = err
 	}
-	all.List = append(all.List, last.List[len(last.List)-1])
-	all.Ends = append(all.Ends, last.Ends[len(last.Ends)-1])
+	// All the tokens, for the converter: those of the segments without
+	// their EOF tokens, but the last.
+	all := toks
+	if len(lexed) > 1 {
+		all = &grammar.Tokens{}
+		for i, t := range lexed {
+			n := len(t.List) - 1
+			if i == len(lexed)-1 {
+				n++
+			}
+			all.List = append(all.List, t.List[:n]...)
+			all.Ends = append(all.Ends, t.Ends[:n]...)
+		}
+	}
 
 	r := &recoverer{file: filename, src: text, conv: &converter{file: filename, src: text, toks: all}}
 	for _, s := range segs {
