@@ -61,6 +61,9 @@ only records the decision).`,
 				return err
 			}
 			defer st.Close()
+			if _, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: args[0]}); err != nil {
+				return runError(args[0], err)
+			}
 			data, err := approvalInputs(ctx, st, args[0], args[1], inputs)
 			if err != nil {
 				return err
