@@ -17,42 +17,101 @@ import (
 )
 
 // TestDOTRendersWithGraphviz proves the DOT output is valid syntax by
-// rendering every example's graph with Graphviz's dot.
+// rendering every example's graph, and trickyLabels, with Graphviz's dot.
 func TestDOTRendersWithGraphviz(t *testing.T) {
 	dot, err := exec.LookPath("dot")
 	if err != nil {
 		t.Skip("graphviz's dot is not installed (apt-get install graphviz); DOT output not rendered")
 	}
-	files, _ := filepath.Glob("../examples/*.smw")
-	t.Chdir("../examples")
-	for _, f := range files {
-		name := filepath.Base(f)
-		res := compiler.Build(name, config())
-		if res.Program == nil {
-			t.Fatalf("%s: %v", name, res.Diagnostics)
+	for _, g := range graphWorkflows(t) {
+		var buf bytes.Buffer
+		if err := ir.DOT(&buf, g.wf); err != nil {
+			t.Fatal(err)
 		}
-		for _, wf := range res.Program.Workflows {
-			var buf bytes.Buffer
-			if err := ir.DOT(&buf, wf); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(dot, "-Tsvg")
-			cmd.Stdin = &buf
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil || !bytes.Contains(out, []byte("<svg")) {
-				t.Errorf("%s/%s: dot failed: %v\n%s\n%s", name, wf.Name, err, stderr.String(), buf.String())
-			}
-			if strings.Contains(stderr.String(), "syntax error") {
-				t.Errorf("%s/%s: dot: %s", name, wf.Name, stderr.String())
-			}
+		cmd := exec.Command(dot, "-Tsvg")
+		cmd.Stdin = &buf
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || !bytes.Contains(out, []byte("<svg")) {
+			t.Errorf("%s: dot failed: %v\n%s\n%s", g.name, err, stderr.String(), buf.String())
+		}
+		if strings.Contains(stderr.String(), "syntax error") {
+			t.Errorf("%s: dot: %s", g.name, stderr.String())
 		}
 	}
 }
 
+// trickyLabels has predicates and lists full of characters that mean
+// something in Mermaid or DOT syntax: brackets, braces, parentheses,
+// quotes, pipes, semicolons, #entity; codes, &, backslashes, %% comments
+// and the keyword end.
+const trickyLabels = `workflow end {
+  step classify {
+    value = { kind: "a;b", n: 3 }
+  }
+  match classify {
+    when classify.kind == "a;b" && classify.n > 1 {
+      step s1 { value = 1 }
+    }
+    when classify.kind == "#quot; [x] (y) {z} ` + "`t`" + ` %% &amp; end \\ \"q\"" {
+      step s2 { value = 2 }
+    }
+    when classify.n < 2 || classify.kind contains "|pipe|" {
+      step s3 { value = 3 }
+    }
+    else {
+      step s4 { value = 4 }
+    }
+  }
+  for t in ["a;b", "#c;", "[d]", "e\"f", "-->", "end"] {
+    max_concurrency = 2
+    step w { value = t }
+  }
+  loop again {
+    until = classify.n >= 2
+    max_iterations = 3
+    step g { value = 1 }
+  }
+}
+`
+
+type graphCase struct {
+	name string
+	wf   *ir.Workflow
+}
+
+// graphWorkflows compiles every workflow of every example, and of
+// trickyLabels, for the rendering tests. It changes into ../examples.
+func graphWorkflows(t *testing.T) []graphCase {
+	t.Helper()
+	files, _ := filepath.Glob("../examples/*.smw")
+	for i, f := range files {
+		files[i] = filepath.Base(f)
+	}
+	tricky := filepath.Join(t.TempDir(), "tricky_labels.smw")
+	if err := writeFile(tricky, []byte(trickyLabels)); err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, tricky)
+	t.Chdir("../examples")
+	var out []graphCase
+	for _, f := range files {
+		name := filepath.Base(f)
+		res := compiler.Build(f, config())
+		if res.Program == nil {
+			t.Fatalf("%s: %v", name, res.Diagnostics)
+		}
+		for _, wf := range res.Program.Workflows {
+			out = append(out, graphCase{name + "/" + wf.Name, wf})
+		}
+	}
+	return out
+}
+
 // TestMermaidRendersWithMermaidCLI proves the Mermaid output is valid
-// syntax by rendering every example's graph with mermaid-cli (mmdc),
+// syntax by rendering every example's graph, and trickyLabels, with
+// mermaid-cli (mmdc),
 // which draws in a headless Chromium. It needs mmdc (on PATH, or in
 // $SMITHC_MMDC_DIR or $SMITHC_MMDC_DIR/bin, e.g. an npm --prefix) and
 // Debian's chromium (or $PUPPETEER_EXECUTABLE_PATH); .ci/run installs
@@ -83,24 +142,15 @@ func TestMermaidRendersWithMermaidCLI(t *testing.T) {
 		t.Skip("chromium is not installed (apt-get install chromium) and PUPPETEER_EXECUTABLE_PATH is unset; mmdc cannot render, Mermaid output not rendered")
 	}
 
-	files, _ := filepath.Glob("../examples/*.smw")
-	t.Chdir("../examples")
 	var md strings.Builder
 	var names []string
-	for _, f := range files {
-		name := filepath.Base(f)
-		res := compiler.Build(name, config())
-		if res.Program == nil {
-			t.Fatalf("%s: %v", name, res.Diagnostics)
+	for _, g := range graphWorkflows(t) {
+		var buf bytes.Buffer
+		if err := ir.Mermaid(&buf, g.wf); err != nil {
+			t.Fatal(err)
 		}
-		for _, wf := range res.Program.Workflows {
-			var buf bytes.Buffer
-			if err := ir.Mermaid(&buf, wf); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(&md, "```mermaid\n%s```\n\n", buf.String())
-			names = append(names, name+"/"+wf.Name)
-		}
+		fmt.Fprintf(&md, "```mermaid\n%s```\n\n", buf.String())
+		names = append(names, g.name)
 	}
 
 	dir := t.TempDir()
