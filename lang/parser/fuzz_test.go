@@ -44,9 +44,15 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		file, diags := Parse("in.smw", src)
+		file, skipped, diags := ParseRecovered("in.smw", src)
 		if file == nil {
 			t.Fatal("nil file")
+		}
+		for _, k := range skipped {
+			checkRange(t, src, k.Range, "skipped "+k.Kind+" "+k.Name)
+		}
+		if len(skipped) > 0 && !diags.HasErrors() {
+			t.Errorf("skipped %v without errors", skipped)
 		}
 		// The printer must cope with partial trees too.
 		if err := ast.Fprint(io.Discard, file); err != nil {

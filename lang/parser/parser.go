@@ -28,22 +28,35 @@ func Grammar() string { return smw.String() }
 // source order. When the diagnostics have errors it must not be checked
 // further.
 func Parse(filename string, src []byte) (*ast.File, diag.Diagnostics) {
+	f, _, diags := ParseRecovered(filename, src)
+	return f, diags
+}
+
+// ParseRecovered is Parse that also tells what it left out of the tree
+// because of syntax errors, in source order: the broken declarations,
+// and text that starts no declaration. A checker that checks the tree
+// of a file with syntax errors can use it to avoid reporting what the
+// errors cause: a reference to a name that a skipped declaration of
+// that kind declares is not unknown, and when something skipped has no
+// kind or no name (or is an import), no name is known to be unknown.
+func ParseRecovered(filename string, src []byte) (*ast.File, []Skipped, diag.Diagnostics) {
 	text := string(src)
 	toks, lexErr := grammar.Tokenize(filename, text)
 	var diags diag.Diagnostics
+	var skipped []Skipped
 	var tree *grammar.File
 	var err error
 	if lexErr == nil {
 		tree, err = parseTokens(toks.List)
 	}
 	if lexErr != nil || err != nil {
-		tree, toks, diags = parseRecovering(filename, text, toks, lexErr)
+		tree, toks, skipped, diags = parseRecovering(filename, text, toks, lexErr)
 	}
 	c := &converter{file: filename, src: text, toks: toks}
 	f := c.convertFile(tree)
 	f.Src = src
 	diags = append(diags, c.diags...)
-	return f, diags.Sort()
+	return f, skipped, diags.Sort()
 }
 
 // lexDiag turns a lexical error into a syntax diagnostic.

@@ -23,7 +23,7 @@ func TestGolden(t *testing.T) {
 		if !ok {
 			t.Fatal("no in.smw")
 		}
-		f, diags := Parse("in.smw", src)
+		f, skipped, diags := ParseRecovered("in.smw", src)
 		if len(diags) > 0 {
 			lines := make([]string, len(diags))
 			for i, d := range diags {
@@ -34,7 +34,7 @@ func TestGolden(t *testing.T) {
 			}
 			out := map[string]string{"diag": strings.Join(lines, "\n")}
 			if strings.HasPrefix(c.Name, "recover_") || c.Has("decls") {
-				out["decls"] = declList(f)
+				out["decls"] = declList(f, skipped)
 			}
 			return out
 		}
@@ -85,8 +85,8 @@ func TestGrammarEBNF(t *testing.T) {
 }
 
 // declList lists the declarations of f, one per line: kind, name and
-// range ("(none)" if there are none).
-func declList(f *ast.File) string {
+// range ("(none)" if there are none), then what was skipped.
+func declList(f *ast.File, skipped []Skipped) string {
 	var b strings.Builder
 	for _, d := range f.Decls {
 		var kind, name string
@@ -108,7 +108,18 @@ func declList(f *ast.File) string {
 		fmt.Fprintf(&b, "%s %s %d:%d-%d:%d\n", kind, name, r.Start.Line, r.Start.Col, r.End.Line, r.End.Col)
 	}
 	if b.Len() == 0 {
-		return "(none)"
+		b.WriteString("(none)\n")
+	}
+	for _, k := range skipped {
+		kind, name := k.Kind, k.Name
+		if kind == "" {
+			kind = "text"
+		}
+		if name == "" {
+			name = "-"
+		}
+		r := k.Range
+		fmt.Fprintf(&b, "skipped %s %s %d:%d-%d:%d\n", kind, name, r.Start.Line, r.Start.Col, r.End.Line, r.End.Col)
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"errors"
+	"sort"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -56,15 +57,72 @@ const maxItemErrors = 50
 type segment struct {
 	toks []lexer.Token // ending with an EOF token
 	err  *grammar.Error
+	end  int // byte offset of the next segment, or the length of the file
 }
 
 // recoverer parses a file piece by piece; see the comment above.
 type recoverer struct {
-	file  string
-	src   string
-	conv  *converter
-	decls []*grammar.Decl
-	diags diag.Diagnostics
+	file    string
+	src     string
+	conv    *converter
+	decls   []*grammar.Decl
+	diags   diag.Diagnostics
+	skipped []Skipped
+	segEnd  int // end of the segment being parsed
+}
+
+// Skipped is a declaration, or other text, that Parse left out of the
+// tree because of a syntax error.
+type Skipped struct {
+	// Kind is the declaration keyword: "import", "type", "agent",
+	// "fragment" or "workflow"; "" for text that starts with none, which
+	// may hold declarations (a misspelt keyword, or text that a lexical
+	// error left unparsed).
+	Kind string
+	// Name is the declaration's name, or an import's path as written;
+	// "" if there is none.
+	Name string
+	// Range covers the declaration or text.
+	Range diag.Range
+}
+
+// skip records that toks (and, when truncated by a lexical error, the
+// rest of its segment) are left out of the tree. With junk set they
+// are recorded as text that starts no declaration.
+func (r *recoverer) skip(toks []lexer.Token, next lexer.Token, truncated, junk bool) {
+	if len(toks) == 0 && !truncated {
+		return
+	}
+	var k Skipped
+	start := next.Pos
+	if len(toks) > 0 {
+		start = toks[0].Pos
+		if !junk && isDeclKeyword(toks[0]) {
+			k.Kind = toks[0].Value
+			want := grammar.Ident
+			if k.Kind == "import" {
+				want = grammar.String
+			}
+			if len(toks) > 1 && toks[1].Type == want {
+				k.Name = toks[1].Value
+			}
+		}
+	}
+	end := r.conv.toks.EndBefore(next.Pos.Offset)
+	if truncated {
+		end = r.posAt(r.segEnd)
+	}
+	k.Range = diag.Range{File: r.file, Start: pos(start), End: pos(end)}
+	if k.Range.End.Offset < k.Range.Start.Offset {
+		k.Range.End = k.Range.Start
+	}
+	r.skipped = append(r.skipped, k)
+}
+
+// posAt is the position of byte offset off.
+func (r *recoverer) posAt(off int) lexer.Position {
+	p := advance(diag.Pos{Line: 1, Col: 1}, r.src[:off])
+	return lexer.Position{Filename: r.file, Offset: p.Offset, Line: p.Line, Column: p.Col}
 }
 
 // parseTokens parses a token list that ends with an EOF token.
@@ -124,8 +182,8 @@ func indexAt(toks []lexer.Token, off int) int {
 
 // parseRecovering parses a file that did not parse in one go. toks and
 // lexErr are the result of lexing it from the start.
-func parseRecovering(filename, text string, toks *grammar.Tokens, lexErr *grammar.Error) (*grammar.File, *grammar.Tokens, diag.Diagnostics) {
-	segs := []segment{{toks: toks.List, err: lexErr}}
+func parseRecovering(filename, text string, toks *grammar.Tokens, lexErr *grammar.Error) (*grammar.File, *grammar.Tokens, []Skipped, diag.Diagnostics) {
+	segs := []segment{{toks: toks.List, err: lexErr, end: len(text)}}
 	lexed := []*grammar.Tokens{toks}
 	for e := lexErr; e != nil && e.Resumable(); {
 		at := grammar.ResumeAfter(text, e.Pos.Offset)
@@ -133,7 +191,8 @@ func parseRecovering(filename, text string, toks *grammar.Tokens, lexErr *gramma
 			break
 		}
 		t, err := grammar.TokenizeAt(filename, text, at)
-		segs = append(segs, segment{toks: t.List, err: err})
+		segs[len(segs)-1].end = at
+		segs = append(segs, segment{toks: t.List, err: err, end: len(text)})
 		lexed = append(lexed, t)
 		e = err
 	}
@@ -154,9 +213,7 @@ func parseRecovering(filename, text string, toks *grammar.Tokens, lexErr *gramma
 
 	r := &recoverer{file: filename, src: text, conv: &converter{file: filename, src: text, toks: all}}
 	for _, s := range segs {
-		if s.err != nil {
-			r.diags = append(r.diags, lexDiag(filename, s.err))
-		}
+		r.segEnd = s.end
 		body := s.toks[:len(s.toks)-1]
 		starts := r.declStarts(body)
 		for i, a := range starts {
@@ -167,8 +224,21 @@ func parseRecovering(filename, text string, toks *grammar.Tokens, lexErr *gramma
 			truncated := s.err != nil && b == len(body)
 			r.chunk(body[a:b], s.toks[b], truncated)
 		}
+		if s.err == nil {
+			continue
+		}
+		r.diags = append(r.diags, lexDiag(filename, s.err))
+		if len(starts) == 0 {
+			r.skip(nil, s.toks[len(s.toks)-1], true, true)
+		}
+		if at := grammar.ResumeAfter(text, s.err.Pos.Offset); !s.err.Resumable() && at >= 0 {
+			// Declarations that the comment swallowed.
+			p := r.posAt(at)
+			r.skipped = append(r.skipped, Skipped{Range: diag.Range{File: filename, Start: pos(p), End: pos(r.posAt(len(text)))}})
+		}
 	}
-	return &grammar.File{Decls: r.decls}, all, append(r.diags, r.conv.diags...)
+	sort.SliceStable(r.skipped, func(i, j int) bool { return r.skipped[i].Range.Start.Offset < r.skipped[j].Range.Start.Offset })
+	return &grammar.File{Decls: r.decls}, all, r.skipped, append(r.diags, r.conv.diags...)
 }
 
 // declStarts returns the indexes where declarations start: 0 and every
@@ -221,6 +291,9 @@ func bracketDelta(t lexer.Token) int {
 func (r *recoverer) chunk(toks []lexer.Token, next lexer.Token, truncated bool) {
 	if f, err := parseTokens(withEOF(toks, next.Pos)); err == nil {
 		r.addDecls(f)
+		if truncated {
+			r.skip(nil, next, true, true)
+		}
 		return
 	}
 	cuts := r.unclosedCuts(toks)
@@ -319,6 +392,9 @@ func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated 
 	if err == nil {
 		r.addDecls(f)
 		if len(tail) == 0 {
+			if truncated {
+				r.skip(nil, next, true, true)
+			}
 			return
 		}
 		f, err := parseTokens(withEOF(tail, next.Pos))
@@ -326,6 +402,7 @@ func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated 
 			r.addDecls(f)
 			return
 		}
+		r.skip(tail, next, truncated, true)
 		if truncated {
 			return // see below
 		}
@@ -334,6 +411,10 @@ func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated 
 		}
 		r.diags = append(r.diags, syntaxDiag(r.file, ctx, err))
 		return
+	}
+	r.skip(head, headNext, truncated && len(tail) == 0, false)
+	if len(tail) > 0 {
+		r.skip(tail, next, truncated, true) // not parsed: it may hold anything
 	}
 	if truncated {
 		// The lexical error stands for the declaration: a string that
