@@ -71,5 +71,6 @@ func toJSONDiags(ds diag.Diagnostics) []jsonDiag {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "<" stays "<": this is for people and tools, not HTML
 	return enc.Encode(v)
 }

@@ -43,6 +43,7 @@ data as JSON.`,
 			}
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
+				enc.SetEscapeHTML(false)
 				enc.SetIndent("", "  ")
 				return enc.Encode(res.Program)
 			}

@@ -270,7 +270,9 @@ func (a *app) newLogsCmd() *cobra.Command {
 				for _, ev := range evs {
 					after = ev.Seq
 					if format == "json" {
-						if err := json.NewEncoder(a.stdout).Encode(eventJSON(ev)); err != nil {
+						enc := json.NewEncoder(a.stdout)
+						enc.SetEscapeHTML(false)
+						if err := enc.Encode(eventJSON(ev)); err != nil {
 							return err
 						}
 						continue
