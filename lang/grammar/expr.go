@@ -35,12 +35,14 @@ loop:
 			if len(stack) == 0 && mode != modeArg {
 				break loop
 			}
-			if len(stack) > 0 && DeclHeaderAt(src, i+1) {
+			if (len(stack) > 0 || mode == modeArg) && DeclHeaderAt(src, i+1) {
 				// No expression has a line like "workflow w {": the
 				// bracket was left open before the next declaration.
-				open := stack[len(stack)-1]
-				p := s.slowPos(skipBlanks(src, i+1))
-				s.fail(open, open+1, "unclosed %q: expected %q before the declaration at %d:%d", string(src[open]), string(closerOf[src[open]]), p.Line, p.Column)
+				open := s.argOpen
+				if len(stack) > 0 {
+					open = stack[len(stack)-1]
+				}
+				s.failUnclosed(open, i+1)
 				return false
 			}
 			i++
@@ -305,4 +307,12 @@ func InterpEnd(src string, i int, multiline bool) int {
 		return -1
 	}
 	return end
+}
+
+// failUnclosed reports the bracket at open as not closed before the
+// declaration header on the line that starts at line.
+func (s *scanner) failUnclosed(open, line int) {
+	p := s.slowPos(skipBlanks(s.src, line))
+	c := s.src[open]
+	s.fail(open, open+1, "unclosed %q: expected %q before the declaration at %d:%d", string(c), string(closerOf[c]), p.Line, p.Column)
 }

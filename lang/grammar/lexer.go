@@ -213,6 +213,7 @@ type scanner struct {
 	nlSince  bool // a newline or comma was seen since the last token
 	pend     pending
 	depth    int // open brackets outside expressions
+	argOpen  int // offset of the "(" of the use arguments being lexed
 	nest     int // string literals this one is nested in (through ${...})
 }
 

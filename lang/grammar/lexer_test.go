@@ -104,6 +104,9 @@ func TestTokenizeErrors(t *testing.T) {
 		{"a = [1,\n", `1:5-1:6 unclosed "[": expected "]" before the end of the file`},
 		{"a = [1,\n  2,\nworkflow w {\n", `1:5-1:6 unclosed "[": expected "]" before the declaration at 3:1`},
 		{"a = f(\n  type T {\n", `1:6-1:7 unclosed "(": expected ")" before the declaration at 2:3`},
+		{"use f(1,\n\nworkflow w {\n", `1:6-1:7 unclosed "(": expected ")" before the declaration at 3:1`},
+		{"use f(1,\n  2 +\nworkflow w {\n", `1:6-1:7 unclosed "(": expected ")" before the declaration at 3:1`},
+		{"use f(\nworkflow w {\n", `1:6-1:7 unclosed "(": expected ")" before the declaration at 2:1`},
 		{"a = 'x\n", `1:5-1:6 unterminated string: missing closing ' on this line`},
 		{"a = `x", "1:5-1:6 unterminated raw string: missing closing `"},
 	}
@@ -117,8 +120,15 @@ func TestTokenizeErrors(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%q:\n got %s\nwant %s", tt.src, got, tt.want)
 		}
+		// The EOF token is at the error, or right after the last token
+		// when that one is after the error (the arguments of a use
+		// whose "(" is not closed).
 		last := toks.List[len(toks.List)-1]
-		if last.Type != lexer.EOF || last.Pos.Offset > err.Pos.Offset {
+		limit := err.Pos.Offset
+		if n := len(toks.Ends); n > 1 {
+			limit = max(limit, toks.Ends[n-2].Offset)
+		}
+		if last.Type != lexer.EOF || last.Pos.Offset > limit {
 			t.Errorf("%q: tokens do not end with EOF at or before the error: %v", tt.src, last)
 		}
 	}

@@ -28,12 +28,13 @@ func IsDeclKeyword(word string) bool {
 func (e *Error) Resumable() bool { return !e.comment }
 
 // ResumeAfter returns the offset of the first line after the line that
-// holds offset off whose text, after blanks, looks like the header of a
-// declaration: `import "`, `type NAME {`, `agent NAME {`,
+// holds offset off that starts, in its first column, with the header of
+// a declaration: `import "`, `type NAME {`, `agent NAME {`,
 // `fragment NAME(` or `workflow NAME {`. It returns -1 if there is none.
 // It reads raw text, so that it can skip the unlexable rest of a
 // construct that a lexical error left open (an unterminated string or an
-// unclosed bracket swallows what follows it).
+// unclosed bracket swallows what follows it); an indented header is more
+// likely to be text in a string than a declaration, and is passed over.
 func ResumeAfter(src string, off int) int {
 	if off < 0 {
 		off = 0
@@ -44,7 +45,7 @@ func ResumeAfter(src string, off int) int {
 			return -1
 		}
 		off += nl + 1
-		if DeclHeaderAt(src, off) {
+		if off < len(src) && src[off] != ' ' && src[off] != '\t' && DeclHeaderAt(src, off) {
 			return off
 		}
 	}

@@ -53,6 +53,10 @@ func TestResumeAfter(t *testing.T) {
 	if got := ResumeAfter("workflow b {\n", 0); got != -1 {
 		t.Errorf("ResumeAfter = %d, want -1", got)
 	}
+	// Not at an indented header: likely text in a string.
+	if got := ResumeAfter("x = \"\"\"\n  workflow b {\n\"\"\"\ntype T {", 0); got != 27 {
+		t.Errorf("ResumeAfter = %d, want 27", got)
+	}
 	if got := ResumeAfter("a", 5); got != -1 {
 		t.Errorf("ResumeAfter past the end = %d, want -1", got)
 	}

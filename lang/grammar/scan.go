@@ -234,9 +234,14 @@ func isNodeKeyword(word string) bool {
 // args lexes the argument list of "use f(...)" after its "(": Expr
 // tokens separated by "," up to the closing ")".
 func (s *scanner) args() {
+	s.argOpen = s.off - 1
 	for s.err == nil && s.off < len(s.src) {
 		s.space(true)
 		if s.err != nil || s.off >= len(s.src) {
+			return
+		}
+		if ls := lineStart(s.src, s.off); ls > s.argOpen && skipBlanks(s.src, ls) == s.off && DeclHeaderAt(s.src, ls) {
+			s.failUnclosed(s.argOpen, ls)
 			return
 		}
 		switch s.src[s.off] {
@@ -252,4 +257,12 @@ func (s *scanner) args() {
 			}
 		}
 	}
+}
+
+// lineStart returns the offset of the start of the line holding off.
+func lineStart(src string, off int) int {
+	for off > 0 && src[off-1] != '\n' {
+		off--
+	}
+	return off
 }
