@@ -32,6 +32,15 @@
 // exactly like a newline); Tokens.EndBefore recovers where a construct's
 // last token ends from participle's EndPos.
 //
+// For error recovery in lang/parser, the lexer also knows what starts a
+// declaration: IsDeclKeyword, DeclHeaderAt (a line like `workflow w {`)
+// and ResumeAfter (where lexing may resume after a lexical error), and
+// TokenizeAt lexes from the middle of a file. No expression contains a
+// line that starts with a declaration header, so a bracket still open
+// in an expression (or in the arguments of use) at such a line is
+// reported there as not closed, instead of swallowing the declarations
+// that follow.
+//
 // Positions follow participle's lexer.Position: Offset in bytes, Line and
 // Column 1-based, Column counted in runes (an invalid UTF-8 byte counts as
 // one).
