@@ -14,39 +14,52 @@ import (
 // Error recovery.
 //
 // Participle stops at the first error, so a file that does not parse in
-// one go is parsed again in pieces, each with participle, and every piece
-// reports at most its first error unless it is known that cutting out the
-// broken part cannot cause a later error:
+// one go is parsed again in pieces, each with participle. A piece
+// reports its first error; it reports more only where cutting out the
+// broken part provably leaves the rest as it would be in the corrected
+// file, so that no error is reported that another one caused:
 //
 //  1. Lexing. After a lexical error, lexing resumes at the next line that
-//     looks like the header of a declaration (grammar.ResumeAfter); what
-//     lies between is part of the broken declaration, for which the
-//     lexical error is the only error reported (a string closed by the
-//     wrong quote turns text into tokens, so a syntax error before the
-//     lexical one may be its consequence). An unterminated block comment
-//     is not resumed after (it was meant to swallow code).
+//     starts, in its first column, with a declaration header
+//     (grammar.ResumeAfter); what lies between belongs to the broken
+//     declaration, whose only reported error is the lexical one (a
+//     string closed by the wrong quote turns text into tokens, so a
+//     syntax error next to a lexical one may be its consequence). There
+//     is no resuming after an unterminated block comment: what follows
+//     it was meant to be commented out.
 //  2. Declarations. The tokens are split before every declaration keyword
-//     (import, type, agent, fragment, workflow) at bracket depth 0 that is
-//     not the name of the declaration before it. Brackets inside strings,
-//     templates, comments and expressions are inside single tokens, so
-//     they cannot fool the split.
-//  3. Unclosed blocks. A piece that still does not parse and whose last
-//     block is never closed is split again before each declaration
-//     header at the start of a line inside that block; a piece cut there
-//     whose only error is its premature end reports `missing "}" to
-//     close the X block opened at L:C` at the cut.
-//  4. Trailing junk. The tokens at depth 0 after a declaration's closing
-//     bracket are parsed on their own when the declaration itself parsed.
+//     (import, type, agent, fragment, workflow) at bracket depth 0,
+//     except the name of the declaration before it (`type workflow {`)
+//     unless it starts a line and a declaration header. Brackets inside
+//     strings, templates, comments and expressions are inside single
+//     tokens, so they cannot fool the split.
+//  3. Unclosed blocks. A declaration that does not parse, and whose
+//     brackets are not all closed at its end, is split again before
+//     each declaration header (`workflow w {` …) that starts a line
+//     inside blocks that stay open to the end: the header shows where
+//     a "}" is missing. A piece cut there whose first error is its
+//     premature end reports `missing "}" to close the X block opened at
+//     L:C` at the header, X being the block that the indentation of the
+//     closing braces shows unclosed, else the innermost open one.
+//  4. Trailing junk. Tokens at depth 0 after a declaration's closing
+//     bracket are parsed on their own when the declaration parsed (then
+//     they are an error of their own); when it did not, they are not
+//     reported.
 //  5. Items. In a declaration whose brackets balance, the broken item is
-//     cut out and the declaration parsed again, repeatedly: the item runs
+//     cut out and the declaration parsed again, repeatedly: the cut runs
 //     from the last node keyword before the error in the innermost block
-//     that has one (or from the start of the declaration's block) up to
-//     the next node keyword in that block or its closing bracket. The cut
-//     is a run of whole items of one block, so what follows parses as it
-//     would in the corrected file; an error there is real.
+//     that has one (else from the start of the declaration's block) up
+//     to the next node keyword of that block or its closing bracket. It
+//     is a run of whole items of one block, so what follows parses as in
+//     the corrected file, and its next error is real. (When the error is
+//     at a node keyword where no node may be, and cutting before it does
+//     not help, the cut starts at the keyword.) The errors that the
+//     conversion to lang/ast finds in what is left are reported too.
+//  6. A piece without a declaration (stray tokens) reports its first
+//     error only.
 //
-// A declaration with a syntax error is left out of the tree; the others
-// join it in source order.
+// A declaration with a syntax error is left out of the tree, and listed
+// as Skipped; the others join the tree in source order.
 
 // maxItemErrors bounds the errors reported for one declaration, so that
 // recovery stays linear-ish on huge broken files.
