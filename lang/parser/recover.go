@@ -30,7 +30,9 @@ import (
 //  2. Declarations. The tokens are split before every declaration keyword
 //     (import, type, agent, fragment, workflow) at bracket depth 0,
 //     except the name of the declaration before it (`type workflow {`)
-//     unless it starts a line and a declaration header. Brackets inside
+//     unless it starts a line and a declaration header, and an
+//     attribute or field of that name (`agent = a`, left at depth 0 by
+//     a "}" too many). Brackets inside
 //     strings, templates, comments and expressions are inside single
 //     tokens, so they cannot fool the split.
 //  3. Unclosed blocks. A declaration that does not parse, and whose
@@ -45,7 +47,11 @@ import (
 //     bracket are parsed on their own when the declaration parsed (then
 //     they are an error of their own); when it did not, they are not
 //     reported.
-//  5. Items. In a declaration whose brackets balance, the broken item is
+//  5. Items. In a declaration whose brackets balance (all of them up to
+//     the next declaration: a stray "}" ends a declaration early) and
+//     pair as the layout shows (a "}" that starts a line is indented
+//     like the line of its "{", any other "}" is on the line of its
+//     "{"), the broken item is
 //     cut out and the declaration parsed again, repeatedly: the cut runs
 //     from the last node keyword before the error in the innermost block
 //     that has one (else from the start of the declaration's block) up
@@ -265,7 +271,7 @@ func (r *recoverer) declStarts(toks []lexer.Token) []int {
 	starts := []int{0}
 	depth := 0
 	for i, t := range toks {
-		if i > 0 && depth == 0 && isDeclKeyword(t) && (!isNameSlot(toks, starts[len(starts)-1], i) || r.declHeader(toks, i)) {
+		if i > 0 && depth == 0 && isDeclKeyword(t) && !isAttrName(toks, i) && (!isNameSlot(toks, starts[len(starts)-1], i) || r.declHeader(toks, i)) {
 			starts = append(starts, i)
 		}
 		depth = max(0, depth+bracketDelta(t))
@@ -276,6 +282,20 @@ func (r *recoverer) declStarts(toks []lexer.Token) []int {
 // isDeclKeyword reports whether t is a declaration keyword.
 func isDeclKeyword(t lexer.Token) bool {
 	return t.Type == grammar.Ident && grammar.IsDeclKeyword(t.Value)
+}
+
+// isAttrName reports whether toks[i] is followed by "=", ":" or "?": an
+// attribute or field named like a declaration keyword (`agent = a`),
+// left at depth 0 by a "}" too many.
+func isAttrName(toks []lexer.Token, i int) bool {
+	if i+1 >= len(toks) || toks[i+1].Type != grammar.Punct {
+		return false
+	}
+	switch toks[i+1].Value {
+	case "=", ":", "?":
+		return true
+	}
+	return false
 }
 
 // isNameSlot reports whether toks[i] is where the name of the
@@ -441,7 +461,11 @@ func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated 
 		return
 	}
 	r.diags = append(r.diags, syntaxDiag(r.file, ctx, err))
-	if ok && !atCut {
+	// Only when all the brackets of the piece balance (a stray "}" ends
+	// the declaration early with the head still balanced) and the
+	// indentation agrees (a stray "{" and a stray "}" balance): else the
+	// item cut would not be a whole item.
+	if n, balanced := nest(toks); ok && !atCut && balanced && r.indentsAgree(toks, n) {
 		r.recoverItems(head, headNext, ctx, at)
 	}
 }
@@ -523,6 +547,28 @@ func nest(toks []lexer.Token) (nesting, bool) {
 		}
 	}
 	return n, len(stack) == 0
+}
+
+// indentsAgree reports whether the braces pair as the layout shows: a
+// "}" that starts a line is indented like the line of the "{" it
+// closes, and any other "}" closes a "{" of its own line. Two mistakes
+// can balance each other ("{" left open in one step and "}" one too
+// many in the next); the layout shows it.
+func (r *recoverer) indentsAgree(toks []lexer.Token, n nesting) bool {
+	for i, t := range toks {
+		if t.Type != grammar.Punct || t.Value != "}" || n.match[i] < 0 {
+			continue
+		}
+		open := toks[n.match[i]]
+		ind, first := r.lineIndent(t.Pos.Offset)
+		switch {
+		case first && ind != r.indentOf(open):
+			return false
+		case !first && open.Pos.Line != t.Pos.Line:
+			return false
+		}
+	}
+	return true
 }
 
 func closerOf(open string) string {
