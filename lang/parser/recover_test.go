@@ -2,14 +2,17 @@ package parser
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/alecthomas/participle/v2/lexer"
 	"golang.org/x/tools/txtar"
 
 	"github.com/smithc/smithc/lang/diag"
+	"github.com/smithc/smithc/lang/grammar"
 )
 
 // goldenSources returns the in.smw of every parse golden, each ending
@@ -109,6 +112,111 @@ func TestRecoveryConcat(t *testing.T) {
 				}
 				if len(f.Decls) != a.decls+b.decls {
 					t.Errorf("%s + %s: %d declarations, want %d + %d", an, bn, len(f.Decls), a.decls, b.decls)
+				}
+			}
+		}
+	}
+}
+
+// mutations returns the ways TestOneMistake and TestTwoMistakes change
+// a token of src: delete it, repeat it, or put a stray "}", "{" or "@"
+// before it.
+func mutations(src string, tok lexer.Token, end int) []string {
+	a, b := tok.Pos.Offset, end
+	return []string{
+		src[:a] + src[b:],
+		src[:b] + " " + src[a:b] + src[b:],
+		src[:a] + "} " + src[a:],
+		src[:a] + "{ " + src[a:],
+		src[:a] + "@ " + src[a:],
+	}
+}
+
+// exampleTokens returns the examples with their one-line tokens.
+func exampleTokens(t *testing.T) (names, srcs []string, toks [][]lexer.Token, ends [][]int) {
+	t.Helper()
+	paths, err := filepath.Glob("../../examples/*.smw")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := string(b)
+		all, lerr := grammar.Tokenize("in.smw", src)
+		if lerr != nil {
+			t.Fatal(lerr)
+		}
+		var ts []lexer.Token
+		var es []int
+		for i, tk := range all.List[:len(all.List)-1] {
+			if !strings.Contains(tk.Value, "\n") {
+				ts = append(ts, tk)
+				es = append(es, all.Ends[i].Offset)
+			}
+		}
+		names, srcs = append(names, filepath.Base(p)), append(srcs, src)
+		toks, ends = append(toks, ts), append(ends, es)
+	}
+	return names, srcs, toks, ends
+}
+
+// TestOneMistake makes one mistake at every token of every example and
+// checks that at most one error is reported: anything more would be
+// caused by the first.
+func TestOneMistake(t *testing.T) {
+	t.Parallel()
+	names, srcs, toks, ends := exampleTokens(t)
+	for f := range names {
+		for i, tk := range toks[f] {
+			for k, m := range mutations(srcs[f], tk, ends[f][i]) {
+				if _, ds := Parse("in.smw", []byte(m)); len(ds) > 1 {
+					t.Errorf("%s: mutation %d at %d:%d: %d errors:\n%s", names[f], k, tk.Pos.Line, tk.Pos.Column, len(ds), ds)
+				}
+			}
+		}
+	}
+}
+
+// TestTwoMistakes makes two mistakes, lines apart, in every example (a
+// sample of the pairs of tokens) and checks that when several errors are
+// reported each is one that one of the mistakes makes alone.
+func TestTwoMistakes(t *testing.T) {
+	t.Parallel()
+	names, srcs, toks, ends := exampleTokens(t)
+	step := 7
+	if testing.Short() {
+		step = 29
+	}
+	for f := range names {
+		ts := toks[f]
+		n := 0
+		for i := 0; i < len(ts); i += step {
+			for j := i + 1; j < len(ts); j += step {
+				if ts[j].Pos.Line < ts[i].Pos.Line+2 {
+					continue
+				}
+				n++
+				k1, k2 := n%5, (n/5)%5
+				second := mutations(srcs[f], ts[j], ends[f][j])[k2]
+				both := mutations(second, ts[i], ends[f][i])[k1]
+				first := mutations(srcs[f], ts[i], ends[f][i])[k1]
+				_, d1 := Parse("in.smw", []byte(first))
+				_, d2 := Parse("in.smw", []byte(second))
+				_, ds := Parse("in.smw", []byte(both))
+				if len(ds) < 2 {
+					continue
+				}
+				known := map[[2]int]bool{}
+				for _, d := range append(d1, d2...) {
+					known[[2]int{d.Subject.Start.Line, d.Subject.Start.Col}] = true
+				}
+				for _, d := range ds {
+					if !known[[2]int{d.Subject.Start.Line, d.Subject.Start.Col}] && !strings.HasPrefix(d.Summary, "missing") {
+						t.Errorf("%s: mutations %d at %d:%d and %d at %d:%d: %s\nalone: %s\nalone: %s", names[f], k1, ts[i].Pos.Line, ts[i].Pos.Column, k2, ts[j].Pos.Line, ts[j].Pos.Column, d, d1, d2)
+					}
 				}
 			}
 		}
