@@ -202,6 +202,9 @@ type scanner struct {
 
 	// position cursor: line and col of byte offset cur
 	cur, line, col int
+	// where lexing started (0 when line is 0): line and col of byte
+	// offset base
+	base, baseLine, baseCol int
 
 	toks []lexer.Token
 	ends []lexer.Position
@@ -228,10 +231,20 @@ func (s *scanner) posAt(n int) lexer.Position {
 	return lexer.Position{Filename: s.file, Offset: n, Line: s.line, Column: s.col}
 }
 
-// slowPos computes the position of n from the start of the file; used
-// for error positions that lie behind the cursor.
+// slowPos computes the position of n without moving the cursor: from
+// the cursor when n is not behind it, else from where lexing started
+// (the start of the file, or of the line TokenizeAt started at); used
+// for error positions.
 func (s *scanner) slowPos(n int) lexer.Position {
-	line, col := advanceLC(s.src, 0, min(n, len(s.src)), 1, 1)
+	n = min(n, len(s.src))
+	from, line, col := s.base, s.baseLine, s.baseCol
+	switch {
+	case n >= s.cur && s.line > 0:
+		from, line, col = s.cur, s.line, s.col
+	case n < s.base || line == 0:
+		from, line, col = 0, 1, 1
+	}
+	line, col = advanceLC(s.src, from, n, line, col)
 	return lexer.Position{Filename: s.file, Offset: n, Line: line, Column: col}
 }
 

@@ -94,7 +94,9 @@ func skipBlanks(src string, i int) int {
 // an item may start.
 func TokenizeAt(filename, src string, start int) (*Tokens, *Error) {
 	start = max(0, min(start, len(src)))
-	n := (len(src)-start)/6 + 8
+	// A modest guess: after a lexical error, lexing may resume many
+	// times, each up to the next error only.
+	n := min((len(src)-start)/6+8, 1024)
 	s := &scanner{
 		src:  src,
 		file: filename,
@@ -104,5 +106,6 @@ func TokenizeAt(filename, src string, start int) (*Tokens, *Error) {
 	}
 	p := s.slowPos(start)
 	s.cur, s.line, s.col = start, p.Line, p.Column
+	s.base, s.baseLine, s.baseCol = start, p.Line, p.Column
 	return s.finish()
 }

@@ -87,7 +87,8 @@ type recoverer struct {
 	decls   []*grammar.Decl
 	diags   diag.Diagnostics
 	skipped []Skipped
-	segEnd  int // end of the segment being parsed
+	segEnd  int   // end of the segment being parsed
+	lines   []int // byte offsets of the starts of lines, built when needed
 }
 
 // Skipped is a declaration, or other text, that Parse left out of the
@@ -140,7 +141,8 @@ func (r *recoverer) skip(toks []lexer.Token, next lexer.Token, truncated, junk b
 
 // posAt is the position of byte offset off.
 func (r *recoverer) posAt(off int) lexer.Position {
-	p := advance(diag.Pos{Line: 1, Col: 1}, r.src[:off])
+	start, line := r.lineStart(off)
+	p := advance(diag.Pos{Offset: start, Line: line, Col: 1}, r.src[start:off])
 	return lexer.Position{Filename: r.file, Offset: p.Offset, Line: p.Line, Column: p.Col}
 }
 
@@ -387,22 +389,30 @@ func (r *recoverer) declHeader(toks []lexer.Token, i int) bool {
 	return toks[i+2].Type == grammar.Punct && toks[i+2].Value == open
 }
 
+// lineStart returns the byte offset of the start of the line holding
+// byte offset off, and the line's number.
+func (r *recoverer) lineStart(off int) (int, int) {
+	if r.lines == nil {
+		r.lines = []int{0}
+		for i := 0; i < len(r.src); i++ {
+			if r.src[i] == '\n' {
+				r.lines = append(r.lines, i+1)
+			}
+		}
+	}
+	n := sort.SearchInts(r.lines, off+1) - 1 // the last line starting at or before off
+	return r.lines[n], n + 1
+}
+
 // lineIndent returns the number of blanks that start the line holding
 // byte offset off, and whether only blanks precede off on its line.
 func (r *recoverer) lineIndent(off int) (int, bool) {
-	start := off
-	for start > 0 && r.src[start-1] != '\n' {
-		start--
-	}
+	start, _ := r.lineStart(off)
 	i := start
-	for i < off && (r.src[i] == ' ' || r.src[i] == '\t') {
-		i++
-	}
-	first := i == off
 	for i < len(r.src) && (r.src[i] == ' ' || r.src[i] == '\t') {
 		i++
 	}
-	return i - start, first
+	return i - start, i >= off
 }
 
 func (r *recoverer) firstOnLine(off int) bool {
