@@ -324,7 +324,8 @@ func bracketDelta(t lexer.Token) int {
 // first one). next is the token after them; truncated tells that a
 // lexical error cut them short, at next.
 func (r *recoverer) chunk(toks []lexer.Token, next lexer.Token, truncated bool) {
-	if f, err := parseTokens(withEOF(toks, next.Pos)); err == nil {
+	f, err := parseTokens(withEOF(toks, next.Pos))
+	if err == nil {
 		r.addDecls(f)
 		if truncated {
 			r.skip(nil, next, true, true)
@@ -332,13 +333,16 @@ func (r *recoverer) chunk(toks []lexer.Token, next lexer.Token, truncated bool) 
 		return
 	}
 	cuts := r.unclosedCuts(toks)
+	if len(cuts) > 0 {
+		err = nil // not the error of a part
+	}
 	prev := 0
 	for k, c := range append(cuts, len(toks)) {
 		n := next
 		if c < len(toks) {
 			n = toks[c]
 		}
-		r.part(toks[prev:c], n, k < len(cuts), truncated && c == len(toks))
+		r.part(toks[prev:c], n, k < len(cuts), truncated && c == len(toks), err)
 		prev = c
 	}
 }
@@ -423,7 +427,8 @@ func (r *recoverer) firstOnLine(off int) bool {
 // part handles one piece of a declaration chunk. atCut tells that it
 // ends at a cut made by unclosedCuts (next is then the declaration
 // keyword after the cut); truncated that it ends at a lexical error.
-func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated bool) {
+// whole, if not nil, is the error of parsing all of toks.
+func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated bool, whole error) {
 	h := headLen(toks)
 	head, tail := toks[:h], toks[h:]
 	headNext := next
@@ -431,7 +436,11 @@ func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated 
 		headNext = tail[0]
 	}
 	ctx := withNext(toks, next)
-	f, err := parseTokens(withEOF(head, headNext.Pos))
+	var f *grammar.File
+	err := whole
+	if err == nil || len(tail) > 0 {
+		f, err = parseTokens(withEOF(head, headNext.Pos))
+	}
 	if err == nil {
 		r.addDecls(f)
 		if len(tail) == 0 {
