@@ -44,3 +44,39 @@ func ExampleParse_syntaxError() {
 	// Output:
 	// w.smw:4:1: error[syntax]: unexpected end of file, expected "}" to close the step block opened at 2:10
 }
+
+func ExampleParseRecovered() {
+	src := []byte(`type Verdict {
+  ok bool
+}
+
+workflow judge {
+  step a { value 1 }
+  step b { value = 2 }
+  step c {
+    output: Verdict
+    value = { ok: true }
+  }
+}
+
+workflow greet {
+  step hello { run = "echo hello" }
+}
+`)
+	f, skipped, diags := parser.ParseRecovered("j.smw", src)
+	for _, d := range diags {
+		fmt.Println(d)
+	}
+	for _, d := range f.Decls {
+		fmt.Println("parsed", d.(*ast.WorkflowDecl).Name.Name)
+	}
+	for _, k := range skipped {
+		fmt.Println("skipped", k.Kind, k.Name, k.Range)
+	}
+	// Output:
+	// j.smw:2:6-10: error[syntax]: unexpected "bool", expected ":" and a type after field name "ok"
+	// j.smw:6:18: error[syntax]: unexpected "1", expected "=" or "{" after "value"
+	// parsed greet
+	// skipped type Verdict j.smw:1:1-3:2
+	// skipped workflow judge j.smw:5:1-12:2
+}
