@@ -48,19 +48,20 @@ import (
 //     they are an error of their own); when it did not, they are not
 //     reported.
 //  5. Items. In a declaration whose brackets balance (all of them up to
-//     the next declaration: a stray "}" ends a declaration early) and
-//     pair as the layout shows (a "}" that starts a line is indented
-//     like the line of its "{", any other "}" is on the line of its
-//     "{"), the broken item is
-//     cut out and the declaration parsed again, repeatedly: the cut runs
-//     from the last node keyword before the error in the innermost block
-//     that has one (else from the start of the declaration's block) up
-//     to the next node keyword of that block or its closing bracket. It
-//     is a run of whole items of one block, so what follows parses as in
-//     the corrected file, and its next error is real. (When the error is
-//     at a node keyword where no node may be, and cutting before it does
-//     not help, the cut starts at the keyword.) The errors that the
-//     conversion to lang/ast finds in what is left are reported too.
+//     the next declaration: a stray "}" ends a declaration early), pair
+//     as the layout shows (a "}" that starts a line is indented like the
+//     line of its "{", any other "}" is on the line of its "{"), and
+//     hold no declaration keyword followed by a name inside a block, the
+//     broken item is cut out and the declaration parsed again,
+//     repeatedly: the cut runs from the last node keyword before the
+//     error in the innermost block that has one (else from the start of
+//     the declaration's block) up to the next node keyword of that block
+//     or its closing bracket. It is a run of whole items of one block,
+//     so what follows parses as in the corrected file, and its next
+//     error is real. (When the error is at a node keyword where no node
+//     may be, and cutting before it does not help, the cut starts at the
+//     keyword.) The errors that the conversion to lang/ast finds in what
+//     is left are reported too.
 //  6. A piece without a declaration (stray tokens) reports its first
 //     error only.
 //
@@ -481,10 +482,12 @@ func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated 
 	}
 	r.diags = append(r.diags, syntaxDiag(r.file, ctx, err))
 	// Only when all the brackets of the piece balance (a stray "}" ends
-	// the declaration early with the head still balanced) and the
-	// indentation agrees (a stray "{" and a stray "}" balance): else the
-	// item cut would not be a whole item.
-	if n, balanced := nest(toks); ok && !atCut && balanced && r.indentsAgree(toks, n) {
+	// the declaration early with the head still balanced), the
+	// indentation agrees (a stray "{" and a stray "}" balance) and no
+	// declaration is inside a block (a "{" missing from it let the
+	// block before swallow it): else the item cut would not be a whole
+	// item.
+	if n, balanced := nest(toks); ok && !atCut && balanced && r.indentsAgree(toks, n) && !nestedDecl(toks, n) {
 		r.recoverItems(head, headNext, ctx, at)
 	}
 }
@@ -588,6 +591,20 @@ func (r *recoverer) indentsAgree(toks []lexer.Token, n nesting) bool {
 		}
 	}
 	return true
+}
+
+// nestedDecl reports whether a declaration keyword followed by a name or
+// a path (not "=" or ":": an attribute or field of that name) is inside
+// a block. No valid block holds one; when brackets balance anyway, two
+// mistakes compensate each other (a "{" too many in a type and one
+// missing from the workflow after it).
+func nestedDecl(toks []lexer.Token, n nesting) bool {
+	for i := 0; i+1 < len(toks); i++ {
+		if n.parent[i] >= 0 && isDeclKeyword(toks[i]) && (toks[i+1].Type == grammar.Ident || toks[i+1].Type == grammar.String) {
+			return true
+		}
+	}
+	return false
 }
 
 func closerOf(open string) string {
