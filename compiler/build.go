@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 
@@ -38,6 +39,21 @@ func Build(filename string, cfg *Config) *Result {
 	if info != nil {
 		for _, f := range info.Files {
 			res.Sources[f.Name] = f.Src
+		}
+	}
+	// A file that did not parse may be missing from Info.Files: read it
+	// again so that its diagnostics show their source line.
+	for _, d := range diags {
+		name := d.Subject.File
+		if _, ok := res.Sources[name]; ok || name == "" {
+			continue
+		}
+		read := os.ReadFile
+		if cfg.Checker.ReadFile != nil {
+			read = cfg.Checker.ReadFile
+		}
+		if src, err := read(name); err == nil {
+			res.Sources[name] = src
 		}
 	}
 	if diags.HasErrors() || info == nil {

@@ -85,3 +85,19 @@ func TestExamplesIR(t *testing.T) {
 }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
+
+// TestSyntaxErrorsKeepTheirSource: a file that does not parse still has
+// its text in Result.Sources, so its diagnostics show the source line.
+func TestSyntaxErrorsKeepTheirSource(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "bad.smw")
+	if err := writeFile(p, []byte("workflow w {\n  step a { value = }\n}\n")); err != nil {
+		t.Fatal(err)
+	}
+	res := compiler.Build(p, config())
+	if !res.Diagnostics.HasErrors() || res.Program != nil {
+		t.Fatalf("want a syntax error, got %v", res.Diagnostics)
+	}
+	if len(res.Sources[p]) == 0 {
+		t.Errorf("no source kept for %s; have %v", p, res.Sources)
+	}
+}
