@@ -28,18 +28,18 @@ import (
 //     is no resuming after an unterminated block comment: what follows
 //     it was meant to be commented out.
 //  2. Declarations. The tokens are split before every declaration keyword
-//     (import, type, agent, fragment, workflow) at bracket depth 0,
-//     except the name of the declaration before it (`type workflow {`)
-//     unless it starts a line and a declaration header, and an
-//     attribute or field of that name (`agent = a`, left at depth 0 by
-//     a "}" too many). Brackets inside
+//     (import, type, agent, fragment, workflow) at bracket depth 0 that
+//     starts a line or follows a "}" or a string, except the name of
+//     the declaration before it (`type workflow {`) unless it starts a
+//     line and a declaration header, and an attribute or field of that
+//     name (`agent = a`, left at depth 0 by a "}" too many). Brackets inside
 //     strings, templates, comments and expressions are inside single
 //     tokens, so they cannot fool the split.
 //  3. Unclosed blocks. A declaration that does not parse, and whose
 //     brackets are not all closed at its end, is split again before
-//     each declaration header (`workflow w {` …) that starts a line
-//     inside blocks that stay open to the end: the header shows where
-//     a "}" is missing. A piece cut there whose first error is its
+//     each declaration header (`workflow w {` …) that starts a line,
+//     indented no more than the declaration, inside blocks that stay
+//     open to the end: the header shows where a "}" is missing. A piece cut there whose first error is its
 //     premature end reports `missing "}" to close the X block opened at
 //     L:C` at the header, X being the block that the indentation of the
 //     closing braces shows unclosed, else the innermost open one.
@@ -274,7 +274,7 @@ func (r *recoverer) declStarts(toks []lexer.Token) []int {
 	starts := []int{0}
 	depth := 0
 	for i, t := range toks {
-		if i > 0 && depth == 0 && isDeclKeyword(t) && !isAttrName(toks, i) && (!isNameSlot(toks, starts[len(starts)-1], i) || r.declHeader(toks, i)) {
+		if i > 0 && depth == 0 && isDeclKeyword(t) && !isAttrName(toks, i) && r.afterDecl(toks, i) && (!isNameSlot(toks, starts[len(starts)-1], i) || r.declHeader(toks, i)) {
 			starts = append(starts, i)
 		}
 		depth = max(0, depth+bracketDelta(t))
@@ -285,6 +285,20 @@ func (r *recoverer) declStarts(toks []lexer.Token) []int {
 // isDeclKeyword reports whether t is a declaration keyword.
 func isDeclKeyword(t lexer.Token) bool {
 	return t.Type == grammar.Ident && grammar.IsDeclKeyword(t.Value)
+}
+
+// afterDecl reports whether toks[i] may start a declaration after the
+// one before it: it starts a line, or follows what ends a declaration
+// (a "}", or an import's path). Elsewhere a declaration keyword is more
+// likely a mistake inside the header of the declaration before
+// (`workflow hello workflow {`), which is reported as that
+// declaration's error alone.
+func (r *recoverer) afterDecl(toks []lexer.Token, i int) bool {
+	if r.firstOnLine(toks[i].Pos.Offset) {
+		return true
+	}
+	p := toks[i-1]
+	return p.Type == grammar.String || p.Type == grammar.Punct && p.Value == "}"
 }
 
 // isAttrName reports whether toks[i] is followed by "=", ":" or "?": an
@@ -350,7 +364,9 @@ func (r *recoverer) chunk(toks []lexer.Token, next lexer.Token, truncated bool) 
 
 // unclosedCuts returns where to split a declaration whose last block is
 // never closed: before each declaration header that starts a line inside
-// blocks that stay open up to the end of toks.
+// blocks that stay open up to the end of toks, and is indented no more
+// than the declaration (an indented one is more likely a mistake inside
+// a body).
 func (r *recoverer) unclosedCuts(toks []lexer.Token) []int {
 	depth := make([]int, len(toks)+1) // depth before each token, and at the end
 	for i, t := range toks {
@@ -361,9 +377,10 @@ func (r *recoverer) unclosedCuts(toks []lexer.Token) []int {
 	}
 	var cuts []int
 	low := depth[len(toks)] // lowest depth from i on
+	indent := r.indentOf(toks[0])
 	for i := len(toks) - 1; i > 0; i-- {
 		low = min(low, depth[i])
-		if depth[i] > 0 && low >= depth[i] && r.declHeader(toks, i) {
+		if depth[i] > 0 && low >= depth[i] && r.declHeader(toks, i) && r.indentOf(toks[i]) <= indent {
 			cuts = append(cuts, i)
 		}
 	}

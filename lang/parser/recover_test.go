@@ -119,8 +119,9 @@ func TestRecoveryConcat(t *testing.T) {
 }
 
 // mutations returns the ways TestOneMistake and TestTwoMistakes change
-// a token of src: delete it, repeat it, or put a stray "}", "{" or "@"
-// before it.
+// a token of src: delete it, repeat it, put a stray "}", "{", "@", line
+// break, quote, "(", "workflow" or "type T" before it, or replace it with
+// "step".
 func mutations(src string, tok lexer.Token, end int) []string {
 	a, b := tok.Pos.Offset, end
 	return []string{
@@ -129,6 +130,12 @@ func mutations(src string, tok lexer.Token, end int) []string {
 		src[:a] + "} " + src[a:],
 		src[:a] + "{ " + src[a:],
 		src[:a] + "@ " + src[a:],
+		src[:a] + "\n" + src[a:],
+		src[:a] + "\"" + src[a:],
+		src[:a] + "(" + src[a:],
+		src[:a] + "workflow " + src[a:],
+		src[:a] + "type T " + src[a:],
+		src[:a] + "step" + src[b:],
 	}
 }
 
@@ -199,7 +206,10 @@ func TestTwoMistakes(t *testing.T) {
 					continue
 				}
 				n++
-				k1, k2 := n%5, (n/5)%5
+				k1, k2 := n%11, (n/11)%11
+				if k1 == 5 {
+					continue // a line break would move the second mistake's errors
+				}
 				second := mutations(srcs[f], ts[j], ends[f][j])[k2]
 				both := mutations(second, ts[i], ends[f][i])[k1]
 				first := mutations(srcs[f], ts[i], ends[f][i])[k1]
