@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,21 +96,54 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	s := &Store{w: w, r: r, path: path, stmts: map[string]*sql.Stmt{}}
-	if err := w.PingContext(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	// Several processes creating one new file at once can find it locked
+	// while one of them switches it to WAL (SQLite does not always wait
+	// for that lock): retry the opening steps a few times.
+	err = retryBusy(ctx, func() error {
+		if err := w.PingContext(ctx); err != nil {
+			return fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		}
+		if opts.NoMigrate {
+			return nil
+		}
+		_, err := s.Migrate(ctx, Up, 0)
+		return err
+	})
+	if err == nil && !opts.NoMigrate {
+		err = s.prepareHot(ctx)
 	}
-	if !opts.NoMigrate {
-		if _, err := s.Migrate(ctx, Up, 0); err != nil {
-			s.Close()
-			return nil, err
-		}
-		if err := s.prepareHot(ctx); err != nil {
-			s.Close()
-			return nil, err
-		}
+	if err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
+}
+
+// retryBusy runs fn until it succeeds, fails with something other than
+// SQLITE_BUSY, or has been busy for about five seconds.
+func retryBusy(ctx context.Context, fn func() error) error {
+	delay := 10 * time.Millisecond
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := fn()
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		if delay < 200*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 // Path returns the database file's path.

@@ -140,3 +140,28 @@ func TestTypeViewQuery(t *testing.T) {
 		t.Errorf("view rows (-want +got):\n%s", diff)
 	}
 }
+
+// TestConcurrentOpenOfANewFile: several openers racing to create and
+// migrate one new file all succeed (one switches it to WAL while the
+// others wait or retry).
+func TestConcurrentOpenOfANewFile(t *testing.T) {
+	t.Parallel()
+	for round := 0; round < 5; round++ {
+		path := filepath.Join(t.TempDir(), "new.db")
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			go func() {
+				s, err := sqlitestore.Open(context.Background(), path, sqlitestore.Options{})
+				if err == nil {
+					err = s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for i := 0; i < 8; i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}
