@@ -5,6 +5,7 @@ import (
 
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
+	"github.com/smithc/smithc/lang/parser"
 	"github.com/smithc/smithc/schema"
 )
 
@@ -21,10 +22,23 @@ func CheckFile(filename string, cfg *Config) (*Info, diag.Diagnostics) {
 		c.errorf(diag.Range{File: filename}, "read-file", "cannot read %s: %v", filename, err)
 		return c.info, c.diags.Sort()
 	}
-	f, ds := c.parse(filename, src)
+	var (
+		f       *ast.File
+		ds      diag.Diagnostics
+		skipped []parser.Skipped
+	)
+	if cfg.ParseFunc == nil {
+		// The default parser recovers: a declaration that does not parse
+		// is left out and the others are checked, with the errors the
+		// missing declarations would cause dropped.
+		f, skipped, ds = parser.ParseRecovered(filename, src)
+	} else {
+		f, ds = c.parse(filename, src)
+	}
 	c.diags = append(c.diags, ds...)
-	if f == nil || ds.HasErrors() {
-		return c.info, c.diags.Sort() // never check a partial tree
+	partial := ds.HasErrors()
+	if f == nil || partial && cfg.ParseFunc != nil {
+		return c.info, c.diags.Sort() // never check a partial tree we cannot account for
 	}
 	files := c.loadImports(f)
 	if c.syntaxErrors {
@@ -32,6 +46,9 @@ func CheckFile(filename string, cfg *Config) (*Info, diag.Diagnostics) {
 		return c.info, c.diags.Sort()
 	}
 	c.run(files)
+	if partial {
+		c.diags = dropCascades(c.diags, skipped)
+	}
 	return c.info, c.diags.Sort()
 }
 
