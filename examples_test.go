@@ -179,3 +179,42 @@ func gitInit(t *testing.T, dir string, files map[string]string) {
 		}
 	}
 }
+
+// TestReadmeCheckOutput keeps the README's `smithc check broken.smw`
+// transcript true: the smw-error block it shows is checked, and the
+// output must be what the README prints.
+func TestReadmeCheckOutput(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	src := between(t, text, "```smw-error\n", "```\n")
+	want := between(t, text, "$ smithc check broken.smw\n", "```\n")
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("broken.smw", []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := smithc(t, "check", "broken.smw")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	if got := out + errOut; got != want {
+		t.Errorf("README.md shows\n%s\nbut smithc check prints\n%s", want, got)
+	}
+}
+
+// between returns the text after the first start and before the next end.
+func between(t *testing.T, s, start, end string) string {
+	t.Helper()
+	i := strings.Index(s, start)
+	if i < 0 {
+		t.Fatalf("no %q", start)
+	}
+	s = s[i+len(start):]
+	j := strings.Index(s, end)
+	if j < 0 {
+		t.Fatalf("no %q after %q", end, start)
+	}
+	return s[:j]
+}

@@ -31,7 +31,14 @@ func printDiags(w io.Writer, res *compiler.Result) {
 		}
 	}
 	if errs+warns > 0 {
-		fmt.Fprintf(w, "%s, %s\n", plural(errs, "error"), plural(warns, "warning"))
+		switch {
+		case warns == 0:
+			fmt.Fprintf(w, "%s\n", plural(errs, "error"))
+		case errs == 0:
+			fmt.Fprintf(w, "%s\n", plural(warns, "warning"))
+		default:
+			fmt.Fprintf(w, "%s, %s\n", plural(errs, "error"), plural(warns, "warning"))
+		}
 	}
 }
 
