@@ -33,13 +33,7 @@ import (
 // the reason, so CI stays green. When a case starts to behave as its
 // archive says, the harness fails and asks for its entry to be removed.
 // Under SMITHC_UPDATE=1 these archives are left alone.
-var runToDo = map[string]string{
-	"wait_always_approve": "cmd/smithc/cli/session.go liveOwner: a run executed by another engine of " +
-		"this process (cli.Main called concurrently in one process, as tests do) counts as having no owner, " +
-		"so `approve` prints \"run wa1 is running\" and exits 1 instead of exiting 0 saying the live " +
-		"process continues it (docs/cli.md approve; across processes it works)",
-	"wait_always_signal": "same as wait_always_approve, for `signal`",
-}
+var runToDo = map[string]string{}
 
 // TestRunGolden runs every testdata/golden/run/*.txtar: the archive's
 // in.smw (and any other files) in a fresh directory with its own store,

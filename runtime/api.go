@@ -314,3 +314,12 @@ func (e *Engine) LiveOwner(ctx context.Context, runID string) (string, error) {
 	}
 	return "", nil
 }
+
+// Executing reports whether this engine itself is executing the run now
+// (as opposed to another engine or process, see LiveOwner).
+func (e *Engine) Executing(runID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, live := e.live[runID]
+	return live
+}

@@ -32,7 +32,7 @@ func (s *session) awaitEvent(ctx context.Context, eng *runtime.Engine, r *runtim
 			return r, nil
 		case <-t.C:
 		}
-		owner, fresh := liveOwner(ctx, st, r.RunID)
+		owner, fresh := liveOwner(ctx, eng, r.RunID)
 		if fresh == nil {
 			continue // a busy store: try again
 		}

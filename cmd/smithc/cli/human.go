@@ -116,7 +116,7 @@ func continueIn(ctx context.Context, eng *runtime.Engine, r *runtime.Result, mod
 	if r.Status.Terminal() {
 		return r, nil
 	}
-	if owner, _ := liveOwner(ctx, eng.Store(), r.RunID); owner != "" {
+	if owner, _ := liveOwner(ctx, eng, r.RunID); owner != "" {
 		return r, nil
 	}
 	next, err := eng.Resume(ctx, r.RunID, runtime.ResumeParams{Wait: mode})

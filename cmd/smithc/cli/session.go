@@ -149,7 +149,7 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 	s.refreshLive(ctx, eng.Store(), r.RunID) // another process may have moved the run on
 	s.end()
 	if !r.Status.Terminal() {
-		owner, fresh := liveOwner(ctx, eng.Store(), r.RunID)
+		owner, fresh := liveOwner(ctx, eng, r.RunID)
 		if fresh != nil && (owner == "" || fresh.Status.Terminal()) {
 			r = fresh // no process holds it, or the one that did finished it meanwhile
 		}
@@ -336,10 +336,10 @@ func runWorkflow(ctx context.Context, st store.Store, runID string) *ir.Workflow
 }
 
 // liveOwner returns the process executing a run when that is another
-// process ("" otherwise), and the run as it stands now (nil when it
-// cannot be read).
-func liveOwner(ctx context.Context, st store.Store, runID string) (string, *runtime.Result) {
-	run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+// process or another engine ("" otherwise), and the run as it stands now
+// (nil when it cannot be read).
+func liveOwner(ctx context.Context, eng *runtime.Engine, runID string) (string, *runtime.Result) {
+	run, err := eng.Store().RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
 	if err != nil {
 		return "", nil
 	}
@@ -349,10 +349,17 @@ func liveOwner(ctx context.Context, st store.Store, runID string) (string, *runt
 		dec.UseNumber()             // keep large integers exact
 		_ = dec.Decode(&res.Output) // the output was validated JSON when stored
 	}
-	if run.Owner == "" || run.Status.Terminal() || run.Owner == runtime.CurrentOwner().String() {
+	if run.Status.Terminal() {
 		return "", res
 	}
-	return run.Owner, res
+	if eng.Executing(runID) {
+		return "", res // this command's own engine
+	}
+	owner, err := eng.LiveOwner(ctx, runID)
+	if err != nil {
+		return "", res
+	}
+	return owner, res
 }
 
 // lookup finds a node of wf by id; wf may be nil.
