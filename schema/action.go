@@ -40,6 +40,13 @@ type AttrSpec struct {
 	Const    bool   // a graph attribute: must be a constant the checker evaluates
 	Ref      string // "agent": the value names an agent declaration; "" for a value
 	Doc      string
+
+	// CheckTemplateFunc, when set, vets a template written for this
+	// attribute before it runs: lits are its literal parts around the
+	// interpolations (len(lits) == interpolations+1). It returns the index
+	// of an interpolation that can never be used safely and why (the shell
+	// action refuses one inside a here-document or a comment), or -1.
+	CheckTemplateFunc func(lits []string) (index int, why string) `json:"-"`
 }
 
 // BlockSpec declares one nested block.

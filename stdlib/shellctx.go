@@ -2,6 +2,7 @@ package stdlib
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -381,4 +382,30 @@ func (s *shellScanner) bodyByte(c byte) {
 		s.body = nil
 		s.newline()
 	}
+}
+
+// checkShellTemplate is the shell action's CheckTemplateFunc: it finds,
+// before the run, an interpolation that shellContexts would refuse (in a
+// comment, a here-document, backticks, ...). lits are the literal parts
+// around the interpolations.
+func checkShellTemplate(lits []string) (int, string) {
+	var parts []ir.TemplatePart
+	for i, lit := range lits {
+		if i > 0 {
+			parts = append(parts, ir.TemplatePart{Expr: &ir.Expr{Src: strconv.Itoa(i - 1)}})
+		}
+		if lit != "" {
+			parts = append(parts, ir.TemplatePart{Lit: lit})
+		}
+	}
+	_, err := shellContexts(parts)
+	var te *templateError
+	if !errors.As(err, &te) {
+		return -1, ""
+	}
+	i, convErr := strconv.Atoi(te.src)
+	if convErr != nil {
+		return -1, ""
+	}
+	return i, te.msg
 }

@@ -24,7 +24,8 @@ func shellSpec() schema.ActionSpec {
 		Name:      ActionShell,
 		Selectors: []string{"run", "exec"},
 		Attrs: []schema.AttrSpec{
-			{Name: "run", Type: schema.StringType, Doc: "a shell script run with /bin/sh -c; every ${...} becomes shell-quoted words"},
+			{Name: "run", Type: schema.StringType, Doc: "a shell script run with /bin/sh -c; every ${...} becomes shell-quoted words",
+				CheckTemplateFunc: checkShellTemplate},
 			{Name: "exec", Type: schema.ListOf(schema.AnyType), Doc: "a program and its arguments, run without a shell"},
 			{Name: "cwd", Type: schema.StringType, Doc: "the working directory, relative to the run's (or worktree's) directory"},
 			{Name: "allow_failure", Type: schema.BoolType, Const: true, Doc: "a non-zero exit code does not fail the step"},

@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
@@ -157,7 +158,49 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 			}
 		}
 	}
+	if spec != nil {
+		g.c.checkTemplates(s.Attrs, spec)
+	}
 	g.checkStepOutput(n, s, spec)
+}
+
+// checkTemplates lets an action vet the templates of its attributes
+// (CheckTemplateFunc): an interpolation the action would refuse at run
+// time is reported now, at that interpolation.
+func (c *checker) checkTemplates(attrs []*ast.Attr, spec *schema.ActionSpec) {
+	for _, a := range attrs {
+		if a == nil {
+			continue
+		}
+		as := spec.Attr(a.Name.Name)
+		if as == nil || as.CheckTemplateFunc == nil || a.Value == nil || a.Value.Template == nil {
+			continue
+		}
+		lits := []string{""}
+		var exprs []*ast.Expr
+		for _, p := range a.Value.Template.Parts {
+			if p.Expr == nil {
+				lits[len(lits)-1] += p.Lit
+				continue
+			}
+			exprs = append(exprs, p.Expr)
+			lits = append(lits, "")
+		}
+		if len(exprs) == 0 {
+			continue
+		}
+		i, why := as.CheckTemplateFunc(lits)
+		if i < 0 || i >= len(exprs) {
+			continue
+		}
+		d := diag.Diagnostic{Severity: diag.Error, Code: "unsafe-interpolation",
+			Summary: fmt.Sprintf("${%s} cannot be interpolated here: %s", exprs[i].Src, why),
+			Subject: exprs[i].Range}
+		if !strings.Contains(why, "env {") {
+			d.Detail = "Pass the value through env { NAME = ... } and write $NAME in the command, or move the interpolation out of that position."
+		}
+		c.report(d)
+	}
 }
 
 // actionRules are the attribute rules and block names of steps of one
