@@ -16,6 +16,10 @@ type Decision struct {
 	By   string
 	Note string
 	Data map[string]any // the approval's own output fields, if it declares any
+	// Scope picks one instance of an approval inside a for or loop (the
+	// scope `smithc inspect` shows, such as "for:x:gate[2]"); "" decides
+	// the oldest one waiting.
+	Scope string
 }
 
 // Approve records an approval of node in run. With cont, a run that no
@@ -62,12 +66,12 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 	}
 	waiting := false
 	for _, n := range nodes {
-		if n.NodeID == nodeID && n.State == store.NodeWaiting {
+		if n.NodeID == nodeID && n.State == store.NodeWaiting && (d.Scope == "" || n.Scope == d.Scope) {
 			waiting = true
 		}
 	}
 	if !waiting {
-		ap, err := e.cfg.Store.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: runID, NodeID: nodeID})
+		ap, err := e.cfg.Store.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: runID, NodeID: nodeID, Scope: d.Scope})
 		if err == nil && ap.Decided {
 			verb := map[bool]string{true: "approved", false: "denied"}[ap.Approved]
 			return nil, fmt.Errorf("runtime: decide %s of run %s: %w: already %s by %s", nodeID, runID, store.ErrConflict, verb, ap.By)
@@ -88,7 +92,7 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 		data = b
 	}
 	now := e.now()
-	ap, err := e.cfg.Store.ApprovalDecide(ctx, &store.ApprovalDecideParams{RunID: runID, NodeID: nodeID, Approved: approved,
+	ap, err := e.cfg.Store.ApprovalDecide(ctx, &store.ApprovalDecideParams{RunID: runID, NodeID: nodeID, Scope: d.Scope, Approved: approved,
 		By: d.By, Note: d.Note, Data: data, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: decide %s of run %s: %w", nodeID, runID, err)

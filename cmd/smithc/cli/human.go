@@ -31,6 +31,7 @@ func (a *app) newDecisionCmd(approve bool) *cobra.Command {
 		f      humanFlags
 		note   string
 		by     string
+		scope  string
 		inputs []string
 	)
 	use, short := "approve RUN_ID NODE", "Approve a waiting approval and continue the run"
@@ -77,7 +78,7 @@ only records the decision).`,
 				s.begin(ctx, st, args[0], nil)
 				defer s.abort()
 			}
-			d := runtime.Decision{By: by, Note: note, Data: data}
+			d := runtime.Decision{By: by, Note: note, Data: data, Scope: scope}
 			var r *runtime.Result
 			cont := !f.noContinue && mode == runtime.WaitAuto // the engine continues in wait mode auto
 			if approve {
@@ -102,6 +103,7 @@ only records the decision).`,
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&note, "note", "", "a note recorded with the decision")
+	cmd.Flags().StringVar(&scope, "scope", "", "which instance of an approval inside a for or loop (the scope inspect shows); default: the oldest waiting")
 	cmd.Flags().StringVar(&by, "by", "", "who decides (default: the current user)")
 	if approve {
 		cmd.Flags().StringArrayVarP(&inputs, "input", "i", nil, "a field of the approval's output as name=value (repeatable)")

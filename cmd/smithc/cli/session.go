@@ -267,8 +267,14 @@ func (s *session) explainWait(ctx context.Context, st store.Store, runID string)
 	sortApprovals(aps)
 	for _, ap := range aps {
 		if !ap.Decided {
-			fmt.Fprintf(w, "  waiting for approval %s: %s\n", ap.NodeID, ap.Title)
-			fmt.Fprintf(w, "    smithc approve %s %s [--note ...]   or   smithc deny %s %s\n", runID, ap.NodeID, runID, ap.NodeID)
+			target := ap.NodeID
+			if ap.Scope != "" {
+				target += " --scope '" + ap.Scope + "'"
+				fmt.Fprintf(w, "  waiting for approval %s (%s): %s\n", ap.NodeID, ap.Scope, ap.Title)
+			} else {
+				fmt.Fprintf(w, "  waiting for approval %s: %s\n", ap.NodeID, ap.Title)
+			}
+			fmt.Fprintf(w, "    smithc approve %s %s [--note ...]   or   smithc deny %s %s\n", runID, target, runID, target)
 		}
 	}
 	nodes, _ := st.NodeList(ctx, &store.NodeListParams{RunID: runID}) // best effort: hints only
