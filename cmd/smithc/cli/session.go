@@ -265,10 +265,16 @@ func (s *session) explainWait(ctx context.Context, st store.Store, runID string)
 	w := s.a.stdout
 	aps, _ := st.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID}) // best effort: hints only
 	sortApprovals(aps)
+	pending := map[string]int{} // waiting instances per node
+	for _, ap := range aps {
+		if !ap.Decided {
+			pending[ap.NodeID]++
+		}
+	}
 	for _, ap := range aps {
 		if !ap.Decided {
 			target := ap.NodeID
-			if ap.Scope != "" {
+			if ap.Scope != "" && pending[ap.NodeID] > 1 {
 				target += " --scope '" + ap.Scope + "'"
 				fmt.Fprintf(w, "  waiting for approval %s (%s): %s\n", ap.NodeID, ap.Scope, ap.Title)
 			} else {
