@@ -162,6 +162,11 @@ func (c *compiler) node(s ast.Stmt, sc *scope) *ir.Node {
 	if n == nil {
 		return nil
 	}
+	for _, a := range stmtAttrs(s) {
+		if a != nil && a.Name.Name == "description" {
+			n.Description = c.constString(a)
+		}
+	}
 	// Control nodes take needs among their body's attributes (sequence,
 	// parallel, for, loop, worktree); it orders the whole block.
 	if b := stmtBody(s); b != nil && len(n.Needs) == 0 {
@@ -175,6 +180,25 @@ func (c *compiler) node(s ast.Stmt, sc *scope) *ir.Node {
 		}
 	}
 	return n
+}
+
+// stmtAttrs returns the attributes written on a statement (for control
+// nodes, among their body's).
+func stmtAttrs(s ast.Stmt) []*ast.Attr {
+	switch s := s.(type) {
+	case *ast.StepStmt:
+		return s.Attrs
+	case *ast.ApprovalStmt:
+		return s.Attrs
+	case *ast.TimerStmt:
+		return s.Attrs
+	case *ast.EventStmt:
+		return s.Attrs
+	}
+	if b := stmtBody(s); b != nil {
+		return b.Attrs
+	}
+	return nil
 }
 
 // stmtBody returns the body of a control statement whose attributes may

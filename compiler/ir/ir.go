@@ -110,6 +110,9 @@ type Node struct {
 	Kind   Kind       `json:"kind"`
 	Range  diag.Range `json:"range,omitempty"`
 	Parent *Node      `json:"-"`
+	// Description is the node's description attribute, if any (steps
+	// also keep it in Step.Description).
+	Description string `json:"description,omitempty"`
 
 	// Children are the nodes of the node's body, in order: the members of a
 	// Sequence or Parallel, the body of a Loop, For or Worktree. Match,

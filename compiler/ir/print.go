@@ -125,6 +125,9 @@ func (p *printer) node(depth int, n *Node) {
 	if len(n.Needs) > 0 {
 		p.linef(d, "needs %s", strings.Join(n.Needs, ", "))
 	}
+	if n.Description != "" && n.Kind != KindStep { // a step prints its own below
+		p.linef(d, "description %s", strconv.Quote(n.Description))
+	}
 	if n.Output != nil {
 		p.linef(d, "output %s", typeString(n.Output, false))
 	}
