@@ -162,20 +162,17 @@ func (c *compiler) node(s ast.Stmt, sc *scope) *ir.Node {
 	if n == nil {
 		return nil
 	}
+	// Attributes every node kind may carry, handled once here: needs (on
+	// a control node it orders the whole block) and description.
 	for _, a := range stmtAttrs(s) {
-		if a != nil && a.Name.Name == "description" {
+		switch {
+		case a == nil:
+		case a.Name.Name == "description":
 			n.Description = c.constString(a)
-		}
-	}
-	// Control nodes take needs among their body's attributes (sequence,
-	// parallel, for, loop, worktree); it orders the whole block.
-	if b := stmtBody(s); b != nil && len(n.Needs) == 0 {
-		for _, a := range b.Attrs {
-			if a.Name.Name == "needs" {
-				n.Needs = c.needs(s, sc)
-				for _, id := range n.Needs {
-					n.Deps = appendUnique(n.Deps, id)
-				}
+		case a.Name.Name == "needs":
+			n.Needs = c.needs(s, sc)
+			for _, id := range n.Needs {
+				n.Deps = appendUnique(n.Deps, id)
 			}
 		}
 	}
@@ -233,11 +230,8 @@ func (c *compiler) lowerNode(s ast.Stmt, sc *scope) *ir.Node {
 				n.Timer.Duration = c.constDuration(a)
 			case "until":
 				n.Timer.Until = c.expr(a.Value, sc)
-			case "needs":
-				n.Needs = c.needs(s, sc)
 			}
 		}
-		n.Deps = append(n.Deps, n.Needs...)
 		return n
 	case *ast.EventStmt:
 		n := &ir.Node{ID: sc.ids[s], Kind: ir.KindEvent, Range: s.Range, Output: c.info.Outputs[s],
@@ -250,11 +244,8 @@ func (c *compiler) lowerNode(s ast.Stmt, sc *scope) *ir.Node {
 				n.Event.Timeout = c.constDuration(a)
 			case "on_timeout":
 				n.Event.OnTimeout = c.constString(a)
-			case "needs":
-				n.Needs = c.needs(s, sc)
 			}
 		}
-		n.Deps = append(n.Deps, n.Needs...)
 		return n
 	case *ast.SequenceStmt:
 		n := &ir.Node{Kind: ir.KindSequence, Range: s.Range}
@@ -302,11 +293,8 @@ func (c *compiler) lowerNode(s ast.Stmt, sc *scope) *ir.Node {
 				n.Loop.MaxIterations = c.constInt(a)
 			case "on_max_reached":
 				n.Loop.OnMaxReached = c.constString(a)
-			case "needs":
-				n.Needs = c.needs(s, sc)
 			}
 		}
-		n.Deps = append(n.Deps, n.Needs...)
 		n.Children = c.nodes(s.Body.Nodes, sc)
 		return n
 	case *ast.ForStmt:
@@ -327,11 +315,8 @@ func (c *compiler) lowerNode(s ast.Stmt, sc *scope) *ir.Node {
 				n.Worktree.Path = c.constString(a)
 			case "branch":
 				n.Worktree.Branch = c.expr(a.Value, sc)
-			case "needs":
-				n.Needs = c.needs(s, sc)
 			}
 		}
-		n.Deps = append(n.Deps, n.Needs...)
 		n.Children = c.nodes(s.Body.Nodes, sc)
 		return n
 	case *ast.TryStmt:

@@ -24,7 +24,7 @@ func (c *compiler) step(s *ast.StepStmt, sc *scope) *ir.Node {
 	for _, a := range s.Attrs {
 		switch a.Name.Name {
 		case "needs":
-			n.Needs = c.needs(s, sc)
+			// handled for every node kind in (*compiler).node
 		case "description":
 			st.Description = c.constString(a)
 		case "timeout":
@@ -78,7 +78,6 @@ func (c *compiler) step(s *ast.StepStmt, sc *scope) *ir.Node {
 	if st.Retry == nil && st.Action == "agent" && st.DeclaredOutput {
 		st.Retry = agentReplyRetry()
 	}
-	n.Deps = append(n.Deps, n.Needs...)
 	return n
 }
 
@@ -133,8 +132,6 @@ func (c *compiler) approval(s *ast.ApprovalStmt, sc *scope) *ir.Node {
 			ap.OnDeny = c.constString(a)
 		case "timeout":
 			ap.Timeout = c.constDuration(a)
-		case "needs":
-			n.Needs = c.needs(s, sc)
 		}
 	}
 	if s.Output != nil && n.Output != nil {
@@ -149,7 +146,6 @@ func (c *compiler) approval(s *ast.ApprovalStmt, sc *scope) *ir.Node {
 		}
 		ap.Fields = own
 	}
-	n.Deps = append(n.Deps, n.Needs...)
 	return n
 }
 
