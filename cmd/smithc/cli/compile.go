@@ -58,11 +58,11 @@ func (a *app) newGraphCmd() *cobra.Command {
 	var format, workflow string
 	cmd := &cobra.Command{
 		Use:   "graph FILE",
-		Short: "Draw a workflow as a Mermaid or DOT graph",
+		Short: "Draw a workflow as a Mermaid, DOT or SVG graph",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "mermaid" && format != "dot" {
-				return exitf(ExitUsage, "--format must be mermaid or dot, not %q", format)
+			if format != "mermaid" && format != "dot" && format != "svg" {
+				return exitf(ExitUsage, "--format must be mermaid, dot or svg, not %q", format)
 			}
 			res, err := a.compileOrReport(args[0], ExitFailed)
 			if err != nil {
@@ -72,13 +72,16 @@ func (a *app) newGraphCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if format == "dot" {
+			switch format {
+			case "dot":
 				return ir.DOT(a.stdout, wf)
+			case "svg":
+				return ir.SVG(a.stdout, wf)
 			}
 			return ir.Mermaid(a.stdout, wf)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "mermaid", "graph format: mermaid or dot")
+	cmd.Flags().StringVar(&format, "format", "mermaid", "graph format: mermaid, dot or svg")
 	cmd.Flags().StringVarP(&workflow, "workflow", "w", "", "the workflow to draw (needed when the file has several)")
 	return cmd
 }
