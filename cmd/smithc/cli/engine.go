@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,18 +40,54 @@ func (f *dbFlags) path() string {
 	return "smithers.db"
 }
 
-// openStore opens the SQLite store. A PostgreSQL URL is refused with a
-// clear message until that store exists.
+// openStore opens the SQLite store for a command that writes (creating
+// the file if needed). A PostgreSQL URL is refused with a clear message
+// until that store exists.
 func (a *app) openStore(ctx context.Context, f *dbFlags) (store.Store, error) {
+	return a.openStoreMode(ctx, f, false)
+}
+
+// openStoreReadOnly opens an existing store for a command that only
+// reads (ps, inspect, logs, why): it never creates the file nor migrates
+// it, and works on a read-only file or mount and while another process
+// holds the write lock.
+func (a *app) openStoreReadOnly(ctx context.Context, f *dbFlags) (store.Store, error) {
+	return a.openStoreMode(ctx, f, true)
+}
+
+func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (store.Store, error) {
 	p := f.path()
 	if strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://") {
 		return nil, exitf(ExitUsage, "--db %s: the PostgreSQL store is not available in this build; use a SQLite file path", p)
 	}
-	st, err := sqlitestore.Open(ctx, p, sqlitestore.Options{})
+	lock, err := lockTimeout()
 	if err != nil {
-		return nil, exitf(ExitFailed, "open the store %s: %v", p, err)
+		return nil, err
 	}
-	return st, nil
+	st, err := sqlitestore.Open(ctx, p, sqlitestore.Options{ReadOnly: readOnly, LockTimeout: lock})
+	switch {
+	case err == nil:
+		return st, nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil, exitf(ExitFailed, "no store at %s: no run was recorded there (give --db FILE or set $SMITHC_DB)", p)
+	case errors.Is(err, store.ErrUnavailable):
+		return nil, exitf(ExitStore, "open the store %s: %v", p, err)
+	}
+	return nil, exitf(ExitFailed, "open the store %s: %v", p, err)
+}
+
+// lockTimeout reads $SMITHC_LOCK_TIMEOUT: how long a store operation
+// waits for a database locked by other processes (default one minute).
+func lockTimeout() (time.Duration, error) {
+	v := os.Getenv("SMITHC_LOCK_TIMEOUT")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, exitf(ExitUsage, "$SMITHC_LOCK_TIMEOUT=%q: want a positive duration such as 30s or 2m", v)
+	}
+	return d, nil
 }
 
 // engineOptions are the knobs of the runtime that commands expose.

@@ -284,7 +284,7 @@ func (s *Store) retry(ctx context.Context, what string, fn func() error) error {
 			return s.classify(what, err)
 		}
 		if waited := time.Since(start); waited >= s.lockTimeout {
-			return &unavailableError{err: err, msg: fmt.Sprintf("sqlitestore: %s: the database %s stayed locked by another process for %s (SQLITE_BUSY)", what, s.path, waited.Round(time.Second))}
+			return &unavailableError{err: err, msg: fmt.Sprintf("the store %s stayed locked by another process for %s (%s; $SMITHC_LOCK_TIMEOUT sets how long to wait)", s.path, waited.Round(100*time.Millisecond), what)}
 		}
 		s.busyRetries.Add(1)
 		sleep := delay/2 + rand.N(delay)
@@ -311,6 +311,16 @@ func sqliteCode(err error) int {
 		return se.Code()
 	}
 	return 0
+}
+
+// driverMessage returns the driver's own message of err (without the
+// store's context around it).
+func driverMessage(err error) string {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Error()
+	}
+	return err.Error()
 }
 
 // isCode reports whether err's primary SQLite result code is one of codes.
@@ -375,7 +385,7 @@ func (s *Store) classify(what string, err error) error {
 	default:
 		return err
 	}
-	return &unavailableError{err: err, msg: fmt.Sprintf("sqlitestore: %s: the store %s failed: %s (%v)", what, s.path, why, err)}
+	return &unavailableError{err: err, msg: fmt.Sprintf("the store %s failed (%s): %s: %s", s.path, what, why, driverMessage(err))}
 }
 
 // Path returns the database file's path.
