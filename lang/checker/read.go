@@ -203,13 +203,8 @@ func (g *graph) wrap(t *gnode, stop *gnode) vt {
 		case gFor:
 			v = listOf(v)
 		}
-		if p.kind.ordered() {
-			for _, k := range p.kids[:n.idx] {
-				if k.skipRest {
-					v = v.optional()
-					break
-				}
-			}
+		if p.kind.ordered() && p.firstSkip < n.idx {
+			v = v.optional()
 		}
 	}
 	return v
