@@ -64,9 +64,15 @@ func (p *printer) group(open, close int, items []item, depth int, oneLine bool) 
 	}
 	prevItem := -1
 	for i, it := range items {
+		prefix := ""
 		for _, c := range p.commentsIn(prevEnd, it.start) {
 			c.used = true
 			switch {
+			case strings.HasPrefix(c.text, "/*") && !strings.Contains(c.text, "\n") && p.line(c.end) == p.line(it.start) &&
+				(prevItem < 0 || p.line(c.start) != p.line(items[prevItem].end)) && (fileLevel || p.line(c.start) != p.line(open)):
+				// a block comment just before the item, on its line
+				prefix += c.text + " "
+				continue // an empty line before it is the item's
 			case !fileLevel && prevItem < 0 && p.line(c.start) == p.line(open):
 				headerComment += " " + c.text
 			case prevItem >= 0 && p.line(c.start) == p.line(items[prevItem].end) && len(lines) > 0 && !lines[len(lines)-1].comment:
@@ -90,6 +96,13 @@ func (p *printer) group(open, close int, items []item, depth int, oneLine bool) 
 				lines[first].blank = true
 			} else {
 				blank = true
+			}
+		}
+		if prefix != "" {
+			if it.key != "" {
+				it.key = prefix + it.key
+			} else {
+				it.text = prefix + it.text
 			}
 		}
 		lines = append(lines, line{blank: blank, key: it.key, text: it.text})
