@@ -19,8 +19,8 @@ import (
 
 // chatRequest is what the stand-in endpoint receives.
 type chatRequest struct {
-	Auth     string
-	Path     string
+	Auth           string
+	Path           string
 	Model          string
 	ResponseFormat json.RawMessage `json:"response_format"`
 	Messages       []struct {
