@@ -111,7 +111,7 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	}
 	var input any = given
 	if wf.Input != nil {
-		input, err = schema.Normalize(wf.Input, normalizeValue(input), "input")
+		input, err = schema.Normalize(wf.Input, input, "input")
 		if err != nil {
 			return nil, fmt.Errorf("runtime: invalid input of workflow %s: %w", wf.Name, err)
 		}

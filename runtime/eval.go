@@ -3,8 +3,6 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
-	"strconv"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
 )
 
 // program returns the compiled form of x, compiling it once per Engine
@@ -67,7 +66,7 @@ func (r *runner) eval(x *ir.Expr, in *instance, p path, pos int, extra map[strin
 	if err != nil {
 		return nil, exprError(x, err)
 	}
-	return normalizeValue(v), nil
+	return schema.Canonical(v), nil
 }
 
 // evalBool evaluates a predicate.
@@ -84,8 +83,8 @@ func (r *runner) evalBool(x *ir.Expr, in *instance, p path, pos int, extra map[s
 }
 
 // render renders a template part by part; each interpolated value goes
-// through quote (nil: stringify). A plain expression is evaluated and
-// stringified.
+// through quote (nil: schema.Text, the one text form of values). A plain
+// expression is evaluated and formatted.
 func (r *runner) render(x *ir.Expr, in *instance, p path, pos int, extra map[string]any, quote func(any) (string, error)) (string, error) {
 	if x == nil {
 		return "", nil
@@ -95,7 +94,7 @@ func (r *runner) render(x *ir.Expr, in *instance, p path, pos int, extra map[str
 		if err != nil {
 			return "", err
 		}
-		return stringify(v), nil
+		return schema.Text(v), nil
 	}
 	var b strings.Builder
 	for _, part := range x.Template {
@@ -108,7 +107,7 @@ func (r *runner) render(x *ir.Expr, in *instance, p path, pos int, extra map[str
 			return "", err
 		}
 		if quote == nil {
-			b.WriteString(stringify(v))
+			b.WriteString(schema.Text(v))
 			continue
 		}
 		s, err := quote(v)
@@ -118,83 +117,6 @@ func (r *runner) render(x *ir.Expr, in *instance, p path, pos int, extra map[str
 		b.WriteString(s)
 	}
 	return b.String(), nil
-}
-
-// stringify renders a value into text: strings as they are, null as
-// nothing, numbers and bools plainly, lists and objects as JSON.
-func stringify(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case int:
-		return strconv.Itoa(x)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
-}
-
-// normalizeValue turns expr results into JSON-like values (int to int64).
-func normalizeValue(v any) any {
-	switch x := v.(type) {
-	case int:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case float32:
-		return float64(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalizeValue(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = normalizeValue(e)
-		}
-		return out
-	case nil, string, bool, int64, float64:
-		return v
-	}
-	// Typed lists and maps that expr builtins return ([]int from 0..n,
-	// []string from split, map[string]string, ...).
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Slice, reflect.Array:
-		if rv.Kind() == reflect.Slice && rv.IsNil() {
-			return []any{}
-		}
-		out := make([]any, rv.Len())
-		for i := range out {
-			out[i] = normalizeValue(rv.Index(i).Interface())
-		}
-		return out
-	case reflect.Map:
-		if rv.Type().Key().Kind() != reflect.String {
-			return v
-		}
-		out := make(map[string]any, rv.Len())
-		iter := rv.MapRange()
-		for iter.Next() {
-			out[iter.Key().String()] = normalizeValue(iter.Value().Interface())
-		}
-		return out
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Uint8, reflect.Uint16, reflect.Uint32:
-		return rv.Convert(reflect.TypeOf(int64(0))).Interface()
-	}
-	return v
 }
 
 // env builds the environment of an expression: input, run, the loop and

@@ -71,7 +71,7 @@ func (e *Engine) session(ctx context.Context, run *store.Run, prog *ir.Program, 
 // load reads the run's input and node states, indexes the workflow and
 // abandons attempts left running by an earlier owner.
 func (r *runner) load(ctx context.Context, startKind string) error {
-	in, err := decodeJSON(r.run.Input)
+	in, err := schema.DecodeJSON(r.run.Input)
 	if err != nil && len(r.run.Input) > 0 {
 		return fmt.Errorf("runtime: run %s: decode input: %w", r.run.ID, err)
 	}

@@ -231,7 +231,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		return nil, num, serr
 	}
 	if n.Output != nil {
-		nv, verr := schema.Normalize(n.Output, normalizeValue(v), n.ID)
+		nv, verr := schema.Normalize(n.Output, v, n.ID)
 		if verr != nil {
 			serr := &StepError{Kind: ErrKindValidation, Message: verr.Error(), Retry: true, Err: verr, Output: v}
 			var ve *schema.ValidationError
@@ -247,7 +247,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		}
 		v = nv
 	} else {
-		v = normalizeValue(v)
+		v = schema.Canonical(v)
 	}
 	return v, num, nil
 }

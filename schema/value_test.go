@@ -102,9 +102,11 @@ func TestDecodeJSON(t *testing.T) {
 func TestCanonical(t *testing.T) {
 	type myInt int16
 	in := map[string]any{"a": int(1), "b": []string{"x"}, "c": map[string]int{"k": 2}, "d": float32(0.25),
-		"e": uint8(7), "f": myInt(-3), "g": json.Number("4"), "h": []any{int32(5)}, "n": []any(nil)}
+		"e": uint8(7), "f": myInt(-3), "g": json.Number("4"), "h": []any{int32(5)}, "n": []any(nil),
+		"i": []int(nil), "j": []float64{1.5}, "k": []any{[]int{1}}}
 	want := map[string]any{"a": int64(1), "b": []any{"x"}, "c": map[string]any{"k": int64(2)}, "d": 0.25,
-		"e": int64(7), "f": int64(-3), "g": int64(4), "h": []any{int64(5)}, "n": []any{}}
+		"e": int64(7), "f": int64(-3), "g": int64(4), "h": []any{int64(5)}, "n": []any{},
+		"i": []any{}, "j": []any{1.5}, "k": []any{[]any{int64(1)}}}
 	if diff := cmp.Diff(want, schema.Canonical(in)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/schema"
 )
 
 // httpAction sends `http { method, url, headers {...}, body }`.
@@ -141,7 +142,7 @@ func allowedStatuses(a *runtime.Attempt) (map[int]bool, error) {
 	}
 	l, ok := v.([]any)
 	if !ok {
-		return nil, stepErr(runtime.ErrKindExpr, "allow_status: expected a list of status codes, got %s", describe(v))
+		return nil, stepErr(runtime.ErrKindExpr, "allow_status: expected a list of status codes, got %s", schema.Describe(v))
 	}
 	out := map[int]bool{}
 	for i, e := range l {
@@ -154,7 +155,7 @@ func allowedStatuses(a *runtime.Attempt) (map[int]bool, error) {
 		case float64:
 			n = int(x)
 		default:
-			return nil, stepErr(runtime.ErrKindExpr, "allow_status[%d]: expected an int, got %s", i, describe(e))
+			return nil, stepErr(runtime.ErrKindExpr, "allow_status[%d]: expected an int, got %s", i, schema.Describe(e))
 		}
 		out[n] = true
 	}
@@ -193,32 +194,9 @@ func parseJSONBody(contentType string, body []byte) any {
 	if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := schema.DecodeJSON(body)
+	if err != nil {
 		return nil
-	}
-	return normalizeNumbers(v)
-}
-
-// normalizeNumbers turns json.Number values into int64 or float64.
-func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64() // a json.Number from the decoder always parses
-		return f
-	case []any:
-		for i := range x {
-			x[i] = normalizeNumbers(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = normalizeNumbers(x[k])
-		}
 	}
 	return v
 }

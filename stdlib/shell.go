@@ -123,7 +123,7 @@ func parseStdout(a *runtime.Attempt, res procResult) (any, error) {
 // node is known, and returns it in canonical form.
 func normalizeOutput(a *runtime.Attempt, v any) (any, error) {
 	if a.Node == nil || a.Node.Output == nil {
-		return normalizeNumbers(v), nil
+		return schema.Canonical(v), nil
 	}
 	nv, err := schema.Normalize(a.Node.Output, v, a.NodeID)
 	if err != nil {
@@ -180,7 +180,7 @@ func execArgv(a *runtime.Attempt) ([]string, error) {
 				l = append(l, s)
 			}
 		} else {
-			return nil, stepErr(runtime.ErrKindExpr, "exec: expected a list of arguments, got %s", describe(v))
+			return nil, stepErr(runtime.ErrKindExpr, "exec: expected a list of arguments, got %s", schema.Describe(v))
 		}
 	}
 	if len(l) == 0 {
