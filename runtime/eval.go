@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -130,10 +129,14 @@ func (r *runner) env(x *ir.Expr, in *instance, p path, pos int, extra map[string
 		v, _ := r.e.cfg.LookupEnvFunc(name)
 		return v
 	}
-	env["secret"] = func(name string) string {
+	env["secret"] = func(name string) (string, error) {
 		v, _ := r.e.cfg.LookupEnvFunc(name)
-		r.addSecret(v)
-		return v
+		// The program's secrets are known since the run started; a
+		// program built without its list (by hand) adds them now.
+		if err := r.e.addSecret(r.secrets, name, v); err != nil {
+			return "", err
+		}
+		return v, nil
 	}
 	env["iteration"] = int64(p.iteration())
 	for _, s := range p {
@@ -253,78 +256,4 @@ func (r *runner) readAt(ref *ir.Node, reps []*ir.Node, q path, p path, pos int, 
 		return nil
 	}
 	return in.value
-}
-
-// addSecret records a secret value to redact from what is persisted.
-func (r *runner) addSecret(s string) {
-	if s == "" {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, x := range r.secrets {
-		if x == s {
-			return
-		}
-	}
-	r.secrets = append(r.secrets, s)
-}
-
-// redactor returns the committer hook that replaces secret values with
-// "***" in everything written.
-func (r *runner) redactor() func(b *store.Batch) {
-	return func(b *store.Batch) {
-		r.mu.Lock()
-		secrets := append([]string(nil), r.secrets...)
-		r.mu.Unlock()
-		if len(secrets) == 0 {
-			return
-		}
-		str := func(s string) string {
-			for _, x := range secrets {
-				s = strings.ReplaceAll(s, x, "***")
-			}
-			return s
-		}
-		raw := func(m json.RawMessage) json.RawMessage {
-			if m == nil {
-				return nil
-			}
-			return json.RawMessage(str(string(m)))
-		}
-		for i, n := range b.Nodes {
-			c := *n
-			c.Output, c.Data, c.Error = raw(c.Output), raw(c.Data), str(c.Error)
-			b.Nodes[i] = &c
-		}
-		for i, e := range b.Events {
-			c := *e
-			c.Data = raw(c.Data)
-			b.Events[i] = &c
-		}
-		for i, f := range b.AttemptFinishes {
-			c := *f
-			c.Error = str(c.Error)
-			b.AttemptFinishes[i] = &c
-		}
-		for i, h := range b.AttemptHeartbeats {
-			c := *h
-			c.Detail = str(c.Detail)
-			b.AttemptHeartbeats[i] = &c
-		}
-		for i, a := range b.Approvals {
-			c := *a
-			c.Title, c.Summary = str(c.Title), str(c.Summary)
-			b.Approvals[i] = &c
-		}
-		for i, u := range b.Runs {
-			c := *u
-			c.Output = raw(c.Output)
-			if c.Error != nil {
-				s := str(*c.Error)
-				c.Error = &s
-			}
-			b.Runs[i] = &c
-		}
-	}
 }

@@ -222,10 +222,41 @@ func find(forms []secretForm, text string) (secretForm, bool) {
 }
 
 // Redact returns text with every form of every secret replaced by ***
-// (leftmost, longest first). It is for log and event text and error
-// messages, never for data.
+// (leftmost, longest first). Text cut short for a message hides a
+// secret's beginning too: MinSecretLen or more bytes of the start of a
+// secret right before "..." are replaced. It is for log and event text
+// and error messages, never for data.
 func (s *Secrets) Redact(text string) string {
 	forms, _ := s.snapshot()
+	return redactCut(forms, redactWhole(forms, text))
+}
+
+// redactCut replaces the beginning of a secret cut short by "...".
+func redactCut(forms []secretForm, text string) string {
+	for from := 0; ; {
+		p := strings.Index(text[from:], "...")
+		if p < 0 {
+			return text
+		}
+		p += from
+		from = p + 3
+		best := 0
+		for _, f := range forms {
+			for k := min(len(f.text)-1, p); k >= MinSecretLen && k > best; k-- {
+				if text[p-k:p] == f.text[:k] {
+					best = k
+					break
+				}
+			}
+		}
+		if best > 0 {
+			text = text[:p-best] + Redacted + text[p:]
+			from = p - best + len(Redacted) + 3
+		}
+	}
+}
+
+func redactWhole(forms []secretForm, text string) string {
 	if _, ok := find(forms, text); !ok {
 		return text
 	}

@@ -175,3 +175,24 @@ func TestHoldBack(t *testing.T) {
 		t.Error("a nil set is not empty")
 	}
 }
+
+// TestRedactCutText: a message that cut a secret short ("...") does not
+// show its beginning.
+func TestRedactCutText(t *testing.T) {
+	sec := "a-rather-long-secret-value-of-sixty-bytes-or-so-0123456789"
+	s := secretsOf(t, sec)
+	for _, text := range []string{
+		"stderr: " + sec[:30] + "...",
+		schema.Describe(sec),
+		"waiting... then " + sec[:10] + "... done",
+	} {
+		if got := s.Redact(text); strings.Contains(got, sec[:MinPrefix]) {
+			t.Errorf("Redact(%q) = %q", text, got)
+		}
+	}
+	if got := s.Redact("loading... a-r..."); got != "loading... a-r..." {
+		t.Errorf("3 bytes before ... redacted: %q", got)
+	}
+}
+
+const MinPrefix = schema.MinSecretLen

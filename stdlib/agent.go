@@ -50,7 +50,7 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 		prompt += jsonInstruction(want)
 		prompt += feedback(a.PrevError)
 	}
-	a.Log("AgentPrompt", map[string]any{"agent": ag.Name, "attempt": int64(a.Number), "prompt": redact(a.Secrets, prompt)})
+	a.Log("AgentPrompt", map[string]any{"agent": ag.Name, "attempt": int64(a.Number), "prompt": prompt})
 
 	var reply agentReply
 	if ag.OpenAI != nil {
@@ -62,7 +62,7 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 		return nil, err
 	}
 	logged := map[string]any{
-		"agent": ag.Name, "attempt": int64(a.Number), "text": redact(a.Secrets, reply.Text),
+		"agent": ag.Name, "attempt": int64(a.Number), "text": reply.Text,
 		"input_tokens": reply.InputTokens, "output_tokens": reply.OutputTokens, "session_id": reply.SessionID,
 	}
 	if reply.CostUSD > 0 {
@@ -147,7 +147,7 @@ func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agen
 			return agentReply{}, err
 		}
 	}
-	env := g.cfg.environ()
+	env := g.cfg.environFor(a)
 	path, err := lookPath(ag.CLI, env, a.Dir)
 	if err != nil {
 		return agentReply{}, &runtime.StepError{Kind: runtime.ErrKindAgent, Err: err,
@@ -171,13 +171,13 @@ func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agen
 		if perr == nil && reply.Text != "" {
 			msg += ": " + firstLine(reply.Text)
 		} else {
-			msg += stderrHint(res.Stderr)
+			msg += stderrHint(a.Secrets.Redact(res.Stderr))
 		}
 		return agentReply{}, &runtime.StepError{Kind: runtime.ErrKindAgent, ExitCode: res.ExitCode, Retry: true, Message: msg}
 	}
 	if perr != nil {
 		return agentReply{}, &runtime.StepError{Kind: runtime.ErrKindAgent, Retry: true, Err: perr,
-			Message: fmt.Sprintf("agent %s: %v%s", ag.Name, perr, stderrHint(res.Stderr))}
+			Message: fmt.Sprintf("agent %s: %v%s", ag.Name, perr, stderrHint(a.Secrets.Redact(res.Stderr)))}
 	}
 	return reply, nil
 }

@@ -30,8 +30,8 @@ func (h httpAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Log("HTTPRequest", map[string]any{"method": req.Method, "url": redact(a.Secrets, req.URL.Redacted())})
-	stop := keepAlive(a, h.cfg.heartbeatInterval(), "waiting for "+redact(a.Secrets, req.URL.Redacted()))
+	a.Log("HTTPRequest", map[string]any{"method": req.Method, "url": req.URL.Redacted()})
+	stop := keepAlive(a, h.cfg.heartbeatInterval(), "waiting for "+req.URL.Redacted())
 	defer stop()
 	resp, err := h.cfg.httpClient().Do(req)
 	if err != nil {
@@ -81,7 +81,7 @@ func buildRequest(ctx context.Context, a *runtime.Attempt) (*http.Request, error
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, stepErr(runtime.ErrKindExpr, "http: url %q is not an absolute http or https URL", redact(a.Secrets, rawURL))
+		return nil, stepErr(runtime.ErrKindExpr, "http: url %q is not an absolute http or https URL", rawURL)
 	}
 	body, contentType, err := requestBody(a)
 	if err != nil {

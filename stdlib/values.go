@@ -137,13 +137,3 @@ func shorten(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
-
-// redact replaces every secret in s with "***".
-func redact(secrets []string, s string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "***")
-		}
-	}
-	return s
-}
