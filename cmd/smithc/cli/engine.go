@@ -122,6 +122,7 @@ func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, er
 		LoadProgramFunc:    loadProgram,
 		WorktreeAddFunc:    gitwt.Add,
 		WorktreeRemoveFunc: gitwt.Remove,
+		SecretFormsFunc:    stdlib.SecretForms,
 	})
 	if err != nil {
 		return nil, exitf(ExitFailed, "%v", err)
