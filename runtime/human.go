@@ -215,7 +215,7 @@ func (e *Engine) Retry(ctx context.Context, runID, nodeID string, p ResumeParams
 	if _, err := e.checkOwner(run); err != nil {
 		return nil, err
 	}
-	_, wf, err := e.programOf(ctx, run, p)
+	_, wf, _, _, err := e.programOf(ctx, run, p)
 	if err != nil {
 		return nil, err
 	}
@@ -299,14 +299,14 @@ func (r *runner) call(ctx context.Context, in *instance, workflow string, input 
 	_, err := r.e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: id})
 	switch {
 	case err == nil:
-		res, err = r.e.Resume(ctx, id, ResumeParams{Program: r.prog, Wait: r.mode})
+		res, err = r.e.Resume(ctx, id, ResumeParams{Program: r.prog, Sources: r.srcs, Wait: r.mode})
 	case errors.Is(err, store.ErrNotFound):
 		m, ok := input.(map[string]any)
 		if !ok && input != nil {
 			return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("call %s: the input is not an object", workflow)}
 		}
 		res, err = r.e.Start(ctx, StartParams{Program: r.prog, Workflow: workflow, Input: m, RunID: id, SourcePath: r.run.SourcePath,
-			Wait: r.mode, ParentRunID: r.run.ID, ParentNode: in.node.ID})
+			Sources: r.srcs, Wait: r.mode, ParentRunID: r.run.ID, ParentNode: in.node.ID})
 	}
 	if err != nil {
 		return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("call %s: %v", workflow, err), Err: err}
@@ -332,10 +332,10 @@ type childWaiting struct {
 func (c *childWaiting) Error() string { return "child run " + c.id + " is " + string(c.status) }
 
 // checkDecision validates an approval's data against the approval's
-// output type when the run's program can be loaded (LoadProgramFunc);
+// output type when the run's program can be compiled (CompileFunc);
 // without it, the run validates the decision when it applies it.
 func (e *Engine) checkDecision(ctx context.Context, runID, nodeID string, d Decision) error {
-	if e.cfg.LoadProgramFunc == nil {
+	if e.cfg.CompileFunc == nil {
 		return nil
 	}
 	// Only a pending approval is validated: deciding one that is decided
@@ -355,7 +355,7 @@ func (e *Engine) checkDecision(ctx context.Context, runID, nodeID string, d Deci
 	if err != nil {
 		return fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
-	prog, err := e.cfg.LoadProgramFunc(ctx, run)
+	prog, _, err := e.storedProgram(ctx, run)
 	if err != nil {
 		return nil // the run reports it when continued; the decision is still worth recording
 	}

@@ -23,7 +23,7 @@ const awaitPoll = 250 * time.Millisecond
 // ctx's end (Ctrl-C) it returns the run still waiting.
 func (s *session) awaitEvent(ctx context.Context, eng *runtime.Engine, r *runtime.Result) (*runtime.Result, error) {
 	st := eng.Store()
-	wf := runWorkflow(ctx, st, r.RunID)
+	wf := runWorkflow(ctx, eng, r.RunID)
 	t := time.NewTicker(awaitPoll)
 	defer t.Stop()
 	for {

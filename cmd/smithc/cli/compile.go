@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/spf13/cobra"
@@ -55,22 +56,37 @@ data as JSON.`,
 }
 
 func (a *app) newGraphCmd() *cobra.Command {
-	var format, workflow string
+	var (
+		format, workflow, runID string
+		db                      dbFlags
+	)
 	cmd := &cobra.Command{
-		Use:   "graph FILE",
+		Use:   "graph FILE | graph --run RUN_ID",
 		Short: "Draw a workflow as a Mermaid or DOT graph",
-		Args:  cobra.ExactArgs(1),
+		Long: `Draw the workflow of a file, or with --run the workflow a run executes
+(from the source stored with the run, whatever the file on disk says now).`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "mermaid" && format != "dot" {
 				return exitf(ExitUsage, "--format must be mermaid or dot, not %q", format)
 			}
-			res, err := a.compileOrReport(args[0], ExitFailed)
-			if err != nil {
-				return err
-			}
-			wf, err := pickWorkflow(res.Program, workflow)
-			if err != nil {
-				return err
+			var wf *ir.Workflow
+			switch {
+			case runID != "" && len(args) == 0:
+				var err error
+				if wf, err = a.runGraph(cmd.Context(), &db, runID); err != nil {
+					return err
+				}
+			case runID == "" && len(args) == 1:
+				res, err := a.compileOrReport(args[0], ExitFailed)
+				if err != nil {
+					return err
+				}
+				if wf, err = pickWorkflow(res.Program, workflow); err != nil {
+					return err
+				}
+			default:
+				return exitf(ExitUsage, "graph draws a FILE or a run (--run RUN_ID): give one of them")
 			}
 			if format == "dot" {
 				return ir.DOT(a.stdout, wf)
@@ -80,7 +96,27 @@ func (a *app) newGraphCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "mermaid", "graph format: mermaid or dot")
 	cmd.Flags().StringVarP(&workflow, "workflow", "w", "", "the workflow to draw (needed when the file has several)")
+	cmd.Flags().StringVar(&runID, "run", "", "draw the workflow of this run, from its stored source")
+	db.register(cmd)
 	return cmd
+}
+
+// runGraph returns the workflow a run executes, from its stored source.
+func (a *app) runGraph(ctx context.Context, f *dbFlags, runID string) (*ir.Workflow, error) {
+	st, err := a.openStore(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	eng, err := a.newEngine(st, engineOptions{})
+	if err != nil {
+		return nil, err
+	}
+	_, wf, err := eng.RunProgram(ctx, runID)
+	if err != nil {
+		return nil, runError(runID, err)
+	}
+	return wf, nil
 }
 
 // pickWorkflow returns the named workflow, or the only one.

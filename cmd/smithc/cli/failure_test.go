@@ -203,27 +203,6 @@ func TestTimerWaitAutoStaysThrough(t *testing.T) {
 	}
 }
 
-func TestResumeRefusesAChangedSourceUnlessForced(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	f := e.write("needs.smw", needsFile)
-	mustCode(t, e.cli("run", f, "--input", "dir="+e.dir, "--run-id", "f1"), 1)
-	// Same ids, different source: the run's recorded hash no longer matches.
-	e.write("needs.smw", strings.Replace(needsFile, `+ "!"`, `+ "?"`, 1))
-	e.write("data.txt", "hello\n")
-	r := e.cli("resume", "f1")
-	mustCode(t, r, 1)
-	mustContain(t, "stderr", r.stderr, "f1", "changed", "--force")
-	r = e.cli("resume", "f1", "--force", "--format", "json")
-	mustCode(t, r, 0)
-	if out := decodeRun(t, r); string(out.Output) != `"hello?"` {
-		t.Errorf("output %s, want the changed source's \"hello?\"", out.Output)
-	}
-	if n := e.lines("first_count"); n != 1 {
-		t.Errorf("first ran %d times, want 1", n)
-	}
-}
-
 func TestRunTimeoutFlag(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -65,17 +65,17 @@ only records the decision).`,
 			if _, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: args[0]}); err != nil {
 				return runError(args[0], err)
 			}
-			data, err := approvalInputs(ctx, st, args[0], args[1], inputs)
-			if err != nil {
-				return err
-			}
 			s := a.newSession(&f.sessionFlags, mode)
 			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
 			if err != nil {
 				return err
 			}
+			data, err := approvalInputs(ctx, eng, args[0], args[1], inputs)
+			if err != nil {
+				return err
+			}
 			if !f.noContinue {
-				s.begin(ctx, st, args[0], nil)
+				s.begin(ctx, eng, args[0], nil)
 				defer s.abort()
 			}
 			d := runtime.Decision{By: by, Note: note, Data: data, Scope: scope}
@@ -158,13 +158,13 @@ func decisionError(runID, node string, err error) error {
 // output fields, coerced by their declared types. When the run's source
 // cannot be loaded the values are taken as JSON, or strings, and the
 // runtime validates them.
-func approvalInputs(ctx context.Context, st store.Store, runID, nodeID string, pairs []string) (map[string]any, error) {
+func approvalInputs(ctx context.Context, eng *runtime.Engine, runID, nodeID string, pairs []string) (map[string]any, error) {
 	data := map[string]any{}
 	if len(pairs) == 0 {
 		return data, nil
 	}
 	var fields *schema.Type
-	if n := lookup(runWorkflow(ctx, st, runID), nodeID); n != nil && n.Approval != nil {
+	if n := lookup(runWorkflow(ctx, eng, runID), nodeID); n != nil && n.Approval != nil {
 		fields = n.Approval.Fields
 		if fields == nil {
 			fields = &schema.Type{Kind: schema.Object}
@@ -241,7 +241,7 @@ consumed when it does. Continues the run like approve does.`,
 				return err
 			}
 			if !f.noContinue {
-				s.begin(ctx, st, args[0], nil)
+				s.begin(ctx, eng, args[0], nil)
 				defer s.abort()
 			}
 			cont := !f.noContinue && mode == runtime.WaitAuto // the engine continues in wait mode auto
@@ -313,18 +313,27 @@ groups) and ends the run cancelled. A cancelled run can be resumed.`,
 
 func (a *app) newRetryCmd() *cobra.Command {
 	var (
-		f     sessionFlags
-		force bool
+		f      sessionFlags
+		force  bool
+		source string
 	)
 	cmd := &cobra.Command{
 		Use:   "retry RUN_ID NODE",
 		Short: "Reset a node and everything that depends on it, then resume",
 		Long: `Reset NODE (and every node that depends on it by graph edges) to pending,
 then resume the run. Other finished nodes stay as they are. This is also
-how a denied approval is re-opened.`,
+how a denied approval is re-opened. With --source FILE the run first adopts
+an edited file, as resume --source does, and NODE runs from it.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode, err := f.validate()
+			if err != nil {
+				return err
+			}
+			if force {
+				return errForceGone(args[0])
+			}
+			p, err := a.adoptParams(source)
 			if err != nil {
 				return err
 			}
@@ -339,9 +348,10 @@ how a denied approval is re-opened.`,
 			if err != nil {
 				return err
 			}
-			s.begin(ctx, st, args[0], nil)
+			s.begin(ctx, eng, args[0], nil)
 			defer s.abort()
-			r, err := eng.Retry(ctx, args[0], args[1], runtime.ResumeParams{Force: force, Wait: s.engineMode()})
+			p.Wait = s.engineMode()
+			r, err := eng.Retry(ctx, args[0], args[1], p)
 			if err != nil {
 				return runError(args[0], err)
 			}
@@ -349,6 +359,8 @@ how a denied approval is re-opened.`,
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().BoolVar(&force, "force", false, "continue even if the workflow source changed")
+	cmd.Flags().StringVar(&source, "source", "", "adopt this edited .smw file first (see resume --source)")
+	cmd.Flags().BoolVar(&force, "force", false, "replaced by --source FILE")
+	_ = cmd.Flags().MarkHidden("force") // the flag exists to say what replaced it
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
 )
 
@@ -137,7 +138,11 @@ func (a *app) newInspectCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			return a.inspect(ctx, st, args[0], format)
+			eng, err := a.newEngine(st, engineOptions{})
+			if err != nil {
+				return err
+			}
+			return a.inspect(ctx, eng, args[0], format)
 		},
 	}
 	f.register(cmd)
@@ -145,7 +150,8 @@ func (a *app) newInspectCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) inspect(ctx context.Context, st store.Store, runID, format string) error {
+func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format string) error {
+	st := eng.Store()
 	run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
 	if err != nil {
 		return runError(runID, err)
@@ -154,7 +160,7 @@ func (a *app) inspect(ctx context.Context, st store.Store, runID, format string)
 	if err != nil {
 		return exitf(ExitFailed, "%v", err)
 	}
-	depth := treeOrder(runWorkflow(ctx, st, runID), nodes)
+	depth := treeOrder(runWorkflow(ctx, eng, runID), nodes)
 	approvals, err := st.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID})
 	if err != nil {
 		return exitf(ExitFailed, "%v", err)

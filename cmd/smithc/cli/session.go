@@ -55,13 +55,14 @@ func (s *session) observe(ev store.Event) {
 // the tree's shape for a new run; for an existing run (runID set) the
 // shape comes from its source and the states from the store. Both are
 // best effort: a view without them fills in as events arrive.
-func (s *session) begin(ctx context.Context, st store.Store, runID string, wf *ir.Workflow) {
+func (s *session) begin(ctx context.Context, eng *runtime.Engine, runID string, wf *ir.Workflow) {
+	st := eng.Store()
 	if s.live == nil {
 		return
 	}
 	if runID != "" {
 		if wf == nil {
-			wf = runWorkflow(ctx, st, runID)
+			wf = runWorkflow(ctx, eng, runID)
 		}
 		s.live.setWorkflow(wf)
 		s.refreshLive(ctx, st, runID)
@@ -129,7 +130,7 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 				s.refreshLive(ctx, eng.Store(), r.RunID) // no event says that an event node waits
 				s.live.pause()                           // the hint goes below the last frame
 			}
-			s.explainWait(ctx, eng.Store(), r.RunID)
+			s.explainWait(ctx, eng, r.RunID)
 			if s.live != nil {
 				s.live.start()
 			}
@@ -168,7 +169,7 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 	if s.format == "text" {
 		switch {
 		case r.Status.Waiting():
-			s.explainWait(ctx, eng.Store(), r.RunID)
+			s.explainWait(ctx, eng, r.RunID)
 		case r.Status == store.RunFailed:
 			s.explainFailure(ctx, eng.Store(), r.RunID)
 		}
@@ -261,7 +262,8 @@ func readLine(ctx context.Context, in *bufio.Reader) (string, error) {
 // explainWait tells the person what the run waits for and how to act.
 // It reads the store and, for event names, the run's source; both are
 // best effort, since these are hints.
-func (s *session) explainWait(ctx context.Context, st store.Store, runID string) {
+func (s *session) explainWait(ctx context.Context, eng *runtime.Engine, runID string) {
+	st := eng.Store()
 	w := s.a.stdout
 	aps, _ := st.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID}) // best effort: hints only
 	sortApprovals(aps)
@@ -297,7 +299,7 @@ func (s *session) explainWait(ctx context.Context, st store.Store, runID string)
 		switch n.Kind {
 		case "event":
 			if wf == nil {
-				wf = runWorkflow(ctx, st, runID)
+				wf = runWorkflow(ctx, eng, runID)
 			}
 			name := "NAME"
 			if node := lookup(wf, n.NodeID); node != nil && node.Event != nil {
@@ -333,18 +335,14 @@ func (s *session) explainFailure(ctx context.Context, st store.Store, runID stri
 	fmt.Fprintf(w, "  fix the cause, then `smithc resume %s` re-runs the failed nodes (finished ones stay finished)\n", runID)
 }
 
-// runWorkflow recompiles a run's source to read its workflow; nil when
-// that is not possible.
-func runWorkflow(ctx context.Context, st store.Store, runID string) *ir.Workflow {
-	run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+// runWorkflow reads a run's workflow, compiled from its stored sources;
+// nil when that is not possible.
+func runWorkflow(ctx context.Context, eng *runtime.Engine, runID string) *ir.Workflow {
+	_, wf, err := eng.RunProgram(ctx, runID)
 	if err != nil {
 		return nil
 	}
-	prog, err := loadProgram(ctx, run)
-	if err != nil {
-		return nil
-	}
-	return prog.Workflow(run.Workflow)
+	return wf
 }
 
 // liveOwner returns the process executing a run when that is another
