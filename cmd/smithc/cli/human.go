@@ -62,13 +62,13 @@ only records the decision).`,
 				return err
 			}
 			defer st.Close()
-			if _, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: args[0]}); err != nil {
-				return runError(args[0], err)
-			}
 			s := a.newSession(&f.sessionFlags, mode)
 			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
 			if err != nil {
 				return err
+			}
+			if _, err := eng.RunSummary(ctx, args[0]); err != nil {
+				return runError(args[0], err)
 			}
 			data, err := approvalInputs(ctx, eng, args[0], args[1], inputs)
 			if err != nil {
@@ -132,7 +132,7 @@ func continueIn(ctx context.Context, eng *runtime.Engine, r *runtime.Result, mod
 // command did what it was asked, so it exits 0 whatever the run's status.
 func (a *app) recorded(format string, r *runtime.Result, what string) error {
 	if format == "json" {
-		a.printResult(format, r)
+		a.printResult(format, r, nil)
 		return nil
 	}
 	a.printf("recorded the %s for run %s (%s)\n", what, r.RunID, r.Status)
@@ -164,10 +164,16 @@ func approvalInputs(ctx context.Context, eng *runtime.Engine, runID, nodeID stri
 		return data, nil
 	}
 	var fields *schema.Type
-	if n := lookup(runWorkflow(ctx, eng, runID), nodeID); n != nil && n.Approval != nil {
-		fields = n.Approval.Fields
-		if fields == nil {
-			fields = &schema.Type{Kind: schema.Object}
+	var aps []*runtime.ApprovalView
+	if _, _, err := eng.RunProgram(ctx, runID); err == nil {
+		aps, _ = eng.Approvals(ctx, runID) // without them the runtime validates the values
+	}
+	for _, ap := range aps {
+		if ap.NodeID == nodeID {
+			fields = ap.Fields
+			if fields == nil {
+				fields = &schema.Type{Kind: schema.Object}
+			}
 		}
 	}
 	for _, kv := range pairs {
@@ -296,7 +302,7 @@ groups) and ends the run cancelled. A cancelled run can be resumed.`,
 				return runError(args[0], err)
 			}
 			if r.Status == store.RunCancelled || r.Status.Terminal() {
-				a.printResult(format, r)
+				a.printResult(format, r, nil)
 				return nil
 			}
 			if format == "json" {

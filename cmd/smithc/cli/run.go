@@ -227,10 +227,15 @@ func runError(runID string, err error) error {
 }
 
 // printResult prints where a run stands: one JSON object with --format
-// json, otherwise a summary line and the output.
-func (a *app) printResult(format string, r *runtime.Result) {
+// json (with what a waiting run waits on), otherwise a summary line and
+// the output.
+func (a *app) printResult(format string, r *runtime.Result, waits []*runtime.Wait) {
 	if format == "json" {
-		_ = writeJSON(a.stdout, map[string]any{"run_id": r.RunID, "status": r.Status, "output": r.Output, "error": nullIfEmpty(r.Error)})
+		out := map[string]any{"run_id": r.RunID, "status": r.Status, "output": r.Output, "error": nullIfEmpty(r.Error)}
+		if r.Status.Waiting() {
+			out["waiting"] = waitsJSON(waits)
+		}
+		_ = writeJSON(a.stdout, out)
 		return
 	}
 	switch {
