@@ -337,4 +337,3 @@ func eventJSON(ev *store.Event) map[string]any {
 		"data": json.RawMessage(orNull(ev.Data)),
 	}
 }
-

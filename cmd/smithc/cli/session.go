@@ -130,7 +130,7 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 		case store.RunWaitingEvent:
 			if s.live != nil {
 				s.refreshLive(ctx, eng, r.RunID) // no event says that an event node waits
-				s.live.pause()                           // the hint goes below the last frame
+				s.live.pause()                   // the hint goes below the last frame
 			}
 			s.explainWait(ctx, eng, r.RunID)
 			if s.live != nil {
