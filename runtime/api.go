@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -97,9 +98,9 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	if p.Program == nil {
 		return nil, errors.New("runtime: start: no program")
 	}
-	wf, err := pickWorkflow(p.Program, p.Workflow)
+	wf, err := PickWorkflow(p.Program, p.Workflow)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("runtime: start: %w", err)
 	}
 	if err := e.validate(wf); err != nil {
 		return nil, err
@@ -144,22 +145,39 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 		startKind: EventRunStarted})
 }
 
-func pickWorkflow(prog *ir.Program, name string) (*ir.Workflow, error) {
-	if name == "" {
-		if len(prog.Workflows) != 1 {
-			names := make([]string, len(prog.Workflows))
-			for i, w := range prog.Workflows {
-				names[i] = w.Name
-			}
-			return nil, fmt.Errorf("runtime: the program has %d workflows %v: name one", len(prog.Workflows), names)
+// WorkflowChoiceError says why PickWorkflow found no workflow: Name is
+// the one asked for ("" when none was named and the program has several
+// or none); Have lists the program's workflows in source order.
+type WorkflowChoiceError struct {
+	Name string
+	Have []string
+}
+
+func (e *WorkflowChoiceError) Error() string {
+	switch {
+	case e.Name != "":
+		return fmt.Sprintf("no workflow %q in the program; it has: %s", e.Name, strings.Join(e.Have, ", "))
+	case len(e.Have) == 0:
+		return "the program declares no workflow"
+	}
+	return fmt.Sprintf("the program declares several workflows (%s): name one", strings.Join(e.Have, ", "))
+}
+
+// PickWorkflow returns the workflow called name, or the program's only
+// workflow when name is ""; otherwise a *WorkflowChoiceError.
+func PickWorkflow(prog *ir.Program, name string) (*ir.Workflow, error) {
+	if name != "" {
+		if wf := prog.Workflow(name); wf != nil {
+			return wf, nil
 		}
+	} else if len(prog.Workflows) == 1 {
 		return prog.Workflows[0], nil
 	}
-	wf := prog.Workflow(name)
-	if wf == nil {
-		return nil, fmt.Errorf("runtime: no workflow %q in the program", name)
+	have := make([]string, len(prog.Workflows))
+	for i, w := range prog.Workflows {
+		have[i] = w.Name
 	}
-	return wf, nil
+	return nil, &WorkflowChoiceError{Name: name, Have: have}
 }
 
 // ensureViews creates the SQL views of the program's named types once per

@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/spf13/cobra"
 
 	"github.com/smithc/smithc/compiler"
 	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime"
 )
 
 // compileOrReport builds file and prints its diagnostics; it returns nil
@@ -119,19 +121,20 @@ func (a *app) runGraph(ctx context.Context, f *dbFlags, runID string) (*ir.Workf
 	return wf, nil
 }
 
-// pickWorkflow returns the named workflow, or the only one.
+// pickWorkflow returns the named workflow, or the only one, as the
+// runtime picks it; its refusal is a usage error naming the file.
 func pickWorkflow(p *ir.Program, name string) (*ir.Workflow, error) {
-	if name != "" {
-		if wf := p.Workflow(name); wf != nil {
-			return wf, nil
-		}
+	wf, err := runtime.PickWorkflow(p, name)
+	var ce *runtime.WorkflowChoiceError
+	switch {
+	case err == nil:
+		return wf, nil
+	case !errors.As(err, &ce):
+		return nil, exitf(ExitUsage, "%v", err)
+	case ce.Name != "":
 		return nil, exitf(ExitUsage, "no workflow %q in %s; it has: %s", name, p.Files[0], workflowNames(p))
-	}
-	switch len(p.Workflows) {
-	case 0:
+	case len(ce.Have) == 0:
 		return nil, exitf(ExitUsage, "%s declares no workflow", p.Files[0])
-	case 1:
-		return p.Workflows[0], nil
 	}
 	return nil, exitf(ExitUsage, "%s declares several workflows; pick one with --workflow: %s", p.Files[0], workflowNames(p))
 }
