@@ -62,6 +62,9 @@ type Result struct {
 	// process (or engine) executes the run and will pick the decision or
 	// signal up itself: "pid@host".
 	LiveOwner string
+	// Warnings are things the caller should be told that did not stop
+	// the call (a signal no event of the workflow takes).
+	Warnings []string
 }
 
 // resultOf reads a Result from a run row.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
@@ -106,9 +107,73 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 	return e.continueRun(ctx, runID, cont)
 }
 
+// ErrInvalidSignal is returned (wrapped, naming the field path) when a
+// signal's data does not fit the output type of the events that take it;
+// nothing is recorded then.
+var ErrInvalidSignal = errors.New("invalid signal data")
+
 // Signal sends a signal to a run; it is buffered until an event node
-// named name consumes it. See Approve for cont.
+// named name consumes it. When the run's program can be compiled, data
+// must fit the output type of every event of that name (otherwise an
+// error wrapping ErrInvalidSignal, and nothing is recorded), and a name
+// no event of the workflow takes is recorded with a warning in
+// Result.Warnings naming the events there are. See Approve for cont.
 func (e *Engine) Signal(ctx context.Context, runID, name string, data any, cont bool) (*Result, error) {
+	warn, err := e.checkSignal(ctx, runID, name, data)
+	if err != nil {
+		return nil, err
+	}
+	res, err := e.signal(ctx, runID, name, data, cont)
+	if res != nil {
+		res.Warnings = append(res.Warnings, warn...)
+	}
+	return res, err
+}
+
+// checkSignal validates a signal against the events of the run's
+// workflow (when its program can be compiled).
+func (e *Engine) checkSignal(ctx context.Context, runID, name string, data any) ([]string, error) {
+	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: signal run %s: %w", runID, err)
+	}
+	wf := e.workflowOf(ctx, run)
+	if wf == nil {
+		return nil, nil // the event validates it when it takes it
+	}
+	var names []string
+	seen := map[string]bool{}
+	var takers []*ir.Node
+	ir.Walk(wf.Root, func(n *ir.Node) bool {
+		if n.Kind == ir.KindEvent && n.Event != nil {
+			if !seen[n.Event.Name] {
+				seen[n.Event.Name] = true
+				names = append(names, n.Event.Name)
+			}
+			if n.Event.Name == name {
+				takers = append(takers, n)
+			}
+		}
+		return true
+	})
+	if len(takers) == 0 {
+		if len(names) == 0 {
+			return []string{fmt.Sprintf("workflow %s of run %s has no event: no node will take signal %q", wf.Name, runID, name)}, nil
+		}
+		return []string{fmt.Sprintf("workflow %s of run %s has no event taking signal %q; its events take: %s", wf.Name, runID, name, strings.Join(names, ", "))}, nil
+	}
+	for _, n := range takers {
+		if n.Output == nil {
+			continue
+		}
+		if _, err := schema.Normalize(n.Output, normalizeValue(data), n.ID); err != nil {
+			return nil, fmt.Errorf("runtime: signal %q for event %s of run %s: %w: %v", name, n.ID, runID, ErrInvalidSignal, err)
+		}
+	}
+	return nil, nil
+}
+
+func (e *Engine) signal(ctx context.Context, runID, name string, data any, cont bool) (*Result, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: encode signal data: %w", err)

@@ -252,8 +252,14 @@ consumed when it does. Continues the run like approve does.`,
 			}
 			cont := !f.noContinue && mode == runtime.WaitAuto // the engine continues in wait mode auto
 			r, err := eng.Signal(ctx, args[0], args[1], payload, cont)
+			if errors.Is(err, runtime.ErrInvalidSignal) {
+				return exitf(ExitUsage, "%v; nothing was recorded: send data that fits the event's output", err)
+			}
 			if err != nil {
 				return runError(args[0], err)
+			}
+			for _, w := range r.Warnings {
+				fmt.Fprintf(a.stderr, "smithc: warning: %s\n", w)
 			}
 			if !f.noContinue && !cont {
 				if r, err = continueIn(ctx, eng, r, mode); err != nil {
