@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
@@ -40,6 +41,25 @@ func (e *Engine) Deny(ctx context.Context, runID, nodeID string, d Decision, con
 // recorded then and the approval keeps waiting.
 var ErrInvalidDecision = errors.New("invalid decision")
 
+// ErrExpired is matched (errors.Is) by an *ExpiredError: a decision
+// made after the approval's timeout, which is not recorded.
+var ErrExpired = errors.New("the approval timed out")
+
+// ExpiredError refuses a decision on an approval whose timeout passed;
+// Approve and Deny return it with the run's result after continuing it
+// (the approval then times out as its definition says).
+type ExpiredError struct {
+	RunID, Node, Scope string
+	Deadline           time.Time
+}
+
+func (e *ExpiredError) Error() string {
+	return fmt.Sprintf("approval %s of run %s timed out at %s; the decision was not recorded", e.Node, e.RunID, e.Deadline.Local().Format(time.DateTime))
+}
+
+// Is reports whether target is ErrExpired.
+func (e *ExpiredError) Is(target error) bool { return target == ErrExpired }
+
 // ErrUnknownNode is returned (wrapped, naming the node) when a call names
 // a node the run's workflow does not have.
 var ErrUnknownNode = errors.New("unknown node")
@@ -66,10 +86,28 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 		return nil, fmt.Errorf("runtime: decide %s of run %s: %w", nodeID, runID, err)
 	}
 	waiting := false
+	var expired *store.Node
+	now := e.now()
 	for _, n := range nodes {
 		if n.NodeID == nodeID && n.State == store.NodeWaiting && (d.Scope == "" || n.Scope == d.Scope) {
+			if dl := nodeDeadline(n); n.Kind == "approval" && !dl.IsZero() && !now.Before(dl) {
+				if expired == nil {
+					expired = n
+				}
+				continue
+			}
 			waiting = true
 		}
+	}
+	if !waiting && expired != nil {
+		// The timeout holds whoever decides: the decision is refused and
+		// the run is continued so that the approval times out as its
+		// definition says.
+		res, cerr := e.continueRun(ctx, runID, true)
+		if cerr != nil {
+			res = nil
+		}
+		return res, &ExpiredError{RunID: runID, Node: nodeID, Scope: expired.Scope, Deadline: nodeDeadline(expired)}
 	}
 	if !waiting {
 		ap, err := e.cfg.Store.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: runID, NodeID: nodeID, Scope: d.Scope})
@@ -92,7 +130,6 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 		}
 		data = b
 	}
-	now := e.now()
 	ap, err := e.cfg.Store.ApprovalDecide(ctx, &store.ApprovalDecideParams{RunID: runID, NodeID: nodeID, Scope: d.Scope, Approved: approved,
 		By: d.By, Note: d.Note, Data: data, Now: now})
 	if err != nil {

@@ -86,6 +86,15 @@ only records the decision).`,
 			} else {
 				r, err = eng.Deny(ctx, args[0], args[1], d, cont)
 			}
+			if errors.Is(err, runtime.ErrExpired) {
+				if r == nil {
+					return exitf(ExitUsage, "%v", err)
+				}
+				fmt.Fprintf(a.stderr, "smithc: %v\n", err)
+				s.end()
+				a.printResult(f.format, r, nil)
+				return &exitError{code: ExitUsage}
+			}
 			if err != nil {
 				return decisionError(args[0], args[1], err)
 			}
