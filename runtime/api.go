@@ -62,6 +62,9 @@ type Result struct {
 	// process (or engine) executes the run and will pick the decision or
 	// signal up itself: "pid@host".
 	LiveOwner string
+	// TimedOut: the run failed or was cancelled at its deadline; resume
+	// it with a new Timeout to continue it.
+	TimedOut bool
 	// Warnings are things the caller should be told that did not stop
 	// the call (a signal no event of the workflow takes).
 	Warnings []string
@@ -69,7 +72,8 @@ type Result struct {
 
 // resultOf reads a Result from a run row.
 func resultOf(run *store.Run) *Result {
-	return &Result{RunID: run.ID, Status: run.Status, Output: decodeOutput(nil, run.Output), Error: run.Error}
+	return &Result{RunID: run.ID, Status: run.Status, Output: decodeOutput(nil, run.Output), Error: run.Error,
+		TimedOut: !run.Status.Waiting() && strings.HasPrefix(run.Error, runTimeoutPrefix)}
 }
 
 // StartParams are the arguments of Start.
@@ -216,7 +220,8 @@ type ResumeParams struct {
 	Sources []Source
 	Wait    WaitMode
 	// Timeout, when positive, overrides the workflow's run deadline for
-	// this session.
+	// this session: the run may go on for Timeout from the session's
+	// start (so a run that hit its deadline can be continued).
 	Timeout time.Duration
 }
 

@@ -20,6 +20,9 @@ var (
 	errLeaseLost       = errors.New("the run's lease was taken over by another process")
 )
 
+// runTimeoutPrefix starts the error of a run that hit its deadline.
+const runTimeoutPrefix = "the run timed out after "
+
 // sessionParams say what a session executes and how.
 type sessionParams struct {
 	prog *ir.Program
@@ -53,12 +56,19 @@ func (e *Engine) session(ctx context.Context, run *store.Run, sp sessionParams) 
 		delete(e.live, run.ID)
 		e.mu.Unlock()
 	}()
+	// The workflow's timeout runs from the run's creation; one given for
+	// a resumed session (resume --timeout) from now, so that a run that
+	// hit its deadline can be continued.
+	from := run.CreatedAt
+	if timeout > 0 && sp.startKind == EventRunResumed {
+		from = e.now()
+	}
 	if timeout <= 0 {
 		timeout = wf.Timeout
 	}
 	if timeout > 0 {
 		var c2 context.CancelFunc
-		sctx, c2 = context.WithDeadlineCause(sctx, run.CreatedAt.Add(timeout), errRunTimeout)
+		sctx, c2 = context.WithDeadlineCause(sctx, from.Add(timeout), errRunTimeout)
 		defer c2()
 	}
 
@@ -211,7 +221,7 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 	case o.fail != nil:
 		res.Status, res.Error = store.RunFailed, o.fail.message()
 	case errors.Is(cause, errRunTimeout):
-		res.Error = fmt.Sprintf("the run timed out after %s", r.timeout)
+		res.Error, res.TimedOut = fmt.Sprintf("%s%s", runTimeoutPrefix, r.timeout), true
 		res.Status = store.RunFailed
 		if r.wf.OnTimeout == "cancel" {
 			res.Status = store.RunCancelled

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -33,7 +34,10 @@ type RunSummary struct {
 	Status       store.RunStatus
 	StoredStatus store.RunStatus
 	Error        string
-	Input        json.RawMessage
+	// TimedOut: the run failed (or was cancelled) at its deadline; a
+	// resume with a new timeout continues it.
+	TimedOut bool
+	Input    json.RawMessage
 	Output       json.RawMessage // null until finished
 	// Owner is the process executing the run ("pid@host"), "" when none
 	// does; OwnerLive tells whether it is alive (or its lease holds).
@@ -231,7 +235,7 @@ func (e *Engine) summarize(run *store.Run, nodes []*store.Node) *RunSummary {
 		ID: run.ID, Workflow: run.Workflow, ParentRunID: run.ParentRunID, ParentNode: run.ParentNode,
 		SourcePath: run.SourcePath, SourceHash: run.SourceHash, Status: run.Status, StoredStatus: run.Status,
 		Error: run.Error, Input: run.Input, Output: run.Output, Owner: run.Owner, LeaseExpiresAt: run.LeaseExpiresAt,
-		CancelRequested: run.CancelRequested,
+		CancelRequested: run.CancelRequested, TimedOut: strings.HasPrefix(run.Error, runTimeoutPrefix),
 		CreatedAt:       run.CreatedAt, UpdatedAt: run.UpdatedAt, FinishedAt: run.FinishedAt,
 	}
 	end := run.FinishedAt

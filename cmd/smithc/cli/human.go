@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -334,9 +335,10 @@ groups) and ends the run cancelled. A cancelled run can be resumed.`,
 
 func (a *app) newRetryCmd() *cobra.Command {
 	var (
-		f      sessionFlags
-		force  bool
-		source string
+		f       sessionFlags
+		force   bool
+		source  string
+		timeout time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "retry RUN_ID NODE",
@@ -371,7 +373,7 @@ an edited file, as resume --source does, and NODE runs from it.`,
 			}
 			s.begin(ctx, eng, args[0], nil)
 			defer s.abort()
-			p.Wait = s.engineMode()
+			p.Wait, p.Timeout = s.engineMode(), timeout
 			r, err := eng.Retry(ctx, args[0], args[1], p)
 			if err != nil {
 				return runError(args[0], err)
@@ -381,6 +383,7 @@ an edited file, as resume --source does, and NODE runs from it.`,
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&source, "source", "", "adopt this edited .smw file first (see resume --source)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "a new run deadline for this session, from now (e.g. 30m)")
 	cmd.Flags().BoolVar(&force, "force", false, "replaced by --source FILE")
 	_ = cmd.Flags().MarkHidden("force") // the flag exists to say what replaced it
 	return cmd

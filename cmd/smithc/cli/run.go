@@ -76,7 +76,7 @@ approval, event or timer), 130 cancelled.`,
 				if force {
 					return errForceGone(runID)
 				}
-				return a.resumeRun(ctx, &f, runID, mode, "")
+				return a.resumeRun(ctx, &f, runID, mode, "", timeout)
 			}
 			res, err := a.compileOrReport(args[0], ExitUsage)
 			if err != nil {
@@ -132,9 +132,10 @@ approval, event or timer), 130 cancelled.`,
 
 func (a *app) newResumeCmd() *cobra.Command {
 	var (
-		f      sessionFlags
-		force  bool
-		source string
+		f       sessionFlags
+		force   bool
+		source  string
+		timeout time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "resume RUN_ID",
@@ -160,10 +161,11 @@ which becomes the run's stored source.`,
 			if force {
 				return errForceGone(args[0])
 			}
-			return a.resumeRun(cmd.Context(), &f, args[0], mode, source)
+			return a.resumeRun(cmd.Context(), &f, args[0], mode, source, timeout)
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "a new run deadline for this session, from now (e.g. 30m); continues a run that hit its deadline")
 	cmd.Flags().StringVar(&source, "source", "", "adopt this edited .smw file as the run's source (see above)")
 	cmd.Flags().BoolVar(&force, "force", false, "replaced by --source FILE")
 	_ = cmd.Flags().MarkHidden("force") // the flag exists to say what replaced it
@@ -188,11 +190,12 @@ func (a *app) adoptParams(file string) (runtime.ResumeParams, error) {
 	return runtime.ResumeParams{Program: res.Program, Sources: sourcesOf(res)}, nil
 }
 
-func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode runtime.WaitMode, source string) error {
+func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode runtime.WaitMode, source string, timeout time.Duration) error {
 	p, err := a.adoptParams(source)
 	if err != nil {
 		return err
 	}
+	p.Timeout = timeout
 	st, err := a.openStore(ctx, &f.dbFlags)
 	if err != nil {
 		return err
@@ -249,6 +252,8 @@ func (a *app) printResult(format string, r *runtime.Result, waits []*runtime.Wai
 		}
 	case r.Status == store.RunFailed:
 		fmt.Fprintf(a.stdout, "run %s failed: %s\n", r.RunID, r.Error)
+	case r.Status == store.RunCancelled && r.TimedOut:
+		fmt.Fprintf(a.stdout, "run %s cancelled: %s; `smithc resume %s --timeout DURATION` continues it with a new deadline\n", r.RunID, r.Error, r.RunID)
 	case r.Status == store.RunCancelled:
 		fmt.Fprintf(a.stdout, "run %s cancelled; `smithc resume %s` continues it\n", r.RunID, r.RunID)
 	default:

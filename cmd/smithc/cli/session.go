@@ -361,6 +361,10 @@ func (s *session) explainWait(ctx context.Context, eng *runtime.Engine, runID st
 // stands until retry re-opens it; anything else is resumed.
 func (s *session) explainFailure(ctx context.Context, eng *runtime.Engine, r *runtime.Result) {
 	w := s.a.stdout
+	if r.TimedOut {
+		fmt.Fprintf(w, "  the run hit its deadline: `smithc resume %s --timeout DURATION` continues it with a new one (finished nodes stay finished)\n", r.RunID)
+		return
+	}
 	aps, _ := eng.Approvals(ctx, r.RunID) // best effort: hints only
 	for _, ap := range aps {
 		if ap.Decided && !ap.Approved {
