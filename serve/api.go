@@ -8,10 +8,12 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/runtime/store"
 )
 
 //go:embed web
@@ -37,7 +39,6 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/runs/{id}/approvals/{node}/deny", s.guard(true, s.decide(false)))
 	s.mux.Handle("POST /api/v1/runs/{id}/signals/{name}", s.guard(true, s.signal))
 	s.mux.Handle("POST /api/v1/runs/{id}/cancel", s.guard(true, s.cancel))
-	s.mux.Handle("POST /api/v1/runs/{id}/pause", s.guard(true, s.pause))
 	s.mux.Handle("POST /api/v1/runs/{id}/resume", s.guard(true, s.resume))
 	s.mux.Handle("POST /api/v1/runs/{id}/nodes/{node}/retry", s.guard(true, s.retry))
 	s.mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -66,26 +67,53 @@ func (s *Server) page() http.Handler {
 }
 
 // fail answers an error from the runtime with the status a REST user
-// expects.
+// expects, and the message without the layers' prefixes.
 func fail(w http.ResponseWriter, err error) {
-	var fe *runtime.FieldError
+	var br *badRequest
+	msg := userMessage(err)
 	switch {
-	case errors.As(err, &fe):
-		writeError(w, http.StatusBadRequest, fe.Path, fe.Error())
+	case errors.As(err, &br):
+		writeError(w, http.StatusBadRequest, br.field, br.msg)
 	case errors.Is(err, runtime.ErrInvalidDecision), errors.Is(err, runtime.ErrInvalidSignal):
-		writeError(w, http.StatusBadRequest, "", err.Error())
-	case errors.Is(err, runtime.ErrRunNotFound), errors.Is(err, runtime.ErrUnknownNode):
-		writeError(w, http.StatusNotFound, "", err.Error())
-	case errors.Is(err, runtime.ErrAlreadyDecided), errors.Is(err, runtime.ErrRunLive), errors.Is(err, runtime.ErrNotWaiting):
-		writeError(w, http.StatusConflict, "", err.Error())
+		writeError(w, http.StatusBadRequest, fieldOf(msg), msg)
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, runtime.ErrUnknownNode):
+		writeError(w, http.StatusNotFound, "", msg)
+	case errors.Is(err, store.ErrConflict), errors.Is(err, runtime.ErrRunLive), errors.Is(err, runtime.ErrExpired):
+		writeError(w, http.StatusConflict, "", msg)
+	case errors.Is(err, store.ErrUnavailable):
+		writeError(w, http.StatusServiceUnavailable, "", msg)
 	default:
-		writeError(w, http.StatusInternalServerError, "", err.Error())
+		writeError(w, http.StatusInternalServerError, "", msg)
 	}
+}
+
+// userMessage drops the package prefixes ("runtime: ", "sqlitestore: ")
+// that wrapped errors carry.
+func userMessage(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"runtime: ", "sqlitestore: ", "pgstore: ", "store: "} {
+		msg = strings.ReplaceAll(msg, p, "")
+	}
+	return msg
+}
+
+// fieldOf finds the field path a validation message names: the word
+// before the first ": " that looks like a path (fields.x, data.a[2]).
+func fieldOf(msg string) string {
+	for _, part := range strings.Split(msg, ": ") {
+		if strings.ContainsAny(part, " \t\"") || part == "" {
+			continue
+		}
+		if strings.Contains(part, ".") || strings.Contains(part, "[") {
+			return part
+		}
+	}
+	return ""
 }
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := 50
+	limit, offset := 50, 0
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
@@ -94,13 +122,21 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	runs, next, err := s.runList(r.Context(), listFilter{Status: q.Get("status"), Workflow: q.Get("workflow"),
-		Parent: q.Get("parent"), Before: q.Get("before"), Limit: limit})
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "offset", "offset must be a whole number, 0 or more")
+			return
+		}
+		offset = n
+	}
+	runs, more, err := s.runList(r.Context(), listFilter{Status: q.Get("status"), Workflow: q.Get("workflow"),
+		Parent: q.Get("parent"), Offset: offset, Limit: limit})
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": runs, "next": next})
+	writeJSON(w, http.StatusOK, map[string]any{"runs": runs, "more": more})
 }
 
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
@@ -221,15 +257,6 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resultJSON(res))
 }
 
-func (s *Server) pause(w http.ResponseWriter, r *http.Request) {
-	res, err := s.eng.Pause(r.Context(), r.PathValue("id"))
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, resultJSON(res))
-}
-
 func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := s.startBackground(id, func() (*runtime.Result, error) {
@@ -242,15 +269,13 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) retry(w http.ResponseWriter, r *http.Request) {
-	var b struct {
-		Scope string `json:"scope"`
-	}
+	var b struct{}
 	if !readJSON(w, r, &b) {
 		return
 	}
 	id, node := r.PathValue("id"), r.PathValue("node")
 	if err := s.startBackground(id, func() (*runtime.Result, error) {
-		return s.eng.Retry(s.bg, id, node, runtime.ResumeParams{Wait: runtime.WaitAlways, Scope: b.Scope})
+		return s.eng.Retry(s.bg, id, node, runtime.ResumeParams{Wait: runtime.WaitAlways})
 	}); err != nil {
 		fail(w, err)
 		return

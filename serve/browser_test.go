@@ -130,6 +130,15 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
+// pageText is what the page shows, for a failure message.
+func pageText(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var text, url string
+	chromedp.Run(ctx, chromedp.Location(&url), chromedp.Text("body", &text, chromedp.ByQuery))
+	return "page " + url + ":\n" + text
+}
+
 // artifact is where screenshots are kept: $SMITHC_ARTIFACTS, or the
 // test's temporary directory.
 func artifact(t *testing.T, name string) string {
@@ -204,7 +213,6 @@ func TestBrowserApproveRun(t *testing.T) {
 	if err := chromedp.Run(ctx,
 		chromedp.Text(`form.approval-form select[name="channel"]`, &options, chromedp.ByQuery),
 		chromedp.WaitVisible(`form.approval-form input[name="notify"][type="checkbox"]`, chromedp.ByQuery),
-		chromedp.FullScreenshot(new([]byte), 90),
 	); err != nil {
 		t.Fatalf("approval form: %v", err)
 	}
@@ -212,7 +220,7 @@ func TestBrowserApproveRun(t *testing.T) {
 		t.Errorf("channel select offers %q, want stable and beta", options)
 	}
 	var shot []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 90)); err == nil {
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 100)); err == nil {
 		os.WriteFile(artifact(t, "serve-waiting-run.png"), shot, 0o644)
 	}
 	if err := chromedp.Run(ctx,
@@ -223,9 +231,9 @@ func TestBrowserApproveRun(t *testing.T) {
 		chromedp.WaitVisible(`.run-head .badge.s-finished`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.graph svg g[data-node="announce"].state-finished`, chromedp.ByQuery),
 	); err != nil {
-		t.Fatalf("approve from the page: %v", err)
+		t.Fatalf("approve from the page: %v\n%s", err, pageText(ctx))
 	}
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 90)); err == nil {
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 100)); err == nil {
 		os.WriteFile(artifact(t, "serve-finished-run.png"), shot, 0o644)
 	}
 	out, err = smithc(t, dir, "inspect", "rel-1", "--db", "runs.db", "--format", "json")
@@ -273,7 +281,7 @@ func TestBrowserCancelAndRetry(t *testing.T) {
 		chromedp.Click(`//button[text()="Cancel"]`, chromedp.BySearch),
 		chromedp.WaitVisible(`.run-head .badge.s-cancelled`, chromedp.ByQuery),
 	); err != nil {
-		t.Fatalf("cancel from the page: %v", err)
+		t.Fatalf("cancel from the page: %v\n%s", err, pageText(ctx))
 	}
 	select {
 	case <-slowDone:
@@ -285,14 +293,23 @@ func TestBrowserCancelAndRetry(t *testing.T) {
 		t.Fatalf("flaky should fail first:\n%s", out)
 	}
 	os.WriteFile(filepath.Join(dir, "fixed"), nil, 0o644)
-	if err := chromedp.Run(ctx,
-		chromedp.Navigate(strings.Replace(login, "/login?", "/login?next=/%23/runs/flaky-1&", 1)),
-		chromedp.WaitVisible(`.run-head .badge.s-failed`, chromedp.ByQuery),
-		chromedp.Click(`.graph svg g[data-node="check"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`.node-panel button.retry`, chromedp.ByQuery),
-		chromedp.Click(`.node-panel button.retry`, chromedp.ByQuery),
-		chromedp.WaitVisible(`.run-head .badge.s-finished`, chromedp.ByQuery),
-	); err != nil {
-		t.Fatalf("retry from the page: %v", err)
+	steps := []struct {
+		what string
+		act  chromedp.Action
+	}{
+		{"open the failed run", chromedp.Navigate(strings.Replace(login, "/login?", "/login?next=/%23/runs/flaky-1&", 1))},
+		{"see it failed", chromedp.WaitVisible(`.run-head .badge.s-failed`, chromedp.ByQuery)},
+		{"select the failed node", chromedp.Click(`.graph svg g[data-node="check"]`, chromedp.ByQuery)},
+		{"see its retry button", chromedp.WaitVisible(`.node-panel button.retry`, chromedp.ByQuery)},
+		{"retry", chromedp.Click(`.node-panel button.retry`, chromedp.ByQuery)},
+		{"see the run finish", chromedp.WaitVisible(`.run-head .badge.s-finished`, chromedp.ByQuery)},
+	}
+	for _, st := range steps {
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		err := chromedp.Run(sctx, st.act)
+		cancel()
+		if err != nil {
+			t.Fatalf("retry from the page: %s: %v\n%s", st.what, err, pageText(ctx))
+		}
 	}
 }

@@ -29,13 +29,20 @@ func (c runsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- runsDesc }
 func (c runsCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	counts, err := c.eng.RunCounts(ctx)
+	runs, _, err := c.eng.RunList(ctx, runtime.RunListParams{})
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(runsDesc, err)
 		return
 	}
+	counts := map[string]int{}
+	for _, st := range allStatuses {
+		counts[string(st)] = 0
+	}
+	for _, r := range runs {
+		counts[string(r.Status)]++
+	}
 	for status, n := range counts {
-		ch <- prometheus.MustNewConstMetric(runsDesc, prometheus.GaugeValue, float64(n), string(status))
+		ch <- prometheus.MustNewConstMetric(runsDesc, prometheus.GaugeValue, float64(n), status)
 	}
 }
 

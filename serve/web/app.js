@@ -157,7 +157,7 @@ async function showRun(id) {
 
   const renderHead = () => {
     const r = detail.run;
-    head.replaceChildren(
+    head.replaceChildren(...[
       el("h1", {}, "Run ", el("code", { text: r.id }), " ", badge(r.status)),
       el("p", { class: "meta" },
         "workflow ", el("strong", { text: r.workflow }),
@@ -167,7 +167,7 @@ async function showRun(id) {
         r.cost_usd ? " · $" + r.cost_usd.toFixed(4) : null),
       r.error ? el("pre", { class: "error", text: r.error }) : null,
       detail.output !== undefined && detail.output !== null ? el("details", { open: true }, el("summary", { text: "Output" }), el("pre", { class: "json", text: JSON.stringify(detail.output, null, 2) })) : null,
-      detail.children && detail.children.length ? el("p", {}, "Child runs: ", detail.children.map(c => el("span", {}, el("a", { href: "#/runs/" + encodeURIComponent(c.id), text: c.id }), " ", badge(c.status), " "))) : null);
+      detail.children && detail.children.length ? el("p", {}, "Child runs: ", detail.children.map(c => el("span", {}, el("a", { href: "#/runs/" + encodeURIComponent(c.id), text: c.id }), " ", badge(c.status), " "))) : null].filter(Boolean));
     const live = ["running", "waiting-approval", "waiting-event", "waiting-timer"].includes(r.status);
     const button = (label, path, enabled) => el("button", {
       type: "button", disabled: !enabled, onclick: async (ev) => {
@@ -178,7 +178,6 @@ async function showRun(id) {
     }, label);
     actions.replaceChildren(
       button("Cancel", "/cancel", live || r.status === "paused"),
-      button("Pause", "/pause", live),
       button("Resume", "/resume", ["paused", "failed", "cancelled"].includes(r.status)));
   };
 
@@ -312,7 +311,7 @@ async function showRun(id) {
         sec.append(el("button", {
           type: "button", class: "retry", onclick: async (ev) => {
             ev.target.disabled = true;
-            try { await api("POST", `/runs/${encodeURIComponent(r.id)}/nodes/${encodeURIComponent(n.id)}/retry`, { scope: n.scope || "" }); toast("Retrying " + n.id, "ok"); await refresh(); }
+            try { await api("POST", `/runs/${encodeURIComponent(r.id)}/nodes/${encodeURIComponent(n.id)}/retry`, {}); toast("Retrying " + n.id, "ok"); await refresh(); }
             catch (e) { toast(e.message); ev.target.disabled = false; }
           }
         }, "Retry from this node"));
@@ -333,7 +332,12 @@ async function showRun(id) {
     if (refreshing) return refreshing;
     refreshing = (async () => {
       try {
-        detail = await api("GET", "/runs/" + encodeURIComponent(id));
+        const next = await api("GET", "/runs/" + encodeURIComponent(id));
+        // Elapsed times tick; what is drawn changes only with the rest.
+        const key = (d) => JSON.stringify(d, (k, v) => (k === "elapsed_ms" || k === "duration_ms" ? undefined : v));
+        const changed = key(next) !== key(detail);
+        detail = next;
+        if (!changed) return;
         renderHead(); renderWaiting(); colour(); renderPanel();
       } catch (e) { toast(e.message); }
       finally { refreshing = null; }
@@ -367,6 +371,11 @@ async function showRun(id) {
     const e = JSON.parse(m.data);
     events.push(e);
     log.append(logLine(e));
+    if (selected && e.node === selected) {
+      let nodeLog = side.querySelector("ol.log");
+      if (!nodeLog) { side.append(el("h3", { text: "Log" })); nodeLog = side.appendChild(el("ol", { class: "log" })); }
+      nodeLog.append(logLine(e));
+    }
     clearTimeout(timer);
     timer = setTimeout(refresh, 100);
   });
