@@ -2,6 +2,7 @@ package stdlib
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand"
 	"os"
@@ -15,6 +16,8 @@ import (
 
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/schema"
 )
 
@@ -620,6 +623,7 @@ func TestShellDifferential(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	throughAction(t, shells, cases, 60)
 	t.Logf("%d templates: %d refused by the checker, %d accepted; %d runs refused at run time; %d template×values runs under each of %d shells; %d injections",
 		len(templates), refused, accepted, runtimeRefused, len(cases), len(shells), injections)
 	t.Logf("injections per shell: %v; runs whose values changed the parse: %d", perShell, reparsed)
@@ -689,4 +693,47 @@ func benignValues(t *genTemplate, vals []any) []any {
 		}
 	}
 	return out
+}
+
+// throughAction runs the first n cases through the shell action itself
+// (Config.Shell set to each shell), checks that it renders the script the
+// batch ran, and looks for the canary.
+func throughAction(t *testing.T, shells [][]string, cases []diffCase, n int) {
+	for _, sh := range shells {
+		if len(sh) > 1 {
+			continue // Config.Shell is one program
+		}
+		path, _ := exec.LookPath(sh[0])
+		for _, c := range cases[:min(n, len(cases))] {
+			env := map[string]any{}
+			var parts []ir.TemplatePart
+			for i, l := range c.t.lits {
+				if l != "" {
+					parts = append(parts, ir.TemplatePart{Lit: l})
+				}
+				if i < len(c.vals) {
+					name := fmt.Sprintf("v%d", i)
+					env[name] = c.vals[i]
+					parts = append(parts, ir.TemplatePart{Expr: ex(name)})
+				}
+			}
+			step := &ir.Step{Action: ActionShell, Args: map[string]*ir.Expr{"run": {Template: parts}, "allow_failure": ex("true")}}
+			a, rec := newAttempt(t, step, env)
+			canary := filepath.Join(a.Dir, "canary")
+			cfg := Config{Shell: path, EnvironFunc: func() []string { return append(os.Environ(), "C="+canary) }}
+			if _, err := run(t, cfg, a); err != nil {
+				var se *runtime.StepError
+				if !errors.As(err, &se) || se.Kind != runtime.ErrKindExit {
+					t.Errorf("%s: template %q: %v", path, c.t, err)
+					continue
+				}
+			}
+			if cmds := rec.kinds("ShellCommand"); len(cmds) != 1 || cmds[0]["run"] != shorten(c.script, maxLoggedCommand) {
+				t.Errorf("%s: template %q: the action ran another script than the batch: %v", path, c.t, cmds)
+			}
+			if _, err := os.Stat(canary); err == nil {
+				t.Errorf("%s: injection through the action: template %q values %s", path, c.t, shorten(fmt.Sprintf("%q", c.vals), 300))
+			}
+		}
+	}
 }
