@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/smithc/smithc/schema"
 )
 
 // ShellQuote returns s as one POSIX shell word: s itself when it consists
@@ -127,7 +129,7 @@ func intValue(v any) (int64, error) {
 		}
 		return 0, fmt.Errorf("the value %v is not an integer", x)
 	}
-	return 0, fmt.Errorf("the value is %s, not an int", describe(v))
+	return 0, fmt.Errorf("the value is %s, not an int", schema.Describe(v))
 }
 
 // shellScalar formats one interpolated value as the text of a word.
