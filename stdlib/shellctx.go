@@ -75,6 +75,11 @@ func planShell(lits []string) ([]shellSlot, *shellProblem) {
 		return nil, &shellProblem{index: -1, msg: fmt.Sprintf("the script has %d interpolations, more than the %d a run template may have", n, maxShellInterpolations),
 			hint: "build the data into a file or an environment variable instead"}
 	}
+	for _, l := range lits {
+		if strings.IndexByte(l, 0) >= 0 {
+			return nil, &shellProblem{index: -1, msg: "the script contains a NUL byte, which no process argument can carry", hint: "remove it"}
+		}
+	}
 	prefix := placeholderPrefix(lits)
 	var src strings.Builder
 	offsets := make([]int, n)
