@@ -81,8 +81,12 @@ func agentSpec() schema.ActionSpec {
 		Attrs: []schema.AttrSpec{
 			{Name: "agent", Ref: "agent", Required: true, Doc: "the agent declaration to ask"},
 			{Name: "prompt", Type: schema.StringType, Required: true, Doc: "the prompt, usually a template"},
+			{Name: "cwd", Type: schema.StringType, Doc: "the agent's working directory, relative to the run's (or worktree's) directory"},
 		},
-		Output:               schema.ObjectOf(&schema.Field{Name: "text", Type: schema.StringType}),
+		Output: schema.ObjectOf(
+			&schema.Field{Name: "text", Type: schema.StringType},
+			&schema.Field{Name: "session_id", Type: schema.StringType},
+		),
 		ParsesDeclaredOutput: true,
 		Doc:                  "Asks an AI agent; with a declared output, the reply must be JSON of that type.",
 	}

@@ -92,8 +92,8 @@ func TestSpecsShape(t *testing.T) {
 		},
 		"agent": {
 			Selectors: []string{"agent"},
-			Attrs:     []string{"agent!@agent", "prompt!:string"},
-			Output:    "{ text: string }",
+			Attrs:     []string{"agent!@agent", "prompt!:string", "cwd:string"},
+			Output:    "{ text: string, session_id: string }",
 			Parses:    true,
 		},
 		"call": {Selectors: []string{"call"}, Blocks: []string{"call(workflow)!{input:any}"}},

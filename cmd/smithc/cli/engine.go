@@ -14,6 +14,7 @@ import (
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/runtime/store/pgstore"
 	"github.com/smithc/smithc/runtime/store/sqlitestore"
 	"github.com/smithc/smithc/stdlib"
 	"github.com/smithc/smithc/stdlib/gitwt"
@@ -25,7 +26,7 @@ type dbFlags struct {
 }
 
 func (f *dbFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.db, "db", "", "the store: a SQLite file (default $SMITHC_DB or ./smithers.db)")
+	cmd.Flags().StringVar(&f.db, "db", "", "the store: a SQLite file or a postgres:// URL (default $SMITHC_DB or ./smithers.db)")
 }
 
 // path returns the database path: the flag, $SMITHC_DB, or smithers.db
@@ -40,9 +41,9 @@ func (f *dbFlags) path() string {
 	return "smithers.db"
 }
 
-// openStore opens the SQLite store for a command that writes (creating
-// the file if needed). A PostgreSQL URL is refused with a clear message
-// until that store exists.
+// openStore opens the store for a command that writes: a PostgreSQL
+// database for a postgres:// or postgresql:// URL, else a SQLite file
+// (created if needed).
 func (a *app) openStore(ctx context.Context, f *dbFlags) (store.Store, error) {
 	return a.openStoreMode(ctx, f, false)
 }
@@ -57,8 +58,12 @@ func (a *app) openStoreReadOnly(ctx context.Context, f *dbFlags) (store.Store, e
 
 func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (store.Store, error) {
 	p := f.path()
-	if strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://") {
-		return nil, exitf(ExitUsage, "--db %s: the PostgreSQL store is not available in this build; use a SQLite file path", p)
+	if isPostgresURL(p) {
+		st, err := pgstore.Open(ctx, p, pgstore.Options{})
+		if err != nil {
+			return nil, exitf(ExitFailed, "open the store %s: %v\n(is PostgreSQL running and the database created? see docs/scaling.md)", pgstore.Redact(p), err)
+		}
+		return st, nil
 	}
 	lock, err := lockTimeout()
 	if err != nil {
@@ -88,6 +93,10 @@ func lockTimeout() (time.Duration, error) {
 		return 0, exitf(ExitUsage, "$SMITHC_LOCK_TIMEOUT=%q: want a positive duration such as 30s or 2m", v)
 	}
 	return d, nil
+}
+
+func isPostgresURL(p string) bool {
+	return strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://")
 }
 
 // engineOptions are the knobs of the runtime that commands expose.

@@ -133,16 +133,9 @@ func TestRunUsageErrors(t *testing.T) {
 		"format":       {"run", f, "--format", "yaml"},
 		"resume no id": {"run", f, "--resume"},
 		"no such run":  {"resume", "nope"},
-		"postgres":     {"run", f, "--db", "postgres://localhost/x"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var r result
-			if strings.HasPrefix(name, "postgres") {
-				r = runMain(args)
-			} else {
-				r = e.cli(args...)
-			}
-			mustCode(t, r, 2)
+			mustCode(t, e.cli(args...), 2)
 		})
 	}
 }
