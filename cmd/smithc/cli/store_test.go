@@ -235,7 +235,8 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// TestReadOnlyCommandsNeverWrite: ps, inspect and logs open the store
+// TestReadOnlyCommandsNeverWrite: ps, inspect, logs, why and graph --run
+// open the store
 // read-only: on a missing file they fail naming the path and create
 // nothing; they work while another process holds the write lock (with a
 // lock timeout that would fail any write at once), on a file this user
@@ -243,7 +244,7 @@ func fileExists(p string) bool {
 func TestReadOnlyCommandsNeverWrite(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	for _, args := range [][]string{{"ps"}, {"inspect", "r1"}, {"logs", "r1"}} {
+	for _, args := range [][]string{{"ps"}, {"inspect", "r1"}, {"logs", "r1"}, {"why", "r1"}, {"graph", "--run", "r1"}} {
 		r := e.runBin(time.Minute, nil, args...)
 		mustCode(t, r, 1)
 		mustContain(t, args[0], r.stderr, e.db)
@@ -256,7 +257,7 @@ func TestReadOnlyCommandsNeverWrite(t *testing.T) {
 	mustCode(t, e.bin("run", f, "--run-id", "r1"), 0)
 	readAll := func(what string, extraEnv []string, wrap func(*exec.Cmd)) {
 		t.Helper()
-		for _, args := range [][]string{{"ps", "r1"}, {"inspect", "r1", "r1"}, {"logs", "r1", "hi"}} {
+		for _, args := range [][]string{{"ps", "r1"}, {"inspect", "r1", "r1"}, {"logs", "r1", "hi"}, {"why", "r1", "r1"}, {"graph", "--run", "r1", "s"}} {
 			want := args[len(args)-1]
 			args = args[:len(args)-1]
 			c := e.cmd(args...)
