@@ -249,6 +249,10 @@ type For struct {
 type Worktree struct {
 	Path   string `json:"path,omitempty"`   // relative to the repository root
 	Branch *Expr  `json:"branch,omitempty"` // nil when absent
+	// Reuse runs the children in a worktree that already exists at Path
+	// (one this run did not create), never removing it. Without it such a
+	// worktree is refused.
+	Reuse bool `json:"reuse,omitempty"`
 }
 
 // Try runs Catch when Try fails and Finally either way.

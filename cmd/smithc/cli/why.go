@@ -115,7 +115,7 @@ func (a *app) newWhyCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx, &f)
+			st, err := a.openStoreReadOnly(ctx, &f)
 			if err != nil {
 				return err
 			}
