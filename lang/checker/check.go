@@ -102,6 +102,8 @@ type checker struct {
 	outputs   map[ast.Stmt]vt
 	declared  map[ast.Stmt]*schema.Type
 	stepRules map[*schema.ActionSpec]*actionRules
+	fragSizes map[*ast.FragmentDecl]int // see fragSize
+	nodes     int                       // graph nodes made so far, all graphs
 }
 
 func newChecker(cfg *Config) *checker {
@@ -135,6 +137,7 @@ func newChecker(cfg *Config) *checker {
 		outputs:   map[ast.Stmt]vt{},
 		declared:  map[ast.Stmt]*schema.Type{},
 		stepRules: map[*schema.ActionSpec]*actionRules{},
+		fragSizes: map[*ast.FragmentDecl]int{},
 	}
 	for i := range cfg.Actions {
 		a := &cfg.Actions[i]

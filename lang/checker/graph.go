@@ -1,6 +1,8 @@
 package checker
 
 import (
+	"fmt"
+
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
 )
@@ -100,8 +102,10 @@ type graph struct {
 	edgesDone bool
 	fired     map[*gnode][]uint64 // see firedFrom
 
-	fragStack []*ast.FragmentDecl
-	homeUse   *ast.UseStmt // the use of the graph's own source being mounted
+	fragStack   []*ast.FragmentDecl
+	homeUse     *ast.UseStmt // the use of the graph's own source being mounted
+	bigReported bool         // MaxNodes was reached (see tooBig)
+	huge        bool         // the graph's own source exceeds MaxNodes: its nodes are not checked
 }
 
 // what names a node in messages: `step "a"`, `parallel`, ...
@@ -164,6 +168,19 @@ func (c *checker) newGraph(wf *ast.WorkflowDecl, frag *ast.FragmentDecl, body *a
 	if body != nil {
 		g.buildBody(g.root, body, g.scope, true)
 	}
+	if len(g.nodes) > MaxNodes && !g.bigReported {
+		g.bigReported, g.huge = true, true
+		at := diag.Range{}
+		if wf != nil {
+			at = wf.Name.Range
+		} else if frag != nil {
+			at = frag.Name.Range
+		}
+		c.report(diag.Diagnostic{Code: "too-many-nodes",
+			Summary: fmt.Sprintf("%s has %d nodes, more than the limit of %d", g.ownerName(), len(g.nodes), MaxNodes),
+			Detail:  "Split the work into workflows joined with call, or loop over the data with for.",
+			Subject: at})
+	}
 	g.resolveNeeds()
 	g.buildEdges()
 	return g
@@ -174,6 +191,7 @@ func (g *graph) add(parent *gnode, n *gnode) *gnode {
 	n.parent = parent
 	n.gr = g
 	n.n = len(g.nodes)
+	g.c.nodes++
 	g.nodes = append(g.nodes, n)
 	if parent != nil {
 		n.idx = len(parent.kids)
