@@ -28,6 +28,8 @@ func TestRunFailsOnAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates more than 1 GiB in total")
 	}
+	fuzzingForTest = true
+	defer func() { fuzzingForTest = false }()
 	ft := &fakeT{TB: t}
 	Run(ft, []byte("x"), func() {
 		for i := 0; i < 1100; i++ {

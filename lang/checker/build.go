@@ -153,7 +153,16 @@ func (g *graph) buildUse(parent *gnode, s *ast.UseStmt, sc *idScope, home bool) 
 			return
 		}
 	}
-	if size := g.c.fragSize(frag); len(g.nodes)+size > MaxNodes || g.c.nodes+size > maxProgramNodes {
+	size := g.c.fragSize(frag)
+	if g.overLimit {
+		// The graph is known to exceed MaxNodes: no mount is expanded,
+		// and the use that crosses the limit is reported.
+		if g.skipped += size; len(g.nodes)+g.skipped > MaxNodes {
+			g.tooBig(s, home, frag, size)
+		}
+		return
+	}
+	if len(g.nodes)+size > MaxNodes || g.c.nodes+size > maxProgramNodes {
 		g.tooBig(s, home, frag, size)
 		return
 	}
@@ -209,7 +218,7 @@ const MaxNodes = 250_000
 
 // maxProgramNodes bounds the nodes of all graphs of a check together
 // (each fragment is also checked on its own, with its mounts).
-const maxProgramNodes = 4 * MaxNodes
+const maxProgramNodes = 2 * MaxNodes
 
 // tooBig reports, once per graph, that mounting frag (of size nodes) at
 // use s would exceed MaxNodes; the mount is left empty.
@@ -230,7 +239,7 @@ func (g *graph) tooBig(s *ast.UseStmt, home bool, frag *ast.FragmentDecl, size i
 		adds = fmt.Sprintf("more than %d", MaxNodes)
 	}
 	summary := fmt.Sprintf("%s would have more than %d nodes: mounting fragment %q here adds %s", g.ownerName(), MaxNodes, frag.Name.Name, adds)
-	if len(g.nodes)+size <= MaxNodes {
+	if len(g.nodes)+g.skipped <= MaxNodes && len(g.nodes)+size <= MaxNodes {
 		summary = fmt.Sprintf("the program would have more than %d nodes: mounting fragment %q here adds %s", maxProgramNodes, frag.Name.Name, adds)
 	}
 	g.c.report(diag.Diagnostic{

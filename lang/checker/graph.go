@@ -106,6 +106,8 @@ type graph struct {
 	homeUse     *ast.UseStmt // the use of the graph's own source being mounted
 	bigReported bool         // MaxNodes was reached (see tooBig)
 	huge        bool         // the graph's own source exceeds MaxNodes: its nodes are not checked
+	overLimit   bool         // with its mounts the graph exceeds MaxNodes: mounts are not expanded
+	skipped     int          // nodes of the mounts not expanded
 }
 
 // what names a node in messages: `step "a"`, `parallel`, ...
@@ -166,6 +168,7 @@ func (c *checker) newGraph(wf *ast.WorkflowDecl, frag *ast.FragmentDecl, body *a
 		g.fragStack = []*ast.FragmentDecl{frag}
 	}
 	if body != nil {
+		g.overLimit = 1+c.bodySize(body) > MaxNodes
 		g.buildBody(g.root, body, g.scope, true)
 	}
 	if len(g.nodes) > MaxNodes && !g.bigReported {
