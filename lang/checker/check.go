@@ -104,6 +104,8 @@ type checker struct {
 	stepRules map[*schema.ActionSpec]*actionRules
 	fragSizes map[*ast.FragmentDecl]int // see fragSize
 	nodes     int                       // graph nodes made so far, all graphs
+
+	nodeOwners map[string][]*ast.WorkflowDecl // node id -> workflows declaring it (messages)
 }
 
 func newChecker(cfg *Config) *checker {

@@ -108,6 +108,7 @@ type graph struct {
 	huge        bool         // the graph's own source exceeds MaxNodes: its nodes are not checked
 	overLimit   bool         // with its mounts the graph exceeds MaxNodes: mounts are not expanded
 	skipped     int          // nodes of the mounts not expanded
+	forVars     map[string]*ast.ForStmt
 }
 
 // what names a node in messages: `step "a"`, `parallel`, ...
