@@ -223,7 +223,11 @@ func (g *graph) declare(n *gnode, id ast.Ident, sc *idScope, home bool) {
 	n.idRange = id.Range
 	n.full = sc.prefix + id.Name
 	if home {
-		g.c.checkReserved(id, kindName(n.kind)+" id")
+		what := kindName(n.kind) + " id"
+		if n.kind == gUse {
+			what = "mount prefix"
+		}
+		g.c.checkReserved(id, what)
 	}
 	if prev, ok := sc.ids[id.Name]; ok {
 		n.dupID = true
