@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	exprast "github.com/expr-lang/expr/ast"
@@ -328,6 +329,11 @@ func joinAnd(parts []string) string {
 func (x *ec) assignObject(m *exprast.MapNode, got vt, want *schema.Type, what string) bool {
 	okAll := true
 	present := map[string]bool{}
+	type unknownKey struct {
+		name string
+		at   exprast.Node
+	}
+	var unknown []unknownKey
 	for _, p := range m.Pairs {
 		pair, isPair := p.(*exprast.PairNode)
 		if !isPair {
@@ -340,9 +346,7 @@ func (x *ec) assignObject(m *exprast.MapNode, got vt, want *schema.Type, what st
 		present[key.Value] = true
 		f := want.Field(key.Value)
 		if f == nil {
-			x.fail(x.at(pair.Key), &problem{code: "unknown-field",
-				summary: fmt.Sprintf("unknown field %q in %s", key.Value, want),
-				hint:    didYouMean(key.Value, fieldNames(want))})
+			unknown = append(unknown, unknownKey{key.Value, pair.Key})
 			okAll = false
 			continue
 		}
@@ -354,6 +358,19 @@ func (x *ec) assignObject(m *exprast.MapNode, got vt, want *schema.Type, what st
 		if !present[f.Name] && !f.Optional && !f.HasDefault {
 			missing = append(missing, f.Name)
 		}
+	}
+	// A misspelt field is one error: the unknown name with the missing
+	// field it was meant to be, not "unknown" and "missing" apart.
+	for _, u := range unknown {
+		if s := suggest(u.name, missing); s != "" {
+			missing = slices.DeleteFunc(missing, func(n string) bool { return n == s })
+			x.fail(x.at(u.at), &problem{code: "unknown-field",
+				summary: fmt.Sprintf("unknown field %q in %s: did you mean %q? (%s is missing it)", u.name, want, s, what)})
+			continue
+		}
+		x.fail(x.at(u.at), &problem{code: "unknown-field",
+			summary: fmt.Sprintf("unknown field %q in %s", u.name, want),
+			hint:    didYouMean(u.name, fieldNames(want))})
 	}
 	if len(missing) > 0 {
 		x.c.report(diag.Diagnostic{
