@@ -107,7 +107,11 @@ type checker struct {
 	// noSecret, when set, refuses secret() in the expressions being
 	// checked and says why (a call's input is stored with the child run).
 	noSecret    string
-	secretNames map[string]bool // every secret("NAME") seen
+	secretNames map[string]bool           // every secret("NAME") seen
+	fragSizes   map[*ast.FragmentDecl]int // see fragSize
+	nodes       int                       // graph nodes made so far, all graphs
+
+	nodeOwners map[string][]*ast.WorkflowDecl // node id -> workflows declaring it (messages)
 }
 
 func newChecker(cfg *Config) *checker {
@@ -141,6 +145,7 @@ func newChecker(cfg *Config) *checker {
 		outputs:     map[ast.Stmt]vt{},
 		declared:    map[ast.Stmt]*schema.Type{},
 		stepRules:   map[*schema.ActionSpec]*actionRules{},
+		fragSizes:   map[*ast.FragmentDecl]int{},
 		secretNames: map[string]bool{},
 	}
 	for i := range cfg.Actions {
