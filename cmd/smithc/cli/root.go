@@ -88,6 +88,7 @@ func (a *app) newRoot() *cobra.Command {
 		a.newCompileCmd(),
 		a.newGraphCmd(),
 		a.newFmtCmd(),
+		a.newLSPCmd(),
 	)
 	for _, c := range a.runtimeCommands() {
 		root.AddCommand(c)
