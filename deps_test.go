@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"runtime/store/pgstore":     {"runtime/store", "schema", "github.com/jackc/pgx/v5"},
 	"runtime/store/storetest":   {"runtime/store", "schema", "github.com/google/go-cmp"}, // a conformance suite for tests
 	"stdlib":                    {"stdlib", "runtime", "compiler/ir", "lang/diag", "schema", "github.com/expr-lang/expr"},
+	"stdlib/agentreal":          {}, // tests only: they drive cmd/smithc/cli and the real agent CLIs
 	"internal":                  {"*"},
 	"cmd":                       {"*"},
 	"":                          {}, // the module root holds only tests
