@@ -27,6 +27,7 @@ package format
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -165,8 +166,9 @@ func (p *printer) blankBetween(a, b int) bool {
 // commentsIn returns the unused comments that start in [from, to).
 func (p *printer) commentsIn(from, to int) []*comment {
 	var out []*comment
-	for _, c := range p.comments {
-		if !c.used && c.start >= from && c.start < to {
+	i := sort.Search(len(p.comments), func(i int) bool { return p.comments[i].start >= from })
+	for ; i < len(p.comments) && p.comments[i].start < to; i++ {
+		if c := p.comments[i]; !c.used {
 			out = append(out, c)
 		}
 	}

@@ -58,7 +58,7 @@ func newClient(t testing.TB, r io.Reader, w io.Writer) *client {
 }
 
 // startServer runs an in-process server on pipes.
-func startServer(t *testing.T) (*client, chan error) {
+func startServer(t testing.TB) (*client, chan error) {
 	t.Helper()
 	cr, sw := io.Pipe()
 	sr, cw := io.Pipe()

@@ -33,7 +33,7 @@ func posOf(t *testing.T, text, marker string, delta int) (int, int) {
 	return line, len(utf16.Encode([]rune(text[start:off])))
 }
 
-func readExample(t *testing.T, name string) (string, string) {
+func readExample(t testing.TB, name string) (string, string) {
 	t.Helper()
 	path, err := filepath.Abs(filepath.Join("../../examples", name))
 	if err != nil {
@@ -533,4 +533,53 @@ func TestMissingImport(t *testing.T) {
 	if len(d) == 0 || d[0].Range.Start.Line != 0 {
 		t.Errorf("diagnostics: %+v", d)
 	}
+}
+
+// TestEveryPosition asks hover, definition and completion at every
+// position of every example and of edited copies cut short at many
+// places: no request may fail (the server turns a panic into an
+// internal error, which this test reports).
+func TestEveryPosition(t *testing.T) {
+	c, _ := startServer(t)
+	paths, _ := filepath.Glob("../../examples/*.smw")
+	requests := 0
+	for _, p := range paths {
+		abs, _ := filepath.Abs(p)
+		b, err := os.ReadFile(abs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := string(b)
+		uri := c.open(abs, src)
+		c.waitDiags(uri, 1)
+		version := 1
+		texts := []string{src}
+		for cut := len(src) / 7; cut < len(src); cut += len(src) / 7 {
+			texts = append(texts, src[:cut]) // an unfinished file
+		}
+		for ti, text := range texts {
+			if ti > 0 {
+				version++
+				c.change(uri, version, text)
+				c.waitDiags(uri, version)
+			}
+			lines := strings.Split(text, "\n")
+			step := 5
+			if ti > 0 {
+				step = 17
+			}
+			for l, line := range lines {
+				for ch := 0; ch <= len(line); ch += step {
+					for _, m := range []string{"textDocument/hover", "textDocument/definition", "textDocument/completion"} {
+						requests++
+						if r := c.call(m, at(uri, l, ch), nil); r == nil || r.Error != nil {
+							t.Fatalf("%s at %s:%d:%d (text %d): %+v", m, p, l, ch, ti, r.Error)
+						}
+					}
+				}
+			}
+		}
+		c.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": uri}})
+	}
+	t.Logf("%d requests", requests)
 }

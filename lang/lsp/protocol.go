@@ -53,6 +53,7 @@ const (
 	codeInvalidRequest = -32600
 	codeMethodNotFound = -32601
 	codeInvalidParams  = -32602
+	codeInternalError  = -32603
 	codeNotInitialized = -32002
 	codeRequestFailed  = -32803
 )

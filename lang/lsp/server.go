@@ -123,9 +123,15 @@ func (s *Server) handle(m *message) error {
 	return s.conn.write(response{JSONRPC: "2.0", ID: m.ID, Result: result})
 }
 
-func (s *Server) dispatch(m *message) (any, *rpcError) {
+func (s *Server) dispatch(m *message) (result any, rerr *rpcError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() {
+		// A bug must cost one answer, not the editor's session.
+		if p := recover(); p != nil {
+			result, rerr = nil, &rpcError{Code: codeInternalError, Message: fmt.Sprintf("internal error in %s: %v; please report this with the file", m.Method, p)}
+		}
+	}()
 	if m.Method == "initialize" {
 		s.initialized = true
 		return initializeResult(), nil
