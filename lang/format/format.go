@@ -192,6 +192,23 @@ func (p *printer) inline(from, off int, indent string) string {
 	return b.String()
 }
 
+// split returns the unused comments before off, from from on, in two
+// parts: block comments, each followed by a space, to be written where
+// they are, and line comments, to be written after the item, where they
+// cannot end the line early (between an attribute's name and its value a
+// newline would leave the attribute without a value).
+func (p *printer) split(from, off int) (inline, trailing string) {
+	for _, c := range p.commentsIn(from, off) {
+		c.used = true
+		if strings.HasPrefix(c.text, "//") {
+			trailing = joinLines(trailing, c.text)
+		} else {
+			inline += c.text + " "
+		}
+	}
+	return inline, trailing
+}
+
 // tokenAt returns the index of the first token that starts at or after
 // off.
 func (p *printer) tokenAt(off int) int {
