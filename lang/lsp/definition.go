@@ -216,6 +216,18 @@ func typeDecl(d *document, name string) (diag.Range, bool) {
 	return diag.Range{}, false
 }
 
+// stmtByID finds a node with an id of the enclosing workflow or
+// fragment, or nil.
+func stmtByID(path []ast.Node, name string) ast.Stmt {
+	var found ast.Stmt
+	walkStmts(declBody(enclosingDecl(path)), func(s ast.Stmt) {
+		if id, ok := stmtID(s); ok && found == nil && id.Name == name {
+			found = s
+		}
+	})
+	return found
+}
+
 // nodeByID finds a node of the enclosing workflow or fragment by its id
 // (or "prefix.id" for a node of a mounted fragment, which resolves to the
 // use statement).

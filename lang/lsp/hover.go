@@ -48,6 +48,15 @@ func (s *Server) hoverText(d *document, path []ast.Node, off int) (string, diag.
 	}
 	switch n := n.(type) {
 	case *ast.Expr:
+		if len(path) >= 2 {
+			if a, ok := path[len(path)-2].(*ast.Attr); ok && a.Value == n && a.Name.Name == "needs" {
+				if c, ok := chainAt(n.Src, runeOffset(n, off), false); ok {
+					if st := stmtByID(path, strings.Join(c.names, ".")); st != nil {
+						return s.stmtHover(d, st), n.RangeAt(c.from, c.to)
+					}
+				}
+			}
+		}
 		ro := runeOffset(n, off)
 		if c, ok := chainAt(n.Src, ro, false); ok && info != nil {
 			t, rt := chainType(info, path, n, c)

@@ -187,6 +187,25 @@ func TestDiagnosticsFollowEdits(t *testing.T) {
 	}
 }
 
+// TestRelatedInformation: a duplicate points at the first declaration.
+func TestRelatedInformation(t *testing.T) {
+	c, _ := startServer(t)
+	path := filepath.Join(t.TempDir(), "dup.smw")
+	src := "workflow w {\n  step a { value = 1 }\n  step a { value = 2 }\n}\n"
+	uri := c.open(path, src)
+	d := c.waitDiags(uri, 1)
+	if len(d) == 0 {
+		t.Fatal("no diagnostic for a duplicate id")
+	}
+	var rel []lsp.RelatedInformation
+	for _, x := range d {
+		rel = append(rel, x.RelatedInformation...)
+	}
+	if len(rel) != 1 || rel[0].Location.URI != uri || rel[0].Location.Range.Start.Line != 1 || rel[0].Message == "" {
+		t.Errorf("related information: %+v (diagnostics %+v)", rel, d)
+	}
+}
+
 // TestImportSeesUnsavedText: a file that imports an open document is
 // checked against the document's text in the editor, not on disk.
 func TestImportSeesUnsavedText(t *testing.T) {
@@ -345,6 +364,11 @@ func TestDefinitionOfNeeds(t *testing.T) {
 	wl, wc := posOf(t, src, "first {", 0)
 	if loc == nil || loc.Range.Start.Line != wl || loc.Range.Start.Character != wc {
 		t.Errorf("definition of needs entry: %+v, want %d:%d", loc, wl, wc)
+	}
+	var h *hover
+	c.call("textDocument/hover", at(uri, line, ch), &h)
+	if h == nil || !strings.Contains(h.Contents.Value, "step `first`, action `shell`") {
+		t.Errorf("hover on a needs entry: %+v", h)
 	}
 }
 

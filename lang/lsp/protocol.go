@@ -173,6 +173,15 @@ type Diagnostic struct {
 	Code     string `json:"code,omitempty"`
 	Source   string `json:"source"`
 	Message  string `json:"message"`
+	// RelatedInformation points at the other places a diagnostic names
+	// ("first declared here").
+	RelatedInformation []RelatedInformation `json:"relatedInformation,omitempty"`
+}
+
+// RelatedInformation is a place related to a diagnostic.
+type RelatedInformation struct {
+	Location Location `json:"location"`
+	Message  string   `json:"message"`
 }
 
 type publishDiagnosticsParams struct {

@@ -333,8 +333,7 @@ func (s *Server) recheckAll() {
 func (s *Server) publish(d *document) {
 	byFile := map[string][]Diagnostic{d.path: {}}
 	texts := map[string]*text{d.path: d.text}
-	for _, dg := range d.diags {
-		file := dg.Subject.File
+	textOf := func(file string) *text {
 		if file == "" {
 			file = d.path
 		}
@@ -347,7 +346,23 @@ func (s *Server) publish(d *document) {
 			t = newText(string(b))
 			texts[file] = t
 		}
-		byFile[file] = append(byFile[file], toDiagnostic(t, dg))
+		return t
+	}
+	for _, dg := range d.diags {
+		file := dg.Subject.File
+		if file == "" {
+			file = d.path
+		}
+		ld := toDiagnostic(textOf(file), dg)
+		for _, rel := range dg.Related {
+			uri := pathToURI(rel.Range.File)
+			if rel.Range.File == d.path || rel.Range.File == "" {
+				uri = d.uri
+			}
+			ld.RelatedInformation = append(ld.RelatedInformation, RelatedInformation{
+				Location: Location{URI: uri, Range: textOf(rel.Range.File).rangeOf(rel.Range)}, Message: rel.Message})
+		}
+		byFile[file] = append(byFile[file], ld)
 	}
 	for _, old := range s.published[d.path] {
 		if _, ok := byFile[old]; !ok {
