@@ -5,6 +5,9 @@ import (
 	"sort"
 	"strings"
 
+	exprast "github.com/expr-lang/expr/ast"
+	exprparser "github.com/expr-lang/expr/parser"
+
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
 	"github.com/smithc/smithc/schema"
@@ -166,41 +169,84 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 
 // checkTemplates lets an action vet the templates of its attributes
 // (CheckTemplateFunc): an interpolation the action would refuse at run
-// time is reported now, at that interpolation.
+// time is reported now, at its "${". A value of such an attribute built
+// with + from run-time values is pasted in unvetted: a warning.
 func (c *checker) checkTemplates(attrs []*ast.Attr, spec *schema.ActionSpec) {
 	for _, a := range attrs {
 		if a == nil {
 			continue
 		}
 		as := spec.Attr(a.Name.Name)
-		if as == nil || as.CheckTemplateFunc == nil || a.Value == nil || a.Value.Template == nil {
+		if as == nil || as.CheckTemplateFunc == nil || a.Value == nil {
+			continue
+		}
+		if a.Value.Template == nil {
+			c.warnConcatenation(a)
 			continue
 		}
 		lits := []string{""}
 		var exprs []*ast.Expr
+		var types []*schema.Type
 		for _, p := range a.Value.Template.Parts {
 			if p.Expr == nil {
 				lits[len(lits)-1] += p.Lit
 				continue
 			}
 			exprs = append(exprs, p.Expr)
+			types = append(types, c.info.ExprTypes[p.Expr])
 			lits = append(lits, "")
 		}
-		if len(exprs) == 0 {
-			continue
+		for _, p := range as.CheckTemplateFunc(lits, types) {
+			d := diag.Diagnostic{Severity: diag.Error, Code: "unsafe-interpolation", Hint: p.Hint}
+			if p.Warning {
+				d.Severity = diag.Warning
+			}
+			if p.Index >= 0 && p.Index < len(exprs) {
+				e := exprs[p.Index]
+				d.Summary = fmt.Sprintf("${%s} cannot be interpolated here: %s", e.Src, p.Summary)
+				d.Subject = e.Range
+				if d.Subject.Start.Col > 2 { // at the "${"
+					d.Subject.Start.Col -= 2
+					d.Subject.Start.Offset = max(d.Subject.Start.Offset-2, 0)
+				}
+			} else {
+				d.Code = "shell-syntax"
+				d.Summary = fmt.Sprintf("%s: %s", a.Name.Name, p.Summary)
+				d.Subject = a.Value.Range
+			}
+			c.report(d)
 		}
-		i, why := as.CheckTemplateFunc(lits)
-		if i < 0 || i >= len(exprs) {
-			continue
-		}
-		d := diag.Diagnostic{Severity: diag.Error, Code: "unsafe-interpolation",
-			Summary: fmt.Sprintf("${%s} cannot be interpolated here: %s", exprs[i].Src, why),
-			Subject: exprs[i].Range}
-		if !strings.Contains(why, "env {") {
-			d.Detail = "Pass the value through env { NAME = ... } and write $NAME in the command, or move the interpolation out of that position."
-		}
-		c.report(d)
 	}
+}
+
+// warnConcatenation warns about a value built with + that reads run-time
+// values (inputs, step outputs): they are pasted into the script as they
+// are, unquoted.
+func (c *checker) warnConcatenation(a *ast.Attr) {
+	if len(c.info.Refs[a.Value]) == 0 || !strings.Contains(a.Value.Src, "+") {
+		return
+	}
+	tree, err := exprparser.Parse(a.Value.Src)
+	if err != nil || !hasPlus(tree.Node) {
+		return
+	}
+	c.report(diag.Diagnostic{Severity: diag.Warning, Code: "unquoted-concatenation",
+		Summary: fmt.Sprintf("%s is built with + from run-time values, which are pasted into the script unquoted: a value can inject commands", a.Name.Name),
+		Hint:    fmt.Sprintf(`write a template, %s = "cmd ${value}", where every ${...} is quoted for its position, or use exec = [...]`, a.Name.Name),
+		Subject: a.Value.Range})
+}
+
+// hasPlus reports whether n holds a binary +.
+func hasPlus(n exprast.Node) bool {
+	if b, ok := n.(*exprast.BinaryNode); ok && b.Operator == "+" {
+		return true
+	}
+	for _, ch := range children(n) {
+		if ch != nil && hasPlus(ch) {
+			return true
+		}
+	}
+	return false
 }
 
 // actionRules are the attribute rules and block names of steps of one

@@ -92,6 +92,7 @@ func (a *app) newRoot() *cobra.Command {
 		a.newCheckCmd(),
 		a.newCompileCmd(),
 		a.newGraphCmd(),
+		a.newServeCmd(),
 		a.newFmtCmd(),
 		a.newLSPCmd(),
 	)
