@@ -99,6 +99,7 @@ func (a *app) newRoot() *cobra.Command {
 		a.newGraphCmd(),
 		a.newServeCmd(),
 		a.newFmtCmd(),
+		a.newLSPCmd(),
 	)
 	for _, c := range a.runtimeCommands() {
 		root.AddCommand(c)
