@@ -71,13 +71,14 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	var prev *rejectedReply
 	if a.Step.DeclaredOutput && a.Node != nil && a.Node.Output != nil {
 		want = a.Node.Output
+		asked := agentFacing(want)
 		if errors.As(a.PrevError, &prev) && (prev.sessionID != "" || len(prev.messages) > 0) {
 			// The agent has the task and its own reply in the session: it
 			// only needs to know what was wrong.
-			prompt = strings.TrimLeft(feedback(a.PrevError), "\n") + jsonInstruction(want)
+			prompt = strings.TrimLeft(feedback(a.PrevError), "\n") + jsonInstruction(asked)
 		} else {
 			prev = nil
-			prompt += jsonInstruction(want)
+			prompt += jsonInstruction(asked)
 			prompt += feedback(a.PrevError)
 		}
 	}
@@ -336,7 +337,7 @@ func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agen
 	req := cliRequest{Model: cs.model, Extra: cs.extra, Prompt: prompt, Resume: resume,
 		MaxTurns: ag.MaxTurns, Permission: ag.PermissionMode, BudgetUSD: ag.MaxBudgetUSD}
 	if want != nil && cs.adapter.nativeSchema {
-		if doc, ok := strictSchema(want); ok {
+		if doc, ok := strictSchema(agentFacing(want)); ok {
 			req.Schema = doc
 			if ag.Kind == "codex" || filepath.Base(ag.CLI) == "codex" {
 				tmp, err := os.MkdirTemp("", "smithc-schema-")
@@ -415,4 +416,24 @@ func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agen
 			Message: fmt.Sprintf("agent %s: %s exited with code %d%s", ag.Name, filepath.Base(ag.CLI), res.ExitCode, stderrHint(res.Stderr))}
 	}
 	return reply, nil
+}
+
+// agentFacing is the output type the agent is asked for: a declared
+// session_id field is left out, smithc fills it with the session's id.
+func agentFacing(t *schema.Type) *schema.Type {
+	if t == nil || t.Kind != schema.Object {
+		return t
+	}
+	f := t.Field("session_id")
+	if f == nil || f.Type.Kind != schema.String {
+		return t
+	}
+	c := *t
+	c.Fields = nil
+	for _, g := range t.Fields {
+		if g.Name != "session_id" {
+			c.Fields = append(c.Fields, g)
+		}
+	}
+	return &c
 }
