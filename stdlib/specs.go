@@ -55,6 +55,7 @@ func httpSpec() schema.ActionSpec {
 				{Name: "url", Type: schema.StringType, Required: true, Doc: "the absolute http or https URL"},
 				{Name: "body", Type: schema.AnyType, Doc: "a string is sent as it is; any other value as JSON"},
 				{Name: "allow_status", Type: schema.ListOf(schema.IntType), Const: true, Doc: "non-2xx statuses that do not fail the step"},
+				{Name: "follow_redirects", Type: schema.BoolType, Const: true, Doc: "false: a redirect response is the result instead of being followed; default true"},
 			},
 			Blocks: []schema.BlockSpec{
 				{Name: "headers", FreeForm: schema.StringType, Doc: "request headers"},

@@ -87,7 +87,7 @@ func TestSpecsShape(t *testing.T) {
 		},
 		"http": {
 			Selectors: []string{"http"},
-			Blocks:    []string{"http!{method#:string url!:string body:any allow_status#:[int] headers[string]}"},
+			Blocks:    []string{"http!{method#:string url!:string body:any allow_status#:[int] follow_redirects#:bool headers[string]}"},
 			Output:    "{ status: int, headers: any, body: string, json: any }",
 		},
 		"agent": {
