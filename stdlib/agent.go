@@ -82,7 +82,7 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 			prompt += feedback(a.PrevError)
 		}
 	}
-	logged := map[string]any{"agent": ag.Name, "attempt": int64(a.Number), "prompt": redact(a.Secrets, prompt)}
+	logged := map[string]any{"agent": ag.Name, "attempt": int64(a.Number), "prompt": prompt}
 	if prev != nil && prev.sessionID != "" {
 		logged["resume"] = prev.sessionID
 	}
@@ -131,7 +131,7 @@ func logReply(a *runtime.Attempt, name string, reply agentReply, err error) {
 		return
 	}
 	logged := map[string]any{
-		"agent": name, "attempt": int64(a.Number), "text": redact(a.Secrets, reply.Text),
+		"agent": name, "attempt": int64(a.Number), "text": reply.Text,
 		"input_tokens": reply.InputTokens, "output_tokens": reply.OutputTokens, "session_id": reply.SessionID,
 	}
 	if reply.CacheRead > 0 {
@@ -150,7 +150,7 @@ func logReply(a *runtime.Attempt, name string, reply agentReply, err error) {
 		logged["structured"] = true
 	}
 	if se := runtime.AsStepError(err); se != nil {
-		logged["error"] = redact(a.Secrets, se.Message)
+		logged["error"] = se.Message
 		logged["error_kind"] = se.Kind
 	}
 	a.Log("AgentReply", logged)
@@ -263,7 +263,7 @@ func (g agentAction) resolveCLI(a *runtime.Attempt, ag *ir.Agent) (cliSettings, 
 			cs.dir = cwd
 		}
 	}
-	cs.env = g.cfg.environ()
+	cs.env = g.cfg.environFor(a)
 	if len(ag.Env) > 0 {
 		keys := make([]string, 0, len(ag.Env))
 		for k := range ag.Env {
@@ -311,7 +311,7 @@ func agentArgs(a *runtime.Attempt, ag *ir.Agent) ([]string, error) {
 			l = append(l, s)
 		}
 	default:
-		return nil, stepErr(runtime.ErrKindExpr, "%s: expected a list of strings, got %s", what, describe(v))
+		return nil, stepErr(runtime.ErrKindExpr, "%s: expected a list of strings, got %s", what, schema.Describe(v))
 	}
 	out := make([]string, len(l))
 	for i, e := range l {
@@ -371,11 +371,6 @@ func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agen
 			return
 		}
 		ev["agent"] = ag.Name
-		for k, v := range ev {
-			if s, ok := v.(string); ok {
-				ev[k] = redact(a.Secrets, s)
-			}
-		}
 		a.Log(activityEventKind, ev)
 		if d, _ := ev["tool"].(string); d != "" {
 			a.Heartbeat("agent " + ag.Name + ": " + d)

@@ -26,6 +26,12 @@ type Program struct {
 	Types      []*schema.Type `json:"types,omitempty"`       // named types, sorted by name (each becomes an SQL view)
 	SourceHash string         `json:"source_hash,omitempty"` // hex sha256 over the main file and its imports
 	Files      []string       `json:"files,omitempty"`       // file names as given, main file first
+	// Secrets names every variable the program reads with secret("NAME"),
+	// sorted. A run resolves them when it starts: their values (and the
+	// forms derived from them) are redacted from log text and refused in
+	// anything stored, and child processes do not inherit them unless a
+	// step passes them explicitly.
+	Secrets []string `json:"secrets,omitempty"`
 }
 
 // Workflow returns the workflow called name, or nil.
