@@ -36,6 +36,7 @@ type agentReply struct {
 // continues it instead of starting over.
 type rejectedReply struct {
 	cause     error
+	agent     string // the agent that replied
 	sessionID string
 	messages  []any
 }
@@ -46,9 +47,44 @@ func (r *rejectedReply) Unwrap() error { return r.cause }
 // agentAction runs `agent = NAME, prompt = TEMPLATE`.
 type agentAction struct{ cfg Config }
 
-// Run implements runtime.Action.
+// Run implements runtime.Action. With agent = [primary, fallback, ...]
+// each agent is tried in order after the one before failed (other than
+// with an invalid reply, which is asked again of the same agent, or a
+// cancelled or timed-out step); a re-ask starts at the agent that replied.
 func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
-	ag, err := findAgent(a)
+	names := append([]string{a.Step.Agent}, a.Step.Fallbacks...)
+	start := 0
+	var prev *rejectedReply
+	if errors.As(a.PrevError, &prev) {
+		for i, n := range names {
+			if n == prev.agent {
+				start = i
+			}
+		}
+	}
+	var err error
+	for i := start; i < len(names); i++ {
+		var v any
+		if v, err = g.ask(ctx, a, names[i], i == start); err == nil {
+			return v, nil
+		}
+		se := runtime.AsStepError(err)
+		switch {
+		case i+1 == len(names), ctx.Err() != nil:
+			return nil, err
+		case se.Kind == runtime.ErrKindValidation, se.Kind == runtime.ErrKindInternal, se.Kind == runtime.ErrKindExpr,
+			se.Kind == runtime.ErrKindCancelled, se.Kind == runtime.ErrKindTimeout:
+			return nil, err
+		}
+		a.Log("AgentFallback", map[string]any{"agent": names[i], "next": names[i+1], "kind": se.Kind, "error": se.Message})
+	}
+	return nil, err
+}
+
+// ask asks one agent; resume allows continuing the session of a rejected
+// reply.
+func (g agentAction) ask(ctx context.Context, a *runtime.Attempt, name string, resume bool) (any, error) {
+	ag, err := findAgent(a, name)
 	if err != nil {
 		return nil, err
 	}
@@ -72,14 +108,16 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	if a.Step.DeclaredOutput && a.Node != nil && a.Node.Output != nil {
 		want = a.Node.Output
 		asked := agentFacing(want)
-		if errors.As(a.PrevError, &prev) && (prev.sessionID != "" || len(prev.messages) > 0) {
+		if resume && errors.As(a.PrevError, &prev) && prev.agent == ag.Name && (prev.sessionID != "" || len(prev.messages) > 0) {
 			// The agent has the task and its own reply in the session: it
 			// only needs to know what was wrong.
 			prompt = strings.TrimLeft(feedback(a.PrevError), "\n") + jsonInstruction(asked)
 		} else {
 			prev = nil
 			prompt += jsonInstruction(asked)
-			prompt += feedback(a.PrevError)
+			if resume {
+				prompt += feedback(a.PrevError)
+			}
 		}
 	}
 	logged := map[string]any{"agent": ag.Name, "attempt": int64(a.Number), "prompt": prompt}
@@ -117,7 +155,7 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	if err != nil {
 		var se *runtime.StepError
 		if errors.As(err, &se) && se.Kind == runtime.ErrKindValidation {
-			se.Err = &rejectedReply{cause: se.Err, sessionID: reply.SessionID, messages: reply.Messages}
+			se.Err = &rejectedReply{cause: se.Err, agent: ag.Name, sessionID: reply.SessionID, messages: reply.Messages}
 		}
 		return nil, err
 	}
@@ -156,9 +194,8 @@ func logReply(a *runtime.Attempt, name string, reply agentReply, err error) {
 	a.Log("AgentReply", logged)
 }
 
-// findAgent resolves the step's agent declaration.
-func findAgent(a *runtime.Attempt) (*ir.Agent, error) {
-	name := a.Step.Agent
+// findAgent resolves one of the step's agent declarations.
+func findAgent(a *runtime.Attempt, name string) (*ir.Agent, error) {
 	if name == "" {
 		return nil, stepErr(runtime.ErrKindInternal, "agent step names no agent")
 	}
