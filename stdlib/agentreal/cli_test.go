@@ -236,3 +236,44 @@ func TestRealClaudeToolPermission(t *testing.T) {
 		})
 	}
 }
+
+// TestRealToolPermission: codex and gemini, asked to write a file (codex
+// exec_command, gemini write_file), are held back by their default
+// sandbox / approval mode and allowed with permission_mode =
+// "accept_edits" (codex workspace-write sandbox, gemini auto_edit).
+func TestRealToolPermission(t *testing.T) {
+	for _, kind := range []string{"codex", "gemini"} {
+		for _, tc := range []struct {
+			mode     string
+			setting  string
+			wantFile bool
+		}{
+			{"default", "", false},
+			{"accept_edits", `permission_mode = "accept_edits"`, true},
+		} {
+			t.Run(kind+"/"+tc.mode, func(t *testing.T) {
+				t.Parallel()
+				var target string
+				s := newSetup(t, kind, func(n int, r request) turn {
+					switch {
+					case r.ToolResult:
+						return turn{text: "I wrote the file."}
+					case kind == "codex":
+						return turn{tool: "exec_command", input: map[string]any{"cmd": "printf hi > hello.txt"}}
+					}
+					return turn{tool: "write_file", input: map[string]any{"file_path": target, "content": "hi\n"}}
+				})
+				target = filepath.Join(s.work, "hello.txt")
+				res := run(t, failingWorkflow(s.agent("a", extraArgs[kind]+"\n  "+tc.setting), ""))
+				if _, err := os.Stat(target); (err == nil) != tc.wantFile {
+					t.Errorf("file written: %v, want %v (output %v)", err == nil, tc.wantFile, res.Output)
+				}
+				if kind == "codex" || tc.wantFile {
+					if acts := js(res.kinds("AgentActivity")); !strings.Contains(acts, `"type":"tool_call"`) {
+						t.Errorf("no tool_call activity: %s", acts)
+					}
+				}
+			})
+		}
+	}
+}
