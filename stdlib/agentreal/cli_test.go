@@ -277,3 +277,46 @@ func TestRealToolPermission(t *testing.T) {
 		}
 	}
 }
+
+// TestRealHeartbeatFromStream: an agent that works for longer than the
+// step's heartbeat_timeout, but prints an event every few seconds (one per
+// tool call), is not killed: its stream heartbeats the attempt.
+func TestRealHeartbeatFromStream(t *testing.T) {
+	for _, kind := range []string{"claude", "codex"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			var notes string
+			s := newSetup(t, kind, func(n int, r request) turn {
+				const delay = 2500 * time.Millisecond
+				if n > 4 {
+					return turn{text: "Read it four times.", delay: delay}
+				}
+				if kind == "codex" {
+					return turn{tool: "exec_command", input: map[string]any{"cmd": "cat notes.txt"}, delay: delay}
+				}
+				return turn{tool: "Read", input: map[string]any{"file_path": notes}, delay: delay}
+			})
+			notes = filepath.Join(s.work, "notes.txt")
+			write(t, notes, "some notes\n")
+			res := run(t, s.agent("a", extraArgs[kind])+`
+workflow w {
+  step ask {
+    agent             = a
+    prompt            = "Read notes.txt four times."
+    heartbeat_timeout = "7s"
+  }
+  output = { text: ask.text }
+}
+`)
+			if res.Status != "finished" {
+				t.Fatalf("run %s: %v (the stream did not keep the attempt alive)", res.Status, res.Error)
+			}
+			if n := len(s.stub.modelRequests()); n < 5 {
+				t.Errorf("%d model requests, want 5", n)
+			}
+			if acts := res.kinds("AgentActivity"); len(acts) < 4 {
+				t.Errorf("%d AgentActivity events, want the tool calls: %v", len(acts), acts)
+			}
+		})
+	}
+}
