@@ -320,3 +320,34 @@ workflow w {
 		})
 	}
 }
+
+// TestRealClaudeLimits: max_turns and max_budget_usd reach claude, and its
+// stopping at them is error.kind max_turns / budget, not a success.
+func TestRealClaudeLimits(t *testing.T) {
+	for _, tc := range []struct{ name, setting, kind string }{
+		{"max_turns", "max_turns = 1", "max_turns"},
+		{"max_budget_usd", "max_budget_usd = 0.0001", "budget"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var notes string
+			s := newSetup(t, "claude", func(n int, r request) turn {
+				if n > 3 {
+					return turn{text: "done"}
+				}
+				return turn{tool: "Read", input: map[string]any{"file_path": notes}}
+			})
+			notes = filepath.Join(s.work, "notes.txt")
+			write(t, notes, "some notes\n")
+			res := run(t, failingWorkflow(s.agent("a", tc.setting), "retry { attempts = 3 }"))
+			caught, _ := res.Output["caught"].(map[string]any)
+			if caught == nil || caught["kind"] != tc.kind {
+				t.Fatalf("caught = %v, want kind %s (output %v)", caught, tc.kind, res.Output)
+			}
+			if n := len(res.kinds("AgentPrompt")); n != 1 {
+				t.Errorf("%d attempts, want 1 (%s is not retried)", n, tc.kind)
+			}
+			t.Logf("%v", caught["message"])
+		})
+	}
+}
