@@ -128,6 +128,7 @@ func newChecker(cfg *Config) *checker {
 			Actions:         map[*ast.StepStmt]string{},
 			Calls:           map[*ast.StepStmt]*ast.WorkflowDecl{},
 			StepAgents:      map[*ast.StepStmt]*ast.AgentDecl{},
+			StepFallbacks:   map[*ast.StepStmt][]*ast.AgentDecl{},
 			Needs:           map[ast.Stmt][]ast.Stmt{},
 			Uses:            map[*ast.UseStmt]*ast.FragmentDecl{},
 			ExprTypes:       map[*ast.Expr]*schema.Type{},
