@@ -50,7 +50,9 @@ func resolveOpenAI(a *runtime.Attempt, ag *ir.Agent) (openAIConfig, error) {
 	if oc.apiKey, err = evalExprString(a, "agent "+name+" api_key", ag.OpenAI.APIKey); err != nil {
 		return oc, err
 	}
-	a.AddSecret(oc.apiKey)
+	if err := a.AddSecret(oc.apiKey); err != nil {
+		return oc, stepErr(runtime.ErrKindAgent, "agent %s api_key: %v", name, err)
+	}
 	if oc.baseURL, err = evalExprString(a, "agent "+name+" base_url", ag.OpenAI.BaseURL); err != nil {
 		return oc, err
 	}
