@@ -50,9 +50,10 @@ func resolveOpenAI(a *runtime.Attempt, ag *ir.Agent) (openAIConfig, error) {
 	if oc.apiKey, err = evalExprString(a, "agent "+name+" api_key", ag.OpenAI.APIKey); err != nil {
 		return oc, err
 	}
-	if err := a.AddSecret(oc.apiKey); err != nil {
-		return oc, stepErr(runtime.ErrKindAgent, "agent %s api_key: %v", name, err)
-	}
+	// A key read with secret() is among the run's secrets already (and was
+	// refused at run start if too short); one read with env() is added
+	// here, unless it is too short to hide.
+	_ = a.AddSecret(oc.apiKey)
 	if oc.baseURL, err = evalExprString(a, "agent "+name+" base_url", ag.OpenAI.BaseURL); err != nil {
 		return oc, err
 	}
