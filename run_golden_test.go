@@ -447,6 +447,7 @@ var (
 	reTimestamp = regexp.MustCompile(`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?`)
 	reClock     = regexp.MustCompile(`(?m)^\d{2}:\d{2}:\d{2}  `)
 	reOwner     = regexp.MustCompile(`\b\d+@[A-Za-z0-9._-]+\b`)
+	reMillis    = regexp.MustCompile(`"(elapsed|duration)_ms": \d+`)
 	reDiag      = regexp.MustCompile(`^\S+\.smw(:\d+:\d+(-\d+)?)?: (error|warning)`)
 )
 
@@ -465,6 +466,7 @@ func (st *runState) normalize(s string) string {
 	s = reTimestamp.ReplaceAllString(s, "<TIME>")
 	s = reClock.ReplaceAllString(s, "<HH:MM:SS>  ")
 	s = reOwner.ReplaceAllString(s, "<OWNER>")
+	s = reMillis.ReplaceAllString(s, `"${1}_ms": <MS>`)
 	return s
 }
 

@@ -16,6 +16,7 @@ const (
 	DefaultKillGrace         = 2 * time.Second
 	DefaultHeartbeatInterval = time.Second
 	DefaultShell             = "/bin/sh"
+	DefaultHTTPTimeout       = 5 * time.Minute // an http step without a timeout of its own
 )
 
 // Config configures the standard actions. Its zero value is the default.
@@ -42,6 +43,9 @@ type Config struct {
 	// "KEY=value" entries; it also supplies the PATH used to find
 	// programs. Nil means os.Environ.
 	EnvironFunc func() []string
+	// HTTPTimeout bounds an http step's request when the step sets no
+	// timeout. Zero means DefaultHTTPTimeout.
+	HTTPTimeout time.Duration
 	// Shell is the POSIX shell that runs `run` scripts as `Shell -c
 	// script`. Empty means DefaultShell.
 	Shell string
@@ -80,6 +84,13 @@ func (c Config) httpClient() *http.Client {
 		return c.HTTPClient
 	}
 	return &http.Client{}
+}
+
+func (c Config) httpTimeout() time.Duration {
+	if c.HTTPTimeout > 0 {
+		return c.HTTPTimeout
+	}
+	return DefaultHTTPTimeout
 }
 
 func (c Config) environ() []string {

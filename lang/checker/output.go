@@ -184,7 +184,7 @@ func (c *checker) computeOutput(n *gnode) vt {
 		}
 		if b := findBlockLabel(s, "workflow", spec); b != nil {
 			if w := c.workflows[b.Label.Name]; w != nil {
-				return of(c.workflowOutput(w))
+				return c.workflowOutputVT(w)
 			}
 			return tAny
 		}

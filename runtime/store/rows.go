@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -15,6 +17,12 @@ var (
 	// needs (a run owned by another live process, an approval already
 	// decided, a row that already exists).
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the store could not do the operation for a reason
+	// outside the run (the disk is full, a file size limit, an I/O error,
+	// the database locked by another process for longer than the store
+	// waits, a database written by a newer smithc). Nothing of the failed
+	// operation was recorded; the run is left as it was, resumable.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // RunStatus is the status of a run.
@@ -98,6 +106,23 @@ type Run struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	FinishedAt time.Time // zero until terminal
+}
+
+// SourceFile is one file of a run's program. Stores keep Content once
+// per Hash (content addressing): runs of one program share it.
+type SourceFile struct {
+	// Path names the file as the compiler read it; imports are resolved
+	// relative to it, so the set of a run's paths compiles on its own.
+	Path string
+	// Hash is the hex SHA-256 of Content (see HashSource).
+	Hash    string
+	Content []byte
+}
+
+// HashSource returns the hex SHA-256 of content, the Hash of a SourceFile.
+func HashSource(content []byte) string {
+	h := sha256.Sum256(content)
+	return hex.EncodeToString(h[:])
 }
 
 // Node is the persisted state of one node instance.
