@@ -38,7 +38,7 @@ type RunSummary struct {
 	// resume with a new timeout continues it.
 	TimedOut bool
 	Input    json.RawMessage
-	Output       json.RawMessage // null until finished
+	Output   json.RawMessage // null until finished
 	// Owner is the process executing the run ("pid@host"), "" when none
 	// does; OwnerLive tells whether it is alive (or its lease holds).
 	Owner           string
@@ -236,7 +236,7 @@ func (e *Engine) summarize(run *store.Run, nodes []*store.Node) *RunSummary {
 		SourcePath: run.SourcePath, SourceHash: run.SourceHash, Status: run.Status, StoredStatus: run.Status,
 		Error: run.Error, Input: run.Input, Output: run.Output, Owner: run.Owner, LeaseExpiresAt: run.LeaseExpiresAt,
 		CancelRequested: run.CancelRequested, TimedOut: strings.HasPrefix(run.Error, runTimeoutPrefix),
-		CreatedAt:       run.CreatedAt, UpdatedAt: run.UpdatedAt, FinishedAt: run.FinishedAt,
+		CreatedAt: run.CreatedAt, UpdatedAt: run.UpdatedAt, FinishedAt: run.FinishedAt,
 	}
 	end := run.FinishedAt
 	if end.IsZero() || !run.Status.Terminal() {
@@ -669,8 +669,43 @@ func (e *Engine) waits(ctx context.Context, run *store.Run, wf *ir.Workflow, dep
 		}
 		out = append(out, w)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Since.Before(out[j].Since) })
+	// In the workflow's order, not by time: instances of a for start
+	// together, and a list that changes order between two looks reads as
+	// two different lists.
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].RunID != out[j].RunID {
+			return out[i].RunID < out[j].RunID
+		}
+		if out[i].NodeID != out[j].NodeID {
+			return out[i].NodeID < out[j].NodeID
+		}
+		return scopeLess(out[i].Scope, out[j].Scope)
+	})
 	return out, nil
+}
+
+// scopeLess orders scopes with their indexes as numbers ("x[2]" before
+// "x[10]").
+func scopeLess(a, b string) bool {
+	for a != "" && b != "" {
+		ia, ib := strings.IndexByte(a, '['), strings.IndexByte(b, '[')
+		if ia < 0 || ib < 0 || a[:ia] != b[:ib] {
+			return a < b
+		}
+		a, b = a[ia+1:], b[ib+1:]
+		ja, jb := strings.IndexByte(a, ']'), strings.IndexByte(b, ']')
+		if ja < 0 || jb < 0 {
+			return a < b
+		}
+		if ja != jb {
+			return ja < jb // fewer digits: smaller
+		}
+		if a[:ja] != b[:jb] {
+			return a[:ja] < b[:jb]
+		}
+		a, b = a[ja+1:], b[jb+1:]
+	}
+	return a < b
 }
 
 // Inspect returns a run's summary, node table, approvals and waits in one
