@@ -120,7 +120,7 @@ func TestCallChildRun(t *testing.T) {
 	if err != nil || kid.ParentRunID != "p1" || kid.Status != store.RunFinished {
 		t.Errorf("child run %+v %v", kid, err)
 	}
-	if _, err := b.engine.Start(ctx, runtime.StartParams{Program: prog}); err == nil || !strings.Contains(err.Error(), "2 workflows") {
+	if _, err := b.engine.Start(ctx, runtime.StartParams{Program: prog}); err == nil || !strings.Contains(err.Error(), "several workflows (parent, child)") {
 		t.Errorf("start without a workflow name: %v", err)
 	}
 }

@@ -589,7 +589,8 @@ func (e *Engine) EventNames(ctx context.Context, runID string) ([]string, error)
 	return names, nil
 }
 
-// Waits returns what a run waits on, oldest first: its waiting
+// Waits returns what a run waits on, ordered by run, node id and scope:
+// its waiting
 // approvals, events and timers, those of the child runs its call steps
 // wait on (RunID names the child, Via the calling step).
 // Empty when the run does not wait.
@@ -669,7 +670,16 @@ func (e *Engine) waits(ctx context.Context, run *store.Run, wf *ir.Workflow, dep
 		}
 		out = append(out, w)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Since.Before(out[j].Since) })
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		switch {
+		case a.RunID != b.RunID:
+			return a.RunID < b.RunID
+		case a.NodeID != b.NodeID:
+			return a.NodeID < b.NodeID
+		}
+		return a.Scope < b.Scope
+	})
 	return out, nil
 }
 
