@@ -65,6 +65,12 @@ func fakeClaude(t *testing.T, result string) {
 // TestExamplesRun runs every example end to end through the CLI, on a
 // fresh SQLite store, acting as a person where an example waits.
 func TestExamplesRun(t *testing.T) {
+	runExamples(t, func(t *testing.T, dir string) string { return filepath.Join(dir, "smithers.db") })
+}
+
+// runExamples runs every example with the store newDB returns for each
+// (dir is the example's temporary directory).
+func runExamples(t *testing.T, newDB func(t *testing.T, dir string) string) {
 	examples, err := filepath.Abs("examples")
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +139,7 @@ func TestExamplesRun(t *testing.T) {
 			case "review.smw":
 				fakeClaude(t, `{"summary": "One risky migration.", "risk": "high", "files": ["db/migrate.sql"]}`)
 			}
-			db := filepath.Join(dir, "smithers.db")
+			db := newDB(t, dir)
 			args := append([]string{"run", file, "--db", db, "--format", "json"}, sc.args...)
 			code, out, errOut := smithc(t, args...)
 			r := decode(t, out)

@@ -18,7 +18,7 @@ import (
 type committer struct {
 	st      store.Store
 	observe func(store.Event)
-	redact  func(*store.Batch)
+	redact  func(*store.Batch) error // redacts text, refuses secrets in data
 
 	mu      sync.Mutex
 	queue   []*request
@@ -41,7 +41,7 @@ type request struct {
 	done chan error // nil for async writes
 }
 
-func newCommitter(st store.Store, observe func(store.Event), redact func(*store.Batch)) *committer {
+func newCommitter(st store.Store, observe func(store.Event), redact func(*store.Batch) error) *committer {
 	c := &committer{st: st, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}), maxRows: 2000}
 	go c.loop()
 	return c
@@ -175,9 +175,11 @@ func (c *committer) loop() {
 			}
 			merged.Nodes = lastRows(merged.Nodes)
 			if c.redact != nil {
-				c.redact(&merged)
+				err = c.redact(&merged)
 			}
-			err = c.st.BatchCommit(context.Background(), &merged)
+			if err == nil {
+				err = c.st.BatchCommit(context.Background(), &merged)
+			}
 			if err != nil {
 				err = fmt.Errorf("runtime: commit: %w", err)
 				c.mu.Lock()

@@ -203,7 +203,7 @@ func (e *Engine) checkSignal(ctx context.Context, runID, name string, data any) 
 		if n.Output == nil {
 			continue
 		}
-		if _, err := schema.Normalize(n.Output, normalizeValue(data), n.ID); err != nil {
+		if _, err := schema.Normalize(n.Output, schema.Canonical(data), n.ID); err != nil {
 			return nil, fmt.Errorf("runtime: signal %q for event %s of run %s: %w: %v", name, n.ID, runID, ErrInvalidSignal, err)
 		}
 	}
@@ -473,7 +473,7 @@ func (e *Engine) checkDecision(ctx context.Context, runID, nodeID string, d Deci
 	}
 	out := map[string]any{}
 	for k, v := range d.Data {
-		out[k] = normalizeValue(v)
+		out[k] = schema.Canonical(v)
 	}
 	out["approved"], out["by"], out["note"] = true, d.By, d.Note
 	if _, err := schema.Normalize(n.Output, out, nodeID); err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/smithc/smithc/lang/diag"
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/runtime/store/pgstore"
 	"github.com/smithc/smithc/runtime/store/sqlitestore"
 	"github.com/smithc/smithc/stdlib"
 	"github.com/smithc/smithc/stdlib/gitwt"
@@ -27,7 +29,7 @@ type dbFlags struct {
 }
 
 func (f *dbFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.db, "db", "", "the store: a SQLite file (default $SMITHC_DB or ./smithers.db)")
+	cmd.Flags().StringVar(&f.db, "db", "", "the store: a SQLite file or a postgres:// URL (default $SMITHC_DB or ./smithers.db)")
 }
 
 // path returns the database path: the flag, $SMITHC_DB, or smithers.db
@@ -42,18 +44,62 @@ func (f *dbFlags) path() string {
 	return "smithers.db"
 }
 
-// openStore opens the SQLite store. A PostgreSQL URL is refused with a
-// clear message until that store exists.
+// openStore opens the store for a command that writes: a PostgreSQL
+// database for a postgres:// or postgresql:// URL, else a SQLite file
+// (created if needed).
 func (a *app) openStore(ctx context.Context, f *dbFlags) (store.Store, error) {
+	return a.openStoreMode(ctx, f, false)
+}
+
+// openStoreReadOnly opens an existing store for a command that only
+// reads (ps, inspect, logs, why): it never creates the file nor migrates
+// it, and works on a read-only file or mount and while another process
+// holds the write lock.
+func (a *app) openStoreReadOnly(ctx context.Context, f *dbFlags) (store.Store, error) {
+	return a.openStoreMode(ctx, f, true)
+}
+
+func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (store.Store, error) {
 	p := f.path()
-	if strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://") {
-		return nil, exitf(ExitUsage, "--db %s: the PostgreSQL store is not available in this build; use a SQLite file path", p)
+	if isPostgresURL(p) {
+		st, err := pgstore.Open(ctx, p, pgstore.Options{})
+		if err != nil {
+			return nil, exitf(ExitFailed, "open the store %s: %v\n(is PostgreSQL running and the database created? see docs/scaling.md)", pgstore.Redact(p), err)
+		}
+		return st, nil
 	}
-	st, err := sqlitestore.Open(ctx, p, sqlitestore.Options{})
+	lock, err := lockTimeout()
 	if err != nil {
-		return nil, exitf(ExitFailed, "open the store %s: %v", p, err)
+		return nil, err
 	}
-	return st, nil
+	st, err := sqlitestore.Open(ctx, p, sqlitestore.Options{ReadOnly: readOnly, LockTimeout: lock})
+	switch {
+	case err == nil:
+		return st, nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil, exitf(ExitFailed, "no store at %s: no run was recorded there (give --db FILE or set $SMITHC_DB)", p)
+	case errors.Is(err, store.ErrUnavailable):
+		return nil, exitf(ExitStore, "open the store %s: %v", p, err)
+	}
+	return nil, exitf(ExitFailed, "open the store %s: %v", p, err)
+}
+
+// lockTimeout reads $SMITHC_LOCK_TIMEOUT: how long a store operation
+// waits for a database locked by other processes (default one minute).
+func lockTimeout() (time.Duration, error) {
+	v := os.Getenv("SMITHC_LOCK_TIMEOUT")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, exitf(ExitUsage, "$SMITHC_LOCK_TIMEOUT=%q: want a positive duration such as 30s or 2m", v)
+	}
+	return d, nil
+}
+
+func isPostgresURL(p string) bool {
+	return strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://")
 }
 
 // engineOptions are the knobs of the runtime that commands expose.
@@ -78,6 +124,7 @@ func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, er
 		CompileFunc:        compileSources,
 		WorktreeAddFunc:    gitwt.Add,
 		WorktreeRemoveFunc: gitwt.Remove,
+		SecretFormsFunc:    stdlib.SecretForms,
 	})
 	if err != nil {
 		return nil, exitf(ExitFailed, "%v", err)

@@ -38,7 +38,7 @@ func (a *app) newPsCmd() *cobra.Command {
 				}
 				ss = append(ss, rs)
 			}
-			st, err := a.openStore(ctx, &f)
+			st, err := a.openStoreReadOnly(ctx, &f)
 			if err != nil {
 				return err
 			}
@@ -150,7 +150,7 @@ func (a *app) newInspectCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx, &f)
+			st, err := a.openStoreReadOnly(ctx, &f)
 			if err != nil {
 				return err
 			}
@@ -276,7 +276,7 @@ func (a *app) newLogsCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx, &f)
+			st, err := a.openStoreReadOnly(ctx, &f)
 			if err != nil {
 				return err
 			}

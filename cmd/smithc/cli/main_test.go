@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/smithc/smithc/cmd/smithc/cli"
+	"github.com/smithc/smithc/internal/pgtest"
 )
 
 // smithcBin is the smithc binary built once by TestMain for the tests
@@ -39,7 +40,7 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "go build smithc: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	return pgtest.Main(m) // m.Run, then stop the PostgreSQL cluster if a test started one
 }
 
 // result is what one smithc invocation produced.

@@ -1,0 +1,181 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/smithc/smithc/runtime/store"
+)
+
+const nodeCols = `run_id, node_id, scope, iteration, kind, state, attempts, output, output_type,
+	error, error_kind, data, started_at, finished_at, updated_at`
+
+func scanNode(row pgx.Row) (*store.Node, error) {
+	var n store.Node
+	var output, data []byte
+	var started, finished, updated pgtype.Timestamptz
+	if err := row.Scan(&n.RunID, &n.NodeID, &n.Scope, &n.Iteration, &n.Kind, &n.State, &n.Attempts,
+		&output, &n.OutputType, &n.Error, &n.ErrorKind, &data, &started, &finished, &updated); err != nil {
+		return nil, err
+	}
+	n.Output, n.Data = rj(output), rj(data)
+	n.StartedAt, n.FinishedAt, n.UpdatedAt = pt(started), pt(finished), pt(updated)
+	return &n, nil
+}
+
+// NodeList implements store.Store.
+func (s *Store) NodeList(ctx context.Context, p *store.NodeListParams) ([]*store.Node, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+nodeCols+` FROM node WHERE run_id = $1 ORDER BY node_id, scope`, p.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: list nodes of run %q: %w", p.RunID, err)
+	}
+	defer rows.Close()
+	var out []*store.Node
+	for rows.Next() {
+		n, err := scanNode(rows)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: list nodes of run %q: %w", p.RunID, err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: list nodes of run %q: %w", p.RunID, err)
+	}
+	return out, nil
+}
+
+// NodeGet implements store.Store.
+func (s *Store) NodeGet(ctx context.Context, p *store.NodeGetParams) (*store.Node, error) {
+	n, err := scanNode(s.pool.QueryRow(ctx, `SELECT `+nodeCols+` FROM node WHERE run_id = $1 AND node_id = $2 AND scope = $3`,
+		p.RunID, p.NodeID, p.Scope))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("pgstore: node %q [%s] of run %q: %w", p.NodeID, p.Scope, p.RunID, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: get node %q of run %q: %w", p.NodeID, p.RunID, err)
+	}
+	return n, nil
+}
+
+// NodeUpsert implements store.Store.
+func (s *Store) NodeUpsert(ctx context.Context, p *store.NodeUpsertParams) error {
+	return s.BatchCommit(ctx, &store.Batch{Nodes: p.Nodes})
+}
+
+const nodeUpsertSQL = `INSERT INTO node (` + nodeCols + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+	ON CONFLICT (run_id, node_id, scope) DO UPDATE SET iteration = EXCLUDED.iteration, kind = EXCLUDED.kind,
+	state = EXCLUDED.state, attempts = EXCLUDED.attempts, output = EXCLUDED.output, output_type = EXCLUDED.output_type,
+	error = EXCLUDED.error, error_kind = EXCLUDED.error_kind, data = EXCLUDED.data, started_at = EXCLUDED.started_at,
+	finished_at = EXCLUDED.finished_at, updated_at = EXCLUDED.updated_at`
+
+func queueNode(b *pgx.Batch, n *store.Node) {
+	b.Queue(nodeUpsertSQL, n.RunID, n.NodeID, n.Scope, n.Iteration, n.Kind, string(n.State),
+		n.Attempts, js(n.Output), n.OutputType, n.Error, n.ErrorKind, js(n.Data),
+		ts(n.StartedAt), ts(n.FinishedAt), ts(n.UpdatedAt))
+}
+
+// NodeReset implements store.Store.
+func (s *Store) NodeReset(ctx context.Context, p *store.NodeResetParams) (int, error) {
+	if len(p.NodeIDs) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := s.tx(ctx, "reset nodes", []string{p.RunID}, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM node WHERE run_id = $1 AND node_id = ANY($2)`, p.RunID, p.NodeIDs)
+		if err != nil {
+			return fmt.Errorf("pgstore: reset nodes of run %q: %w", p.RunID, err)
+		}
+		n = tag.RowsAffected()
+		if _, err := tx.Exec(ctx, `DELETE FROM approval WHERE run_id = $1 AND node_id = ANY($2)`, p.RunID, p.NodeIDs); err != nil {
+			return fmt.Errorf("pgstore: reset approvals of run %q: %w", p.RunID, err)
+		}
+		return nil
+	})
+	return int(n), err
+}
+
+const attemptCols = `run_id, node_id, scope, number, state, owner, lease_expires_at, heartbeat_at,
+	detail, error, error_kind, started_at, finished_at`
+
+// AttemptStart implements store.Store.
+func (s *Store) AttemptStart(ctx context.Context, p *store.AttemptStartParams) error {
+	return s.BatchCommit(ctx, &store.Batch{AttemptStarts: []*store.Attempt{p.Attempt}})
+}
+
+func queueAttemptStart(b *pgx.Batch, a *store.Attempt) {
+	st := a.State
+	if st == "" {
+		st = store.AttemptRunning
+	}
+	b.Queue(`INSERT INTO attempt (`+attemptCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
+		a.RunID, a.NodeID, a.Scope, a.Number, string(st), a.Owner, ts(a.LeaseExpiresAt), ts(a.HeartbeatAt),
+		a.Detail, a.Error, a.ErrorKind, ts(a.StartedAt), ts(a.FinishedAt))
+}
+
+// AttemptHeartbeat implements store.Store.
+func (s *Store) AttemptHeartbeat(ctx context.Context, p *store.AttemptHeartbeatParams) error {
+	return s.BatchCommit(ctx, &store.Batch{AttemptHeartbeats: []*store.AttemptHeartbeatParams{p}})
+}
+
+func queueAttemptHeartbeat(b *pgx.Batch, p *store.AttemptHeartbeatParams) {
+	if p.LeaseExpiresAt.IsZero() {
+		b.Queue(`UPDATE attempt SET heartbeat_at = $1, detail = $2
+			WHERE run_id = $3 AND node_id = $4 AND scope = $5 AND number = $6 AND state = 'running'`,
+			ts(p.Now), p.Detail, p.RunID, p.NodeID, p.Scope, p.Number)
+		return
+	}
+	b.Queue(`UPDATE attempt SET heartbeat_at = $1, detail = $2, lease_expires_at = $7
+		WHERE run_id = $3 AND node_id = $4 AND scope = $5 AND number = $6 AND state = 'running'`,
+		ts(p.Now), p.Detail, p.RunID, p.NodeID, p.Scope, p.Number, ts(p.LeaseExpiresAt))
+}
+
+// AttemptFinish implements store.Store.
+func (s *Store) AttemptFinish(ctx context.Context, p *store.AttemptFinishParams) error {
+	return s.BatchCommit(ctx, &store.Batch{AttemptFinishes: []*store.AttemptFinishParams{p}})
+}
+
+func queueAttemptFinish(b *pgx.Batch, p *store.AttemptFinishParams) {
+	b.Queue(`UPDATE attempt SET state = $1, error = $2, error_kind = $3, finished_at = $4
+		WHERE run_id = $5 AND node_id = $6 AND scope = $7 AND number = $8`,
+		string(p.State), p.Error, p.ErrorKind, ts(p.Now), p.RunID, p.NodeID, p.Scope, p.Number).Exec(func(ct pgconn.CommandTag) error {
+		if ct.RowsAffected() == 0 {
+			return fmt.Errorf("pgstore: finish attempt %d of %q [%s] of run %q: %w", p.Number, p.NodeID, p.Scope, p.RunID, store.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// AttemptList implements store.Store.
+func (s *Store) AttemptList(ctx context.Context, p *store.AttemptListParams) ([]*store.Attempt, error) {
+	q := `SELECT ` + attemptCols + ` FROM attempt WHERE run_id = $1`
+	args := []any{p.RunID}
+	if p.State != "" {
+		q += ` AND state = $2`
+		args = append(args, string(p.State))
+	}
+	rows, err := s.pool.Query(ctx, q+` ORDER BY node_id, scope, number`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: list attempts of run %q: %w", p.RunID, err)
+	}
+	defer rows.Close()
+	var out []*store.Attempt
+	for rows.Next() {
+		var a store.Attempt
+		var lease, hb, started, finished pgtype.Timestamptz
+		if err := rows.Scan(&a.RunID, &a.NodeID, &a.Scope, &a.Number, &a.State, &a.Owner, &lease, &hb,
+			&a.Detail, &a.Error, &a.ErrorKind, &started, &finished); err != nil {
+			return nil, fmt.Errorf("pgstore: list attempts of run %q: %w", p.RunID, err)
+		}
+		a.LeaseExpiresAt, a.HeartbeatAt, a.StartedAt, a.FinishedAt = pt(lease), pt(hb), pt(started), pt(finished)
+		out = append(out, &a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: list attempts of run %q: %w", p.RunID, err)
+	}
+	return out, nil
+}

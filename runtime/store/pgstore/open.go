@@ -1,0 +1,261 @@
+package pgstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/smithc/smithc/runtime/store"
+)
+
+// Channel is the NOTIFY channel of run changes; the payload is a run id.
+const Channel = "smithc"
+
+// Options tunes Open. The zero value is the default.
+type Options struct {
+	// NoMigrate skips applying migrations at open (for migration tests).
+	NoMigrate bool
+}
+
+// Store is a store.Store on one PostgreSQL database.
+type Store struct {
+	pool *pgxpool.Pool
+	url  string
+}
+
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Notifier = (*Store)(nil)
+)
+
+// Open connects to the database at url and applies pending migrations.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: open %s: %w", Redact(url), err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: open %s: %w", Redact(url), err)
+	}
+	s := &Store{pool: pool, url: url}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: connect to %s: %w", Redact(url), err)
+	}
+	if !opts.NoMigrate {
+		if _, err := s.Migrate(ctx, Up, 0); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Redact returns url with its password replaced by "xxxxx", for messages.
+func Redact(url string) string {
+	cfg, err := pgconn.ParseConfig(url)
+	if err != nil || cfg.Password == "" {
+		return url
+	}
+	return string(bytes.ReplaceAll([]byte(url), []byte(":"+cfg.Password+"@"), []byte(":xxxxx@")))
+}
+
+// Pool returns the connection pool, for ad-hoc queries (type views,
+// tools). Do not write through it.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// tx runs fn in one read-committed transaction after taking the advisory
+// locks of runIDs (in a fixed order, so that transactions locking several
+// runs do not deadlock).
+func (s *Store) tx(ctx context.Context, what string, runIDs []string, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgstore: %s: begin: %w", what, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if err := lockRuns(ctx, tx, runIDs); err != nil {
+		return fmt.Errorf("pgstore: %s: %w", what, err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgstore: %s: commit: %w", what, err)
+	}
+	return nil
+}
+
+func lockRuns(ctx context.Context, tx pgx.Tx, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ids = uniq(ids)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(id, 7)) FROM unnest($1::text[]) AS u(id) ORDER BY id`, ids); err != nil {
+		return fmt.Errorf("lock runs: %w", err)
+	}
+	return nil
+}
+
+func uniq(ids []string) []string {
+	out := append([]string(nil), ids...)
+	sort.Strings(out)
+	j := 0
+	for i, id := range out {
+		if i == 0 || id != out[j-1] {
+			out[j] = id
+			j++
+		}
+	}
+	return out[:j]
+}
+
+func notify(ctx context.Context, tx pgx.Tx, runID string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, runID); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return nil
+}
+
+// Notifications implements store.Notifier: it delivers the run ids of
+// NOTIFY smithc on a dedicated connection until ctx ends, reconnecting
+// (with "" sent on the channel, meaning "anything may have changed")
+// when the connection is lost.
+func (s *Store) Notifications(ctx context.Context) (<-chan string, error) {
+	conn, err := s.listen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan string, 64)
+	go func() {
+		defer close(ch)
+		delay := 100 * time.Millisecond
+		for {
+			for conn != nil {
+				n, err := conn.WaitForNotification(ctx)
+				if err != nil {
+					conn.Close(context.Background())
+					conn = nil
+					break
+				}
+				delay = 100 * time.Millisecond
+				select {
+				case ch <- n.Payload:
+				default: // a full channel: the reader is behind and rescans anyway
+				}
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			if delay < 2*time.Second {
+				delay *= 2
+			}
+			if c, err := s.listen(ctx); err == nil {
+				conn = c
+				select {
+				case ch <- "":
+				default:
+				}
+			}
+		}
+	}()
+	return ch, nil
+}
+
+func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: listen: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `LISTEN `+Channel); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("pgstore: listen: %w", err)
+	}
+	return conn, nil
+}
+
+// isUnique reports a unique violation.
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// ts returns a time for storage: UTC, NULL for the zero time.
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// pt returns a stored time (the zero time for NULL).
+func pt(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+var nulEscape = []byte(`\u0000`)
+
+// js returns JSON text for a JSONB column ("null" when empty). PostgreSQL
+// refuses \u0000 in JSONB: such escapes (not preceded by an escaping
+// backslash) become \ufffd.
+func js(m []byte) string {
+	if len(m) == 0 {
+		return "null"
+	}
+	if !bytes.Contains(m, nulEscape) {
+		return string(m)
+	}
+	var out []byte
+	for i := 0; i < len(m); i++ {
+		if m[i] == '\\' && i+1 < len(m) {
+			if bytes.HasPrefix(m[i:], nulEscape) {
+				out = append(out, `\ufffd`...)
+				i += len(nulEscape) - 1
+				continue
+			}
+			out = append(out, m[i], m[i+1])
+			i++
+			continue
+		}
+		out = append(out, m[i])
+	}
+	return string(out)
+}
+
+// rj returns a raw message for stored JSONB text: compact, nil for null.
+func rj(b []byte) json.RawMessage {
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return append(json.RawMessage(nil), b...)
+	}
+	return buf.Bytes()
+}
