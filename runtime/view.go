@@ -38,7 +38,7 @@ type RunSummary struct {
 	// resume with a new timeout continues it.
 	TimedOut bool
 	Input    json.RawMessage
-	Output       json.RawMessage // null until finished
+	Output   json.RawMessage // null until finished
 	// Owner is the process executing the run ("pid@host"), "" when none
 	// does; OwnerLive tells whether it is alive (or its lease holds).
 	Owner           string
@@ -236,7 +236,7 @@ func (e *Engine) summarize(run *store.Run, nodes []*store.Node) *RunSummary {
 		SourcePath: run.SourcePath, SourceHash: run.SourceHash, Status: run.Status, StoredStatus: run.Status,
 		Error: run.Error, Input: run.Input, Output: run.Output, Owner: run.Owner, LeaseExpiresAt: run.LeaseExpiresAt,
 		CancelRequested: run.CancelRequested, TimedOut: strings.HasPrefix(run.Error, runTimeoutPrefix),
-		CreatedAt:       run.CreatedAt, UpdatedAt: run.UpdatedAt, FinishedAt: run.FinishedAt,
+		CreatedAt: run.CreatedAt, UpdatedAt: run.UpdatedAt, FinishedAt: run.FinishedAt,
 	}
 	end := run.FinishedAt
 	if end.IsZero() || !run.Status.Terminal() {
