@@ -110,6 +110,14 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 		return res, &ExpiredError{RunID: runID, Node: nodeID, Scope: expired.Scope, Deadline: nodeDeadline(expired)}
 	}
 	if !waiting {
+		// An approval of a child run the run waits on is decided there
+		// (continuing the child continues the parent).
+		if child, err := e.childApproval(ctx, runID, nodeID); err != nil || child != "" {
+			if err != nil {
+				return nil, err
+			}
+			return e.decide(ctx, child, nodeID, approved, d, cont)
+		}
 		ap, err := e.cfg.Store.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: runID, NodeID: nodeID, Scope: d.Scope})
 		if err == nil && ap.Decided {
 			verb := map[bool]string{true: "approved", false: "denied"}[ap.Approved]
@@ -148,6 +156,36 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 // signal's data does not fit the output type of the events that take it;
 // nothing is recorded then.
 var ErrInvalidSignal = errors.New("invalid signal data")
+
+// childApproval returns the child run (of a call step of runID) whose
+// approval nodeID waits, "" when none does; several are an error naming
+// them.
+func (e *Engine) childApproval(ctx context.Context, runID, nodeID string) (string, error) {
+	ws, err := e.Waits(ctx, runID)
+	if err != nil {
+		return "", nil // no read, no redirection: the caller reports the approval missing
+	}
+	var runs []string
+	for _, w := range ws {
+		if w.Kind == WaitApproval && w.NodeID == nodeID && w.RunID != runID {
+			if len(runs) == 0 || runs[len(runs)-1] != w.RunID {
+				runs = append(runs, w.RunID)
+			}
+		}
+	}
+	switch len(runs) {
+	case 0:
+		return "", nil
+	case 1:
+		return runs[0], nil
+	}
+	return "", fmt.Errorf("runtime: decide %s of run %s: %w: approval %s waits in several child runs (%s); decide it in one: smithc approve CHILD_RUN %s",
+		nodeID, runID, ErrAmbiguous, nodeID, strings.Join(runs, ", "), nodeID)
+}
+
+// ErrAmbiguous is returned (wrapped, naming the choices) when a call
+// names something several instances match.
+var ErrAmbiguous = errors.New("ambiguous")
 
 // Signal sends a signal to a run; it is buffered until an event node
 // named name consumes it. When the run's program can be compiled, data

@@ -158,6 +158,8 @@ func decisionError(runID, node string, err error) error {
 		return exitf(ExitUsage, "run %s has no approval %q waiting (see `smithc inspect %s`)", runID, node, runID)
 	case errors.Is(err, store.ErrConflict):
 		return exitf(ExitUsage, "approval %s of run %s was already decided; `smithc retry %s %s` re-opens it", node, runID, runID, node)
+	case errors.Is(err, runtime.ErrAmbiguous):
+		return exitf(ExitUsage, "%v", err)
 	case errors.Is(err, runtime.ErrInvalidDecision):
 		return exitf(ExitUsage, "%v; the approval is still waiting: give its fields with --input name=value", err)
 	}
