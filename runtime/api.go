@@ -89,7 +89,11 @@ type StartParams struct {
 	// run so that it can be continued from that copy (see Source); nil:
 	// the run can only be continued by a caller passing the Program.
 	Sources []Source
-	Wait    WaitMode
+	// Scope, for Retry, picks one instance of a node inside a for or
+	// loop (the scope inspect shows): only it, and what depends on it in
+	// the same element, is reset. "": every instance.
+	Scope string
+	Wait  WaitMode
 	// Timeout, when positive, overrides the workflow's run deadline
 	// (measured from the run's creation) for this session.
 	Timeout time.Duration
@@ -228,7 +232,11 @@ type ResumeParams struct {
 	// re-runs one), and everything not finished runs from the new
 	// definition.
 	Sources []Source
-	Wait    WaitMode
+	// Scope, for Retry, picks one instance of a node inside a for or
+	// loop (the scope inspect shows): only it, and what depends on it in
+	// the same element, is reset. "": every instance.
+	Scope string
+	Wait  WaitMode
 	// Timeout, when positive, overrides the workflow's run deadline for
 	// this session: the run may go on for Timeout from the session's
 	// start (so a run that hit its deadline can be continued).

@@ -340,6 +340,7 @@ func (a *app) newRetryCmd() *cobra.Command {
 		f       sessionFlags
 		force   bool
 		source  string
+		scope   string
 		timeout time.Duration
 	)
 	cmd := &cobra.Command{
@@ -375,7 +376,7 @@ an edited file, as resume --source does, and NODE runs from it.`,
 			}
 			s.begin(ctx, eng, args[0], nil)
 			defer s.abort()
-			p.Wait, p.Timeout = s.engineMode(), timeout
+			p.Wait, p.Timeout, p.Scope = s.engineMode(), timeout, scope
 			r, err := eng.Retry(ctx, args[0], args[1], p)
 			if err != nil {
 				return runError(args[0], err)
@@ -386,6 +387,7 @@ an edited file, as resume --source does, and NODE runs from it.`,
 	f.register(cmd)
 	cmd.Flags().StringVar(&source, "source", "", "adopt this edited .smw file first (see resume --source)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "a new run deadline for this session, from now (e.g. 30m)")
+	cmd.Flags().StringVar(&scope, "scope", "", "re-open one instance of a node inside a for or loop (the scope inspect shows); default: every instance")
 	cmd.Flags().BoolVar(&force, "force", false, "replaced by --source FILE")
 	_ = cmd.Flags().MarkHidden("force") // the flag exists to say what replaced it
 	return cmd
