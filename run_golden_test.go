@@ -160,7 +160,11 @@ func (st *runState) serve(t *testing.T) string {
 			reply := `{"summary": "from ` + req.Model + `", "risk": "low"}`
 			if !strings.Contains(prompt, "JSON") {
 				first, _, _ := strings.Cut(prompt, "\n")
-				reply = "model " + req.Model + " read: " + first + " (auth: " + r.Header.Get("Authorization") + ")"
+				auth := "none"
+				if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") && len(h) > len("Bearer ") {
+					auth = "bearer token sent" // not echoed: a step output holding a secret is refused
+				}
+				reply = "model " + req.Model + " read: " + first + " (auth: " + auth + ")"
 			}
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{

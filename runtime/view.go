@@ -670,17 +670,43 @@ func (e *Engine) waits(ctx context.Context, run *store.Run, wf *ir.Workflow, dep
 		}
 		out = append(out, w)
 	}
+	// In the workflow's order, not by time: instances of a for start
+	// together, and a list that changes order between two looks reads as
+	// two different lists.
 	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		switch {
-		case a.RunID != b.RunID:
-			return a.RunID < b.RunID
-		case a.NodeID != b.NodeID:
-			return a.NodeID < b.NodeID
+		if out[i].RunID != out[j].RunID {
+			return out[i].RunID < out[j].RunID
 		}
-		return a.Scope < b.Scope
+		if out[i].NodeID != out[j].NodeID {
+			return out[i].NodeID < out[j].NodeID
+		}
+		return scopeLess(out[i].Scope, out[j].Scope)
 	})
 	return out, nil
+}
+
+// scopeLess orders scopes with their indexes as numbers ("x[2]" before
+// "x[10]").
+func scopeLess(a, b string) bool {
+	for a != "" && b != "" {
+		ia, ib := strings.IndexByte(a, '['), strings.IndexByte(b, '[')
+		if ia < 0 || ib < 0 || a[:ia] != b[:ib] {
+			return a < b
+		}
+		a, b = a[ia+1:], b[ib+1:]
+		ja, jb := strings.IndexByte(a, ']'), strings.IndexByte(b, ']')
+		if ja < 0 || jb < 0 {
+			return a < b
+		}
+		if ja != jb {
+			return ja < jb // fewer digits: smaller
+		}
+		if a[:ja] != b[:jb] {
+			return a[:ja] < b[:jb]
+		}
+		a, b = a[ja+1:], b[jb+1:]
+	}
+	return a < b
 }
 
 // Inspect returns a run's summary, node table, approvals and waits in one
