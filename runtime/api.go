@@ -48,6 +48,27 @@ func ParseWaitMode(s string) (WaitMode, error) {
 	return 0, fmt.Errorf("runtime: wait mode %q: want auto, always or never", s)
 }
 
+// MaxRunIDLength bounds the length of a run id a caller chooses.
+const MaxRunIDLength = 100
+
+// ErrInvalidRunID is returned (wrapped, saying why) for a run id a caller
+// chose that is not letters, digits, "_" and "-" (at most
+// MaxRunIDLength); "." and "[" are kept for the ids of child runs.
+var ErrInvalidRunID = errors.New("invalid run id")
+
+// ValidateRunID checks a run id a caller chose (see ErrInvalidRunID).
+func ValidateRunID(id string) error {
+	if id == "" || len(id) > MaxRunIDLength {
+		return fmt.Errorf("runtime: run id %q: %w: it must have 1 to %d characters: letters, digits, \"_\" and \"-\"", id, ErrInvalidRunID, MaxRunIDLength)
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return fmt.Errorf("runtime: run id %q: %w: %q is not allowed; use letters, digits, \"_\" and \"-\" (\".\" is kept for child runs)", id, ErrInvalidRunID, c)
+		}
+	}
+	return nil
+}
+
 // ErrRunLive is returned (wrapped, naming the owner) when a run is being
 // executed by another live process or by this engine.
 var ErrRunLive = errors.New("run is live")
@@ -152,6 +173,10 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	id := p.RunID
 	if id == "" {
 		id = e.cfg.NewRunIDFunc()
+	} else if p.ParentRunID == "" {
+		if err := ValidateRunID(id); err != nil {
+			return nil, err
+		}
 	}
 	now := e.now()
 	run, err := e.cfg.Store.RunCreate(ctx, &store.RunCreateParams{Sources: toStoreSources(p.Sources), Run: &store.Run{

@@ -210,7 +210,7 @@ func (e *Engine) RunList(ctx context.Context, p RunListParams) (runs []*RunSumma
 	}
 	for _, run := range rows {
 		var nodes []*store.Node
-		if run.Status == store.RunRunning {
+		if !run.Status.Terminal() {
 			if nodes, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID}); err != nil {
 				return nil, false, fmt.Errorf("runtime: list runs: %w", err)
 			}

@@ -69,7 +69,7 @@ only records the decision).`,
 				return err
 			}
 			if _, err := eng.RunSummary(ctx, args[0]); err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
 			}
 			data, err := approvalInputs(ctx, eng, args[0], args[1], inputs)
 			if err != nil {
@@ -101,7 +101,7 @@ only records the decision).`,
 			}
 			if !f.noContinue && !cont {
 				if r, err = continueIn(ctx, eng, r, mode); err != nil {
-					return runError(args[0], err)
+					return a.runError(args[0], err)
 				}
 			}
 			if f.noContinue {
@@ -268,14 +268,14 @@ consumed when it does. Continues the run like approve does.`,
 				return exitf(ExitUsage, "%v; nothing was recorded: send data that fits the event's output", err)
 			}
 			if err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
 			}
 			for _, w := range r.Warnings {
 				fmt.Fprintf(a.stderr, "smithc: warning: %s\n", w)
 			}
 			if !f.noContinue && !cont {
 				if r, err = continueIn(ctx, eng, r, mode); err != nil {
-					return runError(args[0], err)
+					return a.runError(args[0], err)
 				}
 			}
 			if f.noContinue {
@@ -317,7 +317,7 @@ groups) and ends the run cancelled. A cancelled run can be resumed.`,
 			}
 			r, err := eng.Cancel(ctx, args[0])
 			if err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
 			}
 			if r.Status == store.RunCancelled || r.Status.Terminal() {
 				a.printResult(format, r, nil)
@@ -379,7 +379,7 @@ an edited file, as resume --source does, and NODE runs from it.`,
 			p.Wait, p.Timeout, p.Scope = s.engineMode(), timeout, scope
 			r, err := eng.Retry(ctx, args[0], args[1], p)
 			if err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
 			}
 			return s.finish(ctx, eng, r)
 		},
