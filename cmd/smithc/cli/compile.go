@@ -119,7 +119,7 @@ func (a *app) runGraph(ctx context.Context, f *dbFlags, runID string) (*ir.Workf
 	}
 	_, wf, err := eng.RunProgram(ctx, runID)
 	if err != nil {
-		return nil, runError(runID, err)
+		return nil, a.runError(runID, err)
 	}
 	return wf, nil
 }

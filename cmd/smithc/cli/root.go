@@ -51,6 +51,8 @@ type app struct {
 	// Whether each stream is a terminal: approvals are asked inline when
 	// stdin and stdout are; the live view draws when stderr is.
 	stdinTTY, stdoutTTY, stderrTTY bool
+	// storePath names the store the command opened, for messages.
+	storePath string
 }
 
 // Main runs smithc with args (without the program name) and returns the
