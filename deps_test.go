@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"runtime/store/sqlitestore": {"runtime/store", "schema", "modernc.org/sqlite"},
 	"runtime/store/pgstore":     {"runtime/store", "schema", "github.com/jackc/pgx/v5"},
 	"runtime/store/storetest":   {"runtime/store", "schema", "github.com/google/go-cmp"}, // a conformance suite for tests
+	"runtime/worker":            {"runtime", "github.com/prometheus/client_golang"},
 	"stdlib":                    {"stdlib", "runtime", "compiler/ir", "lang/diag", "schema", "github.com/expr-lang/expr"},
 	"internal":                  {"*"},
 	"cmd":                       {"*"},

@@ -52,6 +52,7 @@ func (a *app) newRunCmd() *cobra.Command {
 		resume    bool
 		force     bool
 		timeout   time.Duration
+		detach    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -95,6 +96,9 @@ approval, event or timer), 130 cancelled.`,
 				return err
 			}
 			defer st.Close()
+			if detach {
+				return a.detachRun(ctx, st, &f, res.Program, wf, input, runID, args[0], timeout)
+			}
 			s := a.newSession(&f, mode)
 			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
 			if err != nil {
@@ -123,6 +127,7 @@ approval, event or timer), 130 cancelled.`,
 	cmd.Flags().BoolVar(&resume, "resume", false, "resume the run given by --run-id instead of starting one")
 	cmd.Flags().BoolVar(&force, "force", false, "with --resume: continue even if the workflow source changed")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "run deadline, overriding the workflow's timeout (e.g. 30m)")
+	cmd.Flags().BoolVar(&detach, "detach", false, "create the run and print its id without executing it: `smithc worker` executes it")
 	return cmd
 }
 

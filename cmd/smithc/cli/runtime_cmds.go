@@ -15,5 +15,6 @@ func (a *app) runtimeCommands() []*cobra.Command {
 		a.newPsCmd(),
 		a.newInspectCmd(),
 		a.newLogsCmd(),
+		a.newWorkerCmd(),
 	}
 }
