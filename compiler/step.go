@@ -152,33 +152,66 @@ func (c *compiler) approval(s *ast.ApprovalStmt, sc *scope) *ir.Node {
 func (c *compiler) agent(a *ast.AgentDecl) *ir.Agent {
 	sc := &scope{ids: map[ast.Stmt]string{}, used: map[string]int{}}
 	ag := &ir.Agent{Name: a.Name.Name}
+	var kind string
 	for _, at := range a.Attrs {
 		switch at.Name.Name {
-		case "cli":
+		case "cli", "command":
 			ag.CLI = c.constString(at)
+		case "kind":
+			kind = c.constString(at)
 		case "model":
 			ag.Model = c.expr(at.Value, sc)
 		case "args":
-			ag.Args = append(ag.Args, c.expr(at.Value, sc))
+			// One expression whose value is the list (a list literal,
+			// env() or secret() inside it included), evaluated per attempt.
+			ag.Args = c.expr(at.Value, sc)
+		case "cwd":
+			ag.Cwd = c.expr(at.Value, sc)
+		case "max_turns":
+			ag.MaxTurns = c.constInt(at)
+		case "permission_mode":
+			ag.PermissionMode = c.constString(at)
+		case "max_budget_usd":
+			ag.MaxBudgetUSD, _ = c.info.Consts[at].(float64)
 		}
 	}
+	if ag.CLI != "" {
+		ag.Kind = checker.AgentKind(ag.CLI, "", kind)
+	}
 	for _, b := range a.Blocks {
-		if b.Kind.Name != "openai" {
-			continue
-		}
-		ag.OpenAI = &ir.OpenAI{}
-		for _, at := range b.Attrs {
-			switch at.Name.Name {
-			case "base_url":
-				ag.OpenAI.BaseURL = c.expr(at.Value, sc)
-			case "model":
-				ag.OpenAI.Model = c.expr(at.Value, sc)
-			case "api_key":
-				ag.OpenAI.APIKey = c.expr(at.Value, sc)
-			}
+		switch b.Kind.Name {
+		case "env":
+			ag.Env = c.exprMap(b, sc)
+		case "openai":
+			ag.OpenAI = c.openAI(b, sc)
 		}
 	}
 	return ag
+}
+
+func (c *compiler) openAI(b *ast.Block, sc *scope) *ir.OpenAI {
+	o := &ir.OpenAI{}
+	for _, at := range b.Attrs {
+		switch at.Name.Name {
+		case "base_url":
+			o.BaseURL = c.expr(at.Value, sc)
+		case "model":
+			o.Model = c.expr(at.Value, sc)
+		case "api_key":
+			o.APIKey = c.expr(at.Value, sc)
+		case "system":
+			o.System = c.expr(at.Value, sc)
+		case "temperature":
+			if t, ok := c.info.Consts[at].(float64); ok {
+				o.Temperature = &t
+			}
+		case "max_tokens":
+			o.MaxTokens = c.constInt(at)
+		case "timeout":
+			o.Timeout = c.constDuration(at)
+		}
+	}
+	return o
 }
 
 // expr lowers a run-time expression: its source, range, checked type,

@@ -104,6 +104,12 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	if err := e.validate(wf); err != nil {
 		return nil, err
 	}
+	// The run's secrets are resolved before anything is stored: a short
+	// one is refused, and the input must hold none.
+	secrets, err := e.secretsOf(p.Program)
+	if err != nil {
+		return nil, err
+	}
 	given := map[string]any{}
 	for k, v := range p.Input {
 		given[k] = v
@@ -111,15 +117,19 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	// Defaults that read the environment (env("X")) are evaluated now,
 	// for the fields the caller did not give.
 	if err := wf.ApplyInputDefaults(given, e.cfg.LookupEnvFunc); err != nil {
-		return nil, fmt.Errorf("runtime: invalid input of workflow %s: %w", wf.Name, err)
+		return nil, fmt.Errorf("runtime: invalid input of workflow %s: %s", wf.Name, secrets.Redact(err.Error()))
+	}
+	if l := secrets.FindIn(given, "input"); l != nil {
+		return nil, fmt.Errorf("runtime: invalid input of workflow %s: %w: a run's input is stored, so it must not hold a secret; read the secret with secret() in the step that uses it", wf.Name, l)
 	}
 	var input any = given
 	if wf.Input != nil {
-		input, err = schema.Normalize(wf.Input, normalizeValue(input), "input")
+		input, err = schema.Normalize(wf.Input, input, "input")
 		if err != nil {
-			return nil, fmt.Errorf("runtime: invalid input of workflow %s: %w", wf.Name, err)
+			return nil, fmt.Errorf("runtime: invalid input of workflow %s: %s", wf.Name, secrets.Redact(err.Error()))
 		}
 	}
+
 	raw, err := json.Marshal(input)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: encode input: %w", err)
@@ -219,6 +229,9 @@ func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Res
 	prog, wf, err := e.programOf(ctx, run, p)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := e.secretsOf(prog); err != nil {
+		return nil, err // before the run is claimed
 	}
 	now := e.now()
 	claimed, err := e.cfg.Store.RunClaim(ctx, &store.RunClaimParams{ID: runID, Owner: e.cfg.Owner.String(),

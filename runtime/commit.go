@@ -18,7 +18,7 @@ import (
 type committer struct {
 	st      store.Store
 	observe func(store.Event)
-	redact  func(*store.Batch)
+	redact  func(*store.Batch) error // redacts text, refuses secrets in data
 
 	mu      sync.Mutex
 	queue   []*request
@@ -57,7 +57,7 @@ type request struct {
 	done chan error // nil for async writes
 }
 
-func newCommitter(st store.Store, observe func(store.Event), redact func(*store.Batch)) *committer {
+func newCommitter(st store.Store, observe func(store.Event), redact func(*store.Batch) error) *committer {
 	c := &committer{st: st, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}), maxRows: 2000}
 	go c.loop()
 	return c
@@ -195,9 +195,11 @@ func (c *committer) loop() {
 				merged.Runs = append([]*store.RunUpdateParams{{ID: fenceRun, IfOwner: &fenceOwner, Now: now()}}, merged.Runs...)
 			}
 			if c.redact != nil {
-				c.redact(&merged)
+				err = c.redact(&merged)
 			}
-			err = c.st.BatchCommit(context.Background(), &merged)
+			if err == nil {
+				err = c.st.BatchCommit(context.Background(), &merged)
+			}
 			if err != nil {
 				err = fmt.Errorf("runtime: commit: %w", err)
 				c.mu.Lock()

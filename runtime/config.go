@@ -70,6 +70,11 @@ type Config struct {
 	LookupEnvFunc func(name string) (string, bool)
 	// NewRunIDFunc generates run ids (default: time and random hex).
 	NewRunIDFunc func() string
+	// SecretFormsFunc, when set, returns more forms in which actions
+	// write a secret into text, for redaction (the standard library's
+	// shell quoting: stdlib.SecretForms). The value itself and its JSON,
+	// quoted, URL and base64 forms are always covered.
+	SecretFormsFunc func(secret string) []string
 }
 
 // Engine executes workflows durably through a Store. It is safe for

@@ -155,7 +155,7 @@ func (r *runner) forItems(in *instance) []any {
 	if !r.data(in, &raw) {
 		return nil
 	}
-	v, err := decodeJSON(raw.Items)
+	v, err := schema.DecodeJSON(raw.Items)
 	if err != nil {
 		return nil
 	}

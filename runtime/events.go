@@ -20,6 +20,7 @@ const (
 	EventAttemptSuspended     = "AttemptSuspended" // a call's child run waits
 	EventRetryScheduled       = "RetryScheduled"
 	EventCacheHit             = "CacheHit"
+	EventCacheRefused         = "CacheRefused" // a cached output held a secret of the run: not used
 	EventArmChosen            = "ArmChosen"
 	EventLoopIteration        = "LoopIteration"
 	EventForExpanded          = "ForExpanded"

@@ -371,7 +371,7 @@ func (e *Engine) checkDecision(ctx context.Context, runID, nodeID string, d Deci
 	}
 	out := map[string]any{}
 	for k, v := range d.Data {
-		out[k] = normalizeValue(v)
+		out[k] = schema.Canonical(v)
 	}
 	out["approved"], out["by"], out["note"] = true, d.By, d.Note
 	if _, err := schema.Normalize(n.Output, out, nodeID); err != nil {

@@ -225,18 +225,6 @@ func TestResumeClearsControlError(t *testing.T) {
 	}
 }
 
-func TestSecretNotInResult(t *testing.T) {
-	t.Parallel()
-	b := setup(t, nil, func(c *runtime.Config) {
-		c.LookupEnvFunc = func(string) (string, bool) { return "hunter2", true }
-	})
-	prog := program("sr", nil, value("use", `{ t: "token=" + secret("X") }`))
-	res := start(t, b, prog, nil)
-	if diff := cmp.Diff(map[string]any{"t": "token=***"}, res.Output); diff != "" {
-		t.Errorf("result (-want +got):\n%s", diff)
-	}
-}
-
 func TestNestedForAndLoop(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
 )
 
 // runner executes one session of one run: from a Start or Resume until
@@ -28,10 +29,13 @@ type runner struct {
 	sem   chan struct{} // run-wide bound on running attempts
 	dir   string
 
-	mu      sync.Mutex
-	insts   map[string]*instance
-	secrets []string
-	stuck   []string
+	mu    sync.Mutex
+	insts map[string]*instance
+	stuck []string
+
+	// secrets are the run's secrets (see secrets.go); set before the
+	// session starts, safe for concurrent use.
+	secrets *schema.Secrets
 }
 
 // outcome is how a node's execution in this session ended.

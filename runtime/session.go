@@ -47,8 +47,12 @@ func (e *Engine) session(ctx context.Context, run *store.Run, prog *ir.Program, 
 		defer c2()
 	}
 
+	secrets, err := e.secretsOf(prog)
+	if err != nil {
+		return nil, err
+	}
 	r := &runner{e: e, run: run, prog: prog, wf: wf, mode: mode, dir: e.cfg.Dir, timeout: timeout,
-		insts: map[string]*instance{}, sem: make(chan struct{}, e.cfg.MaxConcurrency)}
+		insts: map[string]*instance{}, sem: make(chan struct{}, e.cfg.MaxConcurrency), secrets: secrets}
 	r.c = newCommitter(e.cfg.Store, e.cfg.ObserveFunc, r.redactor())
 	r.c.fenceWith(run.ID, e.cfg.Owner.String(), e.now)
 	if err := r.load(ctx, startKind); err != nil {
@@ -72,7 +76,7 @@ func (e *Engine) session(ctx context.Context, run *store.Run, prog *ir.Program, 
 // load reads the run's input and node states, indexes the workflow and
 // abandons attempts left running by an earlier owner.
 func (r *runner) load(ctx context.Context, startKind string) error {
-	in, err := decodeJSON(r.run.Input)
+	in, err := schema.DecodeJSON(r.run.Input)
 	if err != nil && len(r.run.Input) > 0 {
 		return fmt.Errorf("runtime: run %s: decode input: %w", r.run.ID, err)
 	}
@@ -239,10 +243,7 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 		Events: []*store.Event{r.event(kind, nil, 0, data)}}); err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	res.Error = redactString(res.Error, r.secrets)
-	res.Output = redactValue(res.Output, r.secrets)
-	r.mu.Unlock()
+	res.Error = r.secrets.Redact(res.Error)
 	return res, nil
 }
 
@@ -267,6 +268,9 @@ func (r *runner) output() (any, error) {
 			v = r.readValue(last.ID, nil, len(r.pre)+1)
 		}
 	}
+	if l := r.secrets.FindIn(v, "output"); l != nil {
+		return nil, leakError(l, "the run's output")
+	}
 	if r.wf.OutputType != nil && v != nil {
 		nv, err := schema.Normalize(r.wf.OutputType, v, "output")
 		if err != nil {
@@ -275,38 +279,6 @@ func (r *runner) output() (any, error) {
 		v = nv
 	}
 	return v, nil
-}
-
-func redactString(s string, secrets []string) string {
-	for _, x := range secrets {
-		s = strings.ReplaceAll(s, x, "***")
-	}
-	return s
-}
-
-// redactValue returns v with secret values replaced by "***" in every
-// string it holds (a copy where anything changed).
-func redactValue(v any, secrets []string) any {
-	if len(secrets) == 0 {
-		return v
-	}
-	switch x := v.(type) {
-	case string:
-		return redactString(x, secrets)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = redactValue(e, secrets)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = redactValue(e, secrets)
-		}
-		return out
-	}
-	return v
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -2,9 +2,13 @@ package stdlib
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime"
@@ -13,12 +17,31 @@ import (
 
 // agentReply is what an agent adapter got back.
 type agentReply struct {
-	Text         string
-	InputTokens  int64
-	OutputTokens int64
-	SessionID    string
-	CostUSD      float64 // when the agent reports it (claude)
+	Text          string
+	Structured    json.RawMessage // the CLI's native structured output, when it gave one
+	InputTokens   int64           // all input tokens, cached ones included
+	OutputTokens  int64
+	CacheRead     int64 // input tokens read from the prompt cache
+	CacheCreation int64 // input tokens written to the prompt cache
+	Turns         int64
+	SessionID     string
+	CostUSD       float64 // when the agent reports it (claude)
+	// Messages is the conversation so far, the reply included (openai),
+	// for a re-ask that continues it.
+	Messages []any
 }
+
+// rejectedReply is the cause of a validation failure of an agent's reply:
+// it remembers the session (or conversation) so that the next attempt
+// continues it instead of starting over.
+type rejectedReply struct {
+	cause     error
+	sessionID string
+	messages  []any
+}
+
+func (r *rejectedReply) Error() string { return r.cause.Error() }
+func (r *rejectedReply) Unwrap() error { return r.cause }
 
 // agentAction runs `agent = NAME, prompt = TEMPLATE`.
 type agentAction struct{ cfg Config }
@@ -45,34 +68,91 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 		}
 	}
 	var want *schema.Type
+	var prev *rejectedReply
 	if a.Step.DeclaredOutput && a.Node != nil && a.Node.Output != nil {
 		want = a.Node.Output
-		prompt += jsonInstruction(want)
-		prompt += feedback(a.PrevError)
+		if errors.As(a.PrevError, &prev) && (prev.sessionID != "" || len(prev.messages) > 0) {
+			// The agent has the task and its own reply in the session: it
+			// only needs to know what was wrong.
+			prompt = strings.TrimLeft(feedback(a.PrevError), "\n") + jsonInstruction(want)
+		} else {
+			prev = nil
+			prompt += jsonInstruction(want)
+			prompt += feedback(a.PrevError)
+		}
 	}
-	a.Log("AgentPrompt", map[string]any{"agent": ag.Name, "attempt": int64(a.Number), "prompt": redact(a.Secrets, prompt)})
+	logged := map[string]any{"agent": ag.Name, "attempt": int64(a.Number), "prompt": prompt}
+	if prev != nil && prev.sessionID != "" {
+		logged["resume"] = prev.sessionID
+	}
+	a.Log("AgentPrompt", logged)
 
 	var reply agentReply
 	if ag.OpenAI != nil {
-		reply, err = g.askOpenAI(ctx, a, ag.Name, oc, prompt)
+		var history []any
+		if prev != nil {
+			history = prev.messages
+		}
+		reply, err = g.askOpenAI(ctx, a, ag.Name, oc, prompt, want, history)
 	} else {
-		reply, err = g.askCLI(ctx, a, ag, prompt)
+		resume := ""
+		if prev != nil {
+			resume = prev.sessionID
+		}
+		reply, err = g.askCLI(ctx, a, ag, prompt, want, resume)
 	}
+	logReply(a, ag.Name, reply, err)
 	if err != nil {
 		return nil, err
 	}
+	if want == nil {
+		return map[string]any{"text": reply.Text, "session_id": reply.SessionID}, nil
+	}
+	text := reply.Text
+	if len(reply.Structured) > 0 {
+		text = string(reply.Structured)
+	}
+	v, err := decodeReply(a, want, text, reply.SessionID)
+	if err != nil {
+		var se *runtime.StepError
+		if errors.As(err, &se) && se.Kind == runtime.ErrKindValidation {
+			se.Err = &rejectedReply{cause: se.Err, sessionID: reply.SessionID, messages: reply.Messages}
+		}
+		return nil, err
+	}
+	return v, nil
+}
+
+// logReply records an AgentReply event: the text, the session, and the
+// attempt's accounting (tokens, cost), for failed attempts too.
+func logReply(a *runtime.Attempt, name string, reply agentReply, err error) {
+	if err != nil && reply.SessionID == "" && reply.InputTokens == 0 && reply.OutputTokens == 0 && reply.Text == "" {
+		return
+	}
 	logged := map[string]any{
-		"agent": ag.Name, "attempt": int64(a.Number), "text": redact(a.Secrets, reply.Text),
+		"agent": name, "attempt": int64(a.Number), "text": reply.Text,
 		"input_tokens": reply.InputTokens, "output_tokens": reply.OutputTokens, "session_id": reply.SessionID,
+	}
+	if reply.CacheRead > 0 {
+		logged["cache_read_tokens"] = reply.CacheRead
+	}
+	if reply.CacheCreation > 0 {
+		logged["cache_creation_tokens"] = reply.CacheCreation
+	}
+	if reply.Turns > 0 {
+		logged["turns"] = reply.Turns
 	}
 	if reply.CostUSD > 0 {
 		logged["cost_usd"] = reply.CostUSD
 	}
-	a.Log("AgentReply", logged)
-	if want == nil {
-		return map[string]any{"text": reply.Text}, nil
+	if len(reply.Structured) > 0 {
+		logged["structured"] = true
 	}
-	return decodeReply(a, want, reply.Text)
+	if se := runtime.AsStepError(err); se != nil {
+		logged["error"] = se.Message
+		logged["error_kind"] = se.Kind
+	}
+	a.Log("AgentReply", logged)
 }
 
 // findAgent resolves the step's agent declaration.
@@ -89,19 +169,28 @@ func findAgent(a *runtime.Attempt) (*ir.Agent, error) {
 
 // decodeReply extracts the JSON value from an agent's reply and validates
 // it against the declared type. Failures are retryable validation errors
-// whose message the next attempt feeds back to the agent.
-func decodeReply(a *runtime.Attempt, want *schema.Type, text string) (any, error) {
+// whose message the next attempt feeds back to the agent. A declared
+// session_id field the reply leaves out is the agent's session id.
+func decodeReply(a *runtime.Attempt, want *schema.Type, text, session string) (any, error) {
 	v, err := ExtractJSON(text, want)
 	if err != nil {
 		return nil, &runtime.StepError{Kind: runtime.ErrKindValidation, Retry: true, Err: err,
 			Message: fmt.Sprintf("the agent's reply is not a JSON value of the output type: %v", err),
-			Output:  map[string]any{"text": text}}
+			Output:  map[string]any{"text": text, "session_id": session}}
+	}
+	v = dropOptionalNulls(want, unwrapValue(want, v))
+	if obj, ok := v.(map[string]any); ok && want.Kind == schema.Object && session != "" {
+		if f := want.Field("session_id"); f != nil && f.Type.Kind == schema.String {
+			if s, _ := obj["session_id"].(string); s == "" {
+				obj["session_id"] = session
+			}
+		}
 	}
 	nv, err := schema.Normalize(want, v, "")
 	if err != nil {
 		se := &runtime.StepError{Kind: runtime.ErrKindValidation, Retry: true, Err: err,
 			Message: fmt.Sprintf("the agent's reply does not match the output type: %v", err),
-			Output:  map[string]any{"text": text}}
+			Output:  map[string]any{"text": text, "session_id": session}}
 		var ve *schema.ValidationError
 		if errors.As(err, &ve) {
 			se.Path = ve.Path
@@ -124,37 +213,171 @@ func joinField(base, path string) string {
 	return base + "." + path
 }
 
-// askCLI runs a CLI agent (claude, codex, gemini) in the attempt's
-// directory and parses what it prints.
-func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agent, prompt string) (agentReply, error) {
-	adapter, ok := cliAdapterFor(filepath.Base(ag.CLI))
-	if !ok {
-		return agentReply{}, stepErr(runtime.ErrKindInternal, "agent %s: unknown cli %q (want claude, codex or gemini)", ag.Name, ag.CLI)
+// cliSettings are a CLI agent's evaluated settings.
+type cliSettings struct {
+	adapter cliAdapter
+	model   string
+	extra   []string
+	env     []string
+	dir     string
+}
+
+// resolveCLI evaluates a CLI agent's settings for this attempt.
+func (g agentAction) resolveCLI(a *runtime.Attempt, ag *ir.Agent) (cliSettings, error) {
+	var cs cliSettings
+	kind := ag.Kind
+	if kind == "" {
+		kind = filepath.Base(ag.CLI)
 	}
-	model, err := evalExprString(a, "agent "+ag.Name+" model", ag.Model)
+	adapter, ok := cliAdapterFor(kind)
+	if !ok {
+		return cs, stepErr(runtime.ErrKindInternal, "agent %s: unknown cli %q (want claude, codex or gemini)", ag.Name, ag.CLI)
+	}
+	cs.adapter = adapter
+	var err error
+	if cs.model, err = evalExprString(a, "agent "+ag.Name+" model", ag.Model); err != nil {
+		return cs, err
+	}
+	if cs.extra, err = agentArgs(a, ag); err != nil {
+		return cs, err
+	}
+	if cs.dir, err = stepDir(a); err != nil {
+		return cs, err
+	}
+	if ag.Cwd != nil {
+		cwd, err := evalExprString(a, "agent "+ag.Name+" cwd", ag.Cwd)
+		if err != nil {
+			return cs, err
+		}
+		if err := checkNUL("agent "+ag.Name+" cwd", cwd); err != nil {
+			return cs, err
+		}
+		if cwd != "" {
+			if !filepath.IsAbs(cwd) {
+				cwd = filepath.Join(cs.dir, cwd)
+			}
+			if fi, err := os.Stat(cwd); err != nil || !fi.IsDir() {
+				return cs, stepErr(runtime.ErrKindAgent, "agent %s: cwd %s is not a directory", ag.Name, cwd)
+			}
+			cs.dir = cwd
+		}
+	}
+	cs.env = g.cfg.environFor(a)
+	if len(ag.Env) > 0 {
+		keys := make([]string, 0, len(ag.Env))
+		for k := range ag.Env {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		vals := map[string]string{}
+		for _, k := range keys {
+			if k == "" || strings.ContainsAny(k, "=\x00") {
+				return cs, stepErr(runtime.ErrKindExpr, "agent %s env: invalid variable name %q", ag.Name, k)
+			}
+			s, err := evalExprString(a, "agent "+ag.Name+" env."+k, ag.Env[k])
+			if err != nil {
+				return cs, err
+			}
+			if err := checkNUL("agent "+ag.Name+" env."+k, s); err != nil {
+				return cs, err
+			}
+			vals[k] = s
+		}
+		cs.env = mergeEnv(cs.env, vals, keys)
+	}
+	return cs, nil
+}
+
+// agentArgs evaluates an agent's args: one list of strings (numbers and
+// bools are formatted).
+func agentArgs(a *runtime.Attempt, ag *ir.Agent) ([]string, error) {
+	if ag.Args == nil {
+		return nil, nil
+	}
+	what := "agent " + ag.Name + " args"
+	v, err := a.Eval(ag.Args)
+	if err != nil {
+		return nil, evalErr(what, err)
+	}
+	var l []any
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		l = x
+	case []string:
+		for _, s := range x {
+			l = append(l, s)
+		}
+	default:
+		return nil, stepErr(runtime.ErrKindExpr, "%s: expected a list of strings, got %s", what, schema.Describe(v))
+	}
+	out := make([]string, len(l))
+	for i, e := range l {
+		s, err := scalarString(e)
+		if err != nil {
+			return nil, stepErr(runtime.ErrKindExpr, "%s[%d]: %v", what, i, err)
+		}
+		if err := checkNUL(fmt.Sprintf("%s[%d]", what, i), s); err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// askCLI runs a CLI agent (claude, codex, gemini) in the attempt's
+// directory and reads its event stream as it prints.
+func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agent, prompt string, want *schema.Type, resume string) (agentReply, error) {
+	cs, err := g.resolveCLI(a, ag)
 	if err != nil {
 		return agentReply{}, err
 	}
-	extra := make([]string, len(ag.Args))
-	for i, e := range ag.Args {
-		if extra[i], err = evalExprString(a, fmt.Sprintf("agent %s args[%d]", ag.Name, i), e); err != nil {
-			return agentReply{}, err
+	req := cliRequest{Model: cs.model, Extra: cs.extra, Prompt: prompt, Resume: resume,
+		MaxTurns: ag.MaxTurns, Permission: ag.PermissionMode, BudgetUSD: ag.MaxBudgetUSD}
+	if want != nil && cs.adapter.nativeSchema {
+		if doc, ok := strictSchema(want); ok {
+			req.Schema = doc
+			if ag.Kind == "codex" || filepath.Base(ag.CLI) == "codex" {
+				tmp, err := os.MkdirTemp("", "smithc-schema-")
+				if err != nil {
+					return agentReply{}, stepErr(runtime.ErrKindInternal, "agent %s: writing the output schema: %v", ag.Name, err)
+				}
+				defer os.RemoveAll(tmp)
+				req.SchemaFile = filepath.Join(tmp, "output-schema.json")
+				if err := os.WriteFile(req.SchemaFile, doc, 0o600); err != nil {
+					return agentReply{}, stepErr(runtime.ErrKindInternal, "agent %s: writing the output schema: %v", ag.Name, err)
+				}
+				req.Schema = nil
+			}
 		}
 	}
-	inv := adapter.invocation(model, extra, prompt)
+	inv := cs.adapter.invocation(req)
 	for i, s := range inv.args {
 		if err := checkNUL(fmt.Sprintf("agent %s argument %d", ag.Name, i), s); err != nil {
 			return agentReply{}, err
 		}
 	}
-	env := g.cfg.environ()
-	path, err := lookPath(ag.CLI, env, a.Dir)
+	path, err := lookPath(ag.CLI, cs.env, cs.dir)
 	if err != nil {
 		return agentReply{}, &runtime.StepError{Kind: runtime.ErrKindAgent, Err: err,
-			Message: fmt.Sprintf("agent %s: %v", ag.Name, err)}
+			Message: fmt.Sprintf("agent %s: %v; install it or set cli to its path", ag.Name, err)}
 	}
+	activities := 0
+	parser := cs.adapter.newParser(func(ev map[string]any) {
+		activities++
+		if activities > maxActivityEvents {
+			return
+		}
+		ev["agent"] = ag.Name
+		a.Log(activityEventKind, ev)
+		if d, _ := ev["tool"].(string); d != "" {
+			a.Heartbeat("agent " + ag.Name + ": " + d)
+		}
+	})
 	res, err := runProcess(ctx, g.cfg, a, procSpec{
-		Path: path, Args: append([]string{ag.CLI}, inv.args...), Dir: a.Dir, Env: env, Stdin: inv.stdin,
+		Path: path, Args: append([]string{ag.CLI}, inv.args...), Dir: cs.dir, Env: cs.env, Stdin: inv.stdin,
+		StdoutLine: parser.line,
 	})
 	if err != nil {
 		return agentReply{}, &runtime.StepError{Kind: runtime.ErrKindAgent, Err: err,
@@ -165,19 +388,26 @@ func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agen
 		se.Message = fmt.Sprintf("agent %s: %v: process group killed", ag.Name, res.CtxErr)
 		return agentReply{}, se
 	}
-	reply, perr := adapter.parse(res.Stdout)
-	if res.ExitCode != 0 {
-		msg := fmt.Sprintf("agent %s: %s exited with code %d", ag.Name, ag.CLI, res.ExitCode)
-		if perr == nil && reply.Text != "" {
-			msg += ": " + firstLine(reply.Text)
-		} else {
-			msg += stderrHint(res.Stderr)
+	reply, fail := parser.result(res.Stdout)
+	if fail != nil {
+		msg := fmt.Sprintf("agent %s: %s", ag.Name, fail.message)
+		if fail.kind == "agent" {
+			hint := stderrHint(res.Stderr)
+			switch {
+			case res.ExitCode != 0 && hint != "":
+				msg = fmt.Sprintf("agent %s: %s exited with code %d%s", ag.Name, filepath.Base(ag.CLI), res.ExitCode, hint)
+			case res.ExitCode != 0:
+				msg = fmt.Sprintf("agent %s: %s exited with code %d: %s", ag.Name, filepath.Base(ag.CLI), res.ExitCode, fail.message)
+			default:
+				msg += hint
+			}
 		}
-		return agentReply{}, &runtime.StepError{Kind: runtime.ErrKindAgent, ExitCode: res.ExitCode, Retry: true, Message: msg}
+		return reply, &runtime.StepError{Kind: fail.kind, ExitCode: res.ExitCode, Status: fail.status, Retry: retryableKinds[fail.kind],
+			Message: msg, Output: map[string]any{"text": reply.Text, "session_id": reply.SessionID}}
 	}
-	if perr != nil {
-		return agentReply{}, &runtime.StepError{Kind: runtime.ErrKindAgent, Retry: true, Err: perr,
-			Message: fmt.Sprintf("agent %s: %v%s", ag.Name, perr, stderrHint(res.Stderr))}
+	if res.ExitCode != 0 {
+		return reply, &runtime.StepError{Kind: runtime.ErrKindAgent, ExitCode: res.ExitCode, Retry: true,
+			Message: fmt.Sprintf("agent %s: %s exited with code %d%s", ag.Name, filepath.Base(ag.CLI), res.ExitCode, stderrHint(res.Stderr))}
 	}
 	return reply, nil
 }

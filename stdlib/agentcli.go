@@ -1,14 +1,28 @@
 package stdlib
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
+
+// cliRequest is one question to a CLI agent, settings evaluated.
+type cliRequest struct {
+	Model      string
+	Extra      []string // the agent's args, after smithc's own options
+	Prompt     string
+	Schema     []byte // JSON Schema of the declared output for the CLI's own option; nil: none
+	SchemaFile string // the file Schema was written to (codex reads a file)
+	Resume     string // the session to continue; "": a new one
+	MaxTurns   int
+	Permission string // "", "default", "plan", "accept_edits", "bypass"
+	BudgetUSD  float64
+}
 
 // cliInvocation is how an adapter calls its program.
 type cliInvocation struct {
@@ -16,21 +30,41 @@ type cliInvocation struct {
 	stdin io.Reader
 }
 
-// cliAdapter knows one agent CLI's non-interactive JSON mode.
+// cliAdapter knows one agent CLI's non-interactive streaming JSON mode.
 type cliAdapter struct {
-	invocation func(model string, extra []string, prompt string) cliInvocation
-	parse      func(stdout string) (agentReply, error)
+	invocation func(r cliRequest) cliInvocation
+	// newParser returns a parser of the CLI's stdout, fed line by line as
+	// the CLI prints, so that nothing depends on the captured output.
+	newParser func(activity func(map[string]any)) cliParser
+	// nativeSchema: the CLI takes the output's JSON Schema (claude
+	// --json-schema, codex --output-schema).
+	nativeSchema bool
 }
 
-// cliAdapterFor returns the adapter of a supported CLI, by program name.
-func cliAdapterFor(name string) (cliAdapter, bool) {
-	switch name {
+// cliParser reads a CLI's stdout.
+type cliParser interface {
+	line(l []byte)
+	// result is the reply once the CLI has exited; tail is the captured
+	// end of stdout, for CLIs or versions that print one JSON document.
+	result(tail string) (agentReply, *cliFailure)
+}
+
+// cliFailure is an error a CLI reported, classified.
+type cliFailure struct {
+	kind    string // an ErrKind* of this package or runtime.ErrKindAgent
+	message string
+	status  int // the API's HTTP status when the CLI reports it
+}
+
+// cliAdapterFor returns the adapter of a supported CLI, by kind.
+func cliAdapterFor(kind string) (cliAdapter, bool) {
+	switch kind {
 	case "claude":
-		return cliAdapter{invocation: claudeInvocation, parse: parseClaude}, true
+		return cliAdapter{invocation: claudeInvocation, newParser: func(f func(map[string]any)) cliParser { return &claudeParser{activity: f} }, nativeSchema: true}, true
 	case "codex":
-		return cliAdapter{invocation: codexInvocation, parse: parseCodex}, true
+		return cliAdapter{invocation: codexInvocation, newParser: func(f func(map[string]any)) cliParser { return &codexParser{activity: f} }, nativeSchema: true}, true
 	case "gemini":
-		return cliAdapter{invocation: geminiInvocation, parse: parseGemini}, true
+		return cliAdapter{invocation: geminiInvocation, newParser: func(f func(map[string]any)) cliParser { return &geminiParser{activity: f} }}, true
 	}
 	return cliAdapter{}, false
 }
@@ -39,170 +73,418 @@ func cliAdapterFor(name string) (cliAdapter, bool) {
 // longer ones go through stdin (Linux limits one argument to 128 KiB).
 const maxPromptArg = 100 << 10
 
-// claudeInvocation: claude -p --output-format json [--model M] [args...],
-// the prompt on stdin.
-func claudeInvocation(model string, extra []string, prompt string) cliInvocation {
-	args := []string{"-p", "--output-format", "json"}
-	if model != "" {
-		args = append(args, "--model", model)
+// claudePermission maps permission_mode to claude --permission-mode.
+var claudePermission = map[string]string{"plan": "plan", "accept_edits": "acceptEdits", "bypass": "bypassPermissions"}
+
+// claudeInvocation: claude -p --output-format stream-json --verbose
+// [--model M] [--max-turns N] [--permission-mode P] [--max-budget-usd B]
+// [--json-schema S] [--resume ID] [args...], the prompt on stdin.
+func claudeInvocation(r cliRequest) cliInvocation {
+	args := []string{"-p", "--output-format", "stream-json", "--verbose"}
+	if r.Model != "" {
+		args = append(args, "--model", r.Model)
 	}
-	return cliInvocation{args: append(args, extra...), stdin: strings.NewReader(prompt)}
+	if r.MaxTurns > 0 {
+		args = append(args, "--max-turns", strconv.Itoa(r.MaxTurns))
+	}
+	if p := claudePermission[r.Permission]; p != "" {
+		args = append(args, "--permission-mode", p)
+	}
+	if r.BudgetUSD > 0 {
+		args = append(args, "--max-budget-usd", strconv.FormatFloat(r.BudgetUSD, 'f', -1, 64))
+	}
+	if r.Schema != nil {
+		args = append(args, "--json-schema", string(r.Schema))
+	}
+	if r.Resume != "" {
+		args = append(args, "--resume", r.Resume)
+	}
+	return cliInvocation{args: append(args, r.Extra...), stdin: strings.NewReader(r.Prompt)}
 }
 
-// parseClaude reads the single result object claude prints:
-// {"type":"result","subtype":"success","is_error":false,"result":"...",
-// "session_id":"...","usage":{"input_tokens":N,"output_tokens":N,...}}.
-func parseClaude(stdout string) (agentReply, error) {
-	var r struct {
-		Type      string  `json:"type"`
-		Subtype   string  `json:"subtype"`
-		IsError   bool    `json:"is_error"`
-		Result    string  `json:"result"`
-		SessionID string  `json:"session_id"`
-		CostUSD   float64 `json:"total_cost_usd"`
-		Usage     struct {
-			InputTokens         int64 `json:"input_tokens"`
-			CacheReadTokens     int64 `json:"cache_read_input_tokens"`
-			CacheCreationTokens int64 `json:"cache_creation_input_tokens"`
-			OutputTokens        int64 `json:"output_tokens"`
-		} `json:"usage"`
+// claudeResult is claude's final object, the last line of stream-json and
+// the whole of --output-format json.
+type claudeResult struct {
+	Type             string          `json:"type"`
+	Subtype          string          `json:"subtype"`
+	IsError          bool            `json:"is_error"`
+	Result           string          `json:"result"`
+	SessionID        string          `json:"session_id"`
+	CostUSD          float64         `json:"total_cost_usd"`
+	NumTurns         int64           `json:"num_turns"`
+	APIErrorStatus   int             `json:"api_error_status"`
+	TerminalReason   string          `json:"terminal_reason"`
+	StructuredOutput json.RawMessage `json:"structured_output"`
+	Errors           []string        `json:"errors"`
+	Denials          []struct {
+		ToolName string `json:"tool_name"`
+	} `json:"permission_denials"`
+	Usage struct {
+		InputTokens         int64 `json:"input_tokens"`
+		CacheReadTokens     int64 `json:"cache_read_input_tokens"`
+		CacheCreationTokens int64 `json:"cache_creation_input_tokens"`
+		OutputTokens        int64 `json:"output_tokens"`
+	} `json:"usage"`
+}
+
+// claudeParser reads claude's stream-json events: system/init (the
+// session id), assistant messages (text, tool calls), and the result.
+type claudeParser struct {
+	activity  func(map[string]any)
+	sessionID string
+	res       *claudeResult
+}
+
+func (p *claudeParser) line(l []byte) {
+	var ev struct {
+		Type      string `json:"type"`
+		Subtype   string `json:"subtype"`
+		SessionID string `json:"session_id"`
+		Message   struct {
+			Content []struct {
+				Type  string          `json:"type"`
+				Text  string          `json:"text"`
+				Name  string          `json:"name"`
+				Input json.RawMessage `json:"input"`
+			} `json:"content"`
+		} `json:"message"`
 	}
-	if err := decodeLastObject(stdout, &r); err != nil {
-		return agentReply{}, fmt.Errorf("claude printed no JSON result: %w", err)
+	if json.Unmarshal(l, &ev) != nil {
+		return
 	}
+	if ev.SessionID != "" && p.sessionID == "" {
+		p.sessionID = ev.SessionID
+	}
+	switch ev.Type {
+	case "result":
+		var r claudeResult
+		if json.Unmarshal(l, &r) == nil {
+			p.res = &r
+		}
+	case "assistant":
+		for _, c := range ev.Message.Content {
+			switch c.Type {
+			case "text":
+				p.activity(map[string]any{"type": "text", "text": shorten(c.Text, maxActivityText)})
+			case "tool_use":
+				p.activity(map[string]any{"type": "tool_call", "tool": c.Name, "input": shorten(string(c.Input), maxActivityText)})
+			}
+		}
+	}
+}
+
+func (p *claudeParser) result(tail string) (agentReply, *cliFailure) {
+	if p.res == nil {
+		var r claudeResult
+		if err := decodeLastObject(tail, &r); err != nil || (r.Type != "result" && r.Result == "" && r.Subtype == "") {
+			return agentReply{SessionID: p.sessionID}, &cliFailure{kind: "agent", message: "claude printed no result"}
+		}
+		p.res = &r
+	}
+	r := p.res
 	reply := agentReply{
-		Text:         r.Result,
-		InputTokens:  r.Usage.InputTokens + r.Usage.CacheReadTokens + r.Usage.CacheCreationTokens,
-		OutputTokens: r.Usage.OutputTokens,
-		SessionID:    r.SessionID,
-		CostUSD:      r.CostUSD,
+		Text:          r.Result,
+		InputTokens:   r.Usage.InputTokens + r.Usage.CacheReadTokens + r.Usage.CacheCreationTokens,
+		OutputTokens:  r.Usage.OutputTokens,
+		CacheRead:     r.Usage.CacheReadTokens,
+		CacheCreation: r.Usage.CacheCreationTokens,
+		SessionID:     r.SessionID,
+		CostUSD:       r.CostUSD,
+		Turns:         r.NumTurns,
 	}
-	if r.IsError || (r.Subtype != "" && r.Subtype != "success") {
-		return reply, fmt.Errorf("claude reported an error (%s): %s", r.Subtype, firstLine(r.Result))
+	if reply.SessionID == "" {
+		reply.SessionID = p.sessionID
+	}
+	if len(r.StructuredOutput) > 0 && string(r.StructuredOutput) != "null" {
+		reply.Structured = r.StructuredOutput
+	}
+	msg := firstLine(r.Result)
+	if msg == "" && len(r.Errors) > 0 {
+		msg = firstLine(strings.Join(r.Errors, "; "))
+	}
+	switch {
+	case r.Subtype == "error_max_turns":
+		return reply, &cliFailure{kind: ErrKindMaxTurns, message: fmt.Sprintf("claude stopped at its turn limit after %d turns", r.NumTurns)}
+	case r.Subtype == "error_max_budget_usd":
+		return reply, &cliFailure{kind: ErrKindBudget, message: fmt.Sprintf("claude stopped at its budget (spent $%.4f)", r.CostUSD)}
+	case r.IsError || (r.Subtype != "" && r.Subtype != "success"):
+		if msg == "" {
+			msg = r.Subtype
+		}
+		return reply, classify(r.APIErrorStatus, "claude reported an error: "+msg)
+	case len(r.Denials) > 0:
+		names := make([]string, 0, len(r.Denials))
+		seen := map[string]bool{}
+		for _, d := range r.Denials {
+			if !seen[d.ToolName] {
+				seen[d.ToolName] = true
+				names = append(names, d.ToolName)
+			}
+		}
+		return reply, &cliFailure{kind: ErrKindPermission, message: fmt.Sprintf(
+			"claude was denied permission to use %s; set permission_mode (or args such as --allowedTools) on the agent to allow it",
+			strings.Join(names, ", "))}
 	}
 	return reply, nil
 }
 
-// codexInvocation: codex exec --json [--model M] [args...] -, the prompt
-// on stdin.
-func codexInvocation(model string, extra []string, prompt string) cliInvocation {
-	args := []string{"exec", "--json"}
-	if model != "" {
-		args = append(args, "--model", model)
-	}
-	args = append(args, extra...)
-	return cliInvocation{args: append(args, "-"), stdin: strings.NewReader(prompt)}
+// codexSandbox maps permission_mode to codex's sandbox settings (as -c
+// overrides, which both exec and exec resume accept).
+var codexSandbox = map[string][]string{
+	"plan":         {"-c", `sandbox_mode="read-only"`},
+	"accept_edits": {"-c", `sandbox_mode="workspace-write"`},
+	"bypass":       {"--dangerously-bypass-approvals-and-sandbox"},
 }
 
-// parseCodex reads codex's JSONL events: the text of the last completed
-// agent_message item, usage summed over turn.completed events, the
-// thread id, and turn.failed / error events. The older event format
+// codexInvocation: codex exec [resume] --json [--model M] [sandbox]
+// [--output-schema FILE] [args...] [ID] -, the prompt on stdin.
+func codexInvocation(r cliRequest) cliInvocation {
+	args := []string{"exec"}
+	if r.Resume != "" {
+		args = append(args, "resume")
+	}
+	args = append(args, "--json")
+	if r.Model != "" {
+		args = append(args, "--model", r.Model)
+	}
+	args = append(args, codexSandbox[r.Permission]...)
+	if r.SchemaFile != "" {
+		args = append(args, "--output-schema", r.SchemaFile)
+	}
+	args = append(args, r.Extra...)
+	if r.Resume != "" {
+		args = append(args, r.Resume)
+	}
+	return cliInvocation{args: append(args, "-"), stdin: strings.NewReader(r.Prompt)}
+}
+
+// codexParser reads codex's JSONL events: the thread id, the text of the
+// last completed agent_message item, usage summed over turn.completed,
+// and turn.failed / error events. The older event format
 // ({"msg":{"type":"agent_message","message":...}}) is read too.
-func parseCodex(stdout string) (agentReply, error) {
-	var reply agentReply
-	var lastErr string
-	found := false
-	sc := bufio.NewScanner(strings.NewReader(stdout))
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if !strings.HasPrefix(line, "{") {
-			continue
+type codexParser struct {
+	activity func(map[string]any)
+	reply    agentReply
+	found    bool
+	lastErr  string
+}
+
+func (p *codexParser) line(l []byte) {
+	var ev struct {
+		Type     string `json:"type"`
+		ThreadID string `json:"thread_id"`
+		Message  string `json:"message"`
+		Item     *struct {
+			Type    string `json:"type"`
+			Text    string `json:"text"`
+			Command string `json:"command"`
+			Message string `json:"message"`
+			Changes []struct {
+				Path string `json:"path"`
+				Kind string `json:"kind"`
+			} `json:"changes"`
+		} `json:"item"`
+		Usage *struct {
+			InputTokens  int64 `json:"input_tokens"`
+			CachedInput  int64 `json:"cached_input_tokens"`
+			CacheWrite   int64 `json:"cache_write_input_tokens"`
+			OutputTokens int64 `json:"output_tokens"`
+		} `json:"usage"`
+		Error *struct {
+			Message string `json:"message"`
+		} `json:"error"`
+		Msg *struct {
+			Type             string `json:"type"`
+			Message          string `json:"message"`
+			LastAgentMessage string `json:"last_agent_message"`
+			InputTokens      int64  `json:"input_tokens"`
+			OutputTokens     int64  `json:"output_tokens"`
+		} `json:"msg"`
+	}
+	if json.Unmarshal(l, &ev) != nil {
+		return
+	}
+	switch ev.Type {
+	case "thread.started":
+		if p.reply.SessionID == "" {
+			p.reply.SessionID = ev.ThreadID
 		}
-		var ev struct {
-			Type     string `json:"type"`
-			ThreadID string `json:"thread_id"`
-			Message  string `json:"message"`
-			Item     *struct {
-				Type string `json:"type"`
-				Text string `json:"text"`
-			} `json:"item"`
-			Usage *struct {
-				InputTokens  int64 `json:"input_tokens"`
-				OutputTokens int64 `json:"output_tokens"`
-			} `json:"usage"`
-			Error *struct {
-				Message string `json:"message"`
-			} `json:"error"`
-			Msg *struct {
-				Type             string `json:"type"`
-				Message          string `json:"message"`
-				LastAgentMessage string `json:"last_agent_message"`
-				InputTokens      int64  `json:"input_tokens"`
-				OutputTokens     int64  `json:"output_tokens"`
-			} `json:"msg"`
+	case "item.completed":
+		if ev.Item == nil {
+			break
 		}
-		if json.Unmarshal([]byte(line), &ev) != nil {
-			continue
+		switch ev.Item.Type {
+		case "agent_message":
+			p.reply.Text, p.found = ev.Item.Text, true
+			p.activity(map[string]any{"type": "text", "text": shorten(ev.Item.Text, maxActivityText)})
+		case "command_execution":
+			p.activity(map[string]any{"type": "tool_call", "tool": "shell", "input": shorten(ev.Item.Command, maxActivityText)})
+		case "file_change":
+			var paths []string
+			for _, c := range ev.Item.Changes {
+				paths = append(paths, c.Kind+" "+c.Path)
+			}
+			p.activity(map[string]any{"type": "tool_call", "tool": "apply_patch", "input": shorten(strings.Join(paths, ", "), maxActivityText)})
 		}
-		switch ev.Type {
-		case "thread.started":
-			reply.SessionID = ev.ThreadID
-		case "item.completed":
-			if ev.Item != nil && ev.Item.Type == "agent_message" {
-				reply.Text, found = ev.Item.Text, true
+	case "turn.completed":
+		if ev.Usage != nil {
+			p.reply.InputTokens += ev.Usage.InputTokens
+			p.reply.OutputTokens += ev.Usage.OutputTokens
+			p.reply.CacheRead += ev.Usage.CachedInput
+			p.reply.CacheCreation += ev.Usage.CacheWrite
+			p.reply.Turns++
+		}
+	case "turn.failed":
+		if ev.Error != nil {
+			p.lastErr = ev.Error.Message
+		}
+	case "error":
+		p.lastErr = ev.Message
+	}
+	if ev.Msg != nil {
+		switch ev.Msg.Type {
+		case "agent_message":
+			p.reply.Text, p.found = ev.Msg.Message, true
+		case "task_complete":
+			if ev.Msg.LastAgentMessage != "" {
+				p.reply.Text, p.found = ev.Msg.LastAgentMessage, true
 			}
-		case "turn.completed":
-			if ev.Usage != nil {
-				reply.InputTokens += ev.Usage.InputTokens
-				reply.OutputTokens += ev.Usage.OutputTokens
-			}
-		case "turn.failed":
-			if ev.Error != nil {
-				lastErr = ev.Error.Message
-			}
+		case "token_count":
+			p.reply.InputTokens, p.reply.OutputTokens = ev.Msg.InputTokens, ev.Msg.OutputTokens
 		case "error":
-			lastErr = ev.Message
+			p.lastErr = ev.Msg.Message
 		}
-		if ev.Msg != nil {
-			switch ev.Msg.Type {
-			case "agent_message":
-				reply.Text, found = ev.Msg.Message, true
-			case "task_complete":
-				if ev.Msg.LastAgentMessage != "" {
-					reply.Text, found = ev.Msg.LastAgentMessage, true
-				}
-			case "token_count":
-				reply.InputTokens, reply.OutputTokens = ev.Msg.InputTokens, ev.Msg.OutputTokens
-			case "error":
-				lastErr = ev.Msg.Message
+	}
+}
+
+func (p *codexParser) result(string) (agentReply, *cliFailure) {
+	if p.lastErr != "" && !p.found {
+		return p.reply, classify(0, "codex failed: "+firstLine(p.lastErr))
+	}
+	if !p.found {
+		return p.reply, &cliFailure{kind: "agent", message: "codex printed no agent message"}
+	}
+	return p.reply, nil
+}
+
+// geminiApproval maps permission_mode to gemini --approval-mode.
+var geminiApproval = map[string]string{"plan": "plan", "accept_edits": "auto_edit", "bypass": "yolo"}
+
+// geminiInvocation: gemini --output-format stream-json [--model M]
+// [--approval-mode A] [--resume ID] [args...] --prompt=PROMPT (one
+// argument, so that a prompt starting with "-" is not an option). A prompt
+// too long for an argument goes on stdin, which gemini reads ahead of
+// --prompt.
+func geminiInvocation(r cliRequest) cliInvocation {
+	args := []string{"--output-format", "stream-json"}
+	if r.Model != "" {
+		args = append(args, "--model", r.Model)
+	}
+	if a := geminiApproval[r.Permission]; a != "" {
+		args = append(args, "--approval-mode", a)
+	}
+	if r.Resume != "" {
+		args = append(args, "--resume", r.Resume)
+	}
+	args = append(args, r.Extra...)
+	if len(r.Prompt) <= maxPromptArg {
+		return cliInvocation{args: append(args, "--prompt="+r.Prompt)}
+	}
+	return cliInvocation{args: append(args, "--prompt=Follow the instructions above."), stdin: strings.NewReader(r.Prompt)}
+}
+
+// geminiParser reads gemini's stream-json events (init with the session
+// id, assistant message deltas, tool_use, result with status and stats),
+// or, from the captured output, its --output-format json object.
+type geminiParser struct {
+	activity func(map[string]any)
+	reply    agentReply
+	text     strings.Builder
+	done     bool
+	errMsg   *string
+	events   bool
+}
+
+func (p *geminiParser) line(l []byte) {
+	var ev struct {
+		Type      string          `json:"type"`
+		SessionID string          `json:"session_id"`
+		Role      string          `json:"role"`
+		Content   string          `json:"content"`
+		Delta     bool            `json:"delta"`
+		ToolName  string          `json:"tool_name"`
+		Params    json.RawMessage `json:"parameters"`
+		Status    string          `json:"status"`
+		Error     *struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+		Stats struct {
+			InputTokens  int64 `json:"input_tokens"`
+			OutputTokens int64 `json:"output_tokens"`
+			Cached       int64 `json:"cached"`
+			ToolCalls    int64 `json:"tool_calls"`
+		} `json:"stats"`
+	}
+	if json.Unmarshal(l, &ev) != nil || ev.Type == "" {
+		return
+	}
+	p.events = true
+	switch ev.Type {
+	case "init":
+		p.reply.SessionID = ev.SessionID
+	case "message":
+		if ev.Role == "assistant" {
+			if !ev.Delta {
+				p.text.Reset()
 			}
+			p.text.WriteString(ev.Content)
+		}
+	case "tool_use":
+		p.activity(map[string]any{"type": "tool_call", "tool": ev.ToolName, "input": shorten(string(ev.Params), maxActivityText)})
+	case "error":
+		if ev.Error != nil {
+			m := ev.Error.Message
+			p.errMsg = &m
+		}
+	case "result":
+		p.done = true
+		p.reply.InputTokens, p.reply.OutputTokens, p.reply.CacheRead = ev.Stats.InputTokens, ev.Stats.OutputTokens, ev.Stats.Cached
+		if ev.Status != "success" {
+			m := ev.Status
+			if ev.Error != nil {
+				m = ev.Error.Message
+			}
+			p.errMsg = &m
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return reply, fmt.Errorf("reading codex events: %w", err)
-	}
-	if !found {
-		if lastErr != "" {
-			return reply, fmt.Errorf("codex failed: %s", lastErr)
-		}
-		return reply, errors.New("codex printed no agent message")
-	}
-	return reply, nil
 }
 
-// geminiInvocation: gemini --output-format json [--model M] [args...] -p
-// PROMPT. A prompt too long for an argument goes on stdin, which gemini
-// reads ahead of -p.
-func geminiInvocation(model string, extra []string, prompt string) cliInvocation {
-	args := []string{"--output-format", "json"}
-	if model != "" {
-		args = append(args, "--model", model)
+func (p *geminiParser) result(tail string) (agentReply, *cliFailure) {
+	if !p.events {
+		return parseGeminiJSON(tail)
 	}
-	args = append(args, extra...)
-	if len(prompt) <= maxPromptArg {
-		return cliInvocation{args: append(args, "-p", prompt)}
+	p.reply.Text = p.text.String()
+	if p.text.Len() > 0 {
+		p.activity(map[string]any{"type": "text", "text": shorten(p.reply.Text, maxActivityText)})
 	}
-	return cliInvocation{args: append(args, "-p", "Follow the instructions above."), stdin: strings.NewReader(prompt)}
+	if p.errMsg != nil {
+		return p.reply, classify(0, "gemini reported an error: "+firstLine(*p.errMsg))
+	}
+	if !p.done {
+		return p.reply, &cliFailure{kind: "agent", message: "gemini printed no result"}
+	}
+	return p.reply, nil
 }
 
-// parseGemini reads gemini's JSON object: {"response": "...", "stats":
-// {"models": {NAME: {"tokens": {"prompt": N, "candidates": N}}}},
-// "error": {"message": ...}}.
-func parseGemini(stdout string) (agentReply, error) {
+// parseGeminiJSON reads gemini's --output-format json object:
+// {"session_id": ..., "response": "...", "stats": {"models": {NAME:
+// {"tokens": {"prompt": N, "candidates": N}}}}, "error": {"message": ...}}.
+func parseGeminiJSON(stdout string) (agentReply, *cliFailure) {
 	var r struct {
-		Response *string `json:"response"`
-		Stats    struct {
+		SessionID string  `json:"session_id"`
+		Response  *string `json:"response"`
+		Stats     struct {
 			Models map[string]struct {
 				Tokens struct {
 					Prompt     int64 `json:"prompt"`
@@ -213,12 +495,13 @@ func parseGemini(stdout string) (agentReply, error) {
 		Error *struct {
 			Type    string `json:"type"`
 			Message string `json:"message"`
+			Code    int    `json:"code"`
 		} `json:"error"`
 	}
 	if err := decodeLastObject(stdout, &r); err != nil {
-		return agentReply{}, fmt.Errorf("gemini printed no JSON result: %w", err)
+		return agentReply{}, &cliFailure{kind: "agent", message: fmt.Sprintf("gemini printed no JSON result: %v", err)}
 	}
-	var reply agentReply
+	reply := agentReply{SessionID: r.SessionID}
 	names := make([]string, 0, len(r.Stats.Models))
 	for n := range r.Stats.Models {
 		names = append(names, n)
@@ -229,13 +512,60 @@ func parseGemini(stdout string) (agentReply, error) {
 		reply.OutputTokens += r.Stats.Models[n].Tokens.Candidates
 	}
 	if r.Error != nil {
-		return reply, fmt.Errorf("gemini reported an error: %s", r.Error.Message)
+		return reply, classify(r.Error.Code, "gemini reported an error: "+firstLine(r.Error.Message))
 	}
 	if r.Response == nil {
-		return reply, errors.New("gemini's JSON has no response field")
+		return reply, &cliFailure{kind: "agent", message: "gemini's JSON has no response field"}
 	}
 	reply.Text = *r.Response
 	return reply, nil
+}
+
+// Error kinds of agent failures, beyond runtime's (LANGUAGE.md §5: retry
+// when and catch read error.kind).
+const (
+	ErrKindAuth       = "auth"              // the API refused the credentials; not retried
+	ErrKindRateLimit  = "rate_limit"        // 429 / quota; retryable
+	ErrKindServer     = "server_error"      // the API failed (5xx, overloaded); retryable
+	ErrKindMaxTurns   = "max_turns"         // the agent hit its turn limit; not retried
+	ErrKindPermission = "permission_denied" // a tool call was denied; not retried
+	ErrKindBudget     = "budget"            // the agent hit max_budget_usd; not retried
+	ErrKindTruncated  = "length"            // the reply was cut at max_tokens (openai)
+	maxActivityText   = 500
+	maxActivityEvents = 200
+	activityEventKind = "AgentActivity"
+)
+
+// retryableKinds are the agent failure kinds a retry block retries.
+var retryableKinds = map[string]bool{"agent": true, ErrKindRateLimit: true, ErrKindServer: true, ErrKindTruncated: true}
+
+var (
+	authPattern   = regexp.MustCompile(`(?i)\b401\b|\b403\b|unauthori[sz]ed|authentication|invalid (x-)?api[ -]?key|api key not valid|incorrect api key|permission_denied|unauthenticated|forbidden`)
+	ratePattern   = regexp.MustCompile(`(?i)\b429\b|rate[ _-]?limit|too many requests|quota|resource_exhausted`)
+	serverPattern = regexp.MustCompile(`(?i)\b50[0-9]\b|internal server error|server[- ]side|overloaded|high demand|service unavailable|bad gateway|internal error`)
+)
+
+// classify names the kind of a CLI-reported API failure from its HTTP
+// status (0: unknown) or, failing that, its message.
+func classify(status int, msg string) *cliFailure {
+	f := &cliFailure{message: msg, status: status}
+	switch {
+	case status == 401 || status == 403:
+		f.kind = ErrKindAuth
+	case status == 429:
+		f.kind = ErrKindRateLimit
+	case status >= 500:
+		f.kind = ErrKindServer
+	case status == 0 && authPattern.MatchString(msg):
+		f.kind = ErrKindAuth
+	case status == 0 && ratePattern.MatchString(msg):
+		f.kind = ErrKindRateLimit
+	case status == 0 && serverPattern.MatchString(msg):
+		f.kind = ErrKindServer
+	default:
+		f.kind = "agent"
+	}
+	return f
 }
 
 // decodeLastObject decodes stdout as one JSON object, or else its last

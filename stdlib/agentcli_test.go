@@ -32,7 +32,7 @@ var standins = map[string]string{
 	"claude": `printf '%s\n' "$@" > args.txt; cat > prompt.txt` + standinTail,
 	"codex":  `printf '%s\n' "$@" > args.txt; cat > prompt.txt` + standinTail,
 	"gemini": `printf '%s\n' "$@" > args.txt
-while [ $# -gt 0 ]; do if [ "$1" = "-p" ]; then printf '%s' "$2" > prompt.txt; shift; fi; shift; done` + standinTail,
+for a in "$@"; do case "$a" in --prompt=*) printf '%s' "${a#--prompt=}" > prompt.txt;; esac; done` + standinTail,
 }
 
 // agentSetup installs the stand-ins in a bin directory and returns a
@@ -95,9 +95,9 @@ func TestAgentCLIs(t *testing.T) {
 	}{
 		{
 			name:     "claude",
-			agent:    &ir.Agent{Name: "rev", CLI: "claude", Model: ex(`"sonnet"`), Args: []*ir.Expr{ex(`"--max-turns"`), ex(`3`)}},
+			agent:    &ir.Agent{Name: "rev", CLI: "claude", Model: ex(`"sonnet"`), Args: ex(`["--max-turns", 3]`)},
 			stdout:   `{"type":"result","subtype":"success","is_error":false,"duration_ms":12,"num_turns":1,"result":"Looks fine.","session_id":"sess-1","total_cost_usd":0.01,"usage":{"input_tokens":10,"cache_read_input_tokens":5,"cache_creation_input_tokens":1,"output_tokens":3}}`,
-			wantArgs: []string{"-p", "--output-format", "json", "--model", "sonnet", "--max-turns", "3"},
+			wantArgs: []string{"-p", "--output-format", "stream-json", "--verbose", "--model", "sonnet", "--max-turns", "3"},
 			wantText: "Looks fine.", wantIn: 16, wantOut: 3, wantSess: "sess-1",
 		},
 		{
@@ -128,7 +128,7 @@ func TestAgentCLIs(t *testing.T) {
 			name:     "gemini",
 			agent:    &ir.Agent{Name: "gm", CLI: "gemini", Model: ex(`"gemini-2.5-pro"`)},
 			stdout:   `{"response":"Gemini says hi.","stats":{"models":{"gemini-2.5-pro":{"api":{"totalRequests":1},"tokens":{"prompt":30,"candidates":4,"total":34}},"gemini-2.5-flash":{"tokens":{"prompt":2,"candidates":1}}}}}`,
-			wantArgs: []string{"--output-format", "json", "--model", "gemini-2.5-pro", "-p", ""},
+			wantArgs: []string{"--output-format", "stream-json", "--model", "gemini-2.5-pro", ""},
 			wantText: "Gemini says hi.", wantIn: 32, wantOut: 5,
 			promptArg: true,
 		},
@@ -142,7 +142,7 @@ func TestAgentCLIs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(map[string]any{"text": tt.wantText}, out); diff != "" {
+			if diff := cmp.Diff(map[string]any{"text": tt.wantText, "session_id": tt.wantSess}, out); diff != "" {
 				t.Errorf("output (-want +got):\n%s", diff)
 			}
 			const prompt = "Review acme/api.\nBe brief."
@@ -151,7 +151,7 @@ func TestAgentCLIs(t *testing.T) {
 			}
 			wantArgs := tt.wantArgs
 			if tt.promptArg {
-				wantArgs = append(append([]string{}, wantArgs[:len(wantArgs)-1]...), strings.Split(prompt, "\n")...)
+				wantArgs = append(append([]string{}, wantArgs[:len(wantArgs)-1]...), strings.Split("--prompt="+prompt, "\n")...)
 			}
 			gotArgs := strings.Split(strings.TrimSuffix(readFile(t, filepath.Join(a.Dir, "args.txt")), "\n"), "\n")
 			if diff := cmp.Diff(wantArgs, gotArgs); diff != "" {
@@ -197,15 +197,21 @@ func TestAgentCLIFailures(t *testing.T) {
 		noRetry bool
 	}{
 		{"claude reports an error", "claude", map[string]string{"stdout.txt": `{"type":"result","subtype":"error_max_turns","is_error":true,"result":"too many turns"}`},
-			runtime.ErrKindAgent, 0, "claude reported an error (error_max_turns)", false},
+			ErrKindMaxTurns, 0, "claude stopped at its turn limit", true},
+		{"claude auth error", "claude", map[string]string{"exit.txt": "1", "stdout.txt": `{"type":"result","subtype":"success","is_error":true,"api_error_status":401,"result":"Invalid API key · Fix external API key"}`},
+			ErrKindAuth, 1, "claude reported an error: Invalid API key", true},
+		{"claude permission denied", "claude", map[string]string{"stdout.txt": `{"type":"result","subtype":"success","is_error":false,"result":"I could not write","permission_denials":[{"tool_name":"Write"},{"tool_name":"Write"}]}`},
+			ErrKindPermission, 0, "denied permission to use Write;", true},
 		{"non-zero exit", "claude", map[string]string{"stdout.txt": "", "exit.txt": "2"},
 			runtime.ErrKindAgent, 2, "claude exited with code 2: working...", false},
 		{"garbage", "gemini", map[string]string{"stdout.txt": "Loaded cached credentials.\nnot json"},
 			runtime.ErrKindAgent, 0, "gemini printed no JSON result", false},
 		{"gemini error object", "gemini", map[string]string{"stdout.txt": `{"error":{"type":"ApiError","message":"quota exceeded","code":429}}`},
-			runtime.ErrKindAgent, 0, "quota exceeded", false},
+			ErrKindRateLimit, 0, "gemini reported an error: quota exceeded", false},
 		{"codex turn failed", "codex", map[string]string{"stdout.txt": `{"type":"turn.failed","error":{"message":"model overloaded"}}`},
-			runtime.ErrKindAgent, 0, "codex failed: model overloaded", false},
+			ErrKindServer, 0, "codex failed: model overloaded", false},
+		{"codex unauthorized", "codex", map[string]string{"exit.txt": "1", "stdout.txt": `{"type":"turn.failed","error":{"message":"unexpected status 401 Unauthorized: Incorrect API key provided"}}`},
+			ErrKindAuth, 1, "codex failed: unexpected status 401", true},
 		{"no agent message", "codex", map[string]string{"stdout.txt": `{"type":"turn.completed","usage":{}}`},
 			runtime.ErrKindAgent, 0, "codex printed no agent message", false},
 	}
@@ -323,12 +329,12 @@ func TestAgentCLICancelKillsGroup(t *testing.T) {
 
 func TestAgentLongPromptForGeminiGoesThroughStdin(t *testing.T) {
 	t.Parallel()
-	inv := geminiInvocation("", nil, strings.Repeat("x", maxPromptArg+1))
+	inv := geminiInvocation(cliRequest{Prompt: strings.Repeat("x", maxPromptArg+1)})
 	if inv.stdin == nil || inv.args[len(inv.args)-1] == strings.Repeat("x", maxPromptArg+1) {
 		t.Errorf("a long prompt is passed as an argument: %d args", len(inv.args))
 	}
-	short := geminiInvocation("", nil, "short")
-	if short.stdin != nil || short.args[len(short.args)-1] != "short" {
+	short := geminiInvocation(cliRequest{Prompt: "short"})
+	if short.stdin != nil || short.args[len(short.args)-1] != "--prompt=short" {
 		t.Errorf("a short prompt is not passed with -p: %v", short.args)
 	}
 }

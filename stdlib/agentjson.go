@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/smithc/smithc/runtime"
@@ -88,7 +89,7 @@ func decodeOne(s string) (any, bool) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, false
 	}
-	return normalizeNumbers(v), true
+	return schema.Canonical(v), true
 }
 
 // lastBalanced returns the last top-level JSON value that starts with
@@ -115,5 +116,105 @@ func lastBalanced(text string, opener byte) (any, bool) {
 	if !found {
 		return nil, false
 	}
-	return normalizeNumbers(last), true
+	return schema.Canonical(last), true
+}
+
+// strictSchema is the JSON Schema of t in the strict form the CLIs' and
+// OpenAI's structured-output options take: every object lists all its
+// properties as required and allows no others, an optional field may be
+// null instead, and a root that is not an object is wrapped as
+// {"value": T}. ok is false when t has a part of type any, which strict
+// schemas cannot say.
+func strictSchema(t *schema.Type) (doc []byte, ok bool) {
+	s, ok := strictPart(t)
+	if !ok {
+		return nil, false
+	}
+	if t.Kind != schema.Object {
+		s = map[string]any{"type": "object", "properties": map[string]any{"value": s},
+			"required": []string{"value"}, "additionalProperties": false}
+	}
+	b, err := json.Marshal(s)
+	return b, err == nil
+}
+
+func strictPart(t *schema.Type) (map[string]any, bool) {
+	switch t.Kind {
+	case schema.Any:
+		return nil, false
+	case schema.List:
+		items, ok := strictPart(t.Elem)
+		if !ok {
+			return nil, false
+		}
+		return map[string]any{"type": "array", "items": items}, true
+	case schema.Object:
+		props := map[string]any{}
+		req := make([]string, 0, len(t.Fields))
+		for _, f := range t.Fields {
+			p, ok := strictPart(f.Type)
+			if !ok {
+				return nil, false
+			}
+			if f.Optional || f.HasDefault {
+				p = map[string]any{"anyOf": []any{p, map[string]any{"type": "null"}}}
+			}
+			props[f.Name] = p
+			req = append(req, f.Name)
+		}
+		sort.Strings(req)
+		return map[string]any{"type": "object", "properties": props, "required": req, "additionalProperties": false}, true
+	}
+	return schema.JSONSchema(t), true
+}
+
+// dropOptionalNulls removes the null values a strict schema allowed for
+// optional fields, so that defaults apply; and unwraps {"value": V} for a
+// type that is not an object.
+func dropOptionalNulls(t *schema.Type, v any) any {
+	if t == nil {
+		return v
+	}
+	switch t.Kind {
+	case schema.Object:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		for _, f := range t.Fields {
+			x, present := obj[f.Name]
+			switch {
+			case !present:
+			case x == nil && (f.Optional || f.HasDefault) && f.Type.Kind != schema.Null && f.Type.Kind != schema.Any:
+				delete(obj, f.Name)
+			default:
+				obj[f.Name] = dropOptionalNulls(f.Type, x)
+			}
+		}
+		return obj
+	case schema.List:
+		l, ok := v.([]any)
+		if !ok {
+			return v
+		}
+		for i := range l {
+			l[i] = dropOptionalNulls(t.Elem, l[i])
+		}
+		return l
+	}
+	return v
+}
+
+// unwrapValue undoes strictSchema's {"value": V} wrapping of a type that
+// is not an object.
+func unwrapValue(t *schema.Type, v any) any {
+	if t == nil || t.Kind == schema.Object || t.Kind == schema.Any {
+		return v
+	}
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		if x, ok := m["value"]; ok {
+			return x
+		}
+	}
+	return v
 }

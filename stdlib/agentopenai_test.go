@@ -19,10 +19,11 @@ import (
 
 // chatRequest is what the stand-in endpoint receives.
 type chatRequest struct {
-	Auth     string
-	Path     string
-	Model    string
-	Messages []struct {
+	Auth           string
+	Path           string
+	Model          string
+	ResponseFormat json.RawMessage `json:"response_format"`
+	Messages       []struct {
 		Role    string `json:"role"`
 		Content string `json:"content"`
 	}
@@ -70,7 +71,7 @@ func TestOpenAIText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]any{"text": "Echo: Summarize this. (key sk-secret-1)"}, out); diff != "" {
+	if diff := cmp.Diff(map[string]any{"text": "Echo: Summarize this. (key sk-secret-1)", "session_id": "chatcmpl-1"}, out); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
 	req := <-seen
@@ -78,8 +79,8 @@ func TestOpenAIText(t *testing.T) {
 		len(req.Messages) != 1 || req.Messages[0].Role != "user" || req.Messages[0].Content != "Summarize this." {
 		t.Errorf("request = %+v", req)
 	}
-	if diff := cmp.Diff([]string{"sk-secret-1"}, a.Secrets); diff != "" {
-		t.Errorf("secrets (-want +got):\n%s", diff)
+	if _, known := a.Secrets.Find("sk-secret-1"); !known {
+		t.Error("the API key is not among the run's secrets")
 	}
 	r := rec.kinds("AgentReply")
 	if len(r) != 1 || r[0]["text"] != "Echo: Summarize this. (key ***)" || r[0]["input_tokens"] != int64(12) || r[0]["output_tokens"] != int64(5) {
@@ -104,18 +105,22 @@ func TestOpenAIResponses(t *testing.T) {
 		inMsg   string
 	}{
 		{name: "content parts", status: 200, body: `{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}]}`,
-			want: map[string]any{"text": "ab"}},
-		{name: "no key, no auth header", status: 200, body: chatJSON("ok"), want: map[string]any{"text": "ok"}},
+			want: map[string]any{"text": "ab", "session_id": ""}},
+		{name: "no key, no auth header", status: 200, body: chatJSON("ok"), want: map[string]any{"text": "ok", "session_id": "chatcmpl-1"}},
+		{name: "cut at max_tokens", status: 200, body: `{"id":"c","choices":[{"message":{"content":"partial"},"finish_reason":"length"}]}`,
+			wantErr: &runtime.StepError{Kind: ErrKindTruncated, Retry: true}, inMsg: `finish_reason "length"`},
 		{name: "bad JSON", status: 200, body: `{"choices": [`, key: true,
 			wantErr: &runtime.StepError{Kind: runtime.ErrKindAgent, Retry: true}, inMsg: "not JSON"},
 		{name: "no choices", status: 200, body: `{"choices": []}`,
 			wantErr: &runtime.StepError{Kind: runtime.ErrKindAgent, Retry: true}, inMsg: "no choices"},
 		{name: "server error", status: 500, body: `{"error":{"message":"model crashed"}}`,
-			wantErr: &runtime.StepError{Kind: runtime.ErrKindHTTP, Status: 500, Retry: true}, inMsg: "500 Internal Server Error: model crashed"},
+			wantErr: &runtime.StepError{Kind: ErrKindServer, Status: 500, Retry: true}, inMsg: "500 Internal Server Error: model crashed"},
 		{name: "unauthorized", status: 401, body: `{"error":"bad key"}`, key: true,
-			wantErr: &runtime.StepError{Kind: runtime.ErrKindHTTP, Status: 401}, inMsg: "bad key"},
+			wantErr: &runtime.StepError{Kind: ErrKindAuth, Status: 401}, inMsg: "bad key"},
 		{name: "rate limited", status: 429, body: `slow down`,
-			wantErr: &runtime.StepError{Kind: runtime.ErrKindHTTP, Status: 429, Retry: true}, inMsg: "slow down"},
+			wantErr: &runtime.StepError{Kind: ErrKindRateLimit, Status: 429, Retry: true}, inMsg: "slow down"},
+		{name: "bad request", status: 400, body: `{"error":{"message":"unknown model"}}`,
+			wantErr: &runtime.StepError{Kind: runtime.ErrKindHTTP, Status: 400}, inMsg: "unknown model"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,19 +157,28 @@ func TestOpenAIResponses(t *testing.T) {
 
 func TestOpenAIStructuredRetry(t *testing.T) {
 	t.Parallel()
-	srv, _ := chatServer(t, func(w http.ResponseWriter, _ *http.Request, req chatRequest) {
-		if strings.Contains(req.Messages[0].Content, "previous reply was rejected") {
-			w.Write([]byte(chatJSON(`{"score": 0.5, "tags": ["x"]}`)))
-			return
-		}
-		w.Write([]byte(chatJSON(`I think {"score": "high"}`)))
-	})
 	typ := schema.ObjectOf(
 		&schema.Field{Name: "score", Type: schema.FloatType},
 		&schema.Field{Name: "tags", Type: schema.ListOf(schema.StringType), HasDefault: true, Default: []any{}},
 	)
+	srv, seen := chatServer(t, func(w http.ResponseWriter, _ *http.Request, req chatRequest) {
+		if last := req.Messages[len(req.Messages)-1]; strings.Contains(last.Content, "previous reply was rejected") {
+			// The re-ask continues the conversation: the task, the
+			// rejected reply, then what was wrong with it.
+			if len(req.Messages) != 3 || req.Messages[0].Content != "Rate it."+jsonInstruction(typ) ||
+				req.Messages[1].Role != "assistant" || req.Messages[1].Content != `I think {"score": "high"}` {
+				t.Errorf("the re-ask does not continue the conversation: %+v", req.Messages)
+			}
+			w.Write([]byte(chatJSON(`{"score": 0.5, "tags": null}`)))
+			return
+		}
+		w.Write([]byte(chatJSON(`I think {"score": "high"}`)))
+	})
 	a, _ := agentAttempt(t, openAIAgent(srv.URL, false), "Rate it.", typ, nil)
 	_, err := run(t, Config{}, a)
+	if req := <-seen; string(req.ResponseFormat) != `{"json_schema":{"name":"output","schema":{"additionalProperties":false,"properties":{"score":{"type":"number"},"tags":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]}},"required":["score","tags"],"type":"object"},"strict":true},"type":"json_schema"}` {
+		t.Errorf("response_format = %s", req.ResponseFormat)
+	}
 	se := runtime.AsStepError(err)
 	if se.Kind != runtime.ErrKindValidation || !se.Retry || !strings.Contains(se.Message, `score: expected float, got string "high"`) {
 		t.Fatalf("first attempt: got %+v", se)
@@ -174,7 +188,8 @@ func TestOpenAIStructuredRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]any{"score": 0.5, "tags": []any{"x"}}, out); diff != "" {
+	<-seen
+	if diff := cmp.Diff(map[string]any{"score": 0.5, "tags": []any{}}, out); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
 }

@@ -3,7 +3,10 @@ package stdlib
 import (
 	"net/http"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/smithc/smithc/runtime"
 )
 
 // Defaults used when a Config field is zero.
@@ -13,6 +16,7 @@ const (
 	DefaultKillGrace         = 2 * time.Second
 	DefaultHeartbeatInterval = time.Second
 	DefaultShell             = "/bin/sh"
+	DefaultHTTPTimeout       = 5 * time.Minute // an http step without a timeout of its own
 )
 
 // Config configures the standard actions. Its zero value is the default.
@@ -39,6 +43,9 @@ type Config struct {
 	// "KEY=value" entries; it also supplies the PATH used to find
 	// programs. Nil means os.Environ.
 	EnvironFunc func() []string
+	// HTTPTimeout bounds an http step's request when the step sets no
+	// timeout. Zero means DefaultHTTPTimeout.
+	HTTPTimeout time.Duration
 	// Shell is the POSIX shell that runs `run` scripts as `Shell -c
 	// script`. Empty means DefaultShell.
 	Shell string
@@ -79,11 +86,40 @@ func (c Config) httpClient() *http.Client {
 	return &http.Client{}
 }
 
+func (c Config) httpTimeout() time.Duration {
+	if c.HTTPTimeout > 0 {
+		return c.HTTPTimeout
+	}
+	return DefaultHTTPTimeout
+}
+
 func (c Config) environ() []string {
 	if c.EnvironFunc != nil {
 		return c.EnvironFunc()
 	}
 	return os.Environ()
+}
+
+// environFor is the environment a process of attempt a inherits: the
+// environment without the variables the program reads with secret(). A
+// step passes one explicitly (env { TOKEN = secret("TOKEN") }) when its
+// process needs it.
+func (c Config) environFor(a *runtime.Attempt) []string {
+	env := c.environ()
+	if a.Program == nil || len(a.Program.Secrets) == 0 {
+		return env
+	}
+	secret := make(map[string]bool, len(a.Program.Secrets))
+	for _, name := range a.Program.Secrets {
+		secret[name] = true
+	}
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); !secret[k] {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func (c Config) shell() string {

@@ -39,7 +39,7 @@ func ExampleSpecs() {
 	// compute [value] <nil>
 	// shell [run exec] { stdout: string, stderr: string, exit_code: int }
 	// http [http] { status: int, headers: any, body: string, json: any }
-	// agent [agent] { text: string }
+	// agent [agent] { text: string, session_id: string }
 	// call [call] <nil>
 }
 

@@ -153,6 +153,10 @@ func newAttempt(t *testing.T, step *ir.Step, env map[string]any) (*runtime.Attem
 		rec.mu.Unlock()
 	}
 	a.LogFunc = func(kind string, data map[string]any) {
+		// As the runtime does, each event's data is redacted on its own.
+		if !a.Secrets.Empty() {
+			data, _ = a.Secrets.RedactValue(data).(map[string]any)
+		}
 		rec.mu.Lock()
 		rec.events = append(rec.events, event{kind, data})
 		rec.mu.Unlock()

@@ -12,8 +12,10 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/schema"
 )
 
 // httpAction sends `http { method, url, headers {...}, body }`.
@@ -29,19 +31,57 @@ func (h httpAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Log("HTTPRequest", map[string]any{"method": req.Method, "url": redact(a.Secrets, req.URL.Redacted())})
-	stop := keepAlive(a, h.cfg.heartbeatInterval(), "waiting for "+redact(a.Secrets, req.URL.Redacted()))
+	follow := true
+	if v, err := evalArg(a, "follow_redirects"); err != nil {
+		return nil, err
+	} else if v != nil {
+		b, ok := v.(bool)
+		if !ok {
+			return nil, stepErr(runtime.ErrKindExpr, "follow_redirects: expected a bool, got %s", schema.Describe(v))
+		}
+		follow = b
+	}
+	// Without a step timeout, the request gets the default one: the
+	// heartbeats below show that smithc is alive, not that the server is
+	// answering, so a stalled server is caught only by a timeout.
+	var defaultTimeout time.Duration
+	if a.Step.Timeout <= 0 {
+		defaultTimeout = h.cfg.httpTimeout()
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+		req = req.WithContext(ctx)
+	}
+	a.Log("HTTPRequest", map[string]any{"method": req.Method, "url": req.URL.Redacted()})
+	stop := keepAlive(a, h.cfg.heartbeatInterval(), "waiting for "+req.URL.Redacted())
 	defer stop()
-	resp, err := h.cfg.httpClient().Do(req)
+	client := *h.cfg.httpClient()
+	client.CheckRedirect = redirectPolicy(follow, callerHeaders(a))
+	resp, err := client.Do(req)
 	if err != nil {
-		return nil, requestError(ctx, req, err)
+		var rr *redirectRefused
+		if errors.As(err, &rr) {
+			return nil, &runtime.StepError{Kind: runtime.ErrKindHTTP, Status: rr.status, Err: err,
+				Message: fmt.Sprintf("%s %s: %s", req.Method, req.URL.Redacted(), rr.msg)}
+		}
+		err = requestError(ctx, req, err)
+		if se := runtime.AsStepError(err); defaultTimeout > 0 && se.Kind == runtime.ErrKindTimeout {
+			se.Message += fmt.Sprintf(" (no response within the default timeout of %s; set the step's timeout to change it)", defaultTimeout)
+			return nil, se
+		}
+		return nil, err
 	}
 	defer resp.Body.Close()
 	limit := h.cfg.maxHTTPBody()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	stop()
 	if err != nil {
-		return nil, requestError(ctx, req, fmt.Errorf("reading the response body: %w", err))
+		err = requestError(ctx, req, fmt.Errorf("reading the response body: %w", err))
+		if se := runtime.AsStepError(err); defaultTimeout > 0 && se.Kind == runtime.ErrKindTimeout {
+			se.Message += fmt.Sprintf(" (the body did not arrive within the default timeout of %s; set the step's timeout to change it)", defaultTimeout)
+			return nil, se
+		}
+		return nil, err
 	}
 	if int64(len(body)) > limit {
 		return nil, &runtime.StepError{Kind: runtime.ErrKindHTTP, Status: resp.StatusCode,
@@ -64,6 +104,92 @@ func (h httpAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	return out, nil
 }
 
+// maxRedirects is how many redirects a request follows (Go's default).
+const maxRedirects = 10
+
+// callerHeaders returns the names of the headers the step sets itself
+// (its headers block), canonicalized.
+func callerHeaders(a *runtime.Attempt) []string {
+	var names []string
+	for k := range a.Step.Maps["headers"] {
+		names = append(names, http.CanonicalHeaderKey(k))
+	}
+	return names
+}
+
+// redirectPolicy returns the client's CheckRedirect: with follow false
+// the redirect response is the result; a redirect from https to http is
+// refused; once a redirect leaves the origin (scheme, host and port) of
+// the first request, every header the step set (Authorization, API keys,
+// cookies, anything in headers { }, and the Referer) is dropped from that
+// request and all later ones. Go's own rule keeps custom headers across hosts and
+// Authorization across a change of scheme or port.
+func redirectPolicy(follow bool, caller []string) func(req *http.Request, via []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !follow {
+			return http.ErrUseLastResponse
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		prev := via[len(via)-1]
+		if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
+			status := 0
+			if req.Response != nil {
+				status = req.Response.StatusCode
+			}
+			return &redirectRefused{status: status, msg: fmt.Sprintf("refusing a redirect from https to %s (%s): it would send the request unencrypted", req.URL.Scheme, req.URL.Redacted())}
+		}
+		left := false
+		for _, r := range append(via[1:], req) {
+			if !sameOrigin(via[0].URL, r.URL) {
+				left = true
+				break
+			}
+		}
+		if left {
+			for _, k := range caller {
+				req.Header.Del(k)
+			}
+			// Go copies these from the first request under its own rule;
+			// a caller may also have set them through headers { }.
+			req.Header.Del("Authorization")
+			req.Header.Del("Cookie")
+			req.Header.Del("Proxy-Authorization")
+			req.Header.Del("Referer") // the first URL may carry a token in its query
+		}
+		return nil
+	}
+}
+
+// redirectRefused is a redirect the policy does not follow: the step
+// fails with kind http, not retried (the server will answer the same).
+type redirectRefused struct {
+	status int
+	msg    string
+}
+
+func (e *redirectRefused) Error() string { return e.msg }
+
+// sameOrigin reports whether a and b have the same scheme, host and port
+// (the port defaulted from the scheme).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && effectivePort(a) == effectivePort(b)
+}
+
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
 // buildRequest evaluates the http block.
 func buildRequest(ctx context.Context, a *runtime.Attempt) (*http.Request, error) {
 	method, err := evalString(a, "method", http.MethodGet)
@@ -80,7 +206,7 @@ func buildRequest(ctx context.Context, a *runtime.Attempt) (*http.Request, error
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, stepErr(runtime.ErrKindExpr, "http: url %q is not an absolute http or https URL", redact(a.Secrets, rawURL))
+		return nil, stepErr(runtime.ErrKindExpr, "http: url %q is not an absolute http or https URL", rawURL)
 	}
 	body, contentType, err := requestBody(a)
 	if err != nil {
@@ -141,7 +267,7 @@ func allowedStatuses(a *runtime.Attempt) (map[int]bool, error) {
 	}
 	l, ok := v.([]any)
 	if !ok {
-		return nil, stepErr(runtime.ErrKindExpr, "allow_status: expected a list of status codes, got %s", describe(v))
+		return nil, stepErr(runtime.ErrKindExpr, "allow_status: expected a list of status codes, got %s", schema.Describe(v))
 	}
 	out := map[int]bool{}
 	for i, e := range l {
@@ -154,7 +280,7 @@ func allowedStatuses(a *runtime.Attempt) (map[int]bool, error) {
 		case float64:
 			n = int(x)
 		default:
-			return nil, stepErr(runtime.ErrKindExpr, "allow_status[%d]: expected an int, got %s", i, describe(e))
+			return nil, stepErr(runtime.ErrKindExpr, "allow_status[%d]: expected an int, got %s", i, schema.Describe(e))
 		}
 		out[n] = true
 	}
@@ -193,32 +319,9 @@ func parseJSONBody(contentType string, body []byte) any {
 	if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := schema.DecodeJSON(body)
+	if err != nil {
 		return nil
-	}
-	return normalizeNumbers(v)
-}
-
-// normalizeNumbers turns json.Number values into int64 or float64.
-func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64() // a json.Number from the decoder always parses
-		return f
-	case []any:
-		for i := range x {
-			x[i] = normalizeNumbers(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = normalizeNumbers(x[k])
-		}
 	}
 	return v
 }

@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,10 @@ type procSpec struct {
 	Dir   string
 	Env   []string
 	Stdin io.Reader // nil: /dev/null
+	// StdoutLine, when set, gets each complete line of stdout as it is
+	// printed (without the newline; very long lines are cut), so that a
+	// caller can read an event stream whatever the capture keeps.
+	StdoutLine func(line []byte)
 }
 
 // procResult is what a finished (or killed) process left.
@@ -86,7 +91,13 @@ func runProcess(ctx context.Context, cfg Config, a *runtime.Attempt, spec procSp
 	stderr := newTailBuffer(cfg.maxOutput())
 	var readers sync.WaitGroup
 	readers.Add(2)
-	go copyStream(&readers, io.MultiWriter(stdout, mon.writer("stdout")), outR)
+	outSinks := []io.Writer{stdout, mon.writer("stdout")}
+	var lines *lineWriter
+	if spec.StdoutLine != nil {
+		lines = &lineWriter{fn: spec.StdoutLine}
+		outSinks = append(outSinks, lines)
+	}
+	go copyStream(&readers, io.MultiWriter(outSinks...), outR)
 	go copyStream(&readers, io.MultiWriter(stderr, mon.writer("stderr")), errR)
 
 	waited := make(chan error, 1)
@@ -123,6 +134,9 @@ func runProcess(ctx context.Context, cfg Config, a *runtime.Attempt, spec procSp
 	outR.Close()
 	errR.Close()
 	mon.flush()
+	if lines != nil {
+		lines.flush()
+	}
 
 	res.Stdout, res.Stderr, res.StdoutCut = stdout.String(), stderr.String(), stdout.Cut()
 	res.ExitCode = exitCode(cmd.ProcessState, waitErr)
@@ -221,4 +235,56 @@ func mergeEnv(base []string, extra map[string]string, keys []string) []string {
 		out = append(out, k+"="+extra[k])
 	}
 	return out
+}
+
+// maxEventLine bounds one line a lineWriter hands on; the rest of a longer
+// line is dropped (an event that large is not one a parser needs whole).
+const maxEventLine = 16 << 20
+
+// lineWriter splits what is written to it into lines for fn. It is used
+// by one goroutine at a time.
+type lineWriter struct {
+	fn   func([]byte)
+	buf  []byte
+	drop bool // the current line is over maxEventLine
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.add(p)
+			break
+		}
+		w.add(p[:i])
+		w.emit()
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+func (w *lineWriter) add(p []byte) {
+	if w.drop {
+		return
+	}
+	if len(w.buf)+len(p) > maxEventLine {
+		w.drop = true
+		return
+	}
+	w.buf = append(w.buf, p...)
+}
+
+func (w *lineWriter) emit() {
+	if !w.drop && len(bytes.TrimSpace(w.buf)) > 0 {
+		w.fn(w.buf)
+	}
+	w.buf, w.drop = w.buf[:0], false
+}
+
+// flush hands on a last line that has no newline.
+func (w *lineWriter) flush() {
+	if len(w.buf) > 0 {
+		w.emit()
+	}
 }

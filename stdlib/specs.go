@@ -55,6 +55,7 @@ func httpSpec() schema.ActionSpec {
 				{Name: "url", Type: schema.StringType, Required: true, Doc: "the absolute http or https URL"},
 				{Name: "body", Type: schema.AnyType, Doc: "a string is sent as it is; any other value as JSON"},
 				{Name: "allow_status", Type: schema.ListOf(schema.IntType), Const: true, Doc: "non-2xx statuses that do not fail the step"},
+				{Name: "follow_redirects", Type: schema.BoolType, Const: true, Doc: "false: a redirect response is the result instead of being followed; default true"},
 			},
 			Blocks: []schema.BlockSpec{
 				{Name: "headers", FreeForm: schema.StringType, Doc: "request headers"},
@@ -80,8 +81,12 @@ func agentSpec() schema.ActionSpec {
 		Attrs: []schema.AttrSpec{
 			{Name: "agent", Ref: "agent", Required: true, Doc: "the agent declaration to ask"},
 			{Name: "prompt", Type: schema.StringType, Required: true, Doc: "the prompt, usually a template"},
+			{Name: "cwd", Type: schema.StringType, Doc: "the agent's working directory, relative to the run's (or worktree's) directory"},
 		},
-		Output:               schema.ObjectOf(&schema.Field{Name: "text", Type: schema.StringType}),
+		Output: schema.ObjectOf(
+			&schema.Field{Name: "text", Type: schema.StringType},
+			&schema.Field{Name: "session_id", Type: schema.StringType},
+		),
 		ParsesDeclaredOutput: true,
 		Doc:                  "Asks an AI agent; with a declared output, the reply must be JSON of that type.",
 	}

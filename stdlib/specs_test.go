@@ -87,13 +87,13 @@ func TestSpecsShape(t *testing.T) {
 		},
 		"http": {
 			Selectors: []string{"http"},
-			Blocks:    []string{"http!{method#:string url!:string body:any allow_status#:[int] headers[string]}"},
+			Blocks:    []string{"http!{method#:string url!:string body:any allow_status#:[int] follow_redirects#:bool headers[string]}"},
 			Output:    "{ status: int, headers: any, body: string, json: any }",
 		},
 		"agent": {
 			Selectors: []string{"agent"},
-			Attrs:     []string{"agent!@agent", "prompt!:string"},
-			Output:    "{ text: string }",
+			Attrs:     []string{"agent!@agent", "prompt!:string", "cwd:string"},
+			Output:    "{ text: string, session_id: string }",
 			Parses:    true,
 		},
 		"call": {Selectors: []string{"call"}, Blocks: []string{"call(workflow)!{input:any}"}},

@@ -19,13 +19,16 @@ func (p *Program) EachExpr(fn func(*Expr)) {
 	}
 	for _, a := range p.Agents {
 		visit(a.Model)
-		for _, x := range a.Args {
-			visit(x)
+		visit(a.Args)
+		visit(a.Cwd)
+		for _, k := range sortedKeys(a.Env) {
+			visit(a.Env[k])
 		}
 		if a.OpenAI != nil {
 			visit(a.OpenAI.BaseURL)
 			visit(a.OpenAI.Model)
 			visit(a.OpenAI.APIKey)
+			visit(a.OpenAI.System)
 		}
 	}
 	for _, w := range p.Workflows {

@@ -26,6 +26,12 @@ type Program struct {
 	Types      []*schema.Type `json:"types,omitempty"`       // named types, sorted by name (each becomes an SQL view)
 	SourceHash string         `json:"source_hash,omitempty"` // hex sha256 over the main file and its imports
 	Files      []string       `json:"files,omitempty"`       // file names as given, main file first
+	// Secrets names every variable the program reads with secret("NAME"),
+	// sorted. A run resolves them when it starts: their values (and the
+	// forms derived from them) are redacted from log text and refused in
+	// anything stored, and child processes do not inherit them unless a
+	// step passes them explicitly.
+	Secrets []string `json:"secrets,omitempty"`
 }
 
 // Workflow returns the workflow called name, or nil.
@@ -254,18 +260,38 @@ type Try struct {
 
 // Agent is an AI agent declaration.
 type Agent struct {
-	Name   string  `json:"name,omitempty"`
-	CLI    string  `json:"cli,omitempty"`     // "claude", "codex", "gemini"; "" for openai
-	Model  *Expr   `json:"model,omitempty"`   // nil when absent
-	Args   []*Expr `json:"args,omitempty"`    // extra CLI arguments
-	OpenAI *OpenAI `json:"open_ai,omitempty"` // nil for CLI agents
+	Name string `json:"name,omitempty"`
+	// CLI is the program of a CLI agent: "claude", "codex", "gemini", or a
+	// path (cli = "/opt/bin/claude", or command = "..." with kind).
+	CLI  string `json:"cli,omitempty"`
+	Kind string `json:"kind,omitempty"` // the adapter: "claude", "codex", "gemini"; "" for openai
+	// Model is nil when absent.
+	Model *Expr `json:"model,omitempty"`
+	// Args is one expression giving the list of extra CLI arguments.
+	Args *Expr `json:"args,omitempty"`
+	// Env are environment variables added to the CLI's environment.
+	Env map[string]*Expr `json:"env,omitempty"`
+	// Cwd is the CLI's working directory, relative to the step's.
+	Cwd *Expr `json:"cwd,omitempty"`
+	// MaxTurns bounds the agent's turns (0: the CLI's default).
+	MaxTurns int `json:"max_turns,omitempty"`
+	// PermissionMode is "default", "plan", "accept_edits" or "bypass"
+	// ("" = "default"), mapped to each CLI's own options.
+	PermissionMode string `json:"permission_mode,omitempty"`
+	// MaxBudgetUSD bounds the cost of one attempt (0: none).
+	MaxBudgetUSD float64 `json:"max_budget_usd,omitempty"`
+	OpenAI       *OpenAI `json:"open_ai,omitempty"` // nil for CLI agents
 }
 
 // OpenAI configures an OpenAI-compatible chat endpoint.
 type OpenAI struct {
-	BaseURL *Expr `json:"base_url,omitempty"`
-	Model   *Expr `json:"model,omitempty"`
-	APIKey  *Expr `json:"api_key,omitempty"` // usually env("...") or secret("..."); nil when absent
+	BaseURL     *Expr         `json:"base_url,omitempty"`
+	Model       *Expr         `json:"model,omitempty"`
+	APIKey      *Expr         `json:"api_key,omitempty"` // usually env("...") or secret("..."); nil when absent
+	System      *Expr         `json:"system,omitempty"`  // the system message; nil when absent
+	Temperature *float64      `json:"temperature,omitempty"`
+	MaxTokens   int           `json:"max_tokens,omitempty"`
+	Timeout     time.Duration `json:"timeout,omitempty"` // of one HTTP request; 0: the step's
 }
 
 // Expr is an expression evaluated at run time.

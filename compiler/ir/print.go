@@ -67,11 +67,29 @@ func (p *printer) agent(a *Agent) {
 	if a.CLI != "" {
 		parts = append(parts, "cli="+a.CLI)
 	}
+	if a.Kind != "" && a.Kind != a.CLI {
+		parts = append(parts, "kind="+a.Kind)
+	}
 	if a.Model != nil {
 		parts = append(parts, "model="+exprString(a.Model))
 	}
-	for _, arg := range a.Args {
-		parts = append(parts, "args="+exprString(arg))
+	if a.Args != nil {
+		parts = append(parts, "args="+exprString(a.Args))
+	}
+	if a.Cwd != nil {
+		parts = append(parts, "cwd="+exprString(a.Cwd))
+	}
+	for _, k := range sortedKeys(a.Env) {
+		parts = append(parts, "env."+k+"="+exprString(a.Env[k]))
+	}
+	if a.MaxTurns > 0 {
+		parts = append(parts, "max_turns="+strconv.Itoa(a.MaxTurns))
+	}
+	if a.PermissionMode != "" {
+		parts = append(parts, "permission_mode="+a.PermissionMode)
+	}
+	if a.MaxBudgetUSD > 0 {
+		parts = append(parts, "max_budget_usd="+strconv.FormatFloat(a.MaxBudgetUSD, 'g', -1, 64))
 	}
 	if o := a.OpenAI; o != nil {
 		parts = append(parts, "openai")
@@ -83,6 +101,18 @@ func (p *printer) agent(a *Agent) {
 		}
 		if o.APIKey != nil {
 			parts = append(parts, "api_key="+exprString(o.APIKey))
+		}
+		if o.System != nil {
+			parts = append(parts, "system="+exprString(o.System))
+		}
+		if o.Temperature != nil {
+			parts = append(parts, "temperature="+strconv.FormatFloat(*o.Temperature, 'g', -1, 64))
+		}
+		if o.MaxTokens > 0 {
+			parts = append(parts, "max_tokens="+strconv.Itoa(o.MaxTokens))
+		}
+		if o.Timeout > 0 {
+			parts = append(parts, "timeout="+o.Timeout.String())
 		}
 	}
 	p.linef(0, "%s", strings.Join(parts, " "))

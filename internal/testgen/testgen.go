@@ -230,3 +230,29 @@ func Program(lines int) []byte {
 	}
 	return b.Bytes()
 }
+
+// Sequential returns a workflow of n sequential steps, each reading the
+// one before it: the shape that shows whether checking is linear in the
+// number of nodes.
+func Sequential(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("workflow seq {\n  input { x: int = 1 }\n  step s0 { value = input.x }\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "  step s%d { value = s%d + 1 }\n", i, i-1)
+	}
+	b.WriteString("}\n")
+	return b.Bytes()
+}
+
+// Interpolations returns a workflow whose one step has a string template
+// with n interpolations of the input: the shape that shows whether
+// checking is linear in the size of a template.
+func Interpolations(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("workflow interp {\n  input { x: string = \"a\" }\n  step s { value = \"")
+	for i := 0; i < n; i++ {
+		b.WriteString("${input.x} ")
+	}
+	b.WriteString("\" }\n}\n")
+	return b.Bytes()
+}

@@ -28,7 +28,9 @@ func (g *graph) buildStmt(parent *gnode, s ast.Stmt, sc *idScope, home bool) {
 	case *ast.ApprovalStmt:
 		n := mk(gApproval)
 		g.declare(n, s.ID, sc, home)
-		n.skipRest = constString(s.Attrs, "on_deny") == "skip"
+		if constString(s.Attrs, "on_deny") == "skip" {
+			markSkip(n)
+		}
 	case *ast.EventStmt:
 		n := mk(gEvent)
 		g.declare(n, s.ID, sc, home)

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
@@ -102,6 +103,11 @@ type checker struct {
 	outputs   map[ast.Stmt]vt
 	declared  map[ast.Stmt]*schema.Type
 	stepRules map[*schema.ActionSpec]*actionRules
+
+	// noSecret, when set, refuses secret() in the expressions being
+	// checked and says why (a call's input is stored with the child run).
+	noSecret    string
+	secretNames map[string]bool // every secret("NAME") seen
 }
 
 func newChecker(cfg *Config) *checker {
@@ -124,17 +130,18 @@ func newChecker(cfg *Config) *checker {
 			Refs:            map[*ast.Expr][]Ref{},
 			Consts:          map[*ast.Attr]any{},
 		},
-		selectors: map[string]*schema.ActionSpec{},
-		loaded:    map[string]*ast.File{},
-		types:     map[string]*typeDecl{},
-		workflows: map[string]*ast.WorkflowDecl{},
-		wfState:   map[*ast.WorkflowDecl]*wfCheck{},
-		fragGraph: map[*ast.FragmentDecl]*graph{},
-		exprs:     map[*ast.Expr]exprResult{},
-		home:      map[ast.Stmt]*gnode{},
-		outputs:   map[ast.Stmt]vt{},
-		declared:  map[ast.Stmt]*schema.Type{},
-		stepRules: map[*schema.ActionSpec]*actionRules{},
+		selectors:   map[string]*schema.ActionSpec{},
+		loaded:      map[string]*ast.File{},
+		types:       map[string]*typeDecl{},
+		workflows:   map[string]*ast.WorkflowDecl{},
+		wfState:     map[*ast.WorkflowDecl]*wfCheck{},
+		fragGraph:   map[*ast.FragmentDecl]*graph{},
+		exprs:       map[*ast.Expr]exprResult{},
+		home:        map[ast.Stmt]*gnode{},
+		outputs:     map[ast.Stmt]vt{},
+		declared:    map[ast.Stmt]*schema.Type{},
+		stepRules:   map[*schema.ActionSpec]*actionRules{},
+		secretNames: map[string]bool{},
 	}
 	for i := range cfg.Actions {
 		a := &cfg.Actions[i]
@@ -160,6 +167,10 @@ func (c *checker) run(files []*ast.File) {
 		c.checkWorkflow(w)
 	}
 	c.checkCallCycles()
+	for name := range c.secretNames {
+		c.info.Secrets = append(c.info.Secrets, name)
+	}
+	sort.Strings(c.info.Secrets)
 }
 
 // errorf reports an error at r.

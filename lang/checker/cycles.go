@@ -11,20 +11,18 @@ import (
 // needs, a need of a node that runs after (or contains) the needing node.
 // Every need of a cycle is reported, each with the cycle seen from it.
 func (g *graph) checkNeedsCycles() {
-	if g.memo == nil {
-		g.reachOf(0)
-	}
-	if g.acyclic {
+	if g.isAcyclic() {
 		return
 	}
+	comp := g.components()
 	reported := map[[2]int]bool{}
 	for _, n := range g.nodes {
 		if !n.home {
 			continue
 		}
 		for i, t := range n.needs {
-			if reported[[2]int{n.n, t.n}] {
-				continue
+			if reported[[2]int{n.n, t.n}] || comp[start(n)] != comp[end(t)] {
+				continue // not on a cycle: the need can be met
 			}
 			path := g.path(start(n), end(t))
 			if path == nil {
@@ -76,6 +74,71 @@ func (g *graph) reportCycle(n, t *gnode, i int, cycle []string) {
 			Subject: r,
 		})
 	}
+}
+
+// components numbers the strongly connected components of the event
+// graph (Tarjan, without recursion): a need lies on a cycle exactly when
+// the start of the needing node and the end of the needed one share a
+// component.
+func (g *graph) components() []int32 {
+	n := len(g.preds)
+	index := make([]int32, n) // 0: not visited; else visit order + 1
+	low := make([]int32, n)
+	comp := make([]int32, n)
+	onStack := make([]bool, n)
+	var stack []int32
+	type frame struct {
+		v int32
+		i int // next predecessor to look at
+	}
+	var next, ncomp int32
+	for root := range g.preds {
+		if index[root] != 0 {
+			continue
+		}
+		next++
+		index[root], low[root] = next, next
+		stack = append(stack, int32(root))
+		onStack[root] = true
+		call := []frame{{v: int32(root)}}
+		for len(call) > 0 {
+			f := &call[len(call)-1]
+			if f.i < len(g.preds[f.v]) {
+				w := g.preds[f.v][f.i]
+				f.i++
+				switch {
+				case index[w] == 0:
+					next++
+					index[w], low[w] = next, next
+					stack = append(stack, w)
+					onStack[w] = true
+					call = append(call, frame{v: w})
+				case onStack[w]:
+					low[f.v] = min(low[f.v], index[w])
+				}
+				continue
+			}
+			v := f.v
+			call = call[:len(call)-1]
+			if len(call) > 0 {
+				p := call[len(call)-1].v
+				low[p] = min(low[p], low[v])
+			}
+			if low[v] == index[v] {
+				ncomp++
+				for {
+					w := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					onStack[w] = false
+					comp[w] = ncomp
+					if w == v {
+						break
+					}
+				}
+			}
+		}
+	}
+	return comp
 }
 
 // path returns the events of a path from event a to event b (a happens

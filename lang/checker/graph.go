@@ -65,10 +65,11 @@ type gnode struct {
 	needs   []*gnode
 	needsAt []diag.Range // the range of each needs entry
 
-	skipRest bool      // approval with on_deny = "skip": later nodes of the block may be skipped
-	optSelf  bool      // the node itself may not produce a value (continue_on_fail, skip_if, ...)
-	pred     *ast.Expr // the predicate of an arm
-	dupID    bool      // the id repeats an earlier one (reported)
+	skipRest  bool      // approval with on_deny = "skip": later nodes of the block may be skipped
+	firstSkip int       // index of the first kid with skipRest, or len(kids)
+	optSelf   bool      // the node itself may not produce a value (continue_on_fail, skip_if, ...)
+	pred      *ast.Expr // the predicate of an arm
+	dupID     bool      // the id repeats an earlier one (reported)
 }
 
 // idScope maps the ids of one workflow, fragment or mount to nodes.
@@ -94,9 +95,10 @@ type graph struct {
 	scope *idScope
 	full  map[string]*gnode // durable ids of the whole graph
 
-	preds   [][]int32  // event predecessors; start(n) = 2n, end(n) = 2n+1
-	memo    [][]uint64 // events before each event, computed on demand
-	acyclic bool
+	preds     [][]int32 // event predecessors; start(n) = 2n, end(n) = 2n+1
+	edges     []needEdge
+	edgesDone bool
+	fired     map[*gnode][]uint64 // see firedFrom
 
 	fragStack []*ast.FragmentDecl
 	homeUse   *ast.UseStmt // the use of the graph's own source being mounted
@@ -176,9 +178,21 @@ func (g *graph) add(parent *gnode, n *gnode) *gnode {
 	if parent != nil {
 		n.idx = len(parent.kids)
 		n.depth = parent.depth + 1
+		if parent.firstSkip == n.idx {
+			parent.firstSkip++ // n is not known to skip yet; markSkip lowers it
+		}
 		parent.kids = append(parent.kids, n)
 	}
 	return n
+}
+
+// markSkip records that n (an approval with on_deny = "skip") may skip the
+// nodes after it in its block.
+func markSkip(n *gnode) {
+	n.skipRest = true
+	if p := n.parent; p != nil && n.idx < p.firstSkip {
+		p.firstSkip = n.idx
+	}
 }
 
 // declare registers n's id in scope and in the graph's durable ids.

@@ -54,6 +54,11 @@ type Info struct {
 	// attribute: time.Duration for durations, int64 for integers, string,
 	// bool, []string for needs-like lists.
 	Consts map[*ast.Attr]any
+
+	// Secrets is the name of every variable read with secret("NAME") in
+	// the program, sorted: a run resolves them all when it starts, so that
+	// it knows every secret it must keep out of the store.
+	Secrets []string
 }
 
 // RefKind tells what a name in an expression means.

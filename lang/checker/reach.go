@@ -1,8 +1,9 @@
 package checker
 
 import (
-	exprparser "github.com/expr-lang/expr/parser"
 	"strings"
+
+	exprparser "github.com/expr-lang/expr/parser"
 
 	exprast "github.com/expr-lang/expr/ast"
 
@@ -204,42 +205,127 @@ func (g *graph) buildEdges() {
 	}
 }
 
-// reachOf returns the set of events that happen before event ev. On an
-// acyclic graph the sets are computed once per event from the sets of its
-// predecessors; a graph with a cycle (a needs contradiction, reported
-// elsewhere) is searched event by event.
-func (g *graph) reachOf(ev int32) []uint64 {
-	if g.memo == nil {
-		g.memo = make([][]uint64, len(g.preds))
-		g.acyclic = g.isAcyclic()
-	}
-	if r := g.memo[ev]; r != nil {
-		return r
-	}
-	words := (len(g.preds) + 63) / 64
-	set := make([]uint64, words)
-	if g.acyclic {
-		for _, p := range g.preds[ev] {
-			for i, w := range g.reachOf(p) {
-				set[i] |= w
-			}
-			set[p/64] |= 1 << (uint(p) % 64)
+// The happens-before relation is answered without materialising it: a
+// graph of 10⁵ nodes has 2·10⁵ events, and a set of predecessors per
+// event would cost O(n²) memory. Two parts make up every path:
+//
+//   - tree order (structBefore): parent and kids, siblings of an ordered
+//     block, the parts of a try. The end of a node leaves its subtree only
+//     through its own end, and a subtree is entered only through its
+//     start, so one walk to the lowest common ancestor decides it;
+//   - needs edges that tree order does not already imply (g.edges): a path
+//     is tree order from the source to the end of a needed node, the
+//     edge, tree order again, and so on. The edges reachable from a node's
+//     end are computed once per node, on demand (firedFrom).
+//
+// Both are exact, with or without a needs cycle.
+
+// needEdge is a needs entry that tree order does not imply: the end of
+// from happens before the start of to.
+type needEdge struct{ from, to *gnode }
+
+func evNode(g *graph, ev int32) *gnode { return g.nodes[ev/2] }
+func isEnd(ev int32) bool              { return ev%2 == 1 }
+
+// structBefore reports whether event a happens strictly before event b by
+// tree order alone (needs ignored).
+func (g *graph) structBefore(a, b int32) bool {
+	u, r := evNode(g, a), evNode(g, b)
+	if !isEnd(a) {
+		// start(u) precedes every event inside u but itself, and through
+		// end(u) whatever end(u) precedes.
+		if isAncestor(u, r) || u == r {
+			return !(u == r && !isEnd(b))
 		}
-		g.memo[ev] = set
+		a = end(u)
+	}
+	l, cu, cr := lcaKids(u, r)
+	switch {
+	case l == u: // r is u or inside it: after u's end comes nothing of u
+		return false
+	case l == r: // r contains u: r ends after u
+		return isEnd(b)
+	}
+	return sibBefore(l, cu, cr)
+}
+
+// sibBefore reports whether kid a of l ends before kid s of l starts.
+func sibBefore(l, a, s *gnode) bool {
+	if l.kind.ordered() {
+		return a.idx < s.idx
+	}
+	if l.kind == gTry {
+		return (a.kind == gTryPart && (s.kind == gCatch || s.kind == gFinally)) || (a.kind == gCatch && s.kind == gFinally)
+	}
+	return false
+}
+
+// lcaKids returns the lowest common ancestor l of a and b (one of them if
+// it contains the other) and the kids of l on the way to a and to b (nil
+// for the one that is l).
+func lcaKids(a, b *gnode) (l, ka, kb *gnode) {
+	for a.depth > b.depth {
+		ka, a = a, a.parent
+	}
+	for b.depth > a.depth {
+		kb, b = b, b.parent
+	}
+	for a != b {
+		ka, a = a, a.parent
+		kb, b = b, b.parent
+	}
+	return a, ka, kb
+}
+
+// initEdges collects the needs edges that tree order does not imply.
+func (g *graph) initEdges() {
+	if g.edgesDone {
+		return
+	}
+	g.edgesDone = true
+	for _, n := range g.nodes {
+		for _, t := range n.needs {
+			if !g.structBefore(end(t), start(n)) {
+				g.edges = append(g.edges, needEdge{from: t, to: n})
+			}
+		}
+	}
+}
+
+// firedFrom returns the set of g.edges that the end of t reaches (tree
+// order to the end of the edge's needed node, possibly through other
+// edges), computed once per t.
+func (g *graph) firedFrom(t *gnode) []uint64 {
+	if set, ok := g.fired[t]; ok {
 		return set
 	}
-	stack := []int32{ev}
-	for len(stack) > 0 {
-		e := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, p := range g.preds[e] {
-			if set[p/64]&(1<<(uint(p)%64)) == 0 {
-				set[p/64] |= 1 << (uint(p) % 64)
-				stack = append(stack, p)
+	set := make([]uint64, (len(g.edges)+63)/64)
+	var queue []int
+	mark := func(j int) {
+		if set[j/64]&(1<<(uint(j)%64)) == 0 {
+			set[j/64] |= 1 << (uint(j) % 64)
+			queue = append(queue, j)
+		}
+	}
+	for j, ed := range g.edges {
+		if ed.from == t || g.structBefore(end(t), end(ed.from)) {
+			mark(j)
+		}
+	}
+	for len(queue) > 0 {
+		i := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		s := start(g.edges[i].to)
+		for j, ed := range g.edges {
+			if set[j/64]&(1<<(uint(j)%64)) == 0 && g.structBefore(s, end(ed.from)) {
+				mark(j)
 			}
 		}
 	}
-	g.memo[ev] = set
+	if g.fired == nil {
+		g.fired = map[*gnode][]uint64{}
+	}
+	g.fired[t] = set
 	return set
 }
 
@@ -261,8 +347,8 @@ func (g *graph) isAcyclic() bool {
 	}
 	seen := 0
 	for len(queue) > 0 {
-		e := queue[0]
-		queue = queue[1:]
+		e := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
 		seen++
 		for _, s := range succs[e] {
 			indeg[s]--
@@ -277,7 +363,30 @@ func (g *graph) isAcyclic() bool {
 // before reports whether t is guaranteed to be finished when the reader
 // event happens.
 func (g *graph) before(t *gnode, reader int32) bool {
-	set := g.reachOf(reader)
 	e := end(t)
-	return set[e/64]&(1<<(uint(e)%64)) != 0
+	if g.structBefore(e, reader) {
+		return true
+	}
+	// The common case of needs: the reader, or a block around it, needs t
+	// or a node that t precedes.
+	for u := evNode(g, reader); u != nil; u = u.parent {
+		for _, b := range u.needs {
+			if b == t || g.structBefore(e, end(b)) {
+				return true
+			}
+		}
+	}
+	g.initEdges()
+	if len(g.edges) == 0 {
+		return false
+	}
+	set := g.firedFrom(t)
+	for i, ed := range g.edges {
+		if set[i/64]&(1<<(uint(i)%64)) != 0 {
+			if s := start(ed.to); s == reader || g.structBefore(s, reader) {
+				return true
+			}
+		}
+	}
+	return false
 }

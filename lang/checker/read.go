@@ -179,10 +179,11 @@ func (g *graph) inputType() vt {
 // read returns the type of t as read by r, or why it cannot be read.
 func (g *graph) read(r *nodeResolver, t *gnode, name string) (vt, *problem) {
 	if g.before(t, r.ev) {
-		return g.wrap(t, lca(r.at, t)), nil
+		l := lca(r.at, t)
+		return g.wrap(t, l, l == r.at), nil
 	}
 	if l := commonLoop(r.at, t); l != nil && t.n >= r.at.n {
-		return g.wrap(t, l).optional(), nil // the previous iteration's value
+		return g.wrap(t, l, false).optional(), nil // the previous iteration's value
 	}
 	return tAny, g.notFinished(r, t, name)
 }
@@ -190,26 +191,33 @@ func (g *graph) read(r *nodeResolver, t *gnode, name string) (vt, *problem) {
 // wrap returns the type of t read from outside the blocks between t and
 // stop (an ancestor of t): optional out of arms and try parts and after a
 // skipping approval, a list out of a for, the last iteration out of a loop.
-func (g *graph) wrap(t *gnode, stop *gnode) vt {
+//
+// A reader inside stop after a skipping approval of stop's own body is
+// skipped with t, so the approval makes no difference to it; but stop
+// itself reading its body when it ends (a loop's until, the workflow's
+// output) runs whether or not the approval skipped the rest: with self,
+// a skipping approval before t's branch in stop makes t optional too.
+func (g *graph) wrap(t *gnode, stop *gnode, self bool) vt {
 	v := g.c.outputOf(t)
 	if t.optSelf {
 		v = v.optional()
 	}
-	for n := t; n.parent != nil && n.parent != stop; n = n.parent {
+	for n := t; n.parent != nil; n = n.parent {
 		p := n.parent
+		if p == stop {
+			if self && p.kind.ordered() && p.firstSkip < n.idx {
+				v = v.optional()
+			}
+			break
+		}
 		switch p.kind {
 		case gArm, gTryPart, gCatch:
 			v = v.optional()
 		case gFor:
 			v = listOf(v)
 		}
-		if p.kind.ordered() {
-			for _, k := range p.kids[:n.idx] {
-				if k.skipRest {
-					v = v.optional()
-					break
-				}
-			}
+		if p.kind.ordered() && p.firstSkip < n.idx {
+			v = v.optional()
 		}
 	}
 	return v

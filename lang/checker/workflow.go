@@ -11,8 +11,9 @@ import (
 // wfCheck is the state of one workflow's check.
 type wfCheck struct {
 	state int // 1 checking, 2 done
-	g     *graph
-	out   *schema.Type
+	g      *graph
+	out    *schema.Type
+	outOpt bool // the output may be null (read optional, ?. in a caller)
 }
 
 // checkInputs resolves every workflow's input schema (calls need them
@@ -109,28 +110,29 @@ func (c *checker) checkWorkflow(w *ast.WorkflowDecl) {
 	if a := byName["on_timeout"]; a != nil && byName["timeout"] == nil {
 		c.errorf(a.Name.Range, "missing-attribute", "on_timeout of %s has no effect without a timeout", owner)
 	}
-	st.out = c.computeWorkflowOutput(g, byName["output"])
+	out := c.computeWorkflowOutput(g, byName["output"])
+	st.out, st.outOpt = out.schemaType(), out.opt && !out.isNull()
 	c.info.WorkflowOutputs[w] = st.out
 	st.state = 2
 }
 
 // computeWorkflowOutput types output = EXPR (read when everything has
 // finished) or, by default, the last top-level node.
-func (c *checker) computeWorkflowOutput(g *graph, a *ast.Attr) *schema.Type {
+func (c *checker) computeWorkflowOutput(g *graph, a *ast.Attr) vt {
 	if a != nil && a.Value != nil {
 		sc := &exprScope{mode: modePredicate, what: "the workflow output",
 			r: &nodeResolver{g: g, at: g.root, ev: end(g.root), inner: g.root, what: "the workflow output"}}
 		r := c.checkExpr(a.Value, sc, nil, true)
-		return r.t.schemaType()
+		return r.t
 	}
 	if len(g.root.kids) == 0 {
-		return schema.NullType
+		return of(schema.NullType)
 	}
 	last := g.root.kids[len(g.root.kids)-1]
 	if last.kind.readable() {
-		return g.wrap(last, g.root).schemaType()
+		return g.wrap(last, g.root, true)
 	}
-	return schema.AnyType
+	return tAny
 }
 
 // workflowOutput returns a workflow's output type, checking it first if
@@ -141,6 +143,16 @@ func (c *checker) workflowOutput(w *ast.WorkflowDecl) *schema.Type {
 	}
 	c.checkWorkflow(w)
 	return c.wfState[w].out
+}
+
+// workflowOutputVT is workflowOutput as read by a caller: optional when
+// the workflow may end without a value.
+func (c *checker) workflowOutputVT(w *ast.WorkflowDecl) vt {
+	t := of(c.workflowOutput(w))
+	if c.wfState[w].outOpt {
+		t = t.optional()
+	}
+	return t
 }
 
 // checkCallCycles reports workflows that call themselves, directly or

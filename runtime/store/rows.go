@@ -15,6 +15,12 @@ var (
 	// needs (a run owned by another live process, an approval already
 	// decided, a row that already exists).
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the store could not do the operation for a reason
+	// outside the run (the disk is full, a file size limit, an I/O error,
+	// the database locked by another process for longer than the store
+	// waits, a database written by a newer smithc). Nothing of the failed
+	// operation was recorded; the run is left as it was, resumable.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // RunStatus is the status of a run.

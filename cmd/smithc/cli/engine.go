@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,9 +41,22 @@ func (f *dbFlags) path() string {
 	return "smithers.db"
 }
 
-// openStore opens the store: a PostgreSQL database for a postgres:// or
-// postgresql:// URL, else a SQLite file.
+// openStore opens the store for a command that writes: a PostgreSQL
+// database for a postgres:// or postgresql:// URL, else a SQLite file
+// (created if needed).
 func (a *app) openStore(ctx context.Context, f *dbFlags) (store.Store, error) {
+	return a.openStoreMode(ctx, f, false)
+}
+
+// openStoreReadOnly opens an existing store for a command that only
+// reads (ps, inspect, logs, why): it never creates the file nor migrates
+// it, and works on a read-only file or mount and while another process
+// holds the write lock.
+func (a *app) openStoreReadOnly(ctx context.Context, f *dbFlags) (store.Store, error) {
+	return a.openStoreMode(ctx, f, true)
+}
+
+func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (store.Store, error) {
 	p := f.path()
 	if isPostgresURL(p) {
 		st, err := pgstore.Open(ctx, p, pgstore.Options{})
@@ -51,11 +65,34 @@ func (a *app) openStore(ctx context.Context, f *dbFlags) (store.Store, error) {
 		}
 		return st, nil
 	}
-	st, err := sqlitestore.Open(ctx, p, sqlitestore.Options{})
+	lock, err := lockTimeout()
 	if err != nil {
-		return nil, exitf(ExitFailed, "open the store %s: %v", p, err)
+		return nil, err
 	}
-	return st, nil
+	st, err := sqlitestore.Open(ctx, p, sqlitestore.Options{ReadOnly: readOnly, LockTimeout: lock})
+	switch {
+	case err == nil:
+		return st, nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil, exitf(ExitFailed, "no store at %s: no run was recorded there (give --db FILE or set $SMITHC_DB)", p)
+	case errors.Is(err, store.ErrUnavailable):
+		return nil, exitf(ExitStore, "open the store %s: %v", p, err)
+	}
+	return nil, exitf(ExitFailed, "open the store %s: %v", p, err)
+}
+
+// lockTimeout reads $SMITHC_LOCK_TIMEOUT: how long a store operation
+// waits for a database locked by other processes (default one minute).
+func lockTimeout() (time.Duration, error) {
+	v := os.Getenv("SMITHC_LOCK_TIMEOUT")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, exitf(ExitUsage, "$SMITHC_LOCK_TIMEOUT=%q: want a positive duration such as 30s or 2m", v)
+	}
+	return d, nil
 }
 
 func isPostgresURL(p string) bool {
@@ -89,6 +126,7 @@ func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, er
 		LoadProgramFunc:    loadProgram,
 		WorktreeAddFunc:    gitwt.Add,
 		WorktreeRemoveFunc: gitwt.Remove,
+		SecretFormsFunc:    stdlib.SecretForms,
 	})
 	if err != nil {
 		return nil, exitf(ExitFailed, "%v", err)

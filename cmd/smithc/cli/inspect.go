@@ -39,7 +39,7 @@ func (a *app) newPsCmd() *cobra.Command {
 				}
 				ss = append(ss, rs)
 			}
-			st, err := a.openStore(ctx, &f)
+			st, err := a.openStoreReadOnly(ctx, &f)
 			if err != nil {
 				return err
 			}
@@ -132,7 +132,7 @@ func (a *app) newInspectCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx, &f)
+			st, err := a.openStoreReadOnly(ctx, &f)
 			if err != nil {
 				return err
 			}
@@ -250,7 +250,7 @@ func (a *app) newLogsCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx, &f)
+			st, err := a.openStoreReadOnly(ctx, &f)
 			if err != nil {
 				return err
 			}

@@ -14,10 +14,15 @@ import (
 
 // Exit codes of smithc.
 const (
-	ExitOK        = 0
-	ExitFailed    = 1
-	ExitUsage     = 2
-	ExitWaiting   = 3
+	ExitOK      = 0
+	ExitFailed  = 1
+	ExitUsage   = 2
+	ExitWaiting = 3
+	// ExitStore: the store failed (a full disk, a file size limit, an I/O
+	// error, a lock held too long by another process, a database written
+	// by a newer smithc). What was committed stands; a run is left
+	// resumable.
+	ExitStore     = 4
 	ExitCancelled = 130
 )
 
@@ -87,6 +92,7 @@ func (a *app) newRoot() *cobra.Command {
 		a.newCheckCmd(),
 		a.newCompileCmd(),
 		a.newGraphCmd(),
+		a.newFmtCmd(),
 	)
 	for _, c := range a.runtimeCommands() {
 		root.AddCommand(c)

@@ -62,7 +62,8 @@ the store before anything that depends on it starts; a run that crashes, is
 cancelled or waits resumes where it stopped (smithc resume RUN_ID).
 
 Exit status: 0 finished, 1 failed, 2 usage or check error, 3 waiting (an
-approval, event or timer), 130 cancelled.`,
+approval, event or timer), 4 the store failed (disk full, locked too long;
+the run is left resumable), 130 cancelled.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode, err := f.validate()
@@ -104,6 +105,11 @@ approval, event or timer), 130 cancelled.`,
 			if err != nil {
 				return err
 			}
+			if runID == "" {
+				// Known before the engine starts, so that a store failure
+				// can name the run to resume.
+				runID = newRunID()
+			}
 			s.begin(ctx, st, "", wf)
 			defer s.abort()
 			out, err := eng.Start(ctx, runtime.StartParams{
@@ -113,6 +119,9 @@ approval, event or timer), 130 cancelled.`,
 			if err != nil {
 				if errors.Is(err, store.ErrConflict) {
 					return exitf(ExitUsage, "run id %q is taken; resume it with `smithc resume %s`", runID, runID)
+				}
+				if errors.Is(err, store.ErrUnavailable) {
+					return s.storeFailed(runID, err)
 				}
 				return exitf(ExitFailed, "%v", err)
 			}
@@ -171,6 +180,9 @@ func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode
 	s.begin(ctx, st, runID, nil)
 	defer s.abort()
 	out, err := eng.Resume(ctx, runID, runtime.ResumeParams{Force: force, Wait: s.engineMode()})
+	if errors.Is(err, store.ErrUnavailable) {
+		return s.storeFailed(runID, err)
+	}
 	if err != nil {
 		return runError(runID, err)
 	}
@@ -184,6 +196,8 @@ func runError(runID string, err error) error {
 		return exitf(ExitUsage, "no run %q in this store (see `smithc ps`)", runID)
 	case errors.Is(err, runtime.ErrUnknownNode):
 		return exitf(ExitUsage, "%v", err)
+	case errors.Is(err, store.ErrUnavailable):
+		return exitf(ExitStore, "%v\n  what was committed stands; once the store is fixed, `smithc resume %s` continues the run", err, runID)
 	case errors.Is(err, runtime.ErrRunLive):
 		return exitf(ExitFailed, "%v; follow it with `smithc logs %s -f`, or stop it with `smithc cancel %s`", err, runID, runID)
 	}

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,11 +108,12 @@ func TestRunBadInputCreatesNothing(t *testing.T) {
 			mustContain(t, "stderr", r.stderr, tc.wants...)
 		})
 	}
-	r := e.cli("ps", "--format", "json")
-	mustCode(t, r, 0)
-	if strings.TrimSpace(r.stdout) != "[]" {
-		t.Errorf("runs were created for bad input:\n%s", r.stdout)
+	if _, err := os.Stat(e.db); !os.IsNotExist(err) {
+		t.Errorf("bad input created the store %s (%v)", e.db, err)
 	}
+	r := e.cli("ps", "--format", "json")
+	mustCode(t, r, 1) // no store: ps names the path and creates none
+	mustContain(t, "ps", r.stderr, e.db)
 }
 
 func TestRunCheckErrorIsUsage(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"io"
 	"os"
 
-	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 // isTerminal reports whether f is a terminal (not merely a character
@@ -14,8 +14,7 @@ func isTerminal(f any) bool {
 	if !ok {
 		return false
 	}
-	_, err := unix.IoctlGetTermios(int(file.Fd()), unix.TCGETS)
-	return err == nil
+	return term.IsTerminal(int(file.Fd()))
 }
 
 // terminalSize returns the width and height of the terminal behind w,
@@ -26,9 +25,9 @@ func terminalSize(w io.Writer) (width, height int) {
 	if !ok {
 		return width, height
 	}
-	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
-	if err != nil || ws.Col == 0 || ws.Row == 0 {
+	cols, rows, err := term.GetSize(int(f.Fd()))
+	if err != nil || cols <= 0 || rows <= 0 {
 		return width, height
 	}
-	return int(ws.Col), int(ws.Row)
+	return cols, rows
 }

@@ -68,8 +68,26 @@ func migrations() ([]migration, error) {
 	return out, nil
 }
 
+// latestVersion returns the highest migration version this binary has.
+func latestVersion() int {
+	all, err := migrations()
+	if err != nil || len(all) == 0 {
+		return 0
+	}
+	return all[len(all)-1].version
+}
+
 // Version returns the highest applied migration version (0: none).
 func (s *Store) Version(ctx context.Context) (int, error) {
+	if s.w == nil {
+		var v int
+		err := s.retry(ctx, "migration version", func() error {
+			var err error
+			v, err = readVersion(ctx, s.r)
+			return err
+		})
+		return v, err
+	}
 	var v int
 	err := s.tx(ctx, "migration version", func(tx *sql.Tx) error {
 		var err error
@@ -103,12 +121,16 @@ func (s *Store) Migrate(ctx context.Context, dir Direction, target int) ([]int, 
 	}
 	var done []int
 	err = s.tx(ctx, "migrate", func(tx *sql.Tx) error {
+		done = nil // a busy transaction is tried again from the start
 		cur, err := currentVersion(ctx, tx)
 		if err != nil {
 			return err
 		}
 		switch dir {
 		case Up:
+			if err := checkVersion(s.path, cur, false); err != nil {
+				return err
+			}
 			for _, m := range all {
 				if m.version <= cur || target > 0 && m.version > target {
 					continue

@@ -3,13 +3,18 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"net/url"
-	"strings"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/smithc/smithc/runtime/store"
 )
@@ -24,13 +29,30 @@ type Options struct {
 	Synchronous string
 	// NoMigrate skips applying migrations at open (for migration tests).
 	NoMigrate bool
+	// ReadOnly opens an existing database for reading only: no file is
+	// created, no migration runs, every write fails. It works on a
+	// read-only file or mount and while another process holds the write
+	// lock. A database whose schema is not the one this binary knows is
+	// refused.
+	ReadOnly bool
+	// LockTimeout bounds how long one operation waits, in all, for a
+	// database locked by other processes (SQLITE_BUSY) before it fails
+	// with store.ErrUnavailable. Default DefaultLockTimeout.
+	LockTimeout time.Duration
 }
+
+// DefaultLockTimeout is how long an operation waits for a locked
+// database unless Options.LockTimeout says otherwise.
+const DefaultLockTimeout = 60 * time.Second
 
 // Store is a store.Store on one SQLite file.
 type Store struct {
-	w    *sql.DB // the writer: one connection, IMMEDIATE transactions
+	w    *sql.DB // the writer: one connection, IMMEDIATE transactions; nil when read-only
 	r    *sql.DB // readers
 	path string
+
+	lockTimeout time.Duration
+	busyRetries atomic.Int64
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared on the writer, by SQL text
@@ -67,8 +89,15 @@ func (s *Store) prepareHot(ctx context.Context) error {
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the database file at path and applies
-// pending migrations.
+// writerBusyTimeout is SQLite's own wait for a lock on the writer, per
+// attempt; past it the store backs off and tries again (retry), so that
+// many processes sharing the file take turns instead of starving one.
+const writerBusyTimeout = time.Second
+
+// Open opens the database file at path and applies pending migrations.
+// A missing file is created with mode 0600 (SQLite gives its -wal and
+// -shm files the mode of the database file). With Options.ReadOnly the
+// file must exist and nothing is written.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	sync := opts.Synchronous
 	if sync == "" {
@@ -77,40 +106,52 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if sync != "FULL" && sync != "NORMAL" {
 		return nil, fmt.Errorf("sqlitestore: open %s: synchronous must be FULL or NORMAL, not %q", path, sync)
 	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous("+sync+")")
+	lock := opts.LockTimeout
+	if lock <= 0 {
+		lock = DefaultLockTimeout
+	}
+	if opts.ReadOnly {
+		return openReadOnly(ctx, path, lock)
+	}
+	if err := createFile(path); err != nil {
+		return nil, err
+	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath()
-	w, err := sql.Open("sqlite", base+"?"+q.Encode()+"&_txlock=immediate")
+	pragmas := func(busy time.Duration) string {
+		q := url.Values{}
+		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous("+sync+")")
+		return q.Encode()
+	}
+	w, err := sql.Open("sqlite", base+"?"+pragmas(min(lock/10, writerBusyTimeout))+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", base+"?"+q.Encode())
+	r, err := sql.Open("sqlite", base+"?"+pragmas(lock))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{w: w, r: r, path: path, stmts: map[string]*sql.Stmt{}}
+	s := &Store{w: w, r: r, path: path, lockTimeout: lock, stmts: map[string]*sql.Stmt{}}
 	// Several processes creating one new file at once can find it locked
 	// while one of them switches it to WAL (SQLite does not always wait
-	// for that lock): retry the opening steps a few times.
-	err = retryBusy(ctx, func() error {
+	// for that lock): the opening steps are retried like any busy write.
+	err = s.retry(ctx, "open", func() error {
 		if err := w.PingContext(ctx); err != nil {
 			return fmt.Errorf("sqlitestore: open %s: %w", path, err)
 		}
-		if opts.NoMigrate {
-			return nil
-		}
-		_, err := s.Migrate(ctx, Up, 0)
-		return err
+		return nil
 	})
 	if err == nil && !opts.NoMigrate {
-		err = s.prepareHot(ctx)
+		_, err = s.Migrate(ctx, Up, 0)
+	}
+	if err == nil && !opts.NoMigrate {
+		err = s.retry(ctx, "open", func() error { return s.prepareHot(ctx) })
 	}
 	if err != nil {
 		s.Close()
@@ -119,31 +160,232 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// retryBusy runs fn until it succeeds, fails with something other than
-// SQLITE_BUSY, or has been busy for about five seconds.
-func retryBusy(ctx context.Context, fn func() error) error {
-	delay := 10 * time.Millisecond
-	deadline := time.Now().Add(5 * time.Second)
+// createFile creates the database file with mode 0600 unless it exists,
+// so that neither it nor the -wal and -shm files SQLite creates beside it
+// (with the same mode) are readable by other users.
+func createFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	default:
+		return fmt.Errorf("sqlitestore: create %s: %w", path, unwrapPathError(err))
+	}
+}
+
+// unwrapPathError drops the *fs.PathError's own copy of the path (the
+// messages name it already).
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// openReadOnly opens an existing database for reading only.
+func openReadOnly(ctx context.Context, path string, lock time.Duration) (*Store, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("sqlitestore: %s: %w: there is no database file at this path (check --db or $SMITHC_DB)", path, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, unwrapPathError(err))
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("sqlitestore: open %s: it is a directory, not a database file", path)
+	}
+	base := "file:" + (&url.URL{Path: path}).EscapedPath()
+	q := url.Values{}
+	q.Add("mode", "ro")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", lock.Milliseconds()))
+	q.Add("_pragma", "query_only(1)")
+	s, err := openReader(ctx, path, base+"?"+q.Encode(), lock)
+	if err != nil && isCode(err, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY) {
+		// A WAL database on a read-only mount (or in a directory this
+		// user cannot write) whose -wal and -shm files are gone: nothing
+		// can be writing it, so it is read as immutable.
+		if _, werr := os.Stat(path + "-wal"); errors.Is(werr, fs.ErrNotExist) {
+			q.Add("immutable", "1")
+			s, err = openReader(ctx, path, base+"?"+q.Encode(), lock)
+		}
+	}
+	return s, err
+}
+
+func openReader(ctx context.Context, path, dsn string, lock time.Duration) (*Store, error) {
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{r: r, path: path, lockTimeout: lock, stmts: map[string]*sql.Stmt{}}
+	var v int
+	err = s.retry(ctx, "open", func() error {
+		var err error
+		v, err = readVersion(ctx, r)
+		return err
+	})
+	if err == nil {
+		err = checkVersion(path, v, true)
+	}
+	if err != nil {
+		r.Close()
+		return nil, s.classify("open", err)
+	}
+	return s, nil
+}
+
+// readVersion reads the highest applied migration without creating
+// anything.
+func readVersion(ctx context.Context, db *sql.DB) (int, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlitestore: read schema version: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	var v sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migration`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("sqlitestore: read schema version: %w", err)
+	}
+	return int(v.Int64), nil
+}
+
+// checkVersion refuses a database written by a newer smithc (a schema
+// version above the migrations this binary has) and, for a read-only
+// open, one that is not migrated to this binary's version.
+func checkVersion(path string, v int, readOnly bool) error {
+	latest := latestVersion()
+	switch {
+	case v > latest:
+		return &unavailableError{msg: fmt.Sprintf("the store %s was written by a newer smithc (schema version %d; this smithc knows versions up to %d): use that smithc, or upgrade this one", path, v, latest)}
+	case readOnly && v == 0:
+		return fmt.Errorf("sqlitestore: %s is not a smithc store (it has no schema_migration table)", path)
+	case readOnly && v < latest:
+		return fmt.Errorf("sqlitestore: the store %s has schema version %d, this smithc needs %d: a command that writes (smithc run, resume) migrates it", path, v, latest)
+	}
+	return nil
+}
+
+// retry runs fn until it succeeds, fails with something other than a
+// busy or locked database, or the lock timeout has passed; waits between
+// tries grow (with jitter) from 5 ms to 250 ms. Errors come back
+// classified (see classify).
+func (s *Store) retry(ctx context.Context, what string, fn func() error) error {
+	delay := 5 * time.Millisecond
+	start := time.Now()
 	for {
 		err := fn()
-		if err == nil || !isBusy(err) || time.Now().After(deadline) {
-			return err
+		if err == nil || !isBusy(err) {
+			return s.classify(what, err)
 		}
+		if waited := time.Since(start); waited >= s.lockTimeout {
+			return &unavailableError{err: err, msg: fmt.Sprintf("the store %s stayed locked by another process for %s (%s; $SMITHC_LOCK_TIMEOUT sets how long to wait)", s.path, waited.Round(100*time.Millisecond), what)}
+		}
+		s.busyRetries.Add(1)
+		sleep := delay/2 + rand.N(delay)
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(delay):
+		case <-time.After(sleep):
 		}
-		if delay < 200*time.Millisecond {
+		if delay < 250*time.Millisecond {
 			delay *= 2
 		}
 	}
 }
 
-// isBusy reports whether err is SQLite's "database is locked".
+// BusyRetries returns how many times an operation of this store found
+// the database locked and tried again.
+func (s *Store) BusyRetries() int64 { return s.busyRetries.Load() }
+
+// sqliteCode returns the SQLite result code of err (primary code in the
+// low byte, extended code above it), 0 when err is not SQLite's.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// driverMessage returns the driver's own message of err (without the
+// store's context around it).
+func driverMessage(err error) string {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Error()
+	}
+	return err.Error()
+}
+
+// isCode reports whether err's primary SQLite result code is one of codes.
+func isCode(err error, codes ...int) bool {
+	c := sqliteCode(err) & 0xff
+	for _, want := range codes {
+		if c == want {
+			return true
+		}
+	}
+	return false
+}
+
+// isBusy reports whether err is SQLite's "database is locked" or "table
+// is locked" (SQLITE_BUSY, SQLITE_LOCKED and their extended codes).
 func isBusy(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+	return isCode(err, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+}
+
+// unavailableError is a failure of the store itself (disk, locks, a newer
+// schema): it wraps store.ErrUnavailable and the driver's error.
+type unavailableError struct {
+	msg string
+	err error
+}
+
+func (e *unavailableError) Error() string { return e.msg }
+
+func (e *unavailableError) Unwrap() []error {
+	if e.err == nil {
+		return []error{store.ErrUnavailable}
+	}
+	return []error{store.ErrUnavailable, e.err}
+}
+
+// classify marks errors that come from the store's medium rather than
+// from the operation (a full disk, a file size limit, an I/O error, a
+// file that cannot be opened or written) as store.ErrUnavailable, with a
+// message that says what happened.
+func (s *Store) classify(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ue *unavailableError
+	if errors.As(err, &ue) {
+		return err
+	}
+	var why string
+	switch {
+	case isCode(err, sqlite3.SQLITE_FULL):
+		why = "the disk is full"
+	case isCode(err, sqlite3.SQLITE_IOERR):
+		why = "a read or write of the file failed (a full disk, a file size limit or an I/O error)"
+	case isCode(err, sqlite3.SQLITE_READONLY):
+		why = "the file cannot be written (read-only file or mount)"
+	case isCode(err, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+		why = "the file cannot be opened (missing directory or no permission)"
+	case isCode(err, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+		why = "the file is damaged or not a SQLite database"
+	case isBusy(err):
+		why = "the database is locked by another process"
+	default:
+		return err
+	}
+	return &unavailableError{err: err, msg: fmt.Sprintf("the store %s failed (%s): %s: %s", s.path, what, why, driverMessage(err))}
 }
 
 // Path returns the database file's path.
@@ -158,7 +400,10 @@ func (s *Store) Close() error {
 	s.stmts = nil
 	s.stmtMu.Unlock()
 	err1 := s.r.Close()
-	err2 := s.w.Close()
+	var err2 error
+	if s.w != nil {
+		err2 = s.w.Close()
+	}
 	if err2 != nil {
 		return fmt.Errorf("sqlitestore: close: %w", err2)
 	}
@@ -168,8 +413,17 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// tx runs fn in one write transaction.
+// tx runs fn in one write transaction, retried as a whole while the
+// database is busy (fn may run more than once: it must only set what it
+// returns).
 func (s *Store) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	if s.w == nil {
+		return fmt.Errorf("sqlitestore: %s: the store %s is open read-only", what, s.path)
+	}
+	return s.retry(ctx, what, func() error { return s.tx1(ctx, what, fn) })
+}
+
+func (s *Store) tx1(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: %s: begin: %w", what, err)

@@ -1,0 +1,353 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite" // the test takes locks on the store file itself
+)
+
+// storeFailure is the --format json result of a session whose store
+// failed under it.
+type storeFailure struct {
+	RunID  string `json:"run_id"`
+	Status string `json:"status"`
+	Error  string `json:"error"`
+	Resume string `json:"resume"`
+}
+
+func decodeStoreFailure(t *testing.T, r result) storeFailure {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	var out storeFailure
+	if err := dec.Decode(&out); err != nil || dec.More() {
+		t.Fatalf("stdout is not one JSON object (%v)\n%s", err, r)
+	}
+	return out
+}
+
+// runBin runs the smithc binary with extra environment entries, bounded
+// by limit (it is killed past it).
+func (e *env) runBin(limit time.Duration, extraEnv []string, args ...string) result {
+	e.t.Helper()
+	c := e.cmd(args...)
+	c.Env = append(c.Env, extraEnv...)
+	return runBounded(e.t, c, limit)
+}
+
+func runBounded(t *testing.T, c *exec.Cmd, limit time.Duration) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(limit, func() { _ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL) })
+	err := c.Wait()
+	timer.Stop()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("%v: %v", c.Args, err)
+		}
+		code = ee.ExitCode()
+	}
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// TestManyConcurrentRunsOnOneStore: 64 smithc processes (96 with
+// SMITHC_STRESS_RUNS=96) start runs on one new SQLite file at once; every
+// one finishes with exit 0 and one JSON object, none dies on a locked
+// database, and the file is private (0600).
+func TestManyConcurrentRunsOnOneStore(t *testing.T) {
+	n := 64
+	if v, err := strconv.Atoi(os.Getenv("SMITHC_STRESS_RUNS")); err == nil && v > 0 {
+		n = v
+	}
+	e := newEnv(t)
+	f := e.write("tiny.smw", `workflow tiny {
+  input { n: int }
+  step a { run = "echo a${input.n}" }
+  step b { value = trim(a.stdout) + "b" }
+  step c { run = "echo ${b}c" }
+  output = c
+}
+`)
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := e.cmd("run", f, "--input", "n="+strconv.Itoa(i), "--run-id", "r"+strconv.Itoa(i), "--format", "json")
+			results[i] = runBounded(t, c, 5*time.Minute)
+		}()
+	}
+	wg.Wait()
+	failed := 0
+	for i, r := range results {
+		if r.code != 0 {
+			failed++
+			if failed <= 3 {
+				t.Errorf("run %d of %d: %s", i, n, r)
+			}
+			continue
+		}
+		if out := decodeRun(t, r); out.Status != "finished" || !strings.Contains(string(out.Output), "a"+strconv.Itoa(i)+"bc") {
+			t.Errorf("run %d: %+v", i, out)
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d concurrent runs failed", failed, n)
+	}
+	r := e.cli("ps", "--status", "finished", "--limit", "1000", "--format", "json")
+	mustCode(t, r, 0)
+	var runs []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &runs); err != nil || len(runs) != n {
+		t.Fatalf("ps lists %d finished runs (%v), want %d", len(runs), err, n)
+	}
+	fi, err := os.Stat(e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := fi.Mode().Perm(); m != 0o600 {
+		t.Errorf("the store was created with mode %o, want 600", m)
+	}
+}
+
+// holdLock takes the store's write lock from this process, as another
+// smithc would, until the returned function is called.
+func holdLock(t *testing.T, path string) func() {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatalf("take the write lock of %s: %v", path, err)
+	}
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK") // ends the lock; nothing was written
+			conn.Close()
+			db.Close()
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// TestStoreFullMidRunIsResumable: the store's file reaches the process's
+// file size limit (RLIMIT_FSIZE, `ulimit -f`) in the middle of a run: the
+// session ends with exit 4 and one JSON object that says so and names
+// `smithc resume RUN_ID`; resumed without the limit, the run finishes
+// without running again the step that had finished before.
+func TestStoreFullMidRunIsResumable(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("big.smw", `workflow big {
+  step a { run = "echo ran >> a.count" }
+  step b { run = "head -c 3000000 /dev/zero | tr '\\0' x | fold -w 100; echo ${a.exit_code}" }
+  step c { run = "echo done-${b.exit_code}" }
+  output = c
+}
+`)
+	// The store is created (and migrated) without a limit; the run gets one.
+	mustCode(t, e.cli("run", e.write("first.smw", "workflow first {\n  step s { run = \"true\" }\n}\n")), 0)
+	c := e.cmd("sh", "-c", `ulimit -f 400 && exec "$0" "$@"`, smithcBin, "run", f, "--format", "json")
+	c.Path = "/bin/sh"
+	c.Args = c.Args[1:]
+	r := runBounded(t, c, 2*time.Minute)
+	mustCode(t, r, 4)
+	out := decodeStoreFailure(t, r)
+	if out.Status != "store-failed" || out.RunID == "" || out.Resume != "smithc resume "+out.RunID {
+		t.Fatalf("result %+v", out)
+	}
+	mustContain(t, "error", out.Error, e.db, "file size limit", "smithc resume "+out.RunID)
+	if strings.Contains(out.Error, "runtime:") || strings.Contains(out.Error, "sqlitestore:") {
+		t.Errorf("the message shows internal layers: %s", out.Error)
+	}
+
+	r = e.bin("resume", out.RunID, "--format", "json")
+	mustCode(t, r, 0)
+	if res := decodeRun(t, r); res.Status != "finished" {
+		t.Fatalf("resumed: %+v", res)
+	}
+	if n := e.lines("a.count"); n != 1 {
+		t.Errorf("step a ran %d times, want once", n)
+	}
+}
+
+// TestLockHeldTooLongEndsTheSession: another process holds the store's
+// write lock longer than $SMITHC_LOCK_TIMEOUT while a run executes: the
+// session ends with exit 4 and a result naming the lock and the resume
+// command; the run resumes to its end once the lock is free.
+func TestLockHeldTooLongEndsTheSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("wait.smw", `workflow wait {
+  step a { run = "touch started; while [ ! -e go ]; do sleep 0.05; done; echo a" }
+  step b { run = "echo after-${a.exit_code}" }
+  output = b
+}
+`)
+	c := e.cmd("run", f, "--run-id", "locked", "--format", "json")
+	c.Env = append(c.Env, "SMITHC_LOCK_TIMEOUT=1s")
+	done := make(chan result, 1)
+	go func() { done <- runBounded(t, c, 2*time.Minute) }()
+	eventually(t, "step a to start", func() bool { return fileExists(e.path("started")) })
+	release := holdLock(t, e.db)
+	e.write("go", "")
+	r := <-done
+	release()
+	mustCode(t, r, 4)
+	out := decodeStoreFailure(t, r)
+	if out.Status != "store-failed" || out.RunID != "locked" || out.Resume != "smithc resume locked" {
+		t.Fatalf("result %+v", out)
+	}
+	mustContain(t, "error", out.Error, e.db, "locked by another process", "smithc resume locked")
+
+	r = e.bin("resume", "locked", "--format", "json")
+	mustCode(t, r, 0)
+	if res := decodeRun(t, r); res.Status != "finished" || !strings.Contains(string(res.Output), "after-0") {
+		t.Fatalf("resumed: %+v", res)
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// TestReadOnlyCommandsNeverWrite: ps, inspect and logs open the store
+// read-only: on a missing file they fail naming the path and create
+// nothing; they work while another process holds the write lock (with a
+// lock timeout that would fail any write at once), on a file this user
+// cannot write, and on a read-only mount.
+func TestReadOnlyCommandsNeverWrite(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, args := range [][]string{{"ps"}, {"inspect", "r1"}, {"logs", "r1"}} {
+		r := e.runBin(time.Minute, nil, args...)
+		mustCode(t, r, 1)
+		mustContain(t, args[0], r.stderr, e.db)
+		if fileExists(e.db) {
+			t.Fatalf("smithc %s created %s", args[0], e.db)
+		}
+	}
+
+	f := e.write("hello.smw", "workflow hello {\n  step s { run = \"echo hi\" }\n}\n")
+	mustCode(t, e.bin("run", f, "--run-id", "r1"), 0)
+	readAll := func(what string, extraEnv []string, wrap func(*exec.Cmd)) {
+		t.Helper()
+		for _, args := range [][]string{{"ps", "r1"}, {"inspect", "r1", "r1"}, {"logs", "r1", "hi"}} {
+			want := args[len(args)-1]
+			args = args[:len(args)-1]
+			c := e.cmd(args...)
+			c.Env = append(c.Env, extraEnv...)
+			if wrap != nil {
+				wrap(c)
+			}
+			r := runBounded(t, c, time.Minute)
+			if r.code != 0 {
+				t.Fatalf("%s: smithc %s: %s", what, args[0], r)
+			}
+			mustContain(t, what+": "+args[0], r.stdout, want)
+		}
+	}
+
+	release := holdLock(t, e.db)
+	readAll("write lock held", []string{"SMITHC_LOCK_TIMEOUT=200ms"}, nil)
+	release()
+
+	// A file and directory this user cannot write: as root, the commands
+	// run as nobody; otherwise the modes are taken away.
+	if err := os.Chmod(e.db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		for d := e.dir; d != "/" && d != os.TempDir(); d = filepathDir(d) {
+			_ = os.Chmod(d, 0o755) // the test's own temporary directories
+		}
+		_ = os.Chmod(filepathDir(smithcBin), 0o755) // so that nobody can run it
+		readAll("not writable", nil, func(c *exec.Cmd) {
+			c.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}
+		})
+	} else {
+		if err := os.Chmod(e.dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Chmod(e.dir, 0o755) })
+		if err := os.Chmod(e.db, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		readAll("not writable", nil, nil)
+	}
+
+	// A read-only bind mount of the store's directory, in a mount
+	// namespace of its own.
+	if out, err := exec.Command("unshare", "-m", "sh", "-c", "mount --bind -o ro \"$0\" \"$0\"", e.dir).CombinedOutput(); err != nil {
+		t.Logf("read-only mount skipped: unshare -m / mount --bind not permitted here (%v: %s)", err, strings.TrimSpace(string(out)))
+		return
+	}
+	readAll("read-only mount", nil, func(c *exec.Cmd) {
+		c.Args = append([]string{"unshare", "-m", "sh", "-c", `mount --bind -o ro "$0" "$0" && echo probe > "$0/probe" 2>/dev/null && exit 99; exec "$@"`, e.dir, smithcBin}, c.Args[1:]...)
+		c.Path = mustLookPath(t, "unshare")
+	})
+}
+
+func filepathDir(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
+
+func mustLookPath(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s not found: %v", name, err)
+	}
+	return p
+}
+
+// TestNewerStoreIsRefused: a store migrated by a newer smithc (a schema
+// version above this binary's migrations) is refused by every command
+// with a message saying so; run exits 4.
+func TestNewerStoreIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("hello.smw", "workflow hello {\n  step s { run = \"echo hi\" }\n}\n")
+	mustCode(t, e.cli("run", f), 0)
+	db, err := sql.Open("sqlite", "file:"+e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_migration (version, name) VALUES (9999, 'from_a_newer_smithc')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, args := range [][]string{{"run", f}, {"ps"}} {
+		r := e.cli(args...)
+		mustCode(t, r, 4)
+		mustContain(t, args[0], r.stderr, "newer smithc", "9999", e.db)
+	}
+}

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/smithc/smithc/runtime/store"
+)
+
+// storeFailedStatus is the status the result of a session ended by a
+// store failure shows: not a status of the run (the store could not
+// record one), but what happened to this session.
+const storeFailedStatus = "store-failed"
+
+// storeFailed ends a session whose store failed under it (a full disk, a
+// file size limit, a lock held too long): it prints the result (one JSON
+// object with --format json) saying so and how to continue, and exits
+// with ExitStore. What was committed stands and the run, owned by this
+// exiting process, is resumable.
+func (s *session) storeFailed(runID string, err error) error {
+	s.abort()
+	err = storeCause(err)
+	hint := fmt.Sprintf("smithc resume %s", runID)
+	msg := fmt.Sprintf("%v; what was committed stands, and once the store is fixed `%s` continues the run", err, hint)
+	if s.format == "json" {
+		_ = writeJSON(s.a.stdout, map[string]any{"run_id": runID, "status": storeFailedStatus, "output": nil, "error": msg, "resume": hint})
+	} else {
+		fmt.Fprintf(s.a.stdout, "run %s stopped: %s\n", runID, msg)
+	}
+	return &exitError{code: ExitStore}
+}
+
+// storeCause returns the store's own error inside err (what failed and
+// why, without the layers that passed it on).
+func storeCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil || !errors.Is(next, store.ErrUnavailable) {
+			return err
+		}
+		err = next
+	}
+}
+
+// newRunID generates a run id like the runtime's default: the UTC start
+// time and 8 random hex digits.
+func newRunID() string {
+	var b [4]byte
+	now := time.Now().UTC()
+	if _, err := rand.Read(b[:]); err != nil {
+		return now.Format("20060102T150405.000000000")
+	}
+	return now.Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,238 @@
+package agentreal
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var kinds = []string{"claude", "codex", "gemini"}
+
+// extraArgs are the agent args each CLI needs in a scratch directory, so
+// that every test passes some through `args`.
+var extraArgs = map[string]string{
+	"claude": `args = ["--strict-mcp-config"]`,
+	"codex":  `args = ["--skip-git-repo-check"]`,
+	"gemini": `args = ["--skip-trust"]`,
+}
+
+// TestRealText: a plain reply, a prompt starting with "-", the session id
+// in the step's result, tokens in the AgentReply event, activity events.
+func TestRealText(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			s := newSetup(t, kind, func(int, request) turn { return turn{text: "Hello from the stub."} })
+			res := run(t, s.agent("a", extraArgs[kind])+`
+workflow w {
+  step ask {
+    agent  = a
+    prompt = "-- a prompt that starts with a dash: say hello."
+  }
+  output = { text: ask.text, session: ask.session_id }
+}
+`)
+			if res.Status != "finished" {
+				t.Fatalf("run %s: %v\n%s", res.Status, res.Error, res.stderr)
+			}
+			if res.Output["text"] != "Hello from the stub." {
+				t.Errorf("text = %q", res.Output["text"])
+			}
+			if sess, _ := res.Output["session"].(string); len(sess) < 8 {
+				t.Errorf("session_id = %q, want the CLI's session id", sess)
+			}
+			if reqs := s.stub.modelRequests(); len(reqs) == 0 || !strings.Contains(reqs[0].Body, "starts with a dash") {
+				t.Errorf("the stub did not get the prompt: %d requests", len(reqs))
+			}
+			replies := res.kinds("AgentReply")
+			if len(replies) != 1 {
+				t.Fatalf("AgentReply events: %v", replies)
+			}
+			r := replies[0]
+			if in, _ := r["input_tokens"].(float64); in < 100 {
+				t.Errorf("input_tokens = %v, want the stub's 100 or more", r["input_tokens"])
+			}
+			if out, _ := r["output_tokens"].(float64); out < 20 {
+				t.Errorf("output_tokens = %v, want the stub's 20 or more", r["output_tokens"])
+			}
+			if r["session_id"] != res.Output["session"] {
+				t.Errorf("AgentReply session %v, result %v", r["session_id"], res.Output["session"])
+			}
+			if kind == "claude" {
+				if c, _ := r["cost_usd"].(float64); c <= 0 {
+					t.Errorf("claude cost_usd = %v", r["cost_usd"])
+				}
+			}
+			if len(res.kinds("AgentActivity")) == 0 {
+				t.Errorf("no AgentActivity event from the stream")
+			}
+		})
+	}
+}
+
+// TestRealErrors: the CLI's own error becomes error.kind; auth errors are
+// not retried, server errors are.
+func TestRealErrors(t *testing.T) {
+	type mode struct {
+		name      string
+		turn      turn
+		retry     string
+		wantKind  map[string]string // by CLI; "" = any
+		inMsg     string
+		wantModel int // model requests the stub gets (0: do not check)
+	}
+	modes := []mode{
+		{name: "auth", turn: turn{status: 401}, retry: "retry { attempts = 3 }",
+			wantKind: map[string]string{"claude": "auth", "codex": "auth", "gemini": "auth"}, wantModel: 1},
+		{name: "server error", turn: turn{status: 500}, retry: "retry { attempts = 2 }",
+			wantKind: map[string]string{"claude": "server_error", "codex": "server_error", "gemini": "server_error"}},
+		{name: "not JSON", turn: turn{raw: "<html>gateway hiccup</html>"},
+			wantKind: map[string]string{}},
+		{name: "slow", turn: turn{delay: time.Minute}, retry: `timeout = "4s"`,
+			wantKind: map[string]string{"claude": "timeout", "codex": "timeout", "gemini": "timeout"}, inMsg: "timed out after 4s"},
+	}
+	for _, kind := range kinds {
+		for _, m := range modes {
+			t.Run(kind+"/"+m.name, func(t *testing.T) {
+				t.Parallel()
+				s := newSetup(t, kind, func(int, request) turn { return m.turn })
+				res := run(t, failingWorkflow(s.agent("a", extraArgs[kind]), m.retry))
+				caught, _ := res.Output["caught"].(map[string]any)
+				if res.Status != "finished" || caught == nil {
+					t.Fatalf("run %s, output %v, error %v\n%s", res.Status, res.Output, res.Error, res.stderr)
+				}
+				t.Logf("error.kind %v: %v", caught["kind"], caught["message"])
+				if want := m.wantKind[kind]; want != "" && caught["kind"] != want {
+					t.Errorf("error.kind = %v, want %s (message %v)", caught["kind"], want, caught["message"])
+				}
+				if msg, _ := caught["message"].(string); !strings.Contains(msg, m.inMsg) || strings.Contains(msg, "sk-stub-key") {
+					t.Errorf("error.message = %q, want it to contain %q and no key", msg, m.inMsg)
+				}
+				if m.wantModel > 0 {
+					if n := len(s.stub.modelRequests()); n != m.wantModel {
+						t.Errorf("%d model requests, want %d (an auth error is not retried)", n, m.wantModel)
+					}
+				}
+				if m.name == "server error" {
+					if n := len(res.kinds("AgentPrompt")); n != 2 {
+						t.Errorf("%d attempts, want 2 (a server error is retried)", n)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestRealTypedReask: a declared output goes to the CLI's own schema
+// option (claude --json-schema, codex --output-schema); a reply that does
+// not validate is asked again in the same session, with the error.
+func TestRealTypedReask(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			s := newSetup(t, kind, func(n int, r request) turn {
+				fixed := strings.Contains(r.Body, "previous reply was rejected")
+				switch {
+				case kind == "claude" && r.ToolResult:
+					return turn{text: "Done."}
+				case kind == "claude" && fixed && strings.Contains(r.Body, `"StructuredOutput"`):
+					return turn{tool: "StructuredOutput", input: map[string]any{"greeting": "hi", "count": 2}}
+				case fixed:
+					return turn{text: `{"greeting": "hi", "count": 2}`}
+				}
+				return turn{text: `{"greeting": "hi", "count": "many"}`}
+			})
+			res := run(t, s.agent("a", extraArgs[kind])+`
+type Greeting {
+  greeting: string
+  count: int
+  session_id: string
+}
+workflow w {
+  step ask {
+    output: Greeting
+    agent  = a
+    prompt = "Greet me, as JSON."
+  }
+  output = ask
+}
+`)
+			if res.Status != "finished" {
+				t.Fatalf("run %s: %v\n%s", res.Status, res.Error, res.stderr)
+			}
+			if res.Output["greeting"] != "hi" || res.Output["count"] != float64(2) {
+				t.Errorf("output = %v", res.Output)
+			}
+			prompts := res.kinds("AgentPrompt")
+			if len(prompts) != 2 {
+				t.Fatalf("%d attempts, want 2", len(prompts))
+			}
+			replies := res.kinds("AgentReply")
+			first, _ := replies[0]["session_id"].(string)
+			if first == "" || prompts[1]["resume"] != first || res.Output["session_id"] != first {
+				t.Errorf("the re-ask did not continue session %q: resume %v, result session %v", first, prompts[1]["resume"], res.Output["session_id"])
+			}
+			reqs := s.stub.modelRequests()
+			last := reqs[len(reqs)-1]
+			if !strings.Contains(last.Body, `\"count\": \"many\"`) && !strings.Contains(last.Body, `"count": "many"`) {
+				t.Errorf("the re-ask's request does not carry the earlier reply (same session); it has %d messages", last.Messages)
+			}
+			switch kind {
+			case "claude":
+				if !strings.Contains(reqs[0].Body, `"StructuredOutput"`) {
+					t.Errorf("claude was not given the schema (--json-schema): no StructuredOutput tool")
+				}
+			case "codex":
+				if !strings.Contains(reqs[0].Body, `"json_schema"`) || !strings.Contains(reqs[0].Body, `"strict":true`) {
+					t.Errorf("codex did not send the output schema: %.300s", reqs[0].Body)
+				}
+			}
+		})
+	}
+}
+
+// TestRealClaudeToolPermission: a tool call that writes a file is allowed
+// with permission_mode = "accept_edits" and denied (error.kind
+// permission_denied) with the default mode.
+func TestRealClaudeToolPermission(t *testing.T) {
+	for _, tc := range []struct {
+		mode     string
+		setting  string
+		wantFile bool
+	}{
+		{"accept_edits", `permission_mode = "accept_edits"`, true},
+		{"default", ``, false},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			var target string
+			s := newSetup(t, "claude", func(n int, r request) turn {
+				if r.ToolResult {
+					return turn{text: "I wrote the file."}
+				}
+				return turn{tool: "Write", input: map[string]any{"file_path": target, "content": "written by the agent\n"}}
+			})
+			target = filepath.Join(s.work, "hello.txt")
+			res := run(t, failingWorkflow(s.agent("a", tc.setting), ""))
+			_, err := os.Stat(target)
+			if (err == nil) != tc.wantFile {
+				t.Errorf("file written: %v, want %v", err == nil, tc.wantFile)
+			}
+			caught, _ := res.Output["caught"].(map[string]any)
+			if tc.wantFile {
+				if caught != nil || res.Output["text"] != "I wrote the file." {
+					t.Errorf("output %v", res.Output)
+				}
+				if acts := res.kinds("AgentActivity"); !strings.Contains(js(acts), `"tool":"Write"`) {
+					t.Errorf("no tool_call activity for Write: %v", acts)
+				}
+				return
+			}
+			if caught == nil || caught["kind"] != "permission_denied" || !strings.Contains(caught["message"].(string), "Write") {
+				t.Errorf("caught = %v, want kind permission_denied naming Write", caught)
+			}
+		})
+	}
+}
