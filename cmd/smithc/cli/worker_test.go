@@ -530,3 +530,125 @@ func TestWorkerFencing(t *testing.T) {
 		t.Errorf("the stopped worker did not report its refused write:\n%s", logA)
 	}
 }
+
+// TestWorkerWokenByNotify: with polling practically off (--poll 1h), a
+// detached run and a decision made from another process reach the
+// worker through PostgreSQL's NOTIFY alone.
+func TestWorkerWokenByNotify(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "gate.smw")
+	if err := os.WriteFile(file, []byte(gateSMW), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := openTestStore(t, db)
+	w := startWorker(t, dir, db, 0, "--poll", "1h")
+	eventually(t, "the worker to listen", func() bool {
+		b, _ := os.ReadFile(w.log)
+		return strings.Contains(string(b), "started on")
+	})
+	id := detach(t, db, file, "tag=g", "dir="+dir)
+	waitRuns(t, st, []string{id}, func(r *store.Run) bool { return r.Status == store.RunWaitingApproval && r.Owner == "" })
+	mustCode(t, runMain([]string{"approve", id, "ship", "--no-continue", "--db", db}), 0)
+	runs := waitRuns(t, st, []string{id}, terminal)
+	if r := runs[id]; r.Status != store.RunFinished {
+		t.Errorf("run %s: %s %s", id, r.Status, r.Error)
+	}
+	w.stop(t)
+}
+
+// TestWorkerCancelAndDrain: a run a worker executes is cancelled from
+// another process (its step is killed); on SIGTERM a worker whose run
+// outlasts --drain-timeout hands it back (exit 0) and another worker
+// finishes it.
+func TestWorkerCancelAndDrain(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	dir := t.TempDir()
+	src := `workflow long {
+  input { dir: string, nap: string }
+  step slow { run = "echo start >> ${input.dir}/effects; sleep ${input.nap}; echo done >> ${input.dir}/effects; echo ok" }
+  output = slow
+}
+`
+	file := filepath.Join(dir, "long.smw")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := openTestStore(t, db)
+	a := startWorker(t, dir, db, 0, "--drain-timeout", "300ms")
+	cancelled := detach(t, db, file, "dir="+dir, "nap=30")
+	eventually(t, "the step to start", func() bool { return effects(t, dir)["start"] == 1 })
+	mustCode(t, runMain([]string{"cancel", cancelled, "--db", db}), 0)
+	runs := waitRuns(t, st, []string{cancelled}, terminal)
+	if r := runs[cancelled]; r.Status != store.RunCancelled {
+		t.Errorf("cancelled run: %s %s", r.Status, r.Error)
+	}
+
+	handed := detach(t, db, file, "dir="+dir, "nap=2")
+	eventually(t, "the step to start", func() bool { return effects(t, dir)["start"] == 2 })
+	a.stop(t) // exit 0, after handing the run back
+	r, err := st.RunGetByID(context.Background(), &store.RunGetByIDParams{ID: handed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != store.RunRunning || r.Owner != "" {
+		t.Errorf("after the drain the run is %s owned by %q, want running and no owner", r.Status, r.Owner)
+	}
+	evs, _ := st.EventList(context.Background(), &store.EventListParams{RunID: handed})
+	if len(evs) == 0 || evs[len(evs)-1].Kind != "RunReleased" {
+		t.Errorf("the handed back run's last event is not RunReleased: %v", evs[len(evs)-1])
+	}
+	startWorker(t, dir, db, 1)
+	runs = waitRuns(t, st, []string{handed}, terminal)
+	if r := runs[handed]; r.Status != store.RunFinished {
+		t.Errorf("handed back run: %s %s", r.Status, r.Error)
+	}
+	if n := effects(t, dir)["start"]; n != 3 {
+		t.Errorf("%d step starts, want 3 (cancelled, handed back, finished)", n)
+	}
+}
+
+// TestWorkersSurvivePostgresRestart: PostgreSQL itself is restarted
+// while two workers execute runs; the workers reconnect and every run
+// finishes.
+func TestWorkersSurvivePostgresRestart(t *testing.T) {
+	pgtest.Shared(t) // skips without PostgreSQL
+	c, err := pgtest.Start(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Destroy() })
+	db, err := c.CreateDatabase(context.Background(), "restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	seq := filepath.Join(dir, "seq.smw")
+	if err := os.WriteFile(seq, []byte(seqSMW), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := 0; i < 8; i++ {
+		ids = append(ids, detach(t, db, seq, fmt.Sprintf("tag=s%d", i), "dir="+dir, "nap=0.4"))
+	}
+	w0 := startWorker(t, dir, db, 0)
+	w1 := startWorker(t, dir, db, 1)
+	eventually(t, "the first side effects", func() bool { return len(effects(t, dir)) >= 3 })
+	if err := c.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	st := openTestStore(t, db)
+	runs := waitRuns(t, st, ids, terminal)
+	w0.stop(t)
+	w1.stop(t)
+	l0, _ := os.ReadFile(w0.log)
+	l1, _ := os.ReadFile(w1.log)
+	if !strings.Contains(string(l0)+string(l1), "terminating connection") && !strings.Contains(string(l0)+string(l1), "connect") {
+		t.Errorf("no worker saw the restart (it came too late to test anything):\n%s\n%s", l0, l1)
+	}
+	for _, id := range ids {
+		if r := runs[id]; r.Status != store.RunFinished || outputOf(r) != `"abcd"` {
+			t.Errorf("run %s: %s %s %s", id, r.Status, r.Output, r.Error)
+		}
+	}
+}

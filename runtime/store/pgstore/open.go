@@ -87,7 +87,7 @@ func (s *Store) Close() error {
 // locks of runIDs (in a fixed order, so that transactions locking several
 // runs do not deadlock).
 func (s *Store) tx(ctx context.Context, what string, runIDs []string, fn func(tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("pgstore: %s: begin: %w", what, err)
 	}
@@ -102,6 +102,30 @@ func (s *Store) tx(ctx context.Context, what string, runIDs []string, fn func(tx
 		return fmt.Errorf("pgstore: %s: commit: %w", what, err)
 	}
 	return nil
+}
+
+// beginRetry is how long begin retries while the server cannot be
+// reached (a restart or failover): nothing has been sent, so retrying is
+// always safe.
+const beginRetry = 15 * time.Second
+
+func (s *Store) begin(ctx context.Context) (pgx.Tx, error) {
+	deadline := time.Now().Add(beginRetry)
+	delay := 50 * time.Millisecond
+	for {
+		tx, err := s.pool.Begin(ctx)
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return tx, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		if delay < time.Second {
+			delay *= 2
+		}
+	}
 }
 
 func lockRuns(ctx context.Context, tx pgx.Tx, ids []string) error {
