@@ -128,12 +128,39 @@ func (s *Store) begin(ctx context.Context) (pgx.Tx, error) {
 	}
 }
 
+// lockSQL takes the advisory locks of a sorted list of run ids.
+const lockSQL = `SELECT pg_advisory_xact_lock(hashtextextended(id, 7)) FROM unnest($1::text[]) AS u(id) ORDER BY id`
+
+// acquire takes a pool connection, retrying like begin while the server
+// cannot be reached.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	deadline := time.Now().Add(beginRetry)
+	delay := 50 * time.Millisecond
+	for {
+		c, err := s.pool.Acquire(ctx)
+		if err == nil {
+			return c, nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		if delay < time.Second {
+			delay *= 2
+		}
+	}
+}
+
 func lockRuns(ctx context.Context, tx pgx.Tx, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	ids = uniq(ids)
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(id, 7)) FROM unnest($1::text[]) AS u(id) ORDER BY id`, ids); err != nil {
+	if _, err := tx.Exec(ctx, lockSQL, ids); err != nil {
 		return fmt.Errorf("lock runs: %w", err)
 	}
 	return nil
