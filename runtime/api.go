@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -61,11 +62,18 @@ type Result struct {
 	// process (or engine) executes the run and will pick the decision or
 	// signal up itself: "pid@host".
 	LiveOwner string
+	// TimedOut: the run failed or was cancelled at its deadline; resume
+	// it with a new Timeout to continue it.
+	TimedOut bool
+	// Warnings are things the caller should be told that did not stop
+	// the call (a signal no event of the workflow takes).
+	Warnings []string
 }
 
 // resultOf reads a Result from a run row.
 func resultOf(run *store.Run) *Result {
-	return &Result{RunID: run.ID, Status: run.Status, Output: decodeOutput(nil, run.Output), Error: run.Error}
+	return &Result{RunID: run.ID, Status: run.Status, Output: decodeOutput(nil, run.Output), Error: run.Error,
+		TimedOut: !run.Status.Waiting() && strings.HasPrefix(run.Error, runTimeoutPrefix)}
 }
 
 // StartParams are the arguments of Start.
@@ -74,10 +82,14 @@ type StartParams struct {
 	Workflow string         // "": the program's only workflow
 	Input    map[string]any // validated and defaulted against the workflow's input
 	RunID    string         // "": generated
-	// SourcePath is recorded so that LoadProgramFunc can recompile the
-	// source when the run is continued.
+	// SourcePath is recorded for people (inspect, ps): where the main
+	// file was when the run started. The run never reads it again.
 	SourcePath string
-	Wait       WaitMode
+	// Sources are the files of Program (main file first), stored with the
+	// run so that it can be continued from that copy (see Source); nil:
+	// the run can only be continued by a caller passing the Program.
+	Sources []Source
+	Wait    WaitMode
 	// Timeout, when positive, overrides the workflow's run deadline
 	// (measured from the run's creation) for this session.
 	Timeout time.Duration
@@ -97,9 +109,9 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	if p.Program == nil {
 		return nil, errors.New("runtime: start: no program")
 	}
-	wf, err := pickWorkflow(p.Program, p.Workflow)
+	wf, err := PickWorkflow(p.Program, p.Workflow)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("runtime: start: %w", err)
 	}
 	if err := e.validate(wf); err != nil {
 		return nil, err
@@ -150,32 +162,50 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	if p.Detach {
 		row.Owner, row.OwnerStart, row.LeaseExpiresAt = "", "", time.Time{}
 	}
-	run, err := e.cfg.Store.RunCreate(ctx, &store.RunCreateParams{Run: row, Now: now})
+	run, err := e.cfg.Store.RunCreate(ctx, &store.RunCreateParams{Sources: toStoreSources(p.Sources), Run: row, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: start: %w", err)
 	}
 	if p.Detach {
 		return resultOf(run), nil
 	}
-	return e.session(ctx, run, p.Program, wf, p.Wait, p.Timeout, EventRunStarted)
+	return e.session(ctx, run, sessionParams{prog: p.Program, wf: wf, srcs: p.Sources, mode: p.Wait, timeout: p.Timeout,
+		startKind: EventRunStarted})
 }
 
-func pickWorkflow(prog *ir.Program, name string) (*ir.Workflow, error) {
-	if name == "" {
-		if len(prog.Workflows) != 1 {
-			names := make([]string, len(prog.Workflows))
-			for i, w := range prog.Workflows {
-				names[i] = w.Name
-			}
-			return nil, fmt.Errorf("runtime: the program has %d workflows %v: name one", len(prog.Workflows), names)
+// WorkflowChoiceError says why PickWorkflow found no workflow: Name is
+// the one asked for ("" when none was named and the program has several
+// or none); Have lists the program's workflows in source order.
+type WorkflowChoiceError struct {
+	Name string
+	Have []string
+}
+
+func (e *WorkflowChoiceError) Error() string {
+	switch {
+	case e.Name != "":
+		return fmt.Sprintf("no workflow %q in the program; it has: %s", e.Name, strings.Join(e.Have, ", "))
+	case len(e.Have) == 0:
+		return "the program declares no workflow"
+	}
+	return fmt.Sprintf("the program declares several workflows (%s): name one", strings.Join(e.Have, ", "))
+}
+
+// PickWorkflow returns the workflow called name, or the program's only
+// workflow when name is ""; otherwise a *WorkflowChoiceError.
+func PickWorkflow(prog *ir.Program, name string) (*ir.Workflow, error) {
+	if name != "" {
+		if wf := prog.Workflow(name); wf != nil {
+			return wf, nil
 		}
+	} else if len(prog.Workflows) == 1 {
 		return prog.Workflows[0], nil
 	}
-	wf := prog.Workflow(name)
-	if wf == nil {
-		return nil, fmt.Errorf("runtime: no workflow %q in the program", name)
+	have := make([]string, len(prog.Workflows))
+	for i, w := range prog.Workflows {
+		have[i] = w.Name
 	}
-	return wf, nil
+	return nil, &WorkflowChoiceError{Name: name, Have: have}
 }
 
 // ensureViews creates the SQL views of the program's named types once per
@@ -198,13 +228,21 @@ func (e *Engine) ensureViews(ctx context.Context, prog *ir.Program) error {
 
 // ResumeParams are the arguments of Resume and Retry.
 type ResumeParams struct {
-	// Program is the run's program; nil: Config.LoadProgramFunc loads it.
+	// Program is the run's program; nil: it is compiled from the run's
+	// stored sources (Config.CompileFunc). A Program whose SourceHash
+	// differs from the run's is refused unless Sources are given too.
 	Program *ir.Program
-	// Force continues even when the source hash differs from the run's.
-	Force bool
-	Wait  WaitMode
+	// Sources, with Program, are the files of an edited program that the
+	// run adopts: they replace the run's stored sources, node instances
+	// whose ids the new workflow no longer has are dropped, finished
+	// nodes stay finished (even when their definition changed: Retry
+	// re-runs one), and everything not finished runs from the new
+	// definition.
+	Sources []Source
+	Wait    WaitMode
 	// Timeout, when positive, overrides the workflow's run deadline for
-	// this session.
+	// this session: the run may go on for Timeout from the session's
+	// start (so a run that hit its deadline can be continued).
 	Timeout time.Duration
 }
 
@@ -226,7 +264,7 @@ func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Res
 	if err != nil {
 		return nil, err
 	}
-	prog, wf, err := e.programOf(ctx, run, p)
+	prog, wf, srcs, adopt, err := e.programOf(ctx, run, p)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +281,47 @@ func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Res
 		return nil, fmt.Errorf("runtime: resume run %s: %w", runID, err)
 	}
 	claimed.Status = run.Status // the session reads how the run stood
-	return e.session(ctx, claimed, prog, wf, p.Wait, p.Timeout, EventRunResumed)
+	var dropped []string
+	if adopt {
+		if dropped, err = e.dropRemoved(ctx, runID, wf); err != nil {
+			e.release(claimed)
+			return nil, err
+		}
+	}
+	return e.session(ctx, claimed, sessionParams{prog: prog, wf: wf, srcs: srcs, adopt: adopt, dropped: dropped,
+		mode: p.Wait, timeout: p.Timeout, startKind: EventRunResumed})
+}
+
+// dropRemoved deletes the node instances of a run whose ids wf no longer
+// has (a run adopting an edited source) and returns those ids.
+func (e *Engine) dropRemoved(ctx context.Context, runID string, wf *ir.Workflow) ([]string, error) {
+	rows, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: resume run %s: %w", runID, err)
+	}
+	seen := map[string]bool{}
+	var gone []string
+	e.mu.Lock()
+	for _, n := range rows {
+		if wf.Lookup(n.NodeID) == nil && !seen[n.NodeID] {
+			seen[n.NodeID] = true
+			gone = append(gone, n.NodeID)
+		}
+	}
+	e.mu.Unlock()
+	if len(gone) == 0 {
+		return nil, nil
+	}
+	if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: runID, NodeIDs: gone}); err != nil {
+		return nil, fmt.Errorf("runtime: resume run %s: drop removed nodes: %w", runID, err)
+	}
+	return gone, nil
+}
+
+// release gives up a run claimed by this engine that no session ran.
+func (e *Engine) release(run *store.Run) {
+	_, _ = e.cfg.Store.RunUpdate(context.Background(), &store.RunUpdateParams{ID: run.ID, IfOwner: ptr(e.cfg.Owner.String()),
+		Owner: ptr(""), OwnerStart: ptr(""), LeaseExpiresAt: ptr(time.Time{}), Now: e.now()}) // best effort: the lease lapses anyway
 }
 
 // checkOwner refuses a run owned by a live process and returns the stale
@@ -277,34 +355,33 @@ func (e *Engine) checkOwner(run *store.Run) (string, error) {
 	return run.Owner, nil
 }
 
-// programOf returns the program and workflow of a run being continued.
-func (e *Engine) programOf(ctx context.Context, run *store.Run, p ResumeParams) (*ir.Program, *ir.Workflow, error) {
-	prog := p.Program
+// programOf returns the program, workflow and sources of a run being
+// continued, and whether the run adopts a program other than its own.
+func (e *Engine) programOf(ctx context.Context, run *store.Run, p ResumeParams) (*ir.Program, *ir.Workflow, []Source, bool, error) {
+	prog, srcs, adopt := p.Program, p.Sources, false
 	if prog == nil {
-		if e.cfg.LoadProgramFunc == nil {
-			return nil, nil, fmt.Errorf("runtime: run %s: no program given and no LoadProgramFunc configured", run.ID)
-		}
 		var err error
-		prog, err = e.cfg.LoadProgramFunc(ctx, run)
-		if err != nil {
-			return nil, nil, fmt.Errorf("runtime: load the program of run %s: %w", run.ID, err)
+		if prog, srcs, err = e.storedProgram(ctx, run); err != nil {
+			return nil, nil, nil, false, err
 		}
-	}
-	if prog.SourceHash != run.SourceHash && !p.Force {
-		return nil, nil, fmt.Errorf("runtime: run %s: the workflow source changed since the run started (hash %.12s, now %.12s); continue anyway with --force",
-			run.ID, run.SourceHash, prog.SourceHash)
+	} else if prog.SourceHash != run.SourceHash {
+		if p.Sources == nil {
+			return nil, nil, nil, false, fmt.Errorf("runtime: run %s: the program given (hash %.12s) is not the run's stored one (%.12s); adopt it explicitly with its sources (smithc resume %s --source FILE)",
+				run.ID, prog.SourceHash, run.SourceHash, run.ID)
+		}
+		adopt = true
 	}
 	wf := prog.Workflow(run.Workflow)
 	if wf == nil {
-		return nil, nil, fmt.Errorf("runtime: run %s: the program has no workflow %q any more", run.ID, run.Workflow)
+		return nil, nil, nil, false, fmt.Errorf("runtime: run %s: the program has no workflow %q; a run keeps its workflow", run.ID, run.Workflow)
 	}
 	if err := e.validate(wf); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, false, err
 	}
 	if err := e.ensureViews(ctx, prog); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, false, err
 	}
-	return prog, wf, nil
+	return prog, wf, srcs, adopt, nil
 }
 
 // validate indexes wf (once) and checks its graph.

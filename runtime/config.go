@@ -56,10 +56,12 @@ type Config struct {
 	// committed, in commit order, from one goroutine per run. It must not
 	// block for long.
 	ObserveFunc func(store.Event)
-	// LoadProgramFunc returns the program of a run being continued
-	// (resume, approve, signal, retry) when the caller passes none:
-	// typically it recompiles run.SourcePath.
-	LoadProgramFunc func(ctx context.Context, run *store.Run) (*ir.Program, error)
+	// CompileFunc compiles the stored sources of a run (main file first;
+	// empty for a run stored without them) when the run is continued
+	// (resume, approve, signal, retry) or read (RunProgram) and the
+	// caller passes no program. The runtime never compiles or reads
+	// source files itself; the CLI passes its parse-check-compile step.
+	CompileFunc func(ctx context.Context, sources []Source) (*ir.Program, error)
 	// WorktreeAddFunc creates a git worktree at path (relative to the
 	// repository holding repoDir) on branch ("" for a detached one) and
 	// returns its directory; WorktreeRemoveFunc removes it.
@@ -86,6 +88,8 @@ type Engine struct {
 	live   map[string]context.CancelCauseFunc // runs executing in this engine
 	progs  map[*ir.Expr]*vm.Program           // compiled expressions
 	viewed map[*ir.Program]bool               // programs whose type views exist
+	// compiled are the programs compiled from stored sources, by hash.
+	compiled map[string]compiledProgram
 }
 
 // New returns an Engine for cfg.
@@ -130,6 +134,8 @@ func New(cfg Config) (*Engine, error) {
 		live:   map[string]context.CancelCauseFunc{},
 		progs:  map[*ir.Expr]*vm.Program{},
 		viewed: map[*ir.Program]bool{},
+
+		compiled: map[string]compiledProgram{},
 	}, nil
 }
 

@@ -5,6 +5,7 @@ package runtime
 const (
 	EventRunStarted           = "RunStarted"
 	EventRunResumed           = "RunResumed"
+	EventSourceAdopted        = "SourceAdopted" // resume --source
 	EventRunWaiting           = "RunWaiting"
 	EventRunFinished          = "RunFinished"
 	EventRunFailed            = "RunFailed"

@@ -120,7 +120,7 @@ func TestCallChildRun(t *testing.T) {
 	if err != nil || kid.ParentRunID != "p1" || kid.Status != store.RunFinished {
 		t.Errorf("child run %+v %v", kid, err)
 	}
-	if _, err := b.engine.Start(ctx, runtime.StartParams{Program: prog}); err == nil || !strings.Contains(err.Error(), "2 workflows") {
+	if _, err := b.engine.Start(ctx, runtime.StartParams{Program: prog}); err == nil || !strings.Contains(err.Error(), "several workflows (parent, child)") {
 		t.Errorf("start without a workflow name: %v", err)
 	}
 }
@@ -320,7 +320,7 @@ func TestParentWaitsForChild(t *testing.T) {
 		value("after", `c + "!"`))
 	prog := &ir.Program{Workflows: []*ir.Workflow{parent.Workflows[0], child.Workflows[0]}, SourceHash: "h"}
 	b := setup(t, runtime.Actions{"call": call}, func(c *runtime.Config) {
-		c.LoadProgramFunc = func(context.Context, *store.Run) (*ir.Program, error) { return prog, nil }
+		c.CompileFunc = func(context.Context, []runtime.Source) (*ir.Program, error) { return prog, nil }
 	})
 	res, err := b.engine.Start(ctx, runtime.StartParams{Program: prog, Workflow: "parent", RunID: "pw"})
 	if err != nil || res.Status != store.RunWaitingApproval {

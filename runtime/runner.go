@@ -18,6 +18,7 @@ type runner struct {
 	run  *store.Run
 	prog *ir.Program
 	wf   *ir.Workflow
+	srcs []Source // the program's files, for child runs (nil: unknown)
 	mode WaitMode
 	// timeout is the run deadline in force (0: none).
 	timeout time.Duration

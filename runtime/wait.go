@@ -14,7 +14,13 @@ import (
 func (r *runner) waiting(in *instance, kind store.RunStatus) outcome {
 	// A wait re-opened by a resume (an approval that had timed out) no
 	// longer carries its old error.
-	row := r.update(in, func(row *store.Node) { row.State, row.Error, row.ErrorKind = store.NodeWaiting, "", "" })
+	now := r.e.now()
+	row := r.update(in, func(row *store.Node) {
+		row.State, row.Error, row.ErrorKind = store.NodeWaiting, "", ""
+		if row.StartedAt.IsZero() {
+			row.StartedAt = now // since when it waits
+		}
+	})
 	r.c.write(&store.Batch{Nodes: []*store.Node{row}})
 	return outcome{state: store.NodeWaiting, wait: kind}
 }

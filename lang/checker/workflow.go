@@ -10,7 +10,7 @@ import (
 
 // wfCheck is the state of one workflow's check.
 type wfCheck struct {
-	state int // 1 checking, 2 done
+	state  int // 1 checking, 2 done
 	g      *graph
 	out    *schema.Type
 	outOpt bool // the output may be null (read optional, ?. in a caller)

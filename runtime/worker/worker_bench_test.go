@@ -82,7 +82,7 @@ func (bb *bench) engine(tb testing.TB, st store.Store, name string, observe func
 		Store: st, Actions: stdlib.Actions(stdlib.Config{}),
 		Owner:           runtime.Owner{PID: os.Getpid(), Host: "bench/" + name, Start: "0"},
 		ObserveFunc:     observe,
-		LoadProgramFunc: func(context.Context, *store.Run) (*ir.Program, error) { return bb.prog, nil },
+		CompileFunc:     func(context.Context, []runtime.Source) (*ir.Program, error) { return bb.prog, nil },
 	})
 	if err != nil {
 		tb.Fatal(err)

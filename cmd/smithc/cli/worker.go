@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/smithc/smithc/compiler"
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
@@ -131,7 +132,7 @@ func storeName(f *dbFlags) string {
 }
 
 // detachRun creates the run for a worker to execute and prints its id.
-func (a *app) detachRun(ctx context.Context, st store.Store, f *sessionFlags, prog *ir.Program, wf *ir.Workflow,
+func (a *app) detachRun(ctx context.Context, st store.Store, f *sessionFlags, res *compiler.Result, wf *ir.Workflow,
 	input map[string]any, runID, file string, timeout time.Duration) error {
 	if timeout > 0 {
 		return exitf(ExitUsage, "--timeout cannot be combined with --detach: the worker applies the workflow's own timeout")
@@ -140,8 +141,8 @@ func (a *app) detachRun(ctx context.Context, st store.Store, f *sessionFlags, pr
 	if err != nil {
 		return err
 	}
-	out, err := eng.Start(ctx, runtime.StartParams{Program: prog, Workflow: wf.Name, Input: input, RunID: runID,
-		SourcePath: absPath(file), Detach: true})
+	out, err := eng.Start(ctx, runtime.StartParams{Program: res.Program, Workflow: wf.Name, Input: input, RunID: runID,
+		SourcePath: absPath(file), Sources: sourcesOf(res), Detach: true})
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return exitf(ExitUsage, "run id %q is taken; resume it with `smithc resume %s`", runID, runID)

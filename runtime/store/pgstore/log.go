@@ -102,41 +102,77 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	if b.Empty() {
 		return nil
 	}
+	for _, r := range b.Runs {
+		if r.Sources != nil {
+			return s.batchCommitTx(ctx, b) // a run adopting sources: the general path
+		}
+	}
 	var pb pgx.Batch
 	pb.Queue(`BEGIN`)
 	pb.Queue(lockSQL, uniq(batchRuns(b)))
 	for _, r := range b.Runs {
 		queueRunUpdate(&pb, r)
 	}
+	queueWrites(&pb, b)
+	pb.Queue(`COMMIT`)
+	return s.sendBatch(ctx, &pb)
+}
+
+// batchCommitTx is BatchCommit in a transaction: the run updates one by
+// one, then the other writes pipelined.
+func (s *Store) batchCommitTx(ctx context.Context, b *store.Batch) error {
+	return s.tx(ctx, "commit batch", batchRuns(b), func(tx pgx.Tx) error {
+		for _, r := range b.Runs {
+			if err := runUpdate(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		var pb pgx.Batch
+		queueWrites(&pb, b)
+		if pb.Len() == 0 {
+			return nil
+		}
+		if err := tx.SendBatch(ctx, &pb).Close(); err != nil {
+			return s.batchError(ctx, err)
+		}
+		return nil
+	})
+}
+
+// queueWrites queues the writes of b other than run updates.
+func queueWrites(pb *pgx.Batch, b *store.Batch) {
 	for _, n := range b.Nodes {
-		queueNode(&pb, n)
+		queueNode(pb, n)
 	}
 	for _, a := range b.AttemptStarts {
-		queueAttemptStart(&pb, a)
+		queueAttemptStart(pb, a)
 	}
 	for _, h := range b.AttemptHeartbeats {
-		queueAttemptHeartbeat(&pb, h)
+		queueAttemptHeartbeat(pb, h)
 	}
 	for _, f := range b.AttemptFinishes {
-		queueAttemptFinish(&pb, f)
+		queueAttemptFinish(pb, f)
 	}
 	for _, a := range b.Approvals {
-		queueApproval(&pb, a)
+		queueApproval(pb, a)
 	}
 	if len(b.Approvals) > 0 {
 		pb.Queue(`SELECT pg_notify($1, $2)`, Channel, b.Approvals[0].RunID)
 	}
 	for _, e := range b.Events {
-		queueEvent(&pb, e)
+		queueEvent(pb, e)
 	}
-	pb.Queue(`COMMIT`)
+}
+
+// sendBatch sends a BEGIN … COMMIT batch in one round trip.
+func (s *Store) sendBatch(ctx context.Context, pb *pgx.Batch) error {
 	deadline := time.Now().Add(beginRetry)
 	for {
 		conn, err := s.acquire(ctx)
 		if err != nil {
 			return fmt.Errorf("pgstore: commit batch: %w", err)
 		}
-		err = conn.SendBatch(ctx, &pb).Close()
+		err = conn.SendBatch(ctx, pb).Close()
 		if err == nil {
 			conn.Release()
 			return nil

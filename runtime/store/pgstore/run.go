@@ -51,6 +51,11 @@ func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("pgstore: create run %q: %w: a run with this id exists", r.ID, store.ErrConflict)
 		}
+		if p.Sources != nil {
+			if err := putSources(ctx, tx, r.ID, p.Sources); err != nil {
+				return err
+			}
+		}
 		return notify(ctx, tx, r.ID)
 	})
 	if err != nil {
@@ -164,6 +169,11 @@ func runUpdate(ctx context.Context, tx pgx.Tx, p *store.RunUpdateParams) error {
 			return err
 		}
 		return fmt.Errorf("pgstore: update run %q: %w: owned by another process", p.ID, store.ErrConflict)
+	}
+	if p.Sources != nil {
+		if err := putSources(ctx, tx, p.ID, p.Sources); err != nil {
+			return err
+		}
 	}
 	if p.Status != nil || p.Owner != nil || p.CancelRequested != nil {
 		return notify(ctx, tx, p.ID)
