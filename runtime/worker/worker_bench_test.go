@@ -80,9 +80,9 @@ func (bb *bench) engine(tb testing.TB, st store.Store, name string, observe func
 	tb.Helper()
 	eng, err := runtime.New(runtime.Config{
 		Store: st, Actions: stdlib.Actions(stdlib.Config{}),
-		Owner:           runtime.Owner{PID: os.Getpid(), Host: "bench/" + name, Start: "0"},
-		ObserveFunc:     observe,
-		CompileFunc:     func(context.Context, []runtime.Source) (*ir.Program, error) { return bb.prog, nil },
+		Owner:       runtime.Owner{PID: os.Getpid(), Host: "bench/" + name, Start: "0"},
+		ObserveFunc: observe,
+		CompileFunc: func(context.Context, []runtime.Source) (*ir.Program, error) { return bb.prog, nil },
 	})
 	if err != nil {
 		tb.Fatal(err)
