@@ -103,7 +103,7 @@ func (g agentAction) askOpenAI(ctx context.Context, a *runtime.Attempt, name str
 		payload["max_tokens"] = oc.maxTokens
 	}
 	if want != nil {
-		if doc, ok := strictSchema(want); ok {
+		if doc, ok := strictSchema(agentFacing(want)); ok {
 			payload["response_format"] = map[string]any{"type": "json_schema",
 				"json_schema": map[string]any{"name": "output", "strict": true, "schema": json.RawMessage(doc)}}
 		}
