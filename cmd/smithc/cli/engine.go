@@ -108,6 +108,8 @@ func isPostgresURL(p string) bool {
 type engineOptions struct {
 	maxConcurrency int
 	observe        func(store.Event)
+	owner          runtime.Owner // zero: this process (smithc worker names itself)
+	lease          time.Duration // zero: runtime.DefaultLeaseDuration
 }
 
 // newEngine builds a runtime engine over st with the standard library's
@@ -121,6 +123,8 @@ func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, er
 		Store:              st,
 		Actions:            stdlib.Actions(stdlib.Config{}),
 		MaxConcurrency:     opts.maxConcurrency,
+		Owner:              opts.owner,
+		LeaseDuration:      opts.lease,
 		Dir:                wd,
 		ObserveFunc:        opts.observe,
 		CompileFunc:        compileSources,
