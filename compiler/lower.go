@@ -75,6 +75,22 @@ func (c *compiler) workflow(w *ast.WorkflowDecl) *ir.Workflow {
 			wf.OnTimeout = c.constString(a)
 		}
 	}
+	if b := w.Budget; b != nil {
+		wf.Budget = &ir.Budget{}
+		for _, a := range b.Attrs {
+			switch a.Name.Name {
+			case "tokens":
+				wf.Budget.Tokens = int64(c.constInt(a))
+			case "cost_usd":
+				switch v := c.info.Consts[a].(type) {
+				case int64:
+					wf.Budget.CostUSD = float64(v)
+				case float64:
+					wf.Budget.CostUSD = v
+				}
+			}
+		}
+	}
 	wf.Index()
 	return wf
 }

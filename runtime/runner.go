@@ -37,6 +37,9 @@ type runner struct {
 	// secrets are the run's secrets (see secrets.go); set before the
 	// session starts, safe for concurrent use.
 	secrets *schema.Secrets
+	// budget is the run's account against its workflow's budget (nil:
+	// none); see budget.go.
+	budget *budgetState
 }
 
 // outcome is how a node's execution in this session ended.

@@ -85,6 +85,12 @@ func (e *Engine) session(ctx context.Context, run *store.Run, sp sessionParams) 
 		return nil, err
 	}
 
+	if r.budget, err = e.newBudget(ctx, run, wf, cancel); err != nil {
+		r.c.close() //nolint:errcheck // the load error is the one to report
+		return nil, err
+	}
+	r.budget.check()
+
 	stop := make(chan struct{})
 	polled := make(chan struct{})
 	go r.poll(sctx, cancel, stop, polled)
@@ -223,6 +229,8 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 		} else {
 			res.Status, res.Output = store.RunFinished, out
 		}
+	case errors.As(cause, new(*budgetError)):
+		res.Status, res.Error = store.RunFailed, cause.Error()
 	case o.fail != nil:
 		res.Status, res.Error = store.RunFailed, o.fail.message()
 	case errors.Is(cause, errRunTimeout):

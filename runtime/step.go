@@ -181,6 +181,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		},
 		LogFunc: func(kind string, data map[string]any) {
 			r.c.write(&store.Batch{Events: []*store.Event{r.event(kind, in, num, data)}})
+			r.budget.account(kind, data)
 		},
 		CallFunc: func(ctx context.Context, workflow string, input any) (any, error) {
 			return r.call(ctx, in, workflow, input)

@@ -69,10 +69,19 @@ type Workflow struct {
 	OutputType    *schema.Type     `json:"output_type,omitempty"` // the type of the run's result
 	Timeout       time.Duration    `json:"timeout,omitempty"`
 	OnTimeout     string           `json:"on_timeout,omitempty"`  // "fail" (default) or "cancel"
+	Budget        *Budget          `json:"budget,omitempty"`      // nil: no run budget
 	SourceHash    string           `json:"source_hash,omitempty"` // same as Program.SourceHash
 	Range         diag.Range       `json:"range,omitempty"`
 
 	nodes map[string]*Node
+}
+
+// Budget bounds what a run's agent steps consume: Tokens (input, cached
+// included, plus output) and CostUSD (as the agents report it); 0: no
+// limit of that kind. The runtime checks it after each agent attempt.
+type Budget struct {
+	Tokens  int64   `json:"tokens,omitempty"`
+	CostUSD float64 `json:"cost_usd,omitempty"`
 }
 
 // Kind is the kind of a node.

@@ -133,6 +133,9 @@ func (p *printer) workflow(w *Workflow) {
 	if w.Timeout > 0 {
 		p.linef(1, "timeout %s on_timeout=%s", dur(w.Timeout), w.OnTimeout)
 	}
+	if b := w.Budget; b != nil {
+		p.linef(1, "budget tokens=%d cost_usd=%s", b.Tokens, strconv.FormatFloat(b.CostUSD, 'g', -1, 64))
+	}
 	for _, n := range w.Root.Children {
 		p.node(1, n)
 	}

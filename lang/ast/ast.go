@@ -107,8 +107,11 @@ type WorkflowDecl struct {
 	KeywordRange diag.Range
 	Name         Ident
 	Input        *InputDecl // nil when absent
-	Body         *Body      // attributes and nodes
-	Range        diag.Range
+	// Budget is the run budget, budget { tokens = N, cost_usd = X }; nil
+	// when absent.
+	Budget *Block
+	Body   *Body // attributes and nodes
+	Range  diag.Range
 }
 
 // InputDecl is a workflow's input schema.

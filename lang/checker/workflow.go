@@ -110,6 +110,7 @@ func (c *checker) checkWorkflow(w *ast.WorkflowDecl) {
 	if a := byName["on_timeout"]; a != nil && byName["timeout"] == nil {
 		c.errorf(a.Name.Range, "missing-attribute", "on_timeout of %s has no effect without a timeout", owner)
 	}
+	c.checkBudget(w, owner)
 	out := c.computeWorkflowOutput(g, byName["output"])
 	st.out, st.outOpt = out.schemaType(), out.opt && !out.isNull()
 	c.info.WorkflowOutputs[w] = st.out
@@ -230,4 +231,23 @@ func callLabel(s *ast.StepStmt) diag.Range {
 		}
 	}
 	return s.ID.Range
+}
+
+// checkBudget checks a workflow's budget { tokens = N, cost_usd = X }:
+// constants, positive, at least one of them, nothing else.
+func (c *checker) checkBudget(w *ast.WorkflowDecl, owner string) {
+	b := w.Budget
+	if b == nil {
+		return
+	}
+	what := "budget of " + owner
+	byName := (&attrSet{c: c, owner: what, at: b.Kind.Range}).check(b.Attrs, []attrRule{
+		{name: "tokens", kind: rConst, typ: schema.IntType},
+		{name: "cost_usd", kind: rConst, typ: schema.FloatType},
+	})
+	if byName["tokens"] == nil && byName["cost_usd"] == nil {
+		c.errorf(b.Kind.Range, "missing-attribute", "%s sets no limit: give tokens = N, cost_usd = X or both", what)
+	}
+	c.checkNumber(byName["tokens"], "tokens of "+what, 0, -1)
+	c.checkNumber(byName["cost_usd"], "cost_usd of "+what, 0, -1)
 }

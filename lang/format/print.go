@@ -52,6 +52,9 @@ func (p *printer) decl(d ast.Decl) item {
 			extra = append(extra, item{start: in.Range.Start.Offset, end: in.Range.End.Offset,
 				text: "input " + p.inline(in.KeywordRange.End.Offset, open, indentUnit) + p.fields(open, in.Range.End.Offset-1, in.Fields, 1)})
 		}
+		if d.Budget != nil {
+			extra = append(extra, p.block(d.Budget, 1))
+		}
 		it.text = "workflow " + p.inline(d.KeywordRange.End.Offset, d.Name.Range.Start.Offset, ind) + d.Name.Name + " " +
 			p.inline(d.Name.Range.End.Offset, d.Body.Range.Start.Offset, ind) + p.body(d.Body, extra, 0)
 	}

@@ -133,9 +133,17 @@ type WorkflowBody struct {
 // WorkflowItem is one item of a workflow: its input schema, a node or an
 // attribute.
 type WorkflowItem struct {
-	Attr  *Attr  `parser:"@@"`
-	Input *Input `parser:"| @@"`
-	Node  *Node  `parser:"| @@"`
+	Attr   *Attr   `parser:"@@"`
+	Input  *Input  `parser:"| @@"`
+	Budget *Budget `parser:"| @@"`
+	Node   *Node   `parser:"| @@"`
+}
+
+// Budget is a workflow's `budget { tokens = N, cost_usd = X }`.
+type Budget struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Body   *Body `parser:"\"budget\" @@"`
 }
 
 // Input is a workflow's `input { fields }`.

@@ -221,11 +221,11 @@ func (s *scanner) ident() {
 }
 
 // isNodeKeyword reports whether word starts a node, a match arm or a
-// workflow's input block.
+// workflow's input or budget block.
 func isNodeKeyword(word string) bool {
 	switch word {
 	case "step", "approval", "sequence", "parallel", "match", "when", "branch", "loop",
-		"for", "timer", "event", "worktree", "use", "try", "input":
+		"for", "timer", "event", "worktree", "use", "try", "input", "budget":
 		return true
 	}
 	return false

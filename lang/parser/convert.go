@@ -145,6 +145,20 @@ func (c *converter) workflowDecl(g *grammar.Workflow) *ast.WorkflowDecl {
 				continue
 			}
 			d.Input = in
+		case it.Budget != nil:
+			b := &ast.Block{Kind: ast.Ident{Name: "budget", Range: c.word(it.Budget.Pos, len("budget"))}, Range: c.rng(it.Budget.Pos, it.Budget.EndPos)}
+			if it.Budget.Body != nil {
+				body := c.body(it.Budget.Body)
+				b.Attrs = body.Attrs
+				for _, n := range body.Nodes {
+					c.errorf(n.Span(), "syntax", "a budget block holds only tokens = N and cost_usd = X")
+				}
+			}
+			if d.Budget != nil {
+				c.errorf(b.Kind.Range, "duplicate", "duplicate budget block in workflow %q", d.Name.Name)
+				continue
+			}
+			d.Budget = b
 		case it.Node != nil:
 			if n := c.node(it.Node); n != nil {
 				d.Body.Nodes = append(d.Body.Nodes, n)

@@ -154,3 +154,70 @@ workflow usage {
 		}
 	}
 }
+
+// A run budget stops the run once its agents went over it: the step
+// whose reply passed it keeps its output, nothing else starts, the run
+// fails naming the budget and the figure; a resume with the same budget
+// stops at once, one with a raised budget (an edited source) continues.
+func TestAgentBudget(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, budget, raised, want string }{
+		{"tokens", "tokens = 2000", "tokens = 10000", `its agents used 2340 tokens, over budget { tokens = 2000 } of workflow "spend"`},
+		{"cost", "cost_usd = 0.3", "cost_usd = 5", `its agents cost $0.5000, over budget { cost_usd = 0.3 } of workflow "spend"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			claude := e.standInClaude(`fine`)
+			src := func(budget string) string {
+				return fmt.Sprintf(`agent a { cli = %q }
+workflow spend {
+  budget { %s }
+  step one {
+    agent = a
+    prompt = "One."
+  }
+  step two {
+    agent = a
+    prompt = "Two."
+  }
+  step three {
+    agent = a
+    prompt = "Three."
+  }
+}
+`, claude, budget)
+			}
+			file := e.write("spend.smw", src(tc.budget))
+			r := e.cli("run", file, "--run-id", "b1")
+			mustCode(t, r, 1)
+			mustContain(t, "run", r.stdout+r.stderr, tc.want, "smithc resume b1 --source FILE")
+			in := e.inspect("b1")
+			if st, _ := in.node("two"); st != "finished" {
+				t.Errorf("two is %s, want finished (its reply passed the budget, its work is kept)", st)
+			}
+			if st, _ := in.node("three"); st == "finished" {
+				t.Errorf("three ran over budget")
+			}
+			if got := strings.TrimSpace(e.read("count")); got != "2" {
+				t.Errorf("the agent was called %s times, want 2", got)
+			}
+
+			r = e.cli("resume", "b1")
+			mustCode(t, r, 1)
+			mustContain(t, "resume", r.stdout+r.stderr, tc.want)
+			if got := strings.TrimSpace(e.read("count")); got != "2" {
+				t.Errorf("a resume over budget called the agent: %s calls", got)
+			}
+
+			e.write("spend.smw", src(tc.raised))
+			mustCode(t, e.cli("resume", "b1", "--source", file), 0)
+			if st, _ := e.inspect("b1").node("three"); st != "finished" {
+				t.Errorf("after raising the budget three is %s", st)
+			}
+			if got := strings.TrimSpace(e.read("count")); got != "3" {
+				t.Errorf("the agent was called %s times in all, want 3", got)
+			}
+		})
+	}
+}
