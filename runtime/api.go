@@ -183,6 +183,7 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 		ID: id, Workflow: wf.Name, ParentRunID: p.ParentRunID, ParentNode: p.ParentNode,
 		SourcePath: p.SourcePath, SourceHash: p.Program.SourceHash, Input: raw, Status: store.RunRunning,
 		Owner: e.cfg.Owner.String(), OwnerStart: e.cfg.Owner.Start, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration),
+		Fence: 1, // the creator's claim; each later claim increments it
 	}, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: start: %w", err)

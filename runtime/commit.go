@@ -17,6 +17,7 @@ import (
 // attempt's start, a heartbeat, a log line).
 type committer struct {
 	st      store.Store
+	fence   *store.Fence // every batch is fenced on the session's claim
 	observe func(store.Event)
 	redact  func(*store.Batch) error // redacts text, refuses secrets in data
 
@@ -41,8 +42,8 @@ type request struct {
 	done chan error // nil for async writes
 }
 
-func newCommitter(st store.Store, observe func(store.Event), redact func(*store.Batch) error) *committer {
-	c := &committer{st: st, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}), maxRows: 2000}
+func newCommitter(st store.Store, fence *store.Fence, observe func(store.Event), redact func(*store.Batch) error) *committer {
+	c := &committer{st: st, fence: fence, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}), maxRows: 2000}
 	go c.loop()
 	return c
 }
@@ -168,7 +169,7 @@ func (c *committer) loop() {
 		c.mu.Unlock()
 
 		err := prevErr
-		var merged store.Batch
+		merged := store.Batch{Fence: c.fence}
 		if err == nil {
 			for _, r := range take {
 				merged.Merge(r.b)

@@ -78,7 +78,11 @@ func (e *Engine) session(ctx context.Context, run *store.Run, sp sessionParams) 
 	}
 	r := &runner{e: e, run: run, prog: prog, wf: wf, srcs: sp.srcs, mode: mode, dir: e.cfg.Dir, timeout: timeout,
 		insts: map[string]*instance{}, sem: make(chan struct{}, e.cfg.MaxConcurrency), secrets: secrets}
-	r.c = newCommitter(e.cfg.Store, e.cfg.ObserveFunc, r.redactor())
+	// Every write of the session checks that this engine still owns the
+	// run with the token of its claim (fencing): an owner stopped past its
+	// lease and taken over commits nothing when it wakes.
+	claim := &store.Fence{RunID: run.ID, Owner: e.cfg.Owner.String(), Token: run.Fence}
+	r.c = newCommitter(e.cfg.Store, claim, e.cfg.ObserveFunc, r.redactor())
 	if err := r.load(ctx, sp); err != nil {
 		r.c.close() //nolint:errcheck // the load error is the one to report
 		return nil, err
@@ -194,7 +198,7 @@ func (r *runner) poll(ctx context.Context, cancel context.CancelCauseFunc, stop 
 		if time.Since(lastBeat) >= r.e.cfg.LeaseDuration/3 {
 			now := r.e.now()
 			run, err = r.e.cfg.Store.RunHeartbeat(ctx, &store.RunHeartbeatParams{ID: r.run.ID, Owner: r.e.cfg.Owner.String(),
-				LeaseExpiresAt: now.Add(r.e.cfg.LeaseDuration), Now: now})
+				Fence: r.run.Fence, LeaseExpiresAt: now.Add(r.e.cfg.LeaseDuration), Now: now})
 			lastBeat = time.Now()
 			if errors.Is(err, store.ErrConflict) {
 				cancel(errLeaseLost)
