@@ -97,6 +97,11 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 		return nil
 	}
 	return s.tx(ctx, "commit batch", batchRuns(b), func(tx pgx.Tx) error {
+		if b.Fence != nil {
+			if err := checkFence(ctx, tx, b.Fence); err != nil {
+				return err
+			}
+		}
 		for _, r := range b.Runs {
 			if err := runUpdate(ctx, tx, r); err != nil {
 				return err
