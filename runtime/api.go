@@ -296,7 +296,7 @@ func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Res
 	}
 	now := e.now()
 	claimed, err := e.cfg.Store.RunClaim(ctx, &store.RunClaimParams{ID: runID, Owner: e.cfg.Owner.String(),
-		OwnerStart: e.cfg.Owner.Start, ExpectOwner: expect, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration), ClearCancel: true, Now: now})
+		OwnerStart: e.cfg.Owner.Start, ExpectOwner: expect, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration), ClearCancel: true, ClearPause: true, Now: now})
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, fmt.Errorf("runtime: resume run %s: %w: %v", runID, ErrRunLive, err)

@@ -210,6 +210,10 @@ func (r *runner) poll(ctx context.Context, cancel context.CancelCauseFunc, stop 
 		if err == nil && run.CancelRequested {
 			cancel(errCancelRequested)
 		}
+		if err == nil && run.PauseRequested && !r.paused.Load() {
+			r.paused.Store(true)
+			r.c.write(&store.Batch{Events: []*store.Event{r.event(EventPauseRequested, nil, 0, nil)}})
+		}
 	}
 }
 
@@ -238,6 +242,8 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 		return nil, fmt.Errorf("runtime: run %s: %w", r.run.ID, errLeaseLost)
 	case ctx.Err() != nil || o.state == store.NodeCancelled:
 		res.Status, res.Error = store.RunCancelled, "cancelled"
+	case r.paused.Load():
+		res.Status = store.RunPaused
 	case o.state == store.NodeWaiting:
 		res.Status = o.wait
 	default:
@@ -269,6 +275,8 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 		kind = EventRunFailed
 	case store.RunCancelled:
 		kind = EventRunCancelled
+	case store.RunPaused:
+		kind = EventRunPaused
 	}
 	if res.Status.Terminal() {
 		u.FinishedAt = &now

@@ -92,7 +92,7 @@ func (r *runner) execTimer(ctx context.Context, in *instance, f *fence) outcome 
 		if r.mode == WaitNever {
 			return r.waiting(in, store.RunWaitingTimer)
 		}
-		if f.halted() {
+		if f.halted() || r.paused.Load() {
 			return r.waiting(in, store.RunWaitingTimer) // a failure ends the run
 		}
 		if r.state(in) != store.NodeWaiting {
@@ -165,7 +165,7 @@ func (r *runner) execEvent(ctx context.Context, in *instance, f *fence) outcome 
 		if r.mode != WaitAlways {
 			return r.waiting(in, store.RunWaitingEvent)
 		}
-		if f.halted() {
+		if f.halted() || r.paused.Load() {
 			return r.waiting(in, store.RunWaitingEvent)
 		}
 		if r.state(in) != store.NodeWaiting {
@@ -228,7 +228,7 @@ func (r *runner) execApproval(ctx context.Context, in *instance, f *fence) outco
 		if r.mode != WaitAlways {
 			return r.waiting(in, store.RunWaitingApproval)
 		}
-		if f.halted() {
+		if f.halted() || r.paused.Load() {
 			return r.waiting(in, store.RunWaitingApproval)
 		}
 		if r.state(in) != store.NodeWaiting {
