@@ -451,6 +451,7 @@ var hostileStrings = []string{
 	`} ; touch "$C" ; {`,
 	`]] ; touch "$C" ; [[ a`,
 	`(a) touch "$C";;`,
+	"esac", "elif", "then", "fi", "}", "do", "5",
 	strings.Repeat(`a'b"c `, 4000) + `$(touch "$C")`,
 }
 
