@@ -738,3 +738,14 @@ func throughAction(t *testing.T, shells [][]string, cases []diffCase, n int) {
 		}
 	}
 }
+
+// BenchmarkPlanShell measures classifying a typical run template (both
+// parses), which smithc check and every run of the step do once.
+func BenchmarkPlanShell(b *testing.B) {
+	lits := []string{"git diff --stat --end-of-options ", "..", " -- ", " | tee \"$(basename ", ").log\"\necho $(( ", " + 1 ))"}
+	for b.Loop() {
+		if _, p := planShell(lits); p != nil {
+			b.Fatal(p.msg)
+		}
+	}
+}
