@@ -120,6 +120,10 @@ type StartParams struct {
 	Timeout time.Duration
 	// ParentRunID and ParentNode link the child run of a call step.
 	ParentRunID, ParentNode string
+	// Detach creates the run without executing it: no process owns it
+	// and a worker (smithc worker) picks it up. Start returns at once
+	// with status running.
+	Detach bool
 }
 
 // Start creates a run and executes it until it finishes, fails, is
@@ -179,14 +183,21 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 		}
 	}
 	now := e.now()
-	run, err := e.cfg.Store.RunCreate(ctx, &store.RunCreateParams{Sources: toStoreSources(p.Sources), Run: &store.Run{
+	row := &store.Run{
 		ID: id, Workflow: wf.Name, ParentRunID: p.ParentRunID, ParentNode: p.ParentNode,
 		SourcePath: p.SourcePath, SourceHash: p.Program.SourceHash, Input: raw, Status: store.RunRunning,
 		Owner: e.cfg.Owner.String(), OwnerStart: e.cfg.Owner.Start, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration),
 		Fence: 1, // the creator's claim; each later claim increments it
-	}, Now: now})
+	}
+	if p.Detach {
+		row.Owner, row.OwnerStart, row.LeaseExpiresAt = "", "", time.Time{}
+	}
+	run, err := e.cfg.Store.RunCreate(ctx, &store.RunCreateParams{Sources: toStoreSources(p.Sources), Run: row, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: start: %w", err)
+	}
+	if p.Detach {
+		return resultOf(run), nil
 	}
 	return e.session(ctx, run, sessionParams{prog: p.Program, wf: wf, srcs: p.Sources, mode: p.Wait, timeout: p.Timeout,
 		startKind: EventRunStarted})

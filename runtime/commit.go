@@ -31,6 +31,7 @@ type committer struct {
 	err     error // first failed commit: the session stops
 	done    chan struct{}
 	maxRows int
+
 }
 
 // flushDelay bounds how long an async write may wait for company before

@@ -246,6 +246,8 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 		}
 	case errors.Is(cause, errLeaseLost):
 		return nil, fmt.Errorf("runtime: run %s: %w", r.run.ID, errLeaseLost)
+	case errors.Is(cause, ErrHandBack):
+		return r.handBack()
 	case ctx.Err() != nil || o.state == store.NodeCancelled:
 		res.Status, res.Error = store.RunCancelled, "cancelled"
 	case r.paused.Load():

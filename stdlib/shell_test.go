@@ -37,6 +37,34 @@ var hostile = []string{
 	"\n", "a\r\nb", "{a,b}", "FOO=bar", "%s%n",
 }
 
+// TestQuoteWord checks the quoting of interpolated words: reserved words
+// and glued values are never bare.
+func TestQuoteWord(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in     string
+		forced bool
+		want   string
+	}{
+		{"main", false, "main"},
+		{"main", true, "'main'"},
+		{"b,c", true, "'b,c'"},
+		{"5", true, "'5'"},
+		{"elif", false, "'elif'"},
+		{"esac", false, "'esac'"},
+		{"a\nb", false, "'a\nb'"},
+		{"\x01", false, "'\x01'"},
+	}
+	for _, tt := range tests {
+		if got := quoteWord(tt.in, tt.forced); got != tt.want {
+			t.Errorf("quoteWord(%q, %v) = %s, want %s", tt.in, tt.forced, got, tt.want)
+		}
+		if got := shellEcho(t, quoteWord(tt.in, tt.forced)); got != tt.in {
+			t.Errorf("sh reads quoteWord(%q) back as %q", tt.in, got)
+		}
+	}
+}
+
 func TestShellQuote(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
@@ -132,6 +160,15 @@ func TestShellInterpolationValues(t *testing.T) {
 		{"esac closes the case", `${script} "$(case a in a) echo hit;; esac; echo " ")" "${y}"`, map[string]any{"y": "$(id)"}, []string{"hit\n ", "$(id)"}},
 		{"ANSI-C string before", `${script} $'a b' ${x}`, map[string]any{"x": "c'd"}, []string{shellEcho(t, `$'a b'`), "c'd"}},
 		{"comment after", "${script} ${x} # done", map[string]any{"x": "a#b"}, []string{"a#b"}},
+		{"case arm inside $( )", `${script} "$(case ${x} in a) echo ${y};; esac)"`, map[string]any{"x": "a", "y": "$(id) y"}, []string{"$(id) y"}},
+		{"word case inside $( )", `${script} "$(echo case a) ${y}"`, map[string]any{"y": "$(id)"}, []string{"case a $(id)"}},
+		{"case and esac as arguments", `${script} case ${y} esac`, map[string]any{"y": "esac; id"}, []string{"case", "esac; id", "esac"}},
+		{"here-document delimiter with a space", "cat <<'E F' >/dev/null\nbody\nE F\n${script} ${x}", map[string]any{"x": "a'b"}, []string{"a'b"}},
+		{"negative int in arithmetic", `${script} $((1-${n})) $(( ${n} * 2 ))`, map[string]any{"n": -5}, []string{"6", "-10"}},
+		{"int test operand", `[ ${n} -gt 5 ] && ${script} big`, map[string]any{"n": 7}, []string{"big"}},
+		{"a digit before a redirection stays an argument", `${script} ${x}>&1`, map[string]any{"x": "1"}, []string{"1"}},
+		{"list glued to nothing before a comment", "${script} ${xs} #c", map[string]any{"xs": []any{}}, []string{}},
+		{"list in for", `for i in ${xs}; do ${script} "$i"; done`, map[string]any{"xs": []any{"a b", "#"}}, []string{"a b", "#"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,10 +221,21 @@ func TestShellRejects(t *testing.T) {
 		{"after dollar", &ir.Step{Args: map[string]*ir.Expr{"run": {Template: []ir.TemplatePart{{Lit: "echo $"}, {Expr: ex("x")}}}}}, map[string]any{"x": "a"}, "'$'"},
 		{"in a quoted parameter expansion", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo "$${A:-${x}}"`)}}, map[string]any{"x": "a"}, "parameter expansion"},
 		{"missing cwd", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "true"), "cwd": ex(`"no/such/dir"`)}}, nil, "is not a directory"},
-		{"in a case arm in $( )", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo "$(case ${x} in a) echo ${y};; esac)"`)}}, map[string]any{"x": "a", "y": "$(id)"}, "case statement"},
-		{"after a word case in $( )", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo "$(echo case a) ${y}"`)}}, map[string]any{"y": "$(id)"}, "case statement"},
+		{"string in arithmetic", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo $(( ${x} + 1 ))`)}}, map[string]any{"x": "a[$(id)]"}, "not an int"},
+		{"fraction in arithmetic", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo $(( ${x} + 1 ))`)}}, map[string]any{"x": 1.5}, "not an integer"},
+		{"quoted in arithmetic", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo $(( $(echo '${x}') ))`)}}, map[string]any{"x": "1"}, "arithmetic"},
+		{"string in [[ -gt ]]", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `[[ ${x} -gt 5 ]]`)}}, map[string]any{"x": "a[$(id)]"}, "not an int"},
+		{"list before #", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "echo ${x}#c")}}, map[string]any{"x": []any{}}, "whole words"},
+		{"list in a redirection", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "cat <${x}<EOF\nbody\nEOF")}}, map[string]any{"x": []any{}}, "whole words"},
+		{"list as the command", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "${x} arg")}}, map[string]any{"x": []any{}}, "whole words"},
+		{"here-document delimiter", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "cat <<${x}\nb\n")}}, map[string]any{"x": "b"}, "unclosed here-document"},
+		{"here-document with a spaced delimiter", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "cat <<'E F'\n${x}\nE F\n")}}, map[string]any{"x": "E F"}, "here-document"},
+		{"declare", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "declare -a a=${x}")}}, map[string]any{"x": "($(id))"}, "declare"},
+		{"read", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "read ${x} </dev/null")}}, map[string]any{"x": "a[$(id)]"}, "variable name"},
+		{"test -v", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "test -v ${x}")}}, map[string]any{"x": "a[$(id)]"}, "variable name"},
+		{"syntax error", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, "echo ${x} )")}}, map[string]any{"x": "a"}, "syntax error"},
 		{"inside $'...'", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo $'a ${x}'`)}}, map[string]any{"x": "b"}, "$'...'"},
-		{"after \\' in $'...'", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo $'a\'b' ${x}`)}}, map[string]any{"x": "b"}, "shells disagree"},
+		{"after \\' in $'...'", &ir.Step{Args: map[string]*ir.Expr{"run": tpl(t, `echo $'a\'b' ${x}`)}}, map[string]any{"x": "b"}, "syntax error"},
 		{"empty exec", &ir.Step{Args: map[string]*ir.Expr{"exec": ex(`[]`)}}, nil, "empty"},
 		{"exec not a list", &ir.Step{Args: map[string]*ir.Expr{"exec": ex(`"echo hi"`)}}, nil, "expected a list"},
 	}

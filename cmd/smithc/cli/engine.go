@@ -109,6 +109,8 @@ func isPostgresURL(p string) bool {
 type engineOptions struct {
 	maxConcurrency int
 	observe        func(store.Event)
+	owner          runtime.Owner // zero: this process (smithc worker names itself)
+	lease          time.Duration // zero: runtime.DefaultLeaseDuration
 }
 
 // ownerFromEnv reads $SMITHC_OWNER ("pid@host": the identity this
@@ -146,6 +148,14 @@ func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, er
 	owner, lease, err := ownerFromEnv()
 	if err != nil {
 		return nil, err
+	}
+	// A caller that names itself (smithc worker) wins over the
+	// environment.
+	if opts.owner != (runtime.Owner{}) {
+		owner = opts.owner
+	}
+	if opts.lease > 0 {
+		lease = opts.lease
 	}
 	eng, err := runtime.New(runtime.Config{
 		Owner:              owner,

@@ -53,6 +53,7 @@ func (a *app) newRunCmd() *cobra.Command {
 		resume    bool
 		force     bool
 		timeout   time.Duration
+		detach    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -105,6 +106,9 @@ the run is left resumable), 130 cancelled.`,
 				return err
 			}
 			defer st.Close()
+			if detach {
+				return a.detachRun(ctx, st, &f, res, wf, input, runID, args[0], timeout)
+			}
 			s := a.newSession(&f, mode)
 			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
 			if err != nil {
@@ -142,6 +146,7 @@ the run is left resumable), 130 cancelled.`,
 	cmd.Flags().BoolVar(&force, "force", false, "replaced by `smithc resume RUN_ID --source FILE`")
 	_ = cmd.Flags().MarkHidden("force") // the flag exists to say what replaced it
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "run deadline, overriding the workflow's timeout (e.g. 30m)")
+	cmd.Flags().BoolVar(&detach, "detach", false, "create the run and print its id without executing it: `smithc worker` executes it")
 	return cmd
 }
 

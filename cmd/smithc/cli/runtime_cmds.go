@@ -17,5 +17,6 @@ func (a *app) runtimeCommands() []*cobra.Command {
 		a.newInspectCmd(),
 		a.newLogsCmd(),
 		a.newWhyCmd(),
+		a.newWorkerCmd(),
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/smithc/smithc/runtime/store"
@@ -148,14 +147,11 @@ func (s *Store) AttemptFinish(ctx context.Context, p *store.AttemptFinishParams)
 }
 
 func queueAttemptFinish(b *pgx.Batch, p *store.AttemptFinishParams) {
-	b.Queue(`UPDATE attempt SET state = $1, error = $2, error_kind = $3, finished_at = $4
-		WHERE run_id = $5 AND node_id = $6 AND scope = $7 AND number = $8`,
-		string(p.State), p.Error, p.ErrorKind, ts(p.Now), p.RunID, p.NodeID, p.Scope, p.Number).Exec(func(ct pgconn.CommandTag) error {
-		if ct.RowsAffected() == 0 {
-			return fmt.Errorf("pgstore: finish attempt %d of %q [%s] of run %q: %w", p.Number, p.NodeID, p.Scope, p.RunID, store.ErrNotFound)
-		}
-		return nil
-	})
+	b.Queue(`WITH u AS (UPDATE attempt SET state = $1, error = $2, error_kind = $3, finished_at = $4
+		WHERE run_id = $5 AND node_id = $6 AND scope = $7 AND number = $8 RETURNING 1)
+		SELECT smithc_expect((SELECT count(*) FROM u), $9)`,
+		string(p.State), p.Error, p.ErrorKind, ts(p.Now), p.RunID, p.NodeID, p.Scope, p.Number,
+		fmt.Sprintf("attempt:%d of %q [%s] of run %q", p.Number, p.NodeID, p.Scope, p.RunID))
 }
 
 // AttemptList implements store.Store.
