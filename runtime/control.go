@@ -259,6 +259,9 @@ func (r *runner) execTry(ctx context.Context, in *instance, p path, f *fence) ou
 		r.skipAll(bodyNodes(t.Catch), p, "nothing failed in the try body")
 	}
 	if o.fail != nil {
+		// Body nodes the failure kept from running are skipped, so that
+		// readers (with ??) after the try proceed.
+		r.skipAll(bodyNodes(t.Try), p, "an earlier node of the try body failed")
 		var d tryData
 		if !r.data(in, &d) || d.Error == nil {
 			d.Error = &errorValue{Message: o.fail.err.Message, Kind: o.fail.err.Kind, ExitCode: o.fail.err.ExitCode, Node: o.fail.node}

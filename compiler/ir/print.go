@@ -234,6 +234,9 @@ func (p *printer) step(d int, s *Step) {
 	if s.Agent != "" {
 		head += " agent=" + s.Agent
 	}
+	if len(s.Fallbacks) > 0 {
+		head += " fallback=" + strings.Join(s.Fallbacks, ",")
+	}
 	if s.Call != "" {
 		head += " call=" + s.Call
 	}

@@ -17,6 +17,9 @@ var (
 
 // checkGraph checks every node of the graph's own source, in order.
 func (g *graph) checkGraph() {
+	if g.huge {
+		return // reported; checking would only cost time
+	}
 	g.checkNeedsCycles()
 	for _, n := range g.nodes {
 		if n.home && n.stmt != nil {

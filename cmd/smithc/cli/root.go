@@ -51,6 +51,8 @@ type app struct {
 	// Whether each stream is a terminal: approvals are asked inline when
 	// stdin and stdout are; the live view draws when stderr is.
 	stdinTTY, stdoutTTY, stderrTTY bool
+	// storePath names the store the command opened, for messages.
+	storePath string
 }
 
 // Main runs smithc with args (without the program name) and returns the
@@ -97,7 +99,9 @@ func (a *app) newRoot() *cobra.Command {
 		a.newCheckCmd(),
 		a.newCompileCmd(),
 		a.newGraphCmd(),
+		a.newServeCmd(),
 		a.newFmtCmd(),
+		a.newLSPCmd(),
 	)
 	for _, c := range a.runtimeCommands() {
 		root.AddCommand(c)

@@ -135,7 +135,7 @@ func (a *app) newWhyCmd() *cobra.Command {
 func (a *app) why(ctx context.Context, eng *runtime.Engine, runID, format string) error {
 	run, err := eng.RunSummary(ctx, runID)
 	if err != nil {
-		return runError(runID, err)
+		return a.runError(runID, err)
 	}
 	ws, err := eng.Waits(ctx, runID)
 	if err != nil {
