@@ -82,7 +82,7 @@ func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (sto
 	case errors.Is(err, store.ErrNotFound):
 		return nil, exitf(ExitFailed, "no store at %s: no run was recorded there (give --db FILE or set $SMITHC_DB)", p)
 	case errors.Is(err, store.ErrUnavailable):
-		return nil, exitf(ExitStore, "open the store %s: %v", p, err)
+		return nil, exitf(ExitStore, "%v", storeCause(err)) // it names the file
 	}
 	return nil, exitf(ExitFailed, "open the store %s: %v", p, err)
 }
