@@ -160,7 +160,11 @@ func (st *runState) serve(t *testing.T) string {
 			reply := `{"summary": "from ` + req.Model + `", "risk": "low"}`
 			if !strings.Contains(prompt, "JSON") {
 				first, _, _ := strings.Cut(prompt, "\n")
-				reply = "model " + req.Model + " read: " + first + " (auth: " + r.Header.Get("Authorization") + ")"
+				auth := "none"
+				if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") && len(h) > len("Bearer ") {
+					auth = "bearer token sent" // not echoed: a step output holding a secret is refused
+				}
+				reply = "model " + req.Model + " read: " + first + " (auth: " + auth + ")"
 			}
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{
@@ -447,6 +451,7 @@ var (
 	reTimestamp = regexp.MustCompile(`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?`)
 	reClock     = regexp.MustCompile(`(?m)^\d{2}:\d{2}:\d{2}  `)
 	reOwner     = regexp.MustCompile(`\b\d+@[A-Za-z0-9._-]+\b`)
+	reMillis    = regexp.MustCompile(`"(elapsed|duration)_ms": \d+`)
 	reDiag      = regexp.MustCompile(`^\S+\.smw(:\d+:\d+(-\d+)?)?: (error|warning)`)
 )
 
@@ -465,6 +470,7 @@ func (st *runState) normalize(s string) string {
 	s = reTimestamp.ReplaceAllString(s, "<TIME>")
 	s = reClock.ReplaceAllString(s, "<HH:MM:SS>  ")
 	s = reOwner.ReplaceAllString(s, "<OWNER>")
+	s = reMillis.ReplaceAllString(s, `"${1}_ms": <MS>`)
 	return s
 }
 

@@ -71,7 +71,7 @@ func Build(filename string, cfg *Config) *Result {
 // return are for limits the checker does not know about (none today).
 func Compile(info *checker.Info) (*ir.Program, diag.Diagnostics) {
 	c := &compiler{info: info}
-	p := &ir.Program{SourceHash: SourceHash(info)}
+	p := &ir.Program{SourceHash: SourceHash(info), Secrets: info.Secrets}
 	for _, f := range info.Files {
 		p.Files = append(p.Files, f.Name)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/schema"
 )
 
 // Action performs the attempts of one kind of step (compute, shell, http,
@@ -61,9 +62,15 @@ type Attempt struct {
 	// CallFunc runs a child workflow of the same program as a durable
 	// child run and returns its output (call action).
 	CallFunc func(ctx context.Context, workflow string, input any) (any, error)
-	// Secrets lists secret values the action resolved; the runtime redacts
-	// them from anything it persists. Actions append with AddSecret.
-	Secrets []string
+	// Secrets is the run's set of secrets: every secret("NAME") of the
+	// program, resolved when the run started. The runtime redacts them
+	// from the text of events and errors and refuses outputs that hold
+	// one; an action that streams text into events in pieces uses
+	// Secrets.HoldBack so that no piece boundary splits a secret. An
+	// action that resolves a secret of its own adds it with AddSecret.
+	Secrets *schema.Secrets
+
+	addSecret func(string) error // set by the runtime: adds with the configured forms
 }
 
 // Eval evaluates e, or returns nil when e is nil.
@@ -97,11 +104,17 @@ func (a *Attempt) Log(kind string, data map[string]any) {
 	}
 }
 
-// AddSecret records a secret value to be redacted from what is persisted.
-func (a *Attempt) AddSecret(s string) {
-	if s != "" {
-		a.Secrets = append(a.Secrets, s)
+// AddSecret adds a secret value the action resolved itself (not through
+// secret()) to the run's secrets. A value shorter than
+// schema.MinSecretLen cannot be hidden reliably and is an error.
+func (a *Attempt) AddSecret(s string) error {
+	if a.addSecret != nil {
+		return a.addSecret(s)
 	}
+	if a.Secrets == nil {
+		a.Secrets = &schema.Secrets{}
+	}
+	return a.Secrets.Add("", s)
 }
 
 // Error kinds a StepError may carry; retry predicates read them as

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -47,6 +48,27 @@ func ParseWaitMode(s string) (WaitMode, error) {
 	return 0, fmt.Errorf("runtime: wait mode %q: want auto, always or never", s)
 }
 
+// MaxRunIDLength bounds the length of a run id a caller chooses.
+const MaxRunIDLength = 100
+
+// ErrInvalidRunID is returned (wrapped, saying why) for a run id a caller
+// chose that is not letters, digits, "_" and "-" (at most
+// MaxRunIDLength); "." and "[" are kept for the ids of child runs.
+var ErrInvalidRunID = errors.New("invalid run id")
+
+// ValidateRunID checks a run id a caller chose (see ErrInvalidRunID).
+func ValidateRunID(id string) error {
+	if id == "" || len(id) > MaxRunIDLength {
+		return fmt.Errorf("runtime: run id %q: %w: it must have 1 to %d characters: letters, digits, \"_\" and \"-\"", id, ErrInvalidRunID, MaxRunIDLength)
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return fmt.Errorf("runtime: run id %q: %w: %q is not allowed; use letters, digits, \"_\" and \"-\" (\".\" is kept for child runs)", id, ErrInvalidRunID, c)
+		}
+	}
+	return nil
+}
+
 // ErrRunLive is returned (wrapped, naming the owner) when a run is being
 // executed by another live process or by this engine.
 var ErrRunLive = errors.New("run is live")
@@ -61,11 +83,18 @@ type Result struct {
 	// process (or engine) executes the run and will pick the decision or
 	// signal up itself: "pid@host".
 	LiveOwner string
+	// TimedOut: the run failed or was cancelled at its deadline; resume
+	// it with a new Timeout to continue it.
+	TimedOut bool
+	// Warnings are things the caller should be told that did not stop
+	// the call (a signal no event of the workflow takes).
+	Warnings []string
 }
 
 // resultOf reads a Result from a run row.
 func resultOf(run *store.Run) *Result {
-	return &Result{RunID: run.ID, Status: run.Status, Output: decodeOutput(nil, run.Output), Error: run.Error}
+	return &Result{RunID: run.ID, Status: run.Status, Output: decodeOutput(nil, run.Output), Error: run.Error,
+		TimedOut: !run.Status.Waiting() && strings.HasPrefix(run.Error, runTimeoutPrefix)}
 }
 
 // StartParams are the arguments of Start.
@@ -74,15 +103,27 @@ type StartParams struct {
 	Workflow string         // "": the program's only workflow
 	Input    map[string]any // validated and defaulted against the workflow's input
 	RunID    string         // "": generated
-	// SourcePath is recorded so that LoadProgramFunc can recompile the
-	// source when the run is continued.
+	// SourcePath is recorded for people (inspect, ps): where the main
+	// file was when the run started. The run never reads it again.
 	SourcePath string
-	Wait       WaitMode
+	// Sources are the files of Program (main file first), stored with the
+	// run so that it can be continued from that copy (see Source); nil:
+	// the run can only be continued by a caller passing the Program.
+	Sources []Source
+	// Scope, for Retry, picks one instance of a node inside a for or
+	// loop (the scope inspect shows): only it, and what depends on it in
+	// the same element, is reset. "": every instance.
+	Scope string
+	Wait  WaitMode
 	// Timeout, when positive, overrides the workflow's run deadline
 	// (measured from the run's creation) for this session.
 	Timeout time.Duration
 	// ParentRunID and ParentNode link the child run of a call step.
 	ParentRunID, ParentNode string
+	// Detach creates the run without executing it: no process owns it
+	// and a worker (smithc worker) picks it up. Start returns at once
+	// with status running.
+	Detach bool
 }
 
 // Start creates a run and executes it until it finishes, fails, is
@@ -93,11 +134,17 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	if p.Program == nil {
 		return nil, errors.New("runtime: start: no program")
 	}
-	wf, err := pickWorkflow(p.Program, p.Workflow)
+	wf, err := PickWorkflow(p.Program, p.Workflow)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("runtime: start: %w", err)
 	}
 	if err := e.validate(wf); err != nil {
+		return nil, err
+	}
+	// The run's secrets are resolved before anything is stored: a short
+	// one is refused, and the input must hold none.
+	secrets, err := e.secretsOf(p.Program)
+	if err != nil {
 		return nil, err
 	}
 	given := map[string]any{}
@@ -107,15 +154,19 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	// Defaults that read the environment (env("X")) are evaluated now,
 	// for the fields the caller did not give.
 	if err := wf.ApplyInputDefaults(given, e.cfg.LookupEnvFunc); err != nil {
-		return nil, fmt.Errorf("runtime: invalid input of workflow %s: %w", wf.Name, err)
+		return nil, fmt.Errorf("runtime: invalid input of workflow %s: %s", wf.Name, secrets.Redact(err.Error()))
+	}
+	if l := secrets.FindIn(given, "input"); l != nil {
+		return nil, fmt.Errorf("runtime: invalid input of workflow %s: %w: a run's input is stored, so it must not hold a secret; read the secret with secret() in the step that uses it", wf.Name, l)
 	}
 	var input any = given
 	if wf.Input != nil {
-		input, err = schema.Normalize(wf.Input, normalizeValue(input), "input")
+		input, err = schema.Normalize(wf.Input, input, "input")
 		if err != nil {
-			return nil, fmt.Errorf("runtime: invalid input of workflow %s: %w", wf.Name, err)
+			return nil, fmt.Errorf("runtime: invalid input of workflow %s: %s", wf.Name, secrets.Redact(err.Error()))
 		}
 	}
+
 	raw, err := json.Marshal(input)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: encode input: %w", err)
@@ -126,35 +177,64 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	id := p.RunID
 	if id == "" {
 		id = e.cfg.NewRunIDFunc()
+	} else if p.ParentRunID == "" {
+		if err := ValidateRunID(id); err != nil {
+			return nil, err
+		}
 	}
 	now := e.now()
-	run, err := e.cfg.Store.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{
+	row := &store.Run{
 		ID: id, Workflow: wf.Name, ParentRunID: p.ParentRunID, ParentNode: p.ParentNode,
 		SourcePath: p.SourcePath, SourceHash: p.Program.SourceHash, Input: raw, Status: store.RunRunning,
 		Owner: e.cfg.Owner.String(), OwnerStart: e.cfg.Owner.Start, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration),
-	}, Now: now})
+	}
+	if p.Detach {
+		row.Owner, row.OwnerStart, row.LeaseExpiresAt = "", "", time.Time{}
+	}
+	run, err := e.cfg.Store.RunCreate(ctx, &store.RunCreateParams{Sources: toStoreSources(p.Sources), Run: row, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: start: %w", err)
 	}
-	return e.session(ctx, run, p.Program, wf, p.Wait, p.Timeout, EventRunStarted)
+	if p.Detach {
+		return resultOf(run), nil
+	}
+	return e.session(ctx, run, sessionParams{prog: p.Program, wf: wf, srcs: p.Sources, mode: p.Wait, timeout: p.Timeout,
+		startKind: EventRunStarted})
 }
 
-func pickWorkflow(prog *ir.Program, name string) (*ir.Workflow, error) {
-	if name == "" {
-		if len(prog.Workflows) != 1 {
-			names := make([]string, len(prog.Workflows))
-			for i, w := range prog.Workflows {
-				names[i] = w.Name
-			}
-			return nil, fmt.Errorf("runtime: the program has %d workflows %v: name one", len(prog.Workflows), names)
+// WorkflowChoiceError says why PickWorkflow found no workflow: Name is
+// the one asked for ("" when none was named and the program has several
+// or none); Have lists the program's workflows in source order.
+type WorkflowChoiceError struct {
+	Name string
+	Have []string
+}
+
+func (e *WorkflowChoiceError) Error() string {
+	switch {
+	case e.Name != "":
+		return fmt.Sprintf("no workflow %q in the program; it has: %s", e.Name, strings.Join(e.Have, ", "))
+	case len(e.Have) == 0:
+		return "the program declares no workflow"
+	}
+	return fmt.Sprintf("the program declares several workflows (%s): name one", strings.Join(e.Have, ", "))
+}
+
+// PickWorkflow returns the workflow called name, or the program's only
+// workflow when name is ""; otherwise a *WorkflowChoiceError.
+func PickWorkflow(prog *ir.Program, name string) (*ir.Workflow, error) {
+	if name != "" {
+		if wf := prog.Workflow(name); wf != nil {
+			return wf, nil
 		}
+	} else if len(prog.Workflows) == 1 {
 		return prog.Workflows[0], nil
 	}
-	wf := prog.Workflow(name)
-	if wf == nil {
-		return nil, fmt.Errorf("runtime: no workflow %q in the program", name)
+	have := make([]string, len(prog.Workflows))
+	for i, w := range prog.Workflows {
+		have[i] = w.Name
 	}
-	return wf, nil
+	return nil, &WorkflowChoiceError{Name: name, Have: have}
 }
 
 // ensureViews creates the SQL views of the program's named types once per
@@ -177,13 +257,25 @@ func (e *Engine) ensureViews(ctx context.Context, prog *ir.Program) error {
 
 // ResumeParams are the arguments of Resume and Retry.
 type ResumeParams struct {
-	// Program is the run's program; nil: Config.LoadProgramFunc loads it.
+	// Program is the run's program; nil: it is compiled from the run's
+	// stored sources (Config.CompileFunc). A Program whose SourceHash
+	// differs from the run's is refused unless Sources are given too.
 	Program *ir.Program
-	// Force continues even when the source hash differs from the run's.
-	Force bool
+	// Sources, with Program, are the files of an edited program that the
+	// run adopts: they replace the run's stored sources, node instances
+	// whose ids the new workflow no longer has are dropped, finished
+	// nodes stay finished (even when their definition changed: Retry
+	// re-runs one), and everything not finished runs from the new
+	// definition.
+	Sources []Source
+	// Scope, for Retry, picks one instance of a node inside a for or
+	// loop (the scope inspect shows): only it, and what depends on it in
+	// the same element, is reset. "": every instance.
+	Scope string
 	Wait  WaitMode
 	// Timeout, when positive, overrides the workflow's run deadline for
-	// this session.
+	// this session: the run may go on for Timeout from the session's
+	// start (so a run that hit its deadline can be continued).
 	Timeout time.Duration
 }
 
@@ -205,9 +297,12 @@ func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Res
 	if err != nil {
 		return nil, err
 	}
-	prog, wf, err := e.programOf(ctx, run, p)
+	prog, wf, srcs, adopt, err := e.programOf(ctx, run, p)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := e.secretsOf(prog); err != nil {
+		return nil, err // before the run is claimed
 	}
 	now := e.now()
 	claimed, err := e.cfg.Store.RunClaim(ctx, &store.RunClaimParams{ID: runID, Owner: e.cfg.Owner.String(),
@@ -219,7 +314,47 @@ func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Res
 		return nil, fmt.Errorf("runtime: resume run %s: %w", runID, err)
 	}
 	claimed.Status = run.Status // the session reads how the run stood
-	return e.session(ctx, claimed, prog, wf, p.Wait, p.Timeout, EventRunResumed)
+	var dropped []string
+	if adopt {
+		if dropped, err = e.dropRemoved(ctx, runID, wf); err != nil {
+			e.release(claimed)
+			return nil, err
+		}
+	}
+	return e.session(ctx, claimed, sessionParams{prog: prog, wf: wf, srcs: srcs, adopt: adopt, dropped: dropped,
+		mode: p.Wait, timeout: p.Timeout, startKind: EventRunResumed})
+}
+
+// dropRemoved deletes the node instances of a run whose ids wf no longer
+// has (a run adopting an edited source) and returns those ids.
+func (e *Engine) dropRemoved(ctx context.Context, runID string, wf *ir.Workflow) ([]string, error) {
+	rows, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: resume run %s: %w", runID, err)
+	}
+	seen := map[string]bool{}
+	var gone []string
+	e.mu.Lock()
+	for _, n := range rows {
+		if wf.Lookup(n.NodeID) == nil && !seen[n.NodeID] {
+			seen[n.NodeID] = true
+			gone = append(gone, n.NodeID)
+		}
+	}
+	e.mu.Unlock()
+	if len(gone) == 0 {
+		return nil, nil
+	}
+	if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: runID, NodeIDs: gone}); err != nil {
+		return nil, fmt.Errorf("runtime: resume run %s: drop removed nodes: %w", runID, err)
+	}
+	return gone, nil
+}
+
+// release gives up a run claimed by this engine that no session ran.
+func (e *Engine) release(run *store.Run) {
+	_, _ = e.cfg.Store.RunUpdate(context.Background(), &store.RunUpdateParams{ID: run.ID, IfOwner: ptr(e.cfg.Owner.String()),
+		Owner: ptr(""), OwnerStart: ptr(""), LeaseExpiresAt: ptr(time.Time{}), Now: e.now()}) // best effort: the lease lapses anyway
 }
 
 // checkOwner refuses a run owned by a live process and returns the stale
@@ -253,34 +388,33 @@ func (e *Engine) checkOwner(run *store.Run) (string, error) {
 	return run.Owner, nil
 }
 
-// programOf returns the program and workflow of a run being continued.
-func (e *Engine) programOf(ctx context.Context, run *store.Run, p ResumeParams) (*ir.Program, *ir.Workflow, error) {
-	prog := p.Program
+// programOf returns the program, workflow and sources of a run being
+// continued, and whether the run adopts a program other than its own.
+func (e *Engine) programOf(ctx context.Context, run *store.Run, p ResumeParams) (*ir.Program, *ir.Workflow, []Source, bool, error) {
+	prog, srcs, adopt := p.Program, p.Sources, false
 	if prog == nil {
-		if e.cfg.LoadProgramFunc == nil {
-			return nil, nil, fmt.Errorf("runtime: run %s: no program given and no LoadProgramFunc configured", run.ID)
-		}
 		var err error
-		prog, err = e.cfg.LoadProgramFunc(ctx, run)
-		if err != nil {
-			return nil, nil, fmt.Errorf("runtime: load the program of run %s: %w", run.ID, err)
+		if prog, srcs, err = e.storedProgram(ctx, run); err != nil {
+			return nil, nil, nil, false, err
 		}
-	}
-	if prog.SourceHash != run.SourceHash && !p.Force {
-		return nil, nil, fmt.Errorf("runtime: run %s: the workflow source changed since the run started (hash %.12s, now %.12s); continue anyway with --force",
-			run.ID, run.SourceHash, prog.SourceHash)
+	} else if prog.SourceHash != run.SourceHash {
+		if p.Sources == nil {
+			return nil, nil, nil, false, fmt.Errorf("runtime: run %s: the program given (hash %.12s) is not the run's stored one (%.12s); adopt it explicitly with its sources (smithc resume %s --source FILE)",
+				run.ID, prog.SourceHash, run.SourceHash, run.ID)
+		}
+		adopt = true
 	}
 	wf := prog.Workflow(run.Workflow)
 	if wf == nil {
-		return nil, nil, fmt.Errorf("runtime: run %s: the program has no workflow %q any more", run.ID, run.Workflow)
+		return nil, nil, nil, false, fmt.Errorf("runtime: run %s: the program has no workflow %q; a run keeps its workflow", run.ID, run.Workflow)
 	}
 	if err := e.validate(wf); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, false, err
 	}
 	if err := e.ensureViews(ctx, prog); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, false, err
 	}
-	return prog, wf, nil
+	return prog, wf, srcs, adopt, nil
 }
 
 // validate indexes wf (once) and checks its graph.

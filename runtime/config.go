@@ -56,20 +56,31 @@ type Config struct {
 	// committed, in commit order, from one goroutine per run. It must not
 	// block for long.
 	ObserveFunc func(store.Event)
-	// LoadProgramFunc returns the program of a run being continued
-	// (resume, approve, signal, retry) when the caller passes none:
-	// typically it recompiles run.SourcePath.
-	LoadProgramFunc func(ctx context.Context, run *store.Run) (*ir.Program, error)
+	// CompileFunc compiles the stored sources of a run (main file first;
+	// empty for a run stored without them) when the run is continued
+	// (resume, approve, signal, retry) or read (RunProgram) and the
+	// caller passes no program. The runtime never compiles or reads
+	// source files itself; the CLI passes its parse-check-compile step.
+	CompileFunc func(ctx context.Context, sources []Source) (*ir.Program, error)
 	// WorktreeAddFunc creates a git worktree at path (relative to the
 	// repository holding repoDir) on branch ("" for a detached one) and
 	// returns its directory; WorktreeRemoveFunc removes it.
-	WorktreeAddFunc    func(ctx context.Context, repoDir, path, branch string) (dir string, err error)
-	WorktreeRemoveFunc func(ctx context.Context, dir string) error
+	// The worktree is marked as created by owner (the run and node
+	// instance); created is false only for one that already existed and
+	// was adopted because reuse is set. WorktreeRemoveFunc removes a
+	// worktree only if owner created it, and is called only for those.
+	WorktreeAddFunc    func(ctx context.Context, repoDir, path, branch, owner string, reuse bool) (dir string, created bool, err error)
+	WorktreeRemoveFunc func(ctx context.Context, dir, owner string) error
 	// LookupEnvFunc reads env("NAME") and secret("NAME") (default
 	// os.LookupEnv).
 	LookupEnvFunc func(name string) (string, bool)
 	// NewRunIDFunc generates run ids (default: time and random hex).
 	NewRunIDFunc func() string
+	// SecretFormsFunc, when set, returns more forms in which actions
+	// write a secret into text, for redaction (the standard library's
+	// shell quoting: stdlib.SecretForms). The value itself and its JSON,
+	// quoted, URL and base64 forms are always covered.
+	SecretFormsFunc func(secret string) []string
 }
 
 // Engine executes workflows durably through a Store. It is safe for
@@ -81,6 +92,8 @@ type Engine struct {
 	live   map[string]context.CancelCauseFunc // runs executing in this engine
 	progs  map[*ir.Expr]*vm.Program           // compiled expressions
 	viewed map[*ir.Program]bool               // programs whose type views exist
+	// compiled are the programs compiled from stored sources, by hash.
+	compiled map[string]compiledProgram
 }
 
 // New returns an Engine for cfg.
@@ -125,6 +138,8 @@ func New(cfg Config) (*Engine, error) {
 		live:   map[string]context.CancelCauseFunc{},
 		progs:  map[*ir.Expr]*vm.Program{},
 		viewed: map[*ir.Program]bool{},
+
+		compiled: map[string]compiledProgram{},
 	}, nil
 }
 

@@ -1,10 +1,7 @@
 package runtime
 
 import (
-	"encoding/json"
 	"fmt"
-	"reflect"
-	"strconv"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -12,6 +9,7 @@ import (
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
 )
 
 // program returns the compiled form of x, compiling it once per Engine
@@ -67,7 +65,7 @@ func (r *runner) eval(x *ir.Expr, in *instance, p path, pos int, extra map[strin
 	if err != nil {
 		return nil, exprError(x, err)
 	}
-	return normalizeValue(v), nil
+	return schema.Canonical(v), nil
 }
 
 // evalBool evaluates a predicate.
@@ -84,8 +82,8 @@ func (r *runner) evalBool(x *ir.Expr, in *instance, p path, pos int, extra map[s
 }
 
 // render renders a template part by part; each interpolated value goes
-// through quote (nil: stringify). A plain expression is evaluated and
-// stringified.
+// through quote (nil: schema.Text, the one text form of values). A plain
+// expression is evaluated and formatted.
 func (r *runner) render(x *ir.Expr, in *instance, p path, pos int, extra map[string]any, quote func(any) (string, error)) (string, error) {
 	if x == nil {
 		return "", nil
@@ -95,7 +93,7 @@ func (r *runner) render(x *ir.Expr, in *instance, p path, pos int, extra map[str
 		if err != nil {
 			return "", err
 		}
-		return stringify(v), nil
+		return schema.Text(v), nil
 	}
 	var b strings.Builder
 	for _, part := range x.Template {
@@ -108,7 +106,7 @@ func (r *runner) render(x *ir.Expr, in *instance, p path, pos int, extra map[str
 			return "", err
 		}
 		if quote == nil {
-			b.WriteString(stringify(v))
+			b.WriteString(schema.Text(v))
 			continue
 		}
 		s, err := quote(v)
@@ -118,83 +116,6 @@ func (r *runner) render(x *ir.Expr, in *instance, p path, pos int, extra map[str
 		b.WriteString(s)
 	}
 	return b.String(), nil
-}
-
-// stringify renders a value into text: strings as they are, null as
-// nothing, numbers and bools plainly, lists and objects as JSON.
-func stringify(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case int:
-		return strconv.Itoa(x)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
-}
-
-// normalizeValue turns expr results into JSON-like values (int to int64).
-func normalizeValue(v any) any {
-	switch x := v.(type) {
-	case int:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case float32:
-		return float64(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalizeValue(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = normalizeValue(e)
-		}
-		return out
-	case nil, string, bool, int64, float64:
-		return v
-	}
-	// Typed lists and maps that expr builtins return ([]int from 0..n,
-	// []string from split, map[string]string, ...).
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Slice, reflect.Array:
-		if rv.Kind() == reflect.Slice && rv.IsNil() {
-			return []any{}
-		}
-		out := make([]any, rv.Len())
-		for i := range out {
-			out[i] = normalizeValue(rv.Index(i).Interface())
-		}
-		return out
-	case reflect.Map:
-		if rv.Type().Key().Kind() != reflect.String {
-			return v
-		}
-		out := make(map[string]any, rv.Len())
-		iter := rv.MapRange()
-		for iter.Next() {
-			out[iter.Key().String()] = normalizeValue(iter.Value().Interface())
-		}
-		return out
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Uint8, reflect.Uint16, reflect.Uint32:
-		return rv.Convert(reflect.TypeOf(int64(0))).Interface()
-	}
-	return v
 }
 
 // env builds the environment of an expression: input, run, the loop and
@@ -208,10 +129,14 @@ func (r *runner) env(x *ir.Expr, in *instance, p path, pos int, extra map[string
 		v, _ := r.e.cfg.LookupEnvFunc(name)
 		return v
 	}
-	env["secret"] = func(name string) string {
+	env["secret"] = func(name string) (string, error) {
 		v, _ := r.e.cfg.LookupEnvFunc(name)
-		r.addSecret(v)
-		return v
+		// The program's secrets are known since the run started; a
+		// program built without its list (by hand) adds them now.
+		if err := r.e.addSecret(r.secrets, name, v); err != nil {
+			return "", err
+		}
+		return v, nil
 	}
 	env["iteration"] = int64(p.iteration())
 	for _, s := range p {
@@ -331,78 +256,4 @@ func (r *runner) readAt(ref *ir.Node, reps []*ir.Node, q path, p path, pos int, 
 		return nil
 	}
 	return in.value
-}
-
-// addSecret records a secret value to redact from what is persisted.
-func (r *runner) addSecret(s string) {
-	if s == "" {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, x := range r.secrets {
-		if x == s {
-			return
-		}
-	}
-	r.secrets = append(r.secrets, s)
-}
-
-// redactor returns the committer hook that replaces secret values with
-// "***" in everything written.
-func (r *runner) redactor() func(b *store.Batch) {
-	return func(b *store.Batch) {
-		r.mu.Lock()
-		secrets := append([]string(nil), r.secrets...)
-		r.mu.Unlock()
-		if len(secrets) == 0 {
-			return
-		}
-		str := func(s string) string {
-			for _, x := range secrets {
-				s = strings.ReplaceAll(s, x, "***")
-			}
-			return s
-		}
-		raw := func(m json.RawMessage) json.RawMessage {
-			if m == nil {
-				return nil
-			}
-			return json.RawMessage(str(string(m)))
-		}
-		for i, n := range b.Nodes {
-			c := *n
-			c.Output, c.Data, c.Error = raw(c.Output), raw(c.Data), str(c.Error)
-			b.Nodes[i] = &c
-		}
-		for i, e := range b.Events {
-			c := *e
-			c.Data = raw(c.Data)
-			b.Events[i] = &c
-		}
-		for i, f := range b.AttemptFinishes {
-			c := *f
-			c.Error = str(c.Error)
-			b.AttemptFinishes[i] = &c
-		}
-		for i, h := range b.AttemptHeartbeats {
-			c := *h
-			c.Detail = str(c.Detail)
-			b.AttemptHeartbeats[i] = &c
-		}
-		for i, a := range b.Approvals {
-			c := *a
-			c.Title, c.Summary = str(c.Title), str(c.Summary)
-			b.Approvals[i] = &c
-		}
-		for i, u := range b.Runs {
-			c := *u
-			c.Output = raw(c.Output)
-			if c.Error != nil {
-				s := str(*c.Error)
-				c.Error = &s
-			}
-			b.Runs[i] = &c
-		}
-	}
 }

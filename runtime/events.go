@@ -5,6 +5,7 @@ package runtime
 const (
 	EventRunStarted           = "RunStarted"
 	EventRunResumed           = "RunResumed"
+	EventSourceAdopted        = "SourceAdopted" // resume --source
 	EventRunWaiting           = "RunWaiting"
 	EventRunFinished          = "RunFinished"
 	EventRunFailed            = "RunFailed"
@@ -20,6 +21,7 @@ const (
 	EventAttemptSuspended     = "AttemptSuspended" // a call's child run waits
 	EventRetryScheduled       = "RetryScheduled"
 	EventCacheHit             = "CacheHit"
+	EventCacheRefused         = "CacheRefused" // a cached output held a secret of the run: not used
 	EventArmChosen            = "ArmChosen"
 	EventLoopIteration        = "LoopIteration"
 	EventForExpanded          = "ForExpanded"

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
@@ -39,6 +41,25 @@ func (e *Engine) Deny(ctx context.Context, runID, nodeID string, d Decision, con
 // recorded then and the approval keeps waiting.
 var ErrInvalidDecision = errors.New("invalid decision")
 
+// ErrExpired is matched (errors.Is) by an *ExpiredError: a decision
+// made after the approval's timeout, which is not recorded.
+var ErrExpired = errors.New("the approval timed out")
+
+// ExpiredError refuses a decision on an approval whose timeout passed;
+// Approve and Deny return it with the run's result after continuing it
+// (the approval then times out as its definition says).
+type ExpiredError struct {
+	RunID, Node, Scope string
+	Deadline           time.Time
+}
+
+func (e *ExpiredError) Error() string {
+	return fmt.Sprintf("approval %s of run %s timed out at %s; the decision was not recorded", e.Node, e.RunID, e.Deadline.Local().Format(time.DateTime))
+}
+
+// Is reports whether target is ErrExpired.
+func (e *ExpiredError) Is(target error) bool { return target == ErrExpired }
+
 // ErrUnknownNode is returned (wrapped, naming the node) when a call names
 // a node the run's workflow does not have.
 var ErrUnknownNode = errors.New("unknown node")
@@ -65,12 +86,38 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 		return nil, fmt.Errorf("runtime: decide %s of run %s: %w", nodeID, runID, err)
 	}
 	waiting := false
+	var expired *store.Node
+	now := e.now()
 	for _, n := range nodes {
 		if n.NodeID == nodeID && n.State == store.NodeWaiting && (d.Scope == "" || n.Scope == d.Scope) {
+			if dl := nodeDeadline(n); n.Kind == "approval" && !dl.IsZero() && !now.Before(dl) {
+				if expired == nil {
+					expired = n
+				}
+				continue
+			}
 			waiting = true
 		}
 	}
+	if !waiting && expired != nil {
+		// The timeout holds whoever decides: the decision is refused and
+		// the run is continued so that the approval times out as its
+		// definition says.
+		res, cerr := e.continueRun(ctx, runID, true)
+		if cerr != nil {
+			res = nil
+		}
+		return res, &ExpiredError{RunID: runID, Node: nodeID, Scope: expired.Scope, Deadline: nodeDeadline(expired)}
+	}
 	if !waiting {
+		// An approval of a child run the run waits on is decided there
+		// (continuing the child continues the parent).
+		if child, err := e.childApproval(ctx, runID, nodeID); err != nil || child != "" {
+			if err != nil {
+				return nil, err
+			}
+			return e.decide(ctx, child, nodeID, approved, d, cont)
+		}
 		ap, err := e.cfg.Store.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: runID, NodeID: nodeID, Scope: d.Scope})
 		if err == nil && ap.Decided {
 			verb := map[bool]string{true: "approved", false: "denied"}[ap.Approved]
@@ -91,7 +138,6 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 		}
 		data = b
 	}
-	now := e.now()
 	ap, err := e.cfg.Store.ApprovalDecide(ctx, &store.ApprovalDecideParams{RunID: runID, NodeID: nodeID, Scope: d.Scope, Approved: approved,
 		By: d.By, Note: d.Note, Data: data, Now: now})
 	if err != nil {
@@ -106,9 +152,103 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 	return e.continueRun(ctx, runID, cont)
 }
 
+// ErrInvalidSignal is returned (wrapped, naming the field path) when a
+// signal's data does not fit the output type of the events that take it;
+// nothing is recorded then.
+var ErrInvalidSignal = errors.New("invalid signal data")
+
+// childApproval returns the child run (of a call step of runID) whose
+// approval nodeID waits, "" when none does; several are an error naming
+// them.
+func (e *Engine) childApproval(ctx context.Context, runID, nodeID string) (string, error) {
+	ws, err := e.Waits(ctx, runID)
+	if err != nil {
+		return "", nil // no read, no redirection: the caller reports the approval missing
+	}
+	var runs []string
+	for _, w := range ws {
+		if w.Kind == WaitApproval && w.NodeID == nodeID && w.RunID != runID {
+			if len(runs) == 0 || runs[len(runs)-1] != w.RunID {
+				runs = append(runs, w.RunID)
+			}
+		}
+	}
+	switch len(runs) {
+	case 0:
+		return "", nil
+	case 1:
+		return runs[0], nil
+	}
+	return "", fmt.Errorf("runtime: decide %s of run %s: %w: approval %s waits in several child runs (%s); decide it in one: smithc approve CHILD_RUN %s",
+		nodeID, runID, ErrAmbiguous, nodeID, strings.Join(runs, ", "), nodeID)
+}
+
+// ErrAmbiguous is returned (wrapped, naming the choices) when a call
+// names something several instances match.
+var ErrAmbiguous = errors.New("ambiguous")
+
 // Signal sends a signal to a run; it is buffered until an event node
-// named name consumes it. See Approve for cont.
+// named name consumes it. When the run's program can be compiled, data
+// must fit the output type of every event of that name (otherwise an
+// error wrapping ErrInvalidSignal, and nothing is recorded), and a name
+// no event of the workflow takes is recorded with a warning in
+// Result.Warnings naming the events there are. See Approve for cont.
 func (e *Engine) Signal(ctx context.Context, runID, name string, data any, cont bool) (*Result, error) {
+	warn, err := e.checkSignal(ctx, runID, name, data)
+	if err != nil {
+		return nil, err
+	}
+	res, err := e.signal(ctx, runID, name, data, cont)
+	if res != nil {
+		res.Warnings = append(res.Warnings, warn...)
+	}
+	return res, err
+}
+
+// checkSignal validates a signal against the events of the run's
+// workflow (when its program can be compiled).
+func (e *Engine) checkSignal(ctx context.Context, runID, name string, data any) ([]string, error) {
+	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: signal run %s: %w", runID, err)
+	}
+	wf := e.workflowOf(ctx, run)
+	if wf == nil {
+		return nil, nil // the event validates it when it takes it
+	}
+	var names []string
+	seen := map[string]bool{}
+	var takers []*ir.Node
+	ir.Walk(wf.Root, func(n *ir.Node) bool {
+		if n.Kind == ir.KindEvent && n.Event != nil {
+			if !seen[n.Event.Name] {
+				seen[n.Event.Name] = true
+				names = append(names, n.Event.Name)
+			}
+			if n.Event.Name == name {
+				takers = append(takers, n)
+			}
+		}
+		return true
+	})
+	if len(takers) == 0 {
+		if len(names) == 0 {
+			return []string{fmt.Sprintf("workflow %s of run %s has no event: no node will take signal %q", wf.Name, runID, name)}, nil
+		}
+		return []string{fmt.Sprintf("workflow %s of run %s has no event taking signal %q; its events take: %s", wf.Name, runID, name, strings.Join(names, ", "))}, nil
+	}
+	for _, n := range takers {
+		if n.Output == nil {
+			continue
+		}
+		if _, err := schema.Normalize(n.Output, schema.Canonical(data), n.ID); err != nil {
+			return nil, fmt.Errorf("runtime: signal %q for event %s of run %s: %w: %v", name, n.ID, runID, ErrInvalidSignal, err)
+		}
+	}
+	return nil, nil
+}
+
+func (e *Engine) signal(ctx context.Context, runID, name string, data any, cont bool) (*Result, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: encode signal data: %w", err)
@@ -215,7 +355,7 @@ func (e *Engine) Retry(ctx context.Context, runID, nodeID string, p ResumeParams
 	if _, err := e.checkOwner(run); err != nil {
 		return nil, err
 	}
-	_, wf, err := e.programOf(ctx, run, p)
+	_, wf, _, _, err := e.programOf(ctx, run, p)
 	if err != nil {
 		return nil, err
 	}
@@ -227,8 +367,12 @@ func (e *Engine) Retry(ctx context.Context, runID, nodeID string, p ResumeParams
 		return nil, &UnknownNodeError{RunID: runID, Workflow: wf.Name, Node: nodeID}
 	}
 	ids := resetSet(wf, n)
-	if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: runID, NodeIDs: ids}); err != nil {
-		return nil, fmt.Errorf("runtime: retry: %w", err)
+	if p.Scope == "" {
+		if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: runID, NodeIDs: ids}); err != nil {
+			return nil, fmt.Errorf("runtime: retry: %w", err)
+		}
+	} else if err := e.resetScoped(ctx, run, wf, n, ids, p.Scope); err != nil {
+		return nil, err
 	}
 	if run.Status == store.RunFinished {
 		st := store.RunRunning
@@ -237,6 +381,67 @@ func (e *Engine) Retry(ctx context.Context, runID, nodeID string, p ResumeParams
 		}
 	}
 	return e.Resume(ctx, runID, p)
+}
+
+// resetScoped resets one instance of n (the one at scope) and what
+// depends on it inside the same element of the innermost for or loop
+// around n; the nodes of ids outside that element (the for or loop
+// itself, what follows it) are reset whole, so that the run goes back
+// into the element.
+func (e *Engine) resetScoped(ctx context.Context, run *store.Run, wf *ir.Workflow, n *ir.Node, ids []string, scope string) error {
+	var rep *ir.Node
+	e.mu.Lock()
+	anc := ancestors(n)
+	e.mu.Unlock()
+	for i := len(anc) - 1; i >= 0; i-- {
+		if anc[i].Kind == ir.KindFor || anc[i].Kind == ir.KindLoop {
+			rep = anc[i]
+			break
+		}
+	}
+	if rep == nil {
+		return fmt.Errorf("runtime: retry %s of run %s: %w: the node is not inside a for or loop, so it has no instance to pick with a scope",
+			n.ID, run.ID, ErrUnknownNode)
+	}
+	rows, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID})
+	if err != nil {
+		return fmt.Errorf("runtime: retry: %w", err)
+	}
+	var have []string
+	found := false
+	for _, r := range rows {
+		if r.NodeID == n.ID {
+			have = append(have, r.Scope)
+			found = found || r.Scope == scope
+		}
+	}
+	if !found {
+		return fmt.Errorf("runtime: retry %s of run %s: %w: no instance at scope %q; its instances: %s", n.ID, run.ID, ErrUnknownNode, scope, strings.Join(have, ", "))
+	}
+	var inside, outside []string
+	e.mu.Lock()
+	for _, id := range ids {
+		m := wf.Lookup(id)
+		in := false
+		if m != nil {
+			for _, a := range ancestors(m) {
+				in = in || a == rep
+			}
+		}
+		if in {
+			inside = append(inside, id)
+		} else {
+			outside = append(outside, id)
+		}
+	}
+	e.mu.Unlock()
+	if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: run.ID, NodeIDs: inside, Scope: scope}); err != nil {
+		return fmt.Errorf("runtime: retry: %w", err)
+	}
+	if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: run.ID, NodeIDs: outside}); err != nil {
+		return fmt.Errorf("runtime: retry: %w", err)
+	}
+	return nil
 }
 
 // resetSet returns the ids Retry resets for n.
@@ -299,14 +504,14 @@ func (r *runner) call(ctx context.Context, in *instance, workflow string, input 
 	_, err := r.e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: id})
 	switch {
 	case err == nil:
-		res, err = r.e.Resume(ctx, id, ResumeParams{Program: r.prog, Wait: r.mode})
+		res, err = r.e.Resume(ctx, id, ResumeParams{Program: r.prog, Sources: r.srcs, Wait: r.mode})
 	case errors.Is(err, store.ErrNotFound):
 		m, ok := input.(map[string]any)
 		if !ok && input != nil {
 			return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("call %s: the input is not an object", workflow)}
 		}
 		res, err = r.e.Start(ctx, StartParams{Program: r.prog, Workflow: workflow, Input: m, RunID: id, SourcePath: r.run.SourcePath,
-			Wait: r.mode, ParentRunID: r.run.ID, ParentNode: in.node.ID})
+			Sources: r.srcs, Wait: r.mode, ParentRunID: r.run.ID, ParentNode: in.node.ID})
 	}
 	if err != nil {
 		return nil, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("call %s: %v", workflow, err), Err: err}
@@ -332,10 +537,10 @@ type childWaiting struct {
 func (c *childWaiting) Error() string { return "child run " + c.id + " is " + string(c.status) }
 
 // checkDecision validates an approval's data against the approval's
-// output type when the run's program can be loaded (LoadProgramFunc);
+// output type when the run's program can be compiled (CompileFunc);
 // without it, the run validates the decision when it applies it.
 func (e *Engine) checkDecision(ctx context.Context, runID, nodeID string, d Decision) error {
-	if e.cfg.LoadProgramFunc == nil {
+	if e.cfg.CompileFunc == nil {
 		return nil
 	}
 	// Only a pending approval is validated: deciding one that is decided
@@ -355,7 +560,7 @@ func (e *Engine) checkDecision(ctx context.Context, runID, nodeID string, d Deci
 	if err != nil {
 		return fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
-	prog, err := e.cfg.LoadProgramFunc(ctx, run)
+	prog, _, err := e.storedProgram(ctx, run)
 	if err != nil {
 		return nil // the run reports it when continued; the decision is still worth recording
 	}
@@ -371,7 +576,7 @@ func (e *Engine) checkDecision(ctx context.Context, runID, nodeID string, d Deci
 	}
 	out := map[string]any{}
 	for k, v := range d.Data {
-		out[k] = normalizeValue(v)
+		out[k] = schema.Canonical(v)
 	}
 	out["approved"], out["by"], out["note"] = true, d.By, d.Note
 	if _, err := schema.Normalize(n.Output, out, nodeID); err != nil {

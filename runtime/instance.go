@@ -186,45 +186,13 @@ func decodeOutput(t *schema.Type, raw json.RawMessage) any {
 	if len(raw) == 0 {
 		return nil
 	}
-	v, err := decodeJSON(raw)
+	v, err := schema.DecodeJSON(raw)
 	if err != nil {
 		return nil
 	}
 	if t != nil {
 		if nv, err := schema.Normalize(t, v, ""); err == nil {
 			return nv
-		}
-	}
-	return v
-}
-
-// decodeJSON decodes JSON with integers as int64 and other numbers as
-// float64.
-func decodeJSON(raw []byte) (any, error) {
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return fixNumbers(v), nil
-}
-
-func fixNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = fixNumbers(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = fixNumbers(x[k])
 		}
 	}
 	return v

@@ -74,11 +74,11 @@ func TestWorktree(t *testing.T) {
 	t.Parallel()
 	var removed []string
 	b := setup(t, nil, func(c *runtime.Config) {
-		c.WorktreeAddFunc = func(ctx context.Context, repoDir, path, branch string) (string, error) {
+		c.WorktreeAddFunc = func(ctx context.Context, repoDir, path, branch, owner string, reuse bool) (string, bool, error) {
 			dir := filepath.Join(repoDir, path+"-"+branch)
-			return dir, os.MkdirAll(dir, 0o755)
+			return dir, true, os.MkdirAll(dir, 0o755)
 		}
-		c.WorktreeRemoveFunc = func(ctx context.Context, dir string) error {
+		c.WorktreeRemoveFunc = func(ctx context.Context, dir, owner string) error {
 			removed = append(removed, filepath.Base(dir))
 			return nil
 		}
@@ -120,7 +120,7 @@ func TestCallChildRun(t *testing.T) {
 	if err != nil || kid.ParentRunID != "p1" || kid.Status != store.RunFinished {
 		t.Errorf("child run %+v %v", kid, err)
 	}
-	if _, err := b.engine.Start(ctx, runtime.StartParams{Program: prog}); err == nil || !strings.Contains(err.Error(), "2 workflows") {
+	if _, err := b.engine.Start(ctx, runtime.StartParams{Program: prog}); err == nil || !strings.Contains(err.Error(), "several workflows (parent, child)") {
 		t.Errorf("start without a workflow name: %v", err)
 	}
 }
@@ -225,18 +225,6 @@ func TestResumeClearsControlError(t *testing.T) {
 	}
 }
 
-func TestSecretNotInResult(t *testing.T) {
-	t.Parallel()
-	b := setup(t, nil, func(c *runtime.Config) {
-		c.LookupEnvFunc = func(string) (string, bool) { return "hunter2", true }
-	})
-	prog := program("sr", nil, value("use", `{ t: "token=" + secret("X") }`))
-	res := start(t, b, prog, nil)
-	if diff := cmp.Diff(map[string]any{"t": "token=***"}, res.Output); diff != "" {
-		t.Errorf("result (-want +got):\n%s", diff)
-	}
-}
-
 func TestNestedForAndLoop(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
@@ -332,7 +320,7 @@ func TestParentWaitsForChild(t *testing.T) {
 		value("after", `c + "!"`))
 	prog := &ir.Program{Workflows: []*ir.Workflow{parent.Workflows[0], child.Workflows[0]}, SourceHash: "h"}
 	b := setup(t, runtime.Actions{"call": call}, func(c *runtime.Config) {
-		c.LoadProgramFunc = func(context.Context, *store.Run) (*ir.Program, error) { return prog, nil }
+		c.CompileFunc = func(context.Context, []runtime.Source) (*ir.Program, error) { return prog, nil }
 	})
 	res, err := b.engine.Start(ctx, runtime.StartParams{Program: prog, Workflow: "parent", RunID: "pw"})
 	if err != nil || res.Status != store.RunWaitingApproval {

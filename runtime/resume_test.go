@@ -165,12 +165,35 @@ func TestResumeFinishedAndFailed(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{"a": 1, "b": 5, "c": 1}, c.counts()); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
-	// The source must match unless forced.
-	changed := program("rf", nil, step("a", "count", nil), step("b", "count", nil), step("c", "count", nil))
+	// Another program is refused unless the run adopts it with its
+	// sources: then the removed node b is dropped, c re-runs (retry),
+	// and the run's stored sources are the new ones.
+	changed := program("rf", nil, step("a", "count", nil), step("c", "count", nil))
 	changed.SourceHash = "edited"
 	if _, err := b.engine.Retry(ctx, res.RunID, "c", runtime.ResumeParams{Program: changed}); err == nil ||
-		!strings.Contains(err.Error(), "source changed") {
+		!strings.Contains(err.Error(), "is not the run's stored one") || !strings.Contains(err.Error(), "--source") {
 		t.Errorf("retry with changed source: %v", err)
+	}
+	srcs := []runtime.Source{{Path: "rf.smw", Content: []byte("edited")}}
+	res, err = b.engine.Retry(ctx, res.RunID, "c", runtime.ResumeParams{Program: changed, Sources: srcs})
+	if err != nil || res.Status != store.RunFinished {
+		t.Fatalf("retry adopting the changed source: %+v %v", res, err)
+	}
+	if diff := cmp.Diff(map[string]int{"a": 1, "b": 5, "c": 2}, c.counts()); diff != "" {
+		t.Errorf("counts after adopting (-want +got):\n%s", diff)
+	}
+	got, err := b.engine.Sources(ctx, res.RunID)
+	if err != nil || len(got) != 1 || string(got[0].Content) != "edited" {
+		t.Errorf("stored sources after adopting: %+v %v", got, err)
+	}
+	nodes, err := b.store.NodeList(ctx, &store.NodeListParams{RunID: res.RunID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if n.NodeID == "b" {
+			t.Errorf("the removed node b was kept: %+v", n)
+		}
 	}
 }
 

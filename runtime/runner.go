@@ -8,6 +8,7 @@ import (
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
 )
 
 // runner executes one session of one run: from a Start or Resume until
@@ -17,6 +18,7 @@ type runner struct {
 	run  *store.Run
 	prog *ir.Program
 	wf   *ir.Workflow
+	srcs []Source // the program's files, for child runs (nil: unknown)
 	mode WaitMode
 	// timeout is the run deadline in force (0: none).
 	timeout time.Duration
@@ -28,10 +30,13 @@ type runner struct {
 	sem   chan struct{} // run-wide bound on running attempts
 	dir   string
 
-	mu      sync.Mutex
-	insts   map[string]*instance
-	secrets []string
-	stuck   []string
+	mu    sync.Mutex
+	insts map[string]*instance
+	stuck []string
+
+	// secrets are the run's secrets (see secrets.go); set before the
+	// session starts, safe for concurrent use.
+	secrets *schema.Secrets
 }
 
 // outcome is how a node's execution in this session ended.

@@ -20,9 +20,27 @@ var (
 	errLeaseLost       = errors.New("the run's lease was taken over by another process")
 )
 
+// runTimeoutPrefix starts the error of a run that hit its deadline.
+const runTimeoutPrefix = "the run timed out after "
+
+// sessionParams say what a session executes and how.
+type sessionParams struct {
+	prog *ir.Program
+	wf   *ir.Workflow
+	srcs []Source // the program's files (nil: unknown)
+	// adopt: the run takes prog (and srcs) in place of its stored
+	// program; dropped are the node ids that left with the old one.
+	adopt     bool
+	dropped   []string
+	mode      WaitMode
+	timeout   time.Duration
+	startKind string
+}
+
 // session executes a run this engine owns until it ends or waits, then
 // releases it.
-func (e *Engine) session(ctx context.Context, run *store.Run, prog *ir.Program, wf *ir.Workflow, mode WaitMode, timeout time.Duration, startKind string) (*Result, error) {
+func (e *Engine) session(ctx context.Context, run *store.Run, sp sessionParams) (*Result, error) {
+	prog, wf, mode, timeout := sp.prog, sp.wf, sp.mode, sp.timeout
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	e.mu.Lock()
@@ -38,19 +56,31 @@ func (e *Engine) session(ctx context.Context, run *store.Run, prog *ir.Program, 
 		delete(e.live, run.ID)
 		e.mu.Unlock()
 	}()
+	// The workflow's timeout runs from the run's creation; one given for
+	// a resumed session (resume --timeout) from now, so that a run that
+	// hit its deadline can be continued.
+	from := run.CreatedAt
+	if timeout > 0 && sp.startKind == EventRunResumed {
+		from = e.now()
+	}
 	if timeout <= 0 {
 		timeout = wf.Timeout
 	}
 	if timeout > 0 {
 		var c2 context.CancelFunc
-		sctx, c2 = context.WithDeadlineCause(sctx, run.CreatedAt.Add(timeout), errRunTimeout)
+		sctx, c2 = context.WithDeadlineCause(sctx, from.Add(timeout), errRunTimeout)
 		defer c2()
 	}
 
-	r := &runner{e: e, run: run, prog: prog, wf: wf, mode: mode, dir: e.cfg.Dir, timeout: timeout,
-		insts: map[string]*instance{}, sem: make(chan struct{}, e.cfg.MaxConcurrency)}
+	secrets, err := e.secretsOf(prog)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{e: e, run: run, prog: prog, wf: wf, srcs: sp.srcs, mode: mode, dir: e.cfg.Dir, timeout: timeout,
+		insts: map[string]*instance{}, sem: make(chan struct{}, e.cfg.MaxConcurrency), secrets: secrets}
 	r.c = newCommitter(e.cfg.Store, e.cfg.ObserveFunc, r.redactor())
-	if err := r.load(ctx, startKind); err != nil {
+	r.c.fenceWith(run.ID, e.cfg.Owner.String(), e.now)
+	if err := r.load(ctx, sp); err != nil {
 		r.c.close() //nolint:errcheck // the load error is the one to report
 		return nil, err
 	}
@@ -70,8 +100,8 @@ func (e *Engine) session(ctx context.Context, run *store.Run, prog *ir.Program, 
 
 // load reads the run's input and node states, indexes the workflow and
 // abandons attempts left running by an earlier owner.
-func (r *runner) load(ctx context.Context, startKind string) error {
-	in, err := decodeJSON(r.run.Input)
+func (r *runner) load(ctx context.Context, sp sessionParams) error {
+	in, err := schema.DecodeJSON(r.run.Input)
 	if err != nil && len(r.run.Input) > 0 {
 		return fmt.Errorf("runtime: run %s: decode input: %w", r.run.ID, err)
 	}
@@ -111,8 +141,20 @@ func (r *runner) load(ctx context.Context, startKind string) error {
 		r.loadRow(n, row, runFailed)
 	}
 	now := r.e.now()
-	b := &store.Batch{Runs: []*store.RunUpdateParams{{ID: r.run.ID, Status: ptr(store.RunRunning), Error: ptr(""),
-		SourceHash: ptr(r.prog.SourceHash), Now: now}}}
+	u := &store.RunUpdateParams{ID: r.run.ID, Status: ptr(store.RunRunning), Error: ptr(""),
+		SourceHash: ptr(r.prog.SourceHash), Now: now}
+	b := &store.Batch{Runs: []*store.RunUpdateParams{u}}
+	if sp.adopt {
+		u.Sources = toStoreSources(sp.srcs)
+		if u.Sources == nil {
+			u.Sources = []*store.SourceFile{}
+		}
+		data := map[string]any{"from": r.run.SourceHash, "to": r.prog.SourceHash}
+		if len(sp.dropped) > 0 {
+			data["dropped"] = sp.dropped
+		}
+		b.Events = append(b.Events, r.event(EventSourceAdopted, nil, 0, data))
+	}
 	all, err := r.e.cfg.Store.AttemptList(ctx, &store.AttemptListParams{RunID: r.run.ID})
 	if err != nil {
 		return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
@@ -131,7 +173,7 @@ func (r *runner) load(ctx context.Context, startKind string) error {
 		b.Events = append(b.Events, &store.Event{RunID: r.run.ID, NodeID: a.NodeID, Scope: a.Scope, Attempt: a.Number,
 			Kind: EventAttemptAbandoned, Time: now, Data: mustJSON(map[string]any{"owner": a.Owner})})
 	}
-	b.Events = append(b.Events, r.event(startKind, nil, 0, map[string]any{"workflow": r.wf.Name, "owner": r.e.cfg.Owner.String()}))
+	b.Events = append(b.Events, r.event(sp.startKind, nil, 0, map[string]any{"workflow": r.wf.Name, "owner": r.e.cfg.Owner.String()}))
 	return r.c.commit(ctx, b)
 }
 
@@ -184,13 +226,15 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 	case o.fail != nil:
 		res.Status, res.Error = store.RunFailed, o.fail.message()
 	case errors.Is(cause, errRunTimeout):
-		res.Error = fmt.Sprintf("the run timed out after %s", r.timeout)
+		res.Error, res.TimedOut = fmt.Sprintf("%s%s", runTimeoutPrefix, r.timeout), true
 		res.Status = store.RunFailed
 		if r.wf.OnTimeout == "cancel" {
 			res.Status = store.RunCancelled
 		}
 	case errors.Is(cause, errLeaseLost):
 		return nil, fmt.Errorf("runtime: run %s: %w", r.run.ID, errLeaseLost)
+	case errors.Is(cause, ErrHandBack):
+		return r.handBack()
 	case ctx.Err() != nil || o.state == store.NodeCancelled:
 		res.Status, res.Error = store.RunCancelled, "cancelled"
 	case o.state == store.NodeWaiting:
@@ -236,10 +280,7 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 		Events: []*store.Event{r.event(kind, nil, 0, data)}}); err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	res.Error = redactString(res.Error, r.secrets)
-	res.Output = redactValue(res.Output, r.secrets)
-	r.mu.Unlock()
+	res.Error = r.secrets.Redact(res.Error)
 	return res, nil
 }
 
@@ -264,6 +305,9 @@ func (r *runner) output() (any, error) {
 			v = r.readValue(last.ID, nil, len(r.pre)+1)
 		}
 	}
+	if l := r.secrets.FindIn(v, "output"); l != nil {
+		return nil, leakError(l, "the run's output")
+	}
 	if r.wf.OutputType != nil && v != nil {
 		nv, err := schema.Normalize(r.wf.OutputType, v, "output")
 		if err != nil {
@@ -272,38 +316,6 @@ func (r *runner) output() (any, error) {
 		v = nv
 	}
 	return v, nil
-}
-
-func redactString(s string, secrets []string) string {
-	for _, x := range secrets {
-		s = strings.ReplaceAll(s, x, "***")
-	}
-	return s
-}
-
-// redactValue returns v with secret values replaced by "***" in every
-// string it holds (a copy where anything changed).
-func redactValue(v any, secrets []string) any {
-	if len(secrets) == 0 {
-		return v
-	}
-	switch x := v.(type) {
-	case string:
-		return redactString(x, secrets)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = redactValue(e, secrets)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = redactValue(e, secrets)
-		}
-		return out
-	}
-	return v
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -185,6 +185,8 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		CallFunc: func(ctx context.Context, workflow string, input any) (any, error) {
 			return r.call(ctx, in, workflow, input)
 		},
+		Secrets:   r.secrets,
+		addSecret: func(s string) error { return r.e.addSecret(r.secrets, "", s) },
 	}
 	a.Key = n.ID
 	if in.scope != "" {
@@ -205,11 +207,8 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	v, err := runAction(actx, action, a)
 	hbLost := errors.Is(context.Cause(actx), errHeartbeatTimeout)
 	cancel()
-	for _, sec := range a.Secrets {
-		r.addSecret(sec)
-	}
 	if err != nil {
-		serr := AsStepError(err)
+		serr := redactError(r.secrets, AsStepError(err))
 		switch {
 		case ctx.Err() != nil:
 			serr = &StepError{Kind: ErrKindCancelled, Message: "cancelled", Err: err}
@@ -230,26 +229,39 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		})
 		return nil, num, serr
 	}
+	v = schema.Canonical(v)
+	if l := r.secrets.FindIn(v, n.ID); l != nil {
+		// Never stored, never rewritten: the step fails naming the field
+		// (checked before validation, so that no message quotes it).
+		return nil, num, r.attemptFailed(in, num, leakError(l, "the step's output"))
+	}
 	if n.Output != nil {
-		nv, verr := schema.Normalize(n.Output, normalizeValue(v), n.ID)
+		nv, verr := schema.Normalize(n.Output, v, n.ID)
 		if verr != nil {
-			serr := &StepError{Kind: ErrKindValidation, Message: verr.Error(), Retry: true, Err: verr, Output: v}
+			serr := &StepError{Kind: ErrKindValidation, Message: r.secrets.Redact(verr.Error()), Retry: true, Err: verr, Output: v}
 			var ve *schema.ValidationError
 			if errors.As(verr, &ve) {
 				serr.Path = ve.Path
 			}
-			r.c.write(&store.Batch{
-				AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: n.ID, Scope: in.scope, Number: num,
-					State: store.AttemptFailed, Error: serr.Error(), ErrorKind: serr.Kind, Now: r.e.now()}},
-				Events: []*store.Event{r.event(EventAttemptFailed, in, num, map[string]any{"error": serr.Error(), "kind": serr.Kind})},
-			})
-			return nil, num, serr
+			return nil, num, r.attemptFailed(in, num, serr)
 		}
 		v = nv
-	} else {
-		v = normalizeValue(v)
 	}
 	return v, num, nil
+}
+
+// attemptFailed records an attempt whose output was refused.
+func (r *runner) attemptFailed(in *instance, num int, serr *StepError) *StepError {
+	data := map[string]any{"error": serr.Error(), "kind": serr.Kind}
+	if serr.Path != "" {
+		data["path"] = serr.Path
+	}
+	r.c.write(&store.Batch{
+		AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: in.node.ID, Scope: in.scope, Number: num,
+			State: store.AttemptFailed, Error: serr.Error(), ErrorKind: serr.Kind, Now: r.e.now()}},
+		Events: []*store.Event{r.event(EventAttemptFailed, in, num, data)},
+	})
+	return serr
 }
 
 var errHeartbeatTimeout = errors.New("heartbeat timeout")
@@ -308,7 +320,7 @@ func (r *runner) succeed(ctx context.Context, in *instance, num int, v any, cach
 		return outcome{state: store.NodePending}, false
 	}
 	if c := in.node.Step.Cache; c != nil && cacheKey != "" {
-		e := &store.CacheEntry{Workflow: r.wf.Name, SourceHash: r.prog.SourceHash, Key: cacheKey, Output: raw, CreatedAt: now}
+		e := &store.CacheEntry{Workflow: r.wf.Name, SourceHash: r.prog.SourceHash, Key: cacheKeyHash(cacheKey), Output: raw, CreatedAt: now}
 		if c.TTL > 0 {
 			e.ExpiresAt = now.Add(c.TTL)
 		}
@@ -321,11 +333,17 @@ func (r *runner) succeed(ctx context.Context, in *instance, num int, v any, cach
 
 // cacheHit finishes the step from the cache when an entry exists.
 func (r *runner) cacheHit(ctx context.Context, in *instance, key string) (outcome, bool) {
-	c, err := r.e.cfg.Store.CacheGet(ctx, &store.CacheGetParams{Workflow: r.wf.Name, SourceHash: r.prog.SourceHash, Key: key, Now: r.e.now()})
+	c, err := r.e.cfg.Store.CacheGet(ctx, &store.CacheGetParams{Workflow: r.wf.Name, SourceHash: r.prog.SourceHash, Key: cacheKeyHash(key), Now: r.e.now()})
 	if err != nil {
 		return outcome{}, false
 	}
 	v := decodeOutput(in.node.Output, c.Output)
+	if l := r.secrets.FindIn(v, in.node.ID); l != nil {
+		// A cached output goes through the rule of every output: one that
+		// holds a secret of this run is not used; the step runs.
+		r.c.write(&store.Batch{Events: []*store.Event{r.event(EventCacheRefused, in, 0, map[string]any{"reason": l.Error()})}})
+		return outcome{}, false
+	}
 	now := r.e.now()
 	row := r.setOutput(in, v, c.Output, now)
 	b := &store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{

@@ -233,32 +233,6 @@ func TestFailureStopsNewWork(t *testing.T) {
 	}
 }
 
-func TestSecretsAreRedacted(t *testing.T) {
-	t.Parallel()
-	b := setup(t, nil, func(c *runtime.Config) {
-		c.LookupEnvFunc = func(name string) (string, bool) {
-			if name == "TOKEN" {
-				return "s3cr3t-value", true
-			}
-			return "", false
-		}
-	})
-	prog := program("secret", nil, value("use", `"token=" + secret("TOKEN")`), value("plain", `env("TOKEN") == "" ? "none" : "set"`))
-	res := start(t, b, prog, nil)
-	if res.Status != store.RunFinished {
-		t.Fatalf("%s %s", res.Status, res.Error)
-	}
-	var n int
-	err := b.store.DB().QueryRow(`SELECT count(*) FROM node WHERE output LIKE '%s3cr3t%'`).Scan(&n)
-	if err != nil || n != 0 {
-		t.Errorf("secret persisted in %d node rows (%v)", n, err)
-	}
-	var out string
-	if err := b.store.DB().QueryRow(`SELECT output FROM node WHERE node_id = 'use'`).Scan(&out); err != nil || out != `"token=***"` {
-		t.Errorf("stored output %s, %v", out, err)
-	}
-}
-
 func TestTypeViews(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)

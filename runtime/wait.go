@@ -14,7 +14,13 @@ import (
 func (r *runner) waiting(in *instance, kind store.RunStatus) outcome {
 	// A wait re-opened by a resume (an approval that had timed out) no
 	// longer carries its old error.
-	row := r.update(in, func(row *store.Node) { row.State, row.Error, row.ErrorKind = store.NodeWaiting, "", "" })
+	now := r.e.now()
+	row := r.update(in, func(row *store.Node) {
+		row.State, row.Error, row.ErrorKind = store.NodeWaiting, "", ""
+		if row.StartedAt.IsZero() {
+			row.StartedAt = now // since when it waits
+		}
+	})
 	r.c.write(&store.Batch{Nodes: []*store.Node{row}})
 	return outcome{state: store.NodeWaiting, wait: kind}
 }
@@ -37,6 +43,11 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) bool {
 
 // finishWith commits a finished wait node with its output.
 func (r *runner) finishWith(ctx context.Context, in *instance, v any, evs ...*store.Event) outcome {
+	if l := r.secrets.FindIn(v, in.node.ID); l != nil {
+		// Decision or signal data is stored as the node's output: one
+		// holding a secret of the run fails the node, naming the field.
+		return r.fail(in, &fence{}, leakError(l, "the "+in.node.Kind.String()+"'s output"), false)
+	}
 	var raw []byte
 	if v != nil {
 		var err error

@@ -53,7 +53,7 @@ func TestApproval(t *testing.T) {
 			}
 			// A second engine (another CLI process) decides and continues.
 			other := setupAt(t, b.path, nil, func(c *runtime.Config) {
-				c.LoadProgramFunc = func(context.Context, *store.Run) (*ir.Program, error) { return prog, nil }
+				c.CompileFunc = func(context.Context, []runtime.Source) (*ir.Program, error) { return prog, nil }
 			})
 			decide := other.engine.Deny
 			if tt.approve {
@@ -286,7 +286,7 @@ func TestApprovalDataValidated(t *testing.T) {
 	gate.Output.Fields = append(gate.Output.Fields, &schema.Field{Name: "reason", Type: schema.StringType})
 	prog := program("ad", nil, gate, value("after", "gate.reason"))
 	b := setup(t, nil, func(c *runtime.Config) {
-		c.LoadProgramFunc = func(context.Context, *store.Run) (*ir.Program, error) { return prog, nil }
+		c.CompileFunc = func(context.Context, []runtime.Source) (*ir.Program, error) { return prog, nil }
 	})
 	res := start(t, b, prog, nil)
 	_, err := b.engine.Approve(ctx, res.RunID, "gate", runtime.Decision{By: "ann"}, true)

@@ -23,13 +23,13 @@ func (e *ValidationError) Error() string {
 	return e.Path + ": " + e.Msg
 }
 
-// Normalize checks v against t and returns it in canonical form: JSON
-// numbers become int64 or float64 as the type asks, json.Number is
-// decoded, defaults of absent object fields are filled in, and fields the
-// type does not declare are dropped. path names v in messages (for
-// example "analyze"). On error the returned value is nil.
+// Normalize checks v against t and returns it in canonical form (see
+// Canonical): numbers become int64 or float64 as the type asks, defaults
+// of absent object fields are filled in, and fields the type does not
+// declare are dropped. path names v in messages (for example "analyze").
+// On error the returned value is nil.
 func Normalize(t *Type, v any, path string) (any, error) {
-	return normalize(t, v, path)
+	return normalize(t, Canonical(v), path)
 }
 
 func fail(path, format string, args ...any) error {
@@ -38,13 +38,11 @@ func fail(path, format string, args ...any) error {
 
 func normalize(t *Type, v any, path string) (any, error) {
 	if n, ok := v.(json.Number); ok {
-		if i, err := n.Int64(); err == nil {
-			v = i
-		} else if f, err := n.Float64(); err == nil {
-			v = f
-		} else {
-			return nil, fail(path, "%s is not a number", n)
+		nv, err := number(n)
+		if err != nil {
+			return nil, fail(path, "%v", err)
 		}
+		v = nv
 	}
 	switch t.Kind {
 	case Any:
@@ -73,10 +71,6 @@ func normalize(t *Type, v any, path string) (any, error) {
 		switch n := v.(type) {
 		case int64:
 			return n, nil
-		case int:
-			return int64(n), nil
-		case int32:
-			return int64(n), nil
 		case float64:
 			if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
 				return int64(n), nil
@@ -87,11 +81,7 @@ func normalize(t *Type, v any, path string) (any, error) {
 		switch n := v.(type) {
 		case float64:
 			return n, nil
-		case float32:
-			return float64(n), nil
 		case int64:
-			return float64(n), nil
-		case int:
 			return float64(n), nil
 		}
 	case List:
@@ -154,7 +144,7 @@ func joinPath(path, name string) string {
 // Describe names a value's JSON kind and shows a short form of it, for
 // messages: `string "severe"`, `int 3`, `object`.
 func Describe(v any) string {
-	switch x := v.(type) {
+	switch x := Canonical(v).(type) {
 	case nil:
 		return "null"
 	case string:
@@ -165,10 +155,10 @@ func Describe(v any) string {
 		return "string " + q
 	case bool:
 		return fmt.Sprintf("bool %v", x)
-	case int, int32, int64:
-		return fmt.Sprintf("int %v", x)
-	case float32, float64:
-		return fmt.Sprintf("float %v", x)
+	case int64:
+		return "int " + Text(x)
+	case float64:
+		return "float " + Text(x)
 	case []any:
 		return "list"
 	case map[string]any:
@@ -203,13 +193,7 @@ func Coerce(t *Type, s string, path string) (any, error) {
 		}
 		return b, nil
 	}
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	err := dec.Decode(&v)
-	if err == nil && dec.More() {
-		err = fmt.Errorf("unexpected text after the first JSON value")
-	}
+	v, err := DecodeJSON([]byte(s))
 	if err != nil {
 		if t.Kind == Any {
 			return s, nil

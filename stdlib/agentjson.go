@@ -89,7 +89,7 @@ func decodeOne(s string) (any, bool) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, false
 	}
-	return normalizeNumbers(v), true
+	return schema.Canonical(v), true
 }
 
 // lastBalanced returns the last top-level JSON value that starts with
@@ -116,7 +116,7 @@ func lastBalanced(text string, opener byte) (any, bool) {
 	if !found {
 		return nil, false
 	}
-	return normalizeNumbers(last), true
+	return schema.Canonical(last), true
 }
 
 // strictSchema is the JSON Schema of t in the strict form the CLIs' and

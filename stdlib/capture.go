@@ -146,10 +146,19 @@ func (m *monitor) flushLocked(all bool) {
 				n = len(data)
 			}
 		}
+		if !all {
+			// The runtime redacts each event's text; a secret must not be
+			// split across two events, so the start of one stays pending
+			// until the rest of it comes.
+			n -= m.a.Secrets.HoldBack(data[:n])
+			if n == 0 {
+				continue
+			}
+		}
 		text := string(data[:n])
 		b.Next(n)
 		m.logged += n
-		m.a.Log("StepOutput", map[string]any{"stream": stream, "text": redact(m.a.Secrets, text)})
+		m.a.Log("StepOutput", map[string]any{"stream": stream, "text": text})
 	}
 }
 

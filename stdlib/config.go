@@ -3,7 +3,10 @@ package stdlib
 import (
 	"net/http"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/smithc/smithc/runtime"
 )
 
 // Defaults used when a Config field is zero.
@@ -95,6 +98,28 @@ func (c Config) environ() []string {
 		return c.EnvironFunc()
 	}
 	return os.Environ()
+}
+
+// environFor is the environment a process of attempt a inherits: the
+// environment without the variables the program reads with secret(). A
+// step passes one explicitly (env { TOKEN = secret("TOKEN") }) when its
+// process needs it.
+func (c Config) environFor(a *runtime.Attempt) []string {
+	env := c.environ()
+	if a.Program == nil || len(a.Program.Secrets) == 0 {
+		return env
+	}
+	secret := make(map[string]bool, len(a.Program.Secrets))
+	for _, name := range a.Program.Secrets {
+		secret[name] = true
+	}
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); !secret[k] {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func (c Config) shell() string {

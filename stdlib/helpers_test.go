@@ -153,6 +153,10 @@ func newAttempt(t *testing.T, step *ir.Step, env map[string]any) (*runtime.Attem
 		rec.mu.Unlock()
 	}
 	a.LogFunc = func(kind string, data map[string]any) {
+		// As the runtime does, each event's data is redacted on its own.
+		if !a.Secrets.Empty() {
+			data, _ = a.Secrets.RedactValue(data).(map[string]any)
+		}
 		rec.mu.Lock()
 		rec.events = append(rec.events, event{kind, data})
 		rec.mu.Unlock()
@@ -187,23 +191,4 @@ func jsonString(s string) string {
 		panic(err) // strings always encode
 	}
 	return string(b)
-}
-
-// irPart describes a template part for toTemplate.
-type irPart struct {
-	lit  string
-	expr bool
-}
-
-// toTemplate builds template parts; each expr part reads "x".
-func toTemplate(parts []irPart) []ir.TemplatePart {
-	out := make([]ir.TemplatePart, len(parts))
-	for i, p := range parts {
-		if p.expr {
-			out[i] = ir.TemplatePart{Expr: ex("x")}
-		} else {
-			out[i] = ir.TemplatePart{Lit: p.lit}
-		}
-	}
-	return out
 }

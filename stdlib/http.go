@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/schema"
 )
 
 // httpAction sends `http { method, url, headers {...}, body }`.
@@ -36,7 +37,7 @@ func (h httpAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	} else if v != nil {
 		b, ok := v.(bool)
 		if !ok {
-			return nil, stepErr(runtime.ErrKindExpr, "follow_redirects: expected a bool, got %s", describe(v))
+			return nil, stepErr(runtime.ErrKindExpr, "follow_redirects: expected a bool, got %s", schema.Describe(v))
 		}
 		follow = b
 	}
@@ -51,8 +52,8 @@ func (h httpAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 		defer cancel()
 		req = req.WithContext(ctx)
 	}
-	a.Log("HTTPRequest", map[string]any{"method": req.Method, "url": redact(a.Secrets, req.URL.Redacted())})
-	stop := keepAlive(a, h.cfg.heartbeatInterval(), "waiting for "+redact(a.Secrets, req.URL.Redacted()))
+	a.Log("HTTPRequest", map[string]any{"method": req.Method, "url": req.URL.Redacted()})
+	stop := keepAlive(a, h.cfg.heartbeatInterval(), "waiting for "+req.URL.Redacted())
 	defer stop()
 	client := *h.cfg.httpClient()
 	client.CheckRedirect = redirectPolicy(follow, callerHeaders(a))
@@ -61,7 +62,7 @@ func (h httpAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 		var rr *redirectRefused
 		if errors.As(err, &rr) {
 			return nil, &runtime.StepError{Kind: runtime.ErrKindHTTP, Status: rr.status, Err: err,
-				Message: fmt.Sprintf("%s %s: %s", req.Method, redact(a.Secrets, req.URL.Redacted()), rr.msg)}
+				Message: fmt.Sprintf("%s %s: %s", req.Method, req.URL.Redacted(), rr.msg)}
 		}
 		err = requestError(ctx, req, err)
 		if se := runtime.AsStepError(err); defaultTimeout > 0 && se.Kind == runtime.ErrKindTimeout {
@@ -205,7 +206,7 @@ func buildRequest(ctx context.Context, a *runtime.Attempt) (*http.Request, error
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, stepErr(runtime.ErrKindExpr, "http: url %q is not an absolute http or https URL", redact(a.Secrets, rawURL))
+		return nil, stepErr(runtime.ErrKindExpr, "http: url %q is not an absolute http or https URL", rawURL)
 	}
 	body, contentType, err := requestBody(a)
 	if err != nil {
@@ -266,7 +267,7 @@ func allowedStatuses(a *runtime.Attempt) (map[int]bool, error) {
 	}
 	l, ok := v.([]any)
 	if !ok {
-		return nil, stepErr(runtime.ErrKindExpr, "allow_status: expected a list of status codes, got %s", describe(v))
+		return nil, stepErr(runtime.ErrKindExpr, "allow_status: expected a list of status codes, got %s", schema.Describe(v))
 	}
 	out := map[int]bool{}
 	for i, e := range l {
@@ -279,7 +280,7 @@ func allowedStatuses(a *runtime.Attempt) (map[int]bool, error) {
 		case float64:
 			n = int(x)
 		default:
-			return nil, stepErr(runtime.ErrKindExpr, "allow_status[%d]: expected an int, got %s", i, describe(e))
+			return nil, stepErr(runtime.ErrKindExpr, "allow_status[%d]: expected an int, got %s", i, schema.Describe(e))
 		}
 		out[n] = true
 	}
@@ -318,32 +319,9 @@ func parseJSONBody(contentType string, body []byte) any {
 	if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := schema.DecodeJSON(body)
+	if err != nil {
 		return nil
-	}
-	return normalizeNumbers(v)
-}
-
-// normalizeNumbers turns json.Number values into int64 or float64.
-func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64() // a json.Number from the decoder always parses
-		return f
-	case []any:
-		for i := range x {
-			x[i] = normalizeNumbers(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = normalizeNumbers(x[k])
-		}
 	}
 	return v
 }

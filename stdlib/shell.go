@@ -28,7 +28,7 @@ func (s shellAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	env, err := stepEnv(a, s.cfg.environ())
+	env, err := stepEnv(a, s.cfg.environFor(a))
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (s shellAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 		}
 		spec.Path = s.cfg.shell()
 		spec.Args = []string{spec.Path, "-c", script}
-		a.Log("ShellCommand", map[string]any{"run": shorten(redact(a.Secrets, script), maxLoggedCommand), "dir": dir})
+		a.Log("ShellCommand", map[string]any{"run": shorten(a.Secrets.Redact(script), maxLoggedCommand), "dir": dir})
 	case a.Step.Args["exec"] != nil:
 		argv, err := execArgv(a)
 		if err != nil {
@@ -56,7 +56,7 @@ func (s shellAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 			return nil, &runtime.StepError{Kind: runtime.ErrKindExit, ExitCode: 127, Message: err.Error(), Err: err}
 		}
 		spec.Path, spec.Args = path, argv
-		a.Log("ShellCommand", map[string]any{"exec": redactAll(a.Secrets, argv), "dir": dir})
+		a.Log("ShellCommand", map[string]any{"exec": argv, "dir": dir})
 	default:
 		return nil, stepErr(runtime.ErrKindInternal, "shell step has neither run nor exec")
 	}
@@ -75,7 +75,7 @@ func (s shellAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	if res.ExitCode != 0 && !allow {
 		return nil, &runtime.StepError{
 			Kind: runtime.ErrKindExit, ExitCode: res.ExitCode, Retry: true, Output: out,
-			Message: "command failed" + stderrHint(res.Stderr),
+			Message: "command failed" + stderrHint(a.Secrets.Redact(res.Stderr)),
 		}
 	}
 	if !a.Step.DeclaredOutput {
@@ -123,7 +123,7 @@ func parseStdout(a *runtime.Attempt, res procResult) (any, error) {
 // node is known, and returns it in canonical form.
 func normalizeOutput(a *runtime.Attempt, v any) (any, error) {
 	if a.Node == nil || a.Node.Output == nil {
-		return normalizeNumbers(v), nil
+		return schema.Canonical(v), nil
 	}
 	nv, err := schema.Normalize(a.Node.Output, v, a.NodeID)
 	if err != nil {
@@ -144,18 +144,18 @@ func renderScript(a *runtime.Attempt, e *ir.Expr) (string, error) {
 	if e.Template == nil {
 		return evalExprString(a, "run", e)
 	}
-	ctxs, err := shellContexts(e.Template)
+	slots, err := shellPlanFor(e.Template)
 	if err != nil {
 		return "", stepErr(runtime.ErrKindExpr, "run: %v", err)
 	}
 	i := 0
 	script, err := a.Render(e, func(v any) (string, error) {
-		if i >= len(ctxs) {
+		if i >= len(slots) {
 			return "", errors.New("more interpolated values than the template has")
 		}
-		ctx := ctxs[i]
+		slot := slots[i]
 		i++
-		q, err := quoteFor(ctx)(v)
+		q, err := quoteSlot(slot, v)
 		if err != nil {
 			return "", fmt.Errorf("interpolation %d: %w", i, err)
 		}
@@ -180,7 +180,7 @@ func execArgv(a *runtime.Attempt) ([]string, error) {
 				l = append(l, s)
 			}
 		} else {
-			return nil, stepErr(runtime.ErrKindExpr, "exec: expected a list of arguments, got %s", describe(v))
+			return nil, stepErr(runtime.ErrKindExpr, "exec: expected a list of arguments, got %s", schema.Describe(v))
 		}
 	}
 	if len(l) == 0 {
@@ -255,12 +255,4 @@ func stepEnv(a *runtime.Attempt, base []string) ([]string, error) {
 		vals[k] = s
 	}
 	return mergeEnv(base, vals, keys), nil
-}
-
-func redactAll(secrets, ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = redact(secrets, s)
-	}
-	return out
 }

@@ -1,15 +1,14 @@
 package stdlib
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/schema"
 )
 
 // stepErr returns a StepError of the given kind that is not retried: the
@@ -94,61 +93,29 @@ func evalExprString(a *runtime.Attempt, what string, e *ir.Expr) (string, error)
 	return s, nil
 }
 
-// scalarString formats a scalar value as text: strings as they are,
-// numbers and bools as in JSON. Null, lists and objects are errors.
+// scalarString formats a scalar value as text (schema.Text): strings as
+// they are, numbers and bools as in JSON. Null, lists and objects are
+// errors.
 func scalarString(v any) (string, error) {
-	switch x := v.(type) {
+	switch x := schema.Canonical(v).(type) {
 	case string:
 		return x, nil
-	case bool:
-		return strconv.FormatBool(x), nil
-	case int:
-		return strconv.Itoa(x), nil
-	case int32:
-		return strconv.FormatInt(int64(x), 10), nil
-	case int64:
-		return strconv.FormatInt(x, 10), nil
-	case uint64:
-		return strconv.FormatUint(x, 10), nil
-	case json.Number:
-		return x.String(), nil
-	case float32, float64:
-		b, err := json.Marshal(x)
-		if err != nil {
-			return "", fmt.Errorf("cannot format %v: %w", x, err)
-		}
-		return string(b), nil
+	case bool, int64, float64:
+		return schema.Text(x), nil
 	case nil:
 		return "", errors.New("value is null")
 	}
-	return "", fmt.Errorf("expected a string or number, got %s", describe(v))
+	return "", fmt.Errorf("expected a string or number, got %s", schema.Describe(v))
 }
 
-// textValue formats any value as text: scalars as scalarString, lists and
-// objects as JSON. Null is an error.
+// textValue formats any value as text (schema.Text): scalars as
+// scalarString, lists and objects as JSON. Null is an error.
 func textValue(v any) (string, error) {
-	switch v.(type) {
+	switch x := schema.Canonical(v).(type) {
 	case []any, map[string]any:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return "", fmt.Errorf("cannot encode as JSON: %w", err)
-		}
-		return string(b), nil
+		return schema.Text(x), nil
 	}
 	return scalarString(v)
-}
-
-// describe names a value's kind for messages.
-func describe(v any) string {
-	switch v.(type) {
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	case nil:
-		return "null"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // checkNUL rejects text holding a NUL byte, which no process argument or
@@ -169,14 +136,4 @@ func shorten(s string, n int) string {
 		n--
 	}
 	return s[:n] + "..."
-}
-
-// redact replaces every secret in s with "***".
-func redact(secrets []string, s string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "***")
-		}
-	}
-	return s
 }

@@ -26,6 +26,12 @@ type Program struct {
 	Types      []*schema.Type `json:"types,omitempty"`       // named types, sorted by name (each becomes an SQL view)
 	SourceHash string         `json:"source_hash,omitempty"` // hex sha256 over the main file and its imports
 	Files      []string       `json:"files,omitempty"`       // file names as given, main file first
+	// Secrets names every variable the program reads with secret("NAME"),
+	// sorted. A run resolves them when it starts: their values (and the
+	// forms derived from them) are redacted from log text and refused in
+	// anything stored, and child processes do not inherit them unless a
+	// step passes them explicitly.
+	Secrets []string `json:"secrets,omitempty"`
 }
 
 // Workflow returns the workflow called name, or nil.
@@ -153,9 +159,12 @@ type Step struct {
 	// Maps are keyed sub-blocks: "env" (env { K = v }) and "headers".
 	Maps map[string]map[string]*Expr `json:"maps,omitempty"`
 
-	Agent          string `json:"agent,omitempty"`           // agent action: the agent's name (see Program.Agent)
-	Call           string `json:"call,omitempty"`            // call action: the called workflow's name
-	DeclaredOutput bool   `json:"declared_output,omitempty"` // the user declared the output type
+	Agent string `json:"agent,omitempty"` // agent action: the agent's name (see Program.Agent)
+	// Fallbacks are agents tried in order when Agent fails (agent =
+	// [primary, fallback, ...]).
+	Fallbacks      []string `json:"fallback_agents,omitempty"`
+	Call           string   `json:"call,omitempty"`            // call action: the called workflow's name
+	DeclaredOutput bool     `json:"declared_output,omitempty"` // the user declared the output type
 
 	Description      string        `json:"description,omitempty"`
 	Timeout          time.Duration `json:"timeout,omitempty"`           // per attempt; 0 = none
@@ -243,6 +252,10 @@ type For struct {
 type Worktree struct {
 	Path   string `json:"path,omitempty"`   // relative to the repository root
 	Branch *Expr  `json:"branch,omitempty"` // nil when absent
+	// Reuse runs the children in a worktree that already exists at Path
+	// (one this run did not create), never removing it. Without it such a
+	// worktree is refused.
+	Reuse bool `json:"reuse,omitempty"`
 }
 
 // Try runs Catch when Try fails and Finally either way.

@@ -93,7 +93,7 @@ func (s *attrSet) value(a *ast.Attr, r attrRule) {
 		res := s.c.checkExpr(a.Value, sc, r.typ, false)
 		if res.ok && !usesEnv(a.Value) {
 			if v, ok := s.c.constValue(a.Value, what); ok {
-				s.c.info.Consts[a] = normalizeConst(v)
+				s.c.info.Consts[a] = schema.Canonical(v)
 			}
 		}
 	case rNeeds:

@@ -286,6 +286,9 @@ func (x *ec) call(n *exprast.CallNode) vt {
 			return x.errorf(x.at(n), "arg-count", "%s() takes 1 argument (the variable's name), got %d", id.Value, len(n.Arguments))
 		}
 		x.wantKind(n.Arguments[0], x.typeOf(n.Arguments[0]), "the argument of "+id.Value+"()", schema.String)
+		if id.Value == "secret" {
+			return x.secret(n)
+		}
 		return tString
 	}
 	for _, a := range n.Arguments {
@@ -321,4 +324,23 @@ func unknownFunction(name string) *problem {
 		summary: fmt.Sprintf("unknown function %q", name),
 		hint:    hint,
 		detail:  "Expressions call the builtins of the expression language (upper, len, split, filter, map, ...), and env() and secret() where the environment may be read; docs/language.md lists them."}
+}
+
+// secret checks a secret("NAME") call: the name is a string literal, so
+// that a run knows every secret of its program when it starts, and the
+// call is refused where its value would be stored.
+func (x *ec) secret(n *exprast.CallNode) vt {
+	lit, ok := n.Arguments[0].(*exprast.StringNode)
+	if !ok {
+		return x.fail(x.at(n), &problem{code: "secret-name",
+			summary: "secret() takes the variable's name as a string literal: secret(\"NAME\")",
+			detail:  "A run reads every secret of its program when it starts, so that it can keep them out of what it stores; a computed name cannot be known then."})
+	}
+	if x.c.noSecret != "" {
+		return x.fail(x.at(n), &problem{code: "secret-stored",
+			summary: fmt.Sprintf("secret(%q) cannot be used in %s", lit.Value, x.sc.what),
+			detail:  x.c.noSecret})
+	}
+	x.c.secretNames[lit.Value] = true
+	return tString
 }

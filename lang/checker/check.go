@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
@@ -102,8 +103,13 @@ type checker struct {
 	outputs   map[ast.Stmt]vt
 	declared  map[ast.Stmt]*schema.Type
 	stepRules map[*schema.ActionSpec]*actionRules
-	fragSizes map[*ast.FragmentDecl]int // see fragSize
-	nodes     int                       // graph nodes made so far, all graphs
+
+	// noSecret, when set, refuses secret() in the expressions being
+	// checked and says why (a call's input is stored with the child run).
+	noSecret    string
+	secretNames map[string]bool           // every secret("NAME") seen
+	fragSizes   map[*ast.FragmentDecl]int // see fragSize
+	nodes       int                       // graph nodes made so far, all graphs
 
 	nodeOwners map[string][]*ast.WorkflowDecl // node id -> workflows declaring it (messages)
 }
@@ -122,24 +128,26 @@ func newChecker(cfg *Config) *checker {
 			Actions:         map[*ast.StepStmt]string{},
 			Calls:           map[*ast.StepStmt]*ast.WorkflowDecl{},
 			StepAgents:      map[*ast.StepStmt]*ast.AgentDecl{},
+			StepFallbacks:   map[*ast.StepStmt][]*ast.AgentDecl{},
 			Needs:           map[ast.Stmt][]ast.Stmt{},
 			Uses:            map[*ast.UseStmt]*ast.FragmentDecl{},
 			ExprTypes:       map[*ast.Expr]*schema.Type{},
 			Refs:            map[*ast.Expr][]Ref{},
 			Consts:          map[*ast.Attr]any{},
 		},
-		selectors: map[string]*schema.ActionSpec{},
-		loaded:    map[string]*ast.File{},
-		types:     map[string]*typeDecl{},
-		workflows: map[string]*ast.WorkflowDecl{},
-		wfState:   map[*ast.WorkflowDecl]*wfCheck{},
-		fragGraph: map[*ast.FragmentDecl]*graph{},
-		exprs:     map[*ast.Expr]exprResult{},
-		home:      map[ast.Stmt]*gnode{},
-		outputs:   map[ast.Stmt]vt{},
-		declared:  map[ast.Stmt]*schema.Type{},
-		stepRules: map[*schema.ActionSpec]*actionRules{},
-		fragSizes: map[*ast.FragmentDecl]int{},
+		selectors:   map[string]*schema.ActionSpec{},
+		loaded:      map[string]*ast.File{},
+		types:       map[string]*typeDecl{},
+		workflows:   map[string]*ast.WorkflowDecl{},
+		wfState:     map[*ast.WorkflowDecl]*wfCheck{},
+		fragGraph:   map[*ast.FragmentDecl]*graph{},
+		exprs:       map[*ast.Expr]exprResult{},
+		home:        map[ast.Stmt]*gnode{},
+		outputs:     map[ast.Stmt]vt{},
+		declared:    map[ast.Stmt]*schema.Type{},
+		stepRules:   map[*schema.ActionSpec]*actionRules{},
+		fragSizes:   map[*ast.FragmentDecl]int{},
+		secretNames: map[string]bool{},
 	}
 	for i := range cfg.Actions {
 		a := &cfg.Actions[i]
@@ -165,6 +173,10 @@ func (c *checker) run(files []*ast.File) {
 		c.checkWorkflow(w)
 	}
 	c.checkCallCycles()
+	for name := range c.secretNames {
+		c.info.Secrets = append(c.info.Secrets, name)
+	}
+	sort.Strings(c.info.Secrets)
 }
 
 // errorf reports an error at r.

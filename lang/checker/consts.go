@@ -2,9 +2,10 @@ package checker
 
 import (
 	"fmt"
-	exprparser "github.com/expr-lang/expr/parser"
 	"strings"
 	"time"
+
+	exprparser "github.com/expr-lang/expr/parser"
 
 	"github.com/expr-lang/expr"
 	exprast "github.com/expr-lang/expr/ast"
@@ -78,7 +79,7 @@ func (c *checker) constValue(e *ast.Expr, what string) (any, bool) {
 		c.errorf(e.Range, "const-eval", "cannot evaluate %s: %v", what, firstLine(err.Error()))
 		return nil, false
 	}
-	return normalizeConst(v), true
+	return schema.Canonical(v), true
 }
 
 // literal returns the value of a literal expression without running expr.
@@ -116,27 +117,6 @@ func literal(n exprast.Node) (any, bool) {
 		return out, true
 	}
 	return nil, false
-}
-
-// normalizeConst converts expr's results to the JSON-like forms.
-func normalizeConst(v any) any {
-	switch x := v.(type) {
-	case int:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case float32:
-		return float64(x)
-	case []any:
-		for i := range x {
-			x[i] = normalizeConst(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = normalizeConst(x[k])
-		}
-	}
-	return v
 }
 
 func firstLine(s string) string {

@@ -2,8 +2,9 @@ package checker
 
 import (
 	"fmt"
-	exprparser "github.com/expr-lang/expr/parser"
 	"strings"
+
+	exprparser "github.com/expr-lang/expr/parser"
 
 	"github.com/expr-lang/expr/file"
 

@@ -38,6 +38,9 @@ type Info struct {
 	Calls map[*ast.StepStmt]*ast.WorkflowDecl
 	// StepAgents is the agent of every agent step.
 	StepAgents map[*ast.StepStmt]*ast.AgentDecl
+	// StepFallbacks are the agents tried after it, in order, for a step
+	// with agent = [primary, fallback, ...].
+	StepFallbacks map[*ast.StepStmt][]*ast.AgentDecl
 	// Needs resolves every needs attribute to the nodes it names.
 	Needs map[ast.Stmt][]ast.Stmt
 	// Uses resolves every use statement to its fragment.
@@ -54,6 +57,11 @@ type Info struct {
 	// attribute: time.Duration for durations, int64 for integers, string,
 	// bool, []string for needs-like lists.
 	Consts map[*ast.Attr]any
+
+	// Secrets is the name of every variable read with secret("NAME") in
+	// the program, sorted: a run resolves them all when it starts, so that
+	// it knows every secret it must keep out of the store.
+	Secrets []string
 }
 
 // RefKind tells what a name in an expression means.

@@ -152,3 +152,29 @@ func TestInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestInfoSecrets: every secret("NAME") of the program is listed, sorted
+// and once, whatever expression holds it (actions, agents, templates).
+func TestInfoSecrets(t *testing.T) {
+	src := `agent local {
+  openai {
+    model = "m"
+    api_key = secret("LLM_KEY")
+  }
+}
+workflow w {
+  step a { run = "x ${secret("B_TOKEN")} ${secret("A_TOKEN")}" }
+  step b { value = secret("B_TOKEN") + env("NOT_SECRET") }
+}`
+	f, ds := parser.Parse("in.smw", []byte(src))
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	info, ds := Check([]*ast.File{f}, &Config{Actions: testSpecs()})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	if diff := cmp.Diff([]string{"A_TOKEN", "B_TOKEN", "LLM_KEY"}, info.Secrets); diff != "" {
+		t.Errorf("Secrets (-want +got):\n%s", diff)
+	}
+}

@@ -78,6 +78,7 @@ func (g *graph) checkNode(n *gnode) {
 		g.attrs(n, s.ID.Range).check(attrsOf(s.Body), []attrRule{
 			{name: "path", kind: rString, required: true},
 			{name: "branch", kind: rExpr, typ: schema.StringType},
+			{name: "reuse", kind: rBool},
 			needsRule, descRule,
 		})
 	case *ast.LoopStmt:

@@ -51,7 +51,11 @@ func (g *graph) checkActionBlock(n *gnode, s *ast.StepStmt, b *ast.Block, bs sch
 			}
 			rules = append(rules, r)
 		}
+		if callee != nil {
+			c.noSecret = "A call's input is stored with the child run, and a secret must never be stored: read it in the called workflow with secret(\"NAME\") where it is used."
+		}
 		set.check(b.Attrs, rules)
+		c.noSecret = ""
 	}
 	names := make([]string, 0, len(bs.Blocks))
 	for _, sub := range bs.Blocks {

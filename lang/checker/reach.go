@@ -1,8 +1,9 @@
 package checker
 
 import (
-	exprparser "github.com/expr-lang/expr/parser"
 	"strings"
+
+	exprparser "github.com/expr-lang/expr/parser"
 
 	exprast "github.com/expr-lang/expr/ast"
 

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -104,6 +106,23 @@ type Run struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	FinishedAt time.Time // zero until terminal
+}
+
+// SourceFile is one file of a run's program. Stores keep Content once
+// per Hash (content addressing): runs of one program share it.
+type SourceFile struct {
+	// Path names the file as the compiler read it; imports are resolved
+	// relative to it, so the set of a run's paths compiles on its own.
+	Path string
+	// Hash is the hex SHA-256 of Content (see HashSource).
+	Hash    string
+	Content []byte
+}
+
+// HashSource returns the hex SHA-256 of content, the Hash of a SourceFile.
+func HashSource(content []byte) string {
+	h := sha256.Sum256(content)
+	return hex.EncodeToString(h[:])
 }
 
 // Node is the persisted state of one node instance.

@@ -33,6 +33,13 @@ type Store interface {
 	RunHeartbeat(ctx context.Context, p *RunHeartbeatParams) (*Run, error)
 	// RunCancelRequest sets CancelRequested.
 	RunCancelRequest(ctx context.Context, p *RunCancelRequestParams) (*Run, error)
+	// RunSourceList returns the files of a run's program as RunCreate or
+	// the last RunUpdate with Sources stored them, main file first, with
+	// their content; an empty list for a run stored without sources;
+	// ErrNotFound if the run is absent. Content is never nil (an empty
+	// file reads as empty), and is kept once per hash however many runs
+	// share it. A SourceFile stored with Hash "" gets HashSource(Content).
+	RunSourceList(ctx context.Context, p *RunSourceListParams) ([]*SourceFile, error)
 
 	// NodeList returns a run's node instances ordered by node id, scope.
 	NodeList(ctx context.Context, p *NodeListParams) ([]*Node, error)
@@ -41,8 +48,9 @@ type Store interface {
 	// NodeUpsert inserts or replaces node instances.
 	NodeUpsert(ctx context.Context, p *NodeUpsertParams) error
 	// NodeReset deletes every instance of the given node ids (they read
-	// as pending again) and their approvals; it returns how many node
-	// rows it deleted.
+	// as pending again) and their approvals; with Scope set, only the
+	// instances (and approvals) whose scope is Scope or lies inside it
+	// (Scope + "/..."). It returns how many node rows it deleted.
 	NodeReset(ctx context.Context, p *NodeResetParams) (int, error)
 
 	// AttemptStart inserts a running attempt; ErrConflict if it exists.
@@ -105,8 +113,14 @@ type Store interface {
 // RunCreateParams are the arguments of RunCreate.
 type RunCreateParams struct {
 	Run *Run // CreatedAt and UpdatedAt are set from Now when zero
-	Now time.Time
+	// Sources are the files of the run's program, main file first, stored
+	// in the same transaction (see RunSourceList); nil: none.
+	Sources []*SourceFile
+	Now     time.Time
 }
+
+// RunSourceListParams are the arguments of RunSourceList.
+type RunSourceListParams struct{ RunID string }
 
 // RunGetByIDParams are the arguments of RunGetByID.
 type RunGetByIDParams struct{ ID string }
@@ -132,8 +146,11 @@ type RunUpdateParams struct {
 	LeaseExpiresAt  *time.Time
 	CancelRequested *bool
 	SourceHash      *string
-	FinishedAt      *time.Time
-	Now             time.Time
+	// Sources, when not nil, replace the files of the run's program (a
+	// run adopting an edited source), in the same transaction.
+	Sources    []*SourceFile
+	FinishedAt *time.Time
+	Now        time.Time
 }
 
 // RunClaimParams are the arguments of RunClaim.
@@ -174,6 +191,7 @@ type NodeUpsertParams struct{ Nodes []*Node }
 type NodeResetParams struct {
 	RunID   string
 	NodeIDs []string
+	Scope   string // "": every instance
 }
 
 // AttemptStartParams are the arguments of AttemptStart.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -22,8 +21,6 @@ const awaitPoll = 250 * time.Millisecond
 // (smithc signal continues it), it returns the run as that left it. On
 // ctx's end (Ctrl-C) it returns the run still waiting.
 func (s *session) awaitEvent(ctx context.Context, eng *runtime.Engine, r *runtime.Result) (*runtime.Result, error) {
-	st := eng.Store()
-	wf := runWorkflow(ctx, st, r.RunID)
 	t := time.NewTicker(awaitPoll)
 	defer t.Stop()
 	for {
@@ -39,13 +36,15 @@ func (s *session) awaitEvent(ctx context.Context, eng *runtime.Engine, r *runtim
 		if owner != "" || fresh.Status != store.RunWaitingEvent {
 			return fresh, nil
 		}
-		due, err := eventDue(ctx, st, r.RunID, func(nodeID string) string {
-			if n := lookup(wf, nodeID); n != nil && n.Event != nil {
-				return n.Event.Name
-			}
-			return ""
-		})
-		if err != nil || !due {
+		evs, err := eng.PendingEvents(ctx, r.RunID)
+		if err != nil {
+			continue
+		}
+		due := false
+		for _, ev := range evs {
+			due = due || ev.Buffered || ev.Due
+		}
+		if !due {
 			continue
 		}
 		next, err := eng.Resume(ctx, r.RunID, runtime.ResumeParams{Wait: runtime.WaitAuto})
@@ -54,40 +53,4 @@ func (s *session) awaitEvent(ctx context.Context, eng *runtime.Engine, r *runtim
 		}
 		return next, err
 	}
-}
-
-// eventDue reports whether a waiting event of the run can go on: a
-// signal it takes is waiting to be consumed, or its deadline passed.
-// nameOf gives a node's signal name ("" when unknown).
-func eventDue(ctx context.Context, st store.Store, runID string, nameOf func(nodeID string) string) (bool, error) {
-	nodes, err := st.NodeList(ctx, &store.NodeListParams{RunID: runID})
-	if err != nil {
-		return false, err
-	}
-	names := map[string]bool{}
-	for _, n := range nodes {
-		if n.Kind != "event" || n.State != store.NodeWaiting {
-			continue
-		}
-		var d struct {
-			Deadline time.Time `json:"deadline"`
-		}
-		_ = json.Unmarshal(n.Data, &d) // no data: no deadline
-		if !d.Deadline.IsZero() && !time.Now().Before(d.Deadline) {
-			return true, nil
-		}
-		if name := nameOf(n.NodeID); name != "" {
-			names[name] = true
-		}
-	}
-	sigs, err := st.SignalList(ctx, &store.SignalListParams{RunID: runID})
-	if err != nil {
-		return false, err
-	}
-	for _, sg := range sigs {
-		if !sg.Consumed && names[sg.Name] {
-			return true, nil
-		}
-	}
-	return false, nil
 }

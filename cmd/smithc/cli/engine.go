@@ -11,7 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/smithc/smithc/compiler"
 	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/lang/checker"
+	"github.com/smithc/smithc/lang/diag"
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
 	"github.com/smithc/smithc/runtime/store/pgstore"
@@ -58,7 +61,9 @@ func (a *app) openStoreReadOnly(ctx context.Context, f *dbFlags) (store.Store, e
 
 func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (store.Store, error) {
 	p := f.path()
+	a.storePath = p
 	if isPostgresURL(p) {
+		a.storePath = pgstore.Redact(p)
 		st, err := pgstore.Open(ctx, p, pgstore.Options{})
 		if err != nil {
 			return nil, exitf(ExitFailed, "open the store %s: %v\n(is PostgreSQL running and the database created? see docs/scaling.md)", pgstore.Redact(p), err)
@@ -103,11 +108,12 @@ func isPostgresURL(p string) bool {
 type engineOptions struct {
 	maxConcurrency int
 	observe        func(store.Event)
+	owner          runtime.Owner // zero: this process (smithc worker names itself)
+	lease          time.Duration // zero: runtime.DefaultLeaseDuration
 }
 
 // newEngine builds a runtime engine over st with the standard library's
-// actions, git worktrees, and a program loader that recompiles a run's
-// source file.
+// actions, git worktrees, and the compiler for runs' stored sources.
 func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, error) {
 	wd, err := os.Getwd()
 	if err != nil {
@@ -117,11 +123,14 @@ func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, er
 		Store:              st,
 		Actions:            stdlib.Actions(stdlib.Config{}),
 		MaxConcurrency:     opts.maxConcurrency,
+		Owner:              opts.owner,
+		LeaseDuration:      opts.lease,
 		Dir:                wd,
 		ObserveFunc:        opts.observe,
-		LoadProgramFunc:    loadProgram,
+		CompileFunc:        compileSources,
 		WorktreeAddFunc:    gitwt.Add,
 		WorktreeRemoveFunc: gitwt.Remove,
+		SecretFormsFunc:    stdlib.SecretForms,
 	})
 	if err != nil {
 		return nil, exitf(ExitFailed, "%v", err)
@@ -129,16 +138,43 @@ func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, er
 	return eng, nil
 }
 
-// loadProgram recompiles the source of a run being continued.
-func loadProgram(_ context.Context, run *store.Run) (*ir.Program, error) {
-	if run.SourcePath == "" {
-		return nil, fmt.Errorf("run %s has no recorded source file", run.ID)
+// compileSources is the engine's CompileFunc: it checks and compiles a
+// run's stored sources (main file first), reading imports from that set
+// only, never from the disk.
+func compileSources(_ context.Context, srcs []runtime.Source) (*ir.Program, error) {
+	if len(srcs) == 0 {
+		return nil, errors.New("it was stored without its source files (started by an older smithc); adopt the file with `smithc resume RUN_ID --source FILE`")
 	}
-	res := build(run.SourcePath)
+	files := map[string][]byte{}
+	for _, s := range srcs {
+		files[filepath.ToSlash(filepath.Clean(s.Path))] = s.Content
+	}
+	read := func(name string) ([]byte, error) {
+		if b, ok := files[filepath.ToSlash(filepath.Clean(name))]; ok {
+			return b, nil
+		}
+		return nil, fmt.Errorf("%s is not among the run's stored sources", name)
+	}
+	res := compiler.Build(srcs[0].Path, &compiler.Config{Checker: checker.Config{Actions: stdlib.Specs(), ReadFile: read}})
 	if res.Program == nil {
-		return nil, fmt.Errorf("%s no longer checks:\n%s", run.SourcePath, res.Diagnostics.Error())
+		var b strings.Builder
+		diag.Fprint(&b, res.Sources, res.Diagnostics)
+		return nil, fmt.Errorf("the stored source no longer checks with this smithc:\n%s", strings.TrimRight(b.String(), "\n"))
 	}
 	return res.Program, nil
+}
+
+// sourcesOf returns the files a build read, main file first, as a run
+// stores them.
+func sourcesOf(res *compiler.Result) []runtime.Source {
+	if res.Info == nil {
+		return nil
+	}
+	out := make([]runtime.Source, 0, len(res.Info.Files))
+	for _, f := range res.Info.Files {
+		out = append(out, runtime.Source{Path: f.Name, Content: f.Src})
+	}
+	return out
 }
 
 // absPath returns p made absolute, for recording a run's source.

@@ -203,27 +203,6 @@ func TestTimerWaitAutoStaysThrough(t *testing.T) {
 	}
 }
 
-func TestResumeRefusesAChangedSourceUnlessForced(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	f := e.write("needs.smw", needsFile)
-	mustCode(t, e.cli("run", f, "--input", "dir="+e.dir, "--run-id", "f1"), 1)
-	// Same ids, different source: the run's recorded hash no longer matches.
-	e.write("needs.smw", strings.Replace(needsFile, `+ "!"`, `+ "?"`, 1))
-	e.write("data.txt", "hello\n")
-	r := e.cli("resume", "f1")
-	mustCode(t, r, 1)
-	mustContain(t, "stderr", r.stderr, "f1", "changed", "--force")
-	r = e.cli("resume", "f1", "--force", "--format", "json")
-	mustCode(t, r, 0)
-	if out := decodeRun(t, r); string(out.Output) != `"hello?"` {
-		t.Errorf("output %s, want the changed source's \"hello?\"", out.Output)
-	}
-	if n := e.lines("first_count"); n != 1 {
-		t.Errorf("first ran %d times, want 1", n)
-	}
-}
-
 func TestRunTimeoutFlag(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -239,4 +218,39 @@ func TestRunTimeoutFlag(t *testing.T) {
 	if pids := e.pids("pid"); len(pids) == 1 {
 		eventually(t, "the step to be killed at the deadline", func() bool { return gone(pids[0]) && groupGone(pids[0]) })
 	}
+}
+
+// TestRunThatHitItsDeadlineCanBeContinued: a run failed at its deadline
+// says how to continue it, and `resume --timeout` (or retry --timeout)
+// gives the session a new deadline from now.
+func TestRunThatHitItsDeadlineCanBeContinued(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("slow.smw", `workflow slow {
+  input { dir: string }
+  timeout = "1s"
+  step first { run = "echo x >> ${input.dir}/first_count" }
+  step nap { run = "test -f ${input.dir}/go || sleep 30; echo woke" }
+  step last { value = trim(nap.stdout) }
+  output = last
+}
+`)
+	r := e.cli("run", f, "--input", "dir="+e.dir, "--run-id", "dl1")
+	mustCode(t, r, 1)
+	mustContain(t, "stdout", r.stdout, "timed out", "smithc resume dl1 --timeout DURATION")
+	e.write("go", "")
+	// Without a new timeout the old deadline stands: the same hint.
+	r = e.cli("resume", "dl1")
+	mustCode(t, r, 1)
+	mustContain(t, "stdout", r.stdout, "timed out", "smithc resume dl1 --timeout DURATION")
+	r = e.cli("resume", "dl1", "--timeout", "1m", "--format", "json")
+	mustCode(t, r, 0)
+	if out := decodeRun(t, r); out.Status != "finished" || string(out.Output) != `"woke"` {
+		t.Errorf("resume --timeout: %+v", out)
+	}
+	if n := e.lines("first_count"); n != 1 {
+		t.Errorf("first ran %d times, want 1", n)
+	}
+	r = e.cli("retry", "dl1", "nap", "--timeout", "1m", "--format", "json")
+	mustCode(t, r, 0)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,20 +63,20 @@ only records the decision).`,
 				return err
 			}
 			defer st.Close()
-			if _, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: args[0]}); err != nil {
-				return runError(args[0], err)
-			}
-			data, err := approvalInputs(ctx, st, args[0], args[1], inputs)
-			if err != nil {
-				return err
-			}
 			s := a.newSession(&f.sessionFlags, mode)
 			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
 			if err != nil {
 				return err
 			}
+			if _, err := eng.RunSummary(ctx, args[0]); err != nil {
+				return a.runError(args[0], err)
+			}
+			data, err := approvalInputs(ctx, eng, args[0], args[1], inputs)
+			if err != nil {
+				return err
+			}
 			if !f.noContinue {
-				s.begin(ctx, st, args[0], nil)
+				s.begin(ctx, eng, args[0], nil)
 				defer s.abort()
 			}
 			d := runtime.Decision{By: by, Note: note, Data: data, Scope: scope}
@@ -86,12 +87,21 @@ only records the decision).`,
 			} else {
 				r, err = eng.Deny(ctx, args[0], args[1], d, cont)
 			}
+			if errors.Is(err, runtime.ErrExpired) {
+				if r == nil {
+					return exitf(ExitUsage, "%v", err)
+				}
+				fmt.Fprintf(a.stderr, "smithc: %v\n", err)
+				s.end()
+				a.printResult(f.format, r, nil)
+				return &exitError{code: ExitUsage}
+			}
 			if err != nil {
 				return decisionError(args[0], args[1], err)
 			}
 			if !f.noContinue && !cont {
 				if r, err = continueIn(ctx, eng, r, mode); err != nil {
-					return runError(args[0], err)
+					return a.runError(args[0], err)
 				}
 			}
 			if f.noContinue {
@@ -132,7 +142,7 @@ func continueIn(ctx context.Context, eng *runtime.Engine, r *runtime.Result, mod
 // command did what it was asked, so it exits 0 whatever the run's status.
 func (a *app) recorded(format string, r *runtime.Result, what string) error {
 	if format == "json" {
-		a.printResult(format, r)
+		a.printResult(format, r, nil)
 		return nil
 	}
 	a.printf("recorded the %s for run %s (%s)\n", what, r.RunID, r.Status)
@@ -148,6 +158,8 @@ func decisionError(runID, node string, err error) error {
 		return exitf(ExitUsage, "run %s has no approval %q waiting (see `smithc inspect %s`)", runID, node, runID)
 	case errors.Is(err, store.ErrConflict):
 		return exitf(ExitUsage, "approval %s of run %s was already decided; `smithc retry %s %s` re-opens it", node, runID, runID, node)
+	case errors.Is(err, runtime.ErrAmbiguous):
+		return exitf(ExitUsage, "%v", err)
 	case errors.Is(err, runtime.ErrInvalidDecision):
 		return exitf(ExitUsage, "%v; the approval is still waiting: give its fields with --input name=value", err)
 	}
@@ -158,16 +170,22 @@ func decisionError(runID, node string, err error) error {
 // output fields, coerced by their declared types. When the run's source
 // cannot be loaded the values are taken as JSON, or strings, and the
 // runtime validates them.
-func approvalInputs(ctx context.Context, st store.Store, runID, nodeID string, pairs []string) (map[string]any, error) {
+func approvalInputs(ctx context.Context, eng *runtime.Engine, runID, nodeID string, pairs []string) (map[string]any, error) {
 	data := map[string]any{}
 	if len(pairs) == 0 {
 		return data, nil
 	}
 	var fields *schema.Type
-	if n := lookup(runWorkflow(ctx, st, runID), nodeID); n != nil && n.Approval != nil {
-		fields = n.Approval.Fields
-		if fields == nil {
-			fields = &schema.Type{Kind: schema.Object}
+	var aps []*runtime.ApprovalView
+	if _, _, err := eng.RunProgram(ctx, runID); err == nil {
+		aps, _ = eng.Approvals(ctx, runID) // without them the runtime validates the values
+	}
+	for _, ap := range aps {
+		if ap.NodeID == nodeID {
+			fields = ap.Fields
+			if fields == nil {
+				fields = &schema.Type{Kind: schema.Object}
+			}
 		}
 	}
 	for _, kv := range pairs {
@@ -241,17 +259,23 @@ consumed when it does. Continues the run like approve does.`,
 				return err
 			}
 			if !f.noContinue {
-				s.begin(ctx, st, args[0], nil)
+				s.begin(ctx, eng, args[0], nil)
 				defer s.abort()
 			}
 			cont := !f.noContinue && mode == runtime.WaitAuto // the engine continues in wait mode auto
 			r, err := eng.Signal(ctx, args[0], args[1], payload, cont)
+			if errors.Is(err, runtime.ErrInvalidSignal) {
+				return exitf(ExitUsage, "%v; nothing was recorded: send data that fits the event's output", err)
+			}
 			if err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
+			}
+			for _, w := range r.Warnings {
+				fmt.Fprintf(a.stderr, "smithc: warning: %s\n", w)
 			}
 			if !f.noContinue && !cont {
 				if r, err = continueIn(ctx, eng, r, mode); err != nil {
-					return runError(args[0], err)
+					return a.runError(args[0], err)
 				}
 			}
 			if f.noContinue {
@@ -293,10 +317,10 @@ groups) and ends the run cancelled. A cancelled run can be resumed.`,
 			}
 			r, err := eng.Cancel(ctx, args[0])
 			if err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
 			}
 			if r.Status == store.RunCancelled || r.Status.Terminal() {
-				a.printResult(format, r)
+				a.printResult(format, r, nil)
 				return nil
 			}
 			if format == "json" {
@@ -313,18 +337,29 @@ groups) and ends the run cancelled. A cancelled run can be resumed.`,
 
 func (a *app) newRetryCmd() *cobra.Command {
 	var (
-		f     sessionFlags
-		force bool
+		f       sessionFlags
+		force   bool
+		source  string
+		scope   string
+		timeout time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "retry RUN_ID NODE",
 		Short: "Reset a node and everything that depends on it, then resume",
 		Long: `Reset NODE (and every node that depends on it by graph edges) to pending,
 then resume the run. Other finished nodes stay as they are. This is also
-how a denied approval is re-opened.`,
+how a denied approval is re-opened. With --source FILE the run first adopts
+an edited file, as resume --source does, and NODE runs from it.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode, err := f.validate()
+			if err != nil {
+				return err
+			}
+			if force {
+				return errForceGone(args[0])
+			}
+			p, err := a.adoptParams(source)
 			if err != nil {
 				return err
 			}
@@ -339,16 +374,21 @@ how a denied approval is re-opened.`,
 			if err != nil {
 				return err
 			}
-			s.begin(ctx, st, args[0], nil)
+			s.begin(ctx, eng, args[0], nil)
 			defer s.abort()
-			r, err := eng.Retry(ctx, args[0], args[1], runtime.ResumeParams{Force: force, Wait: s.engineMode()})
+			p.Wait, p.Timeout, p.Scope = s.engineMode(), timeout, scope
+			r, err := eng.Retry(ctx, args[0], args[1], p)
 			if err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
 			}
 			return s.finish(ctx, eng, r)
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().BoolVar(&force, "force", false, "continue even if the workflow source changed")
+	cmd.Flags().StringVar(&source, "source", "", "adopt this edited .smw file first (see resume --source)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "a new run deadline for this session, from now (e.g. 30m)")
+	cmd.Flags().StringVar(&scope, "scope", "", "re-open one instance of a node inside a for or loop (the scope inspect shows); default: every instance")
+	cmd.Flags().BoolVar(&force, "force", false, "replaced by --source FILE")
+	_ = cmd.Flags().MarkHidden("force") // the flag exists to say what replaced it
 	return cmd
 }

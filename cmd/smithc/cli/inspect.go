@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
 )
 
@@ -44,7 +43,11 @@ func (a *app) newPsCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			runs, err := st.RunList(ctx, &store.RunListParams{Statuses: ss, Limit: limit})
+			eng, err := a.newEngine(st, engineOptions{})
+			if err != nil {
+				return err
+			}
+			runs, truncated, err := eng.RunList(ctx, runtime.RunListParams{Statuses: ss, Limit: limit})
 			if err != nil {
 				return exitf(ExitFailed, "%v", err)
 			}
@@ -56,12 +59,18 @@ func (a *app) newPsCmd() *cobra.Command {
 				return writeJSON(a.stdout, out)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, "RUN ID\tWORKFLOW\tSTATUS\tSTARTED\tDURATION\tERROR")
+			fmt.Fprintln(tw, "RUN ID\tWORKFLOW\tSTATUS\tSTARTED\tELAPSED\tPARENT\tERROR")
 			for _, r := range runs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Workflow, r.Status,
-					r.CreatedAt.Local().Format("2006-01-02 15:04:05"), runDuration(r), truncate(r.Error, 60))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Workflow, r.Status,
+					r.CreatedAt.Local().Format("2006-01-02 15:04:05"), roundDuration(r.Elapsed), orDash(r.ParentRunID), truncate(r.Error, 60))
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if truncated {
+				fmt.Fprintf(a.stderr, "(showing the newest %d runs; --limit 0 shows all)\n", limit)
+			}
+			return nil
 		},
 	}
 	f.register(cmd)
@@ -80,12 +89,20 @@ func validStatus(s store.RunStatus) bool {
 	return false
 }
 
-func runDuration(r *store.Run) string {
-	end := r.FinishedAt
-	if end.IsZero() {
-		end = r.UpdatedAt
+// roundDuration renders a duration to the millisecond under a minute
+// and to the second above.
+func roundDuration(d time.Duration) string {
+	if d >= time.Minute {
+		return d.Round(time.Second).String()
 	}
-	return end.Sub(r.CreatedAt).Round(time.Millisecond).String()
+	return d.Round(time.Millisecond).String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func truncate(s string, n int) string {
@@ -95,12 +112,13 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-func runJSON(r *store.Run) map[string]any {
+func runJSON(r *runtime.RunSummary) map[string]any {
 	return map[string]any{
 		"run_id": r.ID, "workflow": r.Workflow, "status": r.Status, "error": nullIfEmpty(r.Error),
-		"parent_run_id": nullIfEmpty(r.ParentRunID), "source": r.SourcePath,
+		"parent_run_id": nullIfEmpty(r.ParentRunID), "parent_node": nullIfEmpty(r.ParentNode), "source": r.SourcePath,
 		"input": json.RawMessage(orNull(r.Input)), "output": json.RawMessage(orNull(r.Output)),
 		"created_at": r.CreatedAt, "finished_at": timeOrNil(r.FinishedAt), "owner": nullIfEmpty(r.Owner),
+		"elapsed_ms": r.Elapsed.Milliseconds(), "waiting_since": timeOrNil(r.WaitingSince),
 	}
 }
 
@@ -137,7 +155,11 @@ func (a *app) newInspectCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			return a.inspect(ctx, st, args[0], format)
+			eng, err := a.newEngine(st, engineOptions{})
+			if err != nil {
+				return err
+			}
+			return a.inspect(ctx, eng, args[0], format)
 		},
 	}
 	f.register(cmd)
@@ -145,37 +167,32 @@ func (a *app) newInspectCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) inspect(ctx context.Context, st store.Store, runID, format string) error {
-	run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format string) error {
+	in, err := eng.Inspect(ctx, runID)
 	if err != nil {
-		return runError(runID, err)
+		return a.runError(runID, err)
 	}
-	nodes, err := st.NodeList(ctx, &store.NodeListParams{RunID: runID})
-	if err != nil {
-		return exitf(ExitFailed, "%v", err)
-	}
-	depth := treeOrder(runWorkflow(ctx, st, runID), nodes)
-	approvals, err := st.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID})
-	if err != nil {
-		return exitf(ExitFailed, "%v", err)
-	}
+	run := in.Run
 	if format == "json" {
 		out := runJSON(run)
 		ns := []map[string]any{}
-		for _, n := range nodes {
+		for _, n := range in.Nodes {
 			ns = append(ns, map[string]any{
 				"node_id": n.NodeID, "scope": n.Scope, "iteration": n.Iteration, "kind": n.Kind, "state": n.State,
 				"attempts": n.Attempts, "output": json.RawMessage(orNull(n.Output)), "error": nullIfEmpty(n.Error),
-				"error_kind": nullIfEmpty(n.ErrorKind), "data": json.RawMessage(orNull(n.Data)), "started_at": timeOrNil(n.StartedAt), "finished_at": timeOrNil(n.FinishedAt),
+				"error_kind": nullIfEmpty(n.ErrorKind), "data": json.RawMessage(orNull(n.Data)), "started_at": timeOrNil(n.StartedAt),
+				"finished_at": timeOrNil(n.FinishedAt), "duration_ms": n.Duration.Milliseconds(), "child_run_id": nullIfEmpty(n.ChildRunID),
 			})
 		}
 		out["nodes"] = ns
 		aps := []map[string]any{}
-		for _, ap := range approvals {
+		for _, ap := range in.Approvals {
 			aps = append(aps, map[string]any{"node_id": ap.NodeID, "scope": ap.Scope, "title": ap.Title, "decided": ap.Decided,
-				"approved": ap.Approved, "by": ap.By, "note": ap.Note, "decided_at": timeOrNil(ap.DecidedAt)})
+				"approved": ap.Approved, "by": ap.By, "note": ap.Note, "decided_at": timeOrNil(ap.DecidedAt),
+				"deadline": timeOrNil(ap.Deadline)})
 		}
 		out["approvals"] = aps
+		out["waiting"] = waitsJSON(in.Waits)
 		return writeJSON(a.stdout, out)
 	}
 	a.printf("run       %s\n", run.ID)
@@ -187,8 +204,8 @@ func (a *app) inspect(ctx context.Context, st store.Store, runID, format string)
 	if run.ParentRunID != "" {
 		a.printf("parent    %s (node %s)\n", run.ParentRunID, run.ParentNode)
 	}
-	a.printf("started   %s  (%s)\n", run.CreatedAt.Local().Format(time.DateTime), runDuration(run))
-	if run.Owner != "" && !run.Status.Terminal() {
+	a.printf("started   %s  (%s)\n", run.CreatedAt.Local().Format(time.DateTime), roundDuration(run.Elapsed))
+	if run.Owner != "" && run.OwnerLive {
 		a.printf("owner     %s (lease until %s)\n", run.Owner, run.LeaseExpiresAt.Local().Format(time.TimeOnly))
 	}
 	a.printf("input     %s\n", truncate(string(orNull(run.Input)), 200))
@@ -198,8 +215,8 @@ func (a *app) inspect(ctx context.Context, st store.Store, runID, format string)
 	a.printf("\n")
 	tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tKIND\tSTATE\tATTEMPTS\tDURATION\tOUTPUT / ERROR")
-	for _, n := range nodes {
-		id := strings.Repeat("  ", depth[n.NodeID]) + n.NodeID
+	for _, n := range in.Nodes {
+		id := strings.Repeat("  ", n.Depth) + n.NodeID
 		if n.Scope != "" {
 			id += "[" + n.Scope + "]"
 		}
@@ -207,8 +224,8 @@ func (a *app) inspect(ctx context.Context, st store.Store, runID, format string)
 			id += fmt.Sprintf("#%d", n.Iteration)
 		}
 		dur := ""
-		if !n.StartedAt.IsZero() && !n.FinishedAt.IsZero() {
-			dur = n.FinishedAt.Sub(n.StartedAt).Round(time.Millisecond).String()
+		if n.Duration > 0 || !n.FinishedAt.IsZero() {
+			dur = roundDuration(n.Duration)
 		}
 		detail := string(n.Output)
 		if n.Error != "" {
@@ -217,20 +234,29 @@ func (a *app) inspect(ctx context.Context, st store.Store, runID, format string)
 		if detail == "null" {
 			detail = ""
 		}
+		if n.ChildRunID != "" {
+			detail = strings.TrimSpace("child run " + n.ChildRunID + "  " + detail)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", id, n.Kind, n.State, n.Attempts, dur, truncate(detail, 80))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, ap := range approvals {
+	for _, ap := range in.Approvals {
 		state := "waiting"
 		if ap.Decided {
 			state = map[bool]string{true: "approved", false: "denied"}[ap.Approved] + " by " + ap.By
 			if ap.Note != "" {
 				state += " (" + ap.Note + ")"
 			}
+		} else if !ap.Deadline.IsZero() {
+			state += ", times out at " + ap.Deadline.Local().Format(time.DateTime)
 		}
 		a.printf("approval %s: %s — %s\n", ap.NodeID, ap.Title, state)
+	}
+	if len(in.Waits) > 0 {
+		a.printf("\n")
+		writeWaits(a.stdout, run.ID, in.Waits, time.Now())
 	}
 	return nil
 }
@@ -255,12 +281,16 @@ func (a *app) newLogsCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			if _, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: args[0]}); err != nil {
-				return runError(args[0], err)
+			eng, err := a.newEngine(st, engineOptions{})
+			if err != nil {
+				return err
+			}
+			if _, err := eng.RunSummary(ctx, args[0]); err != nil {
+				return a.runError(args[0], err)
 			}
 			var after int64
 			for {
-				evs, err := st.EventList(ctx, &store.EventListParams{RunID: args[0], AfterSeq: after})
+				evs, err := eng.Events(ctx, args[0], after, 0)
 				if err != nil {
 					if ctx.Err() != nil {
 						return nil
@@ -282,7 +312,7 @@ func (a *app) newLogsCmd() *cobra.Command {
 				if !follow {
 					return nil
 				}
-				run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: args[0]})
+				run, err := eng.RunSummary(ctx, args[0])
 				if err == nil && run.Status.Terminal() && len(evs) == 0 {
 					return nil
 				}
@@ -306,43 +336,4 @@ func eventJSON(ev *store.Event) map[string]any {
 		"iteration": ev.Iteration, "attempt": ev.Attempt, "kind": ev.Kind, "time": ev.Time,
 		"data": json.RawMessage(orNull(ev.Data)),
 	}
-}
-
-// treeOrder sorts nodes in the workflow's source order (parents before
-// children, instances by scope and iteration) and returns each node's
-// depth in the tree. Without the workflow (its source is gone or no
-// longer checks) the store's order stands and every depth is 0.
-func treeOrder(wf *ir.Workflow, nodes []*store.Node) map[string]int {
-	depth := map[string]int{}
-	if wf == nil {
-		return depth
-	}
-	pos := map[string]int{}
-	var walk func(n *ir.Node, d int)
-	walk = func(n *ir.Node, d int) {
-		for _, c := range n.Body() {
-			if c.ID == "" { // an anonymous block: its children sit at this depth
-				walk(c, d)
-				continue
-			}
-			pos[c.ID], depth[c.ID] = len(pos), d
-			walk(c, d+1)
-		}
-	}
-	walk(wf.Root, 0)
-	sort.SliceStable(nodes, func(i, j int) bool {
-		a, b := nodes[i], nodes[j]
-		pa, oka := pos[a.NodeID]
-		pb, okb := pos[b.NodeID]
-		switch {
-		case oka != okb:
-			return oka // nodes the workflow no longer has go last
-		case pa != pb:
-			return pa < pb
-		case a.Scope != b.Scope:
-			return a.Scope < b.Scope
-		}
-		return a.Iteration < b.Iteration
-	})
-	return depth
 }

@@ -103,7 +103,7 @@ func (v *liveView) row(id, kind string, depth int) *liveRow {
 }
 
 // seed sets the rows from a run's stored nodes (for resume, approve, …).
-func (v *liveView) seed(run *store.Run, nodes []*store.Node) {
+func (v *liveView) seed(run *runtime.RunSummary, nodes []*runtime.NodeView) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.runID, v.workflow, v.status, v.started, v.ended = run.ID, run.Workflow, run.Status, run.CreatedAt, run.FinishedAt

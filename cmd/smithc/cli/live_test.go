@@ -215,7 +215,7 @@ func TestLiveViewSeedsFromTheStore(t *testing.T) {
 	t.Parallel()
 	f := newLiveFixture(t, false, 100, 40)
 	start := f.now.Add(-time.Minute)
-	f.v.seed(&store.Run{ID: "r9", Workflow: "demo", Status: store.RunWaitingApproval, CreatedAt: start}, []*store.Node{
+	f.v.seed(&runtime.RunSummary{ID: "r9", Workflow: "demo", Status: store.RunWaitingApproval, CreatedAt: start}, []*runtime.NodeView{
 		{NodeID: "prep", Kind: "step", State: store.NodeFinished, Attempts: 1, StartedAt: start, FinishedAt: start.Add(time.Second)},
 		{NodeID: "go", Kind: "approval", State: store.NodeWaiting, StartedAt: start.Add(2 * time.Second)},
 	})

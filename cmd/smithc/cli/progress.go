@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
 )
 
@@ -31,7 +32,11 @@ func (p *progress) observe(ev store.Event) {
 	if ev.RunID != p.runID {
 		label = "[" + ev.RunID + "] "
 	}
-	if line := formatEventIn(ev, label); line != "" {
+	line := formatEventIn(ev, label)
+	if label == "" && (ev.Kind == runtime.EventRunStarted || ev.Kind == runtime.EventRunResumed) {
+		line += " run=" + ev.RunID // the first line names the run, terminal or not
+	}
+	if line != "" {
 		fmt.Fprintln(p.w, line)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,6 +53,7 @@ func (a *app) newRunCmd() *cobra.Command {
 		resume    bool
 		force     bool
 		timeout   time.Duration
+		detach    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -74,7 +76,15 @@ the run is left resumable), 130 cancelled.`,
 				if runID == "" {
 					return exitf(ExitUsage, "--resume needs --run-id")
 				}
-				return a.resumeRun(ctx, &f, runID, mode, force)
+				if force {
+					return errForceGone(runID)
+				}
+				return a.resumeRun(ctx, &f, runID, mode, "", timeout)
+			}
+			if runID != "" {
+				if err := runtime.ValidateRunID(runID); err != nil {
+					return exitf(ExitUsage, "--run-id: %v", strings.TrimPrefix(err.Error(), "runtime: "))
+				}
 			}
 			res, err := a.compileOrReport(args[0], ExitUsage)
 			if err != nil {
@@ -96,6 +106,9 @@ the run is left resumable), 130 cancelled.`,
 				return err
 			}
 			defer st.Close()
+			if detach {
+				return a.detachRun(ctx, st, &f, res, wf, input, runID, args[0], timeout)
+			}
 			s := a.newSession(&f, mode)
 			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
 			if err != nil {
@@ -106,11 +119,11 @@ the run is left resumable), 130 cancelled.`,
 				// can name the run to resume.
 				runID = newRunID()
 			}
-			s.begin(ctx, st, "", wf)
+			s.begin(ctx, eng, "", wf)
 			defer s.abort()
 			out, err := eng.Start(ctx, runtime.StartParams{
 				Program: res.Program, Workflow: wf.Name, Input: input, RunID: runID,
-				SourcePath: absPath(args[0]), Wait: s.engineMode(),
+				SourcePath: absPath(args[0]), Sources: sourcesOf(res), Wait: s.engineMode(),
 			})
 			if err != nil {
 				if errors.Is(err, store.ErrConflict) {
@@ -129,16 +142,20 @@ the run is left resumable), 130 cancelled.`,
 	cmd.Flags().StringArrayVarP(&inputs, "input", "i", nil, "an input as name=value, coerced by its declared type (repeatable)")
 	cmd.Flags().StringVar(&inputFile, "input-file", "", "a JSON object of inputs (--input overrides its fields)")
 	cmd.Flags().StringVar(&runID, "run-id", "", "the run's id (default: generated)")
-	cmd.Flags().BoolVar(&resume, "resume", false, "resume the run given by --run-id instead of starting one")
-	cmd.Flags().BoolVar(&force, "force", false, "with --resume: continue even if the workflow source changed")
+	cmd.Flags().BoolVar(&resume, "resume", false, "resume the run given by --run-id (from its stored source) instead of starting one")
+	cmd.Flags().BoolVar(&force, "force", false, "replaced by `smithc resume RUN_ID --source FILE`")
+	_ = cmd.Flags().MarkHidden("force") // the flag exists to say what replaced it
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "run deadline, overriding the workflow's timeout (e.g. 30m)")
+	cmd.Flags().BoolVar(&detach, "detach", false, "create the run and print its id without executing it: `smithc worker` executes it")
 	return cmd
 }
 
 func (a *app) newResumeCmd() *cobra.Command {
 	var (
-		f     sessionFlags
-		force bool
+		f       sessionFlags
+		force   bool
+		source  string
+		timeout time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "resume RUN_ID",
@@ -146,22 +163,59 @@ func (a *app) newResumeCmd() *cobra.Command {
 		Long: `Resume a run: its input is reloaded from the store, finished nodes are never
 run again, attempts left running by a process that died are retried, and
 failed nodes get a fresh retry budget. Resuming a finished run prints its
-result. The workflow source must be unchanged unless --force.`,
+result.
+
+A run continues from the source stored with it when it started: moving,
+editing or deleting the .smw file does not affect it. To adopt an edited
+file, name it with --source: the run's workflow must still be there;
+nodes that finished stay finished (even if their definition changed:
+smithc retry RUN_ID NODE --source FILE re-runs one), nodes the new file
+no longer has are dropped, and everything else runs from the new file,
+which becomes the run's stored source.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode, err := f.validate()
 			if err != nil {
 				return err
 			}
-			return a.resumeRun(cmd.Context(), &f, args[0], mode, force)
+			if force {
+				return errForceGone(args[0])
+			}
+			return a.resumeRun(cmd.Context(), &f, args[0], mode, source, timeout)
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().BoolVar(&force, "force", false, "continue even if the workflow source changed since the run started")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "a new run deadline for this session, from now (e.g. 30m); continues a run that hit its deadline")
+	cmd.Flags().StringVar(&source, "source", "", "adopt this edited .smw file as the run's source (see above)")
+	cmd.Flags().BoolVar(&force, "force", false, "replaced by --source FILE")
+	_ = cmd.Flags().MarkHidden("force") // the flag exists to say what replaced it
 	return cmd
 }
 
-func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode runtime.WaitMode, force bool) error {
+// errForceGone explains what replaced --force.
+func errForceGone(runID string) error {
+	return exitf(ExitUsage, "--force is gone: a run continues from the source stored with it; to adopt an edited file, `smithc resume %s --source FILE`", runID)
+}
+
+// adoptParams compiles the file a run adopts (--source); "" adopts
+// nothing.
+func (a *app) adoptParams(file string) (runtime.ResumeParams, error) {
+	if file == "" {
+		return runtime.ResumeParams{}, nil
+	}
+	res, err := a.compileOrReport(file, ExitUsage)
+	if err != nil {
+		return runtime.ResumeParams{}, err
+	}
+	return runtime.ResumeParams{Program: res.Program, Sources: sourcesOf(res)}, nil
+}
+
+func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode runtime.WaitMode, source string, timeout time.Duration) error {
+	p, err := a.adoptParams(source)
+	if err != nil {
+		return err
+	}
+	p.Timeout = timeout
 	st, err := a.openStore(ctx, &f.dbFlags)
 	if err != nil {
 		return err
@@ -172,23 +226,25 @@ func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode
 	if err != nil {
 		return err
 	}
-	s.begin(ctx, st, runID, nil)
+	s.begin(ctx, eng, runID, nil)
 	defer s.abort()
-	out, err := eng.Resume(ctx, runID, runtime.ResumeParams{Force: force, Wait: s.engineMode()})
+	p.Wait = s.engineMode()
+	out, err := eng.Resume(ctx, runID, p)
 	if errors.Is(err, store.ErrUnavailable) {
 		return s.storeFailed(runID, err)
 	}
 	if err != nil {
-		return runError(runID, err)
+		return a.runError(runID, err)
 	}
 	return s.finish(ctx, eng, out)
 }
 
-// runError maps a runtime error about an existing run to an exit error.
-func runError(runID string, err error) error {
+// runError maps a runtime error about an existing run to an exit error;
+// "no run" names the store it looked in.
+func (a *app) runError(runID string, err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return exitf(ExitUsage, "no run %q in this store (see `smithc ps`)", runID)
+		return exitf(ExitUsage, "no run %q in the store %s (see `smithc ps`, or give --db)", runID, a.storePath)
 	case errors.Is(err, runtime.ErrUnknownNode):
 		return exitf(ExitUsage, "%v", err)
 	case errors.Is(err, store.ErrUnavailable):
@@ -200,10 +256,15 @@ func runError(runID string, err error) error {
 }
 
 // printResult prints where a run stands: one JSON object with --format
-// json, otherwise a summary line and the output.
-func (a *app) printResult(format string, r *runtime.Result) {
+// json (with what a waiting run waits on), otherwise a summary line and
+// the output.
+func (a *app) printResult(format string, r *runtime.Result, waits []*runtime.Wait) {
 	if format == "json" {
-		_ = writeJSON(a.stdout, map[string]any{"run_id": r.RunID, "status": r.Status, "output": r.Output, "error": nullIfEmpty(r.Error)})
+		out := map[string]any{"run_id": r.RunID, "status": r.Status, "output": r.Output, "error": nullIfEmpty(r.Error)}
+		if r.Status.Waiting() {
+			out["waiting"] = waitsJSON(waits)
+		}
+		_ = writeJSON(a.stdout, out)
 		return
 	}
 	switch {
@@ -217,6 +278,8 @@ func (a *app) printResult(format string, r *runtime.Result) {
 		}
 	case r.Status == store.RunFailed:
 		fmt.Fprintf(a.stdout, "run %s failed: %s\n", r.RunID, r.Error)
+	case r.Status == store.RunCancelled && r.TimedOut:
+		fmt.Fprintf(a.stdout, "run %s cancelled: %s; `smithc resume %s --timeout DURATION` continues it with a new deadline\n", r.RunID, r.Error, r.RunID)
 	case r.Status == store.RunCancelled:
 		fmt.Fprintf(a.stdout, "run %s cancelled; `smithc resume %s` continues it\n", r.RunID, r.RunID)
 	default:

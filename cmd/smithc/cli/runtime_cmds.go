@@ -15,5 +15,7 @@ func (a *app) runtimeCommands() []*cobra.Command {
 		a.newPsCmd(),
 		a.newInspectCmd(),
 		a.newLogsCmd(),
+		a.newWhyCmd(),
+		a.newWorkerCmd(),
 	}
 }

@@ -5,15 +5,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os/user"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/schema"
 )
 
 // session is one command's stay with a run: it shows progress, prompts
@@ -53,36 +55,37 @@ func (s *session) observe(ev store.Event) {
 
 // begin starts the live view, if any, before the engine runs: wf gives
 // the tree's shape for a new run; for an existing run (runID set) the
-// shape comes from its source and the states from the store. Both are
-// best effort: a view without them fills in as events arrive.
-func (s *session) begin(ctx context.Context, st store.Store, runID string, wf *ir.Workflow) {
+// shape comes from its stored program and the states from the read
+// model. Both are best effort: a view without them fills in as events
+// arrive.
+func (s *session) begin(ctx context.Context, eng *runtime.Engine, runID string, wf *ir.Workflow) {
 	if s.live == nil {
 		return
 	}
 	if runID != "" {
 		if wf == nil {
-			wf = runWorkflow(ctx, st, runID)
+			_, wf, _ = eng.RunProgram(ctx, runID) // best effort: no shape until events arrive
 		}
 		s.live.setWorkflow(wf)
-		s.refreshLive(ctx, st, runID)
+		s.refreshLive(ctx, eng, runID)
 	} else {
 		s.live.setWorkflow(wf)
 	}
 	s.live.start()
 }
 
-// refreshLive sets the live view's states from the store: where a run
-// stands when it was continued elsewhere, or waits in ways no event
+// refreshLive sets the live view's states from the read model: where a
+// run stands when it was continued elsewhere, or waits in ways no event
 // shows. Best effort: the view keeps what it had when the store is busy.
-func (s *session) refreshLive(ctx context.Context, st store.Store, runID string) {
+func (s *session) refreshLive(ctx context.Context, eng *runtime.Engine, runID string) {
 	if s.live == nil {
 		return
 	}
-	run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	run, err := eng.RunSummary(ctx, runID)
 	if err != nil {
 		return
 	}
-	nodes, err := st.NodeList(ctx, &store.NodeListParams{RunID: runID})
+	nodes, err := eng.NodeTable(ctx, runID)
 	if err != nil {
 		return
 	}
@@ -111,9 +114,23 @@ func (s *session) engineMode() runtime.WaitMode { return s.mode }
 // how to signal them. Then it prints the result and returns the exit
 // code as an error.
 func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Result) error {
-	in := bufio.NewReader(s.a.stdin)
+	in := s.lineReader()
 	for s.prompt && ctx.Err() == nil {
 		var next *runtime.Result
+		if owner, fresh := liveOwner(ctx, eng, r.RunID); owner != "" && fresh != nil && !fresh.Status.Terminal() {
+			// Another shell's command continues the run: follow it until
+			// it ends or waits for a person again.
+			n, err := s.follow(ctx, eng, fresh, owner)
+			if err != nil {
+				return exitf(ExitFailed, "%v", err)
+			}
+			if ctx.Err() != nil {
+				r = n
+				break
+			}
+			r = n
+			continue
+		}
 		switch r.Status {
 		case store.RunWaitingApproval:
 			n, asked, err := s.askApproval(ctx, eng, in, r.RunID)
@@ -126,10 +143,10 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 			}
 		case store.RunWaitingEvent:
 			if s.live != nil {
-				s.refreshLive(ctx, eng.Store(), r.RunID) // no event says that an event node waits
-				s.live.pause()                           // the hint goes below the last frame
+				s.refreshLive(ctx, eng, r.RunID) // no event says that an event node waits
+				s.live.pause()                   // the hint goes below the last frame
 			}
-			s.explainWait(ctx, eng.Store(), r.RunID)
+			s.explainWait(ctx, eng, r.RunID)
 			if s.live != nil {
 				s.live.start()
 			}
@@ -137,7 +154,7 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 			if err != nil {
 				return exitf(ExitFailed, "%v", err)
 			}
-			if n.Status != store.RunWaitingEvent {
+			if n.Status != store.RunWaitingEvent || ctx.Err() == nil && n.Status == store.RunWaitingEvent && isLive(ctx, eng, n.RunID) {
 				next = n
 			}
 		}
@@ -146,49 +163,94 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 		}
 		r = next
 	}
-	s.refreshLive(ctx, eng.Store(), r.RunID) // another process may have moved the run on
+	s.refreshLive(ctx, eng, r.RunID) // another process may have moved the run on
 	s.end()
 	if !r.Status.Terminal() {
 		owner, fresh := liveOwner(ctx, eng, r.RunID)
-		if fresh != nil && (owner == "" || fresh.Status.Terminal()) {
-			r = fresh // no process holds it, or the one that did finished it meanwhile
+		if fresh != nil {
+			r = fresh // where it stands now: another process may have moved it on
 		}
-		if owner != "" {
+		if owner != "" && !r.Status.Terminal() {
 			// A decision or signal handed to the process executing the
 			// run (run --wait always, a worker): done here.
 			if s.format == "json" {
-				s.a.printResult(s.format, r)
+				s.a.printResult(s.format, r, s.waits(ctx, eng, r))
 			} else {
 				s.a.printf("run %s is %s in process %s, which continues it (smithc logs %s -f follows it)\n", r.RunID, r.Status, owner, r.RunID)
 			}
 			return nil
 		}
 	}
-	s.a.printResult(s.format, r)
+	s.a.printResult(s.format, r, s.waits(ctx, eng, r))
 	if s.format == "text" {
 		switch {
 		case r.Status.Waiting():
-			s.explainWait(ctx, eng.Store(), r.RunID)
+			s.explainWait(ctx, eng, r.RunID)
 		case r.Status == store.RunFailed:
-			s.explainFailure(ctx, eng.Store(), r.RunID)
+			s.explainFailure(ctx, eng, r)
 		}
 	}
 	return exitFor(r.Status)
 }
 
-// askApproval asks about the first pending approval and records the
-// answer, continuing the run. asked is false when nothing was pending or
-// the person gave no answer (end of input).
-func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufio.Reader, runID string) (*runtime.Result, bool, error) {
-	aps, err := eng.Store().ApprovalList(ctx, &store.ApprovalListParams{RunID: runID})
-	sortApprovals(aps)
+// waits returns what a waiting run waits on, for its JSON result; nil
+// otherwise. Best effort: a result without them is still the result.
+func (s *session) waits(ctx context.Context, eng *runtime.Engine, r *runtime.Result) []*runtime.Wait {
+	if !r.Status.Waiting() || s.format != "json" {
+		return nil
+	}
+	ws, _ := eng.Waits(ctx, r.RunID) // best effort, see above
+	return ws
+}
+
+// isLive reports whether another process executes the run.
+func isLive(ctx context.Context, eng *runtime.Engine, runID string) bool {
+	owner, _ := liveOwner(ctx, eng, runID)
+	return owner != ""
+}
+
+// follow stays with a run another process executes (a decision or
+// signal made from another shell continued it there) until that process
+// lets it go (it ended or waits again) or ctx ends; it returns the run
+// as it then stands.
+func (s *session) follow(ctx context.Context, eng *runtime.Engine, r *runtime.Result, owner string) (*runtime.Result, error) {
+	if s.live != nil {
+		s.live.pause()
+	}
+	fmt.Fprintf(s.a.stdout, "run %s was continued by process %s; following it (Ctrl-C stops following, the run goes on)\n", r.RunID, owner)
+	if s.live != nil {
+		s.live.start()
+	}
+	t := time.NewTicker(awaitPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return r, nil
+		case <-t.C:
+		}
+		o, fresh := liveOwner(ctx, eng, r.RunID)
+		if fresh == nil {
+			continue // a busy store: try again
+		}
+		r = fresh
+		s.refreshLive(ctx, eng, r.RunID)
+		if o == "" || r.Status.Terminal() {
+			return r, nil
+		}
+	}
+}
+
+// askApproval asks about the first pending approval, and for the
+// fields it declares, and records the answer, continuing the run. asked
+// is false when nothing was pending or the person gave no answer (end of
+// input).
+func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *lines, runID string) (*runtime.Result, bool, error) {
+	aps, err := eng.PendingApprovals(ctx, runID)
 	if err != nil {
 		return nil, false, err
 	}
 	for _, ap := range aps {
-		if ap.Decided {
-			continue
-		}
 		if s.live != nil {
 			s.live.pause() // the question goes below the last frame
 		}
@@ -197,10 +259,30 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 		if ap.Summary != "" {
 			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(ap.Summary, "\n", "\n  "))
 		}
+		if !ap.Deadline.IsZero() {
+			fmt.Fprintf(w, "  (times out at %s)\n", ap.Deadline.Local().Format(time.DateTime))
+		}
+		// A decision made from another shell meanwhile ends the question.
+		elsewhere := func() bool {
+			still, err := eng.PendingApprovals(ctx, runID)
+			if err != nil {
+				return false
+			}
+			for _, x := range still {
+				if x.NodeID == ap.NodeID && x.Scope == ap.Scope {
+					return false
+				}
+			}
+			return true
+		}
 		var approved bool
 		for {
 			fmt.Fprintf(w, "approve? [y/n] ")
-			answer, err := readLine(ctx, in)
+			answer, err := in.read(ctx, elsewhere)
+			if errors.Is(err, errElsewhere) {
+				fmt.Fprintf(w, "\napproval %s was decided from another shell\n", ap.NodeID)
+				return s.standing(ctx, eng, runID)
+			}
 			switch strings.ToLower(strings.TrimSpace(answer)) {
 			case "y", "yes":
 				approved = true
@@ -216,8 +298,24 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 			}
 			break
 		}
+		var data map[string]any
+		if approved && ap.Fields != nil {
+			var ok bool
+			if data, ok = askFields(ctx, w, in, ap.NodeID, ap.Fields, elsewhere); !ok {
+				if elsewhere() {
+					fmt.Fprintf(w, "\napproval %s was decided from another shell\n", ap.NodeID)
+					return s.standing(ctx, eng, runID)
+				}
+				fmt.Fprintln(w)
+				return nil, false, nil
+			}
+		}
 		fmt.Fprintf(w, "note (optional): ")
-		note, err := readLine(ctx, in)
+		note, err := in.read(ctx, elsewhere)
+		if errors.Is(err, errElsewhere) {
+			fmt.Fprintf(w, "\napproval %s was decided from another shell\n", ap.NodeID)
+			return s.standing(ctx, eng, runID)
+		}
 		if err != nil && ctx.Err() != nil {
 			fmt.Fprintln(w)
 			return nil, false, nil
@@ -225,161 +323,188 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 		if s.live != nil {
 			s.live.start()
 		}
-		d := runtime.Decision{By: whoami(), Note: strings.TrimSpace(note)}
+		d := runtime.Decision{By: whoami(), Note: strings.TrimSpace(note), Data: data, Scope: ap.Scope}
 		var r *runtime.Result
 		if approved {
 			r, err = eng.Approve(ctx, runID, ap.NodeID, d, true)
 		} else {
 			r, err = eng.Deny(ctx, runID, ap.NodeID, d, true)
 		}
+		if err != nil && (errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound)) {
+			// Decided from another shell meanwhile (or timed out): say so
+			// and follow the run as it stands.
+			fmt.Fprintf(w, "approval %s was decided elsewhere meanwhile: %v\n", ap.NodeID, err)
+			return s.standing(ctx, eng, runID)
+		}
 		return r, true, err
 	}
 	return nil, false, nil
 }
 
-// readLine reads a line of the person's answer; Ctrl-C (the end of ctx)
-// interrupts it. The reading goroutine of an interrupted read is left
-// to the process's exit.
-func readLine(ctx context.Context, in *bufio.Reader) (string, error) {
-	type line struct {
-		s   string
-		err error
+// askFields asks for each field an approval declares, typed: enum
+// choices and defaults are shown, an empty answer takes the default (or
+// leaves an optional field out), a value that does not fit is asked
+// again. ok is false at the end of input.
+func askFields(ctx context.Context, w io.Writer, in *lines, node string, fields *schema.Type, elsewhere func() bool) (map[string]any, bool) {
+	data := map[string]any{}
+	for _, f := range fields.Fields {
+		for {
+			fmt.Fprintf(w, "  %s (%s", f.Name, f.Type) // an enum reads as its choices: "low" | "high"
+			switch {
+			case f.HasDefault:
+				b, _ := json.Marshal(f.Default) // defaults are JSON-like values
+				fmt.Fprintf(w, ", default %s", b)
+			case f.Optional:
+				fmt.Fprintf(w, ", optional")
+			}
+			fmt.Fprintf(w, "): ")
+			answer, err := in.read(ctx, elsewhere)
+			answer = strings.TrimSpace(answer)
+			if answer == "" {
+				if err != nil {
+					return nil, false
+				}
+				if f.HasDefault || f.Optional {
+					break // the runtime applies the default
+				}
+				fmt.Fprintf(w, "  %s is required\n", f.Name)
+				continue
+			}
+			v, cerr := schema.Coerce(f.Type, answer, node+"."+f.Name)
+			if cerr != nil {
+				fmt.Fprintf(w, "  %v\n", cerr)
+				if err != nil {
+					return nil, false
+				}
+				continue
+			}
+			data[f.Name] = v
+			break
+		}
 	}
-	ch := make(chan line, 1)
+	return data, true
+}
+
+// decodeRaw decodes a stored JSON value, keeping large integers exact.
+func decodeRaw(raw []byte) any {
+	if len(raw) == 0 {
+		return nil
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	return v
+}
+
+// errElsewhere: the question was answered from another shell meanwhile.
+var errElsewhere = errors.New("decided elsewhere")
+
+// lines reads the person's answers, one line at a time, from one
+// goroutine for the whole session, so that a question given up (Ctrl-C,
+// a decision from another shell) does not swallow the next answer.
+type lines struct {
+	ch chan line
+}
+
+type line struct {
+	s   string
+	err error
+}
+
+// lineReader starts the session's reader of standard input.
+func (s *session) lineReader() *lines {
+	l := &lines{ch: make(chan line)}
+	in := bufio.NewReader(s.a.stdin)
 	go func() {
-		s, err := in.ReadString('\n')
-		ch <- line{s, err}
+		for {
+			text, err := in.ReadString('\n')
+			l.ch <- line{text, err}
+			if err != nil {
+				close(l.ch)
+				return
+			}
+		}
 	}()
-	select {
-	case l := <-ch:
-		return l.s, l.err
-	case <-ctx.Done():
-		return "", ctx.Err()
+	return l
+}
+
+// read returns the next line; Ctrl-C (the end of ctx) interrupts it, and
+// so does elsewhere (polled every awaitPoll, when set) reporting true,
+// with errElsewhere. The reading goroutine is left to the process's exit.
+func (l *lines) read(ctx context.Context, elsewhere func() bool) (string, error) {
+	t := time.NewTicker(awaitPoll)
+	defer t.Stop()
+	for {
+		select {
+		case ln, ok := <-l.ch:
+			if !ok {
+				return "", io.EOF
+			}
+			return ln.s, ln.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-t.C:
+			if elsewhere != nil && elsewhere() {
+				return "", errElsewhere
+			}
+		}
 	}
 }
 
+// standing returns a run as it stands now, after a question was given
+// up because it was answered elsewhere.
+func (s *session) standing(ctx context.Context, eng *runtime.Engine, runID string) (*runtime.Result, bool, error) {
+	if s.live != nil {
+		s.live.start()
+	}
+	fresh, err := eng.RunSummary(ctx, runID)
+	if err != nil {
+		return nil, true, err
+	}
+	return &runtime.Result{RunID: runID, Status: fresh.Status, Error: fresh.Error, Output: decodeRaw(fresh.Output), TimedOut: fresh.TimedOut}, true, nil
+}
+
 // explainWait tells the person what the run waits for and how to act.
-// It reads the store and, for event names, the run's source; both are
-// best effort, since these are hints.
-func (s *session) explainWait(ctx context.Context, st store.Store, runID string) {
-	w := s.a.stdout
-	aps, _ := st.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID}) // best effort: hints only
-	sortApprovals(aps)
-	pending := map[string]int{} // waiting instances per node
-	for _, ap := range aps {
-		if !ap.Decided {
-			pending[ap.NodeID]++
-		}
-	}
-	for _, ap := range aps {
-		if !ap.Decided {
-			target := ap.NodeID
-			if ap.Scope != "" && pending[ap.NodeID] > 1 {
-				target += " --scope '" + ap.Scope + "'"
-				fmt.Fprintf(w, "  waiting for approval %s (%s): %s\n", ap.NodeID, ap.Scope, ap.Title)
-			} else {
-				fmt.Fprintf(w, "  waiting for approval %s: %s\n", ap.NodeID, ap.Title)
-			}
-			fmt.Fprintf(w, "    smithc approve %s %s [--note ...]   or   smithc deny %s %s\n", runID, target, runID, target)
-		}
-	}
-	nodes, _ := st.NodeList(ctx, &store.NodeListParams{RunID: runID}) // best effort: hints only
-	var wf *ir.Workflow
-	for _, n := range nodes {
-		if n.State != store.NodeWaiting {
-			continue
-		}
-		var data struct {
-			Due      time.Time `json:"due"`
-			Deadline time.Time `json:"deadline"`
-		}
-		_ = json.Unmarshal(n.Data, &data) // absent data only drops the time from the hint
-		switch n.Kind {
-		case "event":
-			if wf == nil {
-				wf = runWorkflow(ctx, st, runID)
-			}
-			name := "NAME"
-			if node := lookup(wf, n.NodeID); node != nil && node.Event != nil {
-				name = node.Event.Name
-			}
-			fmt.Fprintf(w, "  waiting for event %s (signal %q)", n.NodeID, name)
-			if !data.Deadline.IsZero() {
-				fmt.Fprintf(w, ", times out at %s", data.Deadline.Local().Format(time.DateTime))
-			}
-			fmt.Fprintf(w, "\n    smithc signal %s %s --data '{...}'\n", runID, name)
-		case "timer":
-			fmt.Fprintf(w, "  waiting for timer %s", n.NodeID)
-			if !data.Due.IsZero() {
-				fmt.Fprintf(w, ", due at %s", data.Due.Local().Format(time.DateTime))
-			}
-			fmt.Fprintf(w, "\n    smithc resume %s continues it once it is due (or run with --wait auto or always)\n", runID)
-		}
-	}
+// Best effort: these are hints.
+func (s *session) explainWait(ctx context.Context, eng *runtime.Engine, runID string) {
+	ws, _ := eng.Waits(ctx, runID) // best effort: hints only
+	writeWaits(s.a.stdout, runID, ws, time.Time{})
 }
 
 // explainFailure adds what to do about a failed run: a denied approval
 // stands until retry re-opens it; anything else is resumed.
-func (s *session) explainFailure(ctx context.Context, st store.Store, runID string) {
+func (s *session) explainFailure(ctx context.Context, eng *runtime.Engine, r *runtime.Result) {
 	w := s.a.stdout
-	aps, _ := st.ApprovalList(ctx, &store.ApprovalListParams{RunID: runID}) // best effort: hints only
-	sortApprovals(aps)
+	if r.TimedOut {
+		fmt.Fprintf(w, "  the run hit its deadline: `smithc resume %s --timeout DURATION` continues it with a new one (finished nodes stay finished)\n", r.RunID)
+		return
+	}
+	aps, _ := eng.Approvals(ctx, r.RunID) // best effort: hints only
 	for _, ap := range aps {
 		if ap.Decided && !ap.Approved {
-			fmt.Fprintf(w, "  approval %s was denied by %s; a denial stands: `smithc retry %s %s` re-opens it\n", ap.NodeID, ap.By, runID, ap.NodeID)
+			fmt.Fprintf(w, "  approval %s was denied by %s; a denial stands: `smithc retry %s %s` re-opens it\n", ap.NodeID, ap.By, r.RunID, ap.NodeID)
 			return
 		}
 	}
-	fmt.Fprintf(w, "  fix the cause, then `smithc resume %s` re-runs the failed nodes (finished ones stay finished)\n", runID)
-}
-
-// runWorkflow recompiles a run's source to read its workflow; nil when
-// that is not possible.
-func runWorkflow(ctx context.Context, st store.Store, runID string) *ir.Workflow {
-	run, err := st.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
-	if err != nil {
-		return nil
-	}
-	prog, err := loadProgram(ctx, run)
-	if err != nil {
-		return nil
-	}
-	return prog.Workflow(run.Workflow)
+	fmt.Fprintf(w, "  fix the cause, then `smithc resume %s` re-runs the failed nodes (finished ones stay finished)\n", r.RunID)
 }
 
 // liveOwner returns the process executing a run when that is another
 // process or another engine ("" otherwise), and the run as it stands now
 // (nil when it cannot be read).
 func liveOwner(ctx context.Context, eng *runtime.Engine, runID string) (string, *runtime.Result) {
-	run, err := eng.Store().RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	run, err := eng.RunSummary(ctx, runID)
 	if err != nil {
 		return "", nil
 	}
-	res := &runtime.Result{RunID: run.ID, Status: run.Status, Error: run.Error}
-	if len(run.Output) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(run.Output))
-		dec.UseNumber()             // keep large integers exact
-		_ = dec.Decode(&res.Output) // the output was validated JSON when stored
-	}
-	if run.Status.Terminal() {
+	res := &runtime.Result{RunID: run.ID, Status: run.Status, Error: run.Error, Output: decodeRaw(run.Output)}
+	if run.Status.Terminal() || eng.Executing(runID) || !run.OwnerLive {
 		return "", res
 	}
-	if eng.Executing(runID) {
-		return "", res // this command's own engine
-	}
-	owner, err := eng.LiveOwner(ctx, runID)
-	if err != nil {
-		return "", res
-	}
-	return owner, res
-}
-
-// lookup finds a node of wf by id; wf may be nil.
-func lookup(wf *ir.Workflow, id string) *ir.Node {
-	if wf == nil {
-		return nil
-	}
-	return wf.Lookup(id)
+	return run.Owner, res
 }
 
 func whoami() string {
@@ -387,16 +512,4 @@ func whoami() string {
 		return u.Username
 	}
 	return "unknown"
-}
-
-// sortApprovals orders approvals by node id and scope, so that hints and
-// prompts do not depend on which of several concurrent approvals was
-// requested first.
-func sortApprovals(aps []*store.Approval) {
-	sort.SliceStable(aps, func(i, j int) bool {
-		if aps[i].NodeID != aps[j].NodeID {
-			return aps[i].NodeID < aps[j].NodeID
-		}
-		return aps[i].Scope < aps[j].Scope
-	})
 }

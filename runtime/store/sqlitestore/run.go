@@ -55,7 +55,7 @@ func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store
 		if err != nil {
 			return fmt.Errorf("sqlitestore: create run %q: %w", r.ID, err)
 		}
-		return nil
+		return sourcesSet(ctx, tx, r.ID, p.Sources)
 	})
 	if err != nil {
 		return nil, err
@@ -191,6 +191,9 @@ func runUpdate(ctx context.Context, tx *sql.Tx, p *store.RunUpdateParams) error 
 			return err
 		}
 		return fmt.Errorf("sqlitestore: update run %q: %w: owned by another process", p.ID, store.ErrConflict)
+	}
+	if p.Sources != nil {
+		return sourcesSet(ctx, tx, p.ID, p.Sources)
 	}
 	return nil
 }

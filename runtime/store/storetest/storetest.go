@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"Cache":        testCache,
 		"Batch":        testBatch,
 		"Views":        testViews,
+		"Sources":      testSources,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -262,7 +263,41 @@ func testNode(t *testing.T, s store.Store) {
 	if err := s.ApprovalRequest(ctx, &store.ApprovalRequestParams{Approval: &store.Approval{RunID: "r1", NodeID: "b", RequestedAt: at(1)}}); err != nil {
 		t.Fatal(err)
 	}
-	k, err := s.NodeReset(ctx, &store.NodeResetParams{RunID: "r1", NodeIDs: []string{"b", "L"}})
+	// A scoped reset deletes the instances at that scope or inside it,
+	// and their approvals, and no others ("_" in a scope is no wildcard).
+	scoped := []*store.Node{
+		{RunID: "r1", NodeID: "g", Scope: "for:x_y[1]", Kind: "approval", State: store.NodeFinished, UpdatedAt: at(3)},
+		{RunID: "r1", NodeID: "g", Scope: "for:x_y[1]/L#0", Kind: "approval", State: store.NodeFinished, UpdatedAt: at(3)},
+		{RunID: "r1", NodeID: "g", Scope: "for:x_y[10]", Kind: "approval", State: store.NodeFinished, UpdatedAt: at(3)},
+		{RunID: "r1", NodeID: "g", Scope: "for:xzy[1]", Kind: "approval", State: store.NodeFinished, UpdatedAt: at(3)},
+	}
+	if err := s.NodeUpsert(ctx, &store.NodeUpsertParams{Nodes: scoped}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []string{"for:x_y[1]", "for:x_y[10]"} {
+		if err := s.ApprovalRequest(ctx, &store.ApprovalRequestParams{Approval: &store.Approval{RunID: "r1", NodeID: "g", Scope: sc, RequestedAt: at(1)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k, err := s.NodeReset(ctx, &store.NodeResetParams{RunID: "r1", NodeIDs: []string{"g"}, Scope: "for:x_y[1]"})
+	if err != nil || k != 2 {
+		t.Errorf("scoped NodeReset = %d, %v; want 2", k, err)
+	}
+	for _, sc := range []string{"for:x_y[10]", "for:xzy[1]"} {
+		if _, err := s.NodeGet(ctx, &store.NodeGetParams{RunID: "r1", NodeID: "g", Scope: sc}); err != nil {
+			t.Errorf("scoped NodeReset deleted %s: %v", sc, err)
+		}
+	}
+	_, err = s.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: "r1", NodeID: "g", Scope: "for:x_y[1]"})
+	wantErr(t, "approval after a scoped NodeReset", err, store.ErrNotFound)
+	if _, err := s.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: "r1", NodeID: "g", Scope: "for:x_y[10]"}); err != nil {
+		t.Errorf("a scoped NodeReset deleted another instance's approval: %v", err)
+	}
+	if _, err := s.NodeReset(ctx, &store.NodeResetParams{RunID: "r1", NodeIDs: []string{"g"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	k, err = s.NodeReset(ctx, &store.NodeResetParams{RunID: "r1", NodeIDs: []string{"b", "L"}})
 	if err != nil || k != 3 {
 		t.Errorf("NodeReset = %d, %v; want 3", k, err)
 	}
@@ -503,5 +538,72 @@ func testViews(t *testing.T, s store.Store) {
 		if err := s.TypeViewsEnsure(ctx, &store.TypeViewsEnsureParams{Types: []*schema.Type{typ, schema.StringType}}); err != nil {
 			t.Fatalf("TypeViewsEnsure #%d: %v", i, err)
 		}
+	}
+}
+
+func testSources(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	main := &store.SourceFile{Path: "dir/main.smw", Content: []byte("workflow w {}\n")}
+	lib := &store.SourceFile{Path: "dir/lib/types.smw", Content: []byte("type T { a: int }\n")}
+	empty := &store.SourceFile{Path: "dir/empty.smw", Content: []byte{}}
+	for _, f := range []*store.SourceFile{main, lib, empty} {
+		f.Hash = store.HashSource(f.Content)
+	}
+	if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "s1", Workflow: "w", Status: store.RunRunning},
+		Sources: []*store.SourceFile{main, lib, empty}, Now: at(0)}); err != nil {
+		t.Fatal(err)
+	}
+	// A second run of the same program shares the content.
+	if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "s2", Workflow: "w", Status: store.RunRunning},
+		Sources: []*store.SourceFile{main, lib}, Now: at(0)}); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, s, "none")
+	got, err := s.RunSourceList(ctx, &store.RunSourceListParams{RunID: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]*store.SourceFile{main, lib, empty}, got); diff != "" {
+		t.Errorf("RunSourceList s1 (-want +got):\n%s", diff)
+	}
+	got, err = s.RunSourceList(ctx, &store.RunSourceListParams{RunID: "none"})
+	if err != nil || got == nil || len(got) != 0 {
+		t.Errorf("RunSourceList of a run without sources = %v, %v; want an empty list", got, err)
+	}
+	_, err = s.RunSourceList(ctx, &store.RunSourceListParams{RunID: "absent"})
+	wantErr(t, "RunSourceList absent", err, store.ErrNotFound)
+
+	// RunUpdate with Sources replaces the list (an adopted edit), and
+	// only for the run named; nil Sources leave it as it is.
+	edited := &store.SourceFile{Path: "dir/main.smw", Content: []byte("workflow w { step a { value = 1 } }\n")}
+	edited.Hash = store.HashSource(edited.Content)
+	if _, err := s.RunUpdate(ctx, &store.RunUpdateParams{ID: "s1", SourceHash: ptr("h2"), Sources: []*store.SourceFile{edited, lib}, Now: at(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunUpdate(ctx, &store.RunUpdateParams{ID: "s2", Status: ptr(store.RunFailed), Now: at(1)}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.RunSourceList(ctx, &store.RunSourceListParams{RunID: "s1"})
+	if diff := cmp.Diff([]*store.SourceFile{edited, lib}, got); diff != "" {
+		t.Errorf("RunSourceList s1 after the update (-want +got):\n%s", diff)
+	}
+	got, _ = s.RunSourceList(ctx, &store.RunSourceListParams{RunID: "s2"})
+	if diff := cmp.Diff([]*store.SourceFile{main, lib}, got); diff != "" {
+		t.Errorf("RunSourceList s2 (-want +got):\n%s", diff)
+	}
+	// A batch's run update replaces them in the same transaction, and an
+	// update refused by IfOwner leaves them unchanged.
+	err = s.BatchCommit(ctx, &store.Batch{Runs: []*store.RunUpdateParams{{ID: "s2", IfOwner: ptr("someone@else"), Sources: []*store.SourceFile{edited}, Now: at(2)}}})
+	wantErr(t, "BatchCommit by another owner", err, store.ErrConflict)
+	got, _ = s.RunSourceList(ctx, &store.RunSourceListParams{RunID: "s2"})
+	if len(got) != 2 {
+		t.Errorf("a refused update changed the sources: %v", got)
+	}
+	if err := s.BatchCommit(ctx, &store.Batch{Runs: []*store.RunUpdateParams{{ID: "s2", Sources: []*store.SourceFile{edited}, Now: at(2)}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.RunSourceList(ctx, &store.RunSourceListParams{RunID: "s2"})
+	if diff := cmp.Diff([]*store.SourceFile{edited}, got); diff != "" {
+		t.Errorf("RunSourceList s2 after the batch (-want +got):\n%s", diff)
 	}
 }

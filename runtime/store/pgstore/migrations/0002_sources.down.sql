@@ -1,0 +1,2 @@
+DROP TABLE run_source;
+DROP TABLE source_blob;

@@ -1,0 +1,280 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+)
+
+// This file is the one value model of smithc: how JSON-like values are
+// decoded, brought to canonical form and formatted as text. Every other
+// package calls these functions; none has a copy of them.
+//
+// Canonical values are the Go forms of JSON: nil, bool, int64, float64,
+// string, []any and map[string]any. Integers are int64 whenever the
+// number has no fraction and fits; other numbers are float64.
+
+// DecodeJSON decodes one JSON value in canonical form: integers as int64,
+// other numbers as float64. Text after the value (other than white space)
+// is an error, as is a number out of range.
+func DecodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("more than one JSON value")
+	}
+	return canonicalJSON(v)
+}
+
+// canonicalJSON converts the json.Number values of a decoded value in
+// place.
+func canonicalJSON(v any) (any, error) {
+	switch x := v.(type) {
+	case json.Number:
+		return number(x)
+	case []any:
+		for i := range x {
+			e, err := canonicalJSON(x[i])
+			if err != nil {
+				return nil, err
+			}
+			x[i] = e
+		}
+	case map[string]any:
+		for k := range x {
+			e, err := canonicalJSON(x[k])
+			if err != nil {
+				return nil, err
+			}
+			x[k] = e
+		}
+	}
+	return v, nil
+}
+
+// number reads a JSON number: int64 when it is an integer that fits,
+// float64 otherwise.
+func number(n json.Number) (any, error) {
+	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+		return i, nil
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil {
+		return nil, fmt.Errorf("number %s is out of range", n)
+	}
+	return f, nil
+}
+
+// Canonical returns v as a canonical JSON-like value. It accepts what
+// expressions and decoders produce: Go integers and floats of every size,
+// json.Number, typed slices and string-keyed maps ([]string, []int,
+// map[string]string). Anything else is returned as it is. v is not
+// modified; lists and maps are copied.
+func Canonical(v any) any {
+	switch x := v.(type) {
+	case nil, string, bool, int64, float64:
+		return v
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case json.Number:
+		if n, err := number(x); err == nil {
+			return n
+		}
+		return v
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = Canonical(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = Canonical(e)
+		}
+		return out
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return []any{}
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = Canonical(rv.Index(i).Interface())
+		}
+		return out
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return v
+		}
+		out := make(map[string]any, rv.Len())
+		iter := rv.MapRange()
+		for iter.Next() {
+			out[iter.Key().String()] = Canonical(iter.Value().Interface())
+		}
+		return out
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if u := rv.Uint(); u <= math.MaxInt64 {
+			return int64(u)
+		}
+		return float64(rv.Uint())
+	case reflect.Float32, reflect.Float64:
+		return rv.Float()
+	case reflect.Bool:
+		return rv.Bool()
+	case reflect.String:
+		return rv.String()
+	}
+	return v
+}
+
+// Text formats a value as template text, the same way in every kind of
+// template (run scripts, strings, prompts, headers, cache keys): a string
+// as it is, null as nothing, a bool as true or false, a number as JSON
+// writes it (3, 0.000001, 1e-7), a list or an object as compact JSON with
+// sorted keys and <, > and & left as they are. A number prints the same
+// alone as inside a list. NaN and infinities, which JSON cannot hold,
+// print as NaN, +Inf and -Inf.
+func Text(v any) string {
+	c := Canonical(v)
+	switch x := c.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	}
+	return string(appendJSON(nil, c))
+}
+
+// appendJSON writes a canonical value as compact JSON.
+func appendJSON(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case float64:
+		return appendFloat(b, x)
+	case string:
+		return appendString(b, x)
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSON(b, e)
+		}
+		return append(b, ']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendJSON(b, x[k])
+		}
+		return append(b, '}')
+	}
+	// Not a JSON-like value (a function, a struct): JSON of what
+	// encoding/json makes of it, or its Go formatting.
+	if j, err := json.Marshal(v); err == nil {
+		return append(b, j...)
+	}
+	return fmt.Append(b, v)
+}
+
+// appendFloat writes f as encoding/json does (ES6 number formatting):
+// plain decimals from 1e-6 to 1e21, exponents outside, "e-7" not "e-07".
+func appendFloat(b []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(b, "+Inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-Inf"...)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendString writes s as a JSON string without HTML escaping: quotes,
+// backslashes and control characters are escaped, invalid UTF-8 becomes
+// U+FFFD, U+2028 and U+2029 are escaped as encoding/json does.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,127 @@
+package schema_test
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smithc/smithc/schema"
+)
+
+// TestTextPinned pins how every kind of value prints in a template (the
+// runtime's and the standard library's tests check that string, run,
+// prompt and header templates all print through Text).
+func TestTextPinned(t *testing.T) {
+	for _, c := range TextCases {
+		if got := schema.Text(c.V); got != c.Want {
+			t.Errorf("Text(%#v) = %q, want %q", c.V, got, c.Want)
+		}
+	}
+}
+
+// TextCases are the pinned formats; docs/language.md shows some of them.
+var TextCases = []struct {
+	V    any
+	Want string
+}{
+	{nil, ""},
+	{"a b", "a b"},
+	{true, "true"},
+	{int64(3), "3"},
+	{int(-7), "-7"},
+	{3.0, "3"},
+	{2.5, "2.5"},
+	{0.000001, "0.000001"},
+	{1e-7, "1e-7"},
+	{1e21, "1e+21"},
+	{123456789.0, "123456789"},
+	{float32(0.5), "0.5"},
+	{json.Number("12"), "12"},
+	{[]any{int64(1), 0.000001, "x<y&z"}, `[1,0.000001,"x<y&z"]`},
+	{map[string]any{"b": int64(1), "a": "q\"\n"}, `{"a":"q\"\n","b":1}`},
+	{[]string{"a", "b"}, `["a","b"]`},
+	{map[string]string{"k": "v"}, `{"k":"v"}`},
+	{[]int{1, 2}, `[1,2]`},
+	{math.Inf(1), "+Inf"},
+	{math.NaN(), "NaN"},
+}
+
+// TestTextNumbersAsJSON: a number prints as encoding/json writes it, so
+// that it reads the same alone and inside a list.
+func TestTextNumbersAsJSON(t *testing.T) {
+	for _, f := range []float64{0, -0.5, 1e-6, 9.99e-7, 1e20, 1e21, 123.456, 1.0 / 3, -2e-9, 5e300, math.MaxInt64} {
+		j, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := schema.Text(f); got != string(j) {
+			t.Errorf("Text(%v) = %s, json %s", f, got, j)
+		}
+		if got := schema.Text([]any{f}); got != "["+string(j)+"]" {
+			t.Errorf("Text([%v]) = %s", f, got)
+		}
+	}
+}
+
+// TestTextStringsAsJSON: a string inside a list or object is encoded as
+// encoding/json does, except that <, > and & are not escaped.
+func TestTextStringsAsJSON(t *testing.T) {
+	for _, s := range []string{"plain", "tab\there", "nl\n", `q"\`, "\x01\x1f", "é🔑", "\u2028\u2029", "bad\xffutf8", "<a href='x'>&</a>"} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode([]any{s}); err != nil {
+			t.Fatal(err)
+		}
+		want := strings.TrimSuffix(b.String(), "\n")
+		if got := schema.Text([]any{s}); got != want {
+			t.Errorf("Text([%q]) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+func TestDecodeJSON(t *testing.T) {
+	v, err := schema.DecodeJSON([]byte(` {"i": 3, "f": 2.5, "big": 12345678901234567890, "l": [1, 1.0]} `))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"i": int64(3), "f": 2.5, "big": 1.2345678901234567e19, "l": []any{int64(1), 1.0}}
+	if diff := cmp.Diff(want, v); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{`{} {}`, `1e400`, `[`, ``} {
+		if _, err := schema.DecodeJSON([]byte(bad)); err == nil {
+			t.Errorf("DecodeJSON(%q) accepted", bad)
+		}
+	}
+}
+
+func TestCanonical(t *testing.T) {
+	type myInt int16
+	in := map[string]any{"a": int(1), "b": []string{"x"}, "c": map[string]int{"k": 2}, "d": float32(0.25),
+		"e": uint8(7), "f": myInt(-3), "g": json.Number("4"), "h": []any{int32(5)}, "n": []any(nil),
+		"i": []int(nil), "j": []float64{1.5}, "k": []any{[]int{1}}}
+	want := map[string]any{"a": int64(1), "b": []any{"x"}, "c": map[string]any{"k": int64(2)}, "d": 0.25,
+		"e": int64(7), "f": int64(-3), "g": int64(4), "h": []any{int64(5)}, "n": []any{},
+		"i": []any{}, "j": []any{1.5}, "k": []any{[]any{int64(1)}}}
+	if diff := cmp.Diff(want, schema.Canonical(in)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if in["a"] != int(1) {
+		t.Error("Canonical modified its argument")
+	}
+}
+
+func TestDescribeCanonical(t *testing.T) {
+	for v, want := range map[any]string{int(3): "int 3", float32(0.5): "float 0.5", 0.000001: "float 0.000001"} {
+		if got := schema.Describe(v); got != want {
+			t.Errorf("Describe(%v) = %q, want %q", v, got, want)
+		}
+	}
+	if got := schema.Describe([]string{"a"}); got != "list" {
+		t.Errorf("Describe([]string) = %q", got)
+	}
+}
