@@ -215,6 +215,17 @@ func (s *Server) decide(approve bool) http.HandlerFunc {
 		} else {
 			res, err = s.eng.Deny(r.Context(), id, node, d, false)
 		}
+		if errors.Is(err, runtime.ErrInvalidDecision) {
+			// The runtime names the field by the approval's id
+			// (ship.channel); in this request it is fields.channel.
+			msg := userMessage(err)
+			field := fieldOf(msg)
+			if rest, ok := strings.CutPrefix(field, node+"."); ok {
+				field = "fields." + rest
+			}
+			writeError(w, http.StatusBadRequest, field, msg)
+			return
+		}
 		if err != nil {
 			fail(w, err)
 			return

@@ -106,12 +106,12 @@ func TestAPIApproval(t *testing.T) {
 	}
 
 	// The list shows it waiting, with the command that moves it on.
-	code, m, raw := c.do("GET", "/api/v1/runs?status=waiting-approval", "", nil)
+	code, _, raw := c.do("GET", "/api/v1/runs?status=waiting-approval", "", nil)
 	if code != 200 || !strings.Contains(raw, `"r1"`) || !strings.Contains(raw, `smithc approve r1 ship`) {
 		t.Fatalf("list: %d\n%s", code, raw)
 	}
 	// The detail has the approval's fields for a form.
-	_, m, raw = c.do("GET", "/api/v1/runs/r1", "", nil)
+	_, m, _ := c.do("GET", "/api/v1/runs/r1", "", nil)
 	w := m["waiting"].([]any)[0].(map[string]any)
 	fields, _ := json.Marshal(w["fields"])
 	if want := `[{"enum":["stable","beta"],"name":"channel","type":"enum"},{"default":true,"name":"notify","type":"bool"},{"name":"reason","optional":true,"type":"string"}]`; string(fields) != want {
@@ -131,7 +131,7 @@ func TestAPIApproval(t *testing.T) {
 	}
 	// A value that does not fit the approval's output: 400 naming the field.
 	code, m, raw = c.do("POST", "/api/v1/runs/r1/approvals/ship/approve", `{"fields":{"channel":"gamma"}}`, nil)
-	if code != 400 || !strings.Contains(raw, "channel") {
+	if code != 400 || !strings.Contains(raw, "channel") || m["field"] != "fields.channel" {
 		t.Errorf("bad field: %d, want 400 naming channel\n%s", code, raw)
 	}
 	// A misspelt request field: 400.
