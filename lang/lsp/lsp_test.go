@@ -185,6 +185,19 @@ func TestDiagnosticsFollowEdits(t *testing.T) {
 	if d := c.waitDiags(uri, 4); len(d) != 0 {
 		t.Errorf("fixed file has diagnostics: %+v", d)
 	}
+	c.change(uri, 5, bad)
+	if d := c.waitDiags(uri, 5); len(d) != 1 {
+		t.Fatalf("want one diagnostic again, got %+v", d)
+	}
+	// closing the document clears its diagnostics
+	c.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": uri}})
+	c.call("shutdown", nil, nil) // a round trip: the clearing was sent before the answer
+	c.mu.Lock()
+	last := c.diags[uri][len(c.diags[uri])-1]
+	c.mu.Unlock()
+	if last.Version != nil || len(last.Diagnostics) != 0 {
+		t.Errorf("after didClose the last diagnostics are %+v", last)
+	}
 }
 
 // TestRelatedInformation: a duplicate points at the first declaration.

@@ -193,6 +193,7 @@ func (s *Server) dispatch(m *message) (result any, rerr *rpcError) {
 		}
 		path := uriToPath(p.TextDocument.URI)
 		delete(s.docs, path)
+		s.notify("textDocument/publishDiagnostics", publishDiagnosticsParams{URI: p.TextDocument.URI, Diagnostics: []Diagnostic{}})
 		for _, other := range s.published[path] {
 			s.notify("textDocument/publishDiagnostics", publishDiagnosticsParams{URI: pathToURI(other), Diagnostics: []Diagnostic{}})
 		}
