@@ -44,7 +44,8 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzFormat$$' -fuzztime=$(FUZZTIME) ./lang/format
 
 bench: ## run the benchmarks (medians over 5 runs with -count)
-	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./lang/... ./compiler/... ./runtime/... | tee bench.txt
+	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./lang/... ./compiler/... $$($(GO) list ./runtime/... | grep -v /runtime/worker) | tee bench.txt
+	$(GO) test -run='^$$' -bench=. -benchtime=2000x -count=3 ./runtime/worker | tee -a bench.txt
 
 cover: ## coverage report
 	$(GO) test -count=1 -coverprofile=cover.out $(PKGS) && $(GO) tool cover -func=cover.out | tail -1

@@ -30,6 +30,22 @@ type committer struct {
 	err     error // first failed commit: the session stops
 	done    chan struct{}
 	maxRows int
+
+	// fenceRun and fenceOwner, when set, make every transaction check
+	// that fenceOwner still owns the run (see fenceWith).
+	fenceRun, fenceOwner string
+	now                  func() time.Time
+}
+
+// fenceWith makes every later transaction of the committer begin with a
+// check that owner still owns run (an IfOwner run update): once another
+// process has taken the run over, because this one was stopped or cut off
+// past its lease, this one's writes fail with store.ErrConflict instead of
+// overwriting the newer owner's rows, and its session stops.
+func (c *committer) fenceWith(run, owner string, now func() time.Time) {
+	c.mu.Lock()
+	c.fenceRun, c.fenceOwner, c.now = run, owner, now
+	c.mu.Unlock()
 }
 
 // flushDelay bounds how long an async write may wait for company before
@@ -165,6 +181,7 @@ func (c *committer) loop() {
 		c.nrows -= n
 		c.since = time.Now()
 		prevErr := c.err
+		fenceRun, fenceOwner, now := c.fenceRun, c.fenceOwner, c.now
 		c.mu.Unlock()
 
 		err := prevErr
@@ -174,6 +191,9 @@ func (c *committer) loop() {
 				merged.Merge(r.b)
 			}
 			merged.Nodes = lastRows(merged.Nodes)
+			if fenceRun != "" {
+				merged.Runs = append([]*store.RunUpdateParams{{ID: fenceRun, IfOwner: &fenceOwner, Now: now()}}, merged.Runs...)
+			}
 			if c.redact != nil {
 				err = c.redact(&merged)
 			}

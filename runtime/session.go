@@ -79,6 +79,7 @@ func (e *Engine) session(ctx context.Context, run *store.Run, sp sessionParams) 
 	r := &runner{e: e, run: run, prog: prog, wf: wf, srcs: sp.srcs, mode: mode, dir: e.cfg.Dir, timeout: timeout,
 		insts: map[string]*instance{}, sem: make(chan struct{}, e.cfg.MaxConcurrency), secrets: secrets}
 	r.c = newCommitter(e.cfg.Store, e.cfg.ObserveFunc, r.redactor())
+	r.c.fenceWith(run.ID, e.cfg.Owner.String(), e.now)
 	if err := r.load(ctx, sp); err != nil {
 		r.c.close() //nolint:errcheck // the load error is the one to report
 		return nil, err
@@ -232,6 +233,8 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 		}
 	case errors.Is(cause, errLeaseLost):
 		return nil, fmt.Errorf("runtime: run %s: %w", r.run.ID, errLeaseLost)
+	case errors.Is(cause, ErrHandBack):
+		return r.handBack()
 	case ctx.Err() != nil || o.state == store.NodeCancelled:
 		res.Status, res.Error = store.RunCancelled, "cancelled"
 	case o.state == store.NodeWaiting:

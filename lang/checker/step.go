@@ -309,27 +309,55 @@ func (c *checker) otherAction(name string, spec *schema.ActionSpec) *schema.Acti
 	return nil
 }
 
-// stepAgent resolves agent = NAME.
+// stepAgent resolves agent = NAME, or agent = [NAME, FALLBACK, ...]: the
+// agents tried in order, each after the one before failed.
 func (c *checker) stepAgent(s *ast.StepStmt, a *ast.Attr) {
 	if a.Value == nil {
 		return
 	}
-	name := a.Value.Src
-	if a.Value.Template != nil || !isIdent(name) {
-		c.errorf(a.Value.Range, "bad-agent", "agent must name an agent declaration, such as agent = reviewer")
-		return
-	}
-	ag := c.info.Agents[name]
-	if ag == nil {
-		names := make([]string, 0, len(c.info.Agents))
-		for n := range c.info.Agents {
-			names = append(names, n)
+	src := strings.TrimSpace(a.Value.Src)
+	names := []string{src}
+	if inner, ok := strings.CutPrefix(src, "["); ok && strings.HasSuffix(inner, "]") {
+		names = strings.Split(strings.TrimSuffix(inner, "]"), ",")
+		for i := range names {
+			names[i] = strings.TrimSpace(names[i])
 		}
-		c.report(diag.Diagnostic{Code: "unknown-agent", Summary: "unknown agent " + quote(name), Hint: didYouMean(name, names),
-			Detail: "Declare it with agent " + name + " { cli = \"claude\" } in this file or an imported one.", Subject: a.Value.Range})
+		if len(names) > 0 && names[len(names)-1] == "" {
+			names = names[:len(names)-1] // a trailing comma
+		}
+	}
+	if a.Value.Template != nil || len(names) == 0 {
+		c.errorf(a.Value.Range, "bad-agent", "agent must name an agent declaration, such as agent = reviewer, or a list of them tried in order, such as agent = [primary, fallback]")
 		return
 	}
-	c.info.StepAgents[s] = ag
+	var agents []*ast.AgentDecl
+	seen := map[string]bool{}
+	for _, name := range names {
+		if !isIdent(name) {
+			c.errorf(a.Value.Range, "bad-agent", "agent must name an agent declaration, such as agent = reviewer, or a list of them tried in order, such as agent = [primary, fallback]")
+			return
+		}
+		if seen[name] {
+			c.errorf(a.Value.Range, "bad-agent", "agent %s is listed twice; each fallback is tried once", quote(name))
+			return
+		}
+		seen[name] = true
+		ag := c.info.Agents[name]
+		if ag == nil {
+			all := make([]string, 0, len(c.info.Agents))
+			for n := range c.info.Agents {
+				all = append(all, n)
+			}
+			c.report(diag.Diagnostic{Code: "unknown-agent", Summary: "unknown agent " + quote(name), Hint: didYouMean(name, all),
+				Detail: "Declare it with agent " + name + " { cli = \"claude\" } in this file or an imported one.", Subject: a.Value.Range})
+			return
+		}
+		agents = append(agents, ag)
+	}
+	c.info.StepAgents[s] = agents[0]
+	if len(agents) > 1 {
+		c.info.StepFallbacks[s] = agents[1:]
+	}
 }
 
 func isIdent(s string) bool {

@@ -108,7 +108,7 @@ func (a *app) newGraphCmd() *cobra.Command {
 
 // runGraph returns the workflow a run executes, from its stored source.
 func (a *app) runGraph(ctx context.Context, f *dbFlags, runID string) (*ir.Workflow, error) {
-	st, err := a.openStore(ctx, f)
+	st, err := a.openStoreReadOnly(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (a *app) runGraph(ctx context.Context, f *dbFlags, runID string) (*ir.Workf
 	}
 	_, wf, err := eng.RunProgram(ctx, runID)
 	if err != nil {
-		return nil, runError(runID, err)
+		return nil, a.runError(runID, err)
 	}
 	return wf, nil
 }

@@ -61,7 +61,9 @@ func (a *app) openStoreReadOnly(ctx context.Context, f *dbFlags) (store.Store, e
 
 func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (store.Store, error) {
 	p := f.path()
+	a.storePath = p
 	if isPostgresURL(p) {
+		a.storePath = pgstore.Redact(p)
 		st, err := pgstore.Open(ctx, p, pgstore.Options{})
 		if err != nil {
 			return nil, exitf(ExitFailed, "open the store %s: %v\n(is PostgreSQL running and the database created? see docs/scaling.md)", pgstore.Redact(p), err)
@@ -106,6 +108,8 @@ func isPostgresURL(p string) bool {
 type engineOptions struct {
 	maxConcurrency int
 	observe        func(store.Event)
+	owner          runtime.Owner // zero: this process (smithc worker names itself)
+	lease          time.Duration // zero: runtime.DefaultLeaseDuration
 }
 
 // newEngine builds a runtime engine over st with the standard library's
@@ -119,6 +123,8 @@ func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, er
 		Store:              st,
 		Actions:            stdlib.Actions(stdlib.Config{}),
 		MaxConcurrency:     opts.maxConcurrency,
+		Owner:              opts.owner,
+		LeaseDuration:      opts.lease,
 		Dir:                wd,
 		ObserveFunc:        opts.observe,
 		CompileFunc:        compileSources,

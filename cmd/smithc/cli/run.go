@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,6 +53,7 @@ func (a *app) newRunCmd() *cobra.Command {
 		resume    bool
 		force     bool
 		timeout   time.Duration
+		detach    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -79,6 +81,11 @@ the run is left resumable), 130 cancelled.`,
 				}
 				return a.resumeRun(ctx, &f, runID, mode, "", timeout)
 			}
+			if runID != "" {
+				if err := runtime.ValidateRunID(runID); err != nil {
+					return exitf(ExitUsage, "--run-id: %v", strings.TrimPrefix(err.Error(), "runtime: "))
+				}
+			}
 			res, err := a.compileOrReport(args[0], ExitUsage)
 			if err != nil {
 				return err
@@ -99,6 +106,9 @@ the run is left resumable), 130 cancelled.`,
 				return err
 			}
 			defer st.Close()
+			if detach {
+				return a.detachRun(ctx, st, &f, res, wf, input, runID, args[0], timeout)
+			}
 			s := a.newSession(&f, mode)
 			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
 			if err != nil {
@@ -136,6 +146,7 @@ the run is left resumable), 130 cancelled.`,
 	cmd.Flags().BoolVar(&force, "force", false, "replaced by `smithc resume RUN_ID --source FILE`")
 	_ = cmd.Flags().MarkHidden("force") // the flag exists to say what replaced it
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "run deadline, overriding the workflow's timeout (e.g. 30m)")
+	cmd.Flags().BoolVar(&detach, "detach", false, "create the run and print its id without executing it: `smithc worker` executes it")
 	return cmd
 }
 
@@ -223,16 +234,17 @@ func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode
 		return s.storeFailed(runID, err)
 	}
 	if err != nil {
-		return runError(runID, err)
+		return a.runError(runID, err)
 	}
 	return s.finish(ctx, eng, out)
 }
 
-// runError maps a runtime error about an existing run to an exit error.
-func runError(runID string, err error) error {
+// runError maps a runtime error about an existing run to an exit error;
+// "no run" names the store it looked in.
+func (a *app) runError(runID string, err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return exitf(ExitUsage, "no run %q in this store (see `smithc ps`)", runID)
+		return exitf(ExitUsage, "no run %q in the store %s (see `smithc ps`, or give --db)", runID, a.storePath)
 	case errors.Is(err, runtime.ErrUnknownNode):
 		return exitf(ExitUsage, "%v", err)
 	case errors.Is(err, store.ErrUnavailable):

@@ -16,5 +16,6 @@ func (a *app) runtimeCommands() []*cobra.Command {
 		a.newInspectCmd(),
 		a.newLogsCmd(),
 		a.newWhyCmd(),
+		a.newWorkerCmd(),
 	}
 }

@@ -2,9 +2,13 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/smithc/smithc/runtime/store"
@@ -89,13 +93,34 @@ func batchRuns(b *store.Batch) []string {
 	return ids
 }
 
-// BatchCommit implements store.Store. Run updates are applied one by one
-// (their conflicts are checked); the other writes go to the server in one
-// pipelined round trip.
+// BatchCommit implements store.Store. The whole batch — BEGIN, the run
+// locks, the run updates, the other writes, COMMIT — goes to the server in
+// one pipelined round trip; a run update or attempt finish that matches no
+// row fails the transaction there (smithc_expect), so nothing after it is
+// committed.
 func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	if b.Empty() {
 		return nil
 	}
+	for _, r := range b.Runs {
+		if r.Sources != nil {
+			return s.batchCommitTx(ctx, b) // a run adopting sources: the general path
+		}
+	}
+	var pb pgx.Batch
+	pb.Queue(`BEGIN`)
+	pb.Queue(lockSQL, uniq(batchRuns(b)))
+	for _, r := range b.Runs {
+		queueRunUpdate(&pb, r)
+	}
+	queueWrites(&pb, b)
+	pb.Queue(`COMMIT`)
+	return s.sendBatch(ctx, &pb)
+}
+
+// batchCommitTx is BatchCommit in a transaction: the run updates one by
+// one, then the other writes pipelined.
+func (s *Store) batchCommitTx(ctx context.Context, b *store.Batch) error {
 	return s.tx(ctx, "commit batch", batchRuns(b), func(tx pgx.Tx) error {
 		for _, r := range b.Runs {
 			if err := runUpdate(ctx, tx, r); err != nil {
@@ -103,36 +128,87 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			}
 		}
 		var pb pgx.Batch
-		for _, n := range b.Nodes {
-			queueNode(&pb, n)
-		}
-		for _, a := range b.AttemptStarts {
-			queueAttemptStart(&pb, a)
-		}
-		for _, h := range b.AttemptHeartbeats {
-			queueAttemptHeartbeat(&pb, h)
-		}
-		for _, f := range b.AttemptFinishes {
-			queueAttemptFinish(&pb, f)
-		}
-		for _, a := range b.Approvals {
-			queueApproval(&pb, a)
-		}
-		if len(b.Approvals) > 0 {
-			pb.Queue(`SELECT pg_notify($1, $2)`, Channel, b.Approvals[0].RunID)
-		}
-		for _, e := range b.Events {
-			queueEvent(&pb, e)
-		}
+		queueWrites(&pb, b)
 		if pb.Len() == 0 {
 			return nil
 		}
 		if err := tx.SendBatch(ctx, &pb).Close(); err != nil {
-			if isUnique(err) {
-				return fmt.Errorf("pgstore: commit batch: %w: an attempt with that number exists", store.ErrConflict)
-			}
-			return fmt.Errorf("pgstore: commit batch: %w", err)
+			return s.batchError(ctx, err)
 		}
 		return nil
 	})
+}
+
+// queueWrites queues the writes of b other than run updates.
+func queueWrites(pb *pgx.Batch, b *store.Batch) {
+	for _, n := range b.Nodes {
+		queueNode(pb, n)
+	}
+	for _, a := range b.AttemptStarts {
+		queueAttemptStart(pb, a)
+	}
+	for _, h := range b.AttemptHeartbeats {
+		queueAttemptHeartbeat(pb, h)
+	}
+	for _, f := range b.AttemptFinishes {
+		queueAttemptFinish(pb, f)
+	}
+	for _, a := range b.Approvals {
+		queueApproval(pb, a)
+	}
+	if len(b.Approvals) > 0 {
+		pb.Queue(`SELECT pg_notify($1, $2)`, Channel, b.Approvals[0].RunID)
+	}
+	for _, e := range b.Events {
+		queueEvent(pb, e)
+	}
+}
+
+// sendBatch sends a BEGIN … COMMIT batch in one round trip.
+func (s *Store) sendBatch(ctx context.Context, pb *pgx.Batch) error {
+	deadline := time.Now().Add(beginRetry)
+	for {
+		conn, err := s.acquire(ctx)
+		if err != nil {
+			return fmt.Errorf("pgstore: commit batch: %w", err)
+		}
+		err = conn.SendBatch(ctx, pb).Close()
+		if err == nil {
+			conn.Release()
+			return nil
+		}
+		if pgconn.SafeToRetry(err) && ctx.Err() == nil && time.Now().Before(deadline) {
+			// Nothing reached the server (a connection the server closed,
+			// as after a restart): try again on another one.
+			conn.Conn().Close(context.Background()) //nolint:errcheck // it is broken
+			conn.Release()
+			continue
+		}
+		if !conn.Conn().IsClosed() && conn.Conn().PgConn().TxStatus() != 'I' {
+			conn.Exec(context.WithoutCancel(ctx), `ROLLBACK`) //nolint:errcheck // a broken connection is dropped by the pool
+		}
+		conn.Release()
+		return s.batchError(ctx, err)
+	}
+}
+
+// batchError explains a failed batch.
+func (s *Store) batchError(ctx context.Context, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "P0002" {
+		kind, what, _ := strings.Cut(pe.Message, ":")
+		switch kind {
+		case "run":
+			if _, gerr := getRun(ctx, s.pool, what, false); gerr != nil {
+				return gerr
+			}
+			return fmt.Errorf("pgstore: update run %q: %w: owned by another process", what, store.ErrConflict)
+		case "attempt":
+			return fmt.Errorf("pgstore: finish attempt %s: %w", what, store.ErrNotFound)
+		}
+	}
+	if isUnique(err) {
+		return fmt.Errorf("pgstore: commit batch: %w: an attempt with that number exists", store.ErrConflict)
+	}
+	return fmt.Errorf("pgstore: commit batch: %w", err)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/smithc/smithc/runtime/store"
@@ -86,12 +85,15 @@ func (s *Store) NodeReset(ctx context.Context, p *store.NodeResetParams) (int, e
 	}
 	var n int64
 	err := s.tx(ctx, "reset nodes", []string{p.RunID}, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM node WHERE run_id = $1 AND node_id = ANY($2)`, p.RunID, p.NodeIDs)
+		// With a scope, only instances at it or inside it (a prefix
+		// compare: scopes hold "_" and "%", never LIKE).
+		const scoped = ` AND ($3 = '' OR scope = $3 OR left(scope, length($3) + 1) = $3 || '/')`
+		tag, err := tx.Exec(ctx, `DELETE FROM node WHERE run_id = $1 AND node_id = ANY($2)`+scoped, p.RunID, p.NodeIDs, p.Scope)
 		if err != nil {
 			return fmt.Errorf("pgstore: reset nodes of run %q: %w", p.RunID, err)
 		}
 		n = tag.RowsAffected()
-		if _, err := tx.Exec(ctx, `DELETE FROM approval WHERE run_id = $1 AND node_id = ANY($2)`, p.RunID, p.NodeIDs); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM approval WHERE run_id = $1 AND node_id = ANY($2)`+scoped, p.RunID, p.NodeIDs, p.Scope); err != nil {
 			return fmt.Errorf("pgstore: reset approvals of run %q: %w", p.RunID, err)
 		}
 		return nil
@@ -140,14 +142,11 @@ func (s *Store) AttemptFinish(ctx context.Context, p *store.AttemptFinishParams)
 }
 
 func queueAttemptFinish(b *pgx.Batch, p *store.AttemptFinishParams) {
-	b.Queue(`UPDATE attempt SET state = $1, error = $2, error_kind = $3, finished_at = $4
-		WHERE run_id = $5 AND node_id = $6 AND scope = $7 AND number = $8`,
-		string(p.State), p.Error, p.ErrorKind, ts(p.Now), p.RunID, p.NodeID, p.Scope, p.Number).Exec(func(ct pgconn.CommandTag) error {
-		if ct.RowsAffected() == 0 {
-			return fmt.Errorf("pgstore: finish attempt %d of %q [%s] of run %q: %w", p.Number, p.NodeID, p.Scope, p.RunID, store.ErrNotFound)
-		}
-		return nil
-	})
+	b.Queue(`WITH u AS (UPDATE attempt SET state = $1, error = $2, error_kind = $3, finished_at = $4
+		WHERE run_id = $5 AND node_id = $6 AND scope = $7 AND number = $8 RETURNING 1)
+		SELECT smithc_expect((SELECT count(*) FROM u), $9)`,
+		string(p.State), p.Error, p.ErrorKind, ts(p.Now), p.RunID, p.NodeID, p.Scope, p.Number,
+		fmt.Sprintf("attempt:%d of %q [%s] of run %q", p.Number, p.NodeID, p.Scope, p.RunID))
 }
 
 // AttemptList implements store.Store.

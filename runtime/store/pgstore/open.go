@@ -87,7 +87,7 @@ func (s *Store) Close() error {
 // locks of runIDs (in a fixed order, so that transactions locking several
 // runs do not deadlock).
 func (s *Store) tx(ctx context.Context, what string, runIDs []string, fn func(tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("pgstore: %s: begin: %w", what, err)
 	}
@@ -104,12 +104,63 @@ func (s *Store) tx(ctx context.Context, what string, runIDs []string, fn func(tx
 	return nil
 }
 
+// beginRetry is how long begin retries while the server cannot be
+// reached (a restart or failover): nothing has been sent, so retrying is
+// always safe.
+const beginRetry = 15 * time.Second
+
+func (s *Store) begin(ctx context.Context) (pgx.Tx, error) {
+	deadline := time.Now().Add(beginRetry)
+	delay := 50 * time.Millisecond
+	for {
+		tx, err := s.pool.Begin(ctx)
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return tx, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		if delay < time.Second {
+			delay *= 2
+		}
+	}
+}
+
+// lockSQL takes the advisory locks of a sorted list of run ids.
+const lockSQL = `SELECT pg_advisory_xact_lock(hashtextextended(id, 7)) FROM unnest($1::text[]) AS u(id) ORDER BY id`
+
+// acquire takes a pool connection, retrying like begin while the server
+// cannot be reached.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	deadline := time.Now().Add(beginRetry)
+	delay := 50 * time.Millisecond
+	for {
+		c, err := s.pool.Acquire(ctx)
+		if err == nil {
+			return c, nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		if delay < time.Second {
+			delay *= 2
+		}
+	}
+}
+
 func lockRuns(ctx context.Context, tx pgx.Tx, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	ids = uniq(ids)
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(id, 7)) FROM unnest($1::text[]) AS u(id) ORDER BY id`, ids); err != nil {
+	if _, err := tx.Exec(ctx, lockSQL, ids); err != nil {
 		return fmt.Errorf("lock runs: %w", err)
 	}
 	return nil

@@ -153,6 +153,36 @@ func (s *Store) RunUpdate(ctx context.Context, p *store.RunUpdateParams) (*store
 // runUpdate applies p; it notifies when the status, the owner or the
 // cancel request changes (what pollers and workers wait for).
 func runUpdate(ctx context.Context, tx pgx.Tx, p *store.RunUpdateParams) error {
+	sets, args := runSets(p)
+	args = append(args, p.ID)
+	q := fmt.Sprintf(`UPDATE run SET %s WHERE id = $%d`, strings.Join(sets, ", "), len(args))
+	if p.IfOwner != nil {
+		args = append(args, *p.IfOwner)
+		q += fmt.Sprintf(` AND owner = $%d`, len(args))
+	}
+	tag, err := tx.Exec(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("pgstore: update run %q: %w", p.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := getRun(ctx, tx, p.ID, false); err != nil {
+			return err
+		}
+		return fmt.Errorf("pgstore: update run %q: %w: owned by another process", p.ID, store.ErrConflict)
+	}
+	if p.Sources != nil {
+		if err := putSources(ctx, tx, p.ID, p.Sources); err != nil {
+			return err
+		}
+	}
+	if p.Status != nil || p.Owner != nil || p.CancelRequested != nil {
+		return notify(ctx, tx, p.ID)
+	}
+	return nil
+}
+
+// runSets returns the SET clauses of p and their arguments ($1...).
+func runSets(p *store.RunUpdateParams) ([]string, []any) {
 	sets := []string{"updated_at = $1"}
 	args := []any{ts(p.Now)}
 	add := func(col string, v any) {
@@ -186,31 +216,25 @@ func runUpdate(ctx context.Context, tx pgx.Tx, p *store.RunUpdateParams) error {
 	if p.FinishedAt != nil {
 		add("finished_at", ts(*p.FinishedAt))
 	}
+	return sets, args
+}
+
+// queueRunUpdate queues p as one statement that fails the batch (see
+// smithc_expect) when it matches no row.
+func queueRunUpdate(b *pgx.Batch, p *store.RunUpdateParams) {
+	sets, args := runSets(p)
 	args = append(args, p.ID)
-	q := fmt.Sprintf(`UPDATE run SET %s WHERE id = $%d`, strings.Join(sets, ", "), len(args))
+	where := fmt.Sprintf(`id = $%d`, len(args))
 	if p.IfOwner != nil {
 		args = append(args, *p.IfOwner)
-		q += fmt.Sprintf(` AND owner = $%d`, len(args))
+		where += fmt.Sprintf(` AND owner = $%d`, len(args))
 	}
-	tag, err := tx.Exec(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("pgstore: update run %q: %w", p.ID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		if _, err := getRun(ctx, tx, p.ID, false); err != nil {
-			return err
-		}
-		return fmt.Errorf("pgstore: update run %q: %w: owned by another process", p.ID, store.ErrConflict)
-	}
-	if p.Sources != nil {
-		if err := putSources(ctx, tx, p.ID, p.Sources); err != nil {
-			return err
-		}
-	}
+	args = append(args, "run:"+p.ID)
+	b.Queue(fmt.Sprintf(`WITH u AS (UPDATE run SET %s WHERE %s RETURNING 1) SELECT smithc_expect((SELECT count(*) FROM u), $%d)`,
+		strings.Join(sets, ", "), where, len(args)), args...)
 	if p.Status != nil || p.Owner != nil || p.CancelRequested != nil {
-		return notify(ctx, tx, p.ID)
+		b.Queue(`SELECT pg_notify($1, $2)`, Channel, p.ID)
 	}
-	return nil
 }
 
 // RunClaim implements store.Store.

@@ -1,0 +1,1 @@
+DROP FUNCTION smithc_expect(bigint, text);

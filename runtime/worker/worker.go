@@ -1,0 +1,372 @@
+// Package worker continues runs that no process executes: runs started
+// with `smithc run --detach`, runs whose owner died or lost its lease,
+// waiting runs whose approval was decided or whose signal arrived, and
+// runs waiting on a timer. Any number of workers, on any number of
+// machines, may share one store: each run is claimed by one worker at a
+// time through the store's run lease (store.Store.RunClaim) and continued
+// with runtime.Engine.Resume, so a run whose worker is killed is taken
+// over by another once its lease lapses, its attempts in flight abandoned
+// and retried.
+//
+// Distribution is at the level of runs: one worker executes all the
+// steps of a run it holds (up to the engine's MaxConcurrency at once).
+//
+// A worker wakes on the store's notifications (store.Notifier, PostgreSQL
+// LISTEN/NOTIFY) and polls the store every PollInterval as the fallback
+// (the only way on SQLite).
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/runtime/store"
+)
+
+// Defaults of Config's zero values.
+const (
+	DefaultConcurrency  = 4
+	DefaultPollInterval = time.Second
+	DefaultDrainTimeout = 30 * time.Second
+)
+
+// Config configures a Worker.
+type Config struct {
+	// Engine executes the runs; its Owner names this worker in leases.
+	Engine *runtime.Engine
+	// Concurrency bounds the runs this worker executes at once.
+	Concurrency int
+	// PollInterval is how often the store is scanned without a
+	// notification.
+	PollInterval time.Duration
+	// DrainTimeout bounds how long Run waits, once its context ends, for
+	// the runs under way to finish or wait; the rest are handed back
+	// (runtime.ErrHandBack) for another worker.
+	DrainTimeout time.Duration
+	// Metrics, when set, receives the worker's counts.
+	Metrics *Metrics
+	// Logf, when set, receives one line per claim, end and error.
+	Logf func(format string, args ...any)
+}
+
+// Worker continues runs from one store.
+type Worker struct {
+	cfg Config
+	st  store.Store
+
+	mu     sync.Mutex
+	busy   map[string]context.CancelCauseFunc // runs executing here
+	seen   map[string]string                  // waiting runs: what they waited on when last released
+	parent map[string]bool                    // runs to continue after a child ended
+	claims map[string]claim                   // runs being claimed
+	wake   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// New returns a worker for cfg.
+func New(cfg Config) (*Worker, error) {
+	if cfg.Engine == nil {
+		return nil, errors.New("worker: Config.Engine is required")
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	return &Worker{cfg: cfg, st: cfg.Engine.Store(), busy: map[string]context.CancelCauseFunc{},
+		seen: map[string]string{}, parent: map[string]bool{}, claims: map[string]claim{}, wake: make(chan struct{}, 1)}, nil
+}
+
+func (w *Worker) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run claims and executes runs until ctx ends, then drains: it stops
+// claiming, waits up to DrainTimeout for the runs under way, hands the
+// others back, and returns nil.
+func (w *Worker) Run(ctx context.Context) error {
+	var notes <-chan string
+	if n, ok := w.st.(store.Notifier); ok {
+		ch, err := n.Notifications(ctx)
+		if err != nil {
+			w.cfg.Logf("notifications unavailable, polling every %s: %v", w.cfg.PollInterval, err)
+		} else {
+			notes = ch
+		}
+	}
+	tick := time.NewTicker(w.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		if err := w.scan(ctx); err != nil && ctx.Err() == nil {
+			w.cfg.Logf("scan: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+			return w.drain()
+		case _, ok := <-notes:
+			if !ok {
+				notes = nil
+			}
+			// Coalesce a burst of notifications into one scan.
+			for more := true; more; {
+				select {
+				case _, ok := <-notes:
+					more = ok
+				default:
+					more = false
+				}
+			}
+		case <-tick.C:
+		case <-w.wake:
+		}
+	}
+}
+
+// drain waits for the runs under way, then hands back what is left.
+func (w *Worker) drain() error {
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	w.mu.Lock()
+	n := len(w.busy)
+	w.mu.Unlock()
+	if n > 0 {
+		w.cfg.Logf("draining: waiting up to %s for %d run(s)", w.cfg.DrainTimeout, n)
+	}
+	select {
+	case <-done:
+		return nil
+	case <-time.After(w.cfg.DrainTimeout):
+	}
+	w.mu.Lock()
+	for id, cancel := range w.busy {
+		w.cfg.Logf("run %s: handing back", id)
+		cancel(runtime.ErrHandBack)
+	}
+	w.mu.Unlock()
+	<-done
+	return nil
+}
+
+// candidates are the statuses a worker may have to continue.
+var candidates = []store.RunStatus{store.RunRunning, store.RunWaitingApproval, store.RunWaitingEvent, store.RunWaitingTimer}
+
+// scan lists the runs that need a worker and starts as many as free
+// slots allow, oldest first.
+func (w *Worker) scan(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	runs, err := w.st.RunList(ctx, &store.RunListParams{Statuses: candidates})
+	if err != nil {
+		return err
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].CreatedAt.Before(runs[j].CreatedAt) })
+	w.cfg.Metrics.observeRuns(runs)
+	ready := 0
+	for _, run := range runs {
+		w.mu.Lock()
+		_, busy := w.busy[run.ID]
+		full := len(w.busy) >= w.cfg.Concurrency
+		w.mu.Unlock()
+		if busy {
+			continue
+		}
+		why, err := w.needs(ctx, run)
+		if err != nil {
+			w.cfg.Logf("run %s: %v", run.ID, err)
+			continue
+		}
+		if why == "" {
+			continue
+		}
+		ready++
+		if full || ctx.Err() != nil {
+			continue
+		}
+		w.start(ctx, run, why)
+	}
+	w.cfg.Metrics.setQueue(ready - w.running())
+	return nil
+}
+
+func (w *Worker) running() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.busy)
+}
+
+// needs says why run needs a worker now ("" when it does not).
+func (w *Worker) needs(ctx context.Context, run *store.Run) (string, error) {
+	if run.Owner != "" {
+		// Owned: only a dead owner's or a lapsed lease's run is ours.
+		live, err := w.cfg.Engine.LiveOwner(ctx, run.ID)
+		if err != nil || live != "" {
+			return "", err
+		}
+		fresh, err := w.st.RunGetByID(ctx, &store.RunGetByIDParams{ID: run.ID})
+		if err != nil || fresh.Status.Terminal() {
+			return "", err
+		}
+		if fresh.Owner != "" {
+			return "owner " + fresh.Owner + " is gone", nil
+		}
+		*run = *fresh // released since the scan listed it
+	}
+	w.mu.Lock()
+	force := w.parent[run.ID]
+	w.mu.Unlock()
+	if force {
+		return "its child run ended", nil
+	}
+	switch run.Status {
+	case store.RunRunning:
+		return "not executing", nil
+	case store.RunWaitingTimer:
+		return "waiting on a timer", nil
+	}
+	fp, actionable, err := w.fingerprint(ctx, run)
+	if err != nil || !actionable {
+		return "", err
+	}
+	w.mu.Lock()
+	last, known := w.seen[run.ID]
+	w.mu.Unlock()
+	if known && last == fp {
+		return "", nil // nothing new since this worker last released it
+	}
+	return "a decision or signal arrived", nil
+}
+
+// fingerprint summarises what a waiting run may be waiting on: decided
+// approvals of waiting nodes and unconsumed signals. actionable is false
+// when there is neither.
+func (w *Worker) fingerprint(ctx context.Context, run *store.Run) (string, bool, error) {
+	aps, err := w.st.ApprovalList(ctx, &store.ApprovalListParams{RunID: run.ID})
+	if err != nil {
+		return "", false, err
+	}
+	sigs, err := w.st.SignalList(ctx, &store.SignalListParams{RunID: run.ID})
+	if err != nil {
+		return "", false, err
+	}
+	decided, unconsumed := 0, 0
+	for _, a := range aps {
+		if a.Decided {
+			decided++
+		}
+	}
+	for _, g := range sigs {
+		if !g.Consumed {
+			unconsumed++
+		}
+	}
+	fp := fmt.Sprintf("%d/%d/%d", decided, len(sigs), unconsumed)
+	return fp, decided > 0 || unconsumed > 0, nil
+}
+
+// claim is a run this worker is claiming.
+type claim struct {
+	since    time.Time // when the run became claimable
+	why      string
+	takeover bool
+}
+
+// Observe sees the events of the runs this worker executes; pass it as
+// (or call it from) the engine's ObserveFunc. It logs claims and feeds
+// the metrics.
+func (w *Worker) Observe(e store.Event) {
+	w.cfg.Metrics.Observe(e)
+	if e.Kind != runtime.EventRunResumed || e.NodeID != "" {
+		return
+	}
+	w.mu.Lock()
+	c, ok := w.claims[e.RunID]
+	delete(w.claims, e.RunID)
+	w.mu.Unlock()
+	if !ok {
+		return
+	}
+	if c.takeover {
+		w.cfg.Metrics.takeover()
+	} else {
+		w.cfg.Metrics.claimLatency(e.Time.Sub(c.since))
+	}
+	w.cfg.Logf("run %s: claimed (%s)", e.RunID, c.why)
+}
+
+// start executes run in a goroutine.
+func (w *Worker) start(ctx context.Context, run *store.Run, why string) {
+	sctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	w.mu.Lock()
+	w.busy[run.ID] = cancel
+	delete(w.parent, run.ID)
+	w.mu.Unlock()
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer cancel(nil)
+		w.execute(sctx, run, why)
+		w.mu.Lock()
+		delete(w.busy, run.ID)
+		w.mu.Unlock()
+		w.poke()
+	}()
+}
+
+func (w *Worker) execute(ctx context.Context, run *store.Run, why string) {
+	fp, _, err := w.fingerprint(ctx, run)
+	if err != nil {
+		w.cfg.Logf("run %s: %v", run.ID, err)
+		return
+	}
+	w.mu.Lock()
+	w.claims[run.ID] = claim{since: run.UpdatedAt, why: why, takeover: run.Owner != ""}
+	w.mu.Unlock()
+	res, err := w.cfg.Engine.Resume(ctx, run.ID, runtime.ResumeParams{Wait: runtime.WaitAuto})
+	w.mu.Lock()
+	_, unclaimed := w.claims[run.ID] // Observe removes it at the claim
+	delete(w.claims, run.ID)
+	w.mu.Unlock()
+	switch {
+	case errors.Is(err, runtime.ErrRunLive):
+		w.cfg.Metrics.claimConflict()
+		return // another worker was quicker
+	case err == nil && unclaimed:
+		return // it ended elsewhere since the scan listed it
+	case err != nil:
+		w.cfg.Logf("run %s: %v", run.ID, err)
+		w.cfg.Metrics.runEnded("error")
+		return
+	}
+	w.cfg.Logf("run %s: %s", run.ID, res.Status)
+	w.cfg.Metrics.runEnded(string(res.Status))
+	if res.Status.Waiting() {
+		// What it waited on before this session: anything that arrived
+		// since (even while it ran) makes it ready again.
+		w.mu.Lock()
+		w.seen[run.ID] = fp
+		w.mu.Unlock()
+		return
+	}
+	w.mu.Lock()
+	delete(w.seen, run.ID)
+	if res.Status.Terminal() && run.ParentRunID != "" {
+		w.parent[run.ParentRunID] = true
+	}
+	w.mu.Unlock()
+}
