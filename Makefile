@@ -41,6 +41,7 @@ golden: ## rewrite golden files (review the diff like code)
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./lang/parser
 	$(GO) test -run='^$$' -fuzz='^FuzzCheck$$' -fuzztime=$(FUZZTIME) ./lang/checker
+	$(GO) test -run='^$$' -fuzz='^FuzzFormat$$' -fuzztime=$(FUZZTIME) ./lang/format
 
 bench: ## run the benchmarks (medians over 5 runs with -count)
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./lang/... ./compiler/... $$($(GO) list ./runtime/... | grep -v /runtime/worker) | tee bench.txt

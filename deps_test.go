@@ -19,6 +19,7 @@ var allowed = map[string][]string{
 	"lang/parser":               {"lang/grammar", "lang/ast", "lang/diag", "github.com/alecthomas/participle/v2"},
 	"lang/checker":              {"lang/parser", "lang/ast", "lang/diag", "schema", "github.com/expr-lang/expr"},
 	"lang/format":               {"lang/parser", "lang/grammar", "lang/ast", "lang/diag"}, // grammar: the token stream, for comments
+	"lang/lsp":                  {"lang/format", "lang/checker", "lang/parser", "lang/ast", "lang/diag", "schema", "github.com/expr-lang/expr"},
 	"compiler/ir":               {"lang/diag", "schema", "github.com/expr-lang/expr"},
 	"compiler":                  {"compiler/ir", "lang/checker", "lang/parser", "lang/ast", "lang/diag", "schema", "github.com/expr-lang/expr"},
 	"runtime":                   {"runtime", "compiler/ir", "lang/diag", "schema", "github.com/expr-lang/expr"},
@@ -26,7 +27,8 @@ var allowed = map[string][]string{
 	"runtime/store/pgstore":     {"runtime/store", "schema", "github.com/jackc/pgx/v5"},
 	"runtime/store/storetest":   {"runtime/store", "schema", "github.com/google/go-cmp"}, // a conformance suite for tests
 	"runtime/worker":            {"runtime", "github.com/prometheus/client_golang"},
-	"stdlib":                    {"stdlib", "runtime", "compiler/ir", "lang/diag", "schema", "github.com/expr-lang/expr"},
+	"stdlib":                    {"stdlib", "runtime", "compiler/ir", "lang/diag", "schema", "github.com/expr-lang/expr", "mvdan.cc/sh/v3"},
+	"serve":                     {"runtime", "compiler/ir", "schema", "github.com/prometheus/client_golang"}, // runtime/store for its types and errors only
 	"stdlib/agentreal":          {}, // tests only: they drive cmd/smithc/cli and the real agent CLIs
 	"internal":                  {"*"},
 	"cmd":                       {"*"},

@@ -315,6 +315,8 @@ func (c *compiler) lowerNode(s ast.Stmt, sc *scope) *ir.Node {
 				n.Worktree.Path = c.constString(a)
 			case "branch":
 				n.Worktree.Branch = c.expr(a.Value, sc)
+			case "reuse":
+				n.Worktree.Reuse = c.constBool(a)
 			}
 		}
 		n.Children = c.nodes(s.Body.Nodes, sc)

@@ -18,6 +18,9 @@ func (c *compiler) step(s *ast.StepStmt, sc *scope) *ir.Node {
 	if a := c.info.StepAgents[s]; a != nil {
 		st.Agent = a.Name.Name
 	}
+	for _, a := range c.info.StepFallbacks[s] {
+		st.Fallbacks = append(st.Fallbacks, a.Name.Name)
+	}
 	if w := c.info.Calls[s]; w != nil {
 		st.Call = w.Name.Name
 	}

@@ -48,6 +48,27 @@ func ParseWaitMode(s string) (WaitMode, error) {
 	return 0, fmt.Errorf("runtime: wait mode %q: want auto, always or never", s)
 }
 
+// MaxRunIDLength bounds the length of a run id a caller chooses.
+const MaxRunIDLength = 100
+
+// ErrInvalidRunID is returned (wrapped, saying why) for a run id a caller
+// chose that is not letters, digits, "_" and "-" (at most
+// MaxRunIDLength); "." and "[" are kept for the ids of child runs.
+var ErrInvalidRunID = errors.New("invalid run id")
+
+// ValidateRunID checks a run id a caller chose (see ErrInvalidRunID).
+func ValidateRunID(id string) error {
+	if id == "" || len(id) > MaxRunIDLength {
+		return fmt.Errorf("runtime: run id %q: %w: it must have 1 to %d characters: letters, digits, \"_\" and \"-\"", id, ErrInvalidRunID, MaxRunIDLength)
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return fmt.Errorf("runtime: run id %q: %w: %q is not allowed; use letters, digits, \"_\" and \"-\" (\".\" is kept for child runs)", id, ErrInvalidRunID, c)
+		}
+	}
+	return nil
+}
+
 // ErrRunLive is returned (wrapped, naming the owner) when a run is being
 // executed by another live process or by this engine.
 var ErrRunLive = errors.New("run is live")
@@ -89,7 +110,11 @@ type StartParams struct {
 	// run so that it can be continued from that copy (see Source); nil:
 	// the run can only be continued by a caller passing the Program.
 	Sources []Source
-	Wait    WaitMode
+	// Scope, for Retry, picks one instance of a node inside a for or
+	// loop (the scope inspect shows): only it, and what depends on it in
+	// the same element, is reset. "": every instance.
+	Scope string
+	Wait  WaitMode
 	// Timeout, when positive, overrides the workflow's run deadline
 	// (measured from the run's creation) for this session.
 	Timeout time.Duration
@@ -152,6 +177,10 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	id := p.RunID
 	if id == "" {
 		id = e.cfg.NewRunIDFunc()
+	} else if p.ParentRunID == "" {
+		if err := ValidateRunID(id); err != nil {
+			return nil, err
+		}
 	}
 	now := e.now()
 	row := &store.Run{
@@ -239,7 +268,11 @@ type ResumeParams struct {
 	// re-runs one), and everything not finished runs from the new
 	// definition.
 	Sources []Source
-	Wait    WaitMode
+	// Scope, for Retry, picks one instance of a node inside a for or
+	// loop (the scope inspect shows): only it, and what depends on it in
+	// the same element, is reset. "": every instance.
+	Scope string
+	Wait  WaitMode
 	// Timeout, when positive, overrides the workflow's run deadline for
 	// this session: the run may go on for Timeout from the session's
 	// start (so a run that hit its deadline can be continued).

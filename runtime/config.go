@@ -65,8 +65,12 @@ type Config struct {
 	// WorktreeAddFunc creates a git worktree at path (relative to the
 	// repository holding repoDir) on branch ("" for a detached one) and
 	// returns its directory; WorktreeRemoveFunc removes it.
-	WorktreeAddFunc    func(ctx context.Context, repoDir, path, branch string) (dir string, err error)
-	WorktreeRemoveFunc func(ctx context.Context, dir string) error
+	// The worktree is marked as created by owner (the run and node
+	// instance); created is false only for one that already existed and
+	// was adopted because reuse is set. WorktreeRemoveFunc removes a
+	// worktree only if owner created it, and is called only for those.
+	WorktreeAddFunc    func(ctx context.Context, repoDir, path, branch, owner string, reuse bool) (dir string, created bool, err error)
+	WorktreeRemoveFunc func(ctx context.Context, dir, owner string) error
 	// LookupEnvFunc reads env("NAME") and secret("NAME") (default
 	// os.LookupEnv).
 	LookupEnvFunc func(name string) (string, bool)

@@ -259,6 +259,9 @@ func (r *runner) execTry(ctx context.Context, in *instance, p path, f *fence) ou
 		r.skipAll(bodyNodes(t.Catch), p, "nothing failed in the try body")
 	}
 	if o.fail != nil {
+		// Body nodes the failure kept from running are skipped, so that
+		// readers (with ??) after the try proceed.
+		r.skipAll(bodyNodes(t.Try), p, "an earlier node of the try body failed")
 		var d tryData
 		if !r.data(in, &d) || d.Error == nil {
 			d.Error = &errorValue{Message: o.fail.err.Message, Kind: o.fail.err.Kind, ExitCode: o.fail.err.ExitCode, Node: o.fail.node}
@@ -295,15 +298,31 @@ func (r *runner) execTry(ctx context.Context, in *instance, p path, f *fence) ou
 	return result
 }
 
-// worktreeData is a worktree's control data: its directory.
+// worktreeData is a worktree's control data: its directory, and whether
+// this run created it (only then is it removed; false for one adopted
+// with reuse = true, and for data stored before this was recorded).
 type worktreeData struct {
-	Dir string `json:"dir"`
+	Dir     string `json:"dir"`
+	Created bool   `json:"created,omitempty"`
 }
 
-// execWorktree creates the worktree, runs the children in it and removes
-// it once they are all terminal.
+// worktreeOwner names the run and node instance that create a worktree;
+// gitwt marks the worktree with it, and removes only what it marked.
+func (r *runner) worktreeOwner(in *instance) string {
+	o := r.run.ID + "/" + in.node.ID
+	if in.scope != "" {
+		o += "[" + in.scope + "]"
+	}
+	return o
+}
+
+// execWorktree creates the worktree (or adopts an existing one when reuse
+// is set), runs the children in it and, once they are all terminal,
+// removes it if this run created it. A failed removal fails the node
+// (when nothing else did) and is recorded as WorktreeRemoveFailed.
 func (r *runner) execWorktree(ctx context.Context, in *instance, p path, f *fence) outcome {
 	w := in.node.Worktree
+	owner := r.worktreeOwner(in)
 	var d worktreeData
 	if !r.data(in, &d) || d.Dir == "" {
 		if r.e.cfg.WorktreeAddFunc == nil {
@@ -317,19 +336,23 @@ func (r *runner) execWorktree(ctx context.Context, in *instance, p path, f *fenc
 			}
 			branch = s
 		}
-		dir, err := r.e.cfg.WorktreeAddFunc(ctx, r.dir, w.Path, branch)
+		dir, created, err := r.e.cfg.WorktreeAddFunc(ctx, r.dir, w.Path, branch, owner, w.Reuse)
 		if err != nil {
 			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("worktree %s: %v", in.node.ID, err), Err: err}, false)
 		}
-		d.Dir = dir
-		if err := r.setData(ctx, in, d, r.event(EventWorktreeAdded, in, 0, map[string]any{"dir": dir})); err != nil {
+		d.Dir, d.Created = dir, created
+		if err := r.setData(ctx, in, d, r.event(EventWorktreeAdded, in, 0, map[string]any{"dir": dir, "created": created})); err != nil {
 			return r.fail(in, f, AsStepError(err), false)
 		}
 	}
 	o := r.execSeq(ctx, in.node.Children, p, f)
-	if (o.terminal() || o.fail != nil) && r.e.cfg.WorktreeRemoveFunc != nil {
-		if err := r.e.cfg.WorktreeRemoveFunc(context.WithoutCancel(ctx), d.Dir); err != nil {
+	if (o.terminal() || o.fail != nil) && d.Created && r.e.cfg.WorktreeRemoveFunc != nil {
+		if err := r.e.cfg.WorktreeRemoveFunc(context.WithoutCancel(ctx), d.Dir, owner); err != nil {
 			r.c.write(&store.Batch{Events: []*store.Event{r.event(EventWorktreeRemoveFailed, in, 0, map[string]any{"dir": d.Dir, "error": err.Error()})}})
+			if o.fail == nil && o.state == store.NodeFinished {
+				return r.fail(in, f, &StepError{Kind: ErrKindInternal, Err: err,
+					Message: fmt.Sprintf("worktree %s: its steps finished but the worktree could not be removed: %v; remove it with `git worktree remove --force %s`", in.node.ID, err, d.Dir)}, false)
+			}
 		}
 	}
 	return o

@@ -110,6 +110,14 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 		return res, &ExpiredError{RunID: runID, Node: nodeID, Scope: expired.Scope, Deadline: nodeDeadline(expired)}
 	}
 	if !waiting {
+		// An approval of a child run the run waits on is decided there
+		// (continuing the child continues the parent).
+		if child, err := e.childApproval(ctx, runID, nodeID); err != nil || child != "" {
+			if err != nil {
+				return nil, err
+			}
+			return e.decide(ctx, child, nodeID, approved, d, cont)
+		}
 		ap, err := e.cfg.Store.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: runID, NodeID: nodeID, Scope: d.Scope})
 		if err == nil && ap.Decided {
 			verb := map[bool]string{true: "approved", false: "denied"}[ap.Approved]
@@ -148,6 +156,36 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 // signal's data does not fit the output type of the events that take it;
 // nothing is recorded then.
 var ErrInvalidSignal = errors.New("invalid signal data")
+
+// childApproval returns the child run (of a call step of runID) whose
+// approval nodeID waits, "" when none does; several are an error naming
+// them.
+func (e *Engine) childApproval(ctx context.Context, runID, nodeID string) (string, error) {
+	ws, err := e.Waits(ctx, runID)
+	if err != nil {
+		return "", nil // no read, no redirection: the caller reports the approval missing
+	}
+	var runs []string
+	for _, w := range ws {
+		if w.Kind == WaitApproval && w.NodeID == nodeID && w.RunID != runID {
+			if len(runs) == 0 || runs[len(runs)-1] != w.RunID {
+				runs = append(runs, w.RunID)
+			}
+		}
+	}
+	switch len(runs) {
+	case 0:
+		return "", nil
+	case 1:
+		return runs[0], nil
+	}
+	return "", fmt.Errorf("runtime: decide %s of run %s: %w: approval %s waits in several child runs (%s); decide it in one: smithc approve CHILD_RUN %s",
+		nodeID, runID, ErrAmbiguous, nodeID, strings.Join(runs, ", "), nodeID)
+}
+
+// ErrAmbiguous is returned (wrapped, naming the choices) when a call
+// names something several instances match.
+var ErrAmbiguous = errors.New("ambiguous")
 
 // Signal sends a signal to a run; it is buffered until an event node
 // named name consumes it. When the run's program can be compiled, data
@@ -329,8 +367,12 @@ func (e *Engine) Retry(ctx context.Context, runID, nodeID string, p ResumeParams
 		return nil, &UnknownNodeError{RunID: runID, Workflow: wf.Name, Node: nodeID}
 	}
 	ids := resetSet(wf, n)
-	if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: runID, NodeIDs: ids}); err != nil {
-		return nil, fmt.Errorf("runtime: retry: %w", err)
+	if p.Scope == "" {
+		if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: runID, NodeIDs: ids}); err != nil {
+			return nil, fmt.Errorf("runtime: retry: %w", err)
+		}
+	} else if err := e.resetScoped(ctx, run, wf, n, ids, p.Scope); err != nil {
+		return nil, err
 	}
 	if run.Status == store.RunFinished {
 		st := store.RunRunning
@@ -339,6 +381,67 @@ func (e *Engine) Retry(ctx context.Context, runID, nodeID string, p ResumeParams
 		}
 	}
 	return e.Resume(ctx, runID, p)
+}
+
+// resetScoped resets one instance of n (the one at scope) and what
+// depends on it inside the same element of the innermost for or loop
+// around n; the nodes of ids outside that element (the for or loop
+// itself, what follows it) are reset whole, so that the run goes back
+// into the element.
+func (e *Engine) resetScoped(ctx context.Context, run *store.Run, wf *ir.Workflow, n *ir.Node, ids []string, scope string) error {
+	var rep *ir.Node
+	e.mu.Lock()
+	anc := ancestors(n)
+	e.mu.Unlock()
+	for i := len(anc) - 1; i >= 0; i-- {
+		if anc[i].Kind == ir.KindFor || anc[i].Kind == ir.KindLoop {
+			rep = anc[i]
+			break
+		}
+	}
+	if rep == nil {
+		return fmt.Errorf("runtime: retry %s of run %s: %w: the node is not inside a for or loop, so it has no instance to pick with a scope",
+			n.ID, run.ID, ErrUnknownNode)
+	}
+	rows, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID})
+	if err != nil {
+		return fmt.Errorf("runtime: retry: %w", err)
+	}
+	var have []string
+	found := false
+	for _, r := range rows {
+		if r.NodeID == n.ID {
+			have = append(have, r.Scope)
+			found = found || r.Scope == scope
+		}
+	}
+	if !found {
+		return fmt.Errorf("runtime: retry %s of run %s: %w: no instance at scope %q; its instances: %s", n.ID, run.ID, ErrUnknownNode, scope, strings.Join(have, ", "))
+	}
+	var inside, outside []string
+	e.mu.Lock()
+	for _, id := range ids {
+		m := wf.Lookup(id)
+		in := false
+		if m != nil {
+			for _, a := range ancestors(m) {
+				in = in || a == rep
+			}
+		}
+		if in {
+			inside = append(inside, id)
+		} else {
+			outside = append(outside, id)
+		}
+	}
+	e.mu.Unlock()
+	if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: run.ID, NodeIDs: inside, Scope: scope}); err != nil {
+		return fmt.Errorf("runtime: retry: %w", err)
+	}
+	if _, err := e.cfg.Store.NodeReset(ctx, &store.NodeResetParams{RunID: run.ID, NodeIDs: outside}); err != nil {
+		return fmt.Errorf("runtime: retry: %w", err)
+	}
+	return nil
 }
 
 // resetSet returns the ids Retry resets for n.

@@ -74,11 +74,11 @@ func TestWorktree(t *testing.T) {
 	t.Parallel()
 	var removed []string
 	b := setup(t, nil, func(c *runtime.Config) {
-		c.WorktreeAddFunc = func(ctx context.Context, repoDir, path, branch string) (string, error) {
+		c.WorktreeAddFunc = func(ctx context.Context, repoDir, path, branch, owner string, reuse bool) (string, bool, error) {
 			dir := filepath.Join(repoDir, path+"-"+branch)
-			return dir, os.MkdirAll(dir, 0o755)
+			return dir, true, os.MkdirAll(dir, 0o755)
 		}
-		c.WorktreeRemoveFunc = func(ctx context.Context, dir string) error {
+		c.WorktreeRemoveFunc = func(ctx context.Context, dir, owner string) error {
 			removed = append(removed, filepath.Base(dir))
 			return nil
 		}

@@ -54,7 +54,7 @@ func (e *Engine) addSecret(s *schema.Secrets, name, v string) error {
 // leakError is the step error for an output that holds a secret.
 func leakError(l *schema.Leak, what string) *StepError {
 	return &StepError{Kind: ErrKindValidation, Path: l.Path, Err: l,
-		Message: fmt.Sprintf("%s: %s is refused, because it would be stored; keep secrets out of outputs (write them to a file the next step reads, or read them again with secret() where they are needed)", l.Error(), what)}
+		Message: fmt.Sprintf("%s; %s is stored, so it must not hold a secret (read the secret with secret() where it is needed)", l.Error(), what)}
 }
 
 // cacheKeyHash is how a cache key is stored: its SHA-256, so that a key

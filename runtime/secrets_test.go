@@ -207,27 +207,76 @@ func TestCacheKeyHashed(t *testing.T) {
 
 // TestSecretErrorSameAfterResume: an error message is redacted when the
 // attempt ends, so a catch body reads the same text live and after a
-// resume, and the stored error holds no secret.
+// resume in another engine (before, the live run read the raw secret and
+// the resumed one "***"), and the stored error holds no secret.
 func TestSecretErrorSameAfterResume(t *testing.T) {
 	t.Parallel()
 	fail := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
 		v, _ := a.Eval(a.Step.Args["value"])
 		return nil, &runtime.StepError{Kind: runtime.ErrKindExit, Message: "bad token " + v.(string)}
 	})
-	b := setup(t, runtime.Actions{"fail": fail}, withSecrets(map[string]string{"TOKEN": "err-secret-9"}))
-	prog := program("errs", nil, try("t",
-		[]*ir.Node{step("f", "fail", map[string]*ir.Expr{"value": x(`secret("TOKEN")`)})},
-		[]*ir.Node{value("seen", `error.message`)}, nil))
+	vars := withSecrets(map[string]string{"TOKEN": "err-secret-9"})
+	b := setup(t, runtime.Actions{"fail": fail}, vars)
+	tryNode := func() *ir.Node {
+		return try("t", []*ir.Node{step("f", "fail", map[string]*ir.Expr{"value": x(`secret("TOKEN")`)})},
+			[]*ir.Node{value("live", `error.message`)}, nil)
+	}
+	prog := program("errs", nil, tryNode(),
+		approval("gate", "fail"),
+		value("later", `live == "bad token ***"`))
+	prog.Secrets = []string{"TOKEN"}
+	// All live: the decision reads the redacted message.
+	liveProg := program("errs_live", nil, tryNode(), value("later", `live == "bad token ***"`))
+	liveProg.Secrets = prog.Secrets
+	if res := start(t, b, liveProg, nil); res.Status != store.RunFinished || res.Output != true {
+		t.Fatalf("live: %+v", res)
+	}
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunWaitingApproval {
+		t.Fatalf("%+v", res)
+	}
+	b2 := setupAt(t, b.path, runtime.Actions{"fail": fail}, vars, func(c *runtime.Config) {
+		c.CompileFunc = func(context.Context, []runtime.Source) (*ir.Program, error) { return prog, nil }
+	})
+	res, err := b2.engine.Approve(context.Background(), res.RunID, "gate", runtime.Decision{By: "me"}, true)
+	if err != nil || res.Status != store.RunFinished {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if res.Output != true {
+		t.Errorf("after resume the decision differs: %+v", res)
+	}
+	n, err := b2.store.NodeGet(context.Background(), &store.NodeGetParams{RunID: res.RunID, NodeID: "live"})
+	if err != nil || string(n.Output) != `"bad token ***"` {
+		t.Errorf("live read %s %v", n.Output, err)
+	}
+	if db := storeBytes(t, b); strings.Contains(db, "err-secret-9") {
+		t.Error("the secret is in the store file")
+	}
+}
+
+// TestEnvOfSecretRedactedFirst: a variable named by secret() is a secret
+// from the start of the run, even where env() reads it before any
+// secret() call has run (before, it was redacted only after one).
+func TestEnvOfSecretRedactedFirst(t *testing.T) {
+	t.Parallel()
+	fail := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		v, _ := a.Eval(a.Step.Args["value"])
+		return nil, &runtime.StepError{Kind: runtime.ErrKindExit, Message: "saw " + v.(string)}
+	})
+	b := setup(t, runtime.Actions{"fail": fail}, withSecrets(map[string]string{"TOKEN": "env-first-secret"}))
+	prog := program("envfirst", nil,
+		step("early", "fail", map[string]*ir.Expr{"value": x(`env("TOKEN")`)}, continueOnFail()),
+		value("late", `len(secret("TOKEN"))`))
 	prog.Secrets = []string{"TOKEN"}
 	res := start(t, b, prog, nil)
 	if res.Status != store.RunFinished {
 		t.Fatalf("%+v", res)
 	}
-	n, err := b.store.NodeGet(context.Background(), &store.NodeGetParams{RunID: res.RunID, NodeID: "seen"})
-	if err != nil || string(n.Output) != `"bad token ***"` {
-		t.Errorf("catch read %s %v", n.Output, err)
+	n, err := b.store.NodeGet(context.Background(), &store.NodeGetParams{RunID: res.RunID, NodeID: "early"})
+	if err != nil || n.Error != "saw *** (exit code 0)" && n.Error != "saw ***" {
+		t.Errorf("early error %q %v", n.Error, err)
 	}
-	if db := storeBytes(t, b); strings.Contains(db, "err-secret-9") {
+	if db := storeBytes(t, b); strings.Contains(db, "env-first-secret") {
 		t.Error("the secret is in the store file")
 	}
 }

@@ -210,7 +210,7 @@ func (e *Engine) RunList(ctx context.Context, p RunListParams) (runs []*RunSumma
 	}
 	for _, run := range rows {
 		var nodes []*store.Node
-		if run.Status == store.RunRunning {
+		if !run.Status.Terminal() {
 			if nodes, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID}); err != nil {
 				return nil, false, fmt.Errorf("runtime: list runs: %w", err)
 			}
@@ -589,7 +589,8 @@ func (e *Engine) EventNames(ctx context.Context, runID string) ([]string, error)
 	return names, nil
 }
 
-// Waits returns what a run waits on, oldest first: its waiting
+// Waits returns what a run waits on, ordered by run, node id and scope:
+// its waiting
 // approvals, events and timers, those of the child runs its call steps
 // wait on (RunID names the child, Via the calling step).
 // Empty when the run does not wait.

@@ -43,6 +43,11 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) bool {
 
 // finishWith commits a finished wait node with its output.
 func (r *runner) finishWith(ctx context.Context, in *instance, v any, evs ...*store.Event) outcome {
+	if l := r.secrets.FindIn(v, in.node.ID); l != nil {
+		// Decision or signal data is stored as the node's output: one
+		// holding a secret of the run fails the node, naming the field.
+		return r.fail(in, &fence{}, leakError(l, "the "+in.node.Kind.String()+"'s output"), false)
+	}
 	var raw []byte
 	if v != nil {
 		var err error

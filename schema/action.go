@@ -43,10 +43,20 @@ type AttrSpec struct {
 
 	// CheckTemplateFunc, when set, vets a template written for this
 	// attribute before it runs: lits are its literal parts around the
-	// interpolations (len(lits) == interpolations+1). It returns the index
-	// of an interpolation that can never be used safely and why (the shell
-	// action refuses one inside a here-document or a comment), or -1.
-	CheckTemplateFunc func(lits []string) (index int, why string) `json:"-"`
+	// interpolations (len(lits) == interpolations+1), types the checked
+	// type of each interpolation (nil where unknown). It returns what it
+	// refuses or warns about (the shell action refuses an interpolation
+	// inside a here-document or a comment, and a script that does not
+	// parse). It is also called for a template without interpolations.
+	CheckTemplateFunc func(lits []string, types []*Type) []TemplateProblem `json:"-"`
+}
+
+// TemplateProblem is what a CheckTemplateFunc reports.
+type TemplateProblem struct {
+	Index   int    // the interpolation it is about, or -1 for the whole template
+	Warning bool   // a warning, not an error
+	Summary string // what is wrong, without the interpolation's text
+	Hint    string // what to do, or ""
 }
 
 // BlockSpec declares one nested block.

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -34,6 +33,7 @@ const Redacted = "***"
 type Secrets struct {
 	mu     sync.RWMutex
 	forms  []secretForm // longest first
+	ix     *formIndex   // rebuilt by Add; never modified
 	seen   map[string]bool
 	values map[string]string // raw value -> name
 	maxLen int
@@ -117,7 +117,43 @@ func (s *Secrets) Add(name, value string, extra ...string) error {
 		add(e, "quoted for the shell")
 	}
 	sort.SliceStable(s.forms, func(i, j int) bool { return len(s.forms[i].text) > len(s.forms[j].text) })
+	s.ix = newFormIndex(s.forms)
 	return nil
+}
+
+// formIndex finds the forms of a set in text in one pass: a bitmap of the
+// forms' first two bytes rules out almost every position at once.
+type formIndex struct {
+	forms   []secretForm
+	byFirst [256][]int32 // indexes into forms, longest first
+	pairs   [1 << 16 / 64]uint64
+}
+
+func newFormIndex(forms []secretForm) *formIndex {
+	ix := &formIndex{forms: append([]secretForm(nil), forms...)}
+	for i, f := range ix.forms {
+		ix.byFirst[f.text[0]] = append(ix.byFirst[f.text[0]], int32(i))
+		p := uint16(f.text[0])<<8 | uint16(f.text[1])
+		ix.pairs[p/64] |= 1 << (p % 64)
+	}
+	return ix
+}
+
+// at returns the longest form that starts at text[i:].
+func (ix *formIndex) at(text string, i int) (secretForm, bool) {
+	if i+1 >= len(text) {
+		return secretForm{}, false
+	}
+	p := uint16(text[i])<<8 | uint16(text[i+1])
+	if ix.pairs[p/64]&(1<<(p%64)) == 0 {
+		return secretForm{}, false
+	}
+	for _, k := range ix.byFirst[text[i]] {
+		if f := ix.forms[k]; strings.HasPrefix(text[i:], f.text) {
+			return f, true
+		}
+	}
+	return secretForm{}, false
 }
 
 func orIt(name string) string {
@@ -201,20 +237,23 @@ func (s *Secrets) Empty() bool {
 	return len(s.forms) == 0
 }
 
-// snapshot returns the forms, longest first, and the longest length.
-func (s *Secrets) snapshot() ([]secretForm, int) {
+// snapshot returns the index of the forms and the longest length.
+func (s *Secrets) snapshot() (*formIndex, int) {
 	if s == nil {
 		return nil, 0
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.forms, s.maxLen
+	return s.ix, s.maxLen
 }
 
-// find returns the first form (longest first) that text contains.
-func find(forms []secretForm, text string) (secretForm, bool) {
-	for _, f := range forms {
-		if strings.Contains(text, f.text) {
+// find returns the leftmost (then longest) form that text contains.
+func find(ix *formIndex, text string) (secretForm, bool) {
+	if ix == nil {
+		return secretForm{}, false
+	}
+	for i := 0; i+1 < len(text); i++ {
+		if f, ok := ix.at(text, i); ok {
 			return f, true
 		}
 	}
@@ -227,8 +266,11 @@ func find(forms []secretForm, text string) (secretForm, bool) {
 // secret right before "..." are replaced. It is for log and event text
 // and error messages, never for data.
 func (s *Secrets) Redact(text string) string {
-	forms, _ := s.snapshot()
-	return redactCut(forms, redactWhole(forms, text))
+	ix, _ := s.snapshot()
+	if ix == nil {
+		return text
+	}
+	return redactCut(ix.forms, redactWhole(ix, text))
 }
 
 // redactCut replaces the beginning of a secret cut short by "...".
@@ -256,34 +298,35 @@ func redactCut(forms []secretForm, text string) string {
 	}
 }
 
-func redactWhole(forms []secretForm, text string) string {
-	if _, ok := find(forms, text); !ok {
+func redactWhole(ix *formIndex, text string) string {
+	var b strings.Builder
+	last := 0 // text[last:i] is not written yet
+	for i := 0; i+1 < len(text); {
+		f, ok := ix.at(text, i)
+		if !ok {
+			i++
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(text))
+		}
+		b.WriteString(text[last:i])
+		b.WriteString(Redacted)
+		i += len(f.text)
+		last = i
+	}
+	if last == 0 {
 		return text
 	}
-	var b strings.Builder
-	for i := 0; i < len(text); {
-		matched := false
-		for _, f := range forms {
-			if text[i] == f.text[0] && strings.HasPrefix(text[i:], f.text) {
-				b.WriteString(Redacted)
-				i += len(f.text)
-				matched = true
-				break
-			}
-		}
-		if !matched {
-			b.WriteByte(text[i])
-			i++
-		}
-	}
+	b.WriteString(text[last:])
 	return b.String()
 }
 
 // Find reports the first secret that text holds, as a Leak without a
 // path.
 func (s *Secrets) Find(text string) (*Leak, bool) {
-	forms, _ := s.snapshot()
-	f, ok := find(forms, text)
+	ix, _ := s.snapshot()
+	f, ok := find(ix, text)
 	if !ok {
 		return nil, false
 	}
@@ -294,22 +337,22 @@ func (s *Secrets) Find(text string) (*Leak, bool) {
 // secret: a string or an object key containing one of its forms, or a
 // number or bool whose text is a secret. Nil when v holds none.
 func (s *Secrets) FindIn(v any, path string) *Leak {
-	forms, _ := s.snapshot()
-	if len(forms) == 0 {
+	ix, _ := s.snapshot()
+	if ix == nil {
 		return nil
 	}
-	return s.findIn(forms, Canonical(v), path)
+	return s.findIn(ix, Canonical(v), path)
 }
 
-func (s *Secrets) findIn(forms []secretForm, v any, path string) *Leak {
+func (s *Secrets) findIn(ix *formIndex, v any, path string) *Leak {
 	switch x := v.(type) {
 	case string:
-		if f, ok := find(forms, x); ok {
+		if f, ok := find(ix, x); ok {
 			return &Leak{Path: path, Name: f.name, How: f.how}
 		}
 	case []any:
 		for i, e := range x {
-			if l := s.findIn(forms, e, fmt.Sprintf("%s[%d]", path, i)); l != nil {
+			if l := s.findIn(ix, e, fmt.Sprintf("%s[%d]", path, i)); l != nil {
 				return l
 			}
 		}
@@ -320,10 +363,10 @@ func (s *Secrets) findIn(forms []secretForm, v any, path string) *Leak {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if f, ok := find(forms, k); ok {
+			if f, ok := find(ix, k); ok {
 				return &Leak{Path: path, Name: f.name, How: f.how, Key: true}
 			}
-			if l := s.findIn(forms, x[k], joinPath(path, k)); l != nil {
+			if l := s.findIn(ix, x[k], joinPath(path, k)); l != nil {
 				return l
 			}
 		}
@@ -385,15 +428,8 @@ func (s *Secrets) redactValue(v any) any {
 // with its structure, keys and numbers intact. Text that is not JSON is
 // redacted as text. Data holding no form of a secret is returned as it is.
 func (s *Secrets) RedactJSON(raw []byte) []byte {
-	forms, _ := s.snapshot()
-	hit := false
-	for _, f := range forms {
-		if bytes.Contains(raw, []byte(f.text)) {
-			hit = true
-			break
-		}
-	}
-	if !hit {
+	ix, _ := s.snapshot()
+	if _, hit := find(ix, string(raw)); !hit {
 		return raw
 	}
 	v, err := DecodeJSON(raw)
@@ -413,7 +449,11 @@ func (s *Secrets) RedactJSON(raw []byte) []byte {
 // stream ends), so that no secret is ever split across two pieces where
 // neither holds all of it.
 func (s *Secrets) HoldBack(text []byte) int {
-	forms, maxLen := s.snapshot()
+	ix, maxLen := s.snapshot()
+	if ix == nil {
+		return 0
+	}
+	forms := ix.forms
 	n := maxLen - 1
 	if n > len(text) {
 		n = len(text)

@@ -196,3 +196,46 @@ func TestRedactCutText(t *testing.T) {
 }
 
 const MinPrefix = schema.MinSecretLen
+
+// benchSecrets is a run with eight secrets of every class.
+func benchSecrets(b *testing.B) *schema.Secrets {
+	var s schema.Secrets
+	for i, v := range hostile {
+		if err := s.Add("S"+strconv.Itoa(i), v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return &s
+}
+
+// BenchmarkRedactLogLine: the cost added to each logged line (1 KiB of
+// output without a secret, the usual case, and with one).
+func BenchmarkRedactLogLine(b *testing.B) {
+	s := benchSecrets(b)
+	clean := strings.Repeat("compiling package github.com/x/y ok\n", 28)
+	dirty := clean[:500] + "plain-secret-1234" + clean[500:]
+	b.Run("clean", func(b *testing.B) {
+		b.SetBytes(int64(len(clean)))
+		for b.Loop() {
+			s.Redact(clean)
+		}
+	})
+	b.Run("with-secret", func(b *testing.B) {
+		b.SetBytes(int64(len(dirty)))
+		for b.Loop() {
+			s.Redact(dirty)
+		}
+	})
+}
+
+// BenchmarkFindInOutput: the check every step output goes through (a
+// shell step's {stdout, stderr, exit_code} with 4 KiB of stdout).
+func BenchmarkFindInOutput(b *testing.B) {
+	s := benchSecrets(b)
+	out := map[string]any{"stdout": strings.Repeat("line of output 0123456789\n", 160), "stderr": "", "exit_code": int64(0)}
+	for b.Loop() {
+		if s.FindIn(out, "step") != nil {
+			b.Fatal("false positive")
+		}
+	}
+}

@@ -36,6 +36,7 @@ type agentReply struct {
 // continues it instead of starting over.
 type rejectedReply struct {
 	cause     error
+	agent     string // the agent that replied
 	sessionID string
 	messages  []any
 }
@@ -46,9 +47,44 @@ func (r *rejectedReply) Unwrap() error { return r.cause }
 // agentAction runs `agent = NAME, prompt = TEMPLATE`.
 type agentAction struct{ cfg Config }
 
-// Run implements runtime.Action.
+// Run implements runtime.Action. With agent = [primary, fallback, ...]
+// each agent is tried in order after the one before failed (other than
+// with an invalid reply, which is asked again of the same agent, or a
+// cancelled or timed-out step); a re-ask starts at the agent that replied.
 func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
-	ag, err := findAgent(a)
+	names := append([]string{a.Step.Agent}, a.Step.Fallbacks...)
+	start := 0
+	var prev *rejectedReply
+	if errors.As(a.PrevError, &prev) {
+		for i, n := range names {
+			if n == prev.agent {
+				start = i
+			}
+		}
+	}
+	var err error
+	for i := start; i < len(names); i++ {
+		var v any
+		if v, err = g.ask(ctx, a, names[i], i == start); err == nil {
+			return v, nil
+		}
+		se := runtime.AsStepError(err)
+		switch {
+		case i+1 == len(names), ctx.Err() != nil:
+			return nil, err
+		case se.Kind == runtime.ErrKindValidation, se.Kind == runtime.ErrKindInternal, se.Kind == runtime.ErrKindExpr,
+			se.Kind == runtime.ErrKindCancelled, se.Kind == runtime.ErrKindTimeout:
+			return nil, err
+		}
+		a.Log("AgentFallback", map[string]any{"agent": names[i], "next": names[i+1], "kind": se.Kind, "error": se.Message})
+	}
+	return nil, err
+}
+
+// ask asks one agent; resume allows continuing the session of a rejected
+// reply.
+func (g agentAction) ask(ctx context.Context, a *runtime.Attempt, name string, resume bool) (any, error) {
+	ag, err := findAgent(a, name)
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +107,17 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	var prev *rejectedReply
 	if a.Step.DeclaredOutput && a.Node != nil && a.Node.Output != nil {
 		want = a.Node.Output
-		if errors.As(a.PrevError, &prev) && (prev.sessionID != "" || len(prev.messages) > 0) {
+		asked := agentFacing(want)
+		if resume && errors.As(a.PrevError, &prev) && prev.agent == ag.Name && (prev.sessionID != "" || len(prev.messages) > 0) {
 			// The agent has the task and its own reply in the session: it
 			// only needs to know what was wrong.
-			prompt = strings.TrimLeft(feedback(a.PrevError), "\n") + jsonInstruction(want)
+			prompt = strings.TrimLeft(feedback(a.PrevError), "\n") + jsonInstruction(asked)
 		} else {
 			prev = nil
-			prompt += jsonInstruction(want)
-			prompt += feedback(a.PrevError)
+			prompt += jsonInstruction(asked)
+			if resume {
+				prompt += feedback(a.PrevError)
+			}
 		}
 	}
 	logged := map[string]any{"agent": ag.Name, "attempt": int64(a.Number), "prompt": prompt}
@@ -116,7 +155,7 @@ func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	if err != nil {
 		var se *runtime.StepError
 		if errors.As(err, &se) && se.Kind == runtime.ErrKindValidation {
-			se.Err = &rejectedReply{cause: se.Err, sessionID: reply.SessionID, messages: reply.Messages}
+			se.Err = &rejectedReply{cause: se.Err, agent: ag.Name, sessionID: reply.SessionID, messages: reply.Messages}
 		}
 		return nil, err
 	}
@@ -155,9 +194,8 @@ func logReply(a *runtime.Attempt, name string, reply agentReply, err error) {
 	a.Log("AgentReply", logged)
 }
 
-// findAgent resolves the step's agent declaration.
-func findAgent(a *runtime.Attempt) (*ir.Agent, error) {
-	name := a.Step.Agent
+// findAgent resolves one of the step's agent declarations.
+func findAgent(a *runtime.Attempt, name string) (*ir.Agent, error) {
 	if name == "" {
 		return nil, stepErr(runtime.ErrKindInternal, "agent step names no agent")
 	}
@@ -336,7 +374,7 @@ func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agen
 	req := cliRequest{Model: cs.model, Extra: cs.extra, Prompt: prompt, Resume: resume,
 		MaxTurns: ag.MaxTurns, Permission: ag.PermissionMode, BudgetUSD: ag.MaxBudgetUSD}
 	if want != nil && cs.adapter.nativeSchema {
-		if doc, ok := strictSchema(want); ok {
+		if doc, ok := strictSchema(agentFacing(want)); ok {
 			req.Schema = doc
 			if ag.Kind == "codex" || filepath.Base(ag.CLI) == "codex" {
 				tmp, err := os.MkdirTemp("", "smithc-schema-")
@@ -410,4 +448,24 @@ func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agen
 			Message: fmt.Sprintf("agent %s: %s exited with code %d%s", ag.Name, filepath.Base(ag.CLI), res.ExitCode, stderrHint(res.Stderr))}
 	}
 	return reply, nil
+}
+
+// agentFacing is the output type the agent is asked for: a declared
+// session_id field is left out, smithc fills it with the session's id.
+func agentFacing(t *schema.Type) *schema.Type {
+	if t == nil || t.Kind != schema.Object {
+		return t
+	}
+	f := t.Field("session_id")
+	if f == nil || f.Type.Kind != schema.String {
+		return t
+	}
+	c := *t
+	c.Fields = nil
+	for _, g := range t.Fields {
+		if g.Name != "session_id" {
+			c.Fields = append(c.Fields, g)
+		}
+	}
+	return &c
 }

@@ -352,3 +352,43 @@ func TestAgentDefaultEnvironUsesPATH(t *testing.T) {
 		t.Errorf("got %v, %v", out, err)
 	}
 }
+
+// TestAgentFallback: agent = [primary, fallback] tries the fallback after
+// the primary fails, with an AgentFallback event; an invalid reply is not
+// a reason to fall back.
+func TestAgentFallback(t *testing.T) {
+	t.Parallel()
+	cfg := agentSetup(t)
+	primary := &ir.Agent{Name: "primary", CLI: "claude"}
+	backup := &ir.Agent{Name: "backup", CLI: "gemini"}
+	a, rec := agentAttempt(t, primary, "hi", nil, nil)
+	a.Program.Agents = append(a.Program.Agents, backup)
+	a.Step.Fallbacks = []string{"backup"}
+	// The stand-ins share the directory: claude fails (exit 3 with an
+	// auth error), gemini answers.
+	writeScript(t, filepath.Dir(firstPath(t, cfg, "claude")), "claude",
+		`cat > /dev/null; echo '{"type":"result","is_error":true,"api_error_status":401,"result":"Invalid API key"}'; exit 1`)
+	writeFiles(t, a.Dir, map[string]string{"stdout.txt": `{"type":"init","session_id":"g1"}
+{"type":"message","role":"assistant","content":"from backup","delta":true}
+{"type":"result","status":"success","stats":{"input_tokens":4,"output_tokens":2}}`})
+	out, err := run(t, cfg, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"text": "from backup", "session_id": "g1"}, out); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	fb := rec.kinds("AgentFallback")
+	if len(fb) != 1 || fb[0]["agent"] != "primary" || fb[0]["next"] != "backup" || fb[0]["kind"] != ErrKindAuth {
+		t.Errorf("AgentFallback = %v", fb)
+	}
+}
+
+func firstPath(t *testing.T, cfg Config, name string) string {
+	t.Helper()
+	p, err := lookPath(name, cfg.environ(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

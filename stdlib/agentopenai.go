@@ -59,7 +59,10 @@ func resolveOpenAI(a *runtime.Attempt, ag *ir.Agent) (openAIConfig, error) {
 	if oc.apiKey, err = evalExprString(a, "agent "+name+" api_key", ag.OpenAI.APIKey); err != nil {
 		return oc, err
 	}
-	a.AddSecret(oc.apiKey)
+	// A key read with secret() is among the run's secrets already (and was
+	// refused at run start if too short); one read with env() is added
+	// here, unless it is too short to hide.
+	_ = a.AddSecret(oc.apiKey)
 	if oc.baseURL, err = evalExprString(a, "agent "+name+" base_url", ag.OpenAI.BaseURL); err != nil {
 		return oc, err
 	}
@@ -100,7 +103,7 @@ func (g agentAction) askOpenAI(ctx context.Context, a *runtime.Attempt, name str
 		payload["max_tokens"] = oc.maxTokens
 	}
 	if want != nil {
-		if doc, ok := strictSchema(want); ok {
+		if doc, ok := strictSchema(agentFacing(want)); ok {
 			payload["response_format"] = map[string]any{"type": "json_schema",
 				"json_schema": map[string]any{"name": "output", "strict": true, "schema": json.RawMessage(doc)}}
 		}

@@ -192,22 +192,3 @@ func jsonString(s string) string {
 	}
 	return string(b)
 }
-
-// irPart describes a template part for toTemplate.
-type irPart struct {
-	lit  string
-	expr bool
-}
-
-// toTemplate builds template parts; each expr part reads "x".
-func toTemplate(parts []irPart) []ir.TemplatePart {
-	out := make([]ir.TemplatePart, len(parts))
-	for i, p := range parts {
-		if p.expr {
-			out[i] = ir.TemplatePart{Expr: ex("x")}
-		} else {
-			out[i] = ir.TemplatePart{Lit: p.lit}
-		}
-	}
-	return out
-}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,11 +70,17 @@ func runProcess(ctx context.Context, cfg Config, a *runtime.Attempt, spec procSp
 		Stdin:       spec.Stdin,
 		Stdout:      outW,
 		Stderr:      errW,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		SysProcAttr: childAttr(),
 		// Bounds how long Wait waits for the stdin copy once the process
 		// has exited (a child that inherited stdin may never read it).
 		WaitDelay: cfg.killGrace(),
 	}
+	CloseInheritedFiles()
+	// Pdeathsig (Linux) follows the thread that starts the child: keep it
+	// from exiting, and from being handed to a goroutine that might end
+	// it, until the child is reaped.
+	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
 	startErr := cmd.Start()
 	// The child holds its own copies of the write ends; ours must be
 	// closed so that the readers see EOF when the group is gone.

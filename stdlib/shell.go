@@ -144,18 +144,18 @@ func renderScript(a *runtime.Attempt, e *ir.Expr) (string, error) {
 	if e.Template == nil {
 		return evalExprString(a, "run", e)
 	}
-	ctxs, err := shellContexts(e.Template)
+	slots, err := shellPlanFor(e.Template)
 	if err != nil {
 		return "", stepErr(runtime.ErrKindExpr, "run: %v", err)
 	}
 	i := 0
 	script, err := a.Render(e, func(v any) (string, error) {
-		if i >= len(ctxs) {
+		if i >= len(slots) {
 			return "", errors.New("more interpolated values than the template has")
 		}
-		ctx := ctxs[i]
+		slot := slots[i]
 		i++
-		q, err := quoteFor(ctx)(v)
+		q, err := quoteSlot(slot, v)
 		if err != nil {
 			return "", fmt.Errorf("interpolation %d: %w", i, err)
 		}

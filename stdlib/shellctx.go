@@ -2,410 +2,583 @@ package stdlib
 
 import (
 	"errors"
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
+	"mvdan.cc/sh/v3/syntax"
+
 	"github.com/smithc/smithc/compiler/ir"
+	"github.com/smithc/smithc/schema"
 )
 
-// shellContext is where in shell syntax an interpolation of a run
-// template falls.
-type shellContext int
+// A run template is parsed as a shell script, with a placeholder word in
+// place of each interpolation, by mvdan.cc/sh in both POSIX and bash modes
+// (/bin/sh may be dash or bash). Every node on the path from the script
+// down to a placeholder is decided explicitly: the interpolation is quoted
+// for its position (slotKind), allowed only for an integer (arithmetic), or
+// refused with a reason. A node type that is not named below is refused.
+
+// slotKind is how an interpolated value is written into the script.
+type slotKind uint8
 
 const (
-	ctxWord   shellContext = iota // unquoted: the value becomes quoted words
-	ctxSingle                     // inside '...'
-	ctxDouble                     // inside "..."
+	slotWord    slotKind = iota // unquoted, part of a word: quoted words
+	slotSingle                  // inside '...': quotes escaped
+	slotDouble                  // inside "...": a quoted word between closed double quotes
+	slotArith                   // an operand of shell arithmetic: a decimal integer
+	slotTestInt                 // an operand of [[ -eq ]] and the like: a decimal integer
 )
 
-// frame is one level of shell nesting.
-type frame int
-
-const (
-	fCode     frame = iota // top level, or inside $( ... ) / ( ... )
-	fBrace                 // unquoted ${ ... }
-	fSingle                // '...'
-	fDouble                // "..."
-	fBacktick              // `...`
-	fParamDQ               // ${ ... } inside "..."
-	fArith                 // $(( ... )), and parentheses inside it
-	fANSI                  // $'...'
-)
-
-type heredoc struct {
-	delim string
-	strip bool // <<- strips leading tabs
+// shellSlot is the decision for one interpolation.
+type shellSlot struct {
+	kind slotKind
+	// bare: the interpolation is a word by itself, not before a < or >,
+	// so a value that needs no quotes may be left bare (elsewhere 5 could
+	// join 5>file into a redirection of file descriptor 5).
+	bare bool
+	// paren: a negative integer is written in parentheses, (-5), so that
+	// 1-${n} does not read as 1--5 (only where both shells read
+	// arithmetic: elsewhere a parenthesis would end the word).
+	paren bool
+	// list: a list may stand here, one word per element (a whole word in
+	// a command's arguments, a for loop's items, an array's elements):
+	// no number of words, zero included, changes how the script parses.
+	list bool
 }
 
-// shellScanner follows the quoting state of a shell script through the
-// literal parts of a template, so that each interpolation can be quoted
-// for the context it lands in. It knows quotes, backslashes, comments,
-// command substitution, parameter expansion and here-documents: enough to
-// tell where a value may go safely, not a full shell parser.
-type shellScanner struct {
-	stack      []frame
-	cases      []int  // open case statements per frame of the stack
-	patterns   []bool // per frame: a ")" was taken for a case pattern's
-	ambiguous  bool   // shells disagree about the rest of the script
-	word       strings.Builder
-	inWord     bool // reading a word that may be a keyword
-	prev       byte
-	prev2      byte
-	wordStart  bool
-	escape     bool
-	ansiEscape bool // the escape is inside $'...'
-	comment    bool
-
-	delimState int // 0: none; 1: after <<, before the word; 2: in the word
-	delim      strings.Builder
-	delimStrip bool
-	pending    []heredoc // here-documents whose bodies start at the next newline
-	body       *heredoc  // the here-document whose body is being read
-	line       strings.Builder
+// shellProblem is an interpolation (index, or -1 for the whole script)
+// that cannot be made safe, and why.
+type shellProblem struct {
+	index     int
+	msg, hint string
 }
 
-// shellContexts returns the shell context of each interpolation of a
-// template, in order, or an error naming an interpolation that cannot be
-// made safe (inside a comment, a here-document, backticks, ...).
-func shellContexts(parts []ir.TemplatePart) ([]shellContext, error) {
-	s := &shellScanner{stack: []frame{fCode}, cases: []int{0}, patterns: []bool{false}, wordStart: true}
-	var out []shellContext
-	for _, p := range parts {
-		if p.Expr == nil {
-			s.feed(p.Lit)
-			continue
-		}
-		ctx, err := s.interpolation()
-		if err != nil {
-			return nil, &templateError{src: p.Expr.Src, msg: err.Error()}
-		}
-		out = append(out, ctx)
-	}
-	return out, nil
-}
+func (p *shellProblem) Error() string { return p.msg }
 
-// templateError names the interpolation a problem is about.
+// templateError names the interpolation a run-time refusal is about.
 type templateError struct{ src, msg string }
 
 func (e *templateError) Error() string { return "${" + e.src + "}: " + e.msg }
 
-func (s *shellScanner) top() frame { return s.stack[len(s.stack)-1] }
+const hintEnv = "pass the value through env { NAME = ... } and write \"$NAME\" in the script"
 
-func (s *shellScanner) push(f frame) {
-	s.stack = append(s.stack, f)
-	s.cases = append(s.cases, 0)
-	s.patterns = append(s.patterns, false)
+// maxShellInterpolations bounds the work of classifying one template.
+const maxShellInterpolations = 10000
+
+// planShell decides every interpolation of a template whose literal parts
+// are lits (len(lits) == interpolations+1).
+func planShell(lits []string) ([]shellSlot, *shellProblem) {
+	n := len(lits) - 1
+	if n > maxShellInterpolations {
+		return nil, &shellProblem{index: -1, msg: fmt.Sprintf("the script has %d interpolations, more than the %d a run template may have", n, maxShellInterpolations),
+			hint: "build the data into a file or an environment variable instead"}
+	}
+	for _, l := range lits {
+		if strings.IndexByte(l, 0) >= 0 {
+			return nil, &shellProblem{index: -1, msg: "the script contains a NUL byte, which no process argument can carry", hint: "remove it"}
+		}
+	}
+	prefix := placeholderPrefix(lits)
+	var src strings.Builder
+	offsets := make([]int, n)
+	for i, l := range lits {
+		src.WriteString(l)
+		if i < n {
+			offsets[i] = src.Len()
+			src.WriteString(prefix + strconv.Itoa(i) + "_")
+		}
+	}
+	s := src.String()
+	var results [2][]slotResult
+	for m, lang := range []syntax.LangVariant{syntax.LangPOSIX, syntax.LangBash} {
+		f, err := syntax.NewParser(syntax.Variant(lang), syntax.KeepComments(true)).Parse(strings.NewReader(s), "")
+		if err != nil {
+			p := syntaxProblem(err, lang)
+			p.msg = regexp.MustCompile(regexp.QuoteMeta(prefix)+`[0-9]+_`).ReplaceAllString(p.msg, "$${...}")
+			return nil, p
+		}
+		results[m] = classifyShell(f, prefix, n, offsets)
+	}
+	slots := make([]shellSlot, n)
+	for i := range slots {
+		slot, p := combineSlots(results[0][i], results[1][i])
+		if p != nil {
+			p.index = i
+			return nil, p
+		}
+		if end := offsets[i] + len(prefix) + len(strconv.Itoa(i)) + 1; end < len(s) && (s[end] == '<' || s[end] == '>') {
+			slot.bare = false
+		}
+		slots[i] = slot
+	}
+	return slots, nil
 }
 
-func (s *shellScanner) pop() {
-	if len(s.stack) > 1 {
-		s.stack = s.stack[:len(s.stack)-1]
-		s.cases = s.cases[:len(s.cases)-1]
-		s.patterns = s.patterns[:len(s.patterns)-1]
+// placeholderPrefix returns a word prefix that occurs in no literal part.
+func placeholderPrefix(lits []string) string {
+	prefix := "SmithcQ"
+	for {
+		clash := false
+		for _, l := range lits {
+			if strings.Contains(l, prefix) {
+				clash = true
+				break
+			}
+		}
+		if !clash {
+			return prefix
+		}
+		prefix += "Q"
 	}
 }
 
-// unsure reports whether a ")" inside a nested frame was taken for a case
-// pattern whose case has not ended yet: until its esac, the frame's end
-// and the pattern cannot be told apart, so interpolations are refused.
-func (s *shellScanner) unsure() bool {
-	for _, p := range s.patterns {
-		if p {
+// syntaxProblem describes a parse error of the script.
+func syntaxProblem(err error, lang syntax.LangVariant) *shellProblem {
+	var le syntax.LangError
+	if errors.As(err, &le) {
+		return &shellProblem{index: -1,
+			msg: fmt.Sprintf("the script uses %s, which POSIX sh does not have (line %d): /bin/sh may be dash, which cannot run it, and where its interpolations land cannot be known",
+				le.Feature, le.Pos.Line()),
+			hint: `write POSIX sh, or run bash with the values as arguments: exec = ["bash", "-c", "script using \"$1\"", "bash", value]`}
+	}
+	var pe syntax.ParseError
+	if errors.As(err, &pe) {
+		return &shellProblem{index: -1, msg: fmt.Sprintf("shell syntax error at line %d of the script (as %s reads it): %s", pe.Pos.Line(), langName(lang), pe.Text),
+			hint: "fix the script; smithc reads it as /bin/sh would, with a placeholder word for each ${...}"}
+	}
+	return &shellProblem{index: -1, msg: fmt.Sprintf("the script cannot be parsed (as %s reads it): %v", langName(lang), err)}
+}
+
+func langName(lang syntax.LangVariant) string {
+	if lang == syntax.LangBash {
+		return "bash"
+	}
+	return "POSIX sh"
+}
+
+// slotResult is one parse's decision for one interpolation.
+type slotResult struct {
+	slot  shellSlot
+	found int
+	prob  *shellProblem
+}
+
+// combineSlots joins the POSIX and bash decisions: a refusal by either
+// wins; an integer slot in one and an unquoted word in the other is an
+// integer (a decimal integer is a safe word); any other disagreement is
+// refused.
+func combineSlots(p, b slotResult) (shellSlot, *shellProblem) {
+	for _, r := range []slotResult{b, p} {
+		switch {
+		case r.prob != nil:
+			return shellSlot{}, &shellProblem{msg: r.prob.msg, hint: r.prob.hint}
+		case r.found != 1:
+			return shellSlot{}, &shellProblem{msg: "cannot tell where the value lands in the script", hint: hintEnv}
+		}
+	}
+	x, y := p.slot, b.slot
+	isInt := func(k slotKind) bool { return k == slotArith || k == slotTestInt }
+	switch {
+	case x.kind == y.kind:
+		return shellSlot{kind: x.kind, bare: x.bare && y.bare, list: x.list && y.list, paren: x.kind == slotArith}, nil
+	case isInt(x.kind) && y.kind == slotWord:
+		return shellSlot{kind: x.kind}, nil
+	case isInt(y.kind) && x.kind == slotWord:
+		return shellSlot{kind: y.kind}, nil
+	}
+	return shellSlot{}, &shellProblem{msg: "dash and bash read this position differently", hint: hintEnv}
+}
+
+var placeholderRE = regexp.MustCompile(`[0-9]+_`)
+
+// classifyShell decides each placeholder found in a parsed script.
+func classifyShell(f *syntax.File, prefix string, n int, offsets []int) []slotResult {
+	res := make([]slotResult, n)
+	var stack []syntax.Node
+	// $'...' holding \' is read by bash as an escaped quote and by dash
+	// as the end of the string: nothing after it can be placed.
+	ansiFrom := -1
+	syntax.Walk(f, func(node syntax.Node) bool {
+		if node == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, node)
+		var text string
+		switch x := node.(type) {
+		case *syntax.Lit:
+			text = x.Value
+		case *syntax.SglQuoted:
+			text = x.Value
+			if x.Dollar && strings.Contains(x.Value, `\'`) && (ansiFrom < 0 || int(x.Pos().Offset()) < ansiFrom) {
+				ansiFrom = int(x.Pos().Offset())
+			}
+		case *syntax.Comment:
+			text = x.Text
+		default:
+			return true
+		}
+		for off := 0; ; {
+			j := strings.Index(text[off:], prefix)
+			if j < 0 {
+				break
+			}
+			at := off + j
+			m := placeholderRE.FindString(text[at+len(prefix):])
+			off = at + len(prefix)
+			if m == "" {
+				continue
+			}
+			i, err := strconv.Atoi(m[:len(m)-1])
+			if err != nil || i >= n {
+				continue
+			}
+			off += len(m)
+			r := &res[i]
+			r.found++
+			if r.prob == nil {
+				r.slot, r.prob = decideSlot(stack, text, at, prefix+m)
+			}
+		}
+		return true
+	})
+	if ansiFrom >= 0 {
+		for i := range res {
+			if offsets[i] > ansiFrom && res[i].prob == nil {
+				res[i].prob = &shellProblem{msg: `after a \' inside $'...', where bash and dash disagree on where the quoted text ends`,
+					hint: `write the quote another way, for example "'"`}
+			}
+		}
+	}
+	return res
+}
+
+// Builtins that read an argument as a variable name: bash evaluates an
+// array subscript in a name (a[$(cmd)]), so a value there runs code.
+var nameBuiltins = map[string]bool{
+	"read": true, "unset": true, "getopts": true, "mapfile": true, "readarray": true, "let": true,
+	"declare": true, "typeset": true, "local": true, "export": true, "readonly": true, "nameref": true,
+}
+
+// decideSlot decides the placeholder ph found at byte at of text, the
+// text of the last node of stack (a *Lit, *SglQuoted or *Comment).
+func decideSlot(stack []syntax.Node, text string, at int, ph string) (shellSlot, *shellProblem) {
+	refuse := func(msg, hint string) (shellSlot, *shellProblem) {
+		return shellSlot{}, &shellProblem{msg: msg, hint: hint}
+	}
+	leaf := stack[len(stack)-1]
+	if _, ok := leaf.(*syntax.Comment); ok {
+		return refuse("inside a shell comment", "move the ${...} out of the comment")
+	}
+	arith, testInt, dq := false, false, false
+	listOK := false       // the word is in a position where a list may stand
+	var word *syntax.Word // the innermost word holding the placeholder
+	for k := 0; k+1 < len(stack); k++ {
+		child := stack[k+1]
+		switch p := stack[k].(type) {
+		case *syntax.File, *syntax.Subshell, *syntax.Block, *syntax.IfClause, *syntax.WhileClause,
+			*syntax.BinaryCmd, *syntax.TimeClause:
+			// statement lists: the child is a statement, a clause or a comment
+		case *syntax.Stmt:
+			// its command, redirections or comments
+		case *syntax.CallExpr:
+			w, ok := child.(*syntax.Word)
+			if !ok {
+				break // an assignment
+			}
+			idx := wordIndex(p.Args, w)
+			name, first := commandName(p.Args)
+			if idx > first && nameBuiltins[name] {
+				return refuse(fmt.Sprintf("an argument of %s, which bash reads as a variable name (evaluating a[...] subscripts)", name),
+					"assign the value to a variable first (NAME=${...}), or "+hintEnv)
+			}
+			if idx > first && (name == "printf" && hasLitArg(p.Args, "-v") || (name == "test" || name == "[") && (hasLitArg(p.Args, "-v") || hasLitArg(p.Args, "-R"))) {
+				return refuse(fmt.Sprintf("an argument of %s -v, which bash reads as a variable name", name), hintEnv)
+			}
+			listOK = idx >= 1
+		case *syntax.Assign:
+			switch {
+			case child == p.Name:
+				return refuse("the name of a variable", "interpolate the value, not the name: NAME=${...}")
+			case p.Index != nil && child == syntax.Node(p.Index):
+				arith = true
+			}
+			listOK = false
+		case *syntax.ArrayExpr:
+		case *syntax.ArrayElem:
+			if p.Index != nil && child == syntax.Node(p.Index) {
+				arith = true
+			}
+			listOK = p.Index == nil
+		case *syntax.Redirect:
+			switch {
+			case p.N != nil && child == syntax.Node(p.N):
+				return refuse("the file descriptor of a redirection", "")
+			case p.Hdoc != nil && child == syntax.Node(p.Hdoc):
+				return refuse("inside a here-document body", hintEnv)
+			case p.Op == syntax.Hdoc || p.Op == syntax.DashHdoc:
+				return refuse("the delimiter of a here-document", "")
+			}
+			listOK = false
+		case *syntax.ForClause:
+		case *syntax.WordIter:
+			if child == syntax.Node(p.Name) {
+				return refuse("the variable name of a for loop", "")
+			}
+			listOK = true
+		case *syntax.CStyleLoop, *syntax.ArithmCmd, *syntax.LetClause:
+			arith = true
+		case *syntax.FuncDecl:
+			if _, ok := child.(*syntax.Lit); ok {
+				return refuse("the name of a function", "")
+			}
+		case *syntax.CaseClause, *syntax.CaseItem:
+			listOK = false
+		case *syntax.TestClause, *syntax.ParenTest:
+			listOK = false
+		case *syntax.BinaryTest:
+			switch p.Op {
+			case syntax.TsEql, syntax.TsNeq, syntax.TsLeq, syntax.TsGeq, syntax.TsLss, syntax.TsGtr:
+				testInt = true
+			}
+		case *syntax.UnaryTest:
+			if p.Op == syntax.TsVarSet || p.Op == syntax.TsRefVar {
+				return refuse("the operand of [[ -v ]] or [[ -R ]], which bash reads as a variable name", hintEnv)
+			}
+		case *syntax.DeclClause:
+			return refuse(fmt.Sprintf("an argument of %s, which bash evaluates for arrays, integer and nameref variables", p.Variant.Value),
+				"assign first and declare separately: NAME=${...}; "+p.Variant.Value+" NAME")
+		case *syntax.BinaryArithm:
+			if isAssignArith(p.Op) && child == syntax.Node(p.X) {
+				return refuse("the variable assigned in arithmetic", "")
+			}
+		case *syntax.UnaryArithm:
+			if p.Op == syntax.Inc || p.Op == syntax.Dec {
+				return refuse("the variable incremented in arithmetic", "")
+			}
+		case *syntax.ParenArithm:
+		case *syntax.Word:
+			word = p
+		case *syntax.DblQuoted:
+			if p.Dollar {
+				return refuse(`inside $"..."`, `use "..."`)
+			}
+			dq = true
+		case *syntax.SglQuoted:
+		case *syntax.CmdSubst:
+			if p.Backquotes {
+				return refuse("inside `...`", "use $( ... ) instead")
+			}
+			if arith {
+				return refuse("inside a command substitution within arithmetic, which the shell reads as double-quoted text", hintEnv)
+			}
+			dq, listOK = false, false
+		case *syntax.ProcSubst:
+			if arith {
+				return refuse("inside a process substitution within arithmetic", hintEnv)
+			}
+			dq, listOK = false, false
+		case *syntax.ArithmExp:
+			arith = true
+		case *syntax.ParamExp:
+			switch {
+			case p.Index != nil && child == syntax.Node(p.Index),
+				p.Slice != nil && (child == syntax.Node(p.Slice.Offset) || child == syntax.Node(p.Slice.Length)):
+				arith = true
+			case p.Param != nil && child == syntax.Node(p.Param):
+				return refuse("right after '$'", "write $$ for a literal dollar sign, or remove the $")
+			default:
+				return refuse("inside a ${...} parameter expansion", hintEnv)
+			}
+		default:
+			return refuse(fmt.Sprintf("inside %s, where smithc does not place values", nodeName(p)), hintEnv)
+		}
+	}
+	switch l := leaf.(type) {
+	case *syntax.SglQuoted:
+		if l.Dollar {
+			return refuse("inside $'...'", "use '...' or \"...\"")
+		}
+		if arith {
+			return refuse("inside quotes within arithmetic", "interpolate an int value as a whole operand: $(( ${n} + 1 ))")
+		}
+		return shellSlot{kind: slotSingle}, nil
+	case *syntax.Lit:
+		if oddBackslashes(text[:at]) {
+			return refuse("right after a backslash", "remove the backslash")
+		}
+		exact := text == ph
+		switch {
+		case arith:
+			if !exact || !wholeOperand(stack) {
+				return refuse("inside arithmetic, where only a whole int operand may stand (the shell reads arithmetic as double-quoted text, so quotes do not protect a value)",
+					"interpolate an int value as a whole operand: $(( ${n} + 1 ))")
+			}
+			return shellSlot{kind: slotArith}, nil
+		case testInt:
+			if !exact || dq || word == nil || len(word.Parts) != 1 {
+				return refuse("an operand of an arithmetic test, glued to other text", "interpolate an int value as a whole operand: [[ ${n} -gt 5 ]]")
+			}
+			return shellSlot{kind: slotTestInt}, nil
+		case dq:
+			return shellSlot{kind: slotDouble}, nil
+		}
+		whole := exact && word != nil && len(word.Parts) == 1
+		return shellSlot{kind: slotWord, bare: whole, list: whole && listOK}, nil
+	}
+	return refuse("cannot tell where the value lands in the script", hintEnv)
+}
+
+// wholeOperand reports whether the placeholder ending stack is a whole
+// word of arithmetic: $(( ${n} )) or $(( "${n}" )).
+func wholeOperand(stack []syntax.Node) bool {
+	i := len(stack) - 2
+	if dq, ok := stack[i].(*syntax.DblQuoted); ok && len(dq.Parts) == 1 {
+		i--
+	}
+	w, ok := stack[i].(*syntax.Word)
+	return ok && len(w.Parts) == 1
+}
+
+func isAssignArith(op syntax.BinAritOperator) bool {
+	switch op {
+	case syntax.Assgn, syntax.AddAssgn, syntax.SubAssgn, syntax.MulAssgn, syntax.QuoAssgn, syntax.RemAssgn,
+		syntax.AndAssgn, syntax.OrAssgn, syntax.XorAssgn, syntax.ShlAssgn, syntax.ShrAssgn,
+		syntax.AndBoolAssgn, syntax.OrBoolAssgn, syntax.XorBoolAssgn, syntax.PowAssgn:
+		return true
+	}
+	return false
+}
+
+func wordIndex(ws []*syntax.Word, w *syntax.Word) int {
+	for i, x := range ws {
+		if x == w {
+			return i
+		}
+	}
+	return -1
+}
+
+// commandName returns the literal name of the command run by args, looking
+// through command and builtin, and the index of the word naming it.
+func commandName(args []*syntax.Word) (string, int) {
+	for i, w := range args {
+		switch name := w.Lit(); name {
+		case "command", "builtin":
+			continue
+		default:
+			return name, i
+		}
+	}
+	return "", len(args)
+}
+
+func hasLitArg(args []*syntax.Word, lit string) bool {
+	for _, w := range args {
+		if w.Lit() == lit {
 			return true
 		}
 	}
 	return false
 }
 
-// interpolation classifies the current position and moves past a value.
-func (s *shellScanner) interpolation() (shellContext, error) {
-	s.inWord = false
-	switch {
-	case s.ambiguous:
-		return 0, errors.New("cannot tell where the value lands in the script: after \\' inside $'...', shells disagree on where the quoted text ends")
-	case s.unsure():
-		return 0, errors.New("cannot tell where the value lands in the script (inside a case statement within ( ... ) or $( ... )); pass it through env { NAME = ... } and write \"$NAME\"")
-	case s.body != nil:
-		return 0, errors.New("cannot interpolate into a here-document body; pass the value through env { NAME = ... } and write $NAME")
-	case s.comment:
-		return 0, errors.New("interpolation inside a shell comment")
-	case s.delimState != 0:
-		return 0, errors.New("cannot interpolate a here-document delimiter")
-	case s.escape:
-		return 0, errors.New("interpolation right after a backslash; remove the backslash")
+func oddBackslashes(s string) bool {
+	n := 0
+	for i := len(s) - 1; i >= 0 && s[i] == '\\'; i-- {
+		n++
 	}
-	ctx := ctxWord
-	switch s.top() {
-	case fSingle:
-		ctx = ctxSingle
-	case fDouble:
-		ctx = ctxDouble
-	case fBacktick:
-		return 0, errors.New("cannot interpolate inside `...`; use $( ... ) instead")
-	case fANSI:
-		return 0, errors.New("cannot interpolate inside $'...'")
-	case fParamDQ:
-		return 0, errors.New("cannot interpolate inside a \"${...}\" parameter expansion")
-	default:
-		if s.prev == '$' {
-			return 0, errors.New("interpolation right after '$'; write $$ for a literal dollar sign")
-		}
-	}
-	s.prev2, s.prev = s.prev, 'x'
-	s.wordStart = false
-	return ctx, nil
+	return n%2 == 1
 }
 
-// feed advances over literal script text.
-func (s *shellScanner) feed(lit string) {
-	for i := 0; i < len(lit); i++ {
-		s.step(lit[i])
+// nodeName names a node type for a message.
+func nodeName(n syntax.Node) string {
+	switch n.(type) {
+	case *syntax.ExtGlob:
+		return "an extended glob @(...)"
+	case *syntax.CoprocClause:
+		return "a coproc"
+	case *syntax.BraceExp:
+		return "a brace expansion"
 	}
+	return strings.TrimPrefix(fmt.Sprintf("%T", n), "*syntax.")
 }
 
-func isWordBreak(c byte) bool {
-	return strings.IndexByte(" \t\n;&|()<>", c) >= 0
+// shellPlanFor returns the plan of a template's parts, or an error naming
+// the interpolation that cannot be made safe.
+func shellPlanFor(parts []ir.TemplatePart) ([]shellSlot, error) {
+	lits := []string{""}
+	var exprs []*ir.Expr
+	for _, p := range parts {
+		if p.Expr == nil {
+			lits[len(lits)-1] += p.Lit
+			continue
+		}
+		exprs = append(exprs, p.Expr)
+		lits = append(lits, "")
+	}
+	slots, p := planShell(lits)
+	if p == nil {
+		return slots, nil
+	}
+	msg := p.msg
+	if p.hint != "" {
+		msg += "; " + p.hint
+	}
+	if p.index < 0 || p.index >= len(exprs) {
+		return nil, errors.New(msg)
+	}
+	return nil, &templateError{src: exprs[p.index].Src, msg: msg}
 }
 
-func (s *shellScanner) step(c byte) {
-	switch {
-	case s.body != nil:
-		s.bodyByte(c)
-		return
-	case s.escape:
-		if s.ansiEscape && c == '\'' {
-			// bash reads \' as a quote inside $'...', dash ends the
-			// string at it.
-			s.ambiguous = true
+// checkShellTemplate is the shell action's CheckTemplateFunc: before the
+// run, it reports what planShell would refuse, and an interpolation whose
+// type cannot stand where it is (a string in arithmetic, a list that is
+// not a whole word).
+func checkShellTemplate(lits []string, types []*schema.Type) []schema.TemplateProblem {
+	slots, p := planShell(lits)
+	if p != nil {
+		if p.index < 0 && len(lits) == 1 && !unparsable(lits[0]) {
+			// A script without interpolations that some shell can run
+			// (bash-only syntax) is left to the shell, as before.
+			return nil
 		}
-		s.escape, s.ansiEscape = false, false
-		s.prev, s.wordStart = 'x', false
-		return
-	case s.comment:
-		if c == '\n' {
-			s.comment = false
-			s.newline()
-		}
-		return
-	case s.delimState != 0:
-		if s.delimByte(c) {
-			return
-		}
+		return []schema.TemplateProblem{{Index: p.index, Summary: p.msg, Hint: p.hint}}
 	}
-	switch s.top() {
-	case fSingle:
-		if c == '\'' {
-			s.pop()
+	var out []schema.TemplateProblem
+	for i, s := range slots {
+		var t *schema.Type
+		if i < len(types) {
+			t = types[i]
 		}
-	case fDouble:
+		if t == nil {
+			continue
+		}
 		switch {
-		case c == '\\':
-			s.escape = true
-		case c == '"':
-			s.pop()
-		case c == '`':
-			s.push(fBacktick)
-		case c == '(' && s.prev == '$':
-			s.push(fCode)
-			s.wordStart = true
-		case c == '{' && s.prev == '$':
-			s.push(fParamDQ)
+		case (s.kind == slotArith || s.kind == slotTestInt) && t.Kind != schema.Int:
+			out = append(out, schema.TemplateProblem{Index: i,
+				Summary: fmt.Sprintf("only an int value can stand here (%s), and this one is %s", intPlace(s.kind), t.Structure()),
+				Hint:    "interpolate an int-typed value (int(x) converts one), or pass the value through env { NAME = ... } and check it in the script"})
+		case t.Kind == schema.List && !s.list:
+			out = append(out, schema.TemplateProblem{Index: i,
+				Summary: "a list must stand as whole words: a separate argument of a command, an item of for ... in, or an array element (an empty list would change how the script parses here)",
+				Hint:    `separate it with spaces, or join it into one word: join(list, " ")`})
 		}
-	case fParamDQ:
-		if c == '}' {
-			s.pop()
-		}
-	case fBacktick:
-		switch c {
-		case '\\':
-			s.escape = true
-		case '`':
-			s.pop()
-		}
-	case fANSI:
-		switch c {
-		case '\\':
-			s.escape = true
-			s.ansiEscape = true
-		case '\'':
-			s.pop()
-		}
-	case fArith:
-		switch c {
-		case '(':
-			s.push(fArith)
-		case ')':
-			s.pop()
-		}
-	default:
-		s.codeByte(c)
 	}
-	s.prev2, s.prev = s.prev, c
+	return out
 }
 
-// codeByte handles a byte in an unquoted context.
-func (s *shellScanner) codeByte(c byte) {
-	start := s.wordStart
-	s.wordStart = isWordBreak(c)
-	s.keyword(c, start)
-	switch c {
-	case '\\':
-		s.escape = true
-	case '\'':
-		if s.prev == '$' {
-			s.push(fANSI)
-		} else {
-			s.push(fSingle)
-		}
-	case '"':
-		s.push(fDouble)
-	case '`':
-		s.push(fBacktick)
-	case '#':
-		if start {
-			s.comment = true
-		}
-	case '(':
-		if s.prev == '(' && s.prev2 == '$' && s.top() == fCode {
-			s.stack[len(s.stack)-1] = fArith // $(( starts arithmetic
-		} else {
-			s.push(fCode)
-		}
-	case ')':
-		if len(s.stack) > 1 && s.top() == fCode {
-			if i := len(s.cases) - 1; s.cases[i] > 0 {
-				// Most likely a case pattern's ")"; see unsure.
-				s.patterns[i] = true
-				return
-			}
-			s.pop()
-		}
-	case '{':
-		if s.prev == '$' {
-			s.push(fBrace)
-		}
-	case '}':
-		if s.top() == fBrace {
-			s.pop()
-		}
-	case '<':
-		if s.prev == '<' {
-			s.delimState, s.delimStrip = 1, false
-			s.delim.Reset()
-		}
-	case '\n':
-		s.newline()
-	}
+// unparsable reports whether no shell can parse script (bash accepts more
+// than POSIX sh).
+func unparsable(script string) bool {
+	_, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(script), "")
+	return err != nil
 }
 
-// keyword follows the words of code, counting case ... esac statements in
-// the current frame: inside one, a ")" may close a pattern, not the frame.
-func (s *shellScanner) keyword(c byte, start bool) {
-	isLetter := c >= 'a' && c <= 'z'
-	switch {
-	case s.inWord && isWordBreak(c):
-		s.inWord = false
-		switch i := len(s.cases) - 1; s.word.String() {
-		case "case":
-			s.cases[i]++
-		case "esac":
-			if s.cases[i] > 0 {
-				s.cases[i]--
-			}
-			if s.cases[i] == 0 {
-				s.patterns[i] = false
-			}
-		}
-	case s.inWord && isLetter:
-		s.word.WriteByte(c)
-	case s.inWord:
-		s.inWord = false
-	case start && isLetter:
-		s.inWord = true
-		s.word.Reset()
-		s.word.WriteByte(c)
+func intPlace(k slotKind) string {
+	if k == slotTestInt {
+		return "an operand of an arithmetic test such as [[ -eq ]]"
 	}
-}
-
-// delimByte reads the word after <<; it reports whether c was consumed.
-func (s *shellScanner) delimByte(c byte) bool {
-	if s.delimState == 1 {
-		switch {
-		case c == '<' && s.prev == '<' && s.delim.Len() == 0 && !s.delimStrip:
-			s.delimState = 0 // <<<: a here-string, an ordinary word follows
-			s.prev = 'x'
-			return true
-		case c == '-' && s.prev == '<':
-			s.delimStrip = true
-			s.prev = c
-			return true
-		case c == ' ' || c == '\t':
-			s.prev = c
-			return true
-		}
-		s.delimState = 2
-	}
-	if isWordBreak(c) {
-		s.pending = append(s.pending, heredoc{delim: s.delim.String(), strip: s.delimStrip})
-		s.delimState = 0
-		return false
-	}
-	if c != '\'' && c != '"' && c != '\\' {
-		s.delim.WriteByte(c)
-	}
-	s.prev = c
-	return true
-}
-
-// newline starts the first pending here-document body, if any.
-func (s *shellScanner) newline() {
-	if len(s.pending) > 0 {
-		s.body = &s.pending[0]
-		s.pending = s.pending[1:]
-		s.line.Reset()
-	}
-	s.wordStart = true
-}
-
-// bodyByte reads a byte of a here-document body.
-func (s *shellScanner) bodyByte(c byte) {
-	if c != '\n' {
-		s.line.WriteByte(c)
-		return
-	}
-	l := s.line.String()
-	s.line.Reset()
-	if s.body.strip {
-		l = strings.TrimLeft(l, "\t")
-	}
-	if l == s.body.delim {
-		s.body = nil
-		s.newline()
-	}
-}
-
-// checkShellTemplate is the shell action's CheckTemplateFunc: it finds,
-// before the run, an interpolation that shellContexts would refuse (in a
-// comment, a here-document, backticks, ...). lits are the literal parts
-// around the interpolations.
-func checkShellTemplate(lits []string) (int, string) {
-	var parts []ir.TemplatePart
-	for i, lit := range lits {
-		if i > 0 {
-			parts = append(parts, ir.TemplatePart{Expr: &ir.Expr{Src: strconv.Itoa(i - 1)}})
-		}
-		if lit != "" {
-			parts = append(parts, ir.TemplatePart{Lit: lit})
-		}
-	}
-	_, err := shellContexts(parts)
-	var te *templateError
-	if !errors.As(err, &te) {
-		return -1, ""
-	}
-	i, convErr := strconv.Atoi(te.src)
-	if convErr != nil {
-		return -1, ""
-	}
-	return i, te.msg
+	return "inside arithmetic: $(( )), (( )), let or an array subscript"
 }

@@ -1,8 +1,15 @@
 package stdlib
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/smithc/smithc/schema"
 )
 
 // ShellQuote returns s as one POSIX shell word: s itself when it consists
@@ -34,12 +41,47 @@ func isShellSafe(s string) bool {
 	return true
 }
 
-// shellWords turns an interpolated value into shell words for an unquoted
-// position: a scalar is one quoted word; a list is one quoted word per
-// element (none for an empty list). Null, objects and nested lists are
-// errors, as is a NUL byte.
-func shellWords(v any) (string, error) {
+// quoteWord returns s as one shell word: mvdan.cc/sh's quoting for POSIX
+// sh, or ShellQuote where that refuses a valid value (it has no escape for
+// a newline or a control character, which single quotes carry as they
+// are). With forced, the word is always quoted, never bare: glued to
+// other text, a bare word could join a tilde (~root), a brace expansion
+// ({a,b,c}) or a file descriptor (5>file).
+func quoteWord(s string, forced bool) string {
+	q, err := syntax.Quote(s, syntax.LangPOSIX)
+	if err != nil {
+		q = ShellQuote(s)
+	}
+	if forced && q == s {
+		return "'" + s + "'"
+	}
+	return q
+}
+
+// quoteSlot writes an interpolated value for the slot planShell decided:
+// in an unquoted position quoted words (a list one per element, only where
+// a list may stand); inside '...' the value with its quotes escaped;
+// inside "..." a quoted word between closed double quotes; in arithmetic
+// and arithmetic tests a decimal integer only.
+func quoteSlot(slot shellSlot, v any) (string, error) {
+	if slot.kind == slotArith || slot.kind == slotTestInt {
+		n, err := intValue(v)
+		if err != nil {
+			return "", fmt.Errorf("%s, %s: %w", "only an integer can stand here", intPlace(slot.kind), err)
+		}
+		s := strconv.FormatInt(n, 10)
+		if n < 0 && slot.paren {
+			s = "(" + s + ")" // 1-${n} must not read as 1--5
+		}
+		return s, nil
+	}
 	if l, ok := v.([]any); ok {
+		if slot.kind != slotWord {
+			return "", fmt.Errorf("a list cannot be interpolated inside quotes; remove the quotes to pass one word per element, or use join(list, \" \")")
+		}
+		if !slot.list {
+			return "", fmt.Errorf("a list must stand as whole words (a separate argument of a command, an item of for ... in, or an array element): an empty list would change how the script parses here; use join(list, \" \") for one word")
+		}
 		words := make([]string, 0, len(l))
 		for i, e := range l {
 			if _, nested := e.([]any); nested {
@@ -49,7 +91,7 @@ func shellWords(v any) (string, error) {
 			if err != nil {
 				return "", fmt.Errorf("element %d of the list: %w", i, err)
 			}
-			words = append(words, ShellQuote(w))
+			words = append(words, quoteWord(w, !slot.bare))
 		}
 		return strings.Join(words, " "), nil
 	}
@@ -57,7 +99,37 @@ func shellWords(v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return ShellQuote(s), nil
+	switch slot.kind {
+	case slotSingle:
+		return strings.ReplaceAll(s, "'", `'\''`), nil
+	case slotDouble:
+		return `"` + quoteWord(s, true) + `"`, nil
+	}
+	return quoteWord(s, !slot.bare), nil
+}
+
+// intValue returns v as an integer: an int, or a number without a
+// fraction that fits in 64 bits.
+func intValue(v any) (int64, error) {
+	switch x := v.(type) {
+	case int:
+		return int64(x), nil
+	case int64:
+		return x, nil
+	case int32:
+		return int64(x), nil
+	case json.Number:
+		if n, err := strconv.ParseInt(x.String(), 10, 64); err == nil {
+			return n, nil
+		}
+		return 0, fmt.Errorf("the value %s is not an integer", x)
+	case float64:
+		if x == math.Trunc(x) && x >= -(1<<63) && x < 1<<63 {
+			return int64(x), nil
+		}
+		return 0, fmt.Errorf("the value %v is not an integer", x)
+	}
+	return 0, fmt.Errorf("the value is %s, not an int", schema.Describe(v))
 }
 
 // shellScalar formats one interpolated value as the text of a word.
@@ -79,28 +151,4 @@ func shellScalar(v any) (string, error) {
 		return "", fmt.Errorf("the value contains a NUL byte at offset %d, which no shell argument can carry", i)
 	}
 	return s, nil
-}
-
-// quoteFor returns the quote function for an interpolation in the given
-// shell context: in an unquoted position the value becomes quoted words;
-// inside '...' its quotes are escaped so it stays inside the quotes;
-// inside "..." the double quotes are closed around a single-quoted word,
-// so the shell joins the three into one word with the value literal.
-func quoteFor(ctx shellContext) func(v any) (string, error) {
-	return func(v any) (string, error) {
-		if ctx == ctxWord {
-			return shellWords(v)
-		}
-		if _, ok := v.([]any); ok {
-			return "", fmt.Errorf("a list cannot be interpolated inside quotes; remove the quotes to pass one word per element, or use join(list, \" \")")
-		}
-		s, err := shellScalar(v)
-		if err != nil {
-			return "", err
-		}
-		if ctx == ctxSingle {
-			return strings.ReplaceAll(s, "'", `'\''`), nil
-		}
-		return `"` + ShellQuote(s) + `"`, nil
-	}
 }

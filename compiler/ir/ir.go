@@ -159,9 +159,12 @@ type Step struct {
 	// Maps are keyed sub-blocks: "env" (env { K = v }) and "headers".
 	Maps map[string]map[string]*Expr `json:"maps,omitempty"`
 
-	Agent          string `json:"agent,omitempty"`           // agent action: the agent's name (see Program.Agent)
-	Call           string `json:"call,omitempty"`            // call action: the called workflow's name
-	DeclaredOutput bool   `json:"declared_output,omitempty"` // the user declared the output type
+	Agent string `json:"agent,omitempty"` // agent action: the agent's name (see Program.Agent)
+	// Fallbacks are agents tried in order when Agent fails (agent =
+	// [primary, fallback, ...]).
+	Fallbacks      []string `json:"fallback_agents,omitempty"`
+	Call           string   `json:"call,omitempty"`            // call action: the called workflow's name
+	DeclaredOutput bool     `json:"declared_output,omitempty"` // the user declared the output type
 
 	Description      string        `json:"description,omitempty"`
 	Timeout          time.Duration `json:"timeout,omitempty"`           // per attempt; 0 = none
@@ -249,6 +252,10 @@ type For struct {
 type Worktree struct {
 	Path   string `json:"path,omitempty"`   // relative to the repository root
 	Branch *Expr  `json:"branch,omitempty"` // nil when absent
+	// Reuse runs the children in a worktree that already exists at Path
+	// (one this run did not create), never removing it. Without it such a
+	// worktree is refused.
+	Reuse bool `json:"reuse,omitempty"`
 }
 
 // Try runs Catch when Try fails and Finally either way.

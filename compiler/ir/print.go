@@ -212,6 +212,9 @@ func (p *printer) node(depth int, n *Node) {
 	case KindWorktree:
 		p.linef(d, "path %s", strconv.Quote(n.Worktree.Path))
 		p.exprLine(d, "branch", n.Worktree.Branch)
+		if n.Worktree.Reuse {
+			p.linef(d, "reuse")
+		}
 	case KindTry:
 		p.node(d, n.Try.Try)
 		if n.Try.Catch != nil {
@@ -230,6 +233,9 @@ func (p *printer) step(d int, s *Step) {
 	head := "action " + s.Action
 	if s.Agent != "" {
 		head += " agent=" + s.Agent
+	}
+	if len(s.Fallbacks) > 0 {
+		head += " fallback=" + strings.Join(s.Fallbacks, ",")
 	}
 	if s.Call != "" {
 		head += " call=" + s.Call

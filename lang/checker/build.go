@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/smithc/smithc/lang/ast"
@@ -128,8 +129,15 @@ func (g *graph) buildUse(parent *gnode, s *ast.UseStmt, sc *idScope, home bool) 
 	}
 	for i, f := range g.fragStack {
 		if f == frag {
-			if g.frag != nil && g.homeUse != nil {
-				s := g.homeUse
+			// A fragment's own graph reports the cycles it is part of:
+			// at the use of its source that starts the cycle (which is
+			// the offending use itself when the fragment mounts itself
+			// directly), whether or not anything mounts the fragment.
+			if at := g.homeUse; g.frag != nil && i == 0 && (home || at != nil) {
+				if home {
+					at = s
+				}
+				s := at
 				chain := []string{}
 				for _, f := range g.fragStack[i:] {
 					chain = append(chain, f.Name.Name)
@@ -144,6 +152,19 @@ func (g *graph) buildUse(parent *gnode, s *ast.UseStmt, sc *idScope, home bool) 
 			}
 			return
 		}
+	}
+	size := g.c.fragSize(frag)
+	if g.overLimit {
+		// The graph is known to exceed MaxNodes: no mount is expanded,
+		// and the use that crosses the limit is reported.
+		if g.skipped += size; len(g.nodes)+g.skipped > MaxNodes {
+			g.tooBig(s, home, frag, size)
+		}
+		return
+	}
+	if len(g.nodes)+size > MaxNodes || g.c.nodes+size > maxProgramNodes {
+		g.tooBig(s, home, frag, size)
+		return
 	}
 	n.mount = newScope(sc.prefix+s.Prefix.Name+".", n)
 	g.fragStack = append(g.fragStack, frag)
@@ -187,4 +208,119 @@ func constString(attrs []*ast.Attr, name string) string {
 func constTrue(attrs []*ast.Attr, name string) bool {
 	a := findAttr(attrs, name)
 	return a != nil && a.Value != nil && strings.TrimSpace(a.Value.Src) == "true"
+}
+
+// MaxNodes bounds the nodes of one workflow or fragment, mounted
+// fragments included: checking (and running) is linear in it, and mounts
+// multiply (a fragment mounting another twice, thirty levels deep, would
+// be a billion nodes).
+const MaxNodes = 250_000
+
+// maxProgramNodes bounds the nodes of all graphs of a check together
+// (each fragment is also checked on its own, with its mounts).
+const maxProgramNodes = 2 * MaxNodes
+
+// tooBig reports, once per graph, that mounting frag (of size nodes) at
+// use s would exceed MaxNodes; the mount is left empty.
+func (g *graph) tooBig(s *ast.UseStmt, home bool, frag *ast.FragmentDecl, size int) {
+	if g.bigReported {
+		return
+	}
+	g.bigReported = true
+	at := s
+	if !home {
+		at = g.homeUse
+	}
+	if at == nil {
+		return
+	}
+	adds := fmt.Sprint(size)
+	if size > MaxNodes {
+		adds = fmt.Sprintf("more than %d", MaxNodes)
+	}
+	summary := fmt.Sprintf("%s would have more than %d nodes: mounting fragment %q here adds %s", g.ownerName(), MaxNodes, frag.Name.Name, adds)
+	if len(g.nodes)+g.skipped <= MaxNodes && len(g.nodes)+size <= MaxNodes {
+		summary = fmt.Sprintf("the program would have more than %d nodes: mounting fragment %q here adds %s", maxProgramNodes, frag.Name.Name, adds)
+	}
+	g.c.report(diag.Diagnostic{
+		Code:    "too-many-nodes",
+		Summary: summary,
+		Detail:  "Each use copies the fragment's nodes, and the fragments it mounts, into the workflow; split the work into workflows joined with call, or loop over the data with for.",
+		Subject: at.Fragment.Range,
+	})
+}
+
+// fragSize returns the number of nodes a mount of fd adds, mounts
+// included (a cycle, reported elsewhere, counts as nothing), saturating
+// above MaxNodes.
+func (c *checker) fragSize(fd *ast.FragmentDecl) int {
+	if n, ok := c.fragSizes[fd]; ok {
+		return max(n, 0)
+	}
+	c.fragSizes[fd] = -1 // in progress: a cycle adds nothing
+	n := c.bodySize(fd.Body)
+	c.fragSizes[fd] = n
+	return n
+}
+
+// bodySize counts the nodes of a body as buildBody would make them.
+func (c *checker) bodySize(b *ast.Body) int {
+	if b == nil {
+		return 0
+	}
+	n := 0
+	for _, s := range b.Nodes {
+		n += c.stmtSize(s)
+		if n > MaxNodes {
+			return MaxNodes + 1
+		}
+	}
+	return n
+}
+
+func (c *checker) stmtSize(s ast.Stmt) int {
+	switch s := s.(type) {
+	case *ast.SequenceStmt:
+		return 1 + c.bodySize(s.Body)
+	case *ast.ParallelStmt:
+		return 1 + c.bodySize(s.Body)
+	case *ast.LoopStmt:
+		return 1 + c.bodySize(s.Body)
+	case *ast.ForStmt:
+		return 1 + c.bodySize(s.Body)
+	case *ast.WorktreeStmt:
+		return 1 + c.bodySize(s.Body)
+	case *ast.MatchStmt:
+		n := 1
+		for _, a := range s.Arms {
+			if a != nil {
+				n += 1 + c.bodySize(a.Body)
+			}
+		}
+		if s.Else != nil {
+			n += 1 + c.bodySize(s.Else.Body)
+		}
+		return n
+	case *ast.BranchStmt:
+		n := 2 + c.bodySize(s.Then)
+		if s.Else != nil {
+			n += 1 + c.bodySize(s.Else.Body)
+		}
+		return n
+	case *ast.TryStmt:
+		n := 2 + c.bodySize(s.Try)
+		if s.Catch != nil {
+			n += 1 + c.bodySize(s.Catch)
+		}
+		if s.Finally != nil {
+			n += 1 + c.bodySize(s.Finally)
+		}
+		return n
+	case *ast.UseStmt:
+		if frag := c.info.Fragments[s.Fragment.Name]; frag != nil {
+			return 1 + c.fragSize(frag)
+		}
+		return 1
+	}
+	return 1
 }

@@ -48,7 +48,7 @@ func (x *ec) builtin(n *exprast.BuiltinNode) vt {
 	}
 	ar, known := builtinArity[n.Name]
 	if !known {
-		return x.errorf(x.at(n), "unknown-function", "unknown function %s", n.Name)
+		return x.fail(x.at(n), unknownFunction(n.Name))
 	}
 	if len(n.Arguments) < ar[0] || (ar[1] >= 0 && len(n.Arguments) > ar[1]) {
 		for _, a := range n.Arguments {
@@ -297,9 +297,33 @@ func (x *ec) call(n *exprast.CallNode) vt {
 	if nondeterministic[id.Value] {
 		return x.errorf(x.at(n), "nondeterministic", "%s() is not available: expressions must give the same result when a run is resumed; pass times in through input", id.Value)
 	}
-	return x.fail(x.at(n), &problem{code: "unknown-function",
-		summary: fmt.Sprintf("unknown function %s", id.Value),
-		hint:    didYouMean(id.Value, functionNames())})
+	return x.fail(x.at(n), unknownFunction(id.Value))
+}
+
+// functionAliases maps the names other languages give some builtins to
+// the expr builtin, for hints that edit distance would miss.
+var functionAliases = map[string]string{
+	"upcase": "upper", "uppercase": "upper", "toupper": "upper", "toUpper": "upper", "toUpperCase": "upper",
+	"downcase": "lower", "lowercase": "lower", "tolower": "lower", "toLower": "lower", "toLowerCase": "lower",
+	"length": "len", "size": "len", "strip": "trim", "lstrip": "trimPrefix", "rstrip": "trimSuffix",
+	"startsWith": "hasPrefix", "startswith": "hasPrefix", "endsWith": "hasSuffix", "endswith": "hasSuffix",
+	"str": "string", "tostring": "string", "toString": "string", "parseInt": "int", "parseFloat": "float",
+	"unique": "uniq", "distinct": "uniq", "contains": "indexOf", "includes": "indexOf", "index": "indexOf",
+	"jsonEncode": "toJSON", "jsonDecode": "fromJSON", "json": "toJSON", "base64": "toBase64",
+	"avg": "mean", "average": "mean", "sorted": "sort", "flat": "flatten", "head": "first", "tail": "last",
+}
+
+// unknownFunction explains a call of a function that does not exist,
+// with the closest builtin.
+func unknownFunction(name string) *problem {
+	hint := didYouMean(name, functionNames())
+	if alt, ok := functionAliases[name]; ok {
+		hint = fmt.Sprintf("did you mean %q?", alt)
+	}
+	return &problem{code: "unknown-function",
+		summary: fmt.Sprintf("unknown function %q", name),
+		hint:    hint,
+		detail:  "Expressions call the builtins of the expression language (upper, len, split, filter, map, ...), and env() and secret() where the environment may be read; docs/language.md lists them."}
 }
 
 // secret checks a secret("NAME") call: the name is a string literal, so

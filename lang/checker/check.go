@@ -107,7 +107,11 @@ type checker struct {
 	// noSecret, when set, refuses secret() in the expressions being
 	// checked and says why (a call's input is stored with the child run).
 	noSecret    string
-	secretNames map[string]bool // every secret("NAME") seen
+	secretNames map[string]bool           // every secret("NAME") seen
+	fragSizes   map[*ast.FragmentDecl]int // see fragSize
+	nodes       int                       // graph nodes made so far, all graphs
+
+	nodeOwners map[string][]*ast.WorkflowDecl // node id -> workflows declaring it (messages)
 }
 
 func newChecker(cfg *Config) *checker {
@@ -124,6 +128,7 @@ func newChecker(cfg *Config) *checker {
 			Actions:         map[*ast.StepStmt]string{},
 			Calls:           map[*ast.StepStmt]*ast.WorkflowDecl{},
 			StepAgents:      map[*ast.StepStmt]*ast.AgentDecl{},
+			StepFallbacks:   map[*ast.StepStmt][]*ast.AgentDecl{},
 			Needs:           map[ast.Stmt][]ast.Stmt{},
 			Uses:            map[*ast.UseStmt]*ast.FragmentDecl{},
 			ExprTypes:       map[*ast.Expr]*schema.Type{},
@@ -141,6 +146,7 @@ func newChecker(cfg *Config) *checker {
 		outputs:     map[ast.Stmt]vt{},
 		declared:    map[ast.Stmt]*schema.Type{},
 		stepRules:   map[*schema.ActionSpec]*actionRules{},
+		fragSizes:   map[*ast.FragmentDecl]int{},
 		secretNames: map[string]bool{},
 	}
 	for i := range cfg.Actions {

@@ -9,7 +9,8 @@ import (
 
 // checkNeedsCycles reports needs that can never be satisfied: a cycle of
 // needs, a need of a node that runs after (or contains) the needing node.
-// Every need of a cycle is reported, each with the cycle seen from it.
+// A cycle is reported once, at its first need in source order, naming
+// every node of it.
 func (g *graph) checkNeedsCycles() {
 	if g.isAcyclic() {
 		return
@@ -30,23 +31,30 @@ func (g *graph) checkNeedsCycles() {
 			}
 			reported[[2]int{n.n, t.n}] = true
 			cycle := []string{n.full, t.full}
+			var others []diag.Related
 			for j := len(path) - 1; j > 0; j-- {
 				a, b := path[j-1], path[j] // a happens before b
 				if a%2 == 1 && b%2 == 0 {
 					x, y := g.nodes[a/2], g.nodes[b/2]
-					if containsNode(y.needs, x) {
+					if k := indexNode(y.needs, x); k >= 0 {
 						if y != n {
 							cycle = append(cycle, x.full)
+							// The cycle is reported once, here: its other
+							// needs are part of this message.
+							reported[[2]int{y.n, x.n}] = true
+							if y.home {
+								others = append(others, diag.Related{Range: y.needsAt[k], Message: fmt.Sprintf("%s needs %q here", y.what(), x.full)})
+							}
 						}
 					}
 				}
 			}
-			g.reportCycle(n, t, i, cycle)
+			g.reportCycle(n, t, i, cycle, others)
 		}
 	}
 }
 
-func (g *graph) reportCycle(n, t *gnode, i int, cycle []string) {
+func (g *graph) reportCycle(n, t *gnode, i int, cycle []string, others []diag.Related) {
 	r := n.needsAt[i]
 	switch {
 	case isAncestor(t, n):
@@ -72,6 +80,7 @@ func (g *graph) reportCycle(n, t *gnode, i int, cycle []string) {
 			Summary: "needs cycle: " + strings.Join(cycle, " -> "),
 			Detail:  "Each node in the cycle waits for the next one, so none can start; remove one of the needs.",
 			Subject: r,
+			Related: others,
 		})
 	}
 }
@@ -166,13 +175,13 @@ func (g *graph) path(a, b int32) []int32 {
 	return nil
 }
 
-func containsNode(list []*gnode, n *gnode) bool {
-	for _, x := range list {
+func indexNode(list []*gnode, n *gnode) int {
+	for i, x := range list {
 		if x == n {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // isAncestor reports whether a contains n.

@@ -1,6 +1,8 @@
 package checker
 
 import (
+	"fmt"
+
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
 )
@@ -100,8 +102,13 @@ type graph struct {
 	edgesDone bool
 	fired     map[*gnode][]uint64 // see firedFrom
 
-	fragStack []*ast.FragmentDecl
-	homeUse   *ast.UseStmt // the use of the graph's own source being mounted
+	fragStack   []*ast.FragmentDecl
+	homeUse     *ast.UseStmt // the use of the graph's own source being mounted
+	bigReported bool         // MaxNodes was reached (see tooBig)
+	huge        bool         // the graph's own source exceeds MaxNodes: its nodes are not checked
+	overLimit   bool         // with its mounts the graph exceeds MaxNodes: mounts are not expanded
+	skipped     int          // nodes of the mounts not expanded
+	forVars     map[string]*ast.ForStmt
 }
 
 // what names a node in messages: `step "a"`, `parallel`, ...
@@ -162,7 +169,21 @@ func (c *checker) newGraph(wf *ast.WorkflowDecl, frag *ast.FragmentDecl, body *a
 		g.fragStack = []*ast.FragmentDecl{frag}
 	}
 	if body != nil {
+		g.overLimit = 1+c.bodySize(body) > MaxNodes
 		g.buildBody(g.root, body, g.scope, true)
+	}
+	if len(g.nodes) > MaxNodes && !g.bigReported {
+		g.bigReported, g.huge = true, true
+		at := diag.Range{}
+		if wf != nil {
+			at = wf.Name.Range
+		} else if frag != nil {
+			at = frag.Name.Range
+		}
+		c.report(diag.Diagnostic{Code: "too-many-nodes",
+			Summary: fmt.Sprintf("%s has %d nodes, more than the limit of %d", g.ownerName(), len(g.nodes), MaxNodes),
+			Detail:  "Split the work into workflows joined with call, or loop over the data with for.",
+			Subject: at})
 	}
 	g.resolveNeeds()
 	g.buildEdges()
@@ -174,6 +195,7 @@ func (g *graph) add(parent *gnode, n *gnode) *gnode {
 	n.parent = parent
 	n.gr = g
 	n.n = len(g.nodes)
+	g.c.nodes++
 	g.nodes = append(g.nodes, n)
 	if parent != nil {
 		n.idx = len(parent.kids)
@@ -201,7 +223,11 @@ func (g *graph) declare(n *gnode, id ast.Ident, sc *idScope, home bool) {
 	n.idRange = id.Range
 	n.full = sc.prefix + id.Name
 	if home {
-		g.c.checkReserved(id, kindName(n.kind)+" id")
+		what := kindName(n.kind) + " id"
+		if n.kind == gUse {
+			what = "mount prefix"
+		}
+		g.c.checkReserved(id, what)
 	}
 	if prev, ok := sc.ids[id.Name]; ok {
 		n.dupID = true

@@ -15,6 +15,8 @@ func (c *checker) loadImports(main *ast.File) []*ast.File {
 	files := []*ast.File{main}
 	seen := map[string]bool{clean(main.Name): true}
 	c.loaded[clean(main.Name)] = main
+	var top *ast.ImportDecl // the import of main being followed
+	topReported := map[*ast.ImportDecl]bool{}
 	var visit func(f *ast.File, chain []string)
 	visit = func(f *ast.File, chain []string) {
 		for _, d := range f.Decls {
@@ -22,15 +24,35 @@ func (c *checker) loadImports(main *ast.File) []*ast.File {
 			if !ok {
 				continue
 			}
+			if f == main {
+				top = imp
+			}
 			name := importPath(f.Name, imp.Path)
 			if i := indexOf(chain, name); i >= 0 {
 				cyc := append(append([]string(nil), chain[i:]...), name)
+				detail := "Files may not import each other in a cycle; move the shared declarations to a file that both import."
 				c.report(diag.Diagnostic{
 					Code:    "import-cycle",
 					Summary: "import cycle: " + strings.Join(cyc, " -> "),
-					Detail:  "Files may not import each other in a cycle; move the shared declarations to a file that both import.",
+					Detail:  detail,
 					Subject: imp.PathRange,
 				})
+				// Also at the import of the file being checked that leads
+				// to the cycle, where the user is looking.
+				if f != main && top != nil && !topReported[top] {
+					topReported[top] = true
+					summary := "importing " + quote(top.Path) + " leads to an import cycle: " + strings.Join(cyc, " -> ")
+					if i == 0 {
+						summary = "import cycle: " + strings.Join(cyc, " -> ")
+					}
+					c.report(diag.Diagnostic{
+						Code:    "import-cycle",
+						Summary: summary,
+						Detail:  detail,
+						Subject: top.PathRange,
+						Related: []diag.Related{{Range: imp.PathRange, Message: "the cycle closes here"}},
+					})
+				}
 				continue
 			}
 			if seen[name] {

@@ -38,6 +38,9 @@ type Info struct {
 	Calls map[*ast.StepStmt]*ast.WorkflowDecl
 	// StepAgents is the agent of every agent step.
 	StepAgents map[*ast.StepStmt]*ast.AgentDecl
+	// StepFallbacks are the agents tried after it, in order, for a step
+	// with agent = [primary, fallback, ...].
+	StepFallbacks map[*ast.StepStmt][]*ast.AgentDecl
 	// Needs resolves every needs attribute to the nodes it names.
 	Needs map[ast.Stmt][]ast.Stmt
 	// Uses resolves every use statement to its fragment.

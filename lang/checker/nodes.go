@@ -17,6 +17,9 @@ var (
 
 // checkGraph checks every node of the graph's own source, in order.
 func (g *graph) checkGraph() {
+	if g.huge {
+		return // reported; checking would only cost time
+	}
 	g.checkNeedsCycles()
 	for _, n := range g.nodes {
 		if n.home && n.stmt != nil {
@@ -75,6 +78,7 @@ func (g *graph) checkNode(n *gnode) {
 		g.attrs(n, s.ID.Range).check(attrsOf(s.Body), []attrRule{
 			{name: "path", kind: rString, required: true},
 			{name: "branch", kind: rExpr, typ: schema.StringType},
+			{name: "reuse", kind: rBool},
 			needsRule, descRule,
 		})
 	case *ast.LoopStmt:

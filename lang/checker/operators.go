@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	exprast "github.com/expr-lang/expr/ast"
@@ -238,11 +239,7 @@ func (x *ec) assign(n exprast.Node, got vt, want *schema.Type, optOK bool, what 
 		}
 	case *exprast.ArrayNode:
 		if want.Kind == schema.List && got.kind() == schema.List {
-			okAll := true
-			for _, e := range m.Nodes {
-				okAll = x.assign(e, x.typeOf(e), want.Elem, false, what) && okAll
-			}
-			return okAll
+			return x.assignList(m, want, what)
 		}
 	case *exprast.ConditionalNode:
 		a := x.assign(m.Exp1, x.typeOf(m.Exp1), want, optOK, what)
@@ -252,10 +249,91 @@ func (x *ec) assign(n exprast.Node, got vt, want *schema.Type, optOK bool, what 
 	return x.assignType(got, want, x.whole(n), optOK, what)
 }
 
+// assignList checks a list literal against a list type: elements that are
+// literals of their own (objects, lists, enum strings) are checked one by
+// one with their index in the path; plain elements of the wrong type are
+// reported together, in one message that names them by index.
+func (x *ec) assignList(m *exprast.ArrayNode, want *schema.Type, what string) bool {
+	okAll := true
+	var bad []int
+	var badT []vt
+	for i, e := range m.Nodes {
+		t := x.typeOf(e)
+		_, isStr := e.(*exprast.StringNode)
+		switch e.(type) {
+		case *exprast.MapNode, *exprast.ArrayNode, *exprast.ConditionalNode:
+			okAll = x.assign(e, t, want.Elem, false, elemPath(what, i)) && okAll
+			continue
+		}
+		if isStr && want.Elem.Kind == schema.Enum {
+			okAll = x.assign(e, t, want.Elem, false, elemPath(what, i)) && okAll
+			continue
+		}
+		if t.opt || t.isNull() || t.isAny() {
+			okAll = x.assignType(t, want.Elem, x.whole(e), false, elemPath(what, i)) && okAll
+			continue
+		}
+		g := t.schemaType()
+		if g.AssignableTo(want.Elem) || (g.Kind == schema.String && want.Elem.Kind == schema.Enum) || stringyAssign(t, want.Elem) {
+			continue
+		}
+		bad, badT = append(bad, i), append(badT, t)
+	}
+	if len(bad) == 0 {
+		return okAll
+	}
+	same := true
+	for _, t := range badT {
+		same = same && t.String() == badT[0].String()
+	}
+	var which string
+	switch {
+	case len(bad) == 1:
+		which = fmt.Sprintf("element %d is %s", bad[0], badT[0])
+	case same:
+		which = fmt.Sprintf("elements %s are %s", indexList(bad), badT[0])
+	default:
+		parts := make([]string, len(bad))
+		for i, k := range bad {
+			parts[i] = fmt.Sprintf("%d (%s)", k, badT[i])
+		}
+		which = "elements " + joinAnd(parts) + " are not " + want.Elem.String()
+	}
+	x.c.report(diag.Diagnostic{
+		Code:    "type-mismatch",
+		Summary: fmt.Sprintf("%s must be a list of %s, but %s", what, want.Elem, which),
+		Detail:  "Elements are counted from 0.",
+		Subject: x.whole(m.Nodes[bad[0]]),
+	})
+	return false
+}
+
+// indexList renders indexes as "1, 2 and 4".
+func indexList(ix []int) string {
+	parts := make([]string, len(ix))
+	for i, k := range ix {
+		parts[i] = fmt.Sprint(k)
+	}
+	return joinAnd(parts)
+}
+
+// joinAnd joins words as "a, b and c".
+func joinAnd(parts []string) string {
+	if len(parts) <= 1 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
 // assignObject checks a map literal against an object type field by field.
 func (x *ec) assignObject(m *exprast.MapNode, got vt, want *schema.Type, what string) bool {
 	okAll := true
 	present := map[string]bool{}
+	type unknownKey struct {
+		name string
+		at   exprast.Node
+	}
+	var unknown []unknownKey
 	for _, p := range m.Pairs {
 		pair, isPair := p.(*exprast.PairNode)
 		if !isPair {
@@ -268,9 +346,7 @@ func (x *ec) assignObject(m *exprast.MapNode, got vt, want *schema.Type, what st
 		present[key.Value] = true
 		f := want.Field(key.Value)
 		if f == nil {
-			x.fail(x.at(pair.Key), &problem{code: "unknown-field",
-				summary: fmt.Sprintf("unknown field %q in %s", key.Value, want),
-				hint:    didYouMean(key.Value, fieldNames(want))})
+			unknown = append(unknown, unknownKey{key.Value, pair.Key})
 			okAll = false
 			continue
 		}
@@ -282,6 +358,19 @@ func (x *ec) assignObject(m *exprast.MapNode, got vt, want *schema.Type, what st
 		if !present[f.Name] && !f.Optional && !f.HasDefault {
 			missing = append(missing, f.Name)
 		}
+	}
+	// A misspelt field is one error: the unknown name with the missing
+	// field it was meant to be, not "unknown" and "missing" apart.
+	for _, u := range unknown {
+		if s := suggest(u.name, missing); s != "" {
+			missing = slices.DeleteFunc(missing, func(n string) bool { return n == s })
+			x.fail(x.at(u.at), &problem{code: "unknown-field",
+				summary: fmt.Sprintf("unknown field %q in %s: did you mean %q? (%s is missing it)", u.name, want, s, what)})
+			continue
+		}
+		x.fail(x.at(u.at), &problem{code: "unknown-field",
+			summary: fmt.Sprintf("unknown field %q in %s", u.name, want),
+			hint:    didYouMean(u.name, fieldNames(want))})
 	}
 	if len(missing) > 0 {
 		x.c.report(diag.Diagnostic{
@@ -391,6 +480,15 @@ func quoteList(names []string) string {
 
 // subPath names field key of the value described by what:
 // "value of step "a"" becomes "value.key of step "a"".
+// elemPath is subPath for element i of a list: value[1] of step "s".
+func elemPath(what string, i int) string {
+	k := fmt.Sprintf("[%d]", i)
+	if j := strings.Index(what, " of "); j >= 0 {
+		return what[:j] + k + what[j:]
+	}
+	return what + k
+}
+
 func subPath(what, key string) string {
 	if i := strings.Index(what, " of "); i >= 0 {
 		return what[:i] + "." + key + what[i:]

@@ -88,11 +88,18 @@ func (r *nodeResolver) resolve(name string) (vt, *Ref, *problem) {
 	if r.g.frag != nil {
 		p.detail = "A fragment reads its parameters, input and its own nodes, never its host's: pass host values as parameters."
 	}
-	for _, n := range r.g.nodes {
-		if fs, ok := n.stmt.(*ast.ForStmt); ok && n.home && fs.Var.Name == name {
-			p.detail = fmt.Sprintf("%q is the variable of a for; it is only defined inside that for's body (after the for, read the body's steps as lists).", name)
-			break
+	if in := r.g.inputType(); in.s != nil && in.s.Kind == schema.Object && in.s.Field(name) != nil {
+		p.hint = fmt.Sprintf("did you mean input.%s?", name)
+		p.detail = fmt.Sprintf("%q is a field of the workflow's input; inputs are read through input.", name)
+	} else if w := r.g.c.otherWorkflowWith(name, r.g.wf); w != "" {
+		p.summary = fmt.Sprintf("unknown name %q: it is a node of workflow %q, not of %s", name, w, r.g.ownerName())
+		p.hint = ""
+		if r.g.frag == nil {
+			p.detail = fmt.Sprintf("A workflow reads only its own nodes. To use what workflow %q computes, run it as a child with a call step (step p { call %s { input = { ... } } }) and read p, or move the node here.", w, w)
 		}
+	}
+	if fs := r.g.forVar(name); fs != nil {
+		p.detail = fmt.Sprintf("%q is the variable of a for; it is only defined inside that for's body (after the for, read the body's steps as lists).", name)
 	}
 	for _, id := range r.at.scope.order {
 		if u := r.at.scope.ids[id]; u.kind == gUse && u.mount != nil && u.mount.ids[name] != nil {
@@ -280,4 +287,98 @@ func (g *graph) notFinished(r *nodeResolver, t *gnode, name string) *problem {
 		}
 	}
 	return p
+}
+
+// forVar returns a for of the graph's own source whose variable is name,
+// or nil (the variables are indexed once per graph).
+func (g *graph) forVar(name string) *ast.ForStmt {
+	if g.forVars == nil {
+		g.forVars = map[string]*ast.ForStmt{}
+		for _, n := range g.nodes {
+			if fs, ok := n.stmt.(*ast.ForStmt); ok && n.home {
+				if _, dup := g.forVars[fs.Var.Name]; !dup {
+					g.forVars[fs.Var.Name] = fs
+				}
+			}
+		}
+	}
+	return g.forVars[name]
+}
+
+// otherWorkflowWith returns the name of a workflow other than w that
+// declares a node called id, or "" (indexed once per check).
+func (c *checker) otherWorkflowWith(id string, w *ast.WorkflowDecl) string {
+	if c.nodeOwners == nil {
+		c.nodeOwners = map[string][]*ast.WorkflowDecl{}
+		for _, wf := range c.wfOrder {
+			seen := map[string]bool{}
+			if wf.Body != nil {
+				eachStmt(wf.Body, func(st ast.Stmt) {
+					var id string
+					switch s := st.(type) {
+					case *ast.StepStmt:
+						id = s.ID.Name
+					case *ast.ApprovalStmt:
+						id = s.ID.Name
+					case *ast.EventStmt:
+						id = s.ID.Name
+					}
+					if id != "" && !seen[id] {
+						seen[id] = true
+						c.nodeOwners[id] = append(c.nodeOwners[id], wf)
+					}
+				})
+			}
+		}
+	}
+	for _, o := range c.nodeOwners[id] {
+		if o != w {
+			return o.Name.Name
+		}
+	}
+	return ""
+}
+
+// eachStmt calls fn on every statement of body and of the bodies nested
+// in it, in source order (mounted fragments are not entered).
+func eachStmt(body *ast.Body, fn func(ast.Stmt)) {
+	if body == nil {
+		return
+	}
+	for _, st := range body.Nodes {
+		if st == nil {
+			continue
+		}
+		fn(st)
+		switch s := st.(type) {
+		case *ast.SequenceStmt:
+			eachStmt(s.Body, fn)
+		case *ast.ParallelStmt:
+			eachStmt(s.Body, fn)
+		case *ast.LoopStmt:
+			eachStmt(s.Body, fn)
+		case *ast.ForStmt:
+			eachStmt(s.Body, fn)
+		case *ast.WorktreeStmt:
+			eachStmt(s.Body, fn)
+		case *ast.MatchStmt:
+			for _, a := range s.Arms {
+				if a != nil {
+					eachStmt(a.Body, fn)
+				}
+			}
+			if s.Else != nil {
+				eachStmt(s.Else.Body, fn)
+			}
+		case *ast.BranchStmt:
+			eachStmt(s.Then, fn)
+			if s.Else != nil {
+				eachStmt(s.Else.Body, fn)
+			}
+		case *ast.TryStmt:
+			eachStmt(s.Try, fn)
+			eachStmt(s.Catch, fn)
+			eachStmt(s.Finally, fn)
+		}
+	}
 }

@@ -5,6 +5,9 @@ import (
 	"sort"
 	"strings"
 
+	exprast "github.com/expr-lang/expr/ast"
+	exprparser "github.com/expr-lang/expr/parser"
+
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
 	"github.com/smithc/smithc/schema"
@@ -166,41 +169,84 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 
 // checkTemplates lets an action vet the templates of its attributes
 // (CheckTemplateFunc): an interpolation the action would refuse at run
-// time is reported now, at that interpolation.
+// time is reported now, at its "${". A value of such an attribute built
+// with + from run-time values is pasted in unvetted: a warning.
 func (c *checker) checkTemplates(attrs []*ast.Attr, spec *schema.ActionSpec) {
 	for _, a := range attrs {
 		if a == nil {
 			continue
 		}
 		as := spec.Attr(a.Name.Name)
-		if as == nil || as.CheckTemplateFunc == nil || a.Value == nil || a.Value.Template == nil {
+		if as == nil || as.CheckTemplateFunc == nil || a.Value == nil {
+			continue
+		}
+		if a.Value.Template == nil {
+			c.warnConcatenation(a)
 			continue
 		}
 		lits := []string{""}
 		var exprs []*ast.Expr
+		var types []*schema.Type
 		for _, p := range a.Value.Template.Parts {
 			if p.Expr == nil {
 				lits[len(lits)-1] += p.Lit
 				continue
 			}
 			exprs = append(exprs, p.Expr)
+			types = append(types, c.info.ExprTypes[p.Expr])
 			lits = append(lits, "")
 		}
-		if len(exprs) == 0 {
-			continue
+		for _, p := range as.CheckTemplateFunc(lits, types) {
+			d := diag.Diagnostic{Severity: diag.Error, Code: "unsafe-interpolation", Hint: p.Hint}
+			if p.Warning {
+				d.Severity = diag.Warning
+			}
+			if p.Index >= 0 && p.Index < len(exprs) {
+				e := exprs[p.Index]
+				d.Summary = fmt.Sprintf("${%s} cannot be interpolated here: %s", e.Src, p.Summary)
+				d.Subject = e.Range
+				if d.Subject.Start.Col > 2 { // at the "${"
+					d.Subject.Start.Col -= 2
+					d.Subject.Start.Offset = max(d.Subject.Start.Offset-2, 0)
+				}
+			} else {
+				d.Code = "shell-syntax"
+				d.Summary = fmt.Sprintf("%s: %s", a.Name.Name, p.Summary)
+				d.Subject = a.Value.Range
+			}
+			c.report(d)
 		}
-		i, why := as.CheckTemplateFunc(lits)
-		if i < 0 || i >= len(exprs) {
-			continue
-		}
-		d := diag.Diagnostic{Severity: diag.Error, Code: "unsafe-interpolation",
-			Summary: fmt.Sprintf("${%s} cannot be interpolated here: %s", exprs[i].Src, why),
-			Subject: exprs[i].Range}
-		if !strings.Contains(why, "env {") {
-			d.Detail = "Pass the value through env { NAME = ... } and write $NAME in the command, or move the interpolation out of that position."
-		}
-		c.report(d)
 	}
+}
+
+// warnConcatenation warns about a value built with + that reads run-time
+// values (inputs, step outputs): they are pasted into the script as they
+// are, unquoted.
+func (c *checker) warnConcatenation(a *ast.Attr) {
+	if len(c.info.Refs[a.Value]) == 0 || !strings.Contains(a.Value.Src, "+") {
+		return
+	}
+	tree, err := exprparser.Parse(a.Value.Src)
+	if err != nil || !hasPlus(tree.Node) {
+		return
+	}
+	c.report(diag.Diagnostic{Severity: diag.Warning, Code: "unquoted-concatenation",
+		Summary: fmt.Sprintf("%s is built with + from run-time values, which are pasted into the script unquoted: a value can inject commands", a.Name.Name),
+		Hint:    fmt.Sprintf(`write a template, %s = "cmd ${value}", where every ${...} is quoted for its position, or use exec = [...]`, a.Name.Name),
+		Subject: a.Value.Range})
+}
+
+// hasPlus reports whether n holds a binary +.
+func hasPlus(n exprast.Node) bool {
+	if b, ok := n.(*exprast.BinaryNode); ok && b.Operator == "+" {
+		return true
+	}
+	for _, ch := range children(n) {
+		if ch != nil && hasPlus(ch) {
+			return true
+		}
+	}
+	return false
 }
 
 // actionRules are the attribute rules and block names of steps of one
@@ -263,27 +309,55 @@ func (c *checker) otherAction(name string, spec *schema.ActionSpec) *schema.Acti
 	return nil
 }
 
-// stepAgent resolves agent = NAME.
+// stepAgent resolves agent = NAME, or agent = [NAME, FALLBACK, ...]: the
+// agents tried in order, each after the one before failed.
 func (c *checker) stepAgent(s *ast.StepStmt, a *ast.Attr) {
 	if a.Value == nil {
 		return
 	}
-	name := a.Value.Src
-	if a.Value.Template != nil || !isIdent(name) {
-		c.errorf(a.Value.Range, "bad-agent", "agent must name an agent declaration, such as agent = reviewer")
-		return
-	}
-	ag := c.info.Agents[name]
-	if ag == nil {
-		names := make([]string, 0, len(c.info.Agents))
-		for n := range c.info.Agents {
-			names = append(names, n)
+	src := strings.TrimSpace(a.Value.Src)
+	names := []string{src}
+	if inner, ok := strings.CutPrefix(src, "["); ok && strings.HasSuffix(inner, "]") {
+		names = strings.Split(strings.TrimSuffix(inner, "]"), ",")
+		for i := range names {
+			names[i] = strings.TrimSpace(names[i])
 		}
-		c.report(diag.Diagnostic{Code: "unknown-agent", Summary: "unknown agent " + quote(name), Hint: didYouMean(name, names),
-			Detail: "Declare it with agent " + name + " { cli = \"claude\" } in this file or an imported one.", Subject: a.Value.Range})
+		if len(names) > 0 && names[len(names)-1] == "" {
+			names = names[:len(names)-1] // a trailing comma
+		}
+	}
+	if a.Value.Template != nil || len(names) == 0 {
+		c.errorf(a.Value.Range, "bad-agent", "agent must name an agent declaration, such as agent = reviewer, or a list of them tried in order, such as agent = [primary, fallback]")
 		return
 	}
-	c.info.StepAgents[s] = ag
+	var agents []*ast.AgentDecl
+	seen := map[string]bool{}
+	for _, name := range names {
+		if !isIdent(name) {
+			c.errorf(a.Value.Range, "bad-agent", "agent must name an agent declaration, such as agent = reviewer, or a list of them tried in order, such as agent = [primary, fallback]")
+			return
+		}
+		if seen[name] {
+			c.errorf(a.Value.Range, "bad-agent", "agent %s is listed twice; each fallback is tried once", quote(name))
+			return
+		}
+		seen[name] = true
+		ag := c.info.Agents[name]
+		if ag == nil {
+			all := make([]string, 0, len(c.info.Agents))
+			for n := range c.info.Agents {
+				all = append(all, n)
+			}
+			c.report(diag.Diagnostic{Code: "unknown-agent", Summary: "unknown agent " + quote(name), Hint: didYouMean(name, all),
+				Detail: "Declare it with agent " + name + " { cli = \"claude\" } in this file or an imported one.", Subject: a.Value.Range})
+			return
+		}
+		agents = append(agents, ag)
+	}
+	c.info.StepAgents[s] = agents[0]
+	if len(agents) > 1 {
+		c.info.StepFallbacks[s] = agents[1:]
+	}
 }
 
 func isIdent(s string) bool {

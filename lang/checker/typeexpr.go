@@ -233,6 +233,17 @@ func (x *ec) optionalUse(n exprast.Node, t vt) *problem {
 	if t.kind() == schema.Object || t.isAny() {
 		hint = fmt.Sprintf("use %s?.field, or give a default with %s ?? ...", name, name)
 	}
+	if base, ok := chainBase(n); ok {
+		// The value is optional because of ?. itself: a?.score is null
+		// when a is.
+		hint = fmt.Sprintf("give a default: (%s ?? %s)", name, zeroOf(t))
+		return &problem{
+			code:    "optional-access",
+			summary: fmt.Sprintf("%s may be null (%s): ?. gives null when %s is null, so give a default with ??", name, t, base),
+			hint:    hint,
+			detail:  "?. stops at a null value and gives null; the operation after it needs a value, which ?? supplies.",
+		}
+	}
 	return &problem{
 		code:    "optional-access",
 		summary: fmt.Sprintf("%s is optional (%s) and may be null: use ?. or ??", name, t),
@@ -276,4 +287,41 @@ func firstID(ns *gnode) string {
 		return ns.mount.order[0]
 	}
 	return "ID"
+}
+
+// chainBase returns the text of the value before the last ?. of n (a in
+// a?.score), and whether n is such a chain.
+func chainBase(n exprast.Node) (string, bool) {
+	if c, ok := n.(*exprast.ChainNode); ok {
+		n = c.Node
+	}
+	for {
+		m, ok := n.(*exprast.MemberNode)
+		if !ok {
+			return "", false
+		}
+		if m.Optional {
+			return m.Node.String(), true
+		}
+		n = m.Node
+	}
+}
+
+// zeroOf is a default value of t's kind, for hints.
+func zeroOf(t vt) string {
+	switch t.kind() {
+	case schema.Int:
+		return "0"
+	case schema.Float:
+		return "0.0"
+	case schema.String, schema.Enum:
+		return `""`
+	case schema.Bool:
+		return "false"
+	case schema.List:
+		return "[]"
+	case schema.Object:
+		return "{}"
+	}
+	return "..."
 }

@@ -27,6 +27,7 @@ package format
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -165,8 +166,9 @@ func (p *printer) blankBetween(a, b int) bool {
 // commentsIn returns the unused comments that start in [from, to).
 func (p *printer) commentsIn(from, to int) []*comment {
 	var out []*comment
-	for _, c := range p.comments {
-		if !c.used && c.start >= from && c.start < to {
+	i := sort.Search(len(p.comments), func(i int) bool { return p.comments[i].start >= from })
+	for ; i < len(p.comments) && p.comments[i].start < to; i++ {
+		if c := p.comments[i]; !c.used {
 			out = append(out, c)
 		}
 	}
@@ -188,6 +190,23 @@ func (p *printer) inline(from, off int, indent string) string {
 		}
 	}
 	return b.String()
+}
+
+// split returns the unused comments before off, from from on, in two
+// parts: block comments, each followed by a space, to be written where
+// they are, and line comments, to be written after the item, where they
+// cannot end the line early (between an attribute's name and its value a
+// newline would leave the attribute without a value).
+func (p *printer) split(from, off int) (inline, trailing string) {
+	for _, c := range p.commentsIn(from, off) {
+		c.used = true
+		if strings.HasPrefix(c.text, "//") {
+			trailing = joinLines(trailing, c.text)
+		} else {
+			inline += c.text + " "
+		}
+	}
+	return inline, trailing
 }
 
 // tokenAt returns the index of the first token that starts at or after

@@ -12,6 +12,7 @@ type item struct {
 	text       string // the rest: "= value" for an attribute, else all of it; lines after the first are complete
 	node       bool   // a node or declaration: one blank line between two of them unless both are one line
 	inlinable  bool   // may sit in a one-line group
+	trailing   string // line comments from inside the item, written after it
 }
 
 func (it item) render() string {
@@ -76,8 +77,7 @@ func (p *printer) group(open, close int, items []item, depth int, oneLine bool) 
 			case !fileLevel && prevItem < 0 && p.line(c.start) == p.line(open):
 				headerComment += " " + c.text
 			case prevItem >= 0 && p.line(c.start) == p.line(items[prevItem].end) && len(lines) > 0 && !lines[len(lines)-1].comment:
-				l := &lines[len(lines)-1]
-				l.trailing = joinTrailing(l.trailing, c.text)
+				lines = attach(lines, c.text)
 			default:
 				lines = append(lines, line{blank: len(lines) > 0 && p.blankBetween(prevEnd, c.start), text: c.text, comment: true})
 			}
@@ -89,8 +89,11 @@ func (p *printer) group(open, close int, items []item, depth int, oneLine bool) 
 			// one blank line between two nodes, before the comments that
 			// lead the second one
 			first := len(lines)
-			for first > 0 && lines[first-1].comment && !lines[first-1].blank && first-1 > lastItemLine(lines) {
+			for first > 0 && lines[first-1].comment && first-1 > lastItemLine(lines) {
 				first--
+				if lines[first].blank {
+					break // the comments before it belong to the item above
+				}
 			}
 			if first < len(lines) {
 				lines[first].blank = true
@@ -106,6 +109,9 @@ func (p *printer) group(open, close int, items []item, depth int, oneLine bool) 
 			}
 		}
 		lines = append(lines, line{blank: blank, key: it.key, text: it.text})
+		if it.trailing != "" {
+			lines = attach(lines, it.trailing)
+		}
 		prevEnd, prevItem = it.end, i
 	}
 	for _, c := range p.commentsIn(prevEnd, end) {
@@ -114,8 +120,7 @@ func (p *printer) group(open, close int, items []item, depth int, oneLine bool) 
 		case !fileLevel && prevItem < 0 && p.line(c.start) == p.line(open):
 			headerComment += " " + c.text
 		case prevItem >= 0 && p.line(c.start) == p.line(items[prevItem].end) && len(lines) > 0 && !lines[len(lines)-1].comment:
-			l := &lines[len(lines)-1]
-			l.trailing = joinTrailing(l.trailing, c.text)
+			lines = attach(lines, c.text)
 		default:
 			lines = append(lines, line{blank: len(lines) > 0 && p.blankBetween(prevEnd, c.start), text: c.text, comment: true})
 		}
@@ -157,16 +162,39 @@ func lastItemLine(lines []line) int {
 	return -1
 }
 
+// attach adds comments (one a line) after the last line: block comments
+// and the first line comment trail it, and a line comment after a line
+// comment gets a line of its own.
+func attach(lines []line, comments string) []line {
+	for _, c := range strings.Split(comments, "\n") {
+		l := &lines[len(lines)-1]
+		if l.comment || strings.Contains(l.trailing, "//") {
+			lines = append(lines, line{text: c, comment: true})
+		} else {
+			l.trailing = joinTrailing(l.trailing, c)
+		}
+	}
+	return lines
+}
+
+// joinLines joins comments with newlines (see attach).
+func joinLines(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "\n" + b
+}
+
 func joinTrailing(a, b string) string {
-	if a == "" {
-		return b
+	if a == "" || b == "" {
+		return a + b
 	}
 	return a + " " + b
 }
 
 func allInline(items []item) bool {
 	for _, it := range items {
-		if !it.inlinable || strings.Contains(it.render(), "\n") {
+		if !it.inlinable || it.trailing != "" || strings.Contains(it.render(), "\n") {
 			return false
 		}
 	}

@@ -35,7 +35,12 @@ func (p *printer) decl(d ast.Decl) item {
 	case *ast.FragmentDecl:
 		params := make([]string, len(d.Params))
 		for i, f := range d.Params {
-			params[i] = p.inline(d.Name.Range.End.Offset, f.Range.Start.Offset, ind) + p.field(f, 1)
+			text, trailing := p.field(f, 1)
+			if trailing != "" {
+				// inside the parentheses a newline is a blank
+				text += " " + strings.ReplaceAll(trailing, "\n", "\n"+indentUnit) + "\n" + indentUnit
+			}
+			params[i] = p.inline(d.Name.Range.End.Offset, f.Range.Start.Offset, ind) + text
 		}
 		it.text = "fragment " + p.inline(d.KeywordRange.End.Offset, d.Name.Range.Start.Offset, ind) + d.Name.Name +
 			"(" + strings.Join(params, ", ") + ") " + p.inline(d.Name.Range.End.Offset, d.Body.Range.Start.Offset, ind) + p.body(d.Body, nil, 0)
@@ -86,13 +91,14 @@ func (p *printer) attrsBlocks(attrs []*ast.Attr, blocks []*ast.Block, extra []it
 }
 
 func (p *printer) attr(a *ast.Attr, depth int) item {
-	ind := strings.Repeat(indentUnit, depth)
 	name := p.raw(a.Name.Range)
-	val := ""
+	val, trailing := "", ""
 	if a.Value != nil {
-		val = p.inline(a.Name.Range.End.Offset, a.Value.Range.Start.Offset, ind) + a.Value.Src
+		var pre string
+		pre, trailing = p.split(a.Name.Range.End.Offset, a.Value.Range.Start.Offset)
+		val = pre + a.Value.Src
 	}
-	return item{start: a.Range.Start.Offset, end: a.Range.End.Offset, key: name, text: "= " + val, inlinable: true}
+	return item{start: a.Range.Start.Offset, end: a.Range.End.Offset, key: name, text: "= " + val, inlinable: true, trailing: trailing}
 }
 
 func (p *printer) block(b *ast.Block, depth int) item {
@@ -112,25 +118,31 @@ func (p *printer) block(b *ast.Block, depth int) item {
 func (p *printer) fields(open, close int, fs []*ast.Field, depth int) string {
 	items := make([]item, len(fs))
 	for i, f := range fs {
-		items[i] = item{start: f.Range.Start.Offset, end: f.Range.End.Offset, text: p.field(f, depth+1), inlinable: true}
+		text, trailing := p.field(f, depth+1)
+		items[i] = item{start: f.Range.Start.Offset, end: f.Range.End.Offset, text: text, inlinable: true, trailing: trailing}
 	}
 	return p.group(open, close, items, depth, true)
 }
 
-func (p *printer) field(f *ast.Field, depth int) string {
-	ind := strings.Repeat(indentUnit, depth)
+// field renders a field and returns the line comments from inside it.
+func (p *printer) field(f *ast.Field, depth int) (string, string) {
 	s := f.Name.Name
 	if f.Optional {
 		s += "?"
 	}
 	s += ": "
+	var trailing string
 	if f.Type != nil {
-		s += p.inline(f.Name.Range.End.Offset, f.Type.Span().Start.Offset, ind) + p.typeExpr(f.Type, depth)
+		pre, tr := p.split(f.Name.Range.End.Offset, f.Type.Span().Start.Offset)
+		s += pre + p.typeExpr(f.Type, depth)
+		trailing = tr
 	}
 	if f.Default != nil {
-		s += " = " + p.inline(f.Type.Span().End.Offset, f.Default.Range.Start.Offset, ind) + f.Default.Src
+		pre, tr := p.split(f.Type.Span().End.Offset, f.Default.Range.Start.Offset)
+		s += " = " + pre + f.Default.Src
+		trailing = joinLines(trailing, tr)
 	}
-	return s
+	return s, trailing
 }
 
 func (p *printer) typeExpr(t ast.TypeExpr, depth int) string {
@@ -217,8 +229,12 @@ func (p *printer) stmt(s ast.Stmt, depth int) item {
 		it.text = "worktree " + p.inline(kwEnd(8), s.ID.Range.Start.Offset, ind) + s.ID.Name + " " +
 			p.inline(s.ID.Range.End.Offset, s.Body.Range.Start.Offset, ind) + p.body(s.Body, nil, depth)
 	case *ast.ForStmt:
-		it.text = "for " + p.inline(kwEnd(3), s.Var.Range.Start.Offset, ind) + s.Var.Name + " in " +
-			p.inline(s.Var.Range.End.Offset, s.List.Range.Start.Offset, ind) + s.List.Src + " " +
+		in := s.List.Range.Start.Offset
+		if i := p.tokenAt(s.Var.Range.End.Offset); i < len(p.toks.List) {
+			in = p.toks.List[i].Pos.Offset // the "in"
+		}
+		it.text = "for " + p.inline(kwEnd(3), s.Var.Range.Start.Offset, ind) + s.Var.Name + " " + p.inline(s.Var.Range.End.Offset, in, ind) + "in " +
+			p.inline(in, s.List.Range.Start.Offset, ind) + s.List.Src + " " +
 			p.inline(s.List.Range.End.Offset, s.Body.Range.Start.Offset, ind) + p.body(s.Body, nil, depth)
 	case *ast.BranchStmt:
 		text := "branch " + p.inline(kwEnd(6), s.Pred.Range.Start.Offset, ind) + s.Pred.Src + " " +

@@ -3,6 +3,7 @@ package grammar
 import (
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -162,8 +163,17 @@ func Tokenize(filename, src string) (*Tokens, *Error) {
 		toks: make([]lexer.Token, 0, n),
 		ends: make([]lexer.Position, 0, n),
 	}
+	if strings.HasPrefix(src, bom) {
+		// A UTF-8 byte order mark (some Windows editors write one) is
+		// not text: line 1 starts after it, at column 1.
+		s.off, s.cur = len(bom), len(bom)
+		s.base, s.baseLine, s.baseCol = len(bom), 1, 1
+	}
 	return s.finish()
 }
+
+// bom is the UTF-8 encoding of U+FEFF, the byte order mark.
+const bom = "\xef\xbb\xbf"
 
 // finish lexes from s.off to the end of the source or the first error
 // and returns the tokens, ending with an EOF token, and the error.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2"
@@ -46,6 +47,9 @@ func syntaxDiag(filename string, toks []lexer.Token, err error) diag.Diagnostic 
 		}
 	}
 	c.locate(toks, at)
+	if d, ok := c.badName(toks); ok {
+		return d
+	}
 	subject := c.tokRange(c.tok)
 	msg, subj := c.message()
 	if subj != nil {
@@ -288,4 +292,95 @@ func levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// nameRule is the form every id and name must have.
+const nameRule = "[A-Za-z_][A-Za-z0-9_]*"
+
+// badName recognises a name written with characters a name cannot have,
+// such as step build-docs or step größe: the lexer splits it into a name
+// and punctuation glued together. It reports the whole word, the rule,
+// and the word made valid.
+func (c *errContext) badName(toks []lexer.Token) (diag.Diagnostic, bool) {
+	invalid := func(t lexer.Token) bool {
+		if t.Type != grammar.Punct || t.Value == "" {
+			return false
+		}
+		r, _ := utf8.DecodeRuneInString(t.Value)
+		return t.Value == "-" || r >= utf8.RuneSelf && unicode.IsLetter(r)
+	}
+	glued := func(a, b lexer.Token) bool { return a.Pos.Offset+len(a.Value) == b.Pos.Offset }
+	if !invalid(c.tok) {
+		return diag.Diagnostic{}, false
+	}
+	// The word starts at the name glued before the offending token, or
+	// at the token itself (step über).
+	i := len(c.sig) // index in toks of the offending token
+	first := i
+	if p := c.prev(); p.Type == grammar.Ident && glued(p, c.tok) {
+		first = i - 1
+	} else if c.tok.Value == "-" {
+		return diag.Diagnostic{}, false // a minus after a name and a space is something else
+	}
+	last := i
+	for last+1 < len(toks) && glued(toks[last], toks[last+1]) &&
+		(toks[last+1].Type == grammar.Ident || invalid(toks[last+1]) || toks[last+1].Type == grammar.Expr && isDigits(toks[last+1].Value)) {
+		last++
+	}
+	var word strings.Builder
+	for _, t := range toks[first : last+1] {
+		word.WriteString(t.Value)
+	}
+	what, kind := "name", "names"
+	if first > 0 {
+		switch toks[first-1].Value {
+		case "step", "approval", "loop", "timer", "event", "worktree":
+			what, kind = "id", "ids"
+		case "as":
+			what, kind = "mount prefix", "prefixes"
+		}
+	}
+	r := diag.Range{File: c.file, Start: pos(toks[first].Pos), End: advance(pos(toks[last].Pos), toks[last].Value)}
+	d := diag.Errorf(r, "syntax", "%q is not a valid %s: %s are %s", word.String(), what, kind, nameRule)
+	d.Hint = fmt.Sprintf("did you mean %q?", validName(word.String()))
+	return d, true
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// transliterations spell common accented letters in ASCII.
+var transliterations = map[rune]string{
+	'ä': "ae", 'ö': "oe", 'ü': "ue", 'Ä': "Ae", 'Ö': "Oe", 'Ü': "Ue", 'ß': "ss",
+	'á': "a", 'à': "a", 'â': "a", 'å': "a", 'ã': "a", 'æ': "ae", 'ç': "c",
+	'é': "e", 'è': "e", 'ê': "e", 'ë': "e", 'í': "i", 'ì': "i", 'î': "i", 'ï': "i",
+	'ñ': "n", 'ó': "o", 'ò': "o", 'ô': "o", 'õ': "o", 'ø': "o", 'œ': "oe",
+	'ú': "u", 'ù': "u", 'û': "u", 'ý': "y", 'ÿ': "y",
+}
+
+// validName turns word into a valid name: accented letters spelt in
+// ASCII, anything else invalid replaced by "_".
+func validName(word string) string {
+	var b strings.Builder
+	for _, r := range word {
+		switch {
+		case r == '_' || r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(r)
+		case transliterations[r] != "":
+			b.WriteString(transliterations[r])
+		default:
+			b.WriteByte('_')
+		}
+	}
+	out := b.String()
+	if out == "" || out[0] >= '0' && out[0] <= '9' {
+		out = "_" + out
+	}
+	return out
 }

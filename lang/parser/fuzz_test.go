@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/smithc/smithc/internal/fuzzguard"
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
 )
@@ -21,7 +22,8 @@ import (
 // in a file with errors). It also checks that error recovery reports
 // nothing caused by a neighbour: after a clean declaration the input
 // has exactly the errors it has alone, and a clean declaration after it
-// adds none. Seeds: examples and parse goldens.
+// adds none. Seeds: examples and parse goldens. An input that takes more
+// than 10s or 1 GiB fails (internal/fuzzguard).
 func FuzzParse(f *testing.F) {
 	for _, pattern := range []string{"../../examples/*.smw", "../../examples/*/*.smw"} {
 		paths, _ := filepath.Glob(pattern)
@@ -44,7 +46,12 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		file, skipped, diags := ParseRecovered("in.smw", src)
+		var (
+			file    *ast.File
+			skipped []Skipped
+			diags   diag.Diagnostics
+		)
+		fuzzguard.Run(t, src, func() { file, skipped, diags = ParseRecovered("in.smw", src) })
 		if file == nil {
 			t.Fatal("nil file")
 		}

@@ -504,7 +504,12 @@ func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated 
 	// declaration is inside a block (a "{" missing from it let the
 	// block before swallow it): else the item cut would not be a whole
 	// item.
-	if n, balanced := nest(toks); ok && !atCut && balanced && r.indentsAgree(toks, n) && !nestedDecl(toks, n) {
+	//
+	// Items are delimited by braces alone: a "(" or "[" closed by the
+	// wrong bracket, or not at all, in one item's value or type leaves
+	// the braces around it, and so the other items, intact; cutting out
+	// the item removes it.
+	if n, balanced := nestBraces(toks); ok && !atCut && balanced && r.indentsAgree(toks, n) && !nestedDecl(toks, n) {
 		r.recoverItems(head, headNext, ctx, at)
 	}
 }
@@ -559,9 +564,19 @@ type nesting struct {
 	match  []int // for a bracket, the index of its partner; -1 otherwise
 }
 
+// nestBraces computes the nesting of toks by their braces alone ("(" and
+// "[" are ordinary tokens), and false if the braces do not balance.
+func nestBraces(toks []lexer.Token) (nesting, bool) {
+	return nestOf(toks, true)
+}
+
 // nest computes the nesting of toks, and false if its brackets do not
 // balance.
 func nest(toks []lexer.Token) (nesting, bool) {
+	return nestOf(toks, false)
+}
+
+func nestOf(toks []lexer.Token, bracesOnly bool) (nesting, bool) {
 	n := nesting{parent: make([]int, len(toks)), match: make([]int, len(toks))}
 	var stack []int
 	for i, t := range toks {
@@ -570,7 +585,11 @@ func nest(toks []lexer.Token) (nesting, bool) {
 		if len(stack) > 0 {
 			n.parent[i] = stack[len(stack)-1]
 		}
-		switch bracketDelta(t) {
+		d := bracketDelta(t)
+		if bracesOnly && t.Value != "{" && t.Value != "}" {
+			d = 0
+		}
+		switch d {
 		case 1:
 			stack = append(stack, i)
 		case -1:
@@ -642,7 +661,7 @@ func closerOf(open string) string {
 func (r *recoverer) recoverItems(head []lexer.Token, next lexer.Token, ctx []lexer.Token, at int) {
 	cur := head
 	for range maxItemErrors {
-		n, ok := nest(cur)
+		n, ok := nestBraces(cur)
 		if !ok {
 			return
 		}
@@ -659,7 +678,7 @@ func (r *recoverer) recoverItems(head []lexer.Token, next lexer.Token, ctx []lex
 			// The error was at a node keyword where no node may be
 			// (in a match, say) and cutting the items before it did
 			// not help: cut from the keyword instead.
-			n, _ := nest(reduced)
+			n, _ := nestBraces(reduced)
 			t := indexAt(reduced, at)
 			if start, end, ok := itemRange(reduced, n, t, true); ok {
 				reduced, f, err = cutAndParse(reduced, start, end, next)

@@ -48,8 +48,9 @@ type Store interface {
 	// NodeUpsert inserts or replaces node instances.
 	NodeUpsert(ctx context.Context, p *NodeUpsertParams) error
 	// NodeReset deletes every instance of the given node ids (they read
-	// as pending again) and their approvals; it returns how many node
-	// rows it deleted.
+	// as pending again) and their approvals; with Scope set, only the
+	// instances (and approvals) whose scope is Scope or lies inside it
+	// (Scope + "/..."). It returns how many node rows it deleted.
 	NodeReset(ctx context.Context, p *NodeResetParams) (int, error)
 
 	// AttemptStart inserts a running attempt; ErrConflict if it exists.
@@ -190,6 +191,7 @@ type NodeUpsertParams struct{ Nodes []*Node }
 type NodeResetParams struct {
 	RunID   string
 	NodeIDs []string
+	Scope   string // "": every instance
 }
 
 // AttemptStartParams are the arguments of AttemptStart.

@@ -236,3 +236,118 @@ func TestRealClaudeToolPermission(t *testing.T) {
 		})
 	}
 }
+
+// TestRealToolPermission: codex and gemini, asked to write a file (codex
+// exec_command, gemini write_file), are held back by their default
+// sandbox / approval mode and allowed with permission_mode =
+// "accept_edits" (codex workspace-write sandbox, gemini auto_edit).
+func TestRealToolPermission(t *testing.T) {
+	for _, kind := range []string{"codex", "gemini"} {
+		for _, tc := range []struct {
+			mode     string
+			setting  string
+			wantFile bool
+		}{
+			{"default", "", false},
+			{"accept_edits", `permission_mode = "accept_edits"`, true},
+		} {
+			t.Run(kind+"/"+tc.mode, func(t *testing.T) {
+				t.Parallel()
+				var target string
+				s := newSetup(t, kind, func(n int, r request) turn {
+					switch {
+					case r.ToolResult:
+						return turn{text: "I wrote the file."}
+					case kind == "codex":
+						return turn{tool: "exec_command", input: map[string]any{"cmd": "printf hi > hello.txt"}}
+					}
+					return turn{tool: "write_file", input: map[string]any{"file_path": target, "content": "hi\n"}}
+				})
+				target = filepath.Join(s.work, "hello.txt")
+				res := run(t, failingWorkflow(s.agent("a", extraArgs[kind]+"\n  "+tc.setting), ""))
+				if _, err := os.Stat(target); (err == nil) != tc.wantFile {
+					t.Errorf("file written: %v, want %v (output %v)", err == nil, tc.wantFile, res.Output)
+				}
+				if kind == "codex" || tc.wantFile {
+					if acts := js(res.kinds("AgentActivity")); !strings.Contains(acts, `"type":"tool_call"`) {
+						t.Errorf("no tool_call activity: %s", acts)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestRealHeartbeatFromStream: an agent that works for longer than the
+// step's heartbeat_timeout, but prints an event every few seconds (one per
+// tool call), is not killed: its stream heartbeats the attempt.
+func TestRealHeartbeatFromStream(t *testing.T) {
+	for _, kind := range []string{"claude", "codex"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			var notes string
+			s := newSetup(t, kind, func(n int, r request) turn {
+				const delay = 2500 * time.Millisecond
+				if n > 4 {
+					return turn{text: "Read it four times.", delay: delay}
+				}
+				if kind == "codex" {
+					return turn{tool: "exec_command", input: map[string]any{"cmd": "cat notes.txt"}, delay: delay}
+				}
+				return turn{tool: "Read", input: map[string]any{"file_path": notes}, delay: delay}
+			})
+			notes = filepath.Join(s.work, "notes.txt")
+			write(t, notes, "some notes\n")
+			res := run(t, s.agent("a", extraArgs[kind])+`
+workflow w {
+  step ask {
+    agent             = a
+    prompt            = "Read notes.txt four times."
+    heartbeat_timeout = "7s"
+  }
+  output = { text: ask.text }
+}
+`)
+			if res.Status != "finished" {
+				t.Fatalf("run %s: %v (the stream did not keep the attempt alive)", res.Status, res.Error)
+			}
+			if n := len(s.stub.modelRequests()); n < 5 {
+				t.Errorf("%d model requests, want 5", n)
+			}
+			if acts := res.kinds("AgentActivity"); len(acts) < 4 {
+				t.Errorf("%d AgentActivity events, want the tool calls: %v", len(acts), acts)
+			}
+		})
+	}
+}
+
+// TestRealClaudeLimits: max_turns and max_budget_usd reach claude, and its
+// stopping at them is error.kind max_turns / budget, not a success.
+func TestRealClaudeLimits(t *testing.T) {
+	for _, tc := range []struct{ name, setting, kind string }{
+		{"max_turns", "max_turns = 1", "max_turns"},
+		{"max_budget_usd", "max_budget_usd = 0.0001", "budget"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var notes string
+			s := newSetup(t, "claude", func(n int, r request) turn {
+				if n > 3 {
+					return turn{text: "done"}
+				}
+				return turn{tool: "Read", input: map[string]any{"file_path": notes}}
+			})
+			notes = filepath.Join(s.work, "notes.txt")
+			write(t, notes, "some notes\n")
+			res := run(t, failingWorkflow(s.agent("a", tc.setting), "retry { attempts = 3 }"))
+			caught, _ := res.Output["caught"].(map[string]any)
+			if caught == nil || caught["kind"] != tc.kind {
+				t.Fatalf("caught = %v, want kind %s (output %v)", caught, tc.kind, res.Output)
+			}
+			if n := len(res.kinds("AgentPrompt")); n != 1 {
+				t.Errorf("%d attempts, want 1 (%s is not retried)", n, tc.kind)
+			}
+			t.Logf("%v", caught["message"])
+		})
+	}
+}

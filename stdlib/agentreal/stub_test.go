@@ -38,8 +38,9 @@ type stub struct {
 	srv    *httptest.Server
 	script func(n int, r request) turn
 
-	mu   sync.Mutex
-	seen []request
+	mu       sync.Mutex
+	seen     []request
+	scriptMu sync.Mutex // script is called for one request at a time
 }
 
 func newStub(t *testing.T, script func(n int, r request) turn) *stub {
@@ -102,7 +103,9 @@ func (s *stub) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	s.scriptMu.Lock()
 	tn := s.script(n, req)
+	s.scriptMu.Unlock()
 	if tn.delay > 0 {
 		select {
 		case <-time.After(tn.delay):

@@ -30,20 +30,20 @@ func ExampleAdd() {
 		}
 	}
 
-	dir, err := gitwt.Add(ctx, repo, "worktrees/feature", "feature")
+	dir, created, err := gitwt.Add(ctx, repo, "worktrees/feature", "feature", "run1/wt", false)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(filepath.Base(filepath.Dir(dir)), filepath.Base(dir))
+	fmt.Println(filepath.Base(filepath.Dir(dir)), filepath.Base(dir), created)
 
-	if err := gitwt.Remove(ctx, dir); err != nil {
+	if err := gitwt.Remove(ctx, dir, "run1/wt"); err != nil {
 		fmt.Println(err)
 		return
 	}
 	_, err = os.Stat(dir)
 	fmt.Println(os.IsNotExist(err))
 	// Output:
-	// worktrees feature
+	// worktrees feature true
 	// true
 }

@@ -11,24 +11,38 @@ import (
 	"strings"
 )
 
+// ownerFile is the file, in a worktree's administrative directory
+// (.git/worktrees/NAME), that names the run and node that created it.
+// git deletes it with the worktree.
+const ownerFile = "smithc-owner"
+
 // Add creates a git worktree at path, relative to the top level of the
-// repository that holds repoDir (an absolute path is used as it is), and
-// returns its absolute directory.
+// repository that holds repoDir (an absolute path is used as it is), marks
+// it as created by owner (a run and node instance), and returns its
+// absolute directory with created true.
 //
 // With branch empty the worktree is detached at HEAD. Otherwise it checks
-// out branch, creating it from HEAD when it does not exist yet. When a
-// worktree of the same repository already exists at path, Add returns it
-// unchanged.
-func Add(ctx context.Context, repoDir, path, branch string) (dir string, err error) {
+// out branch, creating it from HEAD when it does not exist yet.
+//
+// A worktree that already exists at path (or that path, a symbolic link,
+// points to; the main worktree included) is returned only if owner created
+// it (a resumed run adding it again: created true) or reuse is set
+// (created false: the caller must never remove it); otherwise Add refuses
+// it, so that a run never adopts, and later removes, the user's own
+// worktree.
+func Add(ctx context.Context, repoDir, path, branch, owner string, reuse bool) (dir string, created bool, err error) {
 	if path == "" {
-		return "", errors.New("gitwt: add: empty worktree path")
+		return "", false, errors.New("gitwt: add: empty worktree path")
+	}
+	if owner == "" {
+		return "", false, errors.New("gitwt: add: no owner")
 	}
 	top, err := git(ctx, repoDir, "rev-parse", "--show-toplevel")
 	if err != nil {
 		if strings.Contains(err.Error(), "not a git repository") {
-			return "", fmt.Errorf("gitwt: add %s: %s is not in a git repository", path, repoDir)
+			return "", false, fmt.Errorf("gitwt: add %s: %s is not in a git repository", path, repoDir)
 		}
-		return "", fmt.Errorf("gitwt: add %s: finding the repository of %s: %w", path, repoDir, err)
+		return "", false, fmt.Errorf("gitwt: add %s: finding the repository of %s: %w", path, repoDir, err)
 	}
 	dir = path
 	if !filepath.IsAbs(dir) {
@@ -38,18 +52,27 @@ func Add(ctx context.Context, repoDir, path, branch string) (dir string, err err
 
 	existing, err := worktrees(ctx, top)
 	if err != nil {
-		return "", fmt.Errorf("gitwt: add %s: %w", path, err)
+		return "", false, fmt.Errorf("gitwt: add %s: %w", path, err)
 	}
 	if wt, ok := existing[canonical(dir)]; ok {
 		if _, statErr := os.Stat(dir); statErr == nil {
 			if branch != "" && wt.branch != "refs/heads/"+branch {
-				return "", fmt.Errorf("gitwt: add %s: a worktree already exists there on %s, not on branch %s", path, describeRef(wt.branch), branch)
+				return "", false, fmt.Errorf("gitwt: add %s: a worktree already exists there on %s, not on branch %s", path, describeRef(wt.branch), branch)
 			}
-			return dir, nil
+			mine := ownerOf(ctx, dir) == owner
+			if !mine && !reuse {
+				at := canonical(dir)
+				if at != dir {
+					at = dir + " (" + at + ")"
+				}
+				return "", false, fmt.Errorf("gitwt: add %s: a git worktree this run did not create already exists at %s; "+
+					"set reuse = true to run in it (smithc never removes a worktree it did not create), or choose another path", path, at)
+			}
+			return canonical(dir), mine, nil
 		}
 		// Registered but deleted from disk: forget it and create it again.
 		if _, err := git(ctx, top, "worktree", "prune"); err != nil {
-			return "", fmt.Errorf("gitwt: add %s: %w", path, err)
+			return "", false, fmt.Errorf("gitwt: add %s: %w", path, err)
 		}
 	}
 
@@ -63,19 +86,25 @@ func Add(ctx context.Context, repoDir, path, branch string) (dir string, err err
 		args = append(args, "-b", branch, dir)
 	}
 	if _, err := git(ctx, top, args...); err != nil {
-		return "", fmt.Errorf("gitwt: add %s: %w", path, err)
+		return "", false, fmt.Errorf("gitwt: add %s: %w", path, err)
 	}
-	return dir, nil
+	if err := markOwner(ctx, dir, owner); err != nil {
+		_, _ = git(ctx, top, "worktree", "remove", "--force", dir) // just created, empty of user work
+		return "", false, fmt.Errorf("gitwt: add %s: %w", path, err)
+	}
+	return dir, true, nil
 }
 
 // Remove removes the worktree at dir (git worktree remove --force), which
-// discards its uncommitted changes. A worktree that is already gone is not
-// an error. Branches the worktree created are kept.
-func Remove(ctx context.Context, dir string) error {
+// discards its uncommitted changes, provided owner created it: a worktree
+// created by someone else (or the main worktree) is refused with an
+// error and left as it is. A worktree that is already gone is not an
+// error. Branches the worktree created are kept.
+func Remove(ctx context.Context, dir, owner string) error {
 	if dir == "" {
 		return errors.New("gitwt: remove: empty directory")
 	}
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
 		// Gone from disk; let its repository forget it if we can find it.
 		if parent := existingParent(dir); parent != "" {
 			if top, err := git(ctx, parent, "rev-parse", "--show-toplevel"); err == nil {
@@ -88,8 +117,49 @@ func Remove(ctx context.Context, dir string) error {
 	if err != nil {
 		return fmt.Errorf("gitwt: remove %s: not a git worktree: %w", dir, err)
 	}
+	if got := ownerOf(ctx, dir); got != owner || owner == "" {
+		return fmt.Errorf("gitwt: remove %s: refused: this run did not create this worktree, so it is left as it is", dir)
+	}
 	if _, err := git(ctx, dir, "--git-dir="+common, "worktree", "remove", "--force", dir); err != nil {
 		return fmt.Errorf("gitwt: remove %s: %w", dir, err)
+	}
+	return nil
+}
+
+// adminDir returns the administrative directory of the linked worktree
+// at dir (.git/worktrees/NAME); "" for the main worktree or no worktree.
+func adminDir(ctx context.Context, dir string) string {
+	out, err := git(ctx, dir, "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir")
+	if err != nil {
+		return ""
+	}
+	gitDir, common, ok := strings.Cut(out, "\n")
+	if !ok || canonical(gitDir) == canonical(common) {
+		return "" // the main worktree has no administrative directory of its own
+	}
+	return gitDir
+}
+
+// ownerOf returns who created the worktree at dir ("" when unknown).
+func ownerOf(ctx context.Context, dir string) string {
+	admin := adminDir(ctx, dir)
+	if admin == "" {
+		return ""
+	}
+	b, err := os.ReadFile(filepath.Join(admin, ownerFile))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func markOwner(ctx context.Context, dir, owner string) error {
+	admin := adminDir(ctx, dir)
+	if admin == "" {
+		return fmt.Errorf("cannot find the administrative directory of the new worktree %s", dir)
+	}
+	if err := os.WriteFile(filepath.Join(admin, ownerFile), []byte(owner+"\n"), 0o644); err != nil {
+		return fmt.Errorf("mark the worktree as created by this run: %w", err)
 	}
 	return nil
 }

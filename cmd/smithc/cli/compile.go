@@ -64,13 +64,13 @@ func (a *app) newGraphCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "graph FILE | graph --run RUN_ID",
-		Short: "Draw a workflow as a Mermaid or DOT graph",
+		Short: "Draw a workflow as a Mermaid, DOT or SVG graph",
 		Long: `Draw the workflow of a file, or with --run the workflow a run executes
 (from the source stored with the run, whatever the file on disk says now).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "mermaid" && format != "dot" {
-				return exitf(ExitUsage, "--format must be mermaid or dot, not %q", format)
+			if format != "mermaid" && format != "dot" && format != "svg" {
+				return exitf(ExitUsage, "--format must be mermaid, dot or svg, not %q", format)
 			}
 			var wf *ir.Workflow
 			switch {
@@ -90,13 +90,16 @@ func (a *app) newGraphCmd() *cobra.Command {
 			default:
 				return exitf(ExitUsage, "graph draws a FILE or a run (--run RUN_ID): give one of them")
 			}
-			if format == "dot" {
+			switch format {
+			case "dot":
 				return ir.DOT(a.stdout, wf)
+			case "svg":
+				return ir.SVG(a.stdout, wf)
 			}
 			return ir.Mermaid(a.stdout, wf)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "mermaid", "graph format: mermaid or dot")
+	cmd.Flags().StringVar(&format, "format", "mermaid", "graph format: mermaid, dot or svg")
 	cmd.Flags().StringVarP(&workflow, "workflow", "w", "", "the workflow to draw (needed when the file has several)")
 	cmd.Flags().StringVar(&runID, "run", "", "draw the workflow of this run, from its stored source")
 	db.register(cmd)
@@ -105,7 +108,7 @@ func (a *app) newGraphCmd() *cobra.Command {
 
 // runGraph returns the workflow a run executes, from its stored source.
 func (a *app) runGraph(ctx context.Context, f *dbFlags, runID string) (*ir.Workflow, error) {
-	st, err := a.openStore(ctx, f)
+	st, err := a.openStoreReadOnly(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +119,7 @@ func (a *app) runGraph(ctx context.Context, f *dbFlags, runID string) (*ir.Workf
 	}
 	_, wf, err := eng.RunProgram(ctx, runID)
 	if err != nil {
-		return nil, runError(runID, err)
+		return nil, a.runError(runID, err)
 	}
 	return wf, nil
 }

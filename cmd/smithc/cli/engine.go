@@ -61,7 +61,9 @@ func (a *app) openStoreReadOnly(ctx context.Context, f *dbFlags) (store.Store, e
 
 func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (store.Store, error) {
 	p := f.path()
+	a.storePath = p
 	if isPostgresURL(p) {
+		a.storePath = pgstore.Redact(p)
 		st, err := pgstore.Open(ctx, p, pgstore.Options{})
 		if err != nil {
 			return nil, exitf(ExitFailed, "open the store %s: %v\n(is PostgreSQL running and the database created? see docs/scaling.md)", pgstore.Redact(p), err)

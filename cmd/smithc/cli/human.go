@@ -69,7 +69,7 @@ only records the decision).`,
 				return err
 			}
 			if _, err := eng.RunSummary(ctx, args[0]); err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
 			}
 			data, err := approvalInputs(ctx, eng, args[0], args[1], inputs)
 			if err != nil {
@@ -101,7 +101,7 @@ only records the decision).`,
 			}
 			if !f.noContinue && !cont {
 				if r, err = continueIn(ctx, eng, r, mode); err != nil {
-					return runError(args[0], err)
+					return a.runError(args[0], err)
 				}
 			}
 			if f.noContinue {
@@ -158,6 +158,8 @@ func decisionError(runID, node string, err error) error {
 		return exitf(ExitUsage, "run %s has no approval %q waiting (see `smithc inspect %s`)", runID, node, runID)
 	case errors.Is(err, store.ErrConflict):
 		return exitf(ExitUsage, "approval %s of run %s was already decided; `smithc retry %s %s` re-opens it", node, runID, runID, node)
+	case errors.Is(err, runtime.ErrAmbiguous):
+		return exitf(ExitUsage, "%v", err)
 	case errors.Is(err, runtime.ErrInvalidDecision):
 		return exitf(ExitUsage, "%v; the approval is still waiting: give its fields with --input name=value", err)
 	}
@@ -266,14 +268,14 @@ consumed when it does. Continues the run like approve does.`,
 				return exitf(ExitUsage, "%v; nothing was recorded: send data that fits the event's output", err)
 			}
 			if err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
 			}
 			for _, w := range r.Warnings {
 				fmt.Fprintf(a.stderr, "smithc: warning: %s\n", w)
 			}
 			if !f.noContinue && !cont {
 				if r, err = continueIn(ctx, eng, r, mode); err != nil {
-					return runError(args[0], err)
+					return a.runError(args[0], err)
 				}
 			}
 			if f.noContinue {
@@ -315,7 +317,7 @@ groups) and ends the run cancelled. A cancelled run can be resumed.`,
 			}
 			r, err := eng.Cancel(ctx, args[0])
 			if err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
 			}
 			if r.Status == store.RunCancelled || r.Status.Terminal() {
 				a.printResult(format, r, nil)
@@ -338,6 +340,7 @@ func (a *app) newRetryCmd() *cobra.Command {
 		f       sessionFlags
 		force   bool
 		source  string
+		scope   string
 		timeout time.Duration
 	)
 	cmd := &cobra.Command{
@@ -373,10 +376,10 @@ an edited file, as resume --source does, and NODE runs from it.`,
 			}
 			s.begin(ctx, eng, args[0], nil)
 			defer s.abort()
-			p.Wait, p.Timeout = s.engineMode(), timeout
+			p.Wait, p.Timeout, p.Scope = s.engineMode(), timeout, scope
 			r, err := eng.Retry(ctx, args[0], args[1], p)
 			if err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
 			}
 			return s.finish(ctx, eng, r)
 		},
@@ -384,6 +387,7 @@ an edited file, as resume --source does, and NODE runs from it.`,
 	f.register(cmd)
 	cmd.Flags().StringVar(&source, "source", "", "adopt this edited .smw file first (see resume --source)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "a new run deadline for this session, from now (e.g. 30m)")
+	cmd.Flags().StringVar(&scope, "scope", "", "re-open one instance of a node inside a for or loop (the scope inspect shows); default: every instance")
 	cmd.Flags().BoolVar(&force, "force", false, "replaced by --source FILE")
 	_ = cmd.Flags().MarkHidden("force") // the flag exists to say what replaced it
 	return cmd

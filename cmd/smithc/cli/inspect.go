@@ -170,7 +170,7 @@ func (a *app) newInspectCmd() *cobra.Command {
 func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format string) error {
 	in, err := eng.Inspect(ctx, runID)
 	if err != nil {
-		return runError(runID, err)
+		return a.runError(runID, err)
 	}
 	run := in.Run
 	if format == "json" {
@@ -286,7 +286,7 @@ func (a *app) newLogsCmd() *cobra.Command {
 				return err
 			}
 			if _, err := eng.RunSummary(ctx, args[0]); err != nil {
-				return runError(args[0], err)
+				return a.runError(args[0], err)
 			}
 			var after int64
 			for {

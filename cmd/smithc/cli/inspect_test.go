@@ -173,3 +173,64 @@ func TestInspectTreeOrder(t *testing.T) {
 		t.Errorf("inspect json node order %q, want source order", got)
 	}
 }
+
+// TestRunIDsAndStoreMessages: run ids a person chooses are validated;
+// "no run" names the store; ps shows child runs' parents, live elapsed
+// times, and says when --limit cut the list.
+func TestRunIDsAndStoreMessages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("gate.smw", gateFail)
+	for _, id := range []string{"a.b", "has space", "x/y", strings.Repeat("x", 101), "é"} {
+		r := e.cli("run", f, "--run-id", id)
+		mustCode(t, r, 2)
+		mustContain(t, "run --run-id "+id, r.stderr, "--run-id", "letters, digits")
+	}
+	mustCode(t, e.cli("run", f, "--run-id", "ok_id-1"), 3)
+	r := e.cli("inspect", "nope")
+	mustCode(t, r, 2)
+	mustContain(t, "inspect nope", r.stderr, `no run "nope" in the store `+e.db)
+
+	c := e.write("call.smw", `workflow child {
+  approval gate { title = "Child?" }
+}
+workflow parent {
+  step c { call child { } }
+}
+`)
+	mustCode(t, e.cli("run", c, "--workflow", "parent", "--run-id", "par"), 3)
+	r = e.cli("ps")
+	mustCode(t, r, 0)
+	mustContain(t, "ps", r.stdout, "PARENT", "par.c", "ELAPSED")
+	var childLine string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if strings.HasPrefix(l, "par.c ") {
+			childLine = l
+		}
+	}
+	if !strings.Contains(childLine, " par ") {
+		t.Errorf("ps does not show the parent of par.c:\n%s", r.stdout)
+	}
+	r = e.cli("ps", "--format", "json")
+	var runs []struct {
+		RunID        string  `json:"run_id"`
+		Parent       *string `json:"parent_run_id"`
+		ElapsedMS    *int64  `json:"elapsed_ms"`
+		WaitingSince *string `json:"waiting_since"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &runs); err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range runs {
+		if run.ElapsedMS == nil || *run.ElapsedMS < 0 || run.WaitingSince == nil {
+			t.Errorf("ps --format json: %s has no elapsed time or waiting_since: %+v", run.RunID, run)
+		}
+	}
+	r = e.cli("ps", "--limit", "1")
+	mustCode(t, r, 0)
+	mustContain(t, "ps --limit 1", r.stderr, "showing the newest 1 runs")
+	r = e.cli("ps", "--limit", "10")
+	if strings.Contains(r.stderr, "showing the newest") {
+		t.Errorf("ps said it truncated a list it did not:\n%s", r.stderr)
+	}
+}

@@ -97,10 +97,43 @@ func (e *env) runOnPTY(p *pty, interactive bool, args ...string) (code int, stdo
 	return 0, out.String()
 }
 
+// startOnPTY starts the smithc binary interactively on the terminal and
+// returns a channel that gets its exit code; the test's cleanup kills it
+// if it is still running (before the terminal is closed).
+func (e *env) startOnPTY(p *pty, args ...string) <-chan int {
+	e.t.Helper()
+	c := exec.Command(smithcBin, args...)
+	c.Dir = e.dir
+	c.Env = append(os.Environ(), "SMITHC_DB="+e.db)
+	c.Stdin, c.Stdout, c.Stderr = p.tty, p.tty, p.tty
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := c.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	done := make(chan int, 1)
+	exited := make(chan struct{})
+	go func() {
+		_ = c.Wait() // the exit code is what matters
+		done <- c.ProcessState.ExitCode()
+		close(exited)
+	}()
+	e.t.Cleanup(func() {
+		_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL) // best effort: it may have exited
+		<-exited
+	})
+	return done
+}
+
 // waitOutput waits until the terminal shows want.
 func (p *pty) waitOutput(t *testing.T, want string) {
 	t.Helper()
-	eventually(t, "the terminal to show "+strconv.Quote(want), func() bool { return strings.Contains(p.String(), want) })
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for the terminal to show %q; it shows:\n%q", want, p.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func TestLiveViewOnATerminal(t *testing.T) {
@@ -247,4 +280,130 @@ func TestCtrlCWhileWaitingForAPersonLeavesTheRunWaiting(t *testing.T) {
 			}
 		})
 	}
+}
+
+// typedGate declares output fields the approver gives: a string, an enum
+// with a default and an optional int.
+const typedGate = `workflow typed {
+  approval gate {
+    title  = "Ship it?"
+    output { reason: string, level: "low" | "high" = "low", count?: int }
+  }
+  step after { value = gate.reason + "/" + gate.level + "/" + string(gate.count ?? 0) }
+  output = after
+}
+`
+
+// TestInlineApprovalAsksForItsFields: the terminal prompt asks for the
+// approval's output fields, typed (enum choices and defaults shown, a
+// value that does not fit asked again), and the decision succeeds.
+func TestInlineApprovalAsksForItsFields(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := openPTY(t)
+	f := e.write("typed.smw", typedGate)
+	done := e.startOnPTY(p, "run", f, "--run-id", "ty1")
+	say := func(s string) {
+		t.Helper()
+		if _, err := io.WriteString(p.master, s+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.waitOutput(t, "approve? [y/n]")
+	say("y")
+	p.waitOutput(t, "reason (string): ")
+	say("")
+	p.waitOutput(t, "reason is required")
+	say("tested")
+	p.waitOutput(t, `level ("low" | "high", default "low"): `)
+	say("medium")
+	p.waitOutput(t, "gate.level")
+	say("high")
+	p.waitOutput(t, "count (int, optional): ")
+	say("x")
+	p.waitOutput(t, "gate.count")
+	say("3")
+	p.waitOutput(t, "note (optional)")
+	say("")
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d\n%q", code, p)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("smithc did not finish:\n%q", p)
+	}
+	p.waitOutput(t, `"tested/high/3"`)
+}
+
+// TestTerminalNoticesADecisionFromAnotherShell: while a terminal session
+// asks about an approval, the approval is decided from another shell;
+// the session says so, follows the run to its end and exits with its
+// status, never leaving a stale prompt or exiting 0 for a failed run.
+func TestTerminalNoticesADecisionFromAnotherShell(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		args []string
+		code int
+		out  string
+	}{
+		"approved": {[]string{"approve", "g1", "ok_to_go"}, 0, "run g1 finished"},
+		"denied":   {[]string{"deny", "g1", "ok_to_go"}, 1, "run g1 failed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			p := openPTY(t)
+			f := e.write("gate.smw", gateFail)
+			done := e.startOnPTY(p, "run", f, "--run-id", "g1")
+			p.waitOutput(t, "approve? [y/n]")
+			mustCode(t, e.cli(tc.args...), tc.code)
+			select {
+			case code := <-done:
+				if code != tc.code {
+					t.Fatalf("exit %d, want %d\n%q", code, tc.code, p)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("the terminal session did not notice the decision:\n%q", p)
+			}
+			p.waitOutput(t, "decided from another shell")
+			p.waitOutput(t, tc.out)
+		})
+	}
+}
+
+// TestTerminalNoticesASignalContinuedElsewhere: a terminal session
+// waiting for an event follows the run that another shell's signal
+// continued, to its end.
+func TestTerminalNoticesASignalContinuedElsewhere(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := openPTY(t)
+	f := e.write("slowev.smw", `workflow slowev {
+  input { dir: string }
+  event go { name = "go" }
+  step slow { run = "while [ ! -f ${input.dir}/release ]; do sleep 0.05; done; echo released" }
+}
+`)
+	done := e.startOnPTY(p, "run", f, "--run-id", "se1", "--input", "dir="+e.dir)
+	p.waitOutput(t, "smithc signal se1 go")
+	sig := e.start("signal", "se1", "go")
+	e.waitNode("se1", "slow", "running")
+	p.waitOutput(t, "following it")
+	select {
+	case code := <-done:
+		t.Fatalf("the terminal session exited %d while the run was still running elsewhere:\n%q", code, p)
+	default:
+	}
+	e.write("release", "")
+	mustCode(t, sig.wait(t), 0)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d\n%q", code, p)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the terminal session did not follow the run to its end:\n%q", p)
+	}
+	p.waitOutput(t, "run se1 finished")
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/smithc/smithc/stdlib"
 )
 
 // Exit codes of smithc.
@@ -49,13 +51,18 @@ type app struct {
 	// Whether each stream is a terminal: approvals are asked inline when
 	// stdin and stdout are; the live view draws when stderr is.
 	stdinTTY, stdoutTTY, stderrTTY bool
+	// storePath names the store the command opened, for messages.
+	storePath string
 }
 
 // Main runs smithc with args (without the program name) and returns the
-// process exit code. SIGINT and SIGTERM cancel ctx.
+// process exit code. SIGINT, SIGTERM and SIGHUP (the terminal closed)
+// cancel ctx: a run stops its steps (their process groups get SIGTERM,
+// then SIGKILL), is recorded cancelled, and can be resumed.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	stdlib.CloseInheritedFiles() // steps and git get stdin, stdout and stderr only
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr,
 		stdinTTY: isTerminal(stdin), stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr)}
 	root := a.newRoot()
@@ -92,7 +99,9 @@ func (a *app) newRoot() *cobra.Command {
 		a.newCheckCmd(),
 		a.newCompileCmd(),
 		a.newGraphCmd(),
+		a.newServeCmd(),
 		a.newFmtCmd(),
+		a.newLSPCmd(),
 	)
 	for _, c := range a.runtimeCommands() {
 		root.AddCommand(c)

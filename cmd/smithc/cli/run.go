@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,6 +80,11 @@ the run is left resumable), 130 cancelled.`,
 					return errForceGone(runID)
 				}
 				return a.resumeRun(ctx, &f, runID, mode, "", timeout)
+			}
+			if runID != "" {
+				if err := runtime.ValidateRunID(runID); err != nil {
+					return exitf(ExitUsage, "--run-id: %v", strings.TrimPrefix(err.Error(), "runtime: "))
+				}
 			}
 			res, err := a.compileOrReport(args[0], ExitUsage)
 			if err != nil {
@@ -228,16 +234,17 @@ func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode
 		return s.storeFailed(runID, err)
 	}
 	if err != nil {
-		return runError(runID, err)
+		return a.runError(runID, err)
 	}
 	return s.finish(ctx, eng, out)
 }
 
-// runError maps a runtime error about an existing run to an exit error.
-func runError(runID string, err error) error {
+// runError maps a runtime error about an existing run to an exit error;
+// "no run" names the store it looked in.
+func (a *app) runError(runID string, err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return exitf(ExitUsage, "no run %q in this store (see `smithc ps`)", runID)
+		return exitf(ExitUsage, "no run %q in the store %s (see `smithc ps`, or give --db)", runID, a.storePath)
 	case errors.Is(err, runtime.ErrUnknownNode):
 		return exitf(ExitUsage, "%v", err)
 	case errors.Is(err, store.ErrUnavailable):

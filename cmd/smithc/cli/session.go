@@ -114,9 +114,23 @@ func (s *session) engineMode() runtime.WaitMode { return s.mode }
 // how to signal them. Then it prints the result and returns the exit
 // code as an error.
 func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Result) error {
-	in := bufio.NewReader(s.a.stdin)
+	in := s.lineReader()
 	for s.prompt && ctx.Err() == nil {
 		var next *runtime.Result
+		if owner, fresh := liveOwner(ctx, eng, r.RunID); owner != "" && fresh != nil && !fresh.Status.Terminal() {
+			// Another shell's command continues the run: follow it until
+			// it ends or waits for a person again.
+			n, err := s.follow(ctx, eng, fresh, owner)
+			if err != nil {
+				return exitf(ExitFailed, "%v", err)
+			}
+			if ctx.Err() != nil {
+				r = n
+				break
+			}
+			r = n
+			continue
+		}
 		switch r.Status {
 		case store.RunWaitingApproval:
 			n, asked, err := s.askApproval(ctx, eng, in, r.RunID)
@@ -140,7 +154,7 @@ func (s *session) finish(ctx context.Context, eng *runtime.Engine, r *runtime.Re
 			if err != nil {
 				return exitf(ExitFailed, "%v", err)
 			}
-			if n.Status != store.RunWaitingEvent {
+			if n.Status != store.RunWaitingEvent || ctx.Err() == nil && n.Status == store.RunWaitingEvent && isLive(ctx, eng, n.RunID) {
 				next = n
 			}
 		}
@@ -189,11 +203,49 @@ func (s *session) waits(ctx context.Context, eng *runtime.Engine, r *runtime.Res
 	return ws
 }
 
+// isLive reports whether another process executes the run.
+func isLive(ctx context.Context, eng *runtime.Engine, runID string) bool {
+	owner, _ := liveOwner(ctx, eng, runID)
+	return owner != ""
+}
+
+// follow stays with a run another process executes (a decision or
+// signal made from another shell continued it there) until that process
+// lets it go (it ended or waits again) or ctx ends; it returns the run
+// as it then stands.
+func (s *session) follow(ctx context.Context, eng *runtime.Engine, r *runtime.Result, owner string) (*runtime.Result, error) {
+	if s.live != nil {
+		s.live.pause()
+	}
+	fmt.Fprintf(s.a.stdout, "run %s was continued by process %s; following it (Ctrl-C stops following, the run goes on)\n", r.RunID, owner)
+	if s.live != nil {
+		s.live.start()
+	}
+	t := time.NewTicker(awaitPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return r, nil
+		case <-t.C:
+		}
+		o, fresh := liveOwner(ctx, eng, r.RunID)
+		if fresh == nil {
+			continue // a busy store: try again
+		}
+		r = fresh
+		s.refreshLive(ctx, eng, r.RunID)
+		if o == "" || r.Status.Terminal() {
+			return r, nil
+		}
+	}
+}
+
 // askApproval asks about the first pending approval, and for the
 // fields it declares, and records the answer, continuing the run. asked
 // is false when nothing was pending or the person gave no answer (end of
 // input).
-func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufio.Reader, runID string) (*runtime.Result, bool, error) {
+func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *lines, runID string) (*runtime.Result, bool, error) {
 	aps, err := eng.PendingApprovals(ctx, runID)
 	if err != nil {
 		return nil, false, err
@@ -210,10 +262,27 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 		if !ap.Deadline.IsZero() {
 			fmt.Fprintf(w, "  (times out at %s)\n", ap.Deadline.Local().Format(time.DateTime))
 		}
+		// A decision made from another shell meanwhile ends the question.
+		elsewhere := func() bool {
+			still, err := eng.PendingApprovals(ctx, runID)
+			if err != nil {
+				return false
+			}
+			for _, x := range still {
+				if x.NodeID == ap.NodeID && x.Scope == ap.Scope {
+					return false
+				}
+			}
+			return true
+		}
 		var approved bool
 		for {
 			fmt.Fprintf(w, "approve? [y/n] ")
-			answer, err := readLine(ctx, in)
+			answer, err := in.read(ctx, elsewhere)
+			if errors.Is(err, errElsewhere) {
+				fmt.Fprintf(w, "\napproval %s was decided from another shell\n", ap.NodeID)
+				return s.standing(ctx, eng, runID)
+			}
 			switch strings.ToLower(strings.TrimSpace(answer)) {
 			case "y", "yes":
 				approved = true
@@ -232,13 +301,21 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 		var data map[string]any
 		if approved && ap.Fields != nil {
 			var ok bool
-			if data, ok = askFields(ctx, w, in, ap.NodeID, ap.Fields); !ok {
+			if data, ok = askFields(ctx, w, in, ap.NodeID, ap.Fields, elsewhere); !ok {
+				if elsewhere() {
+					fmt.Fprintf(w, "\napproval %s was decided from another shell\n", ap.NodeID)
+					return s.standing(ctx, eng, runID)
+				}
 				fmt.Fprintln(w)
 				return nil, false, nil
 			}
 		}
 		fmt.Fprintf(w, "note (optional): ")
-		note, err := readLine(ctx, in)
+		note, err := in.read(ctx, elsewhere)
+		if errors.Is(err, errElsewhere) {
+			fmt.Fprintf(w, "\napproval %s was decided from another shell\n", ap.NodeID)
+			return s.standing(ctx, eng, runID)
+		}
 		if err != nil && ctx.Err() != nil {
 			fmt.Fprintln(w)
 			return nil, false, nil
@@ -257,11 +334,7 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 			// Decided from another shell meanwhile (or timed out): say so
 			// and follow the run as it stands.
 			fmt.Fprintf(w, "approval %s was decided elsewhere meanwhile: %v\n", ap.NodeID, err)
-			fresh, ferr := eng.RunSummary(ctx, runID)
-			if ferr != nil {
-				return nil, true, ferr
-			}
-			return &runtime.Result{RunID: runID, Status: fresh.Status, Error: fresh.Error, Output: decodeRaw(fresh.Output)}, true, nil
+			return s.standing(ctx, eng, runID)
 		}
 		return r, true, err
 	}
@@ -272,14 +345,11 @@ func (s *session) askApproval(ctx context.Context, eng *runtime.Engine, in *bufi
 // choices and defaults are shown, an empty answer takes the default (or
 // leaves an optional field out), a value that does not fit is asked
 // again. ok is false at the end of input.
-func askFields(ctx context.Context, w io.Writer, in *bufio.Reader, node string, fields *schema.Type) (map[string]any, bool) {
+func askFields(ctx context.Context, w io.Writer, in *lines, node string, fields *schema.Type, elsewhere func() bool) (map[string]any, bool) {
 	data := map[string]any{}
 	for _, f := range fields.Fields {
 		for {
-			fmt.Fprintf(w, "  %s (%s", f.Name, f.Type)
-			if f.Type.Kind == schema.Enum {
-				fmt.Fprintf(w, ": %s", strings.Join(f.Type.Enum, " | "))
-			}
+			fmt.Fprintf(w, "  %s (%s", f.Name, f.Type) // an enum reads as its choices: "low" | "high"
 			switch {
 			case f.HasDefault:
 				b, _ := json.Marshal(f.Default) // defaults are JSON-like values
@@ -288,7 +358,7 @@ func askFields(ctx context.Context, w io.Writer, in *bufio.Reader, node string, 
 				fmt.Fprintf(w, ", optional")
 			}
 			fmt.Fprintf(w, "): ")
-			answer, err := readLine(ctx, in)
+			answer, err := in.read(ctx, elsewhere)
 			answer = strings.TrimSpace(answer)
 			if answer == "" {
 				if err != nil {
@@ -329,25 +399,72 @@ func decodeRaw(raw []byte) any {
 	return v
 }
 
-// readLine reads a line of the person's answer; Ctrl-C (the end of ctx)
-// interrupts it. The reading goroutine of an interrupted read is left
-// to the process's exit.
-func readLine(ctx context.Context, in *bufio.Reader) (string, error) {
-	type line struct {
-		s   string
-		err error
-	}
-	ch := make(chan line, 1)
+// errElsewhere: the question was answered from another shell meanwhile.
+var errElsewhere = errors.New("decided elsewhere")
+
+// lines reads the person's answers, one line at a time, from one
+// goroutine for the whole session, so that a question given up (Ctrl-C,
+// a decision from another shell) does not swallow the next answer.
+type lines struct {
+	ch chan line
+}
+
+type line struct {
+	s   string
+	err error
+}
+
+// lineReader starts the session's reader of standard input.
+func (s *session) lineReader() *lines {
+	l := &lines{ch: make(chan line)}
+	in := bufio.NewReader(s.a.stdin)
 	go func() {
-		s, err := in.ReadString('\n')
-		ch <- line{s, err}
+		for {
+			text, err := in.ReadString('\n')
+			l.ch <- line{text, err}
+			if err != nil {
+				close(l.ch)
+				return
+			}
+		}
 	}()
-	select {
-	case l := <-ch:
-		return l.s, l.err
-	case <-ctx.Done():
-		return "", ctx.Err()
+	return l
+}
+
+// read returns the next line; Ctrl-C (the end of ctx) interrupts it, and
+// so does elsewhere (polled every awaitPoll, when set) reporting true,
+// with errElsewhere. The reading goroutine is left to the process's exit.
+func (l *lines) read(ctx context.Context, elsewhere func() bool) (string, error) {
+	t := time.NewTicker(awaitPoll)
+	defer t.Stop()
+	for {
+		select {
+		case ln, ok := <-l.ch:
+			if !ok {
+				return "", io.EOF
+			}
+			return ln.s, ln.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-t.C:
+			if elsewhere != nil && elsewhere() {
+				return "", errElsewhere
+			}
+		}
 	}
+}
+
+// standing returns a run as it stands now, after a question was given
+// up because it was answered elsewhere.
+func (s *session) standing(ctx context.Context, eng *runtime.Engine, runID string) (*runtime.Result, bool, error) {
+	if s.live != nil {
+		s.live.start()
+	}
+	fresh, err := eng.RunSummary(ctx, runID)
+	if err != nil {
+		return nil, true, err
+	}
+	return &runtime.Result{RunID: runID, Status: fresh.Status, Error: fresh.Error, Output: decodeRaw(fresh.Output), TimedOut: fresh.TimedOut}, true, nil
 }
 
 // explainWait tells the person what the run waits for and how to act.

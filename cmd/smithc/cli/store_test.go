@@ -235,7 +235,8 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// TestReadOnlyCommandsNeverWrite: ps, inspect and logs open the store
+// TestReadOnlyCommandsNeverWrite: ps, inspect, logs, why and graph --run
+// open the store
 // read-only: on a missing file they fail naming the path and create
 // nothing; they work while another process holds the write lock (with a
 // lock timeout that would fail any write at once), on a file this user
@@ -243,7 +244,7 @@ func fileExists(p string) bool {
 func TestReadOnlyCommandsNeverWrite(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	for _, args := range [][]string{{"ps"}, {"inspect", "r1"}, {"logs", "r1"}} {
+	for _, args := range [][]string{{"ps"}, {"inspect", "r1"}, {"logs", "r1"}, {"why", "r1"}, {"graph", "--run", "r1"}} {
 		r := e.runBin(time.Minute, nil, args...)
 		mustCode(t, r, 1)
 		mustContain(t, args[0], r.stderr, e.db)
@@ -256,7 +257,7 @@ func TestReadOnlyCommandsNeverWrite(t *testing.T) {
 	mustCode(t, e.bin("run", f, "--run-id", "r1"), 0)
 	readAll := func(what string, extraEnv []string, wrap func(*exec.Cmd)) {
 		t.Helper()
-		for _, args := range [][]string{{"ps", "r1"}, {"inspect", "r1", "r1"}, {"logs", "r1", "hi"}} {
+		for _, args := range [][]string{{"ps", "r1"}, {"inspect", "r1", "r1"}, {"logs", "r1", "hi"}, {"why", "r1", "r1"}, {"graph", "--run", "r1", "s"}} {
 			want := args[len(args)-1]
 			args = args[:len(args)-1]
 			c := e.cmd(args...)
@@ -350,4 +351,77 @@ func TestNewerStoreIsRefused(t *testing.T) {
 		mustCode(t, r, 4)
 		mustContain(t, args[0], r.stderr, "newer smithc", "9999", e.db)
 	}
+}
+
+// TestDiskFullMidRunIsResumable: the store lives on a small tmpfs that
+// fills up in the middle of a run (ENOSPC, SQLITE_FULL): exit 4 with a
+// result naming the resume command; once the file system has room again
+// the run resumes to its end. It needs a mount namespace (unshare -m) and
+// the right to mount a tmpfs in it, and skips without them.
+func TestDiskFullMidRunIsResumable(t *testing.T) {
+	t.Parallel()
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare not found: the disk-full test needs a mount namespace")
+	}
+	if out, err := exec.Command(unshare, "-m", "sh", "-c", `mount -t tmpfs -o size=1m tmpfs "$0"`, t.TempDir()).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs in a mount namespace here (%v: %s)", err, strings.TrimSpace(string(out)))
+	}
+	e := newEnv(t)
+	mnt := e.path("small")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.write("first.smw", "workflow first {\n  step s { run = \"true\" }\n}\n")
+	e.write("big.smw", `workflow big {
+  step a { run = "echo ran >> a.count" }
+  step b { run = "head -c 3000000 /dev/zero | tr '\\0' x | fold -w 100; echo ${a.exit_code}" }
+  step c { run = "echo done-${b.exit_code}" }
+  output = c
+}
+`)
+	// One namespace for the whole story, since its tmpfs goes with it:
+	// create the store, fill the disk mid-run, make room, resume.
+	script := `set -u
+db="$MNT/s.db"
+mount -t tmpfs -o size=400k tmpfs "$MNT" || exit 97
+"$SMITHC" run first.smw --db "$db" >/dev/null 2>&1 || exit 98
+"$SMITHC" run big.smw --db "$db" --run-id full --format json > full.json 2> full.err
+echo $? > full.code
+mount -o remount,size=20m "$MNT" || exit 99
+"$SMITHC" resume full --db "$db" --format json > resumed.json 2> resumed.err
+echo $? > resumed.code
+`
+	c := exec.Command(unshare, "-m", "sh", "-c", script)
+	c.Dir = e.dir
+	c.Env = append(os.Environ(), "MNT="+mnt, "SMITHC="+smithcBin)
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	r := runBounded(t, c, 3*time.Minute)
+	if r.code != 0 {
+		t.Fatalf("the namespace script failed: %s", r)
+	}
+	full := result{code: atoiOr(e.read("full.code"), -1), stdout: e.read("full.json"), stderr: e.read("full.err")}
+	mustCode(t, full, 4)
+	out := decodeStoreFailure(t, full)
+	if out.Status != "store-failed" || out.RunID != "full" || out.Resume != "smithc resume full" {
+		t.Fatalf("result %+v", out)
+	}
+	t.Logf("disk full: %s", out.Error)
+	mustContain(t, "error", out.Error, "s.db", "the disk is full", "smithc resume full")
+	resumed := result{code: atoiOr(e.read("resumed.code"), -1), stdout: e.read("resumed.json"), stderr: e.read("resumed.err")}
+	mustCode(t, resumed, 0)
+	if res := decodeRun(t, resumed); res.Status != "finished" || !strings.Contains(string(res.Output), "done-0") {
+		t.Fatalf("resumed: %+v", res)
+	}
+	if n := e.lines("a.count"); n != 1 {
+		t.Errorf("step a ran %d times, want once", n)
+	}
+}
+
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return def
+	}
+	return n
 }

@@ -115,7 +115,7 @@ func (a *app) newWhyCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx, &f)
+			st, err := a.openStoreReadOnly(ctx, &f)
 			if err != nil {
 				return err
 			}
@@ -135,7 +135,7 @@ func (a *app) newWhyCmd() *cobra.Command {
 func (a *app) why(ctx context.Context, eng *runtime.Engine, runID, format string) error {
 	run, err := eng.RunSummary(ctx, runID)
 	if err != nil {
-		return runError(runID, err)
+		return a.runError(runID, err)
 	}
 	ws, err := eng.Waits(ctx, runID)
 	if err != nil {

@@ -99,11 +99,16 @@ func TestWhyOnEveryWaitingKind(t *testing.T) {
 		mustCode(t, r, 0)
 		mustContain(t, "why "+id, r.stdout, "run "+id+" is "+c.status+" since ", c.node, c.text, c.command)
 	}
-	// The parent's inspect shows the child run, and approving the child
-	// continues the parent.
+	// The parent's inspect shows the child run; approving the child's
+	// approval through the parent decides it in the child and continues
+	// both.
 	r := e.cli("inspect", "w-child")
 	mustContain(t, "inspect w-child", r.stdout, "child run w-child.child")
-	mustCode(t, e.cli("approve", "w-child.child", "inner_gate"), 0)
+	r = e.cli("run", f, "--run-id", "w-child2", "--workflow", "child", "--wait", "never")
+	mustCode(t, r, 3)
+	mustContain(t, "run w-child2", r.stdout, "waiting for approval inner_gate of child run w-child2.child (called by step child)",
+		"smithc approve w-child2.child inner_gate")
+	mustCode(t, e.cli("approve", "w-child", "inner_gate"), 0)
 	w := e.why("w-child")
 	if w.Status != "finished" || len(w.Waiting) != 0 || !strings.Contains(w.Next, "finished") {
 		t.Errorf("why after the child was approved: %+v", w)

@@ -85,12 +85,15 @@ func (s *Store) NodeReset(ctx context.Context, p *store.NodeResetParams) (int, e
 	}
 	var n int64
 	err := s.tx(ctx, "reset nodes", []string{p.RunID}, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM node WHERE run_id = $1 AND node_id = ANY($2)`, p.RunID, p.NodeIDs)
+		// With a scope, only instances at it or inside it (a prefix
+		// compare: scopes hold "_" and "%", never LIKE).
+		const scoped = ` AND ($3 = '' OR scope = $3 OR left(scope, length($3) + 1) = $3 || '/')`
+		tag, err := tx.Exec(ctx, `DELETE FROM node WHERE run_id = $1 AND node_id = ANY($2)`+scoped, p.RunID, p.NodeIDs, p.Scope)
 		if err != nil {
 			return fmt.Errorf("pgstore: reset nodes of run %q: %w", p.RunID, err)
 		}
 		n = tag.RowsAffected()
-		if _, err := tx.Exec(ctx, `DELETE FROM approval WHERE run_id = $1 AND node_id = ANY($2)`, p.RunID, p.NodeIDs); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM approval WHERE run_id = $1 AND node_id = ANY($2)`+scoped, p.RunID, p.NodeIDs, p.Scope); err != nil {
 			return fmt.Errorf("pgstore: reset approvals of run %q: %w", p.RunID, err)
 		}
 		return nil

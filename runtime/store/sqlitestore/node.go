@@ -88,6 +88,11 @@ func (s *Store) NodeReset(ctx context.Context, p *store.NodeResetParams) (int, e
 		for _, id := range p.NodeIDs {
 			args = append(args, id)
 		}
+		if p.Scope != "" {
+			// Scopes hold "_" and "%": compare a prefix, never LIKE.
+			in += ` AND (scope = ? OR substr(scope, 1, ?) = ?)`
+			args = append(args, p.Scope, len(p.Scope)+1, p.Scope+"/")
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM node WHERE run_id = ? AND node_id IN `+in, args...)
 		if err != nil {
 			return fmt.Errorf("sqlitestore: reset nodes of run %q: %w", p.RunID, err)

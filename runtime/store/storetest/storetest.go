@@ -263,7 +263,41 @@ func testNode(t *testing.T, s store.Store) {
 	if err := s.ApprovalRequest(ctx, &store.ApprovalRequestParams{Approval: &store.Approval{RunID: "r1", NodeID: "b", RequestedAt: at(1)}}); err != nil {
 		t.Fatal(err)
 	}
-	k, err := s.NodeReset(ctx, &store.NodeResetParams{RunID: "r1", NodeIDs: []string{"b", "L"}})
+	// A scoped reset deletes the instances at that scope or inside it,
+	// and their approvals, and no others ("_" in a scope is no wildcard).
+	scoped := []*store.Node{
+		{RunID: "r1", NodeID: "g", Scope: "for:x_y[1]", Kind: "approval", State: store.NodeFinished, UpdatedAt: at(3)},
+		{RunID: "r1", NodeID: "g", Scope: "for:x_y[1]/L#0", Kind: "approval", State: store.NodeFinished, UpdatedAt: at(3)},
+		{RunID: "r1", NodeID: "g", Scope: "for:x_y[10]", Kind: "approval", State: store.NodeFinished, UpdatedAt: at(3)},
+		{RunID: "r1", NodeID: "g", Scope: "for:xzy[1]", Kind: "approval", State: store.NodeFinished, UpdatedAt: at(3)},
+	}
+	if err := s.NodeUpsert(ctx, &store.NodeUpsertParams{Nodes: scoped}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []string{"for:x_y[1]", "for:x_y[10]"} {
+		if err := s.ApprovalRequest(ctx, &store.ApprovalRequestParams{Approval: &store.Approval{RunID: "r1", NodeID: "g", Scope: sc, RequestedAt: at(1)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k, err := s.NodeReset(ctx, &store.NodeResetParams{RunID: "r1", NodeIDs: []string{"g"}, Scope: "for:x_y[1]"})
+	if err != nil || k != 2 {
+		t.Errorf("scoped NodeReset = %d, %v; want 2", k, err)
+	}
+	for _, sc := range []string{"for:x_y[10]", "for:xzy[1]"} {
+		if _, err := s.NodeGet(ctx, &store.NodeGetParams{RunID: "r1", NodeID: "g", Scope: sc}); err != nil {
+			t.Errorf("scoped NodeReset deleted %s: %v", sc, err)
+		}
+	}
+	_, err = s.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: "r1", NodeID: "g", Scope: "for:x_y[1]"})
+	wantErr(t, "approval after a scoped NodeReset", err, store.ErrNotFound)
+	if _, err := s.ApprovalGet(ctx, &store.ApprovalGetParams{RunID: "r1", NodeID: "g", Scope: "for:x_y[10]"}); err != nil {
+		t.Errorf("a scoped NodeReset deleted another instance's approval: %v", err)
+	}
+	if _, err := s.NodeReset(ctx, &store.NodeResetParams{RunID: "r1", NodeIDs: []string{"g"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	k, err = s.NodeReset(ctx, &store.NodeResetParams{RunID: "r1", NodeIDs: []string{"b", "L"}})
 	if err != nil || k != 3 {
 		t.Errorf("NodeReset = %d, %v; want 3", k, err)
 	}

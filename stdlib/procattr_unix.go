@@ -1,0 +1,16 @@
+//go:build unix && !linux
+
+package stdlib
+
+import "syscall"
+
+// childAttr is how step processes start: in a process group of their own
+// (so that the whole group can be signalled). There is no Pdeathsig
+// outside Linux: a child outlives a smithc killed with SIGKILL until the
+// run is resumed.
+func childAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
+
+// fdDir lists the process's open file descriptors.
+const fdDir = "/dev/fd"
