@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 //go:embed migrations/*.sql
@@ -69,12 +70,29 @@ func migrations() ([]migration, error) {
 }
 
 // latestVersion returns the highest migration version this binary has.
-func latestVersion() int {
+var latestVersion = sync.OnceValue(func() int {
 	all, err := migrations()
 	if err != nil || len(all) == 0 {
 		return 0
 	}
 	return all[len(all)-1].version
+})
+
+// migrateIfNeeded brings the schema up to date at open. An up-to-date
+// database costs one read and is not written: the write transaction (and
+// the write lock it takes) is only begun when a migration is pending.
+func (s *Store) migrateIfNeeded(ctx context.Context) error {
+	var v int
+	err := s.retry(ctx, "migration version", func() error {
+		var err error
+		v, err = readVersion(ctx, s.w)
+		return err
+	})
+	if err == nil && v == latestVersion() {
+		return nil
+	}
+	_, err = s.Migrate(ctx, Up, 0)
+	return err
 }
 
 // Version returns the highest applied migration version (0: none).
