@@ -596,12 +596,6 @@ func nestBraces(toks []lexer.Token) (nesting, bool) {
 	return nestOf(toks, true)
 }
 
-// nest computes the nesting of toks, and false if its brackets do not
-// balance.
-func nest(toks []lexer.Token) (nesting, bool) {
-	return nestOf(toks, false)
-}
-
 func nestOf(toks []lexer.Token, bracesOnly bool) (nesting, bool) {
 	n := nesting{parent: make([]int, len(toks)), match: make([]int, len(toks))}
 	var stack []int
