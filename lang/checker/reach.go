@@ -237,7 +237,7 @@ func (g *graph) structBefore(a, b int32) bool {
 		if isAncestor(u, r) || u == r {
 			return !(u == r && !isEnd(b))
 		}
-		a = end(u)
+		// else what end(u) precedes: the same answer as from end(u)
 	}
 	l, cu, cr := lcaKids(u, r)
 	switch {
