@@ -76,3 +76,20 @@ func BenchmarkResumeFinished(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoop runs a loop of 10,000 iterations of one value step.
+func BenchmarkLoop(b *testing.B) {
+	const n = 10000
+	prog := program("loopy", nil, loop("L", fmt.Sprintf("iteration >= %d", n-1), n+1, "fail", value("s", "iteration")), value("out", "s"))
+	bd := setup(b, nil, func(c *runtime.Config) { c.ObserveFunc = nil })
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := bd.engine.Start(context.Background(), runtime.StartParams{Program: prog})
+		if err != nil || res.Status != store.RunFinished || res.Output != int64(n-1) {
+			b.Fatalf("%+v %v", res, err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/iteration")
+}

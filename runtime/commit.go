@@ -31,7 +31,6 @@ type committer struct {
 	err     error // first failed commit: the session stops
 	done    chan struct{}
 	maxRows int
-
 }
 
 // flushDelay bounds how long an async write may wait for company before

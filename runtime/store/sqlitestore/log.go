@@ -62,6 +62,9 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	if b.Empty() {
 		return nil
 	}
+	if err := s.ensureHot(ctx); err != nil {
+		return err
+	}
 	return s.tx(ctx, "commit batch", func(tx *sql.Tx) error {
 		if b.Fence != nil {
 			if err := checkFence(ctx, tx, b.Fence); err != nil {

@@ -56,11 +56,13 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared on the writer, by SQL text
+	hot    bool                 // the hot statements are prepared
 }
 
 // stmt returns the hot statement query in tx. Hot statements are
-// prepared once on the writer's single connection when the store opens
-// (preparing later would wait for the connection the tx holds).
+// prepared once on the writer's single connection before the first batch
+// commits (ensureHot: preparing inside a tx would wait for the connection
+// the tx holds).
 func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	s.stmtMu.Lock()
 	st := s.stmts[query]
@@ -75,15 +77,47 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 	return tx.StmtContext(ctx, st), nil
 }
 
-// prepareHot prepares the statements every batch uses.
+// ensureHot prepares the statements every batch uses, on first use, so
+// that opening a store to read costs nothing.
+func (s *Store) ensureHot(ctx context.Context) error {
+	s.stmtMu.Lock()
+	ready := s.hot || s.stmts == nil
+	s.stmtMu.Unlock()
+	if ready {
+		return nil
+	}
+	return s.retry(ctx, "prepare", func() error { return s.prepareHot(ctx) })
+}
+
+// prepareHot prepares the statements every batch uses. It holds no lock
+// while it prepares: a transaction in progress holds the writer's one
+// connection and may itself need stmtMu.
 func (s *Store) prepareHot(ctx context.Context) error {
-	for _, q := range []string{nodeUpsertSQL, eventInsertSQL, attemptStartSQL, attemptFinishSQL} {
+	qs := []string{nodeUpsertSQL, eventInsertSQL, attemptStartSQL, attemptFinishSQL}
+	sts := make([]*sql.Stmt, 0, len(qs))
+	closeAll := func() {
+		for _, st := range sts {
+			st.Close()
+		}
+	}
+	for _, q := range qs {
 		st, err := s.w.PrepareContext(ctx, q)
 		if err != nil {
+			closeAll()
 			return fmt.Errorf("sqlitestore: prepare: %w", err)
 		}
-		s.stmts[q] = st
+		sts = append(sts, st)
 	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if s.hot || s.stmts == nil {
+		closeAll()
+		return nil
+	}
+	for i, q := range qs {
+		s.stmts[q] = sts[i]
+	}
+	s.hot = true
 	return nil
 }
 
@@ -148,10 +182,22 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil
 	})
 	if err == nil && !opts.NoMigrate {
-		_, err = s.Migrate(ctx, Up, 0)
-	}
-	if err == nil && !opts.NoMigrate {
-		err = s.retry(ctx, "open", func() error { return s.prepareHot(ctx) })
+		// A store that is up to date is not written at open: many
+		// processes opening it at once, or a command run while another
+		// process holds the write lock, do not queue for a migration
+		// transaction that has nothing to do.
+		var v int
+		err = s.retry(ctx, "open", func() error {
+			var err error
+			v, err = readVersion(ctx, r)
+			return err
+		})
+		if err == nil {
+			err = checkVersion(path, v, false)
+		}
+		if err == nil && v < latestVersion() {
+			_, err = s.Migrate(ctx, Up, 0)
+		}
 	}
 	if err != nil {
 		s.Close()
