@@ -10,6 +10,8 @@ const (
 	EventRunFinished          = "RunFinished"
 	EventRunFailed            = "RunFailed"
 	EventRunCancelled         = "RunCancelled"
+	EventPauseRequested       = "PauseRequested"
+	EventRunPaused            = "RunPaused"
 	EventNodeStarted          = "NodeStarted"
 	EventNodeFinished         = "NodeFinished"
 	EventNodeFailed           = "NodeFailed"

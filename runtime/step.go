@@ -63,6 +63,9 @@ func (r *runner) execStep(ctx context.Context, in *instance, f *fence) outcome {
 			if ctx.Err() != nil {
 				return r.cancelled(in, 0)
 			}
+			if r.paused.Load() {
+				return blocked // a pause: the next session tries again
+			}
 			if prev != nil {
 				return r.fail(in, f, AsStepError(prev), true)
 			}

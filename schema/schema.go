@@ -6,6 +6,12 @@
 // IR, the runtime (which validates with it) and the standard library (which
 // renders it into agent prompts). Values are the Go forms of JSON: nil,
 // bool, int64 (for int), float64, string, []any and map[string]any.
+//
+// It is also the one place of the value model: decoding (DecodeJSON),
+// canonical form (Canonical), text formatting for templates (Text),
+// descriptions for messages (Describe), and the secrets of a run
+// (Secrets: redaction of text, and finding secrets in values so that
+// values holding one are refused, never rewritten).
 package schema
 
 import (

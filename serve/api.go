@@ -39,6 +39,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/runs/{id}/approvals/{node}/deny", s.guard(true, s.decide(false)))
 	s.mux.Handle("POST /api/v1/runs/{id}/signals/{name}", s.guard(true, s.signal))
 	s.mux.Handle("POST /api/v1/runs/{id}/cancel", s.guard(true, s.cancel))
+	s.mux.Handle("POST /api/v1/runs/{id}/pause", s.guard(true, s.pause))
 	s.mux.Handle("POST /api/v1/runs/{id}/resume", s.guard(true, s.resume))
 	s.mux.Handle("POST /api/v1/runs/{id}/nodes/{node}/retry", s.guard(true, s.retry))
 	s.mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -215,6 +216,17 @@ func (s *Server) decide(approve bool) http.HandlerFunc {
 		} else {
 			res, err = s.eng.Deny(r.Context(), id, node, d, false)
 		}
+		if errors.Is(err, runtime.ErrInvalidDecision) {
+			// The runtime names the field by the approval's id
+			// (ship.channel); in this request it is fields.channel.
+			msg := userMessage(err)
+			field := fieldOf(msg)
+			if rest, ok := strings.CutPrefix(field, node+"."); ok {
+				field = "fields." + rest
+			}
+			writeError(w, http.StatusBadRequest, field, msg)
+			return
+		}
 		if err != nil {
 			fail(w, err)
 			return
@@ -250,6 +262,15 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 	res, err := s.eng.Cancel(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resultJSON(res))
+}
+
+func (s *Server) pause(w http.ResponseWriter, r *http.Request) {
+	res, err := s.eng.Pause(r.Context(), r.PathValue("id"))
 	if err != nil {
 		fail(w, err)
 		return

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -106,12 +107,12 @@ func TestAPIApproval(t *testing.T) {
 	}
 
 	// The list shows it waiting, with the command that moves it on.
-	code, m, raw := c.do("GET", "/api/v1/runs?status=waiting-approval", "", nil)
+	code, _, raw := c.do("GET", "/api/v1/runs?status=waiting-approval", "", nil)
 	if code != 200 || !strings.Contains(raw, `"r1"`) || !strings.Contains(raw, `smithc approve r1 ship`) {
 		t.Fatalf("list: %d\n%s", code, raw)
 	}
 	// The detail has the approval's fields for a form.
-	_, m, raw = c.do("GET", "/api/v1/runs/r1", "", nil)
+	_, m, _ := c.do("GET", "/api/v1/runs/r1", "", nil)
 	w := m["waiting"].([]any)[0].(map[string]any)
 	fields, _ := json.Marshal(w["fields"])
 	if want := `[{"enum":["stable","beta"],"name":"channel","type":"enum"},{"default":true,"name":"notify","type":"bool"},{"name":"reason","optional":true,"type":"string"}]`; string(fields) != want {
@@ -131,7 +132,7 @@ func TestAPIApproval(t *testing.T) {
 	}
 	// A value that does not fit the approval's output: 400 naming the field.
 	code, m, raw = c.do("POST", "/api/v1/runs/r1/approvals/ship/approve", `{"fields":{"channel":"gamma"}}`, nil)
-	if code != 400 || !strings.Contains(raw, "channel") {
+	if code != 400 || !strings.Contains(raw, "channel") || m["field"] != "fields.channel" {
 		t.Errorf("bad field: %d, want 400 naming channel\n%s", code, raw)
 	}
 	// A misspelt request field: 400.
@@ -311,5 +312,57 @@ func TestServeRefusesOpenAddressWithoutToken(t *testing.T) {
 	out, err := smithc(t, dir, "serve", "--addr", "0.0.0.0:0", "--db", "runs.db")
 	if err == nil || !strings.Contains(out, "--token") {
 		t.Errorf("serve on 0.0.0.0 without a token should be refused:\n%s", out)
+	}
+}
+
+// TestAPIPauseResume pauses a run executing in another process: the step
+// running finishes, nothing new starts, the run ends paused; resuming it
+// from the server finishes it.
+func TestAPIPauseResume(t *testing.T) {
+	c, dir := serveDir(t, map[string]string{"two.smw": `workflow two {
+  step slow { run = "sleep 2; echo slept" }
+  step after { value = trim(slow.stdout) + " then after" }
+  output = after
+}
+`})
+	run := exec.Command(smithcBin, "run", "two.smw", "--db", "runs.db", "--run-id", "p1", "--wait", "always")
+	run.Dir = dir
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- run.Wait() }()
+	t.Cleanup(func() { run.Process.Kill() })
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, m, _ := c.do("GET", "/api/v1/runs/p1", "", nil)
+		if nodes, ok := m["nodes"].([]any); ok && len(nodes) > 0 && nodes[0].(map[string]any)["state"] == "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow step never showed running")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, _, raw := c.do("POST", "/api/v1/runs/p1/pause", `{}`, nil); code != 200 {
+		t.Fatalf("pause: %d\n%s", code, raw)
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("smithc run did not end after the pause")
+	}
+	m := c.waitStatus("p1", "paused")
+	for _, n := range m["nodes"].([]any) {
+		if n := n.(map[string]any); n["id"] == "after" && n["state"] != "pending" {
+			t.Errorf("after started in a paused run: %v", n)
+		}
+	}
+	if code, _, raw := c.do("POST", "/api/v1/runs/p1/resume", `{}`, nil); code != 202 {
+		t.Fatalf("resume: %d\n%s", code, raw)
+	}
+	m = c.waitStatus("p1", "finished")
+	if m["output"] != "slept then after" {
+		t.Errorf("output %v", m["output"])
 	}
 }

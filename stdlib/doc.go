@@ -7,7 +7,7 @@
 // and the runtime never import this package:
 //
 //	checker.Config{Actions: stdlib.Specs()}
-//	runtime.Config{Actions: stdlib.Actions(stdlib.Config{})}
+//	runtime.Config{Actions: stdlib.Actions(stdlib.Config{}), SecretFormsFunc: stdlib.SecretForms}
 //
 // Every action reads its step's attributes from [runtime.Attempt] (Step.Args
 // and Step.Maps, evaluated with Attempt.Eval and Attempt.Render) and

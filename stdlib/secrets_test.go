@@ -90,3 +90,29 @@ func TestSecretFormsShellQuoted(t *testing.T) {
 		t.Errorf("Redact(%q) = %q", script, got)
 	}
 }
+
+// TestSecretFormsEveryContext: whatever shell context a run template puts
+// a secret in, the script the action renders (and logs) is redacted.
+func TestSecretFormsEveryContext(t *testing.T) {
+	for _, sec := range []string{"it's-a-secret", `q"uo$te\back`, "multi\nline-secret", "plain-secret-99", "tab\tsecret`x`"} {
+		var s schema.Secrets
+		if err := s.Add("S", sec, SecretForms(sec)...); err != nil {
+			t.Fatal(err)
+		}
+		for _, tmpl := range []string{`echo ${x}`, `echo '${x}'`, `echo "${x}"`, `echo a${x}b`} {
+			step := &ir.Step{Action: "shell", Args: map[string]*ir.Expr{"run": tpl(t, tmpl)}}
+			a, _ := newAttempt(t, step, map[string]any{"x": sec})
+			script, err := renderScript(a, step.Args["run"])
+			if err != nil {
+				t.Fatalf("%s with %q: %v", tmpl, sec, err)
+			}
+			got := s.Redact(script)
+			for _, part := range []string{"secret", "uo", "back", "line"} {
+				if strings.Contains(got, part) {
+					t.Errorf("%s with %q: script %q redacted to %q", tmpl, sec, script, got)
+					break
+				}
+			}
+		}
+	}
+}

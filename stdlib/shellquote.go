@@ -1,7 +1,6 @@
 package stdlib
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -52,10 +51,18 @@ func quoteWord(s string, forced bool) string {
 	if err != nil {
 		q = ShellQuote(s)
 	}
-	if forced && q == s {
+	if q == s && (forced || reservedWords[s]) {
 		return "'" + s + "'"
 	}
 	return q
+}
+
+// reservedWords are the words POSIX sh and bash read as keywords in
+// command position; syntax.Quote leaves "elif" bare.
+var reservedWords = map[string]bool{
+	"!": true, "{": true, "}": true, "[[": true, "]]": true, "case": true, "coproc": true, "do": true,
+	"done": true, "elif": true, "else": true, "esac": true, "fi": true, "for": true, "function": true,
+	"if": true, "in": true, "select": true, "then": true, "time": true, "until": true, "while": true,
 }
 
 // quoteSlot writes an interpolated value for the slot planShell decided:
@@ -111,18 +118,9 @@ func quoteSlot(slot shellSlot, v any) (string, error) {
 // intValue returns v as an integer: an int, or a number without a
 // fraction that fits in 64 bits.
 func intValue(v any) (int64, error) {
-	switch x := v.(type) {
-	case int:
-		return int64(x), nil
+	switch x := schema.Canonical(v).(type) {
 	case int64:
 		return x, nil
-	case int32:
-		return int64(x), nil
-	case json.Number:
-		if n, err := strconv.ParseInt(x.String(), 10, 64); err == nil {
-			return n, nil
-		}
-		return 0, fmt.Errorf("the value %s is not an integer", x)
 	case float64:
 		if x == math.Trunc(x) && x >= -(1<<63) && x < 1<<63 {
 			return int64(x), nil

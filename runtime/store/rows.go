@@ -37,6 +37,9 @@ const (
 	RunFinished        RunStatus = "finished"
 	RunFailed          RunStatus = "failed"
 	RunCancelled       RunStatus = "cancelled"
+	// RunPaused: smithc pause stopped the scheduling of new attempts (the
+	// running ones finished and were persisted); resume continues it.
+	RunPaused RunStatus = "paused"
 )
 
 // Terminal reports whether the status is finished, failed or cancelled.
@@ -102,6 +105,12 @@ type Run struct {
 	OwnerStart      string
 	LeaseExpiresAt  time.Time
 	CancelRequested bool
+	// PauseRequested asks the owner to stop scheduling new attempts and
+	// end the session paused.
+	PauseRequested bool
+	// Fence is the fencing token: RunClaim increments it, and an owner's
+	// writes (Batch.Fence, RunHeartbeatParams.Fence) check it.
+	Fence int64
 
 	CreatedAt  time.Time
 	UpdatedAt  time.Time

@@ -62,8 +62,12 @@ func TestGraph(t *testing.T) {
 	mustContain(t, "dot", r.stdout, "digraph", "greet", "count", "->")
 
 	r = runMain([]string{"graph", hello, "--format", "svg"})
+	mustCode(t, r, 0)
+	mustContain(t, "svg", r.stdout, "<svg", `data-node="greet"`, `data-node="count"`, `data-from="greet" data-to="count"`)
+
+	r = runMain([]string{"graph", hello, "--format", "png"})
 	mustCode(t, r, 2)
-	mustContain(t, "stderr", r.stderr, "mermaid or dot")
+	mustContain(t, "stderr", r.stderr, "mermaid, dot or svg")
 }
 
 func TestSeveralWorkflowsNeedAName(t *testing.T) {

@@ -284,6 +284,8 @@ func (a *app) printResult(format string, r *runtime.Result, waits []*runtime.Wai
 		fmt.Fprintf(a.stdout, "run %s cancelled: %s; `smithc resume %s --timeout DURATION` continues it with a new deadline\n", r.RunID, r.Error, r.RunID)
 	case r.Status == store.RunCancelled:
 		fmt.Fprintf(a.stdout, "run %s cancelled; `smithc resume %s` continues it\n", r.RunID, r.RunID)
+	case r.Status == store.RunPaused:
+		fmt.Fprintf(a.stdout, "run %s paused; `smithc resume %s` continues it\n", r.RunID, r.RunID)
 	default:
 		fmt.Fprintf(a.stdout, "run %s is %s\n", r.RunID, r.Status)
 	}
@@ -305,7 +307,7 @@ func exitFor(s store.RunStatus) error {
 		return &exitError{code: ExitFailed}
 	case s == store.RunCancelled:
 		return &exitError{code: ExitCancelled}
-	case s.Waiting():
+	case s.Waiting() || s == store.RunPaused:
 		return &exitError{code: ExitWaiting}
 	}
 	return &exitError{code: ExitFailed}

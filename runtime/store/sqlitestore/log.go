@@ -120,6 +120,11 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 		return err
 	}
 	return s.tx(ctx, "commit batch", func(tx *sql.Tx) error {
+		if b.Fence != nil {
+			if err := checkFence(ctx, tx, b.Fence); err != nil {
+				return err
+			}
+		}
 		for _, r := range b.Runs {
 			if err := runUpdate(ctx, tx, r); err != nil {
 				return err

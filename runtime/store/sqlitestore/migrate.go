@@ -78,23 +78,6 @@ var latestVersion = sync.OnceValue(func() int {
 	return all[len(all)-1].version
 })
 
-// migrateIfNeeded brings the schema up to date at open. An up-to-date
-// database costs one read and is not written: the write transaction (and
-// the write lock it takes) is only begun when a migration is pending.
-func (s *Store) migrateIfNeeded(ctx context.Context) error {
-	var v int
-	err := s.retry(ctx, "migration version", func() error {
-		var err error
-		v, err = readVersion(ctx, s.w)
-		return err
-	})
-	if err == nil && v == latestVersion() {
-		return nil
-	}
-	_, err = s.Migrate(ctx, Up, 0)
-	return err
-}
-
 // Version returns the highest applied migration version (0: none).
 func (s *Store) Version(ctx context.Context) (int, error) {
 	if s.w == nil {

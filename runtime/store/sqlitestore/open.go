@@ -172,7 +172,22 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil
 	})
 	if err == nil && !opts.NoMigrate {
-		err = s.migrateIfNeeded(ctx)
+		// A store that is up to date is not written at open: many
+		// processes opening it at once, or a command run while another
+		// process holds the write lock, do not queue for a migration
+		// transaction that has nothing to do.
+		var v int
+		err = s.retry(ctx, "open", func() error {
+			var err error
+			v, err = readVersion(ctx, r)
+			return err
+		})
+		if err == nil {
+			err = checkVersion(path, v, false)
+		}
+		if err == nil && v < latestVersion() {
+			_, err = s.Migrate(ctx, Up, 0)
+		}
 	}
 	if err != nil {
 		s.Close()
