@@ -56,13 +56,11 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared on the writer, by SQL text
-	hot    bool                 // the hot statements are prepared
 }
 
 // stmt returns the hot statement query in tx. Hot statements are
 // prepared once on the writer's single connection before the first batch
-// commits (ensureHot: preparing inside a tx would wait for the connection
-// the tx holds).
+// that uses them commits (ensure); others are prepared in tx.
 func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	s.stmtMu.Lock()
 	st := s.stmts[query]
@@ -77,47 +75,39 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 	return tx.StmtContext(ctx, st), nil
 }
 
-// ensureHot prepares the statements every batch uses, on first use, so
-// that opening a store to read costs nothing.
-func (s *Store) ensureHot(ctx context.Context) error {
+// ensure prepares, on the writer, those of qs not prepared yet: on first
+// use, so that opening a store to read costs nothing, and before the
+// transaction that uses them (preparing inside it would wait for the
+// connection it holds). It holds no lock while it prepares: a
+// transaction in progress holds the connection and may need stmtMu.
+func (s *Store) ensure(ctx context.Context, qs []string) error {
+	qs = append(qs, attemptStartSQL, attemptFinishSQL)
 	s.stmtMu.Lock()
-	ready := s.hot || s.stmts == nil
-	s.stmtMu.Unlock()
-	if ready {
-		return nil
-	}
-	return s.retry(ctx, "prepare", func() error { return s.prepareHot(ctx) })
-}
-
-// prepareHot prepares the statements every batch uses. It holds no lock
-// while it prepares: a transaction in progress holds the writer's one
-// connection and may itself need stmtMu.
-func (s *Store) prepareHot(ctx context.Context) error {
-	qs := []string{nodeUpsertSQL, eventInsertSQL, attemptStartSQL, attemptFinishSQL}
-	sts := make([]*sql.Stmt, 0, len(qs))
-	closeAll := func() {
-		for _, st := range sts {
-			st.Close()
+	var missing []string
+	for _, q := range qs {
+		if _, ok := s.stmts[q]; !ok && s.stmts != nil {
+			missing = append(missing, q)
 		}
 	}
-	for _, q := range qs {
-		st, err := s.w.PrepareContext(ctx, q)
+	s.stmtMu.Unlock()
+	for _, q := range missing {
+		var st *sql.Stmt
+		err := s.retry(ctx, "prepare", func() error {
+			var err error
+			st, err = s.w.PrepareContext(ctx, q)
+			return err
+		})
 		if err != nil {
-			closeAll()
 			return fmt.Errorf("sqlitestore: prepare: %w", err)
 		}
-		sts = append(sts, st)
+		s.stmtMu.Lock()
+		if _, ok := s.stmts[q]; ok || s.stmts == nil {
+			st.Close()
+		} else {
+			s.stmts[q] = st
+		}
+		s.stmtMu.Unlock()
 	}
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if s.hot || s.stmts == nil {
-		closeAll()
-		return nil
-	}
-	for i, q := range qs {
-		s.stmts[q] = sts[i]
-	}
-	s.hot = true
 	return nil
 }
 

@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -65,5 +66,41 @@ func TestOpenOfAnUpToDateStoreWritesNothing(t *testing.T) {
 	}
 	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() != 0 {
 		t.Errorf("a WAL of %d bytes is left after close", wal.Size())
+	}
+}
+
+// TestBatchOfManyRows: a batch of 100 nodes and 103 events (written in
+// multi-row chunks of 64, 32, 4, 2 and 1) commits every row, and each
+// event gets the seq the log lists it under, in order.
+func TestBatchOfManyRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openTemp(t)
+	now := time.Now()
+	if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "r", Workflow: "w", Status: store.RunRunning}, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	var b store.Batch
+	for i := 0; i < 100; i++ {
+		b.Nodes = append(b.Nodes, &store.Node{RunID: "r", NodeID: fmt.Sprintf("n%d", i), Kind: "step", State: store.NodeFinished, UpdatedAt: now})
+	}
+	for i := 0; i < 103; i++ {
+		b.Events = append(b.Events, &store.Event{RunID: "r", NodeID: fmt.Sprintf("n%d", i%100), Kind: fmt.Sprintf("K%d", i), Time: now})
+	}
+	if err := s.BatchCommit(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := s.NodeList(ctx, &store.NodeListParams{RunID: "r"})
+	if err != nil || len(nodes) != 100 {
+		t.Fatalf("%d nodes, %v", len(nodes), err)
+	}
+	events, err := s.EventList(ctx, &store.EventListParams{RunID: "r"})
+	if err != nil || len(events) != 103 {
+		t.Fatalf("%d events, %v", len(events), err)
+	}
+	for i, e := range events {
+		if e.Kind != b.Events[i].Kind || e.Seq != b.Events[i].Seq {
+			t.Errorf("event %d: listed %s seq %d, committed %s seq %d", i, e.Kind, e.Seq, b.Events[i].Kind, b.Events[i].Seq)
+		}
 	}
 }
