@@ -179,6 +179,7 @@ func (c *committer) loop() {
 				err = c.redact(&merged)
 			}
 			if err == nil {
+				foldAttempts(&merged) // after redaction, which reads the finishes
 				err = c.st.BatchCommit(context.Background(), &merged)
 			}
 			if err != nil {
@@ -224,4 +225,34 @@ func lastRows(nodes []*store.Node) []*store.Node {
 		}
 	}
 	return out
+}
+
+// foldAttempts writes an attempt that starts and finishes in the same
+// transaction (a compute step's) as one finished row: one statement
+// instead of an insert and an update. Batches with heartbeats are left
+// as they are (a heartbeat applies between the two).
+func foldAttempts(b *store.Batch) {
+	if len(b.AttemptStarts) == 0 || len(b.AttemptFinishes) == 0 || len(b.AttemptHeartbeats) > 0 {
+		return
+	}
+	type key struct {
+		node, scope string
+		num         int
+	}
+	started := make(map[key]int, len(b.AttemptStarts))
+	for i, a := range b.AttemptStarts {
+		started[key{a.NodeID, a.Scope, a.Number}] = i
+	}
+	rest := b.AttemptFinishes[:0:0]
+	for _, f := range b.AttemptFinishes {
+		i, ok := started[key{f.NodeID, f.Scope, f.Number}]
+		if !ok || b.AttemptStarts[i].RunID != f.RunID || b.AttemptStarts[i].State != store.AttemptRunning {
+			rest = append(rest, f)
+			continue
+		}
+		a := *b.AttemptStarts[i]
+		a.State, a.Error, a.ErrorKind, a.FinishedAt = f.State, f.Error, f.ErrorKind, f.Now
+		b.AttemptStarts[i] = &a
+	}
+	b.AttemptFinishes = rest
 }

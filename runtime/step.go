@@ -323,7 +323,12 @@ func (r *runner) succeed(ctx context.Context, in *instance, num int, v any, cach
 			State: store.AttemptFinished, Now: now}},
 		Events: []*store.Event{r.event(EventNodeFinished, in, num, nil)},
 	}
-	if err := r.c.commit(context.WithoutCancel(ctx), b); err != nil {
+	if in.node.Step.Action == "compute" && r.e.cfg.Durability != DurabilityFull {
+		// A compute step has no effect outside the run: its result is
+		// committed with the next awaited write, before anything with an
+		// effect outside the run starts (a crash recomputes it).
+		r.c.write(b)
+	} else if err := r.c.commit(context.WithoutCancel(ctx), b); err != nil {
 		return outcome{state: store.NodePending}, false
 	}
 	if c := in.node.Step.Cache; c != nil && cacheKey != "" {

@@ -26,7 +26,22 @@ import (
 
 // dbFlags are the flags of every command that opens the store.
 type dbFlags struct {
-	db string
+	db         string
+	durability string // --durability, on the commands that execute runs
+}
+
+// durabilityMode returns the run durability: --durability, else
+// $SMITHC_DURABILITY, else normal.
+func (f *dbFlags) durabilityMode() (runtime.Durability, error) {
+	v, from := f.durability, "--durability"
+	if v == "" {
+		v, from = os.Getenv("SMITHC_DURABILITY"), "$SMITHC_DURABILITY"
+	}
+	d, err := runtime.ParseDurability(v)
+	if err != nil {
+		return 0, exitf(ExitUsage, "%s=%q: want normal (a commit survives a crash of the process) or full (every step survives power loss; see docs/runtime.md)", from, v)
+	}
+	return d, nil
 }
 
 func (f *dbFlags) register(cmd *cobra.Command) {
@@ -62,6 +77,13 @@ func (a *app) openStoreReadOnly(ctx context.Context, f *dbFlags) (store.Store, e
 
 func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (store.Store, error) {
 	p := f.path()
+	if !readOnly {
+		d, err := f.durabilityMode()
+		if err != nil {
+			return nil, err
+		}
+		a.durability = d
+	}
 	a.storePath = p
 	if isPostgresURL(p) {
 		a.storePath = pgstore.Redact(p)
@@ -75,14 +97,18 @@ func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (sto
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlitestore.Open(ctx, p, sqlitestore.Options{ReadOnly: readOnly, LockTimeout: lock})
+	opts := sqlitestore.Options{ReadOnly: readOnly, LockTimeout: lock}
+	if a.durability == runtime.DurabilityFull {
+		opts.Synchronous = "FULL"
+	}
+	st, err := sqlitestore.Open(ctx, p, opts)
 	switch {
 	case err == nil:
 		return st, nil
 	case errors.Is(err, store.ErrNotFound):
 		return nil, exitf(ExitFailed, "no store at %s: no run was recorded there (give --db FILE or set $SMITHC_DB)", p)
 	case errors.Is(err, store.ErrUnavailable):
-		return nil, exitf(ExitStore, "open the store %s: %v", p, err)
+		return nil, exitf(ExitStore, "%v", storeCause(err)) // it names the file
 	}
 	return nil, exitf(ExitFailed, "open the store %s: %v", p, err)
 }
@@ -163,6 +189,7 @@ func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, er
 		Store:              st,
 		Actions:            stdlib.Actions(stdlib.Config{}),
 		MaxConcurrency:     opts.maxConcurrency,
+		Durability:         a.durability,
 		Dir:                wd,
 		ObserveFunc:        opts.observe,
 		CompileFunc:        compileSources,

@@ -97,11 +97,14 @@ only records the decision).`,
 				return &exitError{code: ExitUsage}
 			}
 			if err != nil {
+				if errors.Is(err, store.ErrUnavailable) {
+					return s.storeFailed(args[0], err)
+				}
 				return decisionError(args[0], args[1], err)
 			}
 			if !f.noContinue && !cont {
 				if r, err = continueIn(ctx, eng, r, mode); err != nil {
-					return a.runError(args[0], err)
+					return s.runError(args[0], err)
 				}
 			}
 			if f.noContinue {
@@ -268,14 +271,14 @@ consumed when it does. Continues the run like approve does.`,
 				return exitf(ExitUsage, "%v; nothing was recorded: send data that fits the event's output", err)
 			}
 			if err != nil {
-				return a.runError(args[0], err)
+				return s.runError(args[0], err)
 			}
 			for _, w := range r.Warnings {
 				fmt.Fprintf(a.stderr, "smithc: warning: %s\n", w)
 			}
 			if !f.noContinue && !cont {
 				if r, err = continueIn(ctx, eng, r, mode); err != nil {
-					return a.runError(args[0], err)
+					return s.runError(args[0], err)
 				}
 			}
 			if f.noContinue {
@@ -428,7 +431,7 @@ an edited file, as resume --source does, and NODE runs from it.`,
 			p.Wait, p.Timeout, p.Scope = s.engineMode(), timeout, scope
 			r, err := eng.Retry(ctx, args[0], args[1], p)
 			if err != nil {
-				return a.runError(args[0], err)
+				return s.runError(args[0], err)
 			}
 			return s.finish(ctx, eng, r)
 		},

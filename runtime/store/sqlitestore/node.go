@@ -64,17 +64,32 @@ func (s *Store) NodeUpsert(ctx context.Context, p *store.NodeUpsertParams) error
 	return s.BatchCommit(ctx, &store.Batch{Nodes: p.Nodes})
 }
 
-func nodeUpsert(ctx context.Context, stmt *sql.Stmt, n *store.Node) error {
-	_, err := stmt.ExecContext(ctx, n.RunID, n.NodeID, n.Scope, n.Iteration, n.Kind, string(n.State),
+func nodeArgs(args []any, n *store.Node) []any {
+	return append(args, n.RunID, n.NodeID, n.Scope, n.Iteration, n.Kind, string(n.State),
 		n.Attempts, js(n.Output), n.OutputType, n.Error, n.ErrorKind, js(n.Data),
 		ts(n.StartedAt), ts(n.FinishedAt), ts(n.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("sqlitestore: upsert node %q of run %q: %w", n.NodeID, n.RunID, err)
+}
+
+// nodeUpsertN writes nodes (len(nodes) is a chunk size) with one
+// statement.
+func nodeUpsertN(ctx context.Context, stmt *sql.Stmt, nodes []*store.Node) error {
+	args := make([]any, 0, 15*len(nodes))
+	for _, n := range nodes {
+		args = nodeArgs(args, n)
+	}
+	if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		if len(nodes) == 1 {
+			return fmt.Errorf("sqlitestore: upsert node %q of run %q: %w", nodes[0].NodeID, nodes[0].RunID, err)
+		}
+		return fmt.Errorf("sqlitestore: upsert %d nodes of run %q: %w", len(nodes), nodes[0].RunID, err)
 	}
 	return nil
 }
 
 const nodeUpsertSQL = `INSERT OR REPLACE INTO node (` + nodeCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+// nodeUpsertSQLN is nodeUpsertSQL for n rows.
+func nodeUpsertSQLN(n int) string { return multiRow(nodeUpsertSQL, n) }
 
 // NodeReset implements store.Store.
 func (s *Store) NodeReset(ctx context.Context, p *store.NodeResetParams) (int, error) {
