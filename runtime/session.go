@@ -171,6 +171,12 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 		if a.State != store.AttemptRunning {
 			continue
 		}
+		// What the dead owner's attempt left running (the step's process
+		// group) is killed before the step runs again beside it.
+		if killed := r.e.killLeftover(a); killed {
+			b.Events = append(b.Events, &store.Event{RunID: r.run.ID, NodeID: a.NodeID, Scope: a.Scope, Attempt: a.Number,
+				Kind: EventProcessGroupKilled, Time: now, Data: mustJSON(map[string]any{"pgid": a.PID, "owner": a.Owner})})
+		}
 		b.AttemptFinishes = append(b.AttemptFinishes, &store.AttemptFinishParams{RunID: a.RunID, NodeID: a.NodeID, Scope: a.Scope,
 			Number: a.Number, State: store.AttemptAbandoned, Error: "abandoned by " + a.Owner, ErrorKind: ErrKindInternal, Now: now})
 		b.Events = append(b.Events, &store.Event{RunID: r.run.ID, NodeID: a.NodeID, Scope: a.Scope, Attempt: a.Number,

@@ -185,6 +185,10 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		LogFunc: func(kind string, data map[string]any) {
 			r.c.write(&store.Batch{Events: []*store.Event{r.event(kind, in, num, data)}})
 		},
+		ProcessFunc: func(pgid int) {
+			_ = r.c.commit(context.WithoutCancel(ctx), &store.Batch{AttemptHeartbeats: []*store.AttemptHeartbeatParams{{RunID: r.run.ID,
+				NodeID: n.ID, Scope: in.scope, Number: num, PID: pgid, PIDStart: processStart(pgid), Now: r.e.now()}}}) // a failed commit stops the session anyway
+		},
 		CallFunc: func(ctx context.Context, workflow string, input any) (any, error) {
 			return r.call(ctx, in, workflow, input)
 		},

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smithc/smithc/internal/pgtest"
 )
 
 // The API tests run the real `smithc serve` on a real SQLite store, with
@@ -364,5 +366,26 @@ func TestAPIPauseResume(t *testing.T) {
 	m = c.waitStatus("p1", "finished")
 	if m["output"] != "slept then after" {
 		t.Errorf("output %v", m["output"])
+	}
+}
+
+// TestAPIOnPostgres is the approval path on a PostgreSQL store: the server
+// and the run share the database, not a file.
+func TestAPIOnPostgres(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	c, dir := serveDir(t, map[string]string{"release.smw": approvalFlow}, "--db", url)
+	if out, err := smithc(t, dir, "run", "release.smw", "--db", url, "--run-id", "pg1", "--wait", "never"); err == nil {
+		t.Fatalf("run should wait:\n%s", out)
+	}
+	code, _, raw := c.do("GET", "/api/v1/runs?status=waiting-approval", "", nil)
+	if code != 200 || !strings.Contains(raw, `"pg1"`) {
+		t.Fatalf("list: %d\n%s", code, raw)
+	}
+	if code, _, raw = c.do("POST", "/api/v1/runs/pg1/approvals/ship/approve", `{"fields":{"channel":"stable"}}`, nil); code != 200 {
+		t.Fatalf("approve: %d\n%s", code, raw)
+	}
+	m := c.waitStatus("pg1", "finished")
+	if out, _ := json.Marshal(m["output"]); !strings.Contains(string(out), `"channel":"stable"`) {
+		t.Errorf("output %s", out)
 	}
 }

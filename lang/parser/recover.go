@@ -593,10 +593,6 @@ type nesting struct {
 // nestBraces computes the nesting of toks by their braces alone ("(" and
 // "[" are ordinary tokens), and false if the braces do not balance.
 func nestBraces(toks []lexer.Token) (nesting, bool) {
-	return nestOf(toks, true)
-}
-
-func nestOf(toks []lexer.Token, bracesOnly bool) (nesting, bool) {
 	n := nesting{parent: make([]int, len(toks)), match: make([]int, len(toks))}
 	var stack []int
 	for i, t := range toks {
@@ -606,7 +602,7 @@ func nestOf(toks []lexer.Token, bracesOnly bool) (nesting, bool) {
 			n.parent[i] = stack[len(stack)-1]
 		}
 		d := bracketDelta(t)
-		if bracesOnly && t.Value != "{" && t.Value != "}" {
+		if t.Value != "{" && t.Value != "}" {
 			d = 0
 		}
 		switch d {

@@ -168,10 +168,15 @@ type Attempt struct {
 	LeaseExpiresAt time.Time
 	HeartbeatAt    time.Time
 	Detail         string // last heartbeat detail
-	Error          string
-	ErrorKind      string
-	StartedAt      time.Time
-	FinishedAt     time.Time
+	// PID and PIDStart identify the process group the attempt started
+	// (its leader's pid and kernel start time), 0 and "" when none was
+	// reported; a resume after the owner died kills that group.
+	PID        int
+	PIDStart   string
+	Error      string
+	ErrorKind  string
+	StartedAt  time.Time
+	FinishedAt time.Time
 }
 
 // Event is one entry of a run's append-only event log. Seq is assigned by

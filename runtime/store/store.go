@@ -206,11 +206,14 @@ type NodeResetParams struct {
 // AttemptStartParams are the arguments of AttemptStart.
 type AttemptStartParams struct{ Attempt *Attempt }
 
-// AttemptHeartbeatParams are the arguments of AttemptHeartbeat.
+// AttemptHeartbeatParams are the arguments of AttemptHeartbeat. A
+// heartbeat with PID set also records the attempt's process group.
 type AttemptHeartbeatParams struct {
 	RunID, NodeID, Scope string
 	Number               int
 	Detail               string
+	PID                  int    // 0: unchanged
+	PIDStart             string // with PID
 	LeaseExpiresAt       time.Time
 	Now                  time.Time
 }

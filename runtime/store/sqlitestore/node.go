@@ -195,6 +195,10 @@ func attemptHeartbeat(ctx context.Context, tx *sql.Tx, p *store.AttemptHeartbeat
 		q += `, lease_expires_at = ?`
 		args = append(args, ts(p.LeaseExpiresAt))
 	}
+	if p.PID != 0 {
+		q += `, pid = ?, pid_start = ?`
+		args = append(args, p.PID, p.PIDStart)
+	}
 	args = append(args, p.RunID, p.NodeID, p.Scope, p.Number)
 	if _, err := tx.ExecContext(ctx, q+` WHERE run_id = ? AND node_id = ? AND scope = ? AND number = ? AND state = 'running'`, args...); err != nil {
 		return fmt.Errorf("sqlitestore: heartbeat attempt %d of %q: %w", p.Number, p.NodeID, err)
@@ -228,7 +232,7 @@ func (s *Store) attemptFinish(ctx context.Context, tx *sql.Tx, p *store.AttemptF
 
 // AttemptList implements store.Store.
 func (s *Store) AttemptList(ctx context.Context, p *store.AttemptListParams) ([]*store.Attempt, error) {
-	q := `SELECT ` + attemptCols + ` FROM attempt WHERE run_id = ?`
+	q := `SELECT ` + attemptCols + `, pid, pid_start FROM attempt WHERE run_id = ?`
 	args := []any{p.RunID}
 	if p.State != "" {
 		q += ` AND state = ?`
@@ -244,7 +248,7 @@ func (s *Store) AttemptList(ctx context.Context, p *store.AttemptListParams) ([]
 		var a store.Attempt
 		var lease, hb, started, finished string
 		if err := rows.Scan(&a.RunID, &a.NodeID, &a.Scope, &a.Number, &a.State, &a.Owner, &lease, &hb,
-			&a.Detail, &a.Error, &a.ErrorKind, &started, &finished); err != nil {
+			&a.Detail, &a.Error, &a.ErrorKind, &started, &finished, &a.PID, &a.PIDStart); err != nil {
 			return nil, fmt.Errorf("sqlitestore: list attempts of run %q: %w", p.RunID, err)
 		}
 		a.LeaseExpiresAt, a.HeartbeatAt, a.StartedAt, a.FinishedAt = pt(lease), pt(hb), pt(started), pt(finished)

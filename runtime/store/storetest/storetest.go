@@ -319,6 +319,11 @@ func testAttempt(t *testing.T, s store.Store) {
 	}
 	wantErr(t, "AttemptStart twice", s.AttemptStart(ctx, &store.AttemptStartParams{Attempt: a}), store.ErrConflict)
 	if err := s.AttemptHeartbeat(ctx, &store.AttemptHeartbeatParams{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 1,
+		PID: 4242, PIDStart: "777", Now: at(2)}); err != nil {
+		t.Fatal(err)
+	}
+	// A heartbeat without PID keeps the process group recorded.
+	if err := s.AttemptHeartbeat(ctx, &store.AttemptHeartbeatParams{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 1,
 		Detail: "half", LeaseExpiresAt: at(20), Now: at(5)}); err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +343,8 @@ func testAttempt(t *testing.T, s store.Store) {
 	}
 	want := []*store.Attempt{
 		{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 1, State: store.AttemptFailed, Owner: "1@host",
-			LeaseExpiresAt: at(20), HeartbeatAt: at(5), Detail: "half", Error: "exit 1", ErrorKind: "exit", StartedAt: at(1), FinishedAt: at(6)},
+			LeaseExpiresAt: at(20), HeartbeatAt: at(5), Detail: "half", PID: 4242, PIDStart: "777",
+			Error: "exit 1", ErrorKind: "exit", StartedAt: at(1), FinishedAt: at(6)},
 		{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 2, State: store.AttemptRunning, Owner: "1@host", StartedAt: at(7)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
