@@ -124,7 +124,7 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	}
 	return s.tx(ctx, "commit batch", func(tx *sql.Tx) error {
 		if b.Fence != nil {
-			if err := checkFence(ctx, tx, b.Fence); err != nil {
+			if err := s.checkFence(ctx, tx, b.Fence); err != nil {
 				return err
 			}
 		}
