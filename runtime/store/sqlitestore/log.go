@@ -108,8 +108,11 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	if b.Empty() {
 		return nil
 	}
-	nodeSizes, eventSizes := chunks(len(b.Nodes)), chunks(len(b.Events))
+	nodeSizes, eventSizes, attemptSizes := chunks(len(b.Nodes)), chunks(len(b.Events)), chunks(len(b.AttemptStarts))
 	var qs []string
+	for _, k := range attemptSizes {
+		qs = append(qs, attemptStartSQLN(k))
+	}
 	for _, k := range nodeSizes {
 		qs = append(qs, nodeUpsertSQLN(k))
 	}
@@ -121,7 +124,7 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	}
 	return s.tx(ctx, "commit batch", func(tx *sql.Tx) error {
 		if b.Fence != nil {
-			if err := checkFence(ctx, tx, b.Fence); err != nil {
+			if err := s.checkFence(ctx, tx, b.Fence); err != nil {
 				return err
 			}
 		}
@@ -141,10 +144,16 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			}
 			rest = rest[k:]
 		}
-		for _, a := range b.AttemptStarts {
-			if err := s.attemptStart(ctx, tx, a); err != nil {
+		starts := b.AttemptStarts
+		for _, k := range attemptSizes {
+			stmt, err := s.stmt(ctx, tx, attemptStartSQLN(k))
+			if err != nil {
 				return err
 			}
+			if err := s.attemptStartN(ctx, tx, stmt, starts[:k]); err != nil {
+				return err
+			}
+			starts = starts[k:]
 		}
 		for _, h := range b.AttemptHeartbeats {
 			if err := attemptHeartbeat(ctx, tx, h); err != nil {

@@ -131,6 +131,37 @@ func (s *Store) AttemptStart(ctx context.Context, p *store.AttemptStartParams) e
 
 const attemptStartSQL = `INSERT INTO attempt (` + attemptCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
+// attemptStartSQLN is attemptStartSQL for n rows.
+func attemptStartSQLN(n int) string { return multiRow(attemptStartSQL, n) }
+
+// attemptStartN inserts attempts (len(as) is a chunk size) with one
+// statement. A failed multi-row insert changes nothing (the statement is
+// rolled back alone) and is done again row by row, for the error naming
+// the attempt.
+func (s *Store) attemptStartN(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, as []*store.Attempt) error {
+	if len(as) == 1 {
+		return s.attemptStart(ctx, tx, as[0])
+	}
+	args := make([]any, 0, 13*len(as))
+	for _, a := range as {
+		st := a.State
+		if st == "" {
+			st = store.AttemptRunning
+		}
+		args = append(args, a.RunID, a.NodeID, a.Scope, a.Number, string(st), a.Owner, ts(a.LeaseExpiresAt), ts(a.HeartbeatAt),
+			a.Detail, a.Error, a.ErrorKind, ts(a.StartedAt), ts(a.FinishedAt))
+	}
+	if _, err := stmt.ExecContext(ctx, args...); err == nil {
+		return nil
+	}
+	for _, a := range as {
+		if err := s.attemptStart(ctx, tx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *Store) attemptStart(ctx context.Context, tx *sql.Tx, a *store.Attempt) error {
 	st := a.State
 	if st == "" {

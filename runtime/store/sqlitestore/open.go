@@ -81,7 +81,7 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 // connection it holds). It holds no lock while it prepares: a
 // transaction in progress holds the connection and may need stmtMu.
 func (s *Store) ensure(ctx context.Context, qs []string) error {
-	qs = append(qs, attemptStartSQL, attemptFinishSQL)
+	qs = append(qs, attemptStartSQL, attemptFinishSQL, fenceSQL)
 	s.stmtMu.Lock()
 	var missing []string
 	for _, q := range qs {

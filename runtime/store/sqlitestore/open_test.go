@@ -3,9 +3,11 @@ package sqlitestore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,15 +89,30 @@ func TestBatchOfManyRows(t *testing.T) {
 	for i := 0; i < 103; i++ {
 		b.Events = append(b.Events, &store.Event{RunID: "r", NodeID: fmt.Sprintf("n%d", i%100), Kind: fmt.Sprintf("K%d", i), Time: now})
 	}
+	for i := 0; i < 70; i++ {
+		b.AttemptStarts = append(b.AttemptStarts, &store.Attempt{RunID: "r", NodeID: fmt.Sprintf("n%d", i), Number: 1, State: store.AttemptRunning, StartedAt: now})
+	}
 	if err := s.BatchCommit(ctx, &b); err != nil {
 		t.Fatal(err)
+	}
+	if as, err := s.AttemptList(ctx, &store.AttemptListParams{RunID: "r"}); err != nil || len(as) != 70 {
+		t.Fatalf("%d attempts, %v", len(as), err)
+	}
+	// A chunk holding an attempt that exists fails as a conflict naming
+	// it, and commits nothing of its batch.
+	dup := &store.Batch{Events: []*store.Event{{RunID: "r", Kind: "Dup", Time: now}}}
+	for _, id := range []string{"m1", "n5", "m2"} {
+		dup.AttemptStarts = append(dup.AttemptStarts, &store.Attempt{RunID: "r", NodeID: id, Number: 1, State: store.AttemptRunning, StartedAt: now})
+	}
+	if err := s.BatchCommit(ctx, dup); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), `"n5"`) {
+		t.Errorf("batch with an existing attempt: %v, want a conflict naming n5", err)
 	}
 	nodes, err := s.NodeList(ctx, &store.NodeListParams{RunID: "r"})
 	if err != nil || len(nodes) != 100 {
 		t.Fatalf("%d nodes, %v", len(nodes), err)
 	}
 	events, err := s.EventList(ctx, &store.EventListParams{RunID: "r"})
-	if err != nil || len(events) != 103 {
+	if err != nil || len(events) != 103 { // not the Dup event
 		t.Fatalf("%d events, %v", len(events), err)
 	}
 	for i, e := range events {

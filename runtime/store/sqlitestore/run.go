@@ -264,12 +264,18 @@ func (s *Store) RunCancelRequest(ctx context.Context, p *store.RunCancelRequestP
 	return s.RunUpdate(ctx, &store.RunUpdateParams{ID: p.ID, CancelRequested: &t, Now: p.Now})
 }
 
+const fenceSQL = `SELECT owner, fence FROM run WHERE id = ?`
+
 // checkFence fails with ErrConflict unless the run is owned by f.Owner
 // with token f.Token.
-func checkFence(ctx context.Context, tx *sql.Tx, f *store.Fence) error {
+func (s *Store) checkFence(ctx context.Context, tx *sql.Tx, f *store.Fence) error {
 	var owner string
 	var token int64
-	err := tx.QueryRowContext(ctx, `SELECT owner, fence FROM run WHERE id = ?`, f.RunID).Scan(&owner, &token)
+	stmt, err := s.stmt(ctx, tx, fenceSQL)
+	if err != nil {
+		return err
+	}
+	err = stmt.QueryRowContext(ctx, f.RunID).Scan(&owner, &token)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlitestore: run %q: %w", f.RunID, store.ErrNotFound)
 	}
