@@ -279,8 +279,13 @@ func (s *Server) runDetail(ctx context.Context, id string) (*detailJSON, error) 
 	if err != nil {
 		return nil, err
 	}
+	usage, err := s.eng.Usage(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	d := &detailJSON{Run: summaryJSON(in.Run), Input: rawValue(in.Run.Input), Output: rawValue(in.Run.Output),
 		Nodes: []nodeJSON{}, Waiting: []waitingJSON{}}
+	d.Run.Tokens, d.Run.CostUSD = usage.Total.Tokens(), usage.Total.CostUSD
 	byInst := map[[2]string][]attemptJSON{}
 	for _, a := range atts {
 		aj := attemptJSON{Number: a.Number, State: string(a.State), StartedAt: timePtr(a.StartedAt), FinishedAt: timePtr(a.FinishedAt),
@@ -300,6 +305,10 @@ func (s *Server) runDetail(ctx context.Context, id string) (*detailJSON, error) 
 			if sid, ok := m["session_id"].(string); ok {
 				nj.SessionID = sid
 			}
+		}
+		if u := usage.Node(n.NodeID, n.Scope); u != nil {
+			nj.Tokens = &tokensJSON{Input: u.InputTokens, Output: u.OutputTokens, Cache: u.CacheTokens()}
+			nj.CostUSD = u.CostUSD
 		}
 		d.Nodes = append(d.Nodes, nj)
 	}

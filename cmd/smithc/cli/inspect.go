@@ -51,18 +51,29 @@ func (a *app) newPsCmd() *cobra.Command {
 			if err != nil {
 				return exitf(ExitFailed, "%v", err)
 			}
+			usages := make([]runtime.Usage, len(runs))
+			for i, r := range runs {
+				u, err := eng.Usage(ctx, r.ID)
+				if err != nil {
+					return exitf(ExitFailed, "%v", err)
+				}
+				usages[i] = u.Total
+			}
 			if format == "json" {
 				out := make([]map[string]any, 0, len(runs))
-				for _, r := range runs {
-					out = append(out, runJSON(r))
+				for i, r := range runs {
+					m := runJSON(r)
+					m["tokens"], m["cost_usd"] = usages[i].Tokens(), usages[i].CostUSD
+					out = append(out, m)
 				}
 				return writeJSON(a.stdout, out)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, "RUN ID\tWORKFLOW\tSTATUS\tSTARTED\tELAPSED\tPARENT\tERROR")
-			for _, r := range runs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Workflow, r.Status,
-					r.CreatedAt.Local().Format("2006-01-02 15:04:05"), roundDuration(r.Elapsed), orDash(r.ParentRunID), truncate(r.Error, 60))
+			fmt.Fprintln(tw, "RUN ID\tWORKFLOW\tSTATUS\tSTARTED\tELAPSED\tTOKENS\tCOST\tPARENT\tERROR")
+			for i, r := range runs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Workflow, r.Status,
+					r.CreatedAt.Local().Format("2006-01-02 15:04:05"), roundDuration(r.Elapsed),
+					formatTokens(usages[i].Tokens()), formatCost(usages[i].CostUSD), orDash(r.ParentRunID), truncate(r.Error, 60))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -172,12 +183,18 @@ func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format st
 	if err != nil {
 		return a.runError(runID, err)
 	}
+	usage, err := eng.Usage(ctx, runID)
+	if err != nil {
+		return a.runError(runID, err)
+	}
 	run := in.Run
 	if format == "json" {
 		out := runJSON(run)
+		out["usage"] = usageJSON(usage.Total)
 		ns := []map[string]any{}
 		for _, n := range in.Nodes {
 			ns = append(ns, map[string]any{
+				"usage":   nodeUsageJSON(usage.Node(n.NodeID, n.Scope)),
 				"node_id": n.NodeID, "scope": n.Scope, "iteration": n.Iteration, "kind": n.Kind, "state": n.State,
 				"attempts": n.Attempts, "output": json.RawMessage(orNull(n.Output)), "error": nullIfEmpty(n.Error),
 				"error_kind": nullIfEmpty(n.ErrorKind), "data": json.RawMessage(orNull(n.Data)), "started_at": timeOrNil(n.StartedAt),
@@ -207,6 +224,9 @@ func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format st
 	a.printf("started   %s  (%s)\n", run.CreatedAt.Local().Format(time.DateTime), roundDuration(run.Elapsed))
 	if run.Owner != "" && run.OwnerLive {
 		a.printf("owner     %s (lease until %s)\n", run.Owner, run.LeaseExpiresAt.Local().Format(time.TimeOnly))
+	}
+	if usage.Total.Replies > 0 {
+		a.printf("agents    %s\n", usageLine(usage.Total))
 	}
 	a.printf("input     %s\n", truncate(string(orNull(run.Input)), 200))
 	if len(run.Output) > 0 && string(run.Output) != "null" {
@@ -253,6 +273,12 @@ func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format st
 			state += ", times out at " + ap.Deadline.Local().Format(time.DateTime)
 		}
 		a.printf("approval %s: %s — %s\n", ap.NodeID, ap.Title, state)
+	}
+	if usage.Total.Replies > 0 {
+		a.printf("\n")
+		if err := writeUsage(a.stdout, usage); err != nil {
+			return err
+		}
 	}
 	if len(in.Waits) > 0 {
 		a.printf("\n")
