@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"runtime/worker":            {"runtime", "github.com/prometheus/client_golang"},
 	"stdlib":                    {"stdlib", "runtime", "compiler/ir", "lang/diag", "schema", "github.com/expr-lang/expr", "mvdan.cc/sh/v3"},
 	"serve":                     {"runtime", "compiler/ir", "schema", "github.com/prometheus/client_golang"}, // runtime/store for its types and errors only
-	"stdlib/agentreal":          {}, // tests only: they drive cmd/smithc/cli and the real agent CLIs
+	"stdlib/agentreal":          {},                                                                          // tests only: they drive cmd/smithc/cli and the real agent CLIs
 	"internal":                  {"*"},
 	"cmd":                       {"*"},
 	"":                          {}, // the module root holds only tests

@@ -59,6 +59,10 @@ type Attempt struct {
 	// LogFunc appends an event to the run's event log (for example
 	// "AgentPrompt", "StepOutput"). Secrets must not be passed.
 	LogFunc func(kind string, data map[string]any)
+	// ProcessFunc records the process group the attempt started (its
+	// leader's pid), so that a resume after the owner died kills what is
+	// left of it before running the step again; see ReportProcess.
+	ProcessFunc func(pgid int)
 	// CallFunc runs a child workflow of the same program as a durable
 	// child run and returns its output (call action).
 	CallFunc func(ctx context.Context, workflow string, input any) (any, error)
@@ -71,6 +75,15 @@ type Attempt struct {
 	Secrets *schema.Secrets
 
 	addSecret func(string) error // set by the runtime: adds with the configured forms
+}
+
+// ReportProcess records the process group an action started (in its
+// own group, leader pid pgid); it waits until that is durable. Actions
+// that start processes call it right after the start.
+func (a *Attempt) ReportProcess(pgid int) {
+	if a != nil && a.ProcessFunc != nil {
+		a.ProcessFunc(pgid)
+	}
 }
 
 // Eval evaluates e, or returns nil when e is nil.

@@ -187,6 +187,7 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 		ID: id, Workflow: wf.Name, ParentRunID: p.ParentRunID, ParentNode: p.ParentNode,
 		SourcePath: p.SourcePath, SourceHash: p.Program.SourceHash, Input: raw, Status: store.RunRunning,
 		Owner: e.cfg.Owner.String(), OwnerStart: e.cfg.Owner.Start, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration),
+		Fence: 1, // the creator's claim; each later claim increments it
 	}
 	if p.Detach {
 		row.Owner, row.OwnerStart, row.LeaseExpiresAt = "", "", time.Time{}
@@ -306,7 +307,7 @@ func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Res
 	}
 	now := e.now()
 	claimed, err := e.cfg.Store.RunClaim(ctx, &store.RunClaimParams{ID: runID, Owner: e.cfg.Owner.String(),
-		OwnerStart: e.cfg.Owner.Start, ExpectOwner: expect, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration), ClearCancel: true, Now: now})
+		OwnerStart: e.cfg.Owner.Start, ExpectOwner: expect, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration), ClearCancel: true, ClearPause: true, Now: now})
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, fmt.Errorf("runtime: resume run %s: %w: %v", runID, ErrRunLive, err)

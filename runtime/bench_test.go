@@ -23,6 +23,7 @@ func benchSequential(b *testing.B, n int) {
 	bd := setup(b, nil, func(c *runtime.Config) { c.ObserveFunc = nil })
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := selfCPU()
 	for i := 0; i < b.N; i++ {
 		res, err := bd.engine.Start(context.Background(), runtime.StartParams{Program: prog})
 		if err != nil || res.Status != store.RunFinished {
@@ -31,6 +32,7 @@ func benchSequential(b *testing.B, n int) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/step")
+	b.ReportMetric(float64(selfCPU()-cpu)/float64(b.N*n), "cpu-ns/step")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -49,6 +51,7 @@ func BenchmarkForFanout(b *testing.B) {
 	bd := setup(b, nil, func(c *runtime.Config) { c.ObserveFunc = nil })
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := selfCPU()
 	for i := 0; i < b.N; i++ {
 		res, err := bd.engine.Start(context.Background(), runtime.StartParams{Program: prog})
 		if err != nil || res.Status != store.RunFinished || res.Output != int64(n) {
@@ -57,6 +60,7 @@ func BenchmarkForFanout(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "steps/s")
+	b.ReportMetric(float64(b.N*n)/(selfCPU()-cpu).Seconds(), "steps/cpu-s")
 }
 
 // BenchmarkResumeFinished resumes a finished 10,000-step run.
@@ -75,4 +79,21 @@ func BenchmarkResumeFinished(b *testing.B) {
 			b.Fatalf("%+v %v", r, err)
 		}
 	}
+}
+
+// BenchmarkLoop runs a loop of 10,000 iterations of one value step.
+func BenchmarkLoop(b *testing.B) {
+	const n = 10000
+	prog := program("loopy", nil, loop("L", fmt.Sprintf("iteration >= %d", n-1), n+1, "fail", value("s", "iteration")), value("out", "s"))
+	bd := setup(b, nil, func(c *runtime.Config) { c.ObserveFunc = nil })
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := bd.engine.Start(context.Background(), runtime.StartParams{Program: prog})
+		if err != nil || res.Status != store.RunFinished || res.Output != int64(n-1) {
+			b.Fatalf("%+v %v", res, err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/iteration")
 }

@@ -17,6 +17,7 @@ import (
 // attempt's start, a heartbeat, a log line).
 type committer struct {
 	st      store.Store
+	fence   *store.Fence // every batch is fenced on the session's claim
 	observe func(store.Event)
 	redact  func(*store.Batch) error // redacts text, refuses secrets in data
 
@@ -30,22 +31,6 @@ type committer struct {
 	err     error // first failed commit: the session stops
 	done    chan struct{}
 	maxRows int
-
-	// fenceRun and fenceOwner, when set, make every transaction check
-	// that fenceOwner still owns the run (see fenceWith).
-	fenceRun, fenceOwner string
-	now                  func() time.Time
-}
-
-// fenceWith makes every later transaction of the committer begin with a
-// check that owner still owns run (an IfOwner run update): once another
-// process has taken the run over, because this one was stopped or cut off
-// past its lease, this one's writes fail with store.ErrConflict instead of
-// overwriting the newer owner's rows, and its session stops.
-func (c *committer) fenceWith(run, owner string, now func() time.Time) {
-	c.mu.Lock()
-	c.fenceRun, c.fenceOwner, c.now = run, owner, now
-	c.mu.Unlock()
 }
 
 // flushDelay bounds how long an async write may wait for company before
@@ -57,8 +42,8 @@ type request struct {
 	done chan error // nil for async writes
 }
 
-func newCommitter(st store.Store, observe func(store.Event), redact func(*store.Batch) error) *committer {
-	c := &committer{st: st, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}), maxRows: 2000}
+func newCommitter(st store.Store, fence *store.Fence, observe func(store.Event), redact func(*store.Batch) error) *committer {
+	c := &committer{st: st, fence: fence, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}), maxRows: 2000}
 	go c.loop()
 	return c
 }
@@ -181,23 +166,20 @@ func (c *committer) loop() {
 		c.nrows -= n
 		c.since = time.Now()
 		prevErr := c.err
-		fenceRun, fenceOwner, now := c.fenceRun, c.fenceOwner, c.now
 		c.mu.Unlock()
 
 		err := prevErr
-		var merged store.Batch
+		merged := store.Batch{Fence: c.fence}
 		if err == nil {
 			for _, r := range take {
 				merged.Merge(r.b)
 			}
 			merged.Nodes = lastRows(merged.Nodes)
-			if fenceRun != "" {
-				merged.Runs = append([]*store.RunUpdateParams{{ID: fenceRun, IfOwner: &fenceOwner, Now: now()}}, merged.Runs...)
-			}
 			if c.redact != nil {
 				err = c.redact(&merged)
 			}
 			if err == nil {
+				foldAttempts(&merged) // after redaction, which reads the finishes
 				err = c.st.BatchCommit(context.Background(), &merged)
 			}
 			if err != nil {
@@ -243,4 +225,34 @@ func lastRows(nodes []*store.Node) []*store.Node {
 		}
 	}
 	return out
+}
+
+// foldAttempts writes an attempt that starts and finishes in the same
+// transaction (a compute step's) as one finished row: one statement
+// instead of an insert and an update. Batches with heartbeats are left
+// as they are (a heartbeat applies between the two).
+func foldAttempts(b *store.Batch) {
+	if len(b.AttemptStarts) == 0 || len(b.AttemptFinishes) == 0 || len(b.AttemptHeartbeats) > 0 {
+		return
+	}
+	type key struct {
+		node, scope string
+		num         int
+	}
+	started := make(map[key]int, len(b.AttemptStarts))
+	for i, a := range b.AttemptStarts {
+		started[key{a.NodeID, a.Scope, a.Number}] = i
+	}
+	rest := b.AttemptFinishes[:0:0]
+	for _, f := range b.AttemptFinishes {
+		i, ok := started[key{f.NodeID, f.Scope, f.Number}]
+		if !ok || b.AttemptStarts[i].RunID != f.RunID || b.AttemptStarts[i].State != store.AttemptRunning {
+			rest = append(rest, f)
+			continue
+		}
+		a := *b.AttemptStarts[i]
+		a.State, a.Error, a.ErrorKind, a.FinishedAt = f.State, f.Error, f.ErrorKind, f.Now
+		b.AttemptStarts[i] = &a
+	}
+	b.AttemptFinishes = rest
 }

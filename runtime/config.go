@@ -51,6 +51,10 @@ type Config struct {
 	PollInterval time.Duration
 	// Dir is the working directory of steps (default: the process's).
 	Dir string
+	// Durability says when a compute step's result is committed (see
+	// Durability). The store's own setting (sqlitestore's synchronous
+	// pragma) should match it: the CLI sets both.
+	Durability Durability
 
 	// ObserveFunc, when set, is called with every event after it is
 	// committed, in commit order, from one goroutine per run. It must not
@@ -81,6 +85,44 @@ type Config struct {
 	// shell quoting: stdlib.SecretForms). The value itself and its JSON,
 	// quoted, URL and base64 forms are always covered.
 	SecretFormsFunc func(secret string) []string
+}
+
+// Durability is when the runtime commits the result of a pure compute
+// step (a `value` step: no effect outside the run).
+type Durability int
+
+const (
+	// DurabilityNormal (the default) queues a compute step's result: it
+	// is committed with the next awaited write (the start of a step with
+	// an effect outside the run, a control decision, a wait, a failure,
+	// the run's end) or within 10 ms, so a chain of compute steps shares
+	// commits. A crash before that commit recomputes them on resume;
+	// nothing with an effect outside the run starts before what it reads
+	// is committed.
+	DurabilityNormal Durability = iota
+	// DurabilityFull commits every step's result before the next step
+	// starts, one commit per compute step (with the store fsyncing each
+	// commit, every finished step survives power loss).
+	DurabilityFull
+)
+
+// ParseDurability reads "normal" or "full" ("" is normal).
+func ParseDurability(s string) (Durability, error) {
+	switch s {
+	case "", "normal":
+		return DurabilityNormal, nil
+	case "full":
+		return DurabilityFull, nil
+	}
+	return 0, fmt.Errorf("durability must be normal or full, not %q", s)
+}
+
+// String is "normal" or "full".
+func (d Durability) String() string {
+	if d == DurabilityFull {
+		return "full"
+	}
+	return "normal"
 }
 
 // Engine executes workflows durably through a Store. It is safe for

@@ -26,6 +26,29 @@ func (r *runner) setData(ctx context.Context, in *instance, v any, ev *store.Eve
 	return r.c.commit(context.WithoutCancel(ctx), batch)
 }
 
+// decide records a decision of a control node that follows from the
+// run's own state alone (a chosen arm, a loop's next iteration, a for's
+// list). Like a compute step's result it has no effect outside the run:
+// with DurabilityNormal it is queued, committed with the next awaited
+// write, and a crash before that makes resume decide again from the
+// same committed state.
+func (r *runner) decide(ctx context.Context, in *instance, v any, ev *store.Event) error {
+	if r.e.cfg.Durability == DurabilityFull {
+		return r.setData(ctx, in, v, ev)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("runtime: encode data of %s: %w", in.node.ID, err)
+	}
+	row := r.update(in, func(row *store.Node) { row.Data = b })
+	batch := &store.Batch{Nodes: []*store.Node{row}}
+	if ev != nil {
+		batch.Events = []*store.Event{ev}
+	}
+	r.c.write(batch)
+	return r.c.failed()
+}
+
 // execMatch evaluates the arms once, records the chosen one and runs it.
 func (r *runner) execMatch(ctx context.Context, in *instance, p path, f *fence) outcome {
 	m := in.node.Match
@@ -48,7 +71,7 @@ func (r *runner) execMatch(ctx context.Context, in *instance, p path, f *fence) 
 			arm = len(m.Arms)
 		}
 		d.Arm = &arm
-		if err := r.setData(ctx, in, d, r.event(EventArmChosen, in, 0, map[string]any{"arm": arm})); err != nil {
+		if err := r.decide(ctx, in, d, r.event(EventArmChosen, in, 0, map[string]any{"arm": arm})); err != nil {
 			return r.fail(in, f, AsStepError(err), false)
 		}
 	}
@@ -129,7 +152,7 @@ func (r *runner) execLoop(ctx context.Context, in *instance, p path, f *fence) o
 			return r.stopped(ctx)
 		}
 		d.Iteration++
-		if err := r.setData(ctx, in, d, r.event(EventLoopIteration, in, 0, map[string]any{"iteration": d.Iteration})); err != nil {
+		if err := r.decide(ctx, in, d, r.event(EventLoopIteration, in, 0, map[string]any{"iteration": d.Iteration})); err != nil {
 			return r.fail(in, f, AsStepError(err), false)
 		}
 	}
@@ -190,7 +213,7 @@ func (r *runner) execFor(ctx context.Context, in *instance, p path, f *fence) ou
 			}
 			list = nv.([]any)
 		}
-		if err := r.setData(ctx, in, forData{Items: list}, r.event(EventForExpanded, in, 0, map[string]any{"count": len(list)})); err != nil {
+		if err := r.decide(ctx, in, forData{Items: list}, r.event(EventForExpanded, in, 0, map[string]any{"count": len(list)})); err != nil {
 			return r.fail(in, f, AsStepError(err), false)
 		}
 		r.mu.Lock()

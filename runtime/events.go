@@ -10,6 +10,8 @@ const (
 	EventRunFinished          = "RunFinished"
 	EventRunFailed            = "RunFailed"
 	EventRunCancelled         = "RunCancelled"
+	EventPauseRequested       = "PauseRequested"
+	EventRunPaused            = "RunPaused"
 	EventNodeStarted          = "NodeStarted"
 	EventNodeFinished         = "NodeFinished"
 	EventNodeFailed           = "NodeFailed"
@@ -18,7 +20,8 @@ const (
 	EventAttemptStarted       = "AttemptStarted"
 	EventAttemptFailed        = "AttemptFailed"
 	EventAttemptAbandoned     = "AttemptAbandoned"
-	EventAttemptSuspended     = "AttemptSuspended" // a call's child run waits
+	EventProcessGroupKilled   = "ProcessGroupKilled" // left by a dead owner, killed before the re-run
+	EventAttemptSuspended     = "AttemptSuspended"   // a call's child run waits
 	EventRetryScheduled       = "RetryScheduled"
 	EventCacheHit             = "CacheHit"
 	EventCacheRefused         = "CacheRefused" // a cached output held a secret of the run: not used

@@ -8,8 +8,8 @@ import (
 	"github.com/smithc/smithc/runtime/store"
 )
 
-// ErrHandBack, as the cause of cancelling a session's context
-// (context.WithCancelCause), hands the run back instead of cancelling it:
+// ErrHandBack is a cancel cause: cancelling a session's context with it
+// (context.WithCancelCause) hands the run back instead of cancelling it:
 // attempts in flight are stopped (they are retried later, counting as
 // attempts), the run stays running with no owner, and any worker or
 // `smithc resume` continues it. A draining worker uses it.

@@ -343,6 +343,45 @@ func (e *Engine) Cancel(ctx context.Context, runID string) (*Result, error) {
 	return resultOf(run), nil
 }
 
+// Pause stops a run from scheduling new attempts: the attempts running
+// finish and are persisted, then the session ends with status paused;
+// Resume continues it. The request goes through the store, so it works on
+// a run executing in another process (it sees it within a poll
+// interval); a run nobody executes (waiting, or left by a dead process)
+// is marked paused here. Pausing a terminal run changes nothing.
+func (e *Engine) Pause(ctx context.Context, runID string) (*Result, error) {
+	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: pause: %w", err)
+	}
+	if run.Status.Terminal() || run.Status == store.RunPaused {
+		return resultOf(run), nil
+	}
+	now := e.now()
+	if run, err = e.cfg.Store.RunUpdate(ctx, &store.RunUpdateParams{ID: runID, PauseRequested: ptr(true), Now: now}); err != nil {
+		return nil, fmt.Errorf("runtime: pause: %w", err)
+	}
+	e.mu.Lock()
+	_, here := e.live[runID]
+	e.mu.Unlock()
+	if _, err := e.checkOwner(run); here || err != nil {
+		res := resultOf(run) // the live owner polls the request
+		res.LiveOwner = run.Owner
+		return res, nil
+	}
+	ev := &store.Event{RunID: runID, Kind: EventRunPaused, Time: now, Data: mustJSON(map[string]any{"status": store.RunPaused})}
+	b := &store.Batch{
+		Runs:   []*store.RunUpdateParams{{ID: runID, Status: ptr(store.RunPaused), Owner: ptr(""), OwnerStart: ptr(""), Now: now}},
+		Events: []*store.Event{ev},
+	}
+	if err := e.cfg.Store.BatchCommit(ctx, b); err != nil {
+		return nil, fmt.Errorf("runtime: pause: %w", err)
+	}
+	e.observe(ev)
+	run.Status = store.RunPaused
+	return resultOf(run), nil
+}
+
 // Retry resets nodeID, everything inside it, every node that depends on
 // it by graph edges (transitively) and the control nodes that enclose
 // them, then resumes the run. The other finished nodes stay as they are.

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/smithc/smithc/runtime/store"
 )
 
 // Owner identifies a process that executes runs: its pid, host name and
@@ -95,4 +98,31 @@ func (e *Engine) ownerAlive(owner, start string) (alive, known bool) {
 		return false, true // the pid was reused
 	}
 	return true, true
+}
+
+// killLeftover kills the process group an abandoned attempt started when
+// it runs on this host and is still there: its leader has the recorded
+// start time, or is gone while the group lives on (a group id is not
+// reused while the group exists). It waits (a few seconds at most) until
+// the group is gone and reports whether it signalled one.
+func (e *Engine) killLeftover(a *store.Attempt) bool {
+	if a.PID <= 1 {
+		return false
+	}
+	if _, host, ok := parseOwner(a.Owner); !ok || host != e.cfg.Owner.Host {
+		return false // another host's processes are out of reach
+	}
+	if cur, _ := procStat(a.PID); cur != "" && a.PIDStart != "" && cur != a.PIDStart {
+		return false // the pid now names another process
+	}
+	if err := syscall.Kill(-a.PID, syscall.SIGKILL); err != nil {
+		return false // no such group: nothing was left
+	}
+	for i := 0; i < 200; i++ {
+		if err := syscall.Kill(-a.PID, 0); errors.Is(err, syscall.ESRCH) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
 }

@@ -91,6 +91,8 @@ func helperMain(mode string) int {
 		prog = manyProgram()
 	case "sleep":
 		prog = program("sleep", nil, sh("slow", tmpl("sleep 30")))
+	case "chain":
+		prog = chainProgram(chainLen)
 	}
 	res, err := e.Start(ctx, runtime.StartParams{Program: prog, RunID: os.Getenv("SMITHC_RUN")})
 	if err != nil {

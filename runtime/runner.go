@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -29,6 +30,9 @@ type runner struct {
 	c     *committer
 	sem   chan struct{} // run-wide bound on running attempts
 	dir   string
+	// paused is set once the run's pause was requested: no new attempt
+	// starts, and the session ends paused.
+	paused atomic.Bool
 
 	mu    sync.Mutex
 	insts map[string]*instance
@@ -158,5 +162,5 @@ func (r *runner) event(kind string, in *instance, attempt int, data map[string]a
 // halted reports whether new work must not start: a failure behind the
 // fence, a cancelled run, or a failed commit.
 func (r *runner) halted(ctx context.Context, f *fence) bool {
-	return ctx.Err() != nil || f.halted() || r.c.failed() != nil
+	return ctx.Err() != nil || f.halted() || r.c.failed() != nil || r.paused.Load()
 }

@@ -78,8 +78,11 @@ func (e *Engine) session(ctx context.Context, run *store.Run, sp sessionParams) 
 	}
 	r := &runner{e: e, run: run, prog: prog, wf: wf, srcs: sp.srcs, mode: mode, dir: e.cfg.Dir, timeout: timeout,
 		insts: map[string]*instance{}, sem: make(chan struct{}, e.cfg.MaxConcurrency), secrets: secrets}
-	r.c = newCommitter(e.cfg.Store, e.cfg.ObserveFunc, r.redactor())
-	r.c.fenceWith(run.ID, e.cfg.Owner.String(), e.now)
+	// Every write of the session checks that this engine still owns the
+	// run with the token of its claim (fencing): an owner stopped past its
+	// lease and taken over commits nothing when it wakes.
+	claim := &store.Fence{RunID: run.ID, Owner: e.cfg.Owner.String(), Token: run.Fence}
+	r.c = newCommitter(e.cfg.Store, claim, e.cfg.ObserveFunc, r.redactor())
 	if err := r.load(ctx, sp); err != nil {
 		r.c.close() //nolint:errcheck // the load error is the one to report
 		return nil, err
@@ -174,6 +177,12 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 		if a.State != store.AttemptRunning {
 			continue
 		}
+		// What the dead owner's attempt left running (the step's process
+		// group) is killed before the step runs again beside it.
+		if killed := r.e.killLeftover(a); killed {
+			b.Events = append(b.Events, &store.Event{RunID: r.run.ID, NodeID: a.NodeID, Scope: a.Scope, Attempt: a.Number,
+				Kind: EventProcessGroupKilled, Time: now, Data: mustJSON(map[string]any{"pgid": a.PID, "owner": a.Owner})})
+		}
 		b.AttemptFinishes = append(b.AttemptFinishes, &store.AttemptFinishParams{RunID: a.RunID, NodeID: a.NodeID, Scope: a.Scope,
 			Number: a.Number, State: store.AttemptAbandoned, Error: "abandoned by " + a.Owner, ErrorKind: ErrKindInternal, Now: now})
 		b.Events = append(b.Events, &store.Event{RunID: r.run.ID, NodeID: a.NodeID, Scope: a.Scope, Attempt: a.Number,
@@ -201,7 +210,7 @@ func (r *runner) poll(ctx context.Context, cancel context.CancelCauseFunc, stop 
 		if time.Since(lastBeat) >= r.e.cfg.LeaseDuration/3 {
 			now := r.e.now()
 			run, err = r.e.cfg.Store.RunHeartbeat(ctx, &store.RunHeartbeatParams{ID: r.run.ID, Owner: r.e.cfg.Owner.String(),
-				LeaseExpiresAt: now.Add(r.e.cfg.LeaseDuration), Now: now})
+				Fence: r.run.Fence, LeaseExpiresAt: now.Add(r.e.cfg.LeaseDuration), Now: now})
 			lastBeat = time.Now()
 			if errors.Is(err, store.ErrConflict) {
 				cancel(errLeaseLost)
@@ -212,6 +221,10 @@ func (r *runner) poll(ctx context.Context, cancel context.CancelCauseFunc, stop 
 		}
 		if err == nil && run.CancelRequested {
 			cancel(errCancelRequested)
+		}
+		if err == nil && run.PauseRequested && !r.paused.Load() {
+			r.paused.Store(true)
+			r.c.write(&store.Batch{Events: []*store.Event{r.event(EventPauseRequested, nil, 0, nil)}})
 		}
 	}
 }
@@ -245,6 +258,8 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 		return r.handBack()
 	case ctx.Err() != nil || o.state == store.NodeCancelled:
 		res.Status, res.Error = store.RunCancelled, "cancelled"
+	case r.paused.Load():
+		res.Status = store.RunPaused
 	case o.state == store.NodeWaiting:
 		res.Status = o.wait
 	default:
@@ -276,6 +291,8 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 		kind = EventRunFailed
 	case store.RunCancelled:
 		kind = EventRunCancelled
+	case store.RunPaused:
+		kind = EventRunPaused
 	}
 	if res.Status.Terminal() {
 		u.FinishedAt = &now

@@ -63,6 +63,9 @@ func (r *runner) execStep(ctx context.Context, in *instance, f *fence) outcome {
 			if ctx.Err() != nil {
 				return r.cancelled(in, 0)
 			}
+			if r.paused.Load() {
+				return blocked // a pause: the next session tries again
+			}
 			if prev != nil {
 				return r.fail(in, f, AsStepError(prev), true)
 			}
@@ -182,6 +185,10 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		LogFunc: func(kind string, data map[string]any) {
 			r.c.write(&store.Batch{Events: []*store.Event{r.event(kind, in, num, data)}})
 			r.budget.account(kind, data)
+		},
+		ProcessFunc: func(pgid int) {
+			_ = r.c.commit(context.WithoutCancel(ctx), &store.Batch{AttemptHeartbeats: []*store.AttemptHeartbeatParams{{RunID: r.run.ID,
+				NodeID: n.ID, Scope: in.scope, Number: num, PID: pgid, PIDStart: processStart(pgid), Now: r.e.now()}}}) // a failed commit stops the session anyway
 		},
 		CallFunc: func(ctx context.Context, workflow string, input any) (any, error) {
 			return r.call(ctx, in, workflow, input)
@@ -317,7 +324,12 @@ func (r *runner) succeed(ctx context.Context, in *instance, num int, v any, cach
 			State: store.AttemptFinished, Now: now}},
 		Events: []*store.Event{r.event(EventNodeFinished, in, num, nil)},
 	}
-	if err := r.c.commit(context.WithoutCancel(ctx), b); err != nil {
+	if in.node.Step.Action == "compute" && r.e.cfg.Durability != DurabilityFull {
+		// A compute step has no effect outside the run: its result is
+		// committed with the next awaited write, before anything with an
+		// effect outside the run starts (a crash recomputes it).
+		r.c.write(b)
+	} else if err := r.c.commit(context.WithoutCancel(ctx), b); err != nil {
 		return outcome{state: store.NodePending}, false
 	}
 	if c := in.node.Step.Cache; c != nil && cacheKey != "" {

@@ -121,6 +121,8 @@ const (
 	WaitApproval = "approval"
 	WaitEvent    = "event"
 	WaitTimer    = "timer"
+	// WaitPaused: the run was paused (smithc pause); resume continues it.
+	WaitPaused = "paused"
 )
 
 // Wait is one thing a run waits on, and since when.
@@ -129,7 +131,7 @@ type Wait struct {
 	// whose wait holds it (then Via names the calling step).
 	RunID string
 	Via   string
-	// Kind is WaitApproval, WaitEvent or WaitTimer.
+	// Kind is WaitApproval, WaitEvent, WaitTimer or WaitPaused.
 	Kind          string
 	NodeID, Scope string
 	Title         string // an approval's rendered title
@@ -607,6 +609,9 @@ func (e *Engine) waits(ctx context.Context, run *store.Run, wf *ir.Workflow, dep
 		return nil, nil
 	}
 	var out []*Wait
+	if run.Status == store.RunPaused {
+		out = append(out, &Wait{RunID: run.ID, Kind: WaitPaused, Since: run.UpdatedAt})
+	}
 	rows, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)

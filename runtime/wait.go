@@ -97,7 +97,7 @@ func (r *runner) execTimer(ctx context.Context, in *instance, f *fence) outcome 
 		if r.mode == WaitNever {
 			return r.waiting(in, store.RunWaitingTimer)
 		}
-		if f.halted() {
+		if f.halted() || r.paused.Load() {
 			return r.waiting(in, store.RunWaitingTimer) // a failure ends the run
 		}
 		if r.state(in) != store.NodeWaiting {
@@ -170,7 +170,7 @@ func (r *runner) execEvent(ctx context.Context, in *instance, f *fence) outcome 
 		if r.mode != WaitAlways {
 			return r.waiting(in, store.RunWaitingEvent)
 		}
-		if f.halted() {
+		if f.halted() || r.paused.Load() {
 			return r.waiting(in, store.RunWaitingEvent)
 		}
 		if r.state(in) != store.NodeWaiting {
@@ -233,7 +233,7 @@ func (r *runner) execApproval(ctx context.Context, in *instance, f *fence) outco
 		if r.mode != WaitAlways {
 			return r.waiting(in, store.RunWaitingApproval)
 		}
-		if f.halted() {
+		if f.halted() || r.paused.Load() {
 			return r.waiting(in, store.RunWaitingApproval)
 		}
 		if r.state(in) != store.NodeWaiting {

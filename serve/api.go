@@ -39,6 +39,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/runs/{id}/approvals/{node}/deny", s.guard(true, s.decide(false)))
 	s.mux.Handle("POST /api/v1/runs/{id}/signals/{name}", s.guard(true, s.signal))
 	s.mux.Handle("POST /api/v1/runs/{id}/cancel", s.guard(true, s.cancel))
+	s.mux.Handle("POST /api/v1/runs/{id}/pause", s.guard(true, s.pause))
 	s.mux.Handle("POST /api/v1/runs/{id}/resume", s.guard(true, s.resume))
 	s.mux.Handle("POST /api/v1/runs/{id}/nodes/{node}/retry", s.guard(true, s.retry))
 	s.mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -261,6 +262,15 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 	res, err := s.eng.Cancel(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resultJSON(res))
+}
+
+func (s *Server) pause(w http.ResponseWriter, r *http.Request) {
+	res, err := s.eng.Pause(r.Context(), r.PathValue("id"))
 	if err != nil {
 		fail(w, err)
 		return

@@ -6,11 +6,14 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smithc/smithc/internal/pgtest"
 )
 
 // The API tests run the real `smithc serve` on a real SQLite store, with
@@ -311,5 +314,78 @@ func TestServeRefusesOpenAddressWithoutToken(t *testing.T) {
 	out, err := smithc(t, dir, "serve", "--addr", "0.0.0.0:0", "--db", "runs.db")
 	if err == nil || !strings.Contains(out, "--token") {
 		t.Errorf("serve on 0.0.0.0 without a token should be refused:\n%s", out)
+	}
+}
+
+// TestAPIPauseResume pauses a run executing in another process: the step
+// running finishes, nothing new starts, the run ends paused; resuming it
+// from the server finishes it.
+func TestAPIPauseResume(t *testing.T) {
+	c, dir := serveDir(t, map[string]string{"two.smw": `workflow two {
+  step slow { run = "sleep 2; echo slept" }
+  step after { value = trim(slow.stdout) + " then after" }
+  output = after
+}
+`})
+	run := exec.Command(smithcBin, "run", "two.smw", "--db", "runs.db", "--run-id", "p1", "--wait", "always")
+	run.Dir = dir
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- run.Wait() }()
+	t.Cleanup(func() { run.Process.Kill() })
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, m, _ := c.do("GET", "/api/v1/runs/p1", "", nil)
+		if nodes, ok := m["nodes"].([]any); ok && len(nodes) > 0 && nodes[0].(map[string]any)["state"] == "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow step never showed running")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, _, raw := c.do("POST", "/api/v1/runs/p1/pause", `{}`, nil); code != 200 {
+		t.Fatalf("pause: %d\n%s", code, raw)
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("smithc run did not end after the pause")
+	}
+	m := c.waitStatus("p1", "paused")
+	for _, n := range m["nodes"].([]any) {
+		if n := n.(map[string]any); n["id"] == "after" && n["state"] != "pending" {
+			t.Errorf("after started in a paused run: %v", n)
+		}
+	}
+	if code, _, raw := c.do("POST", "/api/v1/runs/p1/resume", `{}`, nil); code != 202 {
+		t.Fatalf("resume: %d\n%s", code, raw)
+	}
+	m = c.waitStatus("p1", "finished")
+	if m["output"] != "slept then after" {
+		t.Errorf("output %v", m["output"])
+	}
+}
+
+// TestAPIOnPostgres is the approval path on a PostgreSQL store: the server
+// and the run share the database, not a file.
+func TestAPIOnPostgres(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	c, dir := serveDir(t, map[string]string{"release.smw": approvalFlow}, "--db", url)
+	if out, err := smithc(t, dir, "run", "release.smw", "--db", url, "--run-id", "pg1", "--wait", "never"); err == nil {
+		t.Fatalf("run should wait:\n%s", out)
+	}
+	code, _, raw := c.do("GET", "/api/v1/runs?status=waiting-approval", "", nil)
+	if code != 200 || !strings.Contains(raw, `"pg1"`) {
+		t.Fatalf("list: %d\n%s", code, raw)
+	}
+	if code, _, raw = c.do("POST", "/api/v1/runs/pg1/approvals/ship/approve", `{"fields":{"channel":"stable"}}`, nil); code != 200 {
+		t.Fatalf("approve: %d\n%s", code, raw)
+	}
+	m := c.waitStatus("pg1", "finished")
+	if out, _ := json.Marshal(m["output"]); !strings.Contains(string(out), `"channel":"stable"`) {
+		t.Errorf("output %s", out)
 	}
 }

@@ -245,7 +245,7 @@ func (s *Server) runList(ctx context.Context, f listFilter) ([]runJSON, bool, er
 }
 
 var allStatuses = []store.RunStatus{store.RunRunning, store.RunWaitingApproval, store.RunWaitingEvent, store.RunWaitingTimer,
-	store.RunFinished, store.RunFailed, store.RunCancelled}
+	store.RunPaused, store.RunFinished, store.RunFailed, store.RunCancelled}
 
 func validStatus(st store.RunStatus) bool {
 	for _, s := range allStatuses {

@@ -92,6 +92,7 @@ func runProcess(ctx context.Context, cfg Config, a *runtime.Attempt, spec procSp
 		return res, startErr
 	}
 	pgid := cmd.Process.Pid
+	a.ReportProcess(pgid) // recorded, so that a resume after a crash kills what is left
 
 	mon := newMonitor(a, cfg.heartbeatInterval())
 	stdout := newTailBuffer(cfg.maxOutput())

@@ -37,6 +37,34 @@ var hostile = []string{
 	"\n", "a\r\nb", "{a,b}", "FOO=bar", "%s%n",
 }
 
+// TestQuoteWord checks the quoting of interpolated words: reserved words
+// and glued values are never bare.
+func TestQuoteWord(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in     string
+		forced bool
+		want   string
+	}{
+		{"main", false, "main"},
+		{"main", true, "'main'"},
+		{"b,c", true, "'b,c'"},
+		{"5", true, "'5'"},
+		{"elif", false, "'elif'"},
+		{"esac", false, "'esac'"},
+		{"a\nb", false, "'a\nb'"},
+		{"\x01", false, "'\x01'"},
+	}
+	for _, tt := range tests {
+		if got := quoteWord(tt.in, tt.forced); got != tt.want {
+			t.Errorf("quoteWord(%q, %v) = %s, want %s", tt.in, tt.forced, got, tt.want)
+		}
+		if got := shellEcho(t, quoteWord(tt.in, tt.forced)); got != tt.in {
+			t.Errorf("sh reads quoteWord(%q) back as %q", tt.in, got)
+		}
+	}
+}
+
 func TestShellQuote(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{

@@ -451,6 +451,7 @@ var hostileStrings = []string{
 	`} ; touch "$C" ; {`,
 	`]] ; touch "$C" ; [[ a`,
 	`(a) touch "$C";;`,
+	"esac", "elif", "then", "fi", "}", "do", "5",
 	strings.Repeat(`a'b"c `, 4000) + `$(touch "$C")`,
 }
 
@@ -734,6 +735,17 @@ func throughAction(t *testing.T, shells [][]string, cases []diffCase, n int) {
 			if _, err := os.Stat(canary); err == nil {
 				t.Errorf("%s: injection through the action: template %q values %s", path, c.t, shorten(fmt.Sprintf("%q", c.vals), 300))
 			}
+		}
+	}
+}
+
+// BenchmarkPlanShell measures classifying a typical run template (both
+// parses), which smithc check and every run of the step do once.
+func BenchmarkPlanShell(b *testing.B) {
+	lits := []string{"git diff --stat --end-of-options ", "..", " -- ", " | tee \"$(basename ", ").log\"\necho $(( ", " + 1 ))"}
+	for b.Loop() {
+		if _, p := planShell(lits); p != nil {
+			b.Fatal(p.msg)
 		}
 	}
 }

@@ -51,10 +51,18 @@ func quoteWord(s string, forced bool) string {
 	if err != nil {
 		q = ShellQuote(s)
 	}
-	if forced && q == s {
+	if q == s && (forced || reservedWords[s]) {
 		return "'" + s + "'"
 	}
 	return q
+}
+
+// reservedWords are the words POSIX sh and bash read as keywords in
+// command position; syntax.Quote leaves "elif" bare.
+var reservedWords = map[string]bool{
+	"!": true, "{": true, "}": true, "[[": true, "]]": true, "case": true, "coproc": true, "do": true,
+	"done": true, "elif": true, "else": true, "esac": true, "fi": true, "for": true, "function": true,
+	"if": true, "in": true, "select": true, "then": true, "time": true, "until": true, "while": true,
 }
 
 // quoteSlot writes an interpolated value for the slot planShell decided:

@@ -100,9 +100,26 @@ func (c *checker) checkExpr(e *ast.Expr, sc *exprScope, want *schema.Type, optOK
 	return r
 }
 
+// MaxInterpolations bounds the ${...} of one template: each is an
+// expression of its own, checked, compiled and evaluated apart.
+const MaxInterpolations = 100_000
+
 // checkTemplate checks each interpolation of a template; the value is a
 // string.
 func (c *checker) checkTemplate(e *ast.Expr, sc *exprScope) vt {
+	n := 0
+	for _, p := range e.Template.Parts {
+		if p.Expr != nil {
+			n++
+		}
+	}
+	if n > MaxInterpolations {
+		c.report(diag.Diagnostic{Code: "too-many-interpolations",
+			Summary: fmt.Sprintf("%s has %d interpolations, more than the limit of %d", sc.what, n, MaxInterpolations),
+			Detail:  "Build a long text from a list instead: join(map(items, ...), \"\") in an expression, or a for over the items.",
+			Subject: e.Range})
+		return tString
+	}
 	for _, p := range e.Template.Parts {
 		if p.Expr == nil {
 			continue

@@ -237,7 +237,8 @@ func (g *graph) structBefore(a, b int32) bool {
 		if isAncestor(u, r) || u == r {
 			return !(u == r && !isEnd(b))
 		}
-		a = end(u)
+		// From here on only u's place in the tree matters: what its end
+		// precedes, start(u) precedes too.
 	}
 	l, cu, cr := lcaKids(u, r)
 	switch {

@@ -57,3 +57,46 @@ func BenchmarkCheckOnlySteps(b *testing.B) {
 		}
 	}
 }
+
+// TestLimits checks the bounds that keep check linear: a template of
+// MaxInterpolations interpolations checks clean and one more is one
+// error at the template; a workflow of more than MaxNodes nodes is one
+// error at its name.
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	cfg := &Config{Actions: testSpecs()}
+	check := func(src []byte) []string {
+		f, ds := parser.Parse("gen.smw", src)
+		if ds.HasErrors() {
+			t.Fatal(ds.Error())
+		}
+		_, ds = Check([]*ast.File{f}, cfg)
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.Code+": "+d.Summary)
+		}
+		return out
+	}
+	if ds := check(testgen.Interpolations(MaxInterpolations)); len(ds) != 0 {
+		t.Errorf("%d interpolations: %v", MaxInterpolations, ds)
+	}
+	ds := check(testgen.Interpolations(MaxInterpolations + 1))
+	if want := `too-many-interpolations: value of step "s" has 100001 interpolations, more than the limit of 100000`; len(ds) != 1 || ds[0] != want {
+		t.Errorf("%d interpolations: %q, want %q", MaxInterpolations+1, ds, want)
+	}
+	// A workflow of MaxNodes steps, built as a tree (parsing it would
+	// only cost time).
+	body := &ast.Body{}
+	for i := 0; i < MaxNodes; i++ {
+		body.Nodes = append(body.Nodes, &ast.StepStmt{ID: ast.Ident{Name: fmt.Sprintf("s%d", i)}})
+	}
+	wf := &ast.WorkflowDecl{Name: ast.Ident{Name: "seq"}, Body: body}
+	_, all := Check([]*ast.File{{Name: "gen.smw", Decls: []ast.Decl{wf}}}, cfg)
+	ds = nil
+	for _, d := range all {
+		ds = append(ds, d.Code+": "+d.Summary)
+	}
+	if want := `too-many-nodes: workflow "seq" has 250001 nodes, more than the limit of 250000`; len(ds) != 1 || ds[0] != want {
+		t.Errorf("%d steps: %q, want %q", MaxNodes, ds, want)
+	}
+}

@@ -1,5 +1,7 @@
 package grammar
 
+import "fmt"
+
 // exprMode says where an expression is and so what ends it.
 type exprMode uint8
 
@@ -72,7 +74,18 @@ loop:
 			open := stack[len(stack)-1]
 			if want := closerOf[src[open]]; want != c {
 				p := s.slowPos(open)
-				s.fail(i, i+1, "unexpected %q, expected %q to close %q opened at %d:%d", string(c), string(want), string(src[open]), p.Line, p.Column)
+				msg := fmt.Sprintf("unexpected %q, expected %q to close %q opened at %d:%d", string(c), string(want), string(src[open]), p.Line, p.Column)
+				if c != '}' && want != '}' && !containsNewline(src[open:i]) {
+					// A ")" for a "]" (or the reverse) on the line of
+					// its opener: read it as the right closer, so
+					// that what follows lexes as in the corrected file.
+					s.repaired = append(s.repaired, &Error{Pos: s.slowPos(i), End: s.slowPos(i + 1), Msg: msg})
+					stack = stack[:len(stack)-1]
+					i++
+					last = i
+					continue
+				}
+				s.fail(i, i+1, "%s", msg)
 				return false
 			}
 			stack = stack[:len(stack)-1]

@@ -124,6 +124,11 @@ func (e *Error) Error() string {
 
 // Tokens is the result of Tokenize.
 type Tokens struct {
+	// Repaired lists brackets closed by the wrong kind on the line
+	// they were opened on (`[1, 2)`), which the lexer read as if the
+	// right closer had been written: a syntax error each, that leaves
+	// the rest of the file lexed as it would be when corrected.
+	Repaired []*Error
 	// List is the tokens, ending with an EOF token.
 	List []lexer.Token
 	// Ends holds the position just after each token of List.
@@ -186,7 +191,7 @@ func (s *scanner) finish() (*Tokens, *Error) {
 	p := s.posAt(end)
 	s.toks = append(s.toks, lexer.Token{Type: lexer.EOF, Pos: p})
 	s.ends = append(s.ends, p)
-	t := &Tokens{List: s.toks, Ends: s.ends}
+	t := &Tokens{List: s.toks, Ends: s.ends, Repaired: s.repaired}
 	if s.err != nil {
 		return t, s.err
 	}
@@ -228,6 +233,7 @@ type scanner struct {
 	depth    int // open brackets outside expressions
 	argOpen  int // offset of the "(" of the use arguments being lexed
 	nest     int // string literals this one is nested in (through ${...})
+	repaired []*Error
 }
 
 // posAt returns the position of byte offset n, which must not be before

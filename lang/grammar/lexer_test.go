@@ -100,7 +100,7 @@ func TestTokenizeErrors(t *testing.T) {
 		{"a = \"x ${y\"\n", `1:8-1:10 unterminated interpolation: "${" has no matching "}"`},
 		{"a = \"\"\"\nabc", `1:5-1:8 unterminated string: """ has no closing """`},
 		{"x /* abc", `1:3-1:5 unterminated comment: "/*" has no closing "*/"`},
-		{"a = (1]\n", `1:7-1:8 unexpected "]", expected ")" to close "(" opened at 1:5`},
+		{"a = (1\n]\n", `2:1-2:2 unexpected "]", expected ")" to close "(" opened at 1:5`},
 		{"a = [1,\n", `1:5-1:6 unclosed "[": expected "]" before the end of the file`},
 		{"a = [1,\n  2,\nworkflow w {\n", `1:5-1:6 unclosed "[": expected "]" before the declaration at 3:1`},
 		{"a = f(\n  type T {\n", `1:6-1:7 unclosed "(": expected ")" before the declaration at 2:3`},
@@ -115,6 +115,9 @@ func TestTokenizeErrors(t *testing.T) {
 		if err == nil {
 			t.Errorf("%q: no error", tt.src)
 			continue
+		}
+		if len(toks.Repaired) > 0 {
+			t.Errorf("%q: repaired %v", tt.src, toks.Repaired)
 		}
 		got := fmt.Sprintf("%d:%d-%d:%d %s", err.Pos.Line, err.Pos.Column, err.End.Line, err.End.Column, err.Msg)
 		if got != tt.want {
@@ -157,6 +160,38 @@ func TestEndBefore(t *testing.T) {
 	for _, tt := range tests {
 		if got := toks.EndBefore(tt.off).Offset; got != tt.want {
 			t.Errorf("EndBefore(%d) = %d, want %d", tt.off, got, tt.want)
+		}
+	}
+}
+
+// TestTokenizeRepairs checks that a ")" or "]" closing the other kind of
+// bracket on the line it was opened on is repaired (reported, and read as
+// the right closer), while a "}" or a closer on a later line stops lexing.
+func TestTokenizeRepairs(t *testing.T) {
+	t.Parallel()
+	toks, err := Tokenize("t.smw", "step a { value = [1, (2]) }\nstep b { value = 1 }\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(toks.Repaired) != 2 {
+		t.Fatalf("repaired %d brackets, want 2: %v", len(toks.Repaired), toks.Repaired)
+	}
+	want := []string{`1:24-1:25 unexpected "]", expected ")" to close "(" opened at 1:22`, `1:25-1:26 unexpected ")", expected "]" to close "[" opened at 1:18`}
+	for i, e := range toks.Repaired {
+		if got := fmt.Sprintf("%d:%d-%d:%d %s", e.Pos.Line, e.Pos.Column, e.End.Line, e.End.Column, e.Msg); got != want[i] {
+			t.Errorf("repair %d:\n got %s\nwant %s", i, got, want[i])
+		}
+	}
+	var vals []string
+	for _, tk := range toks.List {
+		vals = append(vals, tk.Value)
+	}
+	if got := strings.Join(vals, " "); !strings.Contains(got, "[1, (2]) } step b { value = 1 }") {
+		t.Errorf("tokens after the repair: %s", got)
+	}
+	for _, src := range []string{"a = [1, 2 }\n", "a = (1\n]\n"} {
+		if _, err := Tokenize("t.smw", src); err == nil {
+			t.Errorf("%q: no error", src)
 		}
 	}
 }

@@ -92,7 +92,7 @@ func TestErrorResumable(t *testing.T) {
 		"/* x":           false,
 		"a = (1 /* x":    false,
 		"a = [1,\n":      true,
-		"a = (1]":        true,
+		"a = (1\n]":      true,
 		"a = \"${ /* \"": true, // reported as the interpolation's error
 	} {
 		_, err := Tokenize("t.smw", src)

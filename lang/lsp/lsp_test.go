@@ -185,6 +185,19 @@ func TestDiagnosticsFollowEdits(t *testing.T) {
 	if d := c.waitDiags(uri, 4); len(d) != 0 {
 		t.Errorf("fixed file has diagnostics: %+v", d)
 	}
+	c.change(uri, 5, bad)
+	if d := c.waitDiags(uri, 5); len(d) != 1 {
+		t.Fatalf("want one diagnostic again, got %+v", d)
+	}
+	// closing the document clears its diagnostics
+	c.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": uri}})
+	c.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": uri}}, nil) // a round trip: the clearing was sent before the answer
+	c.mu.Lock()
+	last := c.diags[uri][len(c.diags[uri])-1]
+	c.mu.Unlock()
+	if last.Version != nil || len(last.Diagnostics) != 0 {
+		t.Errorf("after didClose the last diagnostics are %+v", last)
+	}
 }
 
 // TestRelatedInformation: a duplicate points at the first declaration.
@@ -223,6 +236,22 @@ func TestImportSeesUnsavedText(t *testing.T) {
 	muri := c.open(main, src)
 	if d := c.waitDiags(muri, 1); len(d) == 0 {
 		t.Fatal("value { b: 1 } for T { a: int } should be an error")
+	}
+	// the import changes on disk (another program wrote it): a save
+	// notification rechecks the open documents
+	if err := os.WriteFile(lib, []byte("type T { b: int }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []map[string]any{{"uri": fileURI(lib), "type": 2}}})
+	c.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": muri}}, nil) // a round trip: the diagnostics were sent before the answer
+	c.mu.Lock()
+	last := c.diags[muri][len(c.diags[muri])-1]
+	c.mu.Unlock()
+	if len(last.Diagnostics) != 0 {
+		t.Errorf("after the import changed on disk: %+v", last.Diagnostics)
+	}
+	if err := os.WriteFile(lib, []byte("type T { a: int }\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	luri := c.open(lib, "type T { b: int }\n")
 	c.waitDiags(luri, 1)

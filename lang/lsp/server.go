@@ -149,7 +149,11 @@ func (s *Server) dispatch(m *message) (result any, rerr *rpcError) {
 		return nil
 	}
 	switch m.Method {
-	case "initialized", "$/cancelRequest", "$/setTrace", "textDocument/didSave", "workspace/didChangeConfiguration", "workspace/didChangeWatchedFiles":
+	case "initialized", "$/cancelRequest", "$/setTrace", "workspace/didChangeConfiguration":
+		return nil, nil
+	case "textDocument/didSave", "workspace/didChangeWatchedFiles":
+		// a file on disk changed: an open document may import it
+		s.recheckAll()
 		return nil, nil
 	case "shutdown":
 		s.shutdown = true
@@ -193,6 +197,7 @@ func (s *Server) dispatch(m *message) (result any, rerr *rpcError) {
 		}
 		path := uriToPath(p.TextDocument.URI)
 		delete(s.docs, path)
+		s.notify("textDocument/publishDiagnostics", publishDiagnosticsParams{URI: p.TextDocument.URI, Diagnostics: []Diagnostic{}})
 		for _, other := range s.published[path] {
 			s.notify("textDocument/publishDiagnostics", publishDiagnosticsParams{URI: pathToURI(other), Diagnostics: []Diagnostic{}})
 		}

@@ -49,7 +49,7 @@ func ParseRecovered(filename string, src []byte) (*ast.File, []Skipped, diag.Dia
 	if lexErr == nil {
 		tree, err = parseTokens(toks.List)
 	}
-	if lexErr != nil || err != nil {
+	if lexErr != nil || err != nil || len(toks.Repaired) > 0 {
 		tree, toks, skipped, diags = parseRecovering(filename, text, toks, lexErr)
 	}
 	c := &converter{file: filename, src: text, toks: toks}

@@ -90,6 +90,9 @@ type recoverer struct {
 	skipped []Skipped
 	segEnd  int   // end of the segment being parsed
 	lines   []int // byte offsets of the starts of lines, built when needed
+
+	repaired []*grammar.Error // brackets the lexer repaired (grammar.Tokens.Repaired)
+	noAdd    bool             // the chunk being parsed has a repaired bracket: keep it out of the tree
 }
 
 // Skipped is a declaration, or other text, that Parse left out of the
@@ -234,6 +237,9 @@ func parseRecovering(filename, text string, toks *grammar.Tokens, lexErr *gramma
 	}
 
 	r := &recoverer{file: filename, src: text, conv: &converter{file: filename, src: text, toks: all}}
+	for _, t := range lexed {
+		r.repaired = append(r.repaired, t.Repaired...)
+	}
 	for _, s := range segs {
 		r.segEnd = s.end
 		body := s.toks[:len(s.toks)-1]
@@ -339,8 +345,24 @@ func bracketDelta(t lexer.Token) int {
 // first one). next is the token after them; truncated tells that a
 // lexical error cut them short, at next.
 func (r *recoverer) chunk(toks []lexer.Token, next lexer.Token, truncated bool) {
+	// A bracket closed by the wrong kind on its own line was read as the
+	// right one: it is this declaration's error, the declaration stays
+	// out of the tree, and its other errors are found as usual.
+	r.noAdd = false
+	if len(toks) > 0 {
+		for _, e := range r.repaired {
+			if e.Pos.Offset >= toks[0].Pos.Offset && e.Pos.Offset < next.Pos.Offset {
+				r.diags = append(r.diags, lexDiag(r.file, e))
+				r.noAdd = true
+			}
+		}
+	}
 	f, err := parseTokens(withEOF(toks, next.Pos))
 	if err == nil {
+		if r.noAdd {
+			r.skip(toks, next, truncated, false)
+			return
+		}
 		r.addDecls(f)
 		if truncated {
 			r.skip(nil, next, true, true)
@@ -460,7 +482,11 @@ func (r *recoverer) part(toks []lexer.Token, next lexer.Token, atCut, truncated 
 		f, err = parseTokens(withEOF(head, headNext.Pos))
 	}
 	if err == nil {
-		r.addDecls(f)
+		if r.noAdd {
+			r.skip(head, headNext, false, false)
+		} else {
+			r.addDecls(f)
+		}
 		if len(tail) == 0 {
 			if truncated {
 				r.skip(nil, next, true, true)
@@ -567,16 +593,6 @@ type nesting struct {
 // nestBraces computes the nesting of toks by their braces alone ("(" and
 // "[" are ordinary tokens), and false if the braces do not balance.
 func nestBraces(toks []lexer.Token) (nesting, bool) {
-	return nestOf(toks, true)
-}
-
-// nest computes the nesting of toks, and false if its brackets do not
-// balance.
-func nest(toks []lexer.Token) (nesting, bool) {
-	return nestOf(toks, false)
-}
-
-func nestOf(toks []lexer.Token, bracesOnly bool) (nesting, bool) {
 	n := nesting{parent: make([]int, len(toks)), match: make([]int, len(toks))}
 	var stack []int
 	for i, t := range toks {
@@ -586,7 +602,7 @@ func nestOf(toks []lexer.Token, bracesOnly bool) (nesting, bool) {
 			n.parent[i] = stack[len(stack)-1]
 		}
 		d := bracketDelta(t)
-		if bracesOnly && t.Value != "{" && t.Value != "}" {
+		if t.Value != "{" && t.Value != "}" {
 			d = 0
 		}
 		switch d {

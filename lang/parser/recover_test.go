@@ -91,6 +91,9 @@ func TestRecoveryConcat(t *testing.T) {
 	}
 	for an, a := range ps {
 		for bn, b := range ps {
+			if strings.HasPrefix(b.src, "\ufeff") {
+				continue // a byte order mark is only one at the start of a file
+			}
 			f, ds := Parse("in.smw", []byte(a.src+b.src))
 			shift := strings.Count(a.src, "\n")
 			if len(ds) > len(a.diags)+len(b.diags) {

@@ -37,6 +37,9 @@ const (
 	RunFinished        RunStatus = "finished"
 	RunFailed          RunStatus = "failed"
 	RunCancelled       RunStatus = "cancelled"
+	// RunPaused: smithc pause stopped the scheduling of new attempts (the
+	// running ones finished and were persisted); resume continues it.
+	RunPaused RunStatus = "paused"
 )
 
 // Terminal reports whether the status is finished, failed or cancelled.
@@ -102,6 +105,12 @@ type Run struct {
 	OwnerStart      string
 	LeaseExpiresAt  time.Time
 	CancelRequested bool
+	// PauseRequested asks the owner to stop scheduling new attempts and
+	// end the session paused.
+	PauseRequested bool
+	// Fence is the fencing token: RunClaim increments it, and an owner's
+	// writes (Batch.Fence, RunHeartbeatParams.Fence) check it.
+	Fence int64
 
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
@@ -159,10 +168,15 @@ type Attempt struct {
 	LeaseExpiresAt time.Time
 	HeartbeatAt    time.Time
 	Detail         string // last heartbeat detail
-	Error          string
-	ErrorKind      string
-	StartedAt      time.Time
-	FinishedAt     time.Time
+	// PID and PIDStart identify the process group the attempt started
+	// (its leader's pid and kernel start time), 0 and "" when none was
+	// reported; a resume after the owner died kills that group.
+	PID        int
+	PIDStart   string
+	Error      string
+	ErrorKind  string
+	StartedAt  time.Time
+	FinishedAt time.Time
 }
 
 // Event is one entry of a run's append-only event log. Seq is assigned by

@@ -25,11 +25,14 @@ type Store interface {
 	// RunClaim makes the caller the run's owner if the run has no owner,
 	// is already owned by the caller, is owned by ExpectOwner (an owner
 	// the caller found dead), or its lease expired before Now; otherwise
-	// ErrConflict. It clears CancelRequested when ClearCancel is set.
+	// ErrConflict. Each claim increments the run's Fence (the returned run
+	// has the new token). It clears CancelRequested when ClearCancel is
+	// set, PauseRequested when ClearPause is.
 	RunClaim(ctx context.Context, p *RunClaimParams) (*Run, error)
 	// RunHeartbeat extends the lease of the run and of its running
 	// attempts held by Owner, and returns the run (whose CancelRequested
-	// the owner polls); ErrConflict if the run is no longer Owner's.
+	// and PauseRequested the owner polls); ErrConflict if the run is no
+	// longer Owner's, or Fence is set and differs from the run's.
 	RunHeartbeat(ctx context.Context, p *RunHeartbeatParams) (*Run, error)
 	// RunCancelRequest sets CancelRequested.
 	RunCancelRequest(ctx context.Context, p *RunCancelRequestParams) (*Run, error)
@@ -97,7 +100,10 @@ type Store interface {
 
 	// BatchCommit applies every write of the batch in one transaction, in
 	// the order: run updates, nodes, attempt starts, attempt heartbeats,
-	// attempt finishes, approvals, events (whose Seq it sets).
+	// attempt finishes, approvals, events (whose Seq it sets). With Fence
+	// set it first checks, in the same transaction, that the run is still
+	// owned by Fence.Owner with token Fence.Token; otherwise ErrConflict
+	// and nothing is applied.
 	BatchCommit(ctx context.Context, b *Batch) error
 
 	// TypeViewsEnsure (re)creates one SQL view per named type, named like
@@ -145,6 +151,7 @@ type RunUpdateParams struct {
 	OwnerStart      *string
 	LeaseExpiresAt  *time.Time
 	CancelRequested *bool
+	PauseRequested  *bool
 	SourceHash      *string
 	// Sources, when not nil, replace the files of the run's program (a
 	// run adopting an edited source), in the same transaction.
@@ -161,6 +168,7 @@ type RunClaimParams struct {
 	ExpectOwner    string // a stale owner the caller may take over
 	LeaseExpiresAt time.Time
 	ClearCancel    bool
+	ClearPause     bool
 	Now            time.Time
 }
 
@@ -168,6 +176,7 @@ type RunClaimParams struct {
 type RunHeartbeatParams struct {
 	ID             string
 	Owner          string
+	Fence          int64 // 0: not checked
 	LeaseExpiresAt time.Time
 	Now            time.Time
 }
@@ -197,11 +206,14 @@ type NodeResetParams struct {
 // AttemptStartParams are the arguments of AttemptStart.
 type AttemptStartParams struct{ Attempt *Attempt }
 
-// AttemptHeartbeatParams are the arguments of AttemptHeartbeat.
+// AttemptHeartbeatParams are the arguments of AttemptHeartbeat. A
+// heartbeat with PID set also records the attempt's process group.
 type AttemptHeartbeatParams struct {
 	RunID, NodeID, Scope string
 	Number               int
 	Detail               string
+	PID                  int    // 0: unchanged
+	PIDStart             string // with PID
 	LeaseExpiresAt       time.Time
 	Now                  time.Time
 }
@@ -283,6 +295,9 @@ type TypeViewsEnsureParams struct{ Types []*schema.Type }
 // Batch is a set of writes committed in one transaction (see
 // Store.BatchCommit).
 type Batch struct {
+	// Fence, when set, makes the batch conditional on the run's owner
+	// and fencing token (see Store.BatchCommit).
+	Fence             *Fence
 	Runs              []*RunUpdateParams // applied in order
 	Nodes             []*Node
 	AttemptStarts     []*Attempt
@@ -292,6 +307,13 @@ type Batch struct {
 	Events            []*Event
 }
 
+// Fence names the owner and fencing token a batch's writes require.
+type Fence struct {
+	RunID string
+	Owner string
+	Token int64
+}
+
 // Empty reports whether the batch holds no write.
 func (b *Batch) Empty() bool {
 	return len(b.Runs) == 0 && len(b.Nodes) == 0 && len(b.AttemptStarts) == 0 &&
@@ -299,8 +321,12 @@ func (b *Batch) Empty() bool {
 		len(b.Approvals) == 0 && len(b.Events) == 0
 }
 
-// Merge appends o's writes to b, keeping their order.
+// Merge appends o's writes to b, keeping their order (and b's Fence,
+// or o's when b has none).
 func (b *Batch) Merge(o *Batch) {
+	if b.Fence == nil {
+		b.Fence = o.Fence
+	}
 	b.Runs = append(b.Runs, o.Runs...)
 	b.Nodes = append(b.Nodes, o.Nodes...)
 	b.AttemptStarts = append(b.AttemptStarts, o.AttemptStarts...)

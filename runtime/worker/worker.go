@@ -213,7 +213,13 @@ func (w *Worker) running() int {
 // needs says why run needs a worker now ("" when it does not).
 func (w *Worker) needs(ctx context.Context, run *store.Run) (string, error) {
 	if run.Owner != "" {
-		// Owned: only a dead owner's or a lapsed lease's run is ours.
+		// Owned: only a dead owner's or a lapsed lease's run is ours. A
+		// worker judges other owners by their lease (see LiveOwner: their
+		// host differs from a worker's), so a lease still running is
+		// enough to skip the run without asking the store.
+		if run.LeaseExpiresAt.After(time.Now()) {
+			return "", nil
+		}
 		live, err := w.cfg.Engine.LiveOwner(ctx, run.ID)
 		if err != nil || live != "" {
 			return "", err

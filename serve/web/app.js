@@ -178,6 +178,7 @@ async function showRun(id) {
     }, label);
     actions.replaceChildren(
       button("Cancel", "/cancel", live || r.status === "paused"),
+      button("Pause", "/pause", live),
       button("Resume", "/resume", ["paused", "failed", "cancelled"].includes(r.status)));
   };
 

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+
+	"github.com/smithc/smithc/compiler"
 
 	"github.com/spf13/cobra"
 )
@@ -27,7 +30,10 @@ Exit status: 0 when clean, 1 when there are errors, 2 on usage errors.`,
 			}
 			var results []fileResult
 			for _, file := range args {
-				res := build(file)
+				res, err := buildOrCancel(cmd.Context(), file)
+				if err != nil {
+					return err
+				}
 				ok := !res.Diagnostics.HasErrors()
 				failed = failed || !ok
 				if format == "json" {
@@ -54,4 +60,21 @@ Exit status: 0 when clean, 1 when there are errors, 2 on usage errors.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
+}
+
+// buildOrCancel builds file, unless ctx (SIGINT, SIGTERM) is cancelled
+// first: check stops at once with ExitCancelled rather than finish a
+// long check and exit 0 after the user asked it to stop.
+func buildOrCancel(ctx context.Context, file string) (*compiler.Result, error) {
+	if ctx == nil {
+		return build(file), nil
+	}
+	done := make(chan *compiler.Result, 1)
+	go func() { done <- build(file) }()
+	select {
+	case res := <-done:
+		return res, nil
+	case <-ctx.Done():
+		return nil, exitf(ExitCancelled, "check of %s interrupted", file)
+	}
 }

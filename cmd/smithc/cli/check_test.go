@@ -2,10 +2,16 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/smithc/smithc/internal/testgen"
 )
 
 // examplesDir is the repository's examples/ directory.
@@ -153,4 +159,47 @@ func TestCheckExamples(t *testing.T) {
 	}
 	r := runMain(append([]string{"check"}, files...))
 	mustCode(t, r, 0)
+}
+
+// TestCheckInterrupted sends SIGINT and SIGTERM to a smithc check of a
+// program that takes seconds to check: it must stop with exit status 130
+// and say so, not finish the check and exit 0.
+func TestCheckInterrupted(t *testing.T) {
+	t.Parallel()
+	for name, sig := range map[string]syscall.Signal{"SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			src := testgen.Sequential(240000)
+			f := e.write("big.smw", string(src))
+			p := e.start("check", f)
+			// Wait until smithc is checking (it has read the file, so
+			// its signal handling is in place), then interrupt it.
+			eventually(t, "smithc to read the file", func() bool {
+				return readBytes(p.cmd.Process.Pid) >= int64(len(src))
+			})
+			if err := syscall.Kill(p.cmd.Process.Pid, sig); err != nil {
+				t.Fatal(err)
+			}
+			r := p.wait(t)
+			mustCode(t, r, 130)
+			mustContain(t, "stderr", r.stderr, "check of "+f+" interrupted")
+		})
+	}
+}
+
+// readBytes is how many bytes process pid has read (rchar in
+// /proc/PID/io), or -1.
+func readBytes(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return -1
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +26,22 @@ import (
 
 // dbFlags are the flags of every command that opens the store.
 type dbFlags struct {
-	db string
+	db         string
+	durability string // --durability, on the commands that execute runs
+}
+
+// durabilityMode returns the run durability: --durability, else
+// $SMITHC_DURABILITY, else normal.
+func (f *dbFlags) durabilityMode() (runtime.Durability, error) {
+	v, from := f.durability, "--durability"
+	if v == "" {
+		v, from = os.Getenv("SMITHC_DURABILITY"), "$SMITHC_DURABILITY"
+	}
+	d, err := runtime.ParseDurability(v)
+	if err != nil {
+		return 0, exitf(ExitUsage, "%s=%q: want normal (a commit survives a crash of the process) or full (every step survives power loss; see docs/runtime.md)", from, v)
+	}
+	return d, nil
 }
 
 func (f *dbFlags) register(cmd *cobra.Command) {
@@ -61,6 +77,13 @@ func (a *app) openStoreReadOnly(ctx context.Context, f *dbFlags) (store.Store, e
 
 func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (store.Store, error) {
 	p := f.path()
+	if !readOnly {
+		d, err := f.durabilityMode()
+		if err != nil {
+			return nil, err
+		}
+		a.durability = d
+	}
 	a.storePath = p
 	if isPostgresURL(p) {
 		a.storePath = pgstore.Redact(p)
@@ -74,14 +97,18 @@ func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (sto
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlitestore.Open(ctx, p, sqlitestore.Options{ReadOnly: readOnly, LockTimeout: lock})
+	opts := sqlitestore.Options{ReadOnly: readOnly, LockTimeout: lock}
+	if a.durability == runtime.DurabilityFull {
+		opts.Synchronous = "FULL"
+	}
+	st, err := sqlitestore.Open(ctx, p, opts)
 	switch {
 	case err == nil:
 		return st, nil
 	case errors.Is(err, store.ErrNotFound):
 		return nil, exitf(ExitFailed, "no store at %s: no run was recorded there (give --db FILE or set $SMITHC_DB)", p)
 	case errors.Is(err, store.ErrUnavailable):
-		return nil, exitf(ExitStore, "open the store %s: %v", p, err)
+		return nil, exitf(ExitStore, "%v", storeCause(err)) // it names the file
 	}
 	return nil, exitf(ExitFailed, "open the store %s: %v", p, err)
 }
@@ -112,6 +139,31 @@ type engineOptions struct {
 	lease          time.Duration // zero: runtime.DefaultLeaseDuration
 }
 
+// ownerFromEnv reads $SMITHC_OWNER ("pid@host": the identity this
+// process claims runs under, for workers that name themselves) and
+// $SMITHC_LEASE (the lease of the runs it executes, default
+// runtime.DefaultLeaseDuration). Unset: the defaults.
+func ownerFromEnv() (runtime.Owner, time.Duration, error) {
+	var o runtime.Owner
+	if v := os.Getenv("SMITHC_OWNER"); v != "" {
+		pid, host, ok := strings.Cut(v, "@")
+		n, err := strconv.Atoi(pid)
+		if !ok || err != nil || n <= 0 || host == "" {
+			return o, 0, exitf(ExitUsage, "$SMITHC_OWNER=%q: want pid@host, such as 4242@worker-3", v)
+		}
+		o = runtime.Owner{PID: n, Host: host}
+	}
+	var lease time.Duration
+	if v := os.Getenv("SMITHC_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return o, 0, exitf(ExitUsage, "$SMITHC_LEASE=%q: want a positive duration, such as 10s", v)
+		}
+		lease = d
+	}
+	return o, lease, nil
+}
+
 // newEngine builds a runtime engine over st with the standard library's
 // actions, git worktrees, and the compiler for runs' stored sources.
 func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, error) {
@@ -119,12 +171,25 @@ func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, er
 	if err != nil {
 		return nil, err
 	}
+	owner, lease, err := ownerFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	// A caller that names itself (smithc worker) wins over the
+	// environment.
+	if opts.owner != (runtime.Owner{}) {
+		owner = opts.owner
+	}
+	if opts.lease > 0 {
+		lease = opts.lease
+	}
 	eng, err := runtime.New(runtime.Config{
+		Owner:              owner,
+		LeaseDuration:      lease,
 		Store:              st,
 		Actions:            stdlib.Actions(stdlib.Config{}),
 		MaxConcurrency:     opts.maxConcurrency,
-		Owner:              opts.owner,
-		LeaseDuration:      opts.lease,
+		Durability:         a.durability,
 		Dir:                wd,
 		ObserveFunc:        opts.observe,
 		CompileFunc:        compileSources,

@@ -97,11 +97,14 @@ only records the decision).`,
 				return &exitError{code: ExitUsage}
 			}
 			if err != nil {
+				if errors.Is(err, store.ErrUnavailable) {
+					return s.storeFailed(args[0], err)
+				}
 				return decisionError(args[0], args[1], err)
 			}
 			if !f.noContinue && !cont {
 				if r, err = continueIn(ctx, eng, r, mode); err != nil {
-					return a.runError(args[0], err)
+					return s.runError(args[0], err)
 				}
 			}
 			if f.noContinue {
@@ -268,14 +271,14 @@ consumed when it does. Continues the run like approve does.`,
 				return exitf(ExitUsage, "%v; nothing was recorded: send data that fits the event's output", err)
 			}
 			if err != nil {
-				return a.runError(args[0], err)
+				return s.runError(args[0], err)
 			}
 			for _, w := range r.Warnings {
 				fmt.Fprintf(a.stderr, "smithc: warning: %s\n", w)
 			}
 			if !f.noContinue && !cont {
 				if r, err = continueIn(ctx, eng, r, mode); err != nil {
-					return a.runError(args[0], err)
+					return s.runError(args[0], err)
 				}
 			}
 			if f.noContinue {
@@ -335,6 +338,55 @@ groups) and ends the run cancelled. A cancelled run can be resumed.`,
 	return cmd
 }
 
+func (a *app) newPauseCmd() *cobra.Command {
+	var (
+		f      dbFlags
+		format string
+	)
+	cmd := &cobra.Command{
+		Use:   "pause RUN_ID",
+		Short: "Pause a run: no new attempts start; resume continues it",
+		Long: `Pause a run through the store, so it works on a run executing in another
+process: that process sees the request within a second, starts no new
+attempt, lets the running ones finish (their outputs are committed), and
+ends the run paused (exit 3). A run nobody executes (waiting, or left by a
+process that stopped) is marked paused at once. smithc resume RUN_ID
+continues a paused run.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format, "text", "json"); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx, &f)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			eng, err := a.newEngine(st, engineOptions{})
+			if err != nil {
+				return err
+			}
+			r, err := eng.Pause(ctx, args[0])
+			if err != nil {
+				return a.runError(args[0], err)
+			}
+			if r.LiveOwner == "" {
+				a.printResult(format, r, nil)
+				return nil
+			}
+			if format == "json" {
+				return writeJSON(a.stdout, map[string]any{"run_id": r.RunID, "status": r.Status, "pause_requested": true})
+			}
+			a.printf("pause requested for run %s; process %s starts no new attempt and pauses it once the running ones finish\n", r.RunID, r.LiveOwner)
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&format, "format", "text", "result format: text or json")
+	return cmd
+}
+
 func (a *app) newRetryCmd() *cobra.Command {
 	var (
 		f       sessionFlags
@@ -379,7 +431,7 @@ an edited file, as resume --source does, and NODE runs from it.`,
 			p.Wait, p.Timeout, p.Scope = s.engineMode(), timeout, scope
 			r, err := eng.Retry(ctx, args[0], args[1], p)
 			if err != nil {
-				return a.runError(args[0], err)
+				return s.runError(args[0], err)
 			}
 			return s.finish(ctx, eng, r)
 		},

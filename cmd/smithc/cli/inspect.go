@@ -34,7 +34,7 @@ func (a *app) newPsCmd() *cobra.Command {
 			for _, s := range statuses {
 				rs := store.RunStatus(s)
 				if !validStatus(rs) {
-					return exitf(ExitUsage, "--status %q: want running, waiting-approval, waiting-event, waiting-timer, finished, failed or cancelled", s)
+					return exitf(ExitUsage, "--status %q: want running, waiting-approval, waiting-event, waiting-timer, paused, finished, failed or cancelled", s)
 				}
 				ss = append(ss, rs)
 			}
@@ -94,7 +94,7 @@ func (a *app) newPsCmd() *cobra.Command {
 func validStatus(s store.RunStatus) bool {
 	switch s {
 	case store.RunRunning, store.RunWaitingApproval, store.RunWaitingEvent, store.RunWaitingTimer,
-		store.RunFinished, store.RunFailed, store.RunCancelled:
+		store.RunFinished, store.RunFailed, store.RunCancelled, store.RunPaused:
 		return true
 	}
 	return false

@@ -97,7 +97,7 @@ func (e *env) lines(name string) int {
 // storeCommands take --db.
 var storeCommands = map[string]bool{
 	"run": true, "resume": true, "approve": true, "deny": true, "signal": true, "cancel": true,
-	"retry": true, "ps": true, "inspect": true, "logs": true, "why": true,
+	"retry": true, "ps": true, "inspect": true, "logs": true, "why": true, "pause": true,
 }
 
 // withDB adds --db for the commands that open the store.
@@ -316,5 +316,26 @@ func mustContain(t *testing.T, what, s string, wants ...string) {
 		if !strings.Contains(s, w) {
 			t.Errorf("%s does not contain %q:\n%s", what, w, s)
 		}
+	}
+}
+
+// TestDurabilityFlag: --durability full runs (one fsynced commit per
+// step); an unknown mode, from the flag or $SMITHC_DURABILITY, is a usage
+// error naming where it came from.
+func TestDurabilityFlag(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	src := e.write("one.smw", "workflow one {\n  step a {\n    value = 1\n  }\n  step b {\n    value = a + 1\n  }\n  output = b\n}\n")
+	if r := e.bin("run", src, "--durability", "full"); r.code != 0 || !strings.Contains(r.stdout, "2") {
+		t.Fatalf("run --durability full: %s", r)
+	}
+	if r := e.bin("run", src, "--durability", "fsync"); r.code != 2 || !strings.Contains(r.stderr, `--durability="fsync"`) {
+		t.Errorf("run --durability fsync: %s", r)
+	}
+	cmd := e.cmd("run", src)
+	cmd.Env = append(cmd.Env, "SMITHC_DURABILITY=always")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `$SMITHC_DURABILITY="always"`) {
+		t.Errorf("SMITHC_DURABILITY=always: %v\n%s", err, out)
 	}
 }

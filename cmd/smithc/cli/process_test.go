@@ -281,3 +281,37 @@ func TestDecisionReachesAWaitAlwaysProcess(t *testing.T) {
 		t.Errorf("the waiting process reported %+v", out)
 	}
 }
+
+// TestResumeAfterOwnerDeathKillsTheLeftoverGroup: SIGKILL of smithc
+// alone (not its group) leaves the step's process group running (the
+// shell's sleep at least: Pdeathsig reaches only the shell); resume kills
+// that group (recorded with the attempt) before it runs the step again,
+// so no second copy runs beside the first.
+func TestResumeAfterOwnerDeathKillsTheLeftoverGroup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("crash.smw", crashSMW)
+	e.killPidsOnCleanup("slow_pids")
+	p := e.start("run", f, "--input", "dir="+e.dir, "--run-id", "lg1")
+	e.waitNode("lg1", "slow", "running")
+	eventually(t, "the step's shell to start", func() bool { return len(e.pids("slow_pids")) == 1 })
+	first := e.pids("slow_pids")[0]
+	// The group is recorded before the shell does anything else.
+	if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if r := p.wait(t); r.code != -1 {
+		t.Fatalf("smithc survived SIGKILL: %s", r)
+	}
+	eventually(t, "the step's sleep to be in its group", func() bool { return !groupGone(first) })
+	r := e.bin("resume", "lg1", "--format", "json")
+	mustCode(t, r, 0)
+	if !groupGone(first) {
+		t.Errorf("the dead owner's process group %d is still running after resume", first)
+	}
+	if n := len(e.pids("slow_pids")); n != 2 {
+		t.Errorf("slow started %d times, want 2", n)
+	}
+	logs := e.cli("logs", "lg1")
+	mustContain(t, "logs", logs.stdout, "ProcessGroupKilled", "AttemptAbandoned")
+}

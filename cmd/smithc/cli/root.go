@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/stdlib"
 )
 
@@ -53,6 +54,9 @@ type app struct {
 	stdinTTY, stdoutTTY, stderrTTY bool
 	// storePath names the store the command opened, for messages.
 	storePath string
+	// durability is the mode of the store opened for writing (--durability
+	// or $SMITHC_DURABILITY).
+	durability runtime.Durability
 }
 
 // Main runs smithc with args (without the program name) and returns the

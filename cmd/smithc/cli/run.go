@@ -24,6 +24,7 @@ type sessionFlags struct {
 
 func (f *sessionFlags) register(cmd *cobra.Command) {
 	f.dbFlags.register(cmd)
+	cmd.Flags().StringVar(&f.durability, "durability", "", "normal: a commit survives a crash of the process; full: every step is fsynced and survives power loss (default $SMITHC_DURABILITY or normal)")
 	cmd.Flags().StringVar(&f.format, "format", "text", "result format: text or json (one JSON object on stdout)")
 	cmd.Flags().StringVar(&f.wait, "wait", "auto", "auto: wait through timers (and, at a terminal, prompt for approvals); always: wait for everything; never: stop at the first wait")
 	cmd.Flags().IntVar(&f.maxConcurrency, "max-concurrency", 0, fmt.Sprintf("attempts running at once in the run (default %d)", runtime.DefaultMaxConcurrency))
@@ -59,8 +60,9 @@ func (a *app) newRunCmd() *cobra.Command {
 		Use:   "run FILE",
 		Short: "Run a workflow durably",
 		Long: `Check and run a workflow. Every step's output is validated and committed to
-the store before anything that depends on it starts; a run that crashes, is
-cancelled or waits resumes where it stopped (smithc resume RUN_ID).
+the store before anything with an effect outside the run starts (--durability
+full: before the next step starts, fsynced); a run that crashes, is cancelled
+or waits resumes where it stopped (smithc resume RUN_ID).
 
 Exit status: 0 finished, 1 failed, 2 usage or check error, 3 waiting (an
 approval, event or timer), 4 the store failed (disk full, locked too long;
@@ -282,6 +284,8 @@ func (a *app) printResult(format string, r *runtime.Result, waits []*runtime.Wai
 		fmt.Fprintf(a.stdout, "run %s cancelled: %s; `smithc resume %s --timeout DURATION` continues it with a new deadline\n", r.RunID, r.Error, r.RunID)
 	case r.Status == store.RunCancelled:
 		fmt.Fprintf(a.stdout, "run %s cancelled; `smithc resume %s` continues it\n", r.RunID, r.RunID)
+	case r.Status == store.RunPaused:
+		fmt.Fprintf(a.stdout, "run %s paused; `smithc resume %s` continues it\n", r.RunID, r.RunID)
 	default:
 		fmt.Fprintf(a.stdout, "run %s is %s\n", r.RunID, r.Status)
 	}
@@ -303,7 +307,7 @@ func exitFor(s store.RunStatus) error {
 		return &exitError{code: ExitFailed}
 	case s == store.RunCancelled:
 		return &exitError{code: ExitCancelled}
-	case s.Waiting():
+	case s.Waiting() || s == store.RunPaused:
 		return &exitError{code: ExitWaiting}
 	}
 	return &exitError{code: ExitFailed}

@@ -425,3 +425,33 @@ func atoiOr(s string, def int) int {
 	}
 	return n
 }
+
+// TestDecisionUnderAHeldLockIsAStoreFailure: approve while another
+// process holds the store's write lock past $SMITHC_LOCK_TIMEOUT exits 4
+// with one JSON object; nothing was recorded, and the same approval
+// succeeds once the lock is free.
+func TestDecisionUnderAHeldLockIsAStoreFailure(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("gate.smw", `workflow gate {
+  approval ok_to_go { title = "Go?" }
+  step after { value = "done" }
+  output = after
+}
+`)
+	mustCode(t, e.bin("run", f, "--run-id", "g1", "--wait", "never"), 3)
+	release := holdLock(t, e.db)
+	r := e.runBin(time.Minute, []string{"SMITHC_LOCK_TIMEOUT=300ms"}, "approve", "g1", "ok_to_go", "--format", "json")
+	release()
+	mustCode(t, r, 4)
+	out := decodeStoreFailure(t, r)
+	if out.Status != "store-failed" || out.RunID != "g1" || out.Resume != "smithc resume g1" {
+		t.Fatalf("result %+v", out)
+	}
+	mustContain(t, "error", out.Error, "locked by another process")
+	r = e.bin("approve", "g1", "ok_to_go", "--format", "json")
+	mustCode(t, r, 0)
+	if res := decodeRun(t, r); res.Status != "finished" {
+		t.Fatalf("approve after the lock was released: %+v", res)
+	}
+}

@@ -33,6 +33,15 @@ func (s *session) storeFailed(runID string, err error) error {
 	return &exitError{code: ExitStore}
 }
 
+// runError is app.runError for a command that continues a run: a store
+// failure ends the session with its result (storeFailed).
+func (s *session) runError(runID string, err error) error {
+	if errors.Is(err, store.ErrUnavailable) {
+		return s.storeFailed(runID, err)
+	}
+	return s.a.runError(runID, err)
+}
+
 // storeCause returns the store's own error inside err (what failed and
 // why, without the layers that passed it on).
 func storeCause(err error) error {

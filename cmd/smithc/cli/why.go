@@ -31,7 +31,7 @@ func waitCommand(w *runtime.Wait) string {
 	case runtime.WaitTimer:
 		return fmt.Sprintf("smithc resume %s continues it once it is due (or run with --wait auto or always)", w.RunID)
 	}
-	return "smithc resume " + w.RunID
+	return fmt.Sprintf("smithc resume %s continues it", w.RunID)
 }
 
 // waitCommandJSON is waitCommand as one runnable command line.
@@ -64,6 +64,8 @@ func writeWaits(out io.Writer, runID string, ws []*runtime.Wait, now time.Time) 
 			what = fmt.Sprintf("event %s (signal %q)", w.NodeID, w.Signal)
 		case runtime.WaitTimer:
 			what = "timer " + w.NodeID
+		case runtime.WaitPaused:
+			what = "a resume: the run was paused (smithc pause)"
 		default:
 			what = w.Kind
 		}

@@ -280,7 +280,9 @@ func testWorkersRunTwentyRuns(t *testing.T, db string) {
 	st := openTestStore(t, db)
 	var ws []*workerProc
 	for i := 0; i < 3; i++ {
-		ws = append(ws, startWorker(t, dir, db, i, "--concurrency", "4"))
+		// The default lease: on a loaded machine a 1s lease can lapse
+		// under a live worker, whose in-flight steps then run twice.
+		ws = append(ws, startWorker(t, dir, db, i, "--concurrency", "4", "--lease", "10s"))
 	}
 	type want struct{ output string }
 	wants := map[string]want{}

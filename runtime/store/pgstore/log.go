@@ -110,6 +110,11 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	var pb pgx.Batch
 	pb.Queue(`BEGIN`)
 	pb.Queue(lockSQL, uniq(batchRuns(b)))
+	if f := b.Fence; f != nil {
+		// Under the run's lock: still its owner, with the claim's token?
+		pb.Queue(`SELECT smithc_expect((SELECT count(*) FROM run WHERE id = $1 AND owner = $2 AND fence = $3), $4)`,
+			f.RunID, f.Owner, f.Token, "fence:"+f.RunID)
+	}
 	for _, r := range b.Runs {
 		queueRunUpdate(&pb, r)
 	}
@@ -122,6 +127,11 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 // one, then the other writes pipelined.
 func (s *Store) batchCommitTx(ctx context.Context, b *store.Batch) error {
 	return s.tx(ctx, "commit batch", batchRuns(b), func(tx pgx.Tx) error {
+		if b.Fence != nil {
+			if err := checkFence(ctx, tx, b.Fence); err != nil {
+				return err
+			}
+		}
 		for _, r := range b.Runs {
 			if err := runUpdate(ctx, tx, r); err != nil {
 				return err
@@ -205,6 +215,11 @@ func (s *Store) batchError(ctx context.Context, err error) error {
 			return fmt.Errorf("pgstore: update run %q: %w: owned by another process", what, store.ErrConflict)
 		case "attempt":
 			return fmt.Errorf("pgstore: finish attempt %s: %w", what, store.ErrNotFound)
+		case "fence":
+			if _, gerr := getRun(ctx, s.pool, what, false); gerr != nil {
+				return gerr
+			}
+			return fmt.Errorf("pgstore: commit to run %q: %w: a newer owner took it over (its fencing token changed)", what, store.ErrConflict)
 		}
 	}
 	if isUnique(err) {

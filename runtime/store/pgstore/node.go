@@ -125,6 +125,11 @@ func (s *Store) AttemptHeartbeat(ctx context.Context, p *store.AttemptHeartbeatP
 }
 
 func queueAttemptHeartbeat(b *pgx.Batch, p *store.AttemptHeartbeatParams) {
+	if p.PID != 0 {
+		b.Queue(`UPDATE attempt SET pid = $1, pid_start = $2
+			WHERE run_id = $3 AND node_id = $4 AND scope = $5 AND number = $6 AND state = 'running'`,
+			p.PID, p.PIDStart, p.RunID, p.NodeID, p.Scope, p.Number)
+	}
 	if p.LeaseExpiresAt.IsZero() {
 		b.Queue(`UPDATE attempt SET heartbeat_at = $1, detail = $2
 			WHERE run_id = $3 AND node_id = $4 AND scope = $5 AND number = $6 AND state = 'running'`,
@@ -151,7 +156,7 @@ func queueAttemptFinish(b *pgx.Batch, p *store.AttemptFinishParams) {
 
 // AttemptList implements store.Store.
 func (s *Store) AttemptList(ctx context.Context, p *store.AttemptListParams) ([]*store.Attempt, error) {
-	q := `SELECT ` + attemptCols + ` FROM attempt WHERE run_id = $1`
+	q := `SELECT ` + attemptCols + `, pid, pid_start FROM attempt WHERE run_id = $1`
 	args := []any{p.RunID}
 	if p.State != "" {
 		q += ` AND state = $2`
@@ -167,7 +172,7 @@ func (s *Store) AttemptList(ctx context.Context, p *store.AttemptListParams) ([]
 		var a store.Attempt
 		var lease, hb, started, finished pgtype.Timestamptz
 		if err := rows.Scan(&a.RunID, &a.NodeID, &a.Scope, &a.Number, &a.State, &a.Owner, &lease, &hb,
-			&a.Detail, &a.Error, &a.ErrorKind, &started, &finished); err != nil {
+			&a.Detail, &a.Error, &a.ErrorKind, &started, &finished, &a.PID, &a.PIDStart); err != nil {
 			return nil, fmt.Errorf("pgstore: list attempts of run %q: %w", p.RunID, err)
 		}
 		a.LeaseExpiresAt, a.HeartbeatAt, a.StartedAt, a.FinishedAt = pt(lease), pt(hb), pt(started), pt(finished)

@@ -14,7 +14,7 @@ import (
 
 const runCols = `id, workflow, parent_run_id, parent_node, source_path, source_hash, input,
 	status, output, error, owner, owner_start, lease_expires_at, cancel_requested,
-	created_at, updated_at, finished_at`
+	created_at, updated_at, finished_at, pause_requested, fence`
 
 func scanRun(row pgx.Row) (*store.Run, error) {
 	var r store.Run
@@ -22,7 +22,7 @@ func scanRun(row pgx.Row) (*store.Run, error) {
 	var lease, created, updated, finished pgtype.Timestamptz
 	if err := row.Scan(&r.ID, &r.Workflow, &r.ParentRunID, &r.ParentNode, &r.SourcePath, &r.SourceHash,
 		&input, &r.Status, &output, &r.Error, &r.Owner, &r.OwnerStart, &lease, &r.CancelRequested,
-		&created, &updated, &finished); err != nil {
+		&created, &updated, &finished, &r.PauseRequested, &r.Fence); err != nil {
 		return nil, err
 	}
 	r.Input, r.Output = rj(input), rj(output)
@@ -40,11 +40,11 @@ func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store
 		r.UpdatedAt = r.CreatedAt
 	}
 	err := s.tx(ctx, "create run", []string{r.ID}, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO run (`+runCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+		tag, err := tx.Exec(ctx, `INSERT INTO run (`+runCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
 			ON CONFLICT (id) DO NOTHING`,
 			r.ID, r.Workflow, r.ParentRunID, r.ParentNode, r.SourcePath, r.SourceHash, js(r.Input),
 			string(r.Status), js(r.Output), r.Error, r.Owner, r.OwnerStart, ts(r.LeaseExpiresAt), r.CancelRequested,
-			ts(r.CreatedAt), ts(r.UpdatedAt), ts(r.FinishedAt))
+			ts(r.CreatedAt), ts(r.UpdatedAt), ts(r.FinishedAt), r.PauseRequested, r.Fence)
 		if err != nil {
 			return fmt.Errorf("pgstore: create run %q: %w", r.ID, err)
 		}
@@ -210,6 +210,9 @@ func runSets(p *store.RunUpdateParams) ([]string, []any) {
 	if p.CancelRequested != nil {
 		add("cancel_requested", *p.CancelRequested)
 	}
+	if p.PauseRequested != nil {
+		add("pause_requested", *p.PauseRequested)
+	}
 	if p.SourceHash != nil {
 		add("source_hash", *p.SourceHash)
 	}
@@ -232,7 +235,7 @@ func queueRunUpdate(b *pgx.Batch, p *store.RunUpdateParams) {
 	args = append(args, "run:"+p.ID)
 	b.Queue(fmt.Sprintf(`WITH u AS (UPDATE run SET %s WHERE %s RETURNING 1) SELECT smithc_expect((SELECT count(*) FROM u), $%d)`,
 		strings.Join(sets, ", "), where, len(args)), args...)
-	if p.Status != nil || p.Owner != nil || p.CancelRequested != nil {
+	if p.Status != nil || p.Owner != nil || p.CancelRequested != nil || p.PauseRequested != nil {
 		b.Queue(`SELECT pg_notify($1, $2)`, Channel, p.ID)
 	}
 }
@@ -252,9 +255,12 @@ func (s *Store) RunClaim(ctx context.Context, p *store.RunClaimParams) (*store.R
 			return fmt.Errorf("pgstore: claim run %q: %w: owned by %s until %s", p.ID, store.ErrConflict,
 				cur.Owner, cur.LeaseExpiresAt.Format("15:04:05"))
 		}
-		q := `UPDATE run SET owner = $1, owner_start = $2, lease_expires_at = $3, updated_at = $4`
+		q := `UPDATE run SET owner = $1, owner_start = $2, lease_expires_at = $3, updated_at = $4, fence = fence + 1`
 		if p.ClearCancel {
 			q += `, cancel_requested = false`
+		}
+		if p.ClearPause {
+			q += `, pause_requested = false`
 		}
 		if _, err := tx.Exec(ctx, q+` WHERE id = $5`, p.Owner, p.OwnerStart, ts(p.LeaseExpiresAt), ts(p.Now), p.ID); err != nil {
 			return fmt.Errorf("pgstore: claim run %q: %w", p.ID, err)
@@ -269,8 +275,8 @@ func (s *Store) RunClaim(ctx context.Context, p *store.RunClaimParams) (*store.R
 func (s *Store) RunHeartbeat(ctx context.Context, p *store.RunHeartbeatParams) (*store.Run, error) {
 	var r *store.Run
 	err := s.tx(ctx, "heartbeat run", nil, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE run SET lease_expires_at = $1, updated_at = $2 WHERE id = $3 AND owner = $4`,
-			ts(p.LeaseExpiresAt), ts(p.Now), p.ID, p.Owner)
+		tag, err := tx.Exec(ctx, `UPDATE run SET lease_expires_at = $1, updated_at = $2 WHERE id = $3 AND owner = $4 AND ($5 = 0 OR fence = $5)`,
+			ts(p.LeaseExpiresAt), ts(p.Now), p.ID, p.Owner, p.Fence)
 		if err != nil {
 			return fmt.Errorf("pgstore: heartbeat run %q: %w", p.ID, err)
 		}
@@ -294,4 +300,23 @@ func (s *Store) RunHeartbeat(ctx context.Context, p *store.RunHeartbeatParams) (
 func (s *Store) RunCancelRequest(ctx context.Context, p *store.RunCancelRequestParams) (*store.Run, error) {
 	t := true
 	return s.RunUpdate(ctx, &store.RunUpdateParams{ID: p.ID, CancelRequested: &t, Now: p.Now})
+}
+
+// checkFence fails with ErrConflict unless the run is owned by f.Owner
+// with token f.Token; it locks the run row until the transaction ends.
+func checkFence(ctx context.Context, tx pgx.Tx, f *store.Fence) error {
+	var owner string
+	var token int64
+	err := tx.QueryRow(ctx, `SELECT owner, fence FROM run WHERE id = $1 FOR UPDATE`, f.RunID).Scan(&owner, &token)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("pgstore: run %q: %w", f.RunID, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("pgstore: check the fence of run %q: %w", f.RunID, err)
+	}
+	if owner != f.Owner || token != f.Token {
+		return fmt.Errorf("pgstore: commit to run %q: %w: it is owned by %q with fence %d, not %q with %d (a newer owner took it over)",
+			f.RunID, store.ErrConflict, owner, token, f.Owner, f.Token)
+	}
+	return nil
 }

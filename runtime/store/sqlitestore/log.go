@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/smithc/smithc/runtime/store"
 )
@@ -16,17 +17,62 @@ func (s *Store) EventAppend(ctx context.Context, p *store.EventAppendParams) err
 const eventInsertSQL = `INSERT INTO event (run_id, node_id, scope, iteration, attempt, kind, time, data)
 	VALUES (?,?,?,?,?,?,?,?)`
 
-func eventAppend(ctx context.Context, stmt *sql.Stmt, e *store.Event) error {
-	res, err := stmt.ExecContext(ctx, e.RunID, e.NodeID, e.Scope, e.Iteration, e.Attempt, e.Kind, ts(e.Time), js(e.Data))
-	if err != nil {
-		return fmt.Errorf("sqlitestore: append event %s of run %q: %w", e.Kind, e.RunID, err)
+// eventSQLN is eventInsertSQL for n rows.
+func eventSQLN(n int) string { return multiRow(eventInsertSQL, n) }
+
+// eventAppendN inserts events (len(events) is a chunk size) with one
+// statement and sets their Seq: the rows of one INSERT get consecutive
+// seqs, in order, ending at the last insert id (the writer is alone in
+// its transaction).
+func eventAppendN(ctx context.Context, stmt *sql.Stmt, events []*store.Event) error {
+	args := make([]any, 0, 8*len(events))
+	for _, e := range events {
+		args = append(args, e.RunID, e.NodeID, e.Scope, e.Iteration, e.Attempt, e.Kind, ts(e.Time), js(e.Data))
 	}
-	seq, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("sqlitestore: append event %s of run %q: %w", e.Kind, e.RunID, err)
+	res, err := stmt.ExecContext(ctx, args...)
+	if err == nil {
+		var last int64
+		if last, err = res.LastInsertId(); err == nil {
+			for i, e := range events {
+				e.Seq = last - int64(len(events)-1-i)
+			}
+			return nil
+		}
 	}
-	e.Seq = seq
-	return nil
+	return fmt.Errorf("sqlitestore: append event %s of run %q: %w", events[0].Kind, events[0].RunID, err)
+}
+
+// multiRow turns a one-row INSERT ... VALUES (?,…) into one of n rows.
+func multiRow(one string, n int) string {
+	i := strings.LastIndex(one, "(")
+	row := one[i:]
+	var sb strings.Builder
+	sb.Grow(len(one) + (n-1)*(len(row)+1))
+	sb.WriteString(one)
+	for k := 1; k < n; k++ {
+		sb.WriteByte(',')
+		sb.WriteString(row)
+	}
+	return sb.String()
+}
+
+// maxChunk bounds the rows of one multi-row statement; a batch is
+// written in chunks of sizes that are powers of two (chunks), so that few
+// statements are prepared, once each.
+const maxChunk = 64
+
+// chunks splits n rows into power-of-two chunk sizes, largest first.
+func chunks(n int) []int {
+	var out []int
+	for n > 0 {
+		k := maxChunk
+		for k > n {
+			k /= 2
+		}
+		out = append(out, k)
+		n -= k
+	}
+	return out
 }
 
 // EventList implements store.Store.
@@ -62,27 +108,52 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	if b.Empty() {
 		return nil
 	}
+	nodeSizes, eventSizes, attemptSizes := chunks(len(b.Nodes)), chunks(len(b.Events)), chunks(len(b.AttemptStarts))
+	var qs []string
+	for _, k := range attemptSizes {
+		qs = append(qs, attemptStartSQLN(k))
+	}
+	for _, k := range nodeSizes {
+		qs = append(qs, nodeUpsertSQLN(k))
+	}
+	for _, k := range eventSizes {
+		qs = append(qs, eventSQLN(k))
+	}
+	if err := s.ensure(ctx, qs); err != nil {
+		return err
+	}
 	return s.tx(ctx, "commit batch", func(tx *sql.Tx) error {
+		if b.Fence != nil {
+			if err := s.checkFence(ctx, tx, b.Fence); err != nil {
+				return err
+			}
+		}
 		for _, r := range b.Runs {
 			if err := runUpdate(ctx, tx, r); err != nil {
 				return err
 			}
 		}
-		if len(b.Nodes) > 0 {
-			stmt, err := s.stmt(ctx, tx, nodeUpsertSQL)
+		rest := b.Nodes
+		for _, k := range nodeSizes {
+			stmt, err := s.stmt(ctx, tx, nodeUpsertSQLN(k))
 			if err != nil {
 				return err
 			}
-			for _, n := range b.Nodes {
-				if err := nodeUpsert(ctx, stmt, n); err != nil {
-					return err
-				}
-			}
-		}
-		for _, a := range b.AttemptStarts {
-			if err := s.attemptStart(ctx, tx, a); err != nil {
+			if err := nodeUpsertN(ctx, stmt, rest[:k]); err != nil {
 				return err
 			}
+			rest = rest[k:]
+		}
+		starts := b.AttemptStarts
+		for _, k := range attemptSizes {
+			stmt, err := s.stmt(ctx, tx, attemptStartSQLN(k))
+			if err != nil {
+				return err
+			}
+			if err := s.attemptStartN(ctx, tx, stmt, starts[:k]); err != nil {
+				return err
+			}
+			starts = starts[k:]
 		}
 		for _, h := range b.AttemptHeartbeats {
 			if err := attemptHeartbeat(ctx, tx, h); err != nil {
@@ -99,16 +170,16 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 				return err
 			}
 		}
-		if len(b.Events) > 0 {
-			stmt, err := s.stmt(ctx, tx, eventInsertSQL)
+		events := b.Events
+		for _, k := range eventSizes {
+			stmt, err := s.stmt(ctx, tx, eventSQLN(k))
 			if err != nil {
 				return err
 			}
-			for _, e := range b.Events {
-				if err := eventAppend(ctx, stmt, e); err != nil {
-					return err
-				}
+			if err := eventAppendN(ctx, stmt, events[:k]); err != nil {
+				return err
 			}
+			events = events[k:]
 		}
 		return nil
 	})

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 //go:embed migrations/*.sql
@@ -69,13 +70,13 @@ func migrations() ([]migration, error) {
 }
 
 // latestVersion returns the highest migration version this binary has.
-func latestVersion() int {
+var latestVersion = sync.OnceValue(func() int {
 	all, err := migrations()
 	if err != nil || len(all) == 0 {
 		return 0
 	}
 	return all[len(all)-1].version
-}
+})
 
 // Version returns the highest applied migration version (0: none).
 func (s *Store) Version(ctx context.Context) (int, error) {

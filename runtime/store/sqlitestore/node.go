@@ -64,17 +64,32 @@ func (s *Store) NodeUpsert(ctx context.Context, p *store.NodeUpsertParams) error
 	return s.BatchCommit(ctx, &store.Batch{Nodes: p.Nodes})
 }
 
-func nodeUpsert(ctx context.Context, stmt *sql.Stmt, n *store.Node) error {
-	_, err := stmt.ExecContext(ctx, n.RunID, n.NodeID, n.Scope, n.Iteration, n.Kind, string(n.State),
+func nodeArgs(args []any, n *store.Node) []any {
+	return append(args, n.RunID, n.NodeID, n.Scope, n.Iteration, n.Kind, string(n.State),
 		n.Attempts, js(n.Output), n.OutputType, n.Error, n.ErrorKind, js(n.Data),
 		ts(n.StartedAt), ts(n.FinishedAt), ts(n.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("sqlitestore: upsert node %q of run %q: %w", n.NodeID, n.RunID, err)
+}
+
+// nodeUpsertN writes nodes (len(nodes) is a chunk size) with one
+// statement.
+func nodeUpsertN(ctx context.Context, stmt *sql.Stmt, nodes []*store.Node) error {
+	args := make([]any, 0, 15*len(nodes))
+	for _, n := range nodes {
+		args = nodeArgs(args, n)
+	}
+	if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		if len(nodes) == 1 {
+			return fmt.Errorf("sqlitestore: upsert node %q of run %q: %w", nodes[0].NodeID, nodes[0].RunID, err)
+		}
+		return fmt.Errorf("sqlitestore: upsert %d nodes of run %q: %w", len(nodes), nodes[0].RunID, err)
 	}
 	return nil
 }
 
 const nodeUpsertSQL = `INSERT OR REPLACE INTO node (` + nodeCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+// nodeUpsertSQLN is nodeUpsertSQL for n rows.
+func nodeUpsertSQLN(n int) string { return multiRow(nodeUpsertSQL, n) }
 
 // NodeReset implements store.Store.
 func (s *Store) NodeReset(ctx context.Context, p *store.NodeResetParams) (int, error) {
@@ -116,6 +131,37 @@ func (s *Store) AttemptStart(ctx context.Context, p *store.AttemptStartParams) e
 
 const attemptStartSQL = `INSERT INTO attempt (` + attemptCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
+// attemptStartSQLN is attemptStartSQL for n rows.
+func attemptStartSQLN(n int) string { return multiRow(attemptStartSQL, n) }
+
+// attemptStartN inserts attempts (len(as) is a chunk size) with one
+// statement. A failed multi-row insert changes nothing (the statement is
+// rolled back alone) and is done again row by row, for the error naming
+// the attempt.
+func (s *Store) attemptStartN(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, as []*store.Attempt) error {
+	if len(as) == 1 {
+		return s.attemptStart(ctx, tx, as[0])
+	}
+	args := make([]any, 0, 13*len(as))
+	for _, a := range as {
+		st := a.State
+		if st == "" {
+			st = store.AttemptRunning
+		}
+		args = append(args, a.RunID, a.NodeID, a.Scope, a.Number, string(st), a.Owner, ts(a.LeaseExpiresAt), ts(a.HeartbeatAt),
+			a.Detail, a.Error, a.ErrorKind, ts(a.StartedAt), ts(a.FinishedAt))
+	}
+	if _, err := stmt.ExecContext(ctx, args...); err == nil {
+		return nil
+	}
+	for _, a := range as {
+		if err := s.attemptStart(ctx, tx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *Store) attemptStart(ctx context.Context, tx *sql.Tx, a *store.Attempt) error {
 	st := a.State
 	if st == "" {
@@ -148,6 +194,10 @@ func attemptHeartbeat(ctx context.Context, tx *sql.Tx, p *store.AttemptHeartbeat
 	if !p.LeaseExpiresAt.IsZero() {
 		q += `, lease_expires_at = ?`
 		args = append(args, ts(p.LeaseExpiresAt))
+	}
+	if p.PID != 0 {
+		q += `, pid = ?, pid_start = ?`
+		args = append(args, p.PID, p.PIDStart)
 	}
 	args = append(args, p.RunID, p.NodeID, p.Scope, p.Number)
 	if _, err := tx.ExecContext(ctx, q+` WHERE run_id = ? AND node_id = ? AND scope = ? AND number = ? AND state = 'running'`, args...); err != nil {
@@ -182,7 +232,7 @@ func (s *Store) attemptFinish(ctx context.Context, tx *sql.Tx, p *store.AttemptF
 
 // AttemptList implements store.Store.
 func (s *Store) AttemptList(ctx context.Context, p *store.AttemptListParams) ([]*store.Attempt, error) {
-	q := `SELECT ` + attemptCols + ` FROM attempt WHERE run_id = ?`
+	q := `SELECT ` + attemptCols + `, pid, pid_start FROM attempt WHERE run_id = ?`
 	args := []any{p.RunID}
 	if p.State != "" {
 		q += ` AND state = ?`
@@ -198,7 +248,7 @@ func (s *Store) AttemptList(ctx context.Context, p *store.AttemptListParams) ([]
 		var a store.Attempt
 		var lease, hb, started, finished string
 		if err := rows.Scan(&a.RunID, &a.NodeID, &a.Scope, &a.Number, &a.State, &a.Owner, &lease, &hb,
-			&a.Detail, &a.Error, &a.ErrorKind, &started, &finished); err != nil {
+			&a.Detail, &a.Error, &a.ErrorKind, &started, &finished, &a.PID, &a.PIDStart); err != nil {
 			return nil, fmt.Errorf("sqlitestore: list attempts of run %q: %w", p.RunID, err)
 		}
 		a.LeaseExpiresAt, a.HeartbeatAt, a.StartedAt, a.FinishedAt = pt(lease), pt(hb), pt(started), pt(finished)

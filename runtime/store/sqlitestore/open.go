@@ -59,8 +59,8 @@ type Store struct {
 }
 
 // stmt returns the hot statement query in tx. Hot statements are
-// prepared once on the writer's single connection when the store opens
-// (preparing later would wait for the connection the tx holds).
+// prepared once on the writer's single connection before the first batch
+// that uses them commits (ensure); others are prepared in tx.
 func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	s.stmtMu.Lock()
 	st := s.stmts[query]
@@ -75,14 +75,38 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 	return tx.StmtContext(ctx, st), nil
 }
 
-// prepareHot prepares the statements every batch uses.
-func (s *Store) prepareHot(ctx context.Context) error {
-	for _, q := range []string{nodeUpsertSQL, eventInsertSQL, attemptStartSQL, attemptFinishSQL} {
-		st, err := s.w.PrepareContext(ctx, q)
+// ensure prepares, on the writer, those of qs not prepared yet: on first
+// use, so that opening a store to read costs nothing, and before the
+// transaction that uses them (preparing inside it would wait for the
+// connection it holds). It holds no lock while it prepares: a
+// transaction in progress holds the connection and may need stmtMu.
+func (s *Store) ensure(ctx context.Context, qs []string) error {
+	qs = append(qs, attemptStartSQL, attemptFinishSQL, fenceSQL)
+	s.stmtMu.Lock()
+	var missing []string
+	for _, q := range qs {
+		if _, ok := s.stmts[q]; !ok && s.stmts != nil {
+			missing = append(missing, q)
+		}
+	}
+	s.stmtMu.Unlock()
+	for _, q := range missing {
+		var st *sql.Stmt
+		err := s.retry(ctx, "prepare", func() error {
+			var err error
+			st, err = s.w.PrepareContext(ctx, q)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("sqlitestore: prepare: %w", err)
 		}
-		s.stmts[q] = st
+		s.stmtMu.Lock()
+		if _, ok := s.stmts[q]; ok || s.stmts == nil {
+			st.Close()
+		} else {
+			s.stmts[q] = st
+		}
+		s.stmtMu.Unlock()
 	}
 	return nil
 }
@@ -148,10 +172,22 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil
 	})
 	if err == nil && !opts.NoMigrate {
-		_, err = s.Migrate(ctx, Up, 0)
-	}
-	if err == nil && !opts.NoMigrate {
-		err = s.retry(ctx, "open", func() error { return s.prepareHot(ctx) })
+		// A store that is up to date is not written at open: many
+		// processes opening it at once, or a command run while another
+		// process holds the write lock, do not queue for a migration
+		// transaction that has nothing to do.
+		var v int
+		err = s.retry(ctx, "open", func() error {
+			var err error
+			v, err = readVersion(ctx, r)
+			return err
+		})
+		if err == nil {
+			err = checkVersion(path, v, false)
+		}
+		if err == nil && v < latestVersion() {
+			_, err = s.Migrate(ctx, Up, 0)
+		}
 	}
 	if err != nil {
 		s.Close()

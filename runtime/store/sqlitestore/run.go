@@ -12,19 +12,20 @@ import (
 
 const runCols = `id, workflow, parent_run_id, parent_node, source_path, source_hash, input,
 	status, output, error, owner, owner_start, lease_expires_at, cancel_requested,
-	created_at, updated_at, finished_at`
+	created_at, updated_at, finished_at, pause_requested, fence`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRun(sc scanner) (*store.Run, error) {
 	var r store.Run
 	var input, output, lease, created, updated, finished string
-	var cancel int
+	var cancel, pause int
 	if err := sc.Scan(&r.ID, &r.Workflow, &r.ParentRunID, &r.ParentNode, &r.SourcePath, &r.SourceHash,
 		&input, &r.Status, &output, &r.Error, &r.Owner, &r.OwnerStart, &lease, &cancel,
-		&created, &updated, &finished); err != nil {
+		&created, &updated, &finished, &pause, &r.Fence); err != nil {
 		return nil, err
 	}
+	r.PauseRequested = pause != 0
 	r.Input, r.Output = rj(input), rj(output)
 	r.LeaseExpiresAt, r.CreatedAt, r.UpdatedAt, r.FinishedAt = pt(lease), pt(created), pt(updated), pt(finished)
 	r.CancelRequested = cancel != 0
@@ -48,10 +49,10 @@ func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store
 		if n > 0 {
 			return fmt.Errorf("sqlitestore: create run %q: %w: a run with this id exists", r.ID, store.ErrConflict)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO run (`+runCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO run (`+runCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			r.ID, r.Workflow, r.ParentRunID, r.ParentNode, r.SourcePath, r.SourceHash, js(r.Input),
 			r.Status, js(r.Output), r.Error, r.Owner, r.OwnerStart, ts(r.LeaseExpiresAt), b2i(r.CancelRequested),
-			ts(r.CreatedAt), ts(r.UpdatedAt), ts(r.FinishedAt))
+			ts(r.CreatedAt), ts(r.UpdatedAt), ts(r.FinishedAt), b2i(r.PauseRequested), r.Fence)
 		if err != nil {
 			return fmt.Errorf("sqlitestore: create run %q: %w", r.ID, err)
 		}
@@ -170,6 +171,9 @@ func runUpdate(ctx context.Context, tx *sql.Tx, p *store.RunUpdateParams) error 
 	if p.CancelRequested != nil {
 		add("cancel_requested", b2i(*p.CancelRequested))
 	}
+	if p.PauseRequested != nil {
+		add("pause_requested", b2i(*p.PauseRequested))
+	}
 	if p.SourceHash != nil {
 		add("source_hash", *p.SourceHash)
 	}
@@ -213,9 +217,12 @@ func (s *Store) RunClaim(ctx context.Context, p *store.RunClaimParams) (*store.R
 			return fmt.Errorf("sqlitestore: claim run %q: %w: owned by %s until %s", p.ID, store.ErrConflict,
 				cur.Owner, cur.LeaseExpiresAt.Format("15:04:05"))
 		}
-		q := `UPDATE run SET owner = ?, owner_start = ?, lease_expires_at = ?, updated_at = ?`
+		q := `UPDATE run SET owner = ?, owner_start = ?, lease_expires_at = ?, updated_at = ?, fence = fence + 1`
 		if p.ClearCancel {
 			q += `, cancel_requested = 0`
+		}
+		if p.ClearPause {
+			q += `, pause_requested = 0`
 		}
 		if _, err := tx.ExecContext(ctx, q+` WHERE id = ?`, p.Owner, p.OwnerStart, ts(p.LeaseExpiresAt), ts(p.Now), p.ID); err != nil {
 			return fmt.Errorf("sqlitestore: claim run %q: %w", p.ID, err)
@@ -230,8 +237,8 @@ func (s *Store) RunClaim(ctx context.Context, p *store.RunClaimParams) (*store.R
 func (s *Store) RunHeartbeat(ctx context.Context, p *store.RunHeartbeatParams) (*store.Run, error) {
 	var r *store.Run
 	err := s.tx(ctx, "heartbeat run", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE run SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND owner = ?`,
-			ts(p.LeaseExpiresAt), ts(p.Now), p.ID, p.Owner)
+		res, err := tx.ExecContext(ctx, `UPDATE run SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND owner = ? AND (? = 0 OR fence = ?)`,
+			ts(p.LeaseExpiresAt), ts(p.Now), p.ID, p.Owner, p.Fence, p.Fence)
 		if err != nil {
 			return fmt.Errorf("sqlitestore: heartbeat run %q: %w", p.ID, err)
 		}
@@ -239,7 +246,7 @@ func (s *Store) RunHeartbeat(ctx context.Context, p *store.RunHeartbeatParams) (
 			if _, err := getRun(ctx, tx, p.ID); err != nil {
 				return err
 			}
-			return fmt.Errorf("sqlitestore: heartbeat run %q: %w: no longer owned by %s", p.ID, store.ErrConflict, p.Owner)
+			return fmt.Errorf("sqlitestore: heartbeat run %q: %w: no longer owned by %s (fence %d)", p.ID, store.ErrConflict, p.Owner, p.Fence)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE attempt SET lease_expires_at = ?, heartbeat_at = ?
 			WHERE run_id = ? AND owner = ? AND state = 'running'`, ts(p.LeaseExpiresAt), ts(p.Now), p.ID, p.Owner); err != nil {
@@ -255,4 +262,29 @@ func (s *Store) RunHeartbeat(ctx context.Context, p *store.RunHeartbeatParams) (
 func (s *Store) RunCancelRequest(ctx context.Context, p *store.RunCancelRequestParams) (*store.Run, error) {
 	t := true
 	return s.RunUpdate(ctx, &store.RunUpdateParams{ID: p.ID, CancelRequested: &t, Now: p.Now})
+}
+
+const fenceSQL = `SELECT owner, fence FROM run WHERE id = ?`
+
+// checkFence fails with ErrConflict unless the run is owned by f.Owner
+// with token f.Token.
+func (s *Store) checkFence(ctx context.Context, tx *sql.Tx, f *store.Fence) error {
+	var owner string
+	var token int64
+	stmt, err := s.stmt(ctx, tx, fenceSQL)
+	if err != nil {
+		return err
+	}
+	err = stmt.QueryRowContext(ctx, f.RunID).Scan(&owner, &token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlitestore: run %q: %w", f.RunID, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlitestore: check the fence of run %q: %w", f.RunID, err)
+	}
+	if owner != f.Owner || token != f.Token {
+		return fmt.Errorf("sqlitestore: commit to run %q: %w: it is owned by %q with fence %d, not %q with %d (a newer owner took it over)",
+			f.RunID, store.ErrConflict, owner, token, f.Owner, f.Token)
+	}
+	return nil
 }

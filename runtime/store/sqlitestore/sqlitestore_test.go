@@ -48,11 +48,11 @@ func TestMigrateUpDownUp(t *testing.T) {
 		want    []int
 		version int
 	}{
-		{sqlitestore.Up, []int{1, 2}, 2},
-		{sqlitestore.Up, nil, 2},
-		{sqlitestore.Down, []int{2, 1}, 0},
+		{sqlitestore.Up, []int{1, 2, 3, 4}, 4},
+		{sqlitestore.Up, nil, 4},
+		{sqlitestore.Down, []int{4, 3, 2, 1}, 0},
 		{sqlitestore.Down, nil, 0},
-		{sqlitestore.Up, []int{1, 2}, 2},
+		{sqlitestore.Up, []int{1, 2, 3, 4}, 4},
 	}
 	for i, st := range steps {
 		got, err := s.Migrate(ctx, st.dir, 0)
@@ -83,7 +83,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if v, _ := s2.Version(ctx); v != 2 {
+	if v, _ := s2.Version(ctx); v != 4 {
 		t.Errorf("version after reopen = %d", v)
 	}
 }

@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"Batch":        testBatch,
 		"Views":        testViews,
 		"Sources":      testSources,
+		"FencePause":   testFencePause,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -318,6 +319,11 @@ func testAttempt(t *testing.T, s store.Store) {
 	}
 	wantErr(t, "AttemptStart twice", s.AttemptStart(ctx, &store.AttemptStartParams{Attempt: a}), store.ErrConflict)
 	if err := s.AttemptHeartbeat(ctx, &store.AttemptHeartbeatParams{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 1,
+		PID: 4242, PIDStart: "777", Now: at(2)}); err != nil {
+		t.Fatal(err)
+	}
+	// A heartbeat without PID keeps the process group recorded.
+	if err := s.AttemptHeartbeat(ctx, &store.AttemptHeartbeatParams{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 1,
 		Detail: "half", LeaseExpiresAt: at(20), Now: at(5)}); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +343,8 @@ func testAttempt(t *testing.T, s store.Store) {
 	}
 	want := []*store.Attempt{
 		{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 1, State: store.AttemptFailed, Owner: "1@host",
-			LeaseExpiresAt: at(20), HeartbeatAt: at(5), Detail: "half", Error: "exit 1", ErrorKind: "exit", StartedAt: at(1), FinishedAt: at(6)},
+			LeaseExpiresAt: at(20), HeartbeatAt: at(5), Detail: "half", PID: 4242, PIDStart: "777",
+			Error: "exit 1", ErrorKind: "exit", StartedAt: at(1), FinishedAt: at(6)},
 		{RunID: "r1", NodeID: "a", Scope: "F[2]", Number: 2, State: store.AttemptRunning, Owner: "1@host", StartedAt: at(7)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -605,5 +612,69 @@ func testSources(t *testing.T, s store.Store) {
 	got, _ = s.RunSourceList(ctx, &store.RunSourceListParams{RunID: "s2"})
 	if diff := cmp.Diff([]*store.SourceFile{edited}, got); diff != "" {
 		t.Errorf("RunSourceList s2 after the batch (-want +got):\n%s", diff)
+	}
+}
+
+func testFencePause(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "f1") // owned by 1@host, fence 0
+	r, err := s.RunClaim(ctx, &store.RunClaimParams{ID: "f1", Owner: "1@host", OwnerStart: "s1", LeaseExpiresAt: at(20), Now: at(1)})
+	if err != nil || r.Fence != 1 {
+		t.Fatalf("RunClaim: fence %v, %v; want 1", r, err)
+	}
+	// A newer owner takes over (the lease lapsed): the token moves on.
+	r, err = s.RunClaim(ctx, &store.RunClaimParams{ID: "f1", Owner: "2@other", OwnerStart: "s2", LeaseExpiresAt: at(60), Now: at(30)})
+	if err != nil || r.Fence != 2 || r.Owner != "2@other" {
+		t.Fatalf("take-over RunClaim = %+v, %v; want fence 2", r, err)
+	}
+	// The old owner's heartbeat and batch are refused, and the batch
+	// applies nothing.
+	_, err = s.RunHeartbeat(ctx, &store.RunHeartbeatParams{ID: "f1", Owner: "1@host", Fence: 1, LeaseExpiresAt: at(70), Now: at(31)})
+	wantErr(t, "RunHeartbeat by the old owner", err, store.ErrConflict)
+	stale := &store.Batch{Fence: &store.Fence{RunID: "f1", Owner: "1@host", Token: 1},
+		Nodes:  []*store.Node{{RunID: "f1", NodeID: "a", Kind: "step", State: store.NodeFinished, UpdatedAt: at(31)}},
+		Events: []*store.Event{{RunID: "f1", Kind: "NodeFinished", Time: at(31)}}}
+	wantErr(t, "BatchCommit with a stale fence", s.BatchCommit(ctx, stale), store.ErrConflict)
+	// The same owner name with an old token is refused too (a restarted
+	// process reusing a pid, an owner id injected twice).
+	sameName := &store.Batch{Fence: &store.Fence{RunID: "f1", Owner: "2@other", Token: 1},
+		Nodes: []*store.Node{{RunID: "f1", NodeID: "a", Kind: "step", State: store.NodeFinished, UpdatedAt: at(31)}}}
+	wantErr(t, "BatchCommit with the owner's name and an old token", s.BatchCommit(ctx, sameName), store.ErrConflict)
+	if nodes, _ := s.NodeList(ctx, &store.NodeListParams{RunID: "f1"}); len(nodes) != 0 {
+		t.Errorf("a refused batch wrote nodes: %+v", nodes)
+	}
+	if evs, _ := s.EventList(ctx, &store.EventListParams{RunID: "f1"}); len(evs) != 0 {
+		t.Errorf("a refused batch wrote events: %+v", evs)
+	}
+	// The current owner's writes go through.
+	cur := &store.Batch{Fence: &store.Fence{RunID: "f1", Owner: "2@other", Token: 2},
+		Nodes: []*store.Node{{RunID: "f1", NodeID: "a", Kind: "step", State: store.NodeFinished, UpdatedAt: at(32)}}}
+	if err := s.BatchCommit(ctx, cur); err != nil {
+		t.Fatalf("BatchCommit by the current owner: %v", err)
+	}
+	if _, err := s.RunHeartbeat(ctx, &store.RunHeartbeatParams{ID: "f1", Owner: "2@other", Fence: 2, LeaseExpiresAt: at(90), Now: at(33)}); err != nil {
+		t.Fatalf("RunHeartbeat by the current owner: %v", err)
+	}
+	wantErr(t, "BatchCommit fenced on an absent run",
+		s.BatchCommit(ctx, &store.Batch{Fence: &store.Fence{RunID: "absent", Owner: "x", Token: 1},
+			Events: []*store.Event{{RunID: "absent", Kind: "K", Time: at(1)}}}), store.ErrNotFound)
+
+	// Pause: requested through RunUpdate, read back, cleared by a claim
+	// with ClearPause; the paused status round-trips.
+	r, err = s.RunUpdate(ctx, &store.RunUpdateParams{ID: "f1", PauseRequested: ptr(true), Now: at(34)})
+	if err != nil || !r.PauseRequested {
+		t.Fatalf("RunUpdate PauseRequested = %+v, %v", r, err)
+	}
+	r, err = s.RunUpdate(ctx, &store.RunUpdateParams{ID: "f1", Status: ptr(store.RunPaused), Owner: ptr(""), Now: at(35)})
+	if err != nil || r.Status != store.RunPaused {
+		t.Fatalf("RunUpdate status paused = %+v, %v", r, err)
+	}
+	runs, err := s.RunList(ctx, &store.RunListParams{Statuses: []store.RunStatus{store.RunPaused}})
+	if err != nil || len(runs) != 1 || runs[0].ID != "f1" {
+		t.Errorf("RunList paused = %v, %v", runIDs(runs), err)
+	}
+	r, err = s.RunClaim(ctx, &store.RunClaimParams{ID: "f1", Owner: "3@host", LeaseExpiresAt: at(100), ClearPause: true, Now: at(36)})
+	if err != nil || r.PauseRequested || r.Fence != 3 {
+		t.Errorf("RunClaim ClearPause = %+v, %v", r, err)
 	}
 }

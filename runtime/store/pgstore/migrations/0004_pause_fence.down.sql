@@ -1,0 +1,2 @@
+ALTER TABLE run DROP COLUMN fence;
+ALTER TABLE run DROP COLUMN pause_requested;

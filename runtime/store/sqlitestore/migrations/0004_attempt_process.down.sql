@@ -1,0 +1,2 @@
+ALTER TABLE attempt DROP COLUMN pid_start;
+ALTER TABLE attempt DROP COLUMN pid;

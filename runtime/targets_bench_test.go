@@ -1,0 +1,339 @@
+package runtime_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/runtime/store"
+	"github.com/smithc/smithc/runtime/store/sqlitestore"
+)
+
+// cost is one measurement: wall time and the CPU time (user + system)
+// it took, and the peak RSS of a child process (KB; 0 in-process).
+type cost struct {
+	wall, cpu time.Duration
+	rssKB     int64
+}
+
+func medianCost(n int, f func() cost) cost {
+	var cs []cost
+	for i := 0; i < n; i++ {
+		cs = append(cs, f())
+	}
+	med := func(get func(c cost) int64) int64 {
+		v := make([]int64, len(cs))
+		for i, c := range cs {
+			v[i] = get(c)
+		}
+		sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+		return v[len(v)/2]
+	}
+	return cost{
+		wall:  time.Duration(med(func(c cost) int64 { return int64(c.wall) })),
+		cpu:   time.Duration(med(func(c cost) int64 { return int64(c.cpu) })),
+		rssKB: med(func(c cost) int64 { return c.rssKB }),
+	}
+}
+
+func (c cost) per(n int) cost {
+	return cost{wall: c.wall / time.Duration(n), cpu: c.cpu / time.Duration(n), rssKB: c.rssKB}
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru) //nolint:errcheck // cannot fail for RUSAGE_SELF
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// inProcess measures f's wall and CPU time in this process.
+func inProcess(f func()) cost {
+	c0, t0 := selfCPU(), time.Now()
+	f()
+	return cost{wall: time.Since(t0), cpu: selfCPU() - c0}
+}
+
+// sqliteFloor is the cost of n sequential 3-statement step commits
+// (upsert a node row, insert an attempt row, insert an event row) made
+// directly on SQLite in WAL mode with the given synchronous setting: the
+// floor a runtime that commits each step cannot go under.
+func sqliteFloor(b *testing.B, dir, sync string, n int) cost {
+	path := filepath.Join(dir, fmt.Sprintf("floor-%s-%d.db", sync, time.Now().UnixNano()))
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous("+sync+")&_txlock=immediate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	for _, q := range []string{
+		`CREATE TABLE node (run TEXT NOT NULL, id TEXT NOT NULL, state TEXT NOT NULL, output TEXT, updated_at TEXT NOT NULL, PRIMARY KEY (run, id))`,
+		`CREATE TABLE attempt (run TEXT NOT NULL, id TEXT NOT NULL, number INTEGER NOT NULL, state TEXT NOT NULL, started_at TEXT NOT NULL, PRIMARY KEY (run, id, number))`,
+		`CREATE TABLE event (seq INTEGER PRIMARY KEY, run TEXT NOT NULL, node TEXT NOT NULL, kind TEXT NOT NULL, time TEXT NOT NULL, data TEXT)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	up, _ := db.PrepareContext(ctx, `INSERT INTO node (run, id, state, output, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run, id) DO UPDATE SET state = excluded.state, output = excluded.output, updated_at = excluded.updated_at`)
+	at, _ := db.PrepareContext(ctx, `INSERT INTO attempt (run, id, number, state, started_at) VALUES (?, ?, ?, ?, ?)`)
+	ev, err := db.PrepareContext(ctx, `INSERT INTO event (run, node, kind, time, data) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return inProcess(func() {
+		for i := 0; i < n; i++ {
+			now := time.Now().UTC().Format(time.RFC3339Nano)
+			id := "s" + strconv.Itoa(i)
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tx.Stmt(up).Exec("run-1", id, "finished", strconv.Itoa(i), now); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tx.Stmt(at).Exec("run-1", id, 1, "finished", now); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tx.Stmt(ev).Exec("run-1", id, "NodeFinished", now, `{}`); err != nil {
+				b.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// buildSmithc builds the smithc binary into dir.
+func buildSmithc(b *testing.B, dir string) string {
+	bin := filepath.Join(dir, "smithc")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/smithc/smithc/cmd/smithc").CombinedOutput()
+	if err != nil {
+		b.Fatalf("go build smithc: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// whole runs the smithc binary once to completion and measures it.
+func whole(b *testing.B, bin, db string, args ...string) (cost, string) {
+	if db != "" {
+		args = append(args, "--db", db)
+	}
+	cmd := exec.Command(bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("smithc %v: %v\n%s%s", args, err, out.String(), errb.String())
+	}
+	c := cost{wall: time.Since(t0), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		c.rssKB = ru.Maxrss
+	}
+	return c, out.String() + errb.String()
+}
+
+func writeFile(b *testing.B, path, text string) string {
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+func seqSource(n int) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "workflow seq {\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&sb, "  step s%d {\n    value = %d\n  }\n", i, i)
+	}
+	fmt.Fprintf(&sb, "  output = s%d\n}\n", n-1)
+	return sb.String()
+}
+
+const fanSource = `workflow fan {
+  input {
+    n: int = 10000
+  }
+  for v in 0..(input.n - 1) {
+    step w {
+      value = v * 2
+    }
+  }
+  step count {
+    value = len(w)
+  }
+  output = count
+}
+`
+
+const loopSource = `workflow loopy {
+  input {
+    n: int = 1000
+  }
+  loop L {
+    until = iteration + 1 >= input.n
+    max_iterations = 1000000
+    step s {
+      value = iteration
+    }
+  }
+  output = s
+}
+`
+
+var runIDRe = regexp.MustCompile(`run (\S+) finished`)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkTargets measures the figures of the performance targets, each
+// next to its baseline measured in the same run, and prints them as a
+// table (wall time and CPU time, medians of SMITHC_BENCH_REPS runs,
+// default 3). SMITHC_BENCH_LARGE=1 adds the 10⁵-element fan-out and the
+// 10⁵-iteration loop. Run it with -benchtime 1x (make bench-targets).
+func BenchmarkTargets(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		benchTargets(b)
+	}
+}
+
+func benchTargets(b *testing.B) {
+	reps := envInt("SMITHC_BENCH_REPS", 3)
+	large := os.Getenv("SMITHC_BENCH_LARGE") == "1"
+	dir := b.TempDir()
+	bin := buildSmithc(b, dir)
+	db := filepath.Join(dir, "smithers.db")
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+	us := func(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d)/1e3) }
+	ratio := func(a, base time.Duration) string { return fmt.Sprintf("%.2f×", float64(a)/float64(base)) }
+	type row struct{ target, figure, baseline, ratio, cpu, verdict string }
+	var rows []row
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**not met**"
+	}
+
+	const n = 1000
+	floorN := medianCost(reps, func() cost { return sqliteFloor(b, dir, "NORMAL", n) }).per(n)
+	floorF := medianCost(reps, func() cost { return sqliteFloor(b, dir, "FULL", n) }).per(n)
+	seq := writeFile(b, filepath.Join(dir, "seq1000.smw"), seqSource(n))
+	seq100 := writeFile(b, filepath.Join(dir, "seq100.smw"), seqSource(100))
+	one := writeFile(b, filepath.Join(dir, "one.smw"), seqSource(1))
+	whole(b, bin, db, "run", one) // creates and migrates the store
+
+	wn := medianCost(reps, func() cost { c, _ := whole(b, bin, db, "run", seq); return c }).per(n)
+	wf := medianCost(reps, func() cost { c, _ := whole(b, bin, db, "run", seq, "--durability", "full"); return c }).per(n)
+	rows = append(rows,
+		row{"sequential compute step, whole process, N=1,000, normal ≤ 1.5× NORMAL floor", us(wn.wall), us(floorN.wall), ratio(wn.wall, floorN.wall),
+			us(wn.cpu) + " / " + us(floorN.cpu) + " = " + ratio(wn.cpu, floorN.cpu), verdict(wn.wall*2 <= floorN.wall*3)},
+		row{"chain of compute steps ≤ 0.5× NORMAL floor (same run as above)", us(wn.wall), us(floorN.wall), ratio(wn.wall, floorN.wall),
+			ratio(wn.cpu, floorN.cpu), verdict(wn.wall*2 <= floorN.wall)},
+		row{"sequential compute step, whole process, N=1,000, --durability full ≤ 1.3× FULL floor", us(wf.wall), us(floorF.wall), ratio(wf.wall, floorF.wall),
+			us(wf.cpu) + " / " + us(floorF.cpu) + " = " + ratio(wf.cpu, floorF.cpu), verdict(wf.wall*10 <= floorF.wall*13)})
+
+	// In process: the same chain through the engine, no process start.
+	prog := seqProgram(n)
+	for _, d := range []runtime.Durability{runtime.DurabilityNormal, runtime.DurabilityFull} {
+		sync := map[runtime.Durability]string{runtime.DurabilityNormal: "NORMAL", runtime.DurabilityFull: "FULL"}[d]
+		st, err := sqlitestore.Open(context.Background(), filepath.Join(dir, "inproc-"+sync+".db"), sqlitestore.Options{Synchronous: sync})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e, err := runtime.New(runtime.Config{Store: st, Actions: runtime.Actions{"compute": computeAction()}, Durability: d})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := medianCost(reps, func() cost {
+			return inProcess(func() {
+				res, err := e.Start(context.Background(), runtime.StartParams{Program: prog})
+				if err != nil || res.Status != store.RunFinished {
+					b.Fatalf("%+v %v", res, err)
+				}
+			})
+		}).per(n)
+		st.Close()
+		floor := map[runtime.Durability]cost{runtime.DurabilityNormal: floorN, runtime.DurabilityFull: floorF}[d]
+		rows = append(rows, row{"sequential compute step, in process, N=1,000, " + d.String(), us(c.wall), sync + " floor " + us(floor.wall), ratio(c.wall, floor.wall),
+			ratio(c.cpu, floor.cpu), "—"})
+	}
+
+	w100 := medianCost(reps, func() cost { c, _ := whole(b, bin, db, "run", seq100); return c })
+	rows = append(rows, row{"100 sequential compute steps, whole process ≤ 24 ms (150× the original's 3.56 s)", ms(w100.wall), "24 ms", ratio(w100.wall, 24*time.Millisecond),
+		ms(w100.cpu) + " CPU", verdict(w100.wall <= 24*time.Millisecond)})
+
+	start := medianCost(2*reps+1, func() cost { c, _ := whole(b, bin, "", "check", one); return c })
+	w1 := medianCost(2*reps+1, func() cost { c, _ := whole(b, bin, db, "run", one); return c })
+	rows = append(rows, row{"one-step workflow, whole process, existing store ≤ 10 ms", ms(w1.wall), "`smithc check` of it " + ms(start.wall), ratio(w1.wall, start.wall),
+		ms(w1.cpu) + " CPU (check " + ms(start.cpu) + ")", verdict(w1.wall <= 10*time.Millisecond)})
+
+	fan := writeFile(b, filepath.Join(dir, "fan.smw"), fanSource)
+	fanSizes := []int{10000}
+	if large {
+		fanSizes = append(fanSizes, 100000)
+	}
+	for _, k := range fanSizes {
+		c := medianCost(reps, func() cost { c, _ := whole(b, bin, db, "run", fan, "--input", fmt.Sprintf("n=%d", k)); return c })
+		rate := float64(k) / c.wall.Seconds()
+		rssLimit := int64(60 << 10)
+		if k > 10000 {
+			rssLimit = 300 << 10
+		}
+		rows = append(rows, row{fmt.Sprintf("for of %d no-op elements ≥ 30,000 steps/s, peak RSS ≤ %d MB", k, rssLimit>>10),
+			fmt.Sprintf("%.0f steps/s, %d MB", rate, c.rssKB>>10), "30,000 steps/s", fmt.Sprintf("%.2f×", rate/30000),
+			fmt.Sprintf("%.0f steps/CPU-s", float64(k)/c.cpu.Seconds()), verdict(rate >= 30000 && c.rssKB <= rssLimit)})
+	}
+
+	loop := writeFile(b, filepath.Join(dir, "loop.smw"), loopSource)
+	loopSizes := []int{1000, 10000}
+	if large {
+		loopSizes = append(loopSizes, 100000)
+	}
+	var rss []int64
+	var lastOut string
+	var last cost
+	for _, k := range loopSizes {
+		last, lastOut = whole(b, bin, db, "run", loop, "--input", fmt.Sprintf("n=%d", k))
+		rss = append(rss, last.rssKB)
+	}
+	k := loopSizes[len(loopSizes)-1]
+	rows = append(rows, row{fmt.Sprintf("loop of %d iterations: RSS independent of the count", k),
+		fmt.Sprintf("%d MB, %s per iteration", rss[len(rss)-1]>>10, us(last.per(k).wall)), fmt.Sprintf("%d MB at %d", rss[0]>>10, loopSizes[0]),
+		fmt.Sprintf("%.2f×", float64(rss[len(rss)-1])/float64(rss[0])), us(last.per(k).cpu) + " CPU per iteration", verdict(rss[len(rss)-1]*10 <= rss[0]*12)})
+	m := runIDRe.FindStringSubmatch(lastOut)
+	if m == nil {
+		b.Fatalf("no run id in %q", lastOut)
+	}
+	res := medianCost(2*reps+1, func() cost { c, _ := whole(b, bin, db, "resume", m[1]); return c })
+	rows = append(rows, row{fmt.Sprintf("resume of the finished %d-iteration loop run, whole process ≤ 100 ms", k), ms(res.wall), "100 ms", ratio(res.wall, 100*time.Millisecond),
+		ms(res.cpu) + " CPU", verdict(res.wall <= 100*time.Millisecond)})
+
+	var load string
+	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Join(strings.Fields(string(l))[:3], " ")
+	}
+	fmt.Printf("\nTargets (medians of %d; load average %s; ratios against baselines measured in this run)\n\n", reps, load)
+	fmt.Printf("| target | measured | baseline | ratio | CPU time (user+sys) | verdict |\n| --- | --- | --- | --- | --- | --- |\n")
+	for _, r := range rows {
+		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", r.target, r.figure, r.baseline, r.ratio, r.cpu, r.verdict)
+	}
+	fmt.Println()
+}
