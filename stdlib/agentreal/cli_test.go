@@ -1,6 +1,7 @@
 package agentreal
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,8 @@ var extraArgs = map[string]string{
 }
 
 // TestRealText: a plain reply, a prompt starting with "-", the session id
-// in the step's result, tokens in the AgentReply event, activity events.
+// in the step's result, tokens in the AgentReply event and in inspect,
+// activity events.
 func TestRealText(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
@@ -64,6 +66,13 @@ workflow w {
 				if c, _ := r["cost_usd"].(float64); c <= 0 {
 					t.Errorf("claude cost_usd = %v", r["cost_usd"])
 				}
+			}
+			// What inspect shows is the reply's accounting.
+			in, _ := r["input_tokens"].(float64)
+			out, _ := r["output_tokens"].(float64)
+			cost, _ := r["cost_usd"].(float64)
+			if res.usage.Tokens != in+out || res.usage.CostUSD != cost {
+				t.Errorf("inspect usage = %+v, want %v tokens, $%v", res.usage, in+out, cost)
 			}
 			if len(res.kinds("AgentActivity")) == 0 {
 				t.Errorf("no AgentActivity event from the stream")
@@ -353,5 +362,33 @@ func TestRealClaudeLimits(t *testing.T) {
 			}
 			t.Logf("%v", caught["message"])
 		})
+	}
+}
+
+// TestRealClaudeBudget: a run budget stops the run on the tokens the real
+// claude reports; the step after is not started.
+func TestRealClaudeBudget(t *testing.T) {
+	s := newSetup(t, "claude", func(int, request) turn { return turn{text: "Hello from the stub."} })
+	res := run(t, s.agent("a", extraArgs["claude"])+`
+workflow w {
+  budget { tokens = 50 }
+  step one {
+    agent  = a
+    prompt = "Say hello."
+  }
+  step two {
+    agent  = a
+    prompt = "Say hello again."
+  }
+}
+`)
+	if res.Status != "failed" || !strings.Contains(fmt.Sprint(res.Error), "over budget { tokens = 50 }") {
+		t.Fatalf("run %s: %v, want failed over budget\n%s", res.Status, res.Error, res.stderr)
+	}
+	if n := len(res.kinds("AgentReply")); n != 1 {
+		t.Errorf("%d agent replies, want 1 (two must not start)", n)
+	}
+	if res.usage.Tokens <= 50 {
+		t.Errorf("usage %+v, want over 50 tokens", res.usage)
 	}
 }

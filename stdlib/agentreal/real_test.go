@@ -158,6 +158,11 @@ type result struct {
 	RunID  string         `json:"run_id"`
 	events []event
 	stderr string
+	// usage is the run's usage as `smithc inspect --format json` shows it.
+	usage struct {
+		Tokens  float64 `json:"tokens"`
+		CostUSD float64 `json:"cost_usd"`
+	}
 }
 
 type event struct {
@@ -203,6 +208,20 @@ func run(t *testing.T, src string) result {
 		if json.Unmarshal(sc.Bytes(), &e) == nil {
 			res.events = append(res.events, e)
 		}
+	}
+	out.Reset()
+	errb.Reset()
+	if c := cli.Main(context.Background(), []string{"inspect", res.RunID, "--db", db, "--format", "json"}, strings.NewReader(""), &out, &errb); c != 0 {
+		t.Fatalf("smithc inspect exited %d: %s", c, errb.String())
+	}
+	var in struct {
+		Usage *json.RawMessage `json:"usage"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &in); err != nil || in.Usage == nil {
+		t.Fatalf("smithc inspect printed no usage: %v\n%s", err, out.String())
+	}
+	if err := json.Unmarshal(*in.Usage, &res.usage); err != nil {
+		t.Fatalf("smithc inspect usage: %v", err)
 	}
 	return res
 }
