@@ -146,7 +146,8 @@ func (r *runner) execLoop(ctx context.Context, in *instance, p path, f *fence) o
 				return done
 			}
 			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf(
-				"loop %s reached max_iterations = %d before its until condition held", in.node.ID, l.MaxIterations)}, false)
+				"reached max_iterations = %d before its until condition held; `smithc retry %s %s` runs the loop again from its first iteration",
+				l.MaxIterations, r.run.ID, in.node.ID)}, false)
 		}
 		if r.halted(ctx, f) {
 			return r.stopped(ctx)
