@@ -115,3 +115,25 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONErrorsNameNoGoTypes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("w.smw", "workflow w {\n  input { n: int = 1 }\n  step s { value = input.n }\n}\n")
+	for _, tt := range []struct{ doc, want string }{
+		{"[1, 2]", "the document must be an object, not an array"},
+		{`{"n": `, "the JSON ends early"},
+		{`{"n" 1}`, "invalid JSON at byte 6"},
+	} {
+		in := e.write("in.json", tt.doc)
+		r := e.cli("run", f, "--input-file", in)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "one JSON object of inputs") {
+			t.Errorf("--input-file %s: exit %d, stderr %q; want exit 2 and %q", tt.doc, r.code, r.stderr, tt.want)
+		}
+		for _, goism := range []string{"Go value", "interface {}", "map[", "json: cannot"} {
+			if strings.Contains(r.stderr, goism) {
+				t.Errorf("--input-file %s: stderr shows %q: %q", tt.doc, goism, r.stderr)
+			}
+		}
+	}
+}
