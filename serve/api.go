@@ -321,7 +321,9 @@ func (s *Server) continueInBackground(id string, res *runtime.Result) {
 // is answered as an error rather than accepted.
 func (s *Server) startBackground(id string, fn func() (*runtime.Result, error)) error {
 	done := make(chan error, 1)
+	s.bgRuns.Add(1)
 	go func() {
+		defer s.bgRuns.Done()
 		_, err := fn()
 		done <- err
 	}()

@@ -389,3 +389,65 @@ func TestAPIOnPostgres(t *testing.T) {
 		t.Errorf("output %s", out)
 	}
 }
+
+// TestServeStopCancelsItsRuns: a run the server continues (after a
+// decision made over HTTP) ends cancelled, not orphaned, when the server
+// is stopped, and resumes to the end from the CLI.
+func TestServeStopCancelsItsRuns(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "w.smw"), []byte(`workflow w {
+  approval ok { title = "go?" }
+  step nap { run = "sleep 30" }
+}
+`), 0o644)
+	if out, err := smithc(t, dir, "run", "w.smw", "--db", "runs.db", "--run-id", "s1", "--wait", "never"); err == nil {
+		t.Fatalf("run should wait:\n%s", out)
+	}
+	srv := exec.Command(smithcBin, "serve", "--addr", "127.0.0.1:0", "--db", "runs.db", "--token", token)
+	srv.Dir = dir
+	out, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill() })
+	sc := bufio.NewScanner(out)
+	var base string
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "smithc serve: http://") {
+			base = strings.Fields(strings.TrimPrefix(l, "smithc serve: "))[0]
+			break
+		}
+	}
+	go io.Copy(io.Discard, out)
+	c := &client{t: t, base: base}
+	if code, _, raw := c.do("POST", "/api/v1/runs/s1/approvals/ok/approve", `{}`, nil); code != 200 {
+		t.Fatalf("approve: %d\n%s", code, raw)
+	}
+	c.waitNode("s1", "nap", "running")
+	srv.Process.Signal(os.Interrupt)
+	if err := srv.Wait(); err != nil {
+		t.Fatalf("serve did not exit cleanly: %v", err)
+	}
+	ps, _ := smithc(t, dir, "ps", "--db", "runs.db")
+	if !strings.Contains(ps, "cancelled") {
+		t.Errorf("after the server stopped, the run it executed is not cancelled:\n%s", ps)
+	}
+}
+
+// waitNode polls a run until node has state want.
+func (c *client) waitNode(id, node, want string) {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		_, m, _ := c.do("GET", "/api/v1/runs/"+id, "", nil)
+		if nodes, ok := m["nodes"].([]any); ok {
+			for _, n := range nodes {
+				if n := n.(map[string]any); n["id"] == node && n["state"] == want {
+					return
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("node %s of run %s never reached %s", node, id, want)
+}

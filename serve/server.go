@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +64,7 @@ type Server struct {
 	// (a resume, a decision on a run no process holds); Close cancels it.
 	bg     context.Context
 	stopBG context.CancelFunc
+	bgRuns sync.WaitGroup
 }
 
 // New returns a server over eng.
@@ -90,9 +92,19 @@ func New(eng *runtime.Engine, opts Options) (*Server, error) {
 // Token is the token requests must carry.
 func (s *Server) Token() string { return s.token }
 
-// Close stops the runs the server continues in the background (they are
-// left resumable, as after SIGTERM of `smithc run`).
-func (s *Server) Close() { s.stopBG() }
+// Close stops the runs the server continues in the background and waits
+// (up to wait) for them to end cancelled, as after SIGTERM of `smithc
+// run`: resumable by anyone. A run that has not ended by then is left to
+// the lease rules (`smithc resume` continues it).
+func (s *Server) Close(wait time.Duration) {
+	s.stopBG()
+	done := make(chan struct{})
+	go func() { s.bgRuns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(wait):
+	}
+}
 
 // Handler is the whole server: access log, authentication, CSRF, routes.
 func (s *Server) Handler() http.Handler { return s.logged(s.mux) }

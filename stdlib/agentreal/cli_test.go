@@ -268,7 +268,11 @@ func TestRealToolPermission(t *testing.T) {
 				if _, err := os.Stat(target); (err == nil) != tc.wantFile {
 					t.Errorf("file written: %v, want %v (output %v)", err == nil, tc.wantFile, res.Output)
 				}
-				if kind == "codex" || tc.wantFile {
+				// A command that codex's read-only sandbox declines leaves
+				// no event in its --json stream (codex-cli 0.171), so only
+				// a tool that ran is asserted as activity; that the default
+				// mode wrote nothing is asserted above.
+				if tc.wantFile {
 					if acts := js(res.kinds("AgentActivity")); !strings.Contains(acts, `"type":"tool_call"`) {
 						t.Errorf("no tool_call activity: %s", acts)
 					}

@@ -53,7 +53,7 @@ server process, like 'smithc run --wait always'.`,
 			if err != nil {
 				return exitf(ExitFailed, "%v", err)
 			}
-			defer srv.Close()
+			defer srv.Close(10 * time.Second)
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return exitf(ExitFailed, "listen on %s: %v", addr, err)
