@@ -3,7 +3,10 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"sync"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -146,7 +149,8 @@ func (r *runner) execLoop(ctx context.Context, in *instance, p path, f *fence) o
 				return done
 			}
 			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf(
-				"loop %s reached max_iterations = %d before its until condition held", in.node.ID, l.MaxIterations)}, false)
+				"reached max_iterations = %d before its until condition held; `smithc retry %s %s` runs the loop again from its first iteration",
+				l.MaxIterations, r.run.ID, in.node.ID)}, false)
 		}
 		if r.halted(ctx, f) {
 			return r.stopped(ctx)
@@ -347,7 +351,14 @@ func (r *runner) execWorktree(ctx context.Context, in *instance, p path, f *fenc
 	w := in.node.Worktree
 	owner := r.worktreeOwner(in)
 	var d worktreeData
-	if !r.data(in, &d) || d.Dir == "" {
+	if r.data(in, &d) && d.Dir != "" {
+		if _, err := os.Stat(d.Dir); errors.Is(err, fs.ErrNotExist) {
+			// Removed after a failure (or by hand): a resumed run makes
+			// it again rather than run its steps in a missing directory.
+			d = worktreeData{}
+		}
+	}
+	if d.Dir == "" {
 		if r.e.cfg.WorktreeAddFunc == nil {
 			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: "worktree " + in.node.ID + ": no worktree support configured"}, false)
 		}
@@ -375,6 +386,13 @@ func (r *runner) execWorktree(ctx context.Context, in *instance, p path, f *fenc
 			if o.fail == nil && o.state == store.NodeFinished {
 				return r.fail(in, f, &StepError{Kind: ErrKindInternal, Err: err,
 					Message: fmt.Sprintf("worktree %s: its steps finished but the worktree could not be removed: %v; remove it with `git worktree remove --force %s`", in.node.ID, err, d.Dir)}, false)
+			}
+			if o.fail != nil {
+				// The failure stands; say where its worktree was kept.
+				kept, serr := *o.fail, *o.fail.err
+				serr.Message += fmt.Sprintf("; worktree %s was kept at %s (it could not be removed: %v)", in.node.ID, d.Dir, err)
+				kept.err = &serr
+				o.fail = &kept
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -76,7 +77,7 @@ func (r *runner) evalBool(x *ir.Expr, in *instance, p path, pos int, extra map[s
 	}
 	b, ok := v.(bool)
 	if !ok {
-		return false, &StepError{Kind: ErrKindExpr, Message: fmt.Sprintf("%s gave %v, not a bool", x.Src, v)}
+		return false, &StepError{Kind: ErrKindExpr, Message: fmt.Sprintf("%s gave %s, not a bool", x.Src, jsonValue(v))}
 	}
 	return b, nil
 }
@@ -256,4 +257,17 @@ func (r *runner) readAt(ref *ir.Node, reps []*ir.Node, q path, p path, pos int, 
 		return nil
 	}
 	return in.value
+}
+
+// jsonValue shows a value in messages as JSON ({"verbose":false}), never
+// as Go prints it (map[verbose:false]); long values are cut.
+func jsonValue(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("a %T", v)
+	}
+	if s := []rune(string(b)); len(s) > 80 {
+		return string(s[:79]) + "…"
+	}
+	return string(b)
 }

@@ -165,7 +165,7 @@ func TestLoop(t *testing.T) {
 		// iteration 0: gen 1, score 2; it 1: gen 3, score 7; it 2: gen 8, score 18
 		{"until holds", "score > 5", "", 10, store.RunFinished, int64(7), ""},
 		{"return-last", "false", "return-last", 3, store.RunFinished, int64(18), ""},
-		{"max reached", "false", "", 3, store.RunFailed, nil, "loop L reached max_iterations = 3"},
+		{"max reached", "false", "", 3, store.RunFailed, nil, "loop L failed: reached max_iterations = 3 before its until condition held; `smithc retry "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

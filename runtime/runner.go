@@ -70,12 +70,17 @@ var (
 // failure names the node whose failure propagates and its error.
 type failure struct {
 	node  string
+	kind  ir.Kind // what the node is, for the message: an approval is not called a step
 	scope string
 	err   *StepError
 }
 
 func (f *failure) message() string {
-	msg := "step " + f.node
+	what := "step"
+	if f.kind != 0 {
+		what = f.kind.String()
+	}
+	msg := what + " " + f.node
 	if f.scope != "" {
 		msg += " [" + f.scope + "]"
 	}

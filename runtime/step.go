@@ -387,7 +387,7 @@ func (r *runner) fail(in *instance, f *fence, serr *StepError, cont bool) outcom
 	if cont {
 		data["continue_on_fail"] = true
 	}
-	fl := &failure{node: in.node.ID, scope: in.scope, err: serr}
+	fl := &failure{node: in.node.ID, kind: in.node.Kind, scope: in.scope, err: serr}
 	if !cont {
 		// Stop new work at once, before the failure is even committed.
 		f.halt(fl)

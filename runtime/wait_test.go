@@ -34,7 +34,7 @@ func TestApproval(t *testing.T) {
 		err          string
 	}{
 		{"approved", "fail", true, store.RunFinished, map[string]any{"approved": true, "by": "ann", "deploy": "deployed"}, ""},
-		{"denied fails", "fail", false, store.RunFailed, nil, "step gate failed: denied by ann: not now"},
+		{"denied fails", "fail", false, store.RunFailed, nil, "approval gate failed: denied by ann: not now"},
 		{"denied skips the block", "skip", false, store.RunFinished, map[string]any{"approved": false, "by": "ann", "deploy": "no"}, ""},
 		{"denied continues", "continue", false, store.RunFinished, map[string]any{"approved": false, "by": "ann", "deploy": "deployed"}, ""},
 	}
@@ -261,7 +261,7 @@ func TestApprovalTimeoutThenResume(t *testing.T) {
 	}
 	clock.Add(2 * time.Minute)
 	res, err := b.engine.Resume(ctx, res.RunID, runtime.ResumeParams{Program: prog})
-	if err != nil || res.Status != store.RunFailed || res.Error != "step gate failed: approval gate was not decided within 1m0s" {
+	if err != nil || res.Status != store.RunFailed || res.Error != "approval gate failed: approval gate was not decided within 1m0s" {
 		t.Fatalf("after the timeout: %+v %v", res, err)
 	}
 	// Resuming the failed run re-opens the approval with a new timeout.

@@ -233,6 +233,8 @@ func (c *errContext) message() (string, *diag.Range) {
 		return fmt.Sprintf(`%s, expected "{" after %q`, unexpected, p.Value), nil
 	case strings.HasPrefix(exp, `":" Type`):
 		return fmt.Sprintf(`%s, expected ":" and a type after field name %q`, unexpected, p.Value), nil
+	case strings.HasPrefix(exp, `((":" Type) | Fields)`):
+		return fmt.Sprintf(`%s, expected ": Type" or a "{ name: Type … }" block of fields after %q`, unexpected, p.Value), nil
 	case strings.HasPrefix(exp, "Type"):
 		return fmt.Sprintf("%s, expected a type after %q", unexpected, p.Value), nil
 	case strings.HasPrefix(exp, "<string>") && p.Value == "import":
@@ -244,6 +246,10 @@ func (c *errContext) message() (string, *diag.Range) {
 	case strings.HasPrefix(exp, `":"`), strings.HasPrefix(exp, `"{"`), strings.HasPrefix(exp, `"("`), strings.HasPrefix(exp, `")"`), strings.HasPrefix(exp, `"]"`):
 		want := exp[:strings.Index(exp[1:], `"`)+2]
 		return fmt.Sprintf("%s, expected %s after %q", unexpected, want, p.Value), nil
+	}
+	if strings.ContainsAny(exp, "()|*?") {
+		// A grammar production, not words for a person: say where instead.
+		return fmt.Sprintf("%s after %q%s", unexpected, p.Value, c.closeHint()), nil
 	}
 	return fmt.Sprintf("%s, expected %s", unexpected, exp), nil
 }

@@ -28,7 +28,7 @@ func readInputs(wf *ir.Workflow, file string, pairs []string) (map[string]any, e
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
 		if err := dec.Decode(&in); err != nil {
-			return nil, exitf(ExitUsage, "--input-file %s: not a JSON object: %v", file, err)
+			return nil, exitf(ExitUsage, "--input-file %s: %s; it must hold one JSON object of inputs ({\"name\": value})", file, jsonProblem(err))
 		}
 	}
 	for _, kv := range pairs {

@@ -79,9 +79,17 @@ func (p *pty) String() string {
 // and stdout) on the terminal; stdout otherwise goes to a buffer.
 func (e *env) runOnPTY(p *pty, interactive bool, args ...string) (code int, stdout string) {
 	e.t.Helper()
+	return e.runOnPTYEnv(p, nil, interactive, args...)
+}
+
+// runOnPTYEnv is runOnPTY with extra environment variables; by default
+// the terminal is a colour one (TERM=xterm, NO_COLOR empty).
+func (e *env) runOnPTYEnv(p *pty, extra []string, interactive bool, args ...string) (code int, stdout string) {
+	e.t.Helper()
 	c := exec.Command(smithcBin, args...)
 	c.Dir = e.dir
-	c.Env = append(os.Environ(), "SMITHC_DB="+e.db)
+	c.Env = append(os.Environ(), "SMITHC_DB="+e.db, "TERM=xterm", "NO_COLOR=")
+	c.Env = append(c.Env, extra...)
 	var out bytes.Buffer
 	c.Stdin, c.Stdout, c.Stderr = strings.NewReader(""), &out, p.tty
 	if interactive {

@@ -98,8 +98,11 @@ func (a *app) newRoot() *cobra.Command {
 		Short:         "Check, compile and durably run .smw workflows",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(
+		a.newVersionCmd(),
 		a.newCheckCmd(),
 		a.newCompileCmd(),
 		a.newGraphCmd(),

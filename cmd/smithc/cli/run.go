@@ -19,6 +19,7 @@ type sessionFlags struct {
 	dbFlags
 	format         string
 	wait           string
+	progress       string
 	maxConcurrency int
 }
 
@@ -27,12 +28,16 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.durability, "durability", "", "normal: a commit survives a crash of the process; full: every step is fsynced and survives power loss (default $SMITHC_DURABILITY or normal)")
 	cmd.Flags().StringVar(&f.format, "format", "text", "result format: text or json (one JSON object on stdout)")
 	cmd.Flags().StringVar(&f.wait, "wait", "auto", "auto: wait through timers (and, at a terminal, prompt for approvals); always: wait for everything; never: stop at the first wait")
+	cmd.Flags().StringVar(&f.progress, "progress", "auto", "auto: a live node tree at a terminal, plain lines otherwise; plain: one line per event; quiet: only the result")
 	cmd.Flags().IntVar(&f.maxConcurrency, "max-concurrency", 0, fmt.Sprintf("attempts running at once in the run (default %d)", runtime.DefaultMaxConcurrency))
 }
 
 func (f *sessionFlags) validate() (runtime.WaitMode, error) {
 	if f.format != "text" && f.format != "json" {
 		return 0, exitf(ExitUsage, "--format must be text or json, not %q", f.format)
+	}
+	if f.progress != "auto" && f.progress != "plain" && f.progress != "quiet" {
+		return 0, exitf(ExitUsage, "--progress must be auto, plain or quiet, not %q", f.progress)
 	}
 	if f.maxConcurrency < 0 {
 		return 0, exitf(ExitUsage, "--max-concurrency must be positive")

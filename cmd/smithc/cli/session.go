@@ -38,9 +38,12 @@ func (a *app) newSession(f *sessionFlags, mode runtime.WaitMode) *session {
 		progress: newProgress(a.stderr),
 		prompt:   mode == runtime.WaitAuto && a.stdinTTY && a.stdoutTTY && f.format == "text",
 	}
-	if a.stderrTTY && f.format == "text" {
+	switch {
+	case f.progress == "quiet":
+		s.progress = newProgress(io.Discard)
+	case f.progress == "auto" && a.stderrTTY && f.format == "text" && !dumbTerminal():
 		w, h := terminalSize(a.stderr)
-		s.live = newLiveView(a.stderr, nil, time.Now, true, w, h)
+		s.live = newLiveView(a.stderr, nil, time.Now, colorWanted(), w, h)
 	}
 	return s
 }

@@ -31,3 +31,12 @@ func terminalSize(w io.Writer) (width, height int) {
 	}
 	return cols, rows
 }
+
+// dumbTerminal reports whether $TERM says the terminal cannot move its
+// cursor (TERM=dumb): progress is then plain lines, as off a terminal.
+func dumbTerminal() bool { return os.Getenv("TERM") == "dumb" }
+
+// colorWanted reports whether the live view may use colour: not when
+// $NO_COLOR is set to anything but the empty string (no-color.org) or
+// the terminal is dumb.
+func colorWanted() bool { return os.Getenv("NO_COLOR") == "" && !dumbTerminal() }

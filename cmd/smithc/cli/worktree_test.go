@@ -93,3 +93,58 @@ func TestWorktreeNeverRemovesTheUsersWork(t *testing.T) {
 	mustContain(t, "locked removal", r.stdout+r.stderr, "could not be removed", filepath.Join(e.dir, "held"))
 	survived("end")
 }
+
+// TestResumeRecreatesAFailedRunsWorktree: a step that fails inside a
+// worktree removes the worktree with the failure; resuming the run makes
+// it again and runs the step there (never in the deleted directory). A
+// worktree that could not be removed after a failure is named in the
+// error, and a resume runs in it.
+func TestResumeRecreatesAFailedRunsWorktree(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not found: the worktree test needs it")
+	}
+	e := newEnv(t)
+	gitIn(t, e.dir, "init", "-q", "-b", "main")
+	e.write("README", "hello\n")
+	gitIn(t, e.dir, "add", "README")
+	gitIn(t, e.dir, "commit", "-q", "-m", "first")
+	ok := filepath.Join(e.dir, "ok")
+	wf := func(path, pre string) string {
+		return "workflow w {\n  worktree wt {\n    path = \"" + path + "\"\n" +
+			"    step s { run = \"" + pre + "test -f " + ok + " && pwd\" }\n  }\n  output = s.stdout\n}\n"
+	}
+
+	f := e.write("scratch.smw", wf("scratch", ""))
+	r := e.bin("run", f, "--run-id", "wr1")
+	mustCode(t, r, 1)
+	if _, err := os.Stat(filepath.Join(e.dir, "scratch")); !os.IsNotExist(err) {
+		t.Fatalf("the failed run's worktree was not removed: %v", err)
+	}
+	e.write("ok", "")
+	r = e.bin("resume", "wr1", "--format", "json")
+	mustCode(t, r, 0)
+	if out := string(decodeRun(t, r).Output); !strings.Contains(out, filepath.Join(e.dir, "scratch")) {
+		t.Errorf("the resumed step did not run in the worktree: %s", out)
+	}
+	if strings.Contains(r.stderr, "no such file") {
+		t.Errorf("the resume ran in the deleted directory:\n%s", r.stderr)
+	}
+	if err := os.Remove(ok); err != nil {
+		t.Fatal(err)
+	}
+
+	// Locked by its step, the worktree cannot be removed after the
+	// failure: the error says where it was kept.
+	held := filepath.Join(e.dir, "held")
+	r = e.bin("run", e.write("held.smw", wf("held", "git worktree lock --reason test . 2>/dev/null; ")), "--run-id", "wr2")
+	mustCode(t, r, 1)
+	mustContain(t, "kept worktree", r.stdout, "step s failed", "worktree wt was kept at "+held)
+	e.write("ok", "")
+	r = e.bin("resume", "wr2")
+	mustContain(t, "resume in the kept worktree", r.stdout+r.stderr, held)
+	if strings.Contains(r.stdout+r.stderr, "no such file") {
+		t.Errorf("the resume ran in a missing directory:\n%s", r.stdout+r.stderr)
+	}
+	gitIn(t, e.dir, "worktree", "unlock", held)
+}
