@@ -247,7 +247,7 @@ consumed when it does. Continues the run like approve does.`,
 				dec := json.NewDecoder(strings.NewReader(data))
 				dec.UseNumber()
 				if err := dec.Decode(&payload); err != nil {
-					return exitf(ExitUsage, "--data is not valid JSON: %s", jsonProblem(err))
+					return exitf(ExitUsage, "--data: %s", jsonProblem(err))
 				}
 			}
 			ctx := cmd.Context()
