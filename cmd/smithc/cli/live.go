@@ -27,6 +27,10 @@ type liveView struct {
 	color  bool
 	width  int // characters per line; longer lines are cut so they never wrap
 	height int // rows of the terminal; the frame keeps below it
+	// size, when set, reads the terminal's size again before each frame,
+	// so a terminal made smaller still gets a frame that fits (and is
+	// redrawn in place rather than scrolled).
+	size func() (width, height int)
 
 	mu       sync.Mutex
 	runID    string // the run shown; events of other runs (child runs) are ignored
@@ -228,7 +232,27 @@ func (v *liveView) observe(ev store.Event) {
 		r.note = "fired"
 	case runtime.EventSignalReceived:
 		r.note = "signal " + str("name")
+	case "StepOutput", "AgentActivity":
+		// What a running step prints last is what a person watches for.
+		if in.state == store.NodeRunning {
+			if l := lastLine(str("text")); l != "" {
+				r.note = l
+			} else if tool := str("tool"); tool != "" {
+				r.note = "tool " + tool
+			}
+		}
 	}
+}
+
+// lastLine is the last line of s that is not blank, trimmed.
+func lastLine(s string) string {
+	lines := strings.Split(s, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return l
+		}
+	}
+	return ""
 }
 
 func runStatusOf(kind string) store.RunStatus {

@@ -238,6 +238,11 @@ func cut(s string, n int) string {
 // up over the lines drawn last time, the rest of the screen is cleared,
 // and the new frame is written. v.mu must be held.
 func (v *liveView) drawLocked() {
+	if v.size != nil {
+		if w, h := v.size(); w > 0 && h > 0 {
+			v.width, v.height = w, h
+		}
+	}
 	f := v.frame(v.now())
 	var b strings.Builder
 	if v.lines > 0 {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -260,5 +261,49 @@ func TestLiveViewSumsInstances(t *testing.T) {
 	f.v.observe(store.Event{RunID: "r1", NodeID: "a", Scope: "2", Kind: runtime.EventNodeFinished, Time: f.now})
 	if got := f.frame(); !strings.Contains(got, "✓   a         finished  #1     2.0s  ×3\n") {
 		t.Errorf("all three finished:\n%s", got)
+	}
+}
+
+// TestLiveViewShowsTheLastOutputLine: a running step's row shows the
+// last line it printed, until it ends.
+func TestLiveViewShowsTheLastOutputLine(t *testing.T) {
+	t.Parallel()
+	f := newLiveFixture(t, false, 80, 20)
+	f.event(runtime.EventRunStarted, "", 0, nil)
+	f.event(runtime.EventNodeStarted, "done", 0, nil)
+	f.event(runtime.EventAttemptStarted, "done", 1, nil)
+	f.event("StepOutput", "done", 1, map[string]any{"stream": "stdout", "text": "compiling\nlinking 3/7\n\n"})
+	if got := f.frame(); !strings.Contains(got, "linking 3/7") || strings.Contains(got, "compiling") {
+		t.Errorf("the running row should show the last output line only:\n%s", got)
+	}
+	f.event(runtime.EventNodeFinished, "done", 1, nil)
+	if got := f.frame(); strings.Contains(got, "linking") {
+		t.Errorf("a finished row keeps no output line:\n%s", got)
+	}
+}
+
+// TestLiveViewFollowsATerminalResize: the frame is fitted to the size the
+// terminal has when it is drawn, so a smaller terminal gets a frame that
+// fits and the next one is drawn over it, not below it.
+func TestLiveViewFollowsATerminalResize(t *testing.T) {
+	t.Parallel()
+	f := newLiveFixture(t, false, 80, 40)
+	height := 40
+	f.v.size = func() (int, int) { return 30, height }
+	f.event(runtime.EventRunStarted, "", 0, nil)
+	f.event(runtime.EventNodeStarted, "done", 0, nil)
+	f.v.mu.Lock()
+	f.v.drawLocked()
+	tall := f.v.lines
+	height = 6
+	f.term.Reset()
+	f.v.drawLocked()
+	short := f.v.lines
+	f.v.mu.Unlock()
+	if short > 5 || short >= tall {
+		t.Errorf("after the terminal shrank to 6 rows the frame has %d lines (before: %d)", short, tall)
+	}
+	if !strings.HasPrefix(f.term.String(), fmt.Sprintf("\r\x1b[%dA", tall)) {
+		t.Errorf("the smaller frame must be drawn over the last one (cursor up %d lines): %q", tall, f.term.String()[:min(20, f.term.Len())])
 	}
 }

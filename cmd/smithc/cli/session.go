@@ -44,6 +44,7 @@ func (a *app) newSession(f *sessionFlags, mode runtime.WaitMode) *session {
 	case f.progress == "auto" && a.stderrTTY && f.format == "text" && !dumbTerminal():
 		w, h := terminalSize(a.stderr)
 		s.live = newLiveView(a.stderr, nil, time.Now, colorWanted(), w, h)
+		s.live.size = func() (int, int) { return terminalSize(a.stderr) }
 	}
 	return s
 }
