@@ -41,3 +41,25 @@ func (e *Engine) Attempts(ctx context.Context, runID string) ([]*AttemptView, er
 // Start generates when given none: for a caller that must know the id
 // before the run starts.
 func NewRunID() string { return newRunID(time.Now()) }
+
+// Command is the one command line that moves the wait on: approve an
+// approval (naming its scope when several instances wait), signal an
+// event, resume anything else. Run ids, node ids and signal names need no
+// quoting (they are validated); a scope is single-quoted.
+func (w *Wait) Command() string {
+	switch w.Kind {
+	case WaitApproval:
+		target := w.NodeID
+		if w.Ambiguous && w.Scope != "" {
+			target += " --scope '" + w.Scope + "'"
+		}
+		return "smithc approve " + w.RunID + " " + target
+	case WaitEvent:
+		name := w.Signal
+		if name == "" {
+			name = "NAME"
+		}
+		return "smithc signal " + w.RunID + " " + name + " --data '{...}'"
+	}
+	return "smithc resume " + w.RunID
+}

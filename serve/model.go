@@ -151,36 +151,11 @@ func waitJSON(w *runtime.Wait, approvals map[[2]string]*runtime.ApprovalView) wa
 	if w.Via != "" {
 		out.ChildRunID = w.RunID
 	}
-	out.Command = waitCommand(w)
+	out.Command = w.Command()
 	if ap := approvals[[2]string{w.NodeID, w.Scope}]; ap != nil && w.Via == "" && ap.Fields != nil {
 		out.Fields = formFields(ap.Fields)
 	}
 	return out
-}
-
-// waitCommand is the shell command that moves a wait on.
-func waitCommand(w *runtime.Wait) string {
-	scope := ""
-	if w.Ambiguous && w.Scope != "" {
-		scope = " --scope " + shellWord(w.Scope)
-	}
-	switch w.Kind {
-	case runtime.WaitApproval:
-		return "smithc approve " + shellWord(w.RunID) + " " + shellWord(w.NodeID) + scope
-	case runtime.WaitEvent:
-		return "smithc signal " + shellWord(w.RunID) + " " + shellWord(w.Signal) + " --data '{}'"
-	}
-	return ""
-}
-
-// shellWord quotes s for a POSIX shell when it needs it.
-func shellWord(s string) string {
-	for _, r := range s {
-		if !(r == '-' || r == '_' || r == '.' || r == '/' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-		}
-	}
-	return s
 }
 
 // formFields describes an approval's output fields for a form.

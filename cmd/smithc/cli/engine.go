@@ -164,6 +164,25 @@ func ownerFromEnv() (runtime.Owner, time.Duration, error) {
 	return o, lease, nil
 }
 
+// withEngine opens the store (read-only for a command that only reads),
+// builds an engine over it, calls fn with it, and closes the store.
+func (a *app) withEngine(ctx context.Context, f *dbFlags, readOnly bool, fn func(*runtime.Engine) error) error {
+	open := a.openStore
+	if readOnly {
+		open = a.openStoreReadOnly
+	}
+	st, err := open(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	eng, err := a.newEngine(st, engineOptions{})
+	if err != nil {
+		return err
+	}
+	return fn(eng)
+}
+
 // newEngine builds a runtime engine over st with the standard library's
 // actions, git worktrees, and the compiler for runs' stored sources.
 func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, error) {

@@ -161,16 +161,7 @@ func (a *app) newInspectCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStoreReadOnly(ctx, &f)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			eng, err := a.newEngine(st, engineOptions{})
-			if err != nil {
-				return err
-			}
-			return a.inspect(ctx, eng, args[0], format)
+			return a.withEngine(ctx, &f, true, func(eng *runtime.Engine) error { return a.inspect(ctx, eng, args[0], format) })
 		},
 	}
 	f.register(cmd)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,21 +31,6 @@ func waitCommand(w *runtime.Wait) string {
 		return fmt.Sprintf("smithc resume %s continues it once it is due (or run with --wait auto or always)", w.RunID)
 	}
 	return fmt.Sprintf("smithc resume %s continues it", w.RunID)
-}
-
-// waitCommandJSON is waitCommand as one runnable command line.
-func waitCommandJSON(w *runtime.Wait) string {
-	switch w.Kind {
-	case runtime.WaitApproval:
-		target := w.NodeID
-		if w.Ambiguous && w.Scope != "" {
-			target += " --scope '" + w.Scope + "'"
-		}
-		return fmt.Sprintf("smithc approve %s %s", w.RunID, target)
-	case runtime.WaitEvent:
-		return strings.SplitN(waitCommand(w), "   ", 2)[0]
-	}
-	return "smithc resume " + w.RunID
 }
 
 // writeWaits prints what a run waits on, and the command that moves each
@@ -97,7 +81,7 @@ func waitsJSON(ws []*runtime.Wait) []map[string]any {
 		out = append(out, map[string]any{
 			"run_id": w.RunID, "via": nullIfEmpty(w.Via), "node": w.NodeID, "scope": w.Scope, "kind": w.Kind,
 			"title": nullIfEmpty(w.Title), "signal": nullIfEmpty(w.Signal), "since": timeOrNil(w.Since),
-			"deadline": timeOrNil(w.Deadline), "command": waitCommandJSON(w),
+			"deadline": timeOrNil(w.Deadline), "command": w.Command(),
 		})
 	}
 	return out
@@ -117,16 +101,7 @@ func (a *app) newWhyCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStoreReadOnly(ctx, &f)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			eng, err := a.newEngine(st, engineOptions{})
-			if err != nil {
-				return err
-			}
-			return a.why(ctx, eng, args[0], format)
+			return a.withEngine(ctx, &f, true, func(eng *runtime.Engine) error { return a.why(ctx, eng, args[0], format) })
 		},
 	}
 	f.register(cmd)
