@@ -36,7 +36,10 @@ type runner struct {
 
 	mu    sync.Mutex
 	insts map[string]*instance
-	stuck []string
+	// groups are the instances of each loop iteration, for dropping
+	// those no node can read any more (bounded history; instance.go).
+	groups map[string]*iterGroup
+	stuck  []string
 
 	// secrets are the run's secrets (see secrets.go); set before the
 	// session starts, safe for concurrent use.

@@ -188,6 +188,7 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 		b.Events = append(b.Events, &store.Event{RunID: r.run.ID, NodeID: a.NodeID, Scope: a.Scope, Attempt: a.Number,
 			Kind: EventAttemptAbandoned, Time: now, Data: mustJSON(map[string]any{"owner": a.Owner})})
 	}
+	r.forgetOldIterations()
 	b.Events = append(b.Events, r.event(sp.startKind, nil, 0, map[string]any{"workflow": r.wf.Name, "owner": r.e.cfg.Owner.String()}))
 	return r.c.commit(ctx, b)
 }
