@@ -78,11 +78,17 @@ func chunks(n int) []int {
 // EventList implements store.Store.
 func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*store.Event, error) {
 	q := `SELECT seq, run_id, node_id, scope, iteration, attempt, kind, time, data FROM event
-		WHERE run_id = ? AND seq > ? ORDER BY seq`
+		WHERE run_id = ? AND seq > ?`
+	args := []any{p.RunID, p.AfterSeq}
+	if p.Kind != "" {
+		q += ` AND kind = ?`
+		args = append(args, p.Kind)
+	}
+	q += ` ORDER BY seq`
 	if p.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", p.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, q, p.RunID, p.AfterSeq)
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list events of run %q: %w", p.RunID, err)
 	}
