@@ -154,3 +154,47 @@ func TestInspectPage(t *testing.T) {
 		t.Errorf("unpaged: %d nodes, %d omitted, %v", len(all.Nodes), all.NodesOmitted, err)
 	}
 }
+
+// TestWorktreeWaitsForQueuedResults: a worktree is an effect outside
+// the run, so the compute results before it (queued, not awaited, with
+// durability normal) are committed before it is created, and those of
+// the compute steps in it before it is removed.
+func TestWorktreeWaitsForQueuedResults(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var b *bundle
+	var atAdd, atRemove store.NodeState
+	state := func(id string) store.NodeState {
+		runs, err := b.store.RunList(ctx, &store.RunListParams{})
+		if err != nil || len(runs) != 1 {
+			t.Errorf("runs %v %v", runs, err)
+			return ""
+		}
+		n, err := b.store.NodeGet(ctx, &store.NodeGetParams{RunID: runs[0].ID, NodeID: id})
+		if err != nil {
+			return ""
+		}
+		return n.State
+	}
+	b = setup(t, nil, func(c *runtime.Config) {
+		c.WorktreeAddFunc = func(ctx context.Context, repoDir, path, branch, owner string, reuse bool) (string, bool, error) {
+			atAdd = state("name")
+			dir := filepath.Join(repoDir, path+"-"+branch)
+			return dir, true, os.MkdirAll(dir, 0o755)
+		}
+		c.WorktreeRemoveFunc = func(ctx context.Context, dir, owner string) error {
+			atRemove = state("inside")
+			return os.RemoveAll(dir)
+		}
+	})
+	wt := &ir.Node{ID: "wt", Kind: ir.KindWorktree, Worktree: &ir.Worktree{Path: "tree", Branch: tmpl("b-", x("name"))},
+		Children: []*ir.Node{value("inside", "name + 1")}}
+	res := start(t, b, program("wtq", nil, value("name", "41"), wt, value("out", "inside")), nil)
+	if res.Status != store.RunFinished || res.Output != int64(42) {
+		t.Fatalf("%+v", res)
+	}
+	if atAdd != store.NodeFinished || atRemove != store.NodeFinished {
+		t.Errorf("committed state of the compute step when the worktree was added: %q, of the one in it when it was removed: %q; want finished",
+			atAdd, atRemove)
+	}
+}

@@ -324,10 +324,12 @@ func (r *runner) succeed(ctx context.Context, in *instance, num int, v any, cach
 			State: store.AttemptFinished, Now: now}},
 		Events: []*store.Event{r.event(EventNodeFinished, in, num, nil)},
 	}
-	if in.node.Step.Action == "compute" && r.e.cfg.Durability != DurabilityFull {
+	if in.node.Step.Action == "compute" && r.e.cfg.Durability != DurabilityFull && (in.node.Step.Cache == nil || cacheKey == "") {
 		// A compute step has no effect outside the run: its result is
 		// committed with the next awaited write, before anything with an
-		// effect outside the run starts (a crash recomputes it).
+		// effect outside the run starts (a crash recomputes it). One with
+		// a cache is awaited: the cache entry, which other runs read, is
+		// written after the result it holds is committed.
 		r.c.write(b)
 	} else if err := r.c.commit(context.WithoutCancel(ctx), b); err != nil {
 		return outcome{state: store.NodePending}, false
