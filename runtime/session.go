@@ -137,9 +137,14 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 	}
 	walk(r.wf.Root)
 
-	rows, err := r.e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: r.run.ID})
-	if err != nil {
-		return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
+	// A run Start just created has no nodes and no attempts yet: it
+	// reads nothing (a one-step run then never opens a read connection).
+	fresh := sp.startKind == EventRunStarted
+	var rows []*store.Node
+	if !fresh {
+		if rows, err = r.e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: r.run.ID}); err != nil {
+			return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
+		}
 	}
 	runFailed := r.run.Status == store.RunFailed
 	for _, row := range rows {
@@ -164,9 +169,11 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 		}
 		b.Events = append(b.Events, r.event(EventSourceAdopted, nil, 0, data))
 	}
-	all, err := r.e.cfg.Store.AttemptList(ctx, &store.AttemptListParams{RunID: r.run.ID})
-	if err != nil {
-		return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
+	var all []*store.Attempt
+	if !fresh {
+		if all, err = r.e.cfg.Store.AttemptList(ctx, &store.AttemptListParams{RunID: r.run.ID}); err != nil {
+			return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
+		}
 	}
 	for _, a := range all {
 		// Attempt numbers go on after the last one, even for a node reset
