@@ -184,6 +184,10 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 		if a.State != store.AttemptRunning {
 			continue
 		}
+		if r.abandoned == nil {
+			r.abandoned = map[string]int{}
+		}
+		r.abandoned[instKey(a.NodeID, a.Scope)] = a.Number
 		// What the dead owner's attempt left running (the step's process
 		// group) is killed before the step runs again beside it.
 		if killed := r.e.killLeftover(a); killed {
@@ -207,6 +211,7 @@ func (r *runner) poll(ctx context.Context, cancel context.CancelCauseFunc, stop 
 	t := time.NewTicker(r.e.cfg.PollInterval)
 	defer t.Stop()
 	lastBeat := time.Now()
+	hijackChecked := false
 	for {
 		select {
 		case <-stop:
@@ -228,6 +233,12 @@ func (r *runner) poll(ctx context.Context, cancel context.CancelCauseFunc, stop 
 			run, err = r.e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: r.run.ID})
 		}
 		if err == nil && run.CancelRequested {
+			if !hijackChecked {
+				hijackChecked = true
+				if r.takeHijack(ctx) {
+					cancel(errHijacked)
+				}
+			}
 			cancel(errCancelRequested)
 		}
 		if err == nil && run.PauseRequested && !r.paused.Load() {
@@ -264,6 +275,11 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 		return nil, fmt.Errorf("runtime: run %s: %w", r.run.ID, errLeaseLost)
 	case errors.Is(cause, ErrHandBack):
 		return r.handBack()
+	case errors.Is(cause, errHijacked):
+		r.mu.Lock()
+		h := r.hijacked
+		r.mu.Unlock()
+		res.Status, res.Error = store.RunCancelled, hijackMessage(h)
 	case ctx.Err() != nil || o.state == store.NodeCancelled:
 		res.Status, res.Error = store.RunCancelled, "cancelled"
 	case r.paused.Load():
