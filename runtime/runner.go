@@ -44,6 +44,9 @@ type runner struct {
 	// budget is the run's account against its workflow's budget (nil:
 	// none); see budget.go.
 	budget *budgetState
+	// tasks are the run's attempts executed by workers (task.go); set
+	// on first use, guarded by mu.
+	tasks *taskState
 }
 
 // outcome is how a node's execution in this session ended.
