@@ -53,7 +53,7 @@ type taskState struct {
 
 type taskWaiter struct {
 	num  int
-	gen  int64 // when it was registered: rows read before say nothing of it
+	gen  int64       // when it was registered: rows read before say nothing of it
 	last *store.Task // the row as last seen
 	ch   chan *store.Task
 }
