@@ -141,7 +141,11 @@ const (
 	ErrKindAgent      = "agent"      // an agent failed or replied unusably
 	ErrKindExpr       = "expr"       // an expression failed at run time
 	ErrKindCancelled  = "cancelled"  // the run was cancelled
-	ErrKindInternal   = "internal"
+	// ErrKindMaxIterations: a loop reached max_iterations before its
+	// until held (on_max_reached = "fail"); resume cannot change that,
+	// `smithc retry RUN LOOP` runs the loop again.
+	ErrKindMaxIterations = "max_iterations"
+	ErrKindInternal      = "internal"
 )
 
 // StepError is a failed attempt. Retry predicates read it as error.kind,

@@ -148,7 +148,7 @@ func (r *runner) execLoop(ctx context.Context, in *instance, p path, f *fence) o
 			if l.OnMaxReached == "return-last" || l.Until == nil {
 				return done
 			}
-			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf(
+			return r.fail(in, f, &StepError{Kind: ErrKindMaxIterations, Message: fmt.Sprintf(
 				"reached max_iterations = %d before its until condition held; `smithc retry %s %s` runs the loop again from its first iteration",
 				l.MaxIterations, r.run.ID, in.node.ID)}, false)
 		}
