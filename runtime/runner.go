@@ -52,6 +52,9 @@ type runner struct {
 	// ends this session (under mu); see hijack.go.
 	abandoned map[string]int
 	hijacked  *Handoff
+	// tasks are the run's attempts executed by workers (task.go); set
+	// on first use, guarded by mu.
+	tasks *taskState
 }
 
 // outcome is how a node's execution in this session ended.

@@ -175,14 +175,18 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 			return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
 		}
 	}
+	tasks, err := r.loadTasks(ctx)
+	if err != nil {
+		return err
+	}
 	for _, a := range all {
 		// Attempt numbers go on after the last one, even for a node reset
 		// by Retry.
 		if n := r.wf.Lookup(a.NodeID); n != nil {
 			r.atLeastAttempts(n, a.Scope, a.Number)
 		}
-		if a.State != store.AttemptRunning {
-			continue
+		if a.State != store.AttemptRunning || r.adoptTask(ctx, tasks, a) {
+			continue // ended, or executing in a worker: awaited (task.go)
 		}
 		if r.abandoned == nil {
 			r.abandoned = map[string]int{}

@@ -142,6 +142,9 @@ func retryDelay(rp *ir.Retry, try int) time.Duration {
 // attempt performs one attempt: it records its start (with a lease),
 // runs the action with the step's timeout, and validates the output.
 func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev error) (any, int, *StepError) {
+	if t := r.distributed(in); t != nil {
+		return r.attemptTask(ctx, in, t, prev) // a worker runs it (task.go)
+	}
 	n, s, p := in.node, in.node.Step, in.path
 	now := r.e.now()
 	var num int
