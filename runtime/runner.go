@@ -47,6 +47,14 @@ type runner struct {
 	// budget is the run's account against its workflow's budget (nil:
 	// none); see budget.go.
 	budget *budgetState
+	// abandoned maps the instances whose attempt a dead owner left
+	// running to that attempt's number, and hijacked is the handoff that
+	// ends this session (under mu); see hijack.go.
+	abandoned map[string]int
+	hijacked  *Handoff
+	// tasks are the run's attempts executed by workers (task.go); set
+	// on first use, guarded by mu.
+	tasks *taskState
 }
 
 // outcome is how a node's execution in this session ended.
