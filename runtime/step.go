@@ -164,7 +164,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	} else if err := r.c.commit(context.WithoutCancel(ctx), start); err != nil {
 		return nil, num, &StepError{Kind: ErrKindInternal, Message: err.Error(), Err: err}
 	}
-	runEnv := map[string]any{"run": map[string]any{"id": r.run.ID, "attempt": int64(num)}}
+	runEnv := r.attemptEnv(num)
 	var lastBeat time.Time
 	var beat atomic.Int64 // wall time of the last heartbeat, for heartbeat_timeout
 	beat.Store(time.Now().UnixNano())
@@ -265,6 +265,21 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		v = nv
 	}
 	return v, num, nil
+}
+
+// attemptEnv is what an attempt's expressions read besides the rest of
+// the environment: run.id and run.attempt. Made once per attempt number
+// and shared (expressions only read it).
+func (r *runner) attemptEnv(num int) map[string]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.runEnvs) <= num {
+		r.runEnvs = append(r.runEnvs, nil)
+	}
+	if r.runEnvs[num] == nil {
+		r.runEnvs[num] = map[string]any{"run": map[string]any{"id": r.run.ID, "attempt": int64(num)}}
+	}
+	return r.runEnvs[num]
 }
 
 // attemptFailed records an attempt whose output was refused.
