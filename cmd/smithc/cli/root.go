@@ -69,6 +69,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	stdlib.CloseInheritedFiles() // steps and git get stdin, stdout and stderr only
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr,
 		stdinTTY: isTerminal(stdin), stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr)}
+	if !a.stderrTTY {
+		d := newDelayedWriter(stderr)
+		defer d.Close() //nolint:errcheck // nowhere left to report a failed write of stderr
+		stdout, stderr = flushFirst{w: stdout, before: d}, d
+		a.stdout, a.stderr = stdout, stderr
+	}
 	root := a.newRoot(args)
 	root.SetArgs(args)
 	root.SetIn(stdin)
