@@ -175,15 +175,23 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 			return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
 		}
 	}
+	tasks, err := r.loadTasks(ctx)
+	if err != nil {
+		return err
+	}
 	for _, a := range all {
 		// Attempt numbers go on after the last one, even for a node reset
 		// by Retry.
 		if n := r.wf.Lookup(a.NodeID); n != nil {
 			r.atLeastAttempts(n, a.Scope, a.Number)
 		}
-		if a.State != store.AttemptRunning {
-			continue
+		if a.State != store.AttemptRunning || r.adoptTask(ctx, tasks, a) {
+			continue // ended, or executing in a worker: awaited (task.go)
 		}
+		if r.abandoned == nil {
+			r.abandoned = map[string]int{}
+		}
+		r.abandoned[instKey(a.NodeID, a.Scope)] = a.Number
 		// What the dead owner's attempt left running (the step's process
 		// group) is killed before the step runs again beside it.
 		if killed := r.e.killLeftover(a); killed {
@@ -195,6 +203,7 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 		b.Events = append(b.Events, &store.Event{RunID: r.run.ID, NodeID: a.NodeID, Scope: a.Scope, Attempt: a.Number,
 			Kind: EventAttemptAbandoned, Time: now, Data: mustJSON(map[string]any{"owner": a.Owner})})
 	}
+	r.forgetOldIterations()
 	b.Events = append(b.Events, r.event(sp.startKind, nil, 0, map[string]any{"workflow": r.wf.Name, "owner": r.e.cfg.Owner.String()}))
 	return r.c.commit(ctx, b)
 }
@@ -206,6 +215,7 @@ func (r *runner) poll(ctx context.Context, cancel context.CancelCauseFunc, stop 
 	t := time.NewTicker(r.e.cfg.PollInterval)
 	defer t.Stop()
 	lastBeat := time.Now()
+	hijackChecked := false
 	for {
 		select {
 		case <-stop:
@@ -227,6 +237,12 @@ func (r *runner) poll(ctx context.Context, cancel context.CancelCauseFunc, stop 
 			run, err = r.e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: r.run.ID})
 		}
 		if err == nil && run.CancelRequested {
+			if !hijackChecked {
+				hijackChecked = true
+				if r.takeHijack(ctx) {
+					cancel(errHijacked)
+				}
+			}
 			cancel(errCancelRequested)
 		}
 		if err == nil && run.PauseRequested && !r.paused.Load() {
@@ -263,6 +279,11 @@ func (r *runner) finish(ctx context.Context, o outcome) (*Result, error) {
 		return nil, fmt.Errorf("runtime: run %s: %w", r.run.ID, errLeaseLost)
 	case errors.Is(cause, ErrHandBack):
 		return r.handBack()
+	case errors.Is(cause, errHijacked):
+		r.mu.Lock()
+		h := r.hijacked
+		r.mu.Unlock()
+		res.Status, res.Error = store.RunCancelled, hijackMessage(h)
 	case ctx.Err() != nil || o.state == store.NodeCancelled:
 		res.Status, res.Error = store.RunCancelled, "cancelled"
 	case r.paused.Load():

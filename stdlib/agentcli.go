@@ -43,6 +43,8 @@ type cliAdapter struct {
 // cliParser reads a CLI's stdout.
 type cliParser interface {
 	line(l []byte)
+	// sessionID is the session id the CLI has reported so far ("").
+	sessionID() string
 	// result is the reply once the CLI has exited; tail is the captured
 	// end of stdout, for CLIs or versions that print one JSON document.
 	result(tail string) (agentReply, *cliFailure)
@@ -129,9 +131,9 @@ type claudeResult struct {
 // claudeParser reads claude's stream-json events: system/init (the
 // session id), assistant messages (text, tool calls), and the result.
 type claudeParser struct {
-	activity  func(map[string]any)
-	sessionID string
-	res       *claudeResult
+	activity func(map[string]any)
+	session  string
+	res      *claudeResult
 }
 
 func (p *claudeParser) line(l []byte) {
@@ -151,8 +153,8 @@ func (p *claudeParser) line(l []byte) {
 	if json.Unmarshal(l, &ev) != nil {
 		return
 	}
-	if ev.SessionID != "" && p.sessionID == "" {
-		p.sessionID = ev.SessionID
+	if ev.SessionID != "" && p.session == "" {
+		p.session = ev.SessionID
 	}
 	switch ev.Type {
 	case "result":
@@ -172,11 +174,13 @@ func (p *claudeParser) line(l []byte) {
 	}
 }
 
+func (p *claudeParser) sessionID() string { return p.session }
+
 func (p *claudeParser) result(tail string) (agentReply, *cliFailure) {
 	if p.res == nil {
 		var r claudeResult
 		if err := decodeLastObject(tail, &r); err != nil || (r.Type != "result" && r.Result == "" && r.Subtype == "") {
-			return agentReply{SessionID: p.sessionID}, &cliFailure{kind: "agent", message: "claude printed no result"}
+			return agentReply{SessionID: p.session}, &cliFailure{kind: "agent", message: "claude printed no result"}
 		}
 		p.res = &r
 	}
@@ -192,7 +196,7 @@ func (p *claudeParser) result(tail string) (agentReply, *cliFailure) {
 		Turns:         r.NumTurns,
 	}
 	if reply.SessionID == "" {
-		reply.SessionID = p.sessionID
+		reply.SessionID = p.session
 	}
 	if len(r.StructuredOutput) > 0 && string(r.StructuredOutput) != "null" {
 		reply.Structured = r.StructuredOutput
@@ -356,6 +360,8 @@ func (p *codexParser) line(l []byte) {
 	}
 }
 
+func (p *codexParser) sessionID() string { return p.reply.SessionID }
+
 func (p *codexParser) result(string) (agentReply, *cliFailure) {
 	if p.lastErr != "" && !p.found {
 		return p.reply, classify(0, "codex failed: "+firstLine(p.lastErr))
@@ -458,6 +464,8 @@ func (p *geminiParser) line(l []byte) {
 		}
 	}
 }
+
+func (p *geminiParser) sessionID() string { return p.reply.SessionID }
 
 func (p *geminiParser) result(tail string) (agentReply, *cliFailure) {
 	if !p.events {

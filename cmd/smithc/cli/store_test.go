@@ -342,8 +342,8 @@ func TestNewerStoreIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// What a newer smithc's migration does: record the version and stamp
-	// it in the file's header, where an open reads it.
+	// What a newer smithc's Migrate leaves: its migration recorded and
+	// the file's user_version stamped with it.
 	for _, q := range []string{`INSERT INTO schema_migration (version, name) VALUES (9999, 'from_a_newer_smithc')`, `PRAGMA user_version = 9999`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
