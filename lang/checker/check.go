@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 
+	exprparser "github.com/expr-lang/expr/parser"
+
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
 	"github.com/smithc/smithc/lang/parser"
@@ -134,6 +136,7 @@ func newChecker(cfg *Config) *checker {
 			ExprTypes:       map[*ast.Expr]*schema.Type{},
 			Refs:            map[*ast.Expr][]Ref{},
 			Consts:          map[*ast.Attr]any{},
+			trees:           map[*ast.Expr]*exprparser.Tree{},
 		},
 		selectors:   map[string]*schema.ActionSpec{},
 		loaded:      map[string]*ast.File{},

@@ -80,7 +80,7 @@ func (c *checker) checkExpr(e *ast.Expr, sc *exprScope, want *schema.Type, optOK
 		}
 	} else {
 		x := &ec{c: c, e: e, sc: sc}
-		tree, err := exprparser.Parse(e.Src)
+		tree, err := c.parseExpr(e, sc.mode)
 		if err != nil {
 			c.exprSyntax(e, err)
 			t = tAny
@@ -129,7 +129,7 @@ func (c *checker) checkTemplate(e *ast.Expr, sc *exprScope) vt {
 			continue
 		}
 		x := &ec{c: c, e: p.Expr, sc: sc, inTemplate: true}
-		tree, err := exprparser.Parse(p.Expr.Src)
+		tree, err := c.parseExpr(p.Expr, sc.mode)
 		if err != nil {
 			c.exprSyntax(p.Expr, err)
 			continue
@@ -142,6 +142,16 @@ func (c *checker) checkTemplate(e *ast.Expr, sc *exprScope) vt {
 		c.info.Refs[e] = append(c.info.Refs[e], x.refs...)
 	}
 	return tString
+}
+
+// parseExpr parses the source of e with expr-lang. The tree of a
+// run-time expression is kept for the compiler (Info.TakeTree).
+func (c *checker) parseExpr(e *ast.Expr, mode exprMode) (*exprparser.Tree, error) {
+	tree, err := exprparser.Parse(e.Src)
+	if err == nil && mode != modeConst {
+		c.info.trees[e] = tree
+	}
+	return tree, err
 }
 
 // exprSyntax reports an expr-lang syntax error at its position.

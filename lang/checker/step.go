@@ -226,8 +226,14 @@ func (c *checker) warnConcatenation(a *ast.Attr) {
 	if len(c.info.Refs[a.Value]) == 0 || !strings.Contains(a.Value.Src, "+") {
 		return
 	}
-	tree, err := exprparser.Parse(a.Value.Src)
-	if err != nil || !hasPlus(tree.Node) {
+	tree := c.info.trees[a.Value] // the value was checked: it parsed
+	if tree == nil {
+		var err error
+		if tree, err = exprparser.Parse(a.Value.Src); err != nil {
+			return
+		}
+	}
+	if !hasPlus(tree.Node) {
 		return
 	}
 	c.report(diag.Diagnostic{Severity: diag.Warning, Code: "unquoted-concatenation",
