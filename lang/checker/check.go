@@ -114,6 +114,8 @@ type checker struct {
 	nodes       int                       // graph nodes made so far, all graphs
 
 	nodeOwners map[string][]*ast.WorkflowDecl // node id -> workflows declaring it (messages)
+
+	freeECs []*ec // expression checkers to reuse (newEC)
 }
 
 func newChecker(cfg *Config) *checker {
