@@ -172,6 +172,7 @@ func queueWrites(pb *pgx.Batch, b *store.Batch) {
 	for _, e := range b.Events {
 		queueEvent(pb, e)
 	}
+	queueTasks(pb, b.Tasks) // task.go
 }
 
 // sendBatch sends a BEGIN … COMMIT batch in one round trip.

@@ -49,11 +49,11 @@ func TestMigrateUpDownUp(t *testing.T) {
 		want    []int
 		version int
 	}{
-		{pgstore.Up, []int{1, 2, 3, 4, 5}, 5},
-		{pgstore.Up, nil, 5},
-		{pgstore.Down, []int{5, 4, 3, 2, 1}, 0},
+		{pgstore.Up, []int{1, 2, 3, 4, 5, 6}, 6},
+		{pgstore.Up, nil, 6},
+		{pgstore.Down, []int{6, 5, 4, 3, 2, 1}, 0},
 		{pgstore.Down, nil, 0},
-		{pgstore.Up, []int{1, 2, 3, 4, 5}, 5},
+		{pgstore.Up, []int{1, 2, 3, 4, 5, 6}, 6},
 	}
 	for i, st := range steps {
 		got, err := s.Migrate(ctx, st.dir, 0)
@@ -98,7 +98,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 			t.Fatalf("concurrent open: %v", err)
 		}
 	}
-	if v, _ := s.Version(ctx); v != 5 {
+	if v, _ := s.Version(ctx); v != 6 {
 		t.Errorf("version after reopen = %d", v)
 	}
 }
