@@ -275,7 +275,7 @@ func TestRealClaudeHijack(t *testing.T) {
 	write(t, filepath.Join(s.home, ".claude.json"), js(map[string]any{
 		"hasCompletedOnboarding": true, "theme": "dark", "numStartups": 5,
 		"customApiKeyResponses": map[string]any{"approved": []string{"sk-stub-key"}, "rejected": []string{}},
-		"projects": map[string]any{s.work: map[string]any{"hasTrustDialogAccepted": true, "hasCompletedProjectOnboarding": true}},
+		"projects":              map[string]any{s.work: map[string]any{"hasTrustDialogAccepted": true, "hasCompletedProjectOnboarding": true}},
 	}))
 	dir := t.TempDir()
 	file := filepath.Join(dir, "w.smw")
