@@ -52,6 +52,7 @@ type taskState struct {
 }
 
 type taskWaiter struct {
+	key  store.TaskKey
 	num  int
 	gen  int64       // when it was registered: rows read before say nothing of it
 	last *store.Task // the row as last seen
@@ -288,7 +289,7 @@ func (r *runner) queueTask(ctx context.Context, in *instance, prev error) (int, 
 // its lease leaves it for the next session to await.
 func (r *runner) awaitTask(ctx context.Context, in *instance, t *taskState, num int) (*store.Task, *StepError) {
 	key := instKey(in.node.ID, in.scope)
-	w := &taskWaiter{num: num, ch: make(chan *store.Task, 1)}
+	w := &taskWaiter{key: store.TaskKey{NodeID: in.node.ID, Scope: in.scope}, num: num, ch: make(chan *store.Task, 1)}
 	t.mu.Lock()
 	t.gen++
 	w.gen = t.gen
@@ -319,7 +320,8 @@ func (r *runner) awaitTask(ctx context.Context, in *instance, t *taskState, num 
 		return nil, &StepError{Kind: ErrKindCancelled, Message: "cancelled", Err: cause}
 	}
 	if last == nil || last.Number != num {
-		if rows, err := t.ts.TaskList(context.WithoutCancel(ctx), &store.TaskListParams{RunID: r.run.ID}); err == nil {
+		if rows, err := t.ts.TaskList(context.WithoutCancel(ctx), &store.TaskListParams{RunID: r.run.ID,
+			Only: []store.TaskKey{{NodeID: in.node.ID, Scope: in.scope}}}); err == nil {
 			for _, x := range rows {
 				if x.NodeID == in.node.ID && x.Scope == in.scope && x.Number == num {
 					last = x
@@ -352,8 +354,12 @@ func (r *runner) watchTasks(t *taskState) {
 			return
 		}
 		gen := t.gen
+		only := make([]store.TaskKey, 0, len(t.waiters))
+		for _, w := range t.waiters {
+			only = append(only, w.key)
+		}
 		t.mu.Unlock()
-		rows, err := t.ts.TaskList(context.Background(), &store.TaskListParams{RunID: r.run.ID})
+		rows, err := t.ts.TaskList(context.Background(), &store.TaskListParams{RunID: r.run.ID, Only: only})
 		if err == nil {
 			byKey := make(map[string]*store.Task, len(rows))
 			for _, x := range rows {
@@ -492,7 +498,7 @@ func (e *Engine) ExecuteTask(ctx context.Context, t *store.Task) error {
 			}
 			now := e.now()
 			err := ts.TaskHeartbeat(context.WithoutCancel(ctx), &store.TaskHeartbeatParams{RunID: t.RunID, NodeID: t.NodeID, Scope: t.Scope,
-				Owner: owner, Token: t.Token, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration), Now: now})
+				Number: t.Number, Owner: owner, Token: t.Token, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration), Now: now})
 			if errors.Is(err, store.ErrConflict) {
 				lost <- err
 				cancel(fmt.Errorf("%w: %v", ErrTaskLost, err))
@@ -515,7 +521,7 @@ func (e *Engine) ExecuteTask(ctx context.Context, t *store.Task) error {
 			Number: t.Number, Token: t.Token, Force: true, Now: e.now()}) // a conflict: it was lost anyway
 		return ctx.Err()
 	}
-	p := &store.TaskCompleteParams{RunID: t.RunID, NodeID: t.NodeID, Scope: t.Scope, Owner: owner, Token: t.Token, Now: e.now()}
+	p := &store.TaskCompleteParams{RunID: t.RunID, NodeID: t.NodeID, Scope: t.Scope, Number: t.Number, Owner: owner, Token: t.Token, Now: e.now()}
 	if serr != nil {
 		f := failureOf(serr)
 		f.Replies = replies
