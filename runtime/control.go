@@ -159,6 +159,11 @@ func (r *runner) execLoop(ctx context.Context, in *instance, p path, f *fence) o
 		if err := r.decide(ctx, in, d, r.event(EventLoopIteration, in, 0, map[string]any{"iteration": d.Iteration})); err != nil {
 			return r.fail(in, f, AsStepError(err), false)
 		}
+		// Iteration d.Iteration reads d.Iteration-1 at most: the one
+		// before is done with (bounded history).
+		if d.Iteration >= 2 {
+			r.forget(p.with(in.node, d.Iteration-2).scope())
+		}
 	}
 }
 

@@ -170,8 +170,9 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	beat.Store(time.Now().UnixNano())
 	a := &Attempt{
 		RunID: r.run.ID, NodeID: n.ID, Key: instKey(n.ID, in.scope), Number: num,
-		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev,
-		EvalFunc: func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
+		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev, Continue: r.continued(in, num),
+		SessionFunc: func(as AgentSession) { r.reportSession(ctx, in, num, as) },
+		EvalFunc:    func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
 		RenderFunc: func(x *ir.Expr, quote func(any) (string, error)) (string, error) {
 			return r.render(x, in, p, r.pre[n], runEnv, quote)
 		},
@@ -221,6 +222,11 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	if err != nil {
 		serr := redactError(r.secrets, AsStepError(err))
 		switch {
+		case errors.Is(context.Cause(ctx), errHijacked):
+			r.mu.Lock()
+			h := r.hijacked
+			r.mu.Unlock()
+			serr = &StepError{Kind: ErrKindCancelled, Message: hijackMessage(h), Err: err}
 		case ctx.Err() != nil:
 			serr = &StepError{Kind: ErrKindCancelled, Message: "cancelled", Err: err}
 		case hbLost:
