@@ -49,11 +49,11 @@ func TestMigrateUpDownUp(t *testing.T) {
 		want    []int
 		version int
 	}{
-		{pgstore.Up, []int{1, 2, 3, 4, 5}, 5},
-		{pgstore.Up, nil, 5},
-		{pgstore.Down, []int{5, 4, 3, 2, 1}, 0},
+		{pgstore.Up, []int{1, 2, 3, 4, 5, 7}, 7},
+		{pgstore.Up, nil, 7},
+		{pgstore.Down, []int{7, 5, 4, 3, 2, 1}, 0},
 		{pgstore.Down, nil, 0},
-		{pgstore.Up, []int{1, 2, 3, 4, 5}, 5},
+		{pgstore.Up, []int{1, 2, 3, 4, 5, 7}, 7},
 	}
 	for i, st := range steps {
 		got, err := s.Migrate(ctx, st.dir, 0)
@@ -67,6 +67,16 @@ func TestMigrateUpDownUp(t *testing.T) {
 		if err != nil || v != st.version {
 			t.Errorf("step %d: version %d, %v; want %d", i, v, err, st.version)
 		}
+	}
+	// A migration numbered below the latest applied one and not applied
+	// (a branch's, merged later) is applied by the next Up: here 5, whose
+	// effect is undone and record removed by hand.
+	if _, err := s.Pool().Exec(ctx, `ALTER TABLE attempt DROP COLUMN pid_start; ALTER TABLE attempt DROP COLUMN pid;
+		DELETE FROM schema_migration WHERE version = 5`); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Migrate(ctx, pgstore.Up, 0); err != nil || !cmp.Equal(got, []int{5}) {
+		t.Errorf("up after a gap applied %v, %v; want [5]", got, err)
 	}
 	if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "r", Workflow: "w", Status: store.RunRunning}, Now: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -98,7 +108,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 			t.Fatalf("concurrent open: %v", err)
 		}
 	}
-	if v, _ := s.Version(ctx); v != 5 {
+	if v, _ := s.Version(ctx); v != 7 {
 		t.Errorf("version after reopen = %d", v)
 	}
 }
