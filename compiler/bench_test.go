@@ -30,3 +30,31 @@ func BenchmarkBuild(b *testing.B) {
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+// BenchmarkBuildScale measures what `smithc check` does (parse, check,
+// compile with every expr program) on the two shapes of the check
+// targets: 10⁵ sequential steps, each reading the one before it, and one
+// template of 10⁵ interpolations.
+func BenchmarkBuildScale(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		src  []byte
+	}{
+		{"steps=100000", testgen.Sequential(100000)},
+		{"interpolations=100000", testgen.Interpolations(100000)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p := filepath.Join(b.TempDir(), "gen.smw")
+			if err := os.WriteFile(p, c.src, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			cfg := config()
+			b.ReportAllocs()
+			for b.Loop() {
+				if res := compiler.Build(p, cfg); res.Program == nil {
+					b.Fatalf("generated program does not compile:\n%s", res.Diagnostics.Error())
+				}
+			}
+		})
+	}
+}

@@ -59,6 +59,13 @@ type Attempt struct {
 	// LogFunc appends an event to the run's event log (for example
 	// "AgentPrompt", "StepOutput"). Secrets must not be passed.
 	LogFunc func(kind string, data map[string]any)
+	// Continue is the agent session of the attempt before this one when
+	// that attempt was interrupted (hijacked, or its process died): the
+	// agent action continues it rather than starting over. Nil otherwise.
+	Continue *ContinuedSession
+	// SessionFunc records the agent session the attempt runs in; see
+	// ReportSession.
+	SessionFunc func(s AgentSession)
 	// ProcessFunc records the process group the attempt started (its
 	// leader's pid), so that a resume after the owner died kills what is
 	// left of it before running the step again; see ReportProcess.
@@ -141,7 +148,11 @@ const (
 	ErrKindAgent      = "agent"      // an agent failed or replied unusably
 	ErrKindExpr       = "expr"       // an expression failed at run time
 	ErrKindCancelled  = "cancelled"  // the run was cancelled
-	ErrKindInternal   = "internal"
+	// ErrKindMaxIterations: a loop reached max_iterations before its
+	// until held (on_max_reached = "fail"); resume cannot change that,
+	// `smithc retry RUN LOOP` runs the loop again.
+	ErrKindMaxIterations = "max_iterations"
+	ErrKindInternal      = "internal"
 )
 
 // StepError is a failed attempt. Retry predicates read it as error.kind,

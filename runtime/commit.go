@@ -22,6 +22,7 @@ type committer struct {
 	redact  func(*store.Batch) error // redacts text, refuses secrets in data
 
 	mu      sync.Mutex
+	space   *sync.Cond // signalled when queued rows are taken (or the committer stops)
 	queue   []*request
 	waiters int       // queued requests someone waits for
 	nrows   int       // rows queued
@@ -31,6 +32,12 @@ type committer struct {
 	err     error // first failed commit: the session stops
 	done    chan struct{}
 	maxRows int
+	// maxQueued bounds the rows waiting for a transaction: a writer that
+	// finds that many queued waits for the committer (backpressure), so
+	// that a fan-out whose steps run faster than their commits does not
+	// hold every step's rows in memory.
+	maxQueued int
+	stalls    int // writers that waited for room (tests read it)
 }
 
 // flushDelay bounds how long an async write may wait for company before
@@ -43,7 +50,9 @@ type request struct {
 }
 
 func newCommitter(st store.Store, fence *store.Fence, observe func(store.Event), redact func(*store.Batch) error) *committer {
-	c := &committer{st: st, fence: fence, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}), maxRows: 2000}
+	c := &committer{st: st, fence: fence, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		maxRows: 2000, maxQueued: 4000}
+	c.space = sync.NewCond(&c.mu)
 	go c.loop()
 	return c
 }
@@ -81,6 +90,10 @@ func (c *committer) enqueue(r *request) error {
 		c.mu.Unlock()
 		return err
 	}
+	for c.nrows >= c.maxQueued && !c.closed && c.err == nil {
+		c.stalls++
+		c.space.Wait()
+	}
 	if len(c.queue) == 0 {
 		c.since = time.Now()
 	}
@@ -111,6 +124,7 @@ func (c *committer) failed() error {
 func (c *committer) close() error {
 	c.mu.Lock()
 	c.closed = true
+	c.space.Broadcast()
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -165,6 +179,7 @@ func (c *committer) loop() {
 		}
 		c.nrows -= n
 		c.since = time.Now()
+		c.space.Broadcast()
 		prevErr := c.err
 		c.mu.Unlock()
 
@@ -188,6 +203,7 @@ func (c *committer) loop() {
 				if c.err == nil {
 					c.err = err
 				}
+				c.space.Broadcast()
 				c.mu.Unlock()
 			}
 		}

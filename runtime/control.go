@@ -148,7 +148,7 @@ func (r *runner) execLoop(ctx context.Context, in *instance, p path, f *fence) o
 			if l.OnMaxReached == "return-last" || l.Until == nil {
 				return done
 			}
-			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf(
+			return r.fail(in, f, &StepError{Kind: ErrKindMaxIterations, Message: fmt.Sprintf(
 				"reached max_iterations = %d before its until condition held; `smithc retry %s %s` runs the loop again from its first iteration",
 				l.MaxIterations, r.run.ID, in.node.ID)}, false)
 		}
@@ -158,6 +158,11 @@ func (r *runner) execLoop(ctx context.Context, in *instance, p path, f *fence) o
 		d.Iteration++
 		if err := r.decide(ctx, in, d, r.event(EventLoopIteration, in, 0, map[string]any{"iteration": d.Iteration})); err != nil {
 			return r.fail(in, f, AsStepError(err), false)
+		}
+		// Iteration d.Iteration reads d.Iteration-1 at most: the one
+		// before is done with (bounded history).
+		if d.Iteration >= 2 {
+			r.forget(p.with(in.node, d.Iteration-2).scope())
 		}
 	}
 }

@@ -126,6 +126,9 @@ func (r *runner) control(ctx context.Context, in *instance, f *fence, body func(
 		})
 		r.c.write(&store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{r.event(EventNodeFinished, in, 0, nil)}})
 		o.state = store.NodeFinished
+	case o.fail != nil && o.fail.node == in.node.ID && o.fail.scope == in.scope:
+		// The block failed itself (a loop at max_iterations, a worktree
+		// that could not be made): r.fail recorded it already.
 	case o.fail != nil:
 		now := r.e.now()
 		row := r.update(in, func(row *store.Node) {

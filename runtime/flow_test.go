@@ -177,6 +177,23 @@ func TestLoop(t *testing.T) {
 			if diff := cmp.Diff(tt.out, res.Output); diff != "" {
 				t.Errorf("output (-want +got):\n%s", diff)
 			}
+			if tt.status != store.RunFailed {
+				return
+			}
+			// The loop's own failure is recorded once, with a kind of its
+			// own that catch and retry predicates can read.
+			n := 0
+			for _, k := range b.kinds(res.RunID) {
+				if k == "NodeFailed L" {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("NodeFailed L recorded %d times, want 1: %v", n, b.kinds(res.RunID))
+			}
+			if got := b.nodeErrorKind(t, res.RunID, "L"); got != runtime.ErrKindMaxIterations {
+				t.Errorf("loop error kind %q, want %q", got, runtime.ErrKindMaxIterations)
+			}
 		})
 	}
 	// Instances are keyed by iteration.

@@ -335,3 +335,13 @@ func (b *bundle) nodeStates(t testing.TB, runID string) map[string]string {
 	}
 	return out
 }
+
+// nodeErrorKind returns the error kind of a run's top-level node id.
+func (b *bundle) nodeErrorKind(t testing.TB, runID, nodeID string) string {
+	t.Helper()
+	n, err := b.store.NodeGet(context.Background(), &store.NodeGetParams{RunID: runID, NodeID: nodeID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.ErrorKind
+}

@@ -36,7 +36,10 @@ type runner struct {
 
 	mu    sync.Mutex
 	insts map[string]*instance
-	stuck []string
+	// groups are the instances of each loop iteration, for dropping
+	// those no node can read any more (bounded history; instance.go).
+	groups map[string]*iterGroup
+	stuck  []string
 
 	// secrets are the run's secrets (see secrets.go); set before the
 	// session starts, safe for concurrent use.
@@ -44,6 +47,14 @@ type runner struct {
 	// budget is the run's account against its workflow's budget (nil:
 	// none); see budget.go.
 	budget *budgetState
+	// abandoned maps the instances whose attempt a dead owner left
+	// running to that attempt's number, and hijacked is the handoff that
+	// ends this session (under mu); see hijack.go.
+	abandoned map[string]int
+	hijacked  *Handoff
+	// tasks are the run's attempts executed by workers (task.go); set
+	// on first use, guarded by mu.
+	tasks *taskState
 }
 
 // outcome is how a node's execution in this session ended.

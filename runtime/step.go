@@ -142,6 +142,9 @@ func retryDelay(rp *ir.Retry, try int) time.Duration {
 // attempt performs one attempt: it records its start (with a lease),
 // runs the action with the step's timeout, and validates the output.
 func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev error) (any, int, *StepError) {
+	if t := r.distributed(in); t != nil {
+		return r.attemptTask(ctx, in, t, prev) // a worker runs it (task.go)
+	}
 	n, s, p := in.node, in.node.Step, in.path
 	now := r.e.now()
 	var num int
@@ -167,8 +170,9 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	beat.Store(time.Now().UnixNano())
 	a := &Attempt{
 		RunID: r.run.ID, NodeID: n.ID, Key: instKey(n.ID, in.scope), Number: num,
-		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev,
-		EvalFunc: func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
+		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev, Continue: r.continued(in, num),
+		SessionFunc: func(as AgentSession) { r.reportSession(ctx, in, num, as) },
+		EvalFunc:    func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
 		RenderFunc: func(x *ir.Expr, quote func(any) (string, error)) (string, error) {
 			return r.render(x, in, p, r.pre[n], runEnv, quote)
 		},
@@ -218,6 +222,11 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	if err != nil {
 		serr := redactError(r.secrets, AsStepError(err))
 		switch {
+		case errors.Is(context.Cause(ctx), errHijacked):
+			r.mu.Lock()
+			h := r.hijacked
+			r.mu.Unlock()
+			serr = &StepError{Kind: ErrKindCancelled, Message: hijackMessage(h), Err: err}
 		case ctx.Err() != nil:
 			serr = &StepError{Kind: ErrKindCancelled, Message: "cancelled", Err: err}
 		case hbLost:

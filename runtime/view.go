@@ -78,6 +78,11 @@ type NodeView struct {
 	Data       json.RawMessage // control data (a for's list, a timer's due time...)
 	// ChildRunID is the child run of a call step, once started.
 	ChildRunID string
+	// Session is the agent session an agent step's last attempt that
+	// reported one runs (or ran) in; Handoff the last time it was
+	// hijacked (smithc hijack). Nil when none.
+	Session *AgentSession
+	Handoff *Handoff
 }
 
 // ApprovalView is an approval of a run, waiting or decided.
@@ -370,6 +375,10 @@ func (e *Engine) nodeTable(ctx context.Context, run *store.Run, wf *ir.Workflow)
 		v := &NodeView{NodeID: n.NodeID, Scope: n.Scope, Iteration: n.Iteration, Kind: n.Kind, State: n.State,
 			Depth: depth[n.NodeID], Attempts: n.Attempts, StartedAt: n.StartedAt, FinishedAt: n.FinishedAt,
 			Output: n.Output, Error: n.Error, ErrorKind: n.ErrorKind, Data: n.Data}
+		if n.Kind == "step" {
+			d := readStepData(n.Data)
+			v.Session, v.Handoff = d.Session, d.Handoff
+		}
 		if !n.StartedAt.IsZero() {
 			end := n.FinishedAt
 			if end.IsZero() && !n.State.Terminal() && n.State != store.NodePending && n.State != store.NodeCancelled && !run.Status.Terminal() {

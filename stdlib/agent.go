@@ -105,10 +105,22 @@ func (g agentAction) ask(ctx context.Context, a *runtime.Attempt, name string, r
 	}
 	var want *schema.Type
 	var prev *rejectedReply
+	// An attempt interrupted before this one (hijacked, or its process
+	// died) left a session of this agent: it is continued, the task
+	// restated, rather than started over.
+	cont := a.Continue
+	if cont != nil && (!resume || cont.Agent != ag.Name || ag.OpenAI != nil || cont.ID == "") {
+		cont = nil
+	}
+	if cont != nil {
+		prompt = continuation(cont) + prompt
+	}
 	if a.Step.DeclaredOutput && a.Node != nil && a.Node.Output != nil {
 		want = a.Node.Output
 		asked := agentFacing(want)
-		if resume && errors.As(a.PrevError, &prev) && prev.agent == ag.Name && (prev.sessionID != "" || len(prev.messages) > 0) {
+		if cont != nil {
+			prompt += jsonInstruction(asked)
+		} else if resume && errors.As(a.PrevError, &prev) && prev.agent == ag.Name && (prev.sessionID != "" || len(prev.messages) > 0) {
 			// The agent has the task and its own reply in the session: it
 			// only needs to know what was wrong.
 			prompt = strings.TrimLeft(feedback(a.PrevError), "\n") + jsonInstruction(asked)
@@ -121,8 +133,16 @@ func (g agentAction) ask(ctx context.Context, a *runtime.Attempt, name string, r
 		}
 	}
 	logged := map[string]any{"agent": ag.Name, "attempt": int64(a.Number), "prompt": prompt}
-	if prev != nil && prev.sessionID != "" {
-		logged["resume"] = prev.sessionID
+	resumeID := ""
+	switch {
+	case cont != nil:
+		resumeID = cont.ID
+		logged["continues"] = map[bool]string{true: "hijacked", false: "interrupted"}[cont.Hijacked]
+	case prev != nil:
+		resumeID = prev.sessionID
+	}
+	if resumeID != "" {
+		logged["resume"] = resumeID
 	}
 	a.Log("AgentPrompt", logged)
 
@@ -134,11 +154,7 @@ func (g agentAction) ask(ctx context.Context, a *runtime.Attempt, name string, r
 		}
 		reply, err = g.askOpenAI(ctx, a, ag.Name, oc, prompt, want, history)
 	} else {
-		resume := ""
-		if prev != nil {
-			resume = prev.sessionID
-		}
-		reply, err = g.askCLI(ctx, a, ag, prompt, want, resume)
+		reply, err = g.askCLI(ctx, a, ag, prompt, want, resumeID)
 	}
 	logReply(a, ag.Name, reply, err)
 	if err != nil {
@@ -160,6 +176,17 @@ func (g agentAction) ask(ctx context.Context, a *runtime.Attempt, name string, r
 		return nil, err
 	}
 	return v, nil
+}
+
+// continuation opens the prompt of an attempt that continues the session
+// of an interrupted one.
+func continuation(c *runtime.ContinuedSession) string {
+	if c.Hijacked {
+		return "This session was handed over to a person, who has now handed it back. Finish the task below from where " +
+			"the session stands; do not redo work that is already done.\n\nThe task:\n"
+	}
+	return "Your work on the task below was interrupted (the process running it stopped). Continue it from where " +
+		"the session stands; do not redo work that is already done.\n\nThe task:\n"
 }
 
 // logReply records an AgentReply event: the text, the session, and the
@@ -254,10 +281,15 @@ func joinField(base, path string) string {
 // cliSettings are a CLI agent's evaluated settings.
 type cliSettings struct {
 	adapter cliAdapter
+	kind    string // claude, codex or gemini
 	model   string
 	extra   []string
 	env     []string
 	dir     string
+	// agentEnv are the agent's own env settings that hold no secret, and
+	// secretEnv the names of those that do, for the session's record.
+	agentEnv  map[string]string
+	secretEnv []string
 }
 
 // resolveCLI evaluates a CLI agent's settings for this attempt.
@@ -271,7 +303,7 @@ func (g agentAction) resolveCLI(a *runtime.Attempt, ag *ir.Agent) (cliSettings, 
 	if !ok {
 		return cs, stepErr(runtime.ErrKindInternal, "agent %s: unknown cli %q (want claude, codex or gemini)", ag.Name, ag.CLI)
 	}
-	cs.adapter = adapter
+	cs.adapter, cs.kind = adapter, kind
 	var err error
 	if cs.model, err = evalExprString(a, "agent "+ag.Name+" model", ag.Model); err != nil {
 		return cs, err
@@ -320,6 +352,14 @@ func (g agentAction) resolveCLI(a *runtime.Attempt, ag *ir.Agent) (cliSettings, 
 				return cs, err
 			}
 			vals[k] = s
+			if a.Secrets != nil && a.Secrets.Redact(s) != s {
+				cs.secretEnv = append(cs.secretEnv, k)
+			} else {
+				if cs.agentEnv == nil {
+					cs.agentEnv = map[string]string{}
+				}
+				cs.agentEnv[k] = s
+			}
 		}
 		cs.env = mergeEnv(cs.env, vals, keys)
 	}
@@ -413,9 +453,21 @@ func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agen
 			a.Heartbeat("agent " + ag.Name + ": " + d)
 		}
 	})
+	// The session is on record as soon as the CLI names it: an attempt
+	// after a crash of this process, or a person (smithc hijack),
+	// continues it.
+	reported := false
+	line := func(l []byte) {
+		parser.line(l)
+		if id := parser.sessionID(); !reported && id != "" {
+			reported = true
+			a.ReportSession(runtime.AgentSession{Agent: ag.Name, Kind: cs.kind, ID: id, CLI: path, Dir: cs.dir,
+				Env: cs.agentEnv, SecretEnv: cs.secretEnv})
+		}
+	}
 	res, err := runProcess(ctx, g.cfg, a, procSpec{
 		Path: path, Args: append([]string{ag.CLI}, inv.args...), Dir: cs.dir, Env: cs.env, Stdin: inv.stdin,
-		StdoutLine: parser.line,
+		StdoutLine: line,
 	})
 	if err != nil {
 		return agentReply{}, &runtime.StepError{Kind: runtime.ErrKindAgent, Err: err,

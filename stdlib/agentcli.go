@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +43,8 @@ type cliAdapter struct {
 // cliParser reads a CLI's stdout.
 type cliParser interface {
 	line(l []byte)
+	// sessionID is the session id the CLI has reported so far ("").
+	sessionID() string
 	// result is the reply once the CLI has exited; tail is the captured
 	// end of stdout, for CLIs or versions that print one JSON document.
 	result(tail string) (agentReply, *cliFailure)
@@ -130,9 +131,9 @@ type claudeResult struct {
 // claudeParser reads claude's stream-json events: system/init (the
 // session id), assistant messages (text, tool calls), and the result.
 type claudeParser struct {
-	activity  func(map[string]any)
-	sessionID string
-	res       *claudeResult
+	activity func(map[string]any)
+	session  string
+	res      *claudeResult
 }
 
 func (p *claudeParser) line(l []byte) {
@@ -152,8 +153,8 @@ func (p *claudeParser) line(l []byte) {
 	if json.Unmarshal(l, &ev) != nil {
 		return
 	}
-	if ev.SessionID != "" && p.sessionID == "" {
-		p.sessionID = ev.SessionID
+	if ev.SessionID != "" && p.session == "" {
+		p.session = ev.SessionID
 	}
 	switch ev.Type {
 	case "result":
@@ -173,11 +174,13 @@ func (p *claudeParser) line(l []byte) {
 	}
 }
 
+func (p *claudeParser) sessionID() string { return p.session }
+
 func (p *claudeParser) result(tail string) (agentReply, *cliFailure) {
 	if p.res == nil {
 		var r claudeResult
 		if err := decodeLastObject(tail, &r); err != nil || (r.Type != "result" && r.Result == "" && r.Subtype == "") {
-			return agentReply{SessionID: p.sessionID}, &cliFailure{kind: "agent", message: "claude printed no result"}
+			return agentReply{SessionID: p.session}, &cliFailure{kind: "agent", message: "claude printed no result"}
 		}
 		p.res = &r
 	}
@@ -193,7 +196,7 @@ func (p *claudeParser) result(tail string) (agentReply, *cliFailure) {
 		Turns:         r.NumTurns,
 	}
 	if reply.SessionID == "" {
-		reply.SessionID = p.sessionID
+		reply.SessionID = p.session
 	}
 	if len(r.StructuredOutput) > 0 && string(r.StructuredOutput) != "null" {
 		reply.Structured = r.StructuredOutput
@@ -357,6 +360,8 @@ func (p *codexParser) line(l []byte) {
 	}
 }
 
+func (p *codexParser) sessionID() string { return p.reply.SessionID }
+
 func (p *codexParser) result(string) (agentReply, *cliFailure) {
 	if p.lastErr != "" && !p.found {
 		return p.reply, classify(0, "codex failed: "+firstLine(p.lastErr))
@@ -460,6 +465,8 @@ func (p *geminiParser) line(l []byte) {
 	}
 }
 
+func (p *geminiParser) sessionID() string { return p.reply.SessionID }
+
 func (p *geminiParser) result(tail string) (agentReply, *cliFailure) {
 	if !p.events {
 		return parseGeminiJSON(tail)
@@ -539,10 +546,13 @@ const (
 // retryableKinds are the agent failure kinds a retry block retries.
 var retryableKinds = map[string]bool{"agent": true, ErrKindRateLimit: true, ErrKindServer: true, ErrKindTruncated: true}
 
+// The patterns are compiled on first use: most processes never classify
+// an agent's failure, and compiling them costs more than a whole
+// one-step run's own work.
 var (
-	authPattern   = regexp.MustCompile(`(?i)\b401\b|\b403\b|unauthori[sz]ed|authentication|invalid (x-)?api[ -]?key|api key not valid|incorrect api key|permission_denied|unauthenticated|forbidden`)
-	ratePattern   = regexp.MustCompile(`(?i)\b429\b|rate[ _-]?limit|too many requests|quota|resource_exhausted`)
-	serverPattern = regexp.MustCompile(`(?i)\b50[0-9]\b|internal server error|server[- ]side|overloaded|high demand|service unavailable|bad gateway|internal error`)
+	authPattern   = lazyRegexp(`(?i)\b401\b|\b403\b|unauthori[sz]ed|authentication|invalid (x-)?api[ -]?key|api key not valid|incorrect api key|permission_denied|unauthenticated|forbidden`)
+	ratePattern   = lazyRegexp(`(?i)\b429\b|rate[ _-]?limit|too many requests|quota|resource_exhausted`)
+	serverPattern = lazyRegexp(`(?i)\b50[0-9]\b|internal server error|server[- ]side|overloaded|high demand|service unavailable|bad gateway|internal error`)
 )
 
 // classify names the kind of a CLI-reported API failure from its HTTP
@@ -556,11 +566,11 @@ func classify(status int, msg string) *cliFailure {
 		f.kind = ErrKindRateLimit
 	case status >= 500:
 		f.kind = ErrKindServer
-	case status == 0 && authPattern.MatchString(msg):
+	case status == 0 && authPattern().MatchString(msg):
 		f.kind = ErrKindAuth
-	case status == 0 && ratePattern.MatchString(msg):
+	case status == 0 && ratePattern().MatchString(msg):
 		f.kind = ErrKindRateLimit
-	case status == 0 && serverPattern.MatchString(msg):
+	case status == 0 && serverPattern().MatchString(msg):
 		f.kind = ErrKindServer
 	default:
 		f.kind = "agent"

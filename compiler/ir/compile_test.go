@@ -49,3 +49,35 @@ func TestNamesShadowBuiltins(t *testing.T) {
 		t.Errorf("got %v, %v; want 3", got, err)
 	}
 }
+
+// TestCompileAllSharesPrograms: CompileAll gives expressions of the same
+// text and the same shadowed builtins one program, and a different one
+// where a name hides a builtin; each behaves as its own compilation would.
+func TestCompileAllSharesPrograms(t *testing.T) {
+	plain := func() *ir.Expr { return &ir.Expr{Src: "values(m)", Names: map[string]string{"m": "m"}} }
+	a, b := plain(), plain()
+	// A step called "values" hides the builtin: values(m) calls it.
+	shadow := &ir.Expr{Src: "values(m)", Names: map[string]string{"m": "m", "values": "values"}}
+	p := &ir.Program{Agents: []*ir.Agent{{Model: a, Args: b, Cwd: shadow}}}
+	if err := p.CompileAll(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Program == nil || a.Program != b.Program {
+		t.Errorf("the same expression got programs %p and %p, want one", a.Program, b.Program)
+	}
+	if shadow.Program == nil || shadow.Program == a.Program {
+		t.Errorf("the shadowing expression shares the plain one's program")
+	}
+	m := map[string]any{"d": 4, "a": 1, "c": 3, "b": 2}
+	got, err := expr.Run(a.Program, map[string]any{"m": m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]any{1, 2, 3, 4}, got); diff != "" {
+		t.Errorf("values(m) (-want +got):\n%s", diff)
+	}
+	got, err = expr.Run(shadow.Program, map[string]any{"m": m, "values": func(any) any { return "the step" }})
+	if err != nil || got != "the step" {
+		t.Errorf("shadowed values(m) = %v, %v; want the step's function called", got, err)
+	}
+}

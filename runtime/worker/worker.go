@@ -42,6 +42,10 @@ type Config struct {
 	Engine *runtime.Engine
 	// Concurrency bounds the runs this worker executes at once.
 	Concurrency int
+	// Tasks bounds the tasks (attempts of any run's steps, see
+	// runtime.Config.Distribute) this worker executes at once (default
+	// DefaultTasks). It claims none when the engine does not distribute.
+	Tasks int
 	// PollInterval is how often the store is scanned without a
 	// notification.
 	PollInterval time.Duration
@@ -57,8 +61,9 @@ type Config struct {
 
 // Worker continues runs from one store.
 type Worker struct {
-	cfg Config
-	st  store.Store
+	cfg   Config
+	st    store.Store
+	owner string // the engine's owner, in task leases
 
 	mu     sync.Mutex
 	busy   map[string]context.CancelCauseFunc // runs executing here
@@ -80,13 +85,16 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
 	}
+	if cfg.Tasks <= 0 {
+		cfg.Tasks = DefaultTasks
+	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = DefaultDrainTimeout
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	return &Worker{cfg: cfg, st: cfg.Engine.Store(), busy: map[string]context.CancelCauseFunc{},
+	return &Worker{cfg: cfg, st: cfg.Engine.Store(), owner: cfg.Engine.Owner().String(), busy: map[string]context.CancelCauseFunc{},
 		seen: map[string]string{}, parent: map[string]bool{}, claims: map[string]claim{}, wake: make(chan struct{}, 1)}, nil
 }
 
@@ -101,6 +109,16 @@ func (w *Worker) poke() {
 // claiming, waits up to DrainTimeout for the runs under way, hands the
 // others back, and returns nil.
 func (w *Worker) Run(ctx context.Context) error {
+	// Tasks are claimed until the runs held here are drained (then only
+	// those runs' tasks), so that a draining worker's runs go on.
+	tctx, stopTasks := context.WithCancel(context.WithoutCancel(ctx))
+	tasksDone := make(chan struct{})
+	if ts, ok := w.st.(store.TaskStore); ok && w.cfg.Engine.Distributes() {
+		go func() { defer close(tasksDone); w.tasks(tctx, ctx, ts) }() // task.go
+	} else {
+		close(tasksDone)
+	}
+	defer func() { stopTasks(); <-tasksDone }()
 	var notes <-chan string
 	if n, ok := w.st.(store.Notifier); ok {
 		ch, err := n.Notifications(ctx)

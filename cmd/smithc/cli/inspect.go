@@ -190,6 +190,7 @@ func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format st
 				"attempts": n.Attempts, "output": json.RawMessage(orNull(n.Output)), "error": nullIfEmpty(n.Error),
 				"error_kind": nullIfEmpty(n.ErrorKind), "data": json.RawMessage(orNull(n.Data)), "started_at": timeOrNil(n.StartedAt),
 				"finished_at": timeOrNil(n.FinishedAt), "duration_ms": n.Duration.Milliseconds(), "child_run_id": nullIfEmpty(n.ChildRunID),
+				"session": sessionJSON(n.Session), "handoff": handoffJSON(n.Handoff),
 			})
 		}
 		out["nodes"] = ns
@@ -252,6 +253,12 @@ func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format st
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, n := range in.Nodes {
+		if h := n.Handoff; h != nil {
+			a.printf("hijacked %s: attempt %d's %s session %s (in %s) handed over at %s by %s\n", instLabel(h.NodeID, h.Scope), h.Attempt,
+				h.Session.Kind, h.Session.ID, h.Session.Dir, h.Time.Local().Format(time.DateTime), h.By)
+		}
 	}
 	for _, ap := range in.Approvals {
 		state := "waiting"
@@ -353,4 +360,22 @@ func eventJSON(ev *store.Event) map[string]any {
 		"iteration": ev.Iteration, "attempt": ev.Attempt, "kind": ev.Kind, "time": ev.Time,
 		"data": json.RawMessage(orNull(ev.Data)),
 	}
+}
+
+// sessionJSON is an agent step's session as inspect --format json shows
+// it (null when none).
+func sessionJSON(s *runtime.AgentSession) any {
+	if s == nil {
+		return nil
+	}
+	return map[string]any{"agent": s.Agent, "kind": s.Kind, "session_id": s.ID, "dir": s.Dir, "attempt": s.Attempt}
+}
+
+// handoffJSON is a hijack's handoff record (null when none).
+func handoffJSON(h *runtime.Handoff) any {
+	if h == nil {
+		return nil
+	}
+	return map[string]any{"attempt": h.Attempt, "agent": h.Session.Agent, "kind": h.Session.Kind, "session_id": h.Session.ID,
+		"dir": h.Session.Dir, "by": h.By, "time": h.Time}
 }

@@ -11,6 +11,7 @@ func (a *app) runtimeCommands() []*cobra.Command {
 		a.newDecisionCmd(false),
 		a.newSignalCmd(),
 		a.newCancelCmd(),
+		a.newHijackCmd(),
 		a.newPauseCmd(),
 		a.newRetryCmd(),
 		a.newPsCmd(),

@@ -493,7 +493,25 @@ func (s *session) explainFailure(ctx context.Context, eng *runtime.Engine, r *ru
 			return
 		}
 	}
+	if loop := failedLoop(ctx, eng, r.RunID); loop != "" {
+		// The loop's own error says to retry it: resuming would fail the
+		// same way.
+		return
+	}
 	fmt.Fprintf(w, "  fix the cause, then `smithc resume %s` re-runs the failed nodes (finished ones stay finished)\n", r.RunID)
+}
+
+// failedLoop returns the loop that failed a run by reaching its
+// max_iterations ("" when none did): resume cannot change that, only
+// `smithc retry RUN LOOP` can.
+func failedLoop(ctx context.Context, eng *runtime.Engine, runID string) string {
+	nodes, _ := eng.NodeTable(ctx, runID) // best effort: hints only
+	for _, n := range nodes {
+		if n.State == store.NodeFailed && n.ErrorKind == runtime.ErrKindMaxIterations {
+			return n.NodeID
+		}
+	}
+	return ""
 }
 
 // liveOwner returns the process executing a run when that is another

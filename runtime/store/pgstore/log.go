@@ -228,6 +228,7 @@ func queueWrites(pb *pgx.Batch, b *store.Batch) {
 		}
 	}
 	queueEvents(pb, b.Events)
+	queueTasks(pb, b.Tasks) // task.go
 }
 
 // sendBatch sends a BEGIN … COMMIT batch in one round trip; see

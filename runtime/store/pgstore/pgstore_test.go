@@ -49,11 +49,11 @@ func TestMigrateUpDownUp(t *testing.T) {
 		want    []int
 		version int
 	}{
-		{pgstore.Up, []int{1, 2, 3, 4, 5, 7}, 7},
+		{pgstore.Up, []int{1, 2, 3, 4, 5, 6, 7}, 7},
 		{pgstore.Up, nil, 7},
-		{pgstore.Down, []int{7, 5, 4, 3, 2, 1}, 0},
+		{pgstore.Down, []int{7, 6, 5, 4, 3, 2, 1}, 0},
 		{pgstore.Down, nil, 0},
-		{pgstore.Up, []int{1, 2, 3, 4, 5, 7}, 7},
+		{pgstore.Up, []int{1, 2, 3, 4, 5, 6, 7}, 7},
 	}
 	for i, st := range steps {
 		got, err := s.Migrate(ctx, st.dir, 0)

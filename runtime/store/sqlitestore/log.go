@@ -108,6 +108,9 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	if b.Empty() {
 		return nil
 	}
+	if len(b.Tasks) > 0 {
+		return fmt.Errorf("sqlitestore: commit batch: this store does not queue tasks (step distribution needs PostgreSQL)")
+	}
 	nodeSizes, eventSizes, attemptSizes := chunks(len(b.Nodes)), chunks(len(b.Events)), chunks(len(b.AttemptStarts))
 	var qs []string
 	for _, k := range attemptSizes {

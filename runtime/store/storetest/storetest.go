@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"Views":        testViews,
 		"Sources":      testSources,
 		"FencePause":   testFencePause,
+		"Task":         testTask,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
