@@ -25,7 +25,7 @@ type Options struct {
 	// NoMigrate skips applying migrations at open (for migration tests).
 	NoMigrate bool
 	// CommitConns bounds the write transactions of BatchCommit in flight
-	// at once (default 2); batches committed while that many are in
+	// at once (default 1); batches committed while that many are in
 	// flight share the next transaction (group commit).
 	CommitConns int
 }
@@ -34,7 +34,7 @@ func (o Options) commitLimit() int {
 	if o.CommitConns > 0 {
 		return o.CommitConns
 	}
-	return 2
+	return 1
 }
 
 // Store is a store.Store on one PostgreSQL database.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/smithc/smithc/internal/pgtest"
 	"github.com/smithc/smithc/runtime/store"
@@ -169,6 +171,27 @@ func TestTypeViewQuery(t *testing.T) {
 	want := []row{{"analyze", 0, "ok", "low", &x, &half, &three, &tags}, {"loop.a", 2, "it", "high", nil, nil, nil, nil}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("view rows (-want +got):\n%s", diff)
+	}
+	// The view can read its rows through the partial node_type_idx (only
+	// finished nodes with an output type are in it).
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read only
+	var plan []string
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	prow, err := tx.Query(ctx, `EXPLAIN SELECT node_id FROM "Analysis"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err = pgx.CollectRows(prow, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(plan, "\n"), "node_type_idx") {
+		t.Errorf("the view's plan does not use node_type_idx:\n%s", strings.Join(plan, "\n"))
 	}
 }
 

@@ -1,3 +1,5 @@
+DROP INDEX node_type_idx;
+CREATE INDEX node_type_idx ON node (output_type, run_id);
 ALTER TABLE event DROP CONSTRAINT event_pkey;
 ALTER TABLE event ADD PRIMARY KEY (seq);
 CREATE INDEX event_run_idx ON event (run_id, seq);
