@@ -4,7 +4,7 @@ PKGS    ?= ./...
 FUZZTIME ?= 60s
 BIN     ?= bin/smithc
 
-.PHONY: help build install run test test-race check fmt vet lint golden fuzz bench bench-targets tidy-check cover
+.PHONY: help build install run test test-race check fmt vet lint golden fuzz bench bench-targets bench-peers tidy-check cover
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -51,6 +51,9 @@ bench: ## run the benchmarks (medians over 5 runs with -count), then the targets
 
 bench-targets: ## the performance targets, each with its baseline measured in the same run (SMITHC_BENCH_REPS=3, SMITHC_BENCH_LARGE=1 for 10^5)
 	$(GO) test -run='^$$' -bench='^BenchmarkTargets$$' -benchtime=1x -timeout=60m ./runtime
+
+bench-peers: ## smithc next to Temporal local activities on 1,000 sequential steps (installs the Temporal CLI and SDK from the Go module proxy, minutes the first time; not in make test; see bench/peers/README.md)
+	bash bench/peers/run.sh
 
 cover: ## coverage report
 	$(GO) test -count=1 -coverprofile=cover.out $(PKGS) && $(GO) tool cover -func=cover.out | tail -1
