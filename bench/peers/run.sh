@@ -41,7 +41,8 @@ fi
 
 echo "peers: building smithc and the measuring program"
 "$GO" build -o "$work/smithc" "$root/cmd/smithc"
-(cd "$root/bench/peers" && "$GO" build -o "$work/peers" .)
+# -mod=mod: smithc's own dependencies may have moved since go.sum was written
+(cd "$root/bench/peers" && "$GO" build -mod=mod -o "$work/peers" .)
 
 port=$("$work/peers" -freeport)
 echo "peers: starting the Temporal dev server on 127.0.0.1:$port (SQLite file, no UI)"
