@@ -3,9 +3,9 @@ package ir
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
