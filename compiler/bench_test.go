@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/smithc/smithc/compiler"
 	"github.com/smithc/smithc/internal/testgen"
@@ -29,4 +31,46 @@ func BenchmarkBuild(b *testing.B) {
 		compiler.Build(p, cfg)
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// cpuTime is the CPU time (user + system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkBuildScale measures what `smithc check` does (parse, check,
+// compile with every expr program) on the two shapes of the check
+// targets: 10⁵ sequential steps, each reading the one before it, and one
+// template of 10⁵ interpolations.
+func BenchmarkBuildScale(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		src  []byte
+	}{
+		{"steps=100000", testgen.Sequential(100000)},
+		{"interpolations=100000", testgen.Interpolations(100000)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p := filepath.Join(b.TempDir(), "gen.smw")
+			if err := os.WriteFile(p, c.src, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			cfg := config()
+			b.ReportAllocs()
+			c0 := cpuTime()
+			for b.Loop() {
+				if res := compiler.Build(p, cfg); res.Program == nil {
+					b.Fatalf("generated program does not compile:\n%s", res.Diagnostics.Error())
+				}
+			}
+			// CPU time (user + system, every thread: the garbage
+			// collector's too) says more than wall time on a shared
+			// machine.
+			b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/op")
+		})
+	}
 }

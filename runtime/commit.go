@@ -22,6 +22,7 @@ type committer struct {
 	redact  func(*store.Batch) error // redacts text, refuses secrets in data
 
 	mu      sync.Mutex
+	space   *sync.Cond // signalled when queued rows are taken (or the committer stops)
 	queue   []*request
 	waiters int       // queued requests someone waits for
 	nrows   int       // rows queued
@@ -31,6 +32,22 @@ type committer struct {
 	err     error // first failed commit: the session stops
 	done    chan struct{}
 	maxRows int
+	// maxQueued bounds the rows waiting for a transaction: a writer that
+	// finds that many queued waits for the committer (backpressure), so
+	// that a fan-out whose steps run faster than their commits does not
+	// hold every step's rows in memory.
+	maxQueued int
+	stalls    int // writers that waited for room (tests read it)
+
+	// Committed events go to observe on a goroutine of their own, in
+	// commit order, so that a slow observer (progress lines written to
+	// a terminal) does not hold up the next transaction; close waits
+	// until every one was observed.
+	omu      sync.Mutex
+	ocond    *sync.Cond
+	oqueue   []*store.Event
+	oclosed  bool
+	observed chan struct{}
 }
 
 // flushDelay bounds how long an async write may wait for company before
@@ -43,7 +60,14 @@ type request struct {
 }
 
 func newCommitter(st store.Store, fence *store.Fence, observe func(store.Event), redact func(*store.Batch) error) *committer {
-	c := &committer{st: st, fence: fence, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}), maxRows: 2000}
+	c := &committer{st: st, fence: fence, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		maxRows: 2000, maxQueued: 4000}
+	c.space = sync.NewCond(&c.mu)
+	if observe != nil {
+		c.ocond = sync.NewCond(&c.omu)
+		c.observed = make(chan struct{})
+		go c.observeLoop()
+	}
 	go c.loop()
 	return c
 }
@@ -81,6 +105,10 @@ func (c *committer) enqueue(r *request) error {
 		c.mu.Unlock()
 		return err
 	}
+	for c.nrows >= c.maxQueued && !c.closed && c.err == nil {
+		c.stalls++
+		c.space.Wait()
+	}
 	if len(c.queue) == 0 {
 		c.since = time.Now()
 	}
@@ -111,13 +139,42 @@ func (c *committer) failed() error {
 func (c *committer) close() error {
 	c.mu.Lock()
 	c.closed = true
+	c.space.Broadcast()
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
 	<-c.done
+	if c.observed != nil {
+		c.omu.Lock()
+		c.oclosed = true
+		c.ocond.Signal()
+		c.omu.Unlock()
+		<-c.observed
+	}
 	return c.failed()
+}
+
+// observeLoop hands committed events to observe, in order.
+func (c *committer) observeLoop() {
+	defer close(c.observed)
+	for {
+		c.omu.Lock()
+		for len(c.oqueue) == 0 && !c.oclosed {
+			c.ocond.Wait()
+		}
+		evs := c.oqueue
+		c.oqueue = nil
+		closed := c.oclosed
+		c.omu.Unlock()
+		for _, e := range evs {
+			c.observe(*e)
+		}
+		if closed && len(evs) == 0 {
+			return
+		}
+	}
 }
 
 func rows(b *store.Batch) int {
@@ -165,6 +222,7 @@ func (c *committer) loop() {
 		}
 		c.nrows -= n
 		c.since = time.Now()
+		c.space.Broadcast()
 		prevErr := c.err
 		c.mu.Unlock()
 
@@ -188,6 +246,7 @@ func (c *committer) loop() {
 				if c.err == nil {
 					c.err = err
 				}
+				c.space.Broadcast()
 				c.mu.Unlock()
 			}
 		}
@@ -196,10 +255,11 @@ func (c *committer) loop() {
 				r.done <- err
 			}
 		}
-		if err == nil && c.observe != nil {
-			for _, e := range merged.Events {
-				c.observe(*e)
-			}
+		if err == nil && c.observe != nil && len(merged.Events) > 0 {
+			c.omu.Lock()
+			c.oqueue = append(c.oqueue, merged.Events...)
+			c.ocond.Signal()
+			c.omu.Unlock()
 		}
 	}
 }

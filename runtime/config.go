@@ -80,6 +80,12 @@ type Config struct {
 	LookupEnvFunc func(name string) (string, bool)
 	// NewRunIDFunc generates run ids (default: time and random hex).
 	NewRunIDFunc func() string
+	// Distribute hands the attempts of steps with effects outside the
+	// run (not compute or call steps, not steps in a worktree) to any
+	// worker as tasks, when the store has them (store.TaskStore): the
+	// session waits for their results (see task.go). smithc worker sets
+	// it; off, every attempt runs in the session's process.
+	Distribute bool
 	// SecretFormsFunc, when set, returns more forms in which actions
 	// write a secret into text, for redaction (the standard library's
 	// shell quoting: stdlib.SecretForms). The value itself and its JSON,
@@ -136,6 +142,7 @@ type Engine struct {
 	viewed map[*ir.Program]bool               // programs whose type views exist
 	// compiled are the programs compiled from stored sources, by hash.
 	compiled map[string]compiledProgram
+	hub      taskHub // sessions waiting on tasks (task.go)
 }
 
 // New returns an Engine for cfg.

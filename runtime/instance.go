@@ -104,6 +104,7 @@ func (r *runner) inst(n *ir.Node, p path) *instance {
 			in.row.OutputType = n.Output.Name
 		}
 		r.insts[k] = in
+		r.remember(k, scope)
 	}
 	if in.path == nil && len(p) > 0 {
 		in.path = p
@@ -177,7 +178,9 @@ func (r *runner) loadRow(n *ir.Node, row *store.Node, runFailed bool) {
 	case store.NodeFinished:
 		in.value = decodeOutput(n.Output, row.Output)
 	}
-	r.insts[instKey(row.NodeID, row.Scope)] = in
+	k := instKey(row.NodeID, row.Scope)
+	r.insts[k] = in
+	r.remember(k, row.Scope)
 }
 
 // decodeOutput reads a stored output back into the form actions produce:
@@ -218,8 +221,140 @@ func (r *runner) atLeastAttempts(n *ir.Node, scope string, num int) {
 			in.row.OutputType = n.Output.Name
 		}
 		r.insts[k] = in
+		r.remember(k, scope)
 	}
 	if in.row.Attempts < num {
 		in.row.Attempts = num
+	}
+}
+
+// Bounded history. A loop's body reads its own iteration and the one
+// before it; nodes after the loop read its last iteration (readAt). So
+// once a loop starts iteration k, the instances of iteration k-2 and
+// older (with everything nested in them) can never be read again in
+// this session: they are dropped from memory (their rows stay in the
+// store). Instances are grouped by their innermost enclosing loop
+// iteration, named by its scope ("L#3", "F[2]/M#1"), for that.
+
+// iterGroup is the instances of one loop iteration.
+type iterGroup struct {
+	keys     []string            // instKey of the instances directly in it
+	children map[string]struct{} // groups of loops nested in it
+}
+
+// loopScopes returns the scope of the innermost loop iteration in scope
+// and that of the loop iteration enclosing it ("" when none).
+func loopScopes(scope string) (inner, outer string) {
+	end := len(scope)
+	for end > 0 {
+		i := strings.LastIndexByte(scope[:end], '/')
+		seg := scope[i+1 : end]
+		// A loop iteration is ID#i, a for element ID[i].
+		if h := strings.LastIndexByte(seg, '#'); h >= 0 && h+1 < len(seg) && seg[len(seg)-1] != ']' {
+			if inner == "" {
+				inner = scope[:end]
+			} else {
+				return inner, scope[:end]
+			}
+		}
+		if i < 0 {
+			break
+		}
+		end = i
+	}
+	return inner, ""
+}
+
+// remember records the instance k at scope in its loop iteration's
+// group. Called with r.mu held.
+func (r *runner) remember(k, scope string) {
+	g, outer := loopScopes(scope)
+	if g == "" {
+		return
+	}
+	if r.groups == nil {
+		r.groups = map[string]*iterGroup{}
+	}
+	grp := r.groups[g]
+	if grp == nil {
+		grp = &iterGroup{}
+		r.groups[g] = grp
+		for o := outer; o != ""; {
+			og := r.groups[o]
+			if og == nil {
+				og = &iterGroup{}
+				r.groups[o] = og
+			}
+			if og.children == nil {
+				og.children = map[string]struct{}{}
+			}
+			if _, ok := og.children[g]; ok {
+				break
+			}
+			og.children[g] = struct{}{}
+			g = o
+			_, o = loopScopes(o)
+		}
+	}
+	grp.keys = append(grp.keys, k)
+}
+
+// forget drops the instances of the loop iteration at scope g and of
+// everything nested in it.
+func (r *runner) forget(g string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.forgetLocked(g)
+	if _, outer := loopScopes(g); outer != "" {
+		if og := r.groups[outer]; og != nil {
+			delete(og.children, g)
+		}
+	}
+}
+
+func (r *runner) forgetLocked(g string) {
+	grp := r.groups[g]
+	if grp == nil {
+		return
+	}
+	delete(r.groups, g)
+	for _, k := range grp.keys {
+		delete(r.insts, k)
+	}
+	for c := range grp.children {
+		r.forgetLocked(c)
+	}
+}
+
+// forgetOldIterations drops, after a session loaded the run's rows, the
+// instances of every loop iteration older than the one before the
+// loop's current iteration: what a resumed loop keeps in memory does
+// not grow with the iterations it ran before.
+func (r *runner) forgetOldIterations() {
+	type loopAt struct {
+		prefix string // the scope of the loop's iterations, up to '#'
+		iter   int
+	}
+	var loops []loopAt
+	r.mu.Lock()
+	for _, in := range r.insts {
+		if in.node.Kind != ir.KindLoop || len(in.row.Data) == 0 {
+			continue
+		}
+		var d loopData
+		if json.Unmarshal(in.row.Data, &d) != nil || d.Iteration < 2 {
+			continue
+		}
+		prefix := in.node.ID + "#"
+		if in.scope != "" {
+			prefix = in.scope + "/" + prefix
+		}
+		loops = append(loops, loopAt{prefix, d.Iteration})
+	}
+	r.mu.Unlock()
+	for _, l := range loops {
+		for i := 0; i < l.iter-1; i++ {
+			r.forget(l.prefix + strconv.Itoa(i))
+		}
 	}
 }

@@ -36,7 +36,10 @@ type runner struct {
 
 	mu    sync.Mutex
 	insts map[string]*instance
-	stuck []string
+	// groups are the instances of each loop iteration, for dropping
+	// those no node can read any more (bounded history; instance.go).
+	groups map[string]*iterGroup
+	stuck  []string
 
 	// secrets are the run's secrets (see secrets.go); set before the
 	// session starts, safe for concurrent use.
@@ -49,6 +52,16 @@ type runner struct {
 	// ends this session (under mu); see hijack.go.
 	abandoned map[string]int
 	hijacked  *Handoff
+	// tasks are the run's attempts executed by workers (task.go); set
+	// on first use, guarded by mu.
+	tasks *taskState
+
+	// The fixed part of expression environments (initEnv, once).
+	envOnce  sync.Once
+	runVar   map[string]any
+	envFn    func(string) string
+	secretFn func(string) (string, error)
+	runEnvs  []map[string]any // attemptEnv's, by attempt number (under mu)
 }
 
 // outcome is how a node's execution in this session ended.

@@ -137,9 +137,14 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 	}
 	walk(r.wf.Root)
 
-	rows, err := r.e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: r.run.ID})
-	if err != nil {
-		return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
+	// A run Start just created has no nodes and no attempts yet: it
+	// reads nothing (a one-step run then never opens a read connection).
+	fresh := sp.startKind == EventRunStarted
+	var rows []*store.Node
+	if !fresh {
+		if rows, err = r.e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: r.run.ID}); err != nil {
+			return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
+		}
 	}
 	runFailed := r.run.Status == store.RunFailed
 	for _, row := range rows {
@@ -164,9 +169,15 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 		}
 		b.Events = append(b.Events, r.event(EventSourceAdopted, nil, 0, data))
 	}
-	all, err := r.e.cfg.Store.AttemptList(ctx, &store.AttemptListParams{RunID: r.run.ID})
+	var all []*store.Attempt
+	if !fresh {
+		if all, err = r.e.cfg.Store.AttemptList(ctx, &store.AttemptListParams{RunID: r.run.ID}); err != nil {
+			return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
+		}
+	}
+	tasks, err := r.loadTasks(ctx)
 	if err != nil {
-		return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
+		return err
 	}
 	for _, a := range all {
 		// Attempt numbers go on after the last one, even for a node reset
@@ -174,8 +185,8 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 		if n := r.wf.Lookup(a.NodeID); n != nil {
 			r.atLeastAttempts(n, a.Scope, a.Number)
 		}
-		if a.State != store.AttemptRunning {
-			continue
+		if a.State != store.AttemptRunning || r.adoptTask(ctx, tasks, a) {
+			continue // ended, or executing in a worker: awaited (task.go)
 		}
 		if r.abandoned == nil {
 			r.abandoned = map[string]int{}
@@ -192,6 +203,7 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 		b.Events = append(b.Events, &store.Event{RunID: r.run.ID, NodeID: a.NodeID, Scope: a.Scope, Attempt: a.Number,
 			Kind: EventAttemptAbandoned, Time: now, Data: mustJSON(map[string]any{"owner": a.Owner})})
 	}
+	r.forgetOldIterations()
 	b.Events = append(b.Events, r.event(sp.startKind, nil, 0, map[string]any{"workflow": r.wf.Name, "owner": r.e.cfg.Owner.String()}))
 	return r.c.commit(ctx, b)
 }

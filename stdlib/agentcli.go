@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -609,10 +608,13 @@ const (
 // retryableKinds are the agent failure kinds a retry block retries.
 var retryableKinds = map[string]bool{"agent": true, ErrKindRateLimit: true, ErrKindServer: true, ErrKindTruncated: true}
 
+// The patterns are compiled on first use: most processes never classify
+// an agent's failure, and compiling them costs more than a whole
+// one-step run's own work.
 var (
-	authPattern   = regexp.MustCompile(`(?i)\b401\b|\b403\b|unauthori[sz]ed|authentication|invalid (x-)?api[ -]?key|api key not valid|incorrect api key|permission_denied|unauthenticated|forbidden`)
-	ratePattern   = regexp.MustCompile(`(?i)\b429\b|rate[ _-]?limit|too many requests|quota|resource_exhausted`)
-	serverPattern = regexp.MustCompile(`(?i)\b50[0-9]\b|internal server error|server[- ]side|overloaded|high demand|service unavailable|bad gateway|internal error`)
+	authPattern   = lazyRegexp(`(?i)\b401\b|\b403\b|unauthori[sz]ed|authentication|invalid (x-)?api[ -]?key|api key not valid|incorrect api key|permission_denied|unauthenticated|forbidden`)
+	ratePattern   = lazyRegexp(`(?i)\b429\b|rate[ _-]?limit|too many requests|quota|resource_exhausted`)
+	serverPattern = lazyRegexp(`(?i)\b50[0-9]\b|internal server error|server[- ]side|overloaded|high demand|service unavailable|bad gateway|internal error`)
 )
 
 // classify names the kind of a CLI-reported API failure from its HTTP
@@ -626,11 +628,11 @@ func classify(status int, msg string) *cliFailure {
 		f.kind = ErrKindRateLimit
 	case status >= 500:
 		f.kind = ErrKindServer
-	case status == 0 && authPattern.MatchString(msg):
+	case status == 0 && authPattern().MatchString(msg):
 		f.kind = ErrKindAuth
-	case status == 0 && ratePattern.MatchString(msg):
+	case status == 0 && ratePattern().MatchString(msg):
 		f.kind = ErrKindRateLimit
-	case status == 0 && serverPattern.MatchString(msg):
+	case status == 0 && serverPattern().MatchString(msg):
 		f.kind = ErrKindServer
 	default:
 		f.kind = "agent"

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -36,7 +35,7 @@ func feedback(prev error) string {
 }
 
 // fenced matches ``` fenced blocks, with an optional info string.
-var fenced = regexp.MustCompile("(?s)```[A-Za-z0-9_+-]*[ \t]*\r?\n(.*?)```")
+var fenced = lazyRegexp("(?s)```[A-Za-z0-9_+-]*[ \t]*\r?\n(.*?)```")
 
 // maxJSONScans bounds the candidate start positions ExtractJSON tries.
 const maxJSONScans = 10000
@@ -51,7 +50,7 @@ func ExtractJSON(text string, want *schema.Type) (any, error) {
 	if v, ok := decodeOne(trimmed); ok {
 		return v, nil
 	}
-	blocks := fenced.FindAllStringSubmatch(text, -1)
+	blocks := fenced().FindAllStringSubmatch(text, -1)
 	for i := len(blocks) - 1; i >= 0; i-- {
 		if v, ok := decodeOne(strings.TrimSpace(blocks[i][1])); ok {
 			return v, nil

@@ -191,7 +191,7 @@ func combineSlots(p, b slotResult) (shellSlot, *shellProblem) {
 	return shellSlot{}, &shellProblem{msg: "dash and bash read this position differently", hint: hintEnv}
 }
 
-var placeholderRE = regexp.MustCompile(`^[0-9]+_`)
+var placeholderRE = lazyRegexp(`^[0-9]+_`)
 
 // classifyShell decides each placeholder found in a parsed script.
 func classifyShell(f *syntax.File, prefix string, n int, offsets []int) []slotResult {
@@ -226,7 +226,7 @@ func classifyShell(f *syntax.File, prefix string, n int, offsets []int) []slotRe
 				break
 			}
 			at := off + j
-			m := placeholderRE.FindString(text[at+len(prefix):])
+			m := placeholderRE().FindString(text[at+len(prefix):])
 			off = at + len(prefix)
 			if m == "" {
 				continue

@@ -1,9 +1,21 @@
 package ir
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
+	exprparser "github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -18,23 +30,125 @@ import (
 // key: expr's own follow Go's random map order, and a durable run must
 // decide the same way when it is resumed.
 func (x *Expr) Compile() (*vm.Program, error) {
-	var opts []expr.Option
-	taken := map[string]bool{}
+	shadowed := x.shadowed()
+	return compileSrc(x.Src, shadowed, x.takeParsed(shadowed))
+}
+
+// takeParsed returns the tree given to UseParsed, and forgets it, when
+// it is the tree the configuration of the shadowed builtins would parse:
+// with none shadowed, only the ordered map functions parse differently
+// (as calls of functions, not builtins).
+func (x *Expr) takeParsed(shadowed string) *exprparser.Tree {
+	t := x.parsed
+	if t == nil {
+		return nil
+	}
+	x.parsed = nil
+	if shadowed != "" {
+		return nil
+	}
+	for _, f := range orderedMapFuncs {
+		if strings.Contains(x.Src, f.name) {
+			return nil
+		}
+	}
+	return t
+}
+
+// shadowed returns the expr builtins (keys, values and toPairs included)
+// that the names x reads hide, sorted and joined by commas: the key of
+// the compile configuration x needs. Most expressions shadow none.
+func (x *Expr) shadowed() string {
+	var hidden []string
+	add := func(name string) {
+		if _, ok := builtin.Index[name]; ok && !slices.Contains(hidden, name) {
+			hidden = append(hidden, name)
+		}
+	}
 	for name := range x.Names {
-		taken[rootName(name)] = true
+		add(rootName(name))
 	}
 	for name := range x.Params {
-		taken[name] = true
+		add(name)
 	}
-	for name := range taken {
-		opts = append(opts, expr.DisableBuiltin(name))
+	if len(hidden) == 0 {
+		return ""
+	}
+	sort.Strings(hidden)
+	return strings.Join(hidden, ",")
+}
+
+// configs holds, per set of shadowed builtins (see shadowed), a pool of
+// expr configurations for it. expr.Compile builds a fresh configuration
+// (a copy of the whole builtin table) for every expression, which
+// dominated compiling a large program; a configuration is only read
+// while compiling, except for its type cache, so each is reused, by one
+// compilation at a time.
+var configs sync.Map // string → *sync.Pool of *conf.Config
+
+func configPool(shadowed string) *sync.Pool {
+	if p, ok := configs.Load(shadowed); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := configs.LoadOrStore(shadowed, &sync.Pool{New: func() any { return newConfig(shadowed) }})
+	return p.(*sync.Pool)
+}
+
+// newConfig is the configuration expr.Compile would build from the
+// options DisableBuiltin(name) for each shadowed name and Function for
+// each ordered map function not shadowed.
+func newConfig(shadowed string) *conf.Config {
+	var opts []expr.Option
+	taken := map[string]bool{}
+	if shadowed != "" {
+		for _, name := range strings.Split(shadowed, ",") {
+			taken[name] = true
+			opts = append(opts, expr.DisableBuiltin(name))
+		}
 	}
 	for _, f := range orderedMapFuncs {
 		if !taken[f.name] {
 			opts = append(opts, expr.Function(f.name, f.fn, new(func(map[string]any) []any)))
 		}
 	}
-	return expr.Compile(x.Src, opts...)
+	c := conf.CreateNew()
+	for _, op := range opts {
+		op(c)
+	}
+	for name := range c.Disabled {
+		delete(c.Builtins, name)
+	}
+	c.Check()
+	return c
+}
+
+// compileSrc is expr.Compile of src with the configuration of the given
+// shadowed builtins, taken from its pool. A non-nil tree is src parsed
+// with that configuration.
+func compileSrc(src, shadowed string, tree *exprparser.Tree) (*vm.Program, error) {
+	pool := configPool(shadowed)
+	c := pool.Get().(*conf.Config)
+	defer pool.Put(c)
+	var err error
+	if tree == nil {
+		tree, err = checker.ParseCheck(src, c)
+	} else {
+		// checker.ParseCheck without the parse.
+		_, err = new(checker.Checker).PatchAndCheck(tree, c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.Optimize {
+		if err := optimizer.Optimize(&tree.Node, c); err != nil {
+			var fileError *file.Error
+			if errors.As(err, &fileError) {
+				return nil, fileError.Bind(tree.Source)
+			}
+			return nil, err
+		}
+	}
+	return compiler.Compile(tree, c)
 }
 
 var orderedMapFuncs = []struct {
@@ -92,17 +206,28 @@ func mapArg(name string, params []any) (map[string]any, error) {
 // a program that checked clean means a bug.
 func (p *Program) CompileAll() error {
 	var first error
+	// Expressions of the same text and configuration share one program
+	// (a program is read-only once compiled, and safe for concurrent use).
+	type key struct{ src, shadowed string }
+	done := map[key]*vm.Program{}
 	p.EachExpr(func(x *Expr) {
 		if x.Template != nil || x.Program != nil {
 			return
 		}
-		prog, err := x.Compile()
+		k := key{x.Src, x.shadowed()}
+		tree := x.takeParsed(k.shadowed)
+		if prog, ok := done[k]; ok {
+			x.Program = prog
+			return
+		}
+		prog, err := compileSrc(k.src, k.shadowed, tree)
 		if err != nil {
 			if first == nil {
 				first = err
 			}
 			return
 		}
+		done[k] = prog
 		x.Program = prog
 	})
 	return first

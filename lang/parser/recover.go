@@ -152,6 +152,15 @@ func (r *recoverer) posAt(off int) lexer.Position {
 
 // parseTokens parses a token list that ends with an EOF token.
 func parseTokens(toks []lexer.Token) (*grammar.File, error) {
+	if f, ok := fastParse(toks); ok {
+		return f, nil
+	}
+	return participleTokens(toks)
+}
+
+// participleTokens is parseTokens without the fast path: participle's
+// tree, or its first error.
+func participleTokens(toks []lexer.Token) (*grammar.File, error) {
 	peek, err := lexer.Upgrade(&grammar.SliceLexer{Tokens: toks})
 	if err != nil {
 		return nil, err
@@ -232,7 +241,6 @@ func parseRecovering(filename, text string, toks *grammar.Tokens, lexErr *gramma
 				n++
 			}
 			all.List = append(all.List, t.List[:n]...)
-			all.Ends = append(all.Ends, t.Ends[:n]...)
 		}
 	}
 

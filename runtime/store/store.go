@@ -100,7 +100,8 @@ type Store interface {
 
 	// BatchCommit applies every write of the batch in one transaction, in
 	// the order: run updates, nodes, attempt starts, attempt heartbeats,
-	// attempt finishes, approvals, events (whose Seq it sets). With Fence
+	// attempt finishes, approvals, events (whose Seq it sets), tasks
+	// (stores implementing TaskStore; others refuse them). With Fence
 	// set it first checks, in the same transaction, that the run is still
 	// owned by Fence.Owner with token Fence.Token; otherwise ErrConflict
 	// and nothing is applied.
@@ -137,6 +138,11 @@ type RunListParams struct {
 	Workflow    string      // "": all
 	ParentRunID string      // "": any
 	Limit       int         // 0: no limit
+	// FreeAt, when set, keeps only the runs no process holds at that
+	// time: no owner, or a lease that expired before it.
+	FreeAt time.Time
+	// Oldest lists the oldest runs first (default: the newest first).
+	Oldest bool
 }
 
 // RunUpdateParams are the arguments of RunUpdate; nil fields are left
@@ -241,7 +247,8 @@ type EventAppendParams struct{ Events []*Event }
 type EventListParams struct {
 	RunID    string
 	AfterSeq int64
-	Limit    int // 0: no limit
+	Limit    int    // 0: no limit
+	Kind     string // only events of this kind ("": all)
 }
 
 // ApprovalRequestParams are the arguments of ApprovalRequest.
@@ -305,6 +312,9 @@ type Batch struct {
 	AttemptFinishes   []*AttemptFinishParams
 	Approvals         []*Approval // requests
 	Events            []*Event
+	// Tasks queue attempts for any worker (see TaskStore), after the
+	// attempt starts; only stores implementing TaskStore take them.
+	Tasks []*Task
 }
 
 // Fence names the owner and fencing token a batch's writes require.
@@ -318,7 +328,7 @@ type Fence struct {
 func (b *Batch) Empty() bool {
 	return len(b.Runs) == 0 && len(b.Nodes) == 0 && len(b.AttemptStarts) == 0 &&
 		len(b.AttemptHeartbeats) == 0 && len(b.AttemptFinishes) == 0 &&
-		len(b.Approvals) == 0 && len(b.Events) == 0
+		len(b.Approvals) == 0 && len(b.Events) == 0 && len(b.Tasks) == 0
 }
 
 // Merge appends o's writes to b, keeping their order (and b's Fence,
@@ -334,4 +344,5 @@ func (b *Batch) Merge(o *Batch) {
 	b.AttemptFinishes = append(b.AttemptFinishes, o.AttemptFinishes...)
 	b.Approvals = append(b.Approvals, o.Approvals...)
 	b.Events = append(b.Events, o.Events...)
+	b.Tasks = append(b.Tasks, o.Tasks...)
 }

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
@@ -21,6 +22,13 @@ type Metrics struct {
 	sessions     *prometheus.CounterVec
 	queue        prometheus.Gauge
 	runsByStatus *prometheus.GaugeVec
+
+	// Step-level distribution (task.go).
+	taskClaims   *prometheus.CounterVec
+	taskClaimLat prometheus.Histogram
+	taskEnds     *prometheus.CounterVec
+	taskExpiries prometheus.Counter
+	taskQueue    prometheus.Gauge
 }
 
 // NewMetrics registers the worker's metrics with reg.
@@ -44,7 +52,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		runsByStatus: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smithc_runs",
 			Help: "Non-terminal runs in the store by status, at the last scan."}, []string{"status"}),
 	}
-	reg.MustRegister(m.attempts, m.nodes, m.claimLat, m.takeovers, m.conflicts, m.sessions, m.queue, m.runsByStatus)
+	m.taskClaims = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smithc_worker_task_claims_total",
+		Help: "Tasks (attempts of steps of any run) this worker claimed, by action."}, []string{"action"})
+	m.taskClaimLat = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "smithc_worker_task_claim_latency_seconds",
+		Help:    "From a task being queued to this worker claiming it.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)})
+	m.taskEnds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smithc_worker_tasks_total",
+		Help: "Tasks this worker executed, by how they ended (completed; dropped: the lease was lost and the fencing token refused the result; handed_back; error)."}, []string{"result"})
+	m.taskExpiries = prometheus.NewCounter(prometheus.CounterOpts{Name: "smithc_worker_task_lease_expiries_total",
+		Help: "Tasks of the runs this worker holds whose executing worker's lease expired (reaped and queued again as a new attempt)."})
+	m.taskQueue = prometheus.NewGauge(prometheus.GaugeOpts{Name: "smithc_worker_task_queue_depth",
+		Help: "Queued tasks of all runs, waiting for a worker, at the last poll."})
+	reg.MustRegister(m.attempts, m.nodes, m.claimLat, m.takeovers, m.conflicts, m.sessions, m.queue, m.runsByStatus,
+		m.taskClaims, m.taskClaimLat, m.taskEnds, m.taskExpiries, m.taskQueue)
 	return m
 }
 
@@ -61,6 +81,9 @@ func (m *Metrics) Observe(e store.Event) {
 		m.attempts.WithLabelValues("failed").Inc()
 	case runtime.EventAttemptAbandoned:
 		m.attempts.WithLabelValues("abandoned").Inc()
+		if bytes.Contains(e.Data, []byte(`"lease_expired":true`)) {
+			m.taskExpiries.Inc()
+		}
 	case runtime.EventNodeFinished, runtime.EventNodeFailed, runtime.EventNodeSkipped, runtime.EventNodeCancelled:
 		m.nodes.WithLabelValues(strings.ToLower(strings.TrimPrefix(e.Kind, "Node"))).Inc()
 	}
@@ -112,5 +135,27 @@ func (m *Metrics) observeRuns(runs []*store.Run) {
 	}
 	for st, n := range counts {
 		m.runsByStatus.WithLabelValues(string(st)).Set(float64(n))
+	}
+}
+
+func (m *Metrics) taskClaimed(t *store.Task, now time.Time) {
+	if m == nil {
+		return
+	}
+	m.taskClaims.WithLabelValues(t.Action).Inc()
+	if d := now.Sub(t.CreatedAt); d >= 0 {
+		m.taskClaimLat.Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) taskEnded(result string) {
+	if m != nil {
+		m.taskEnds.WithLabelValues(result).Inc()
+	}
+}
+
+func (m *Metrics) setTaskQueue(n int) {
+	if m != nil {
+		m.taskQueue.Set(float64(n))
 	}
 }

@@ -137,6 +137,7 @@ type engineOptions struct {
 	observe        func(store.Event)
 	owner          runtime.Owner // zero: this process (smithc worker names itself)
 	lease          time.Duration // zero: runtime.DefaultLeaseDuration
+	distribute     bool          // hand steps to any worker as tasks (smithc worker)
 }
 
 // ownerFromEnv reads $SMITHC_OWNER ("pid@host": the identity this
@@ -215,6 +216,7 @@ func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, er
 		WorktreeAddFunc:    gitwt.Add,
 		WorktreeRemoveFunc: gitwt.Remove,
 		SecretFormsFunc:    stdlib.SecretForms,
+		Distribute:         opts.distribute,
 	})
 	if err != nil {
 		return nil, exitf(ExitFailed, "%v", err)

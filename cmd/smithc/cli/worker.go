@@ -28,6 +28,8 @@ func (a *app) newWorkerCmd() *cobra.Command {
 	var (
 		f              dbFlags
 		concurrency    int
+		tasks          int
+		local          bool
 		maxConcurrency int
 		metricsAddr    string
 		poll           time.Duration
@@ -42,15 +44,21 @@ func (a *app) newWorkerCmd() *cobra.Command {
 attempts in flight are retried), waiting runs whose approval was decided or
 whose signal arrived, and runs waiting on a timer. Any number of workers on
 any number of machines may share one PostgreSQL database (or, on one machine,
-a SQLite file); each run is executed by one worker at a time.
+a SQLite file); each run is held by one worker at a time.
+
+On PostgreSQL the steps are shared too: the worker holding a run decides
+what runs next, and each attempt of a step with an effect (shell, http,
+agent) is queued as a task that any worker claims (up to --tasks at once),
+so one run's fan-out spreads over all workers. A task's lease and fencing
+token make sure a worker stopped past its lease cannot store a late result.
 
 Workers wake at once on PostgreSQL notifications and poll every --poll.
 SIGTERM drains: no new claims, runs under way get --drain-timeout to finish
 or wait, the rest are handed back to the other workers; exit 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if concurrency < 1 {
-				return exitf(ExitUsage, "--concurrency must be at least 1")
+			if concurrency < 1 || tasks < 1 {
+				return exitf(ExitUsage, "--concurrency and --tasks must be at least 1")
 			}
 			if maxConcurrency < 0 || poll < 0 || lease < 0 || drain < 0 {
 				return exitf(ExitUsage, "--max-concurrency, --poll, --lease and --drain-timeout must be positive")
@@ -70,7 +78,8 @@ or wait, the rest are handed back to the other workers; exit 0.`,
 			owner := workerOwner()
 			var w *worker.Worker
 			observe := func(e store.Event) { w.Observe(e) } // events come only once w runs
-			eng, err := a.newEngine(st, engineOptions{maxConcurrency: maxConcurrency, observe: observe, owner: owner, lease: lease})
+			eng, err := a.newEngine(st, engineOptions{maxConcurrency: maxConcurrency, observe: observe, owner: owner, lease: lease,
+				distribute: !local})
 			if err != nil {
 				return err
 			}
@@ -87,12 +96,16 @@ or wait, the rest are handed back to the other workers; exit 0.`,
 				defer srv.Close()
 				logf("metrics on http://%s/metrics", l.Addr())
 			}
-			w, err = worker.New(worker.Config{Engine: eng, Concurrency: concurrency, PollInterval: poll,
+			w, err = worker.New(worker.Config{Engine: eng, Concurrency: concurrency, Tasks: tasks, PollInterval: poll,
 				DrainTimeout: drain, Metrics: metrics, Logf: logf})
 			if err != nil {
 				return exitf(ExitFailed, "%v", err)
 			}
-			logf("started on %s (%d runs at once)", storeName(&f), concurrency)
+			if eng.Distributes() {
+				logf("started on %s (%d runs and %d steps of any run at once)", storeName(&f), concurrency, tasks)
+			} else {
+				logf("started on %s (%d runs at once, each executing its own steps)", storeName(&f), concurrency)
+			}
 			if err := w.Run(ctx); err != nil {
 				return exitf(ExitFailed, "%v", err)
 			}
@@ -102,6 +115,8 @@ or wait, the rest are handed back to the other workers; exit 0.`,
 	}
 	f.register(cmd)
 	cmd.Flags().IntVar(&concurrency, "concurrency", worker.DefaultConcurrency, "runs executed at once by this worker")
+	cmd.Flags().IntVar(&tasks, "tasks", worker.DefaultTasks, "steps (of any run, on PostgreSQL) executed at once by this worker")
+	cmd.Flags().BoolVar(&local, "local-steps", false, "execute the steps of the runs this worker holds itself, rather than sharing them with all workers (the only way on SQLite)")
 	cmd.Flags().IntVar(&maxConcurrency, "max-concurrency", 0, fmt.Sprintf("attempts running at once in each run (default %d)", runtime.DefaultMaxConcurrency))
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at this address (e.g. :9464 or 127.0.0.1:9464)")
 	cmd.Flags().DurationVar(&poll, "poll", worker.DefaultPollInterval, "how often to scan the store without a notification")

@@ -184,28 +184,34 @@ func countTables(t *testing.T, path string) int {
 }
 
 // TestNewerSchemaIsRefused: a database migrated past the versions this
-// binary knows is refused by both opens with a message saying so.
+// binary knows is refused by both opens with a message saying so, whether
+// the newer smithc stamped its version in the file's header (as Migrate
+// does) or only recorded it in schema_migration.
 func TestNewerSchemaIsRefused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "newer.db")
-	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO schema_migration (version, name) VALUES (9999, 'from_the_future')`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	for _, ro := range []bool{false, true} {
-		_, err := sqlitestore.Open(ctx, path, sqlitestore.Options{ReadOnly: ro})
-		if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "newer smithc") || !strings.Contains(err.Error(), "9999") {
-			t.Errorf("open (read-only %v) of a newer database: %v", ro, err)
+	for _, stamp := range []string{`PRAGMA user_version = 9999`, `PRAGMA user_version = 0`} {
+		path := filepath.Join(t.TempDir(), "newer.db")
+		s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{`INSERT INTO schema_migration (version, name) VALUES (9999, 'from_the_future')`, stamp} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+		for _, ro := range []bool{false, true} {
+			_, err := sqlitestore.Open(ctx, path, sqlitestore.Options{ReadOnly: ro})
+			if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "newer smithc") || !strings.Contains(err.Error(), "9999") {
+				t.Errorf("open (read-only %v, %s) of a newer database: %v", ro, stamp, err)
+			}
 		}
 	}
 }

@@ -81,13 +81,13 @@ var latestVersion = sync.OnceValue(func() int {
 // Version returns the highest applied migration version (0: none).
 func (s *Store) Version(ctx context.Context) (int, error) {
 	if s.w == nil {
-		var v int
+		var v version
 		err := s.retry(ctx, "migration version", func() error {
 			var err error
 			v, err = readVersion(ctx, s.r)
 			return err
 		})
-		return v, err
+		return v.n, err
 	}
 	var v int
 	err := s.tx(ctx, "migration version", func(tx *sql.Tx) error {
@@ -110,6 +110,21 @@ func currentVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 		return 0, fmt.Errorf("sqlitestore: read schema version: %w", err)
 	}
 	return int(v.Int64), nil
+}
+
+// stampVersion copies the schema version into the file's user_version,
+// in the migration's transaction: Open then reads it from the header
+// instead of querying schema_migration.
+func stampVersion(ctx context.Context, tx *sql.Tx) error {
+	var v sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM schema_migration`).Scan(&v); err != nil {
+		return fmt.Errorf("sqlitestore: read schema version: %w", err)
+	}
+	// PRAGMA takes no bound parameters; the value is an integer.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v.Int64)); err != nil {
+		return fmt.Errorf("sqlitestore: record schema version: %w", err)
+	}
+	return nil
 }
 
 // Migrate applies migrations in one transaction: Up to version target (0:
@@ -166,7 +181,7 @@ func (s *Store) Migrate(ctx context.Context, dir Direction, target int) ([]int, 
 		default:
 			return fmt.Errorf("sqlitestore: migrate: bad direction %d", dir)
 		}
-		return nil
+		return stampVersion(ctx, tx)
 	})
 	return done, err
 }

@@ -161,31 +161,36 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
+	// database/sql connects a pool on its first use: everything at open
+	// goes through the writer's connection, so that a command that only
+	// writes (smithc run of a new run) opens one connection, not two.
 	s := &Store{w: w, r: r, path: path, lockTimeout: lock, stmts: map[string]*sql.Stmt{}}
 	// Several processes creating one new file at once can find it locked
 	// while one of them switches it to WAL (SQLite does not always wait
 	// for that lock): the opening steps are retried like any busy write.
-	err = s.retry(ctx, "open", func() error {
-		if err := w.PingContext(ctx); err != nil {
-			return fmt.Errorf("sqlitestore: open %s: %w", path, err)
-		}
-		return nil
-	})
-	if err == nil && !opts.NoMigrate {
-		// A store that is up to date is not written at open: many
-		// processes opening it at once, or a command run while another
-		// process holds the write lock, do not queue for a migration
-		// transaction that has nothing to do.
-		var v int
+	if opts.NoMigrate {
+		err = s.retry(ctx, "open", func() error {
+			if err := w.PingContext(ctx); err != nil {
+				return fmt.Errorf("sqlitestore: open %s: %w", path, err)
+			}
+			return nil
+		})
+	} else {
+		// A store that is up to date is not written at open, and its
+		// version costs one read of the file's header (PRAGMA
+		// user_version): many processes opening it at once, or a command
+		// run while another process holds the write lock, do not queue
+		// for a migration transaction that has nothing to do.
+		var v version
 		err = s.retry(ctx, "open", func() error {
 			var err error
-			v, err = readVersion(ctx, r)
+			v, err = readVersion(ctx, w)
 			return err
 		})
 		if err == nil {
-			err = checkVersion(path, v, false)
+			err = checkVersion(path, v.n, false)
 		}
-		if err == nil && v < latestVersion() {
+		if err == nil && (v.n < latestVersion() || !v.stamped) {
 			_, err = s.Migrate(ctx, Up, 0)
 		}
 	}
@@ -258,14 +263,14 @@ func openReader(ctx context.Context, path, dsn string, lock time.Duration) (*Sto
 	}
 	r.SetMaxOpenConns(4)
 	s := &Store{r: r, path: path, lockTimeout: lock, stmts: map[string]*sql.Stmt{}}
-	var v int
+	var v version
 	err = s.retry(ctx, "open", func() error {
 		var err error
 		v, err = readVersion(ctx, r)
 		return err
 	})
 	if err == nil {
-		err = checkVersion(path, v, true)
+		err = checkVersion(path, v.n, true)
 	}
 	if err != nil {
 		r.Close()
@@ -274,21 +279,39 @@ func openReader(ctx context.Context, path, dsn string, lock time.Duration) (*Sto
 	return s, nil
 }
 
-// readVersion reads the highest applied migration without creating
-// anything.
-func readVersion(ctx context.Context, db *sql.DB) (int, error) {
+// version is a database's schema version: the highest migration
+// applied (0: none).
+type version struct {
+	n int
+	// stamped: the file's user_version holds n (Migrate sets it); a
+	// store migrated by an older smithc has its version only in
+	// schema_migration until it is migrated once more.
+	stamped bool
+}
+
+// readVersion reads the schema version without creating anything: one
+// PRAGMA user_version (the file's header, no table read) when a
+// migration stamped it, else the highest version in schema_migration.
+func readVersion(ctx context.Context, db *sql.DB) (version, error) {
+	var uv int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&uv); err != nil {
+		return version{}, fmt.Errorf("sqlitestore: read schema version: %w", err)
+	}
+	if uv > 0 {
+		return version{n: uv, stamped: true}, nil
+	}
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlitestore: read schema version: %w", err)
+		return version{}, fmt.Errorf("sqlitestore: read schema version: %w", err)
 	}
 	if n == 0 {
-		return 0, nil
+		return version{}, nil
 	}
 	var v sql.NullInt64
 	if err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migration`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("sqlitestore: read schema version: %w", err)
+		return version{}, fmt.Errorf("sqlitestore: read schema version: %w", err)
 	}
-	return int(v.Int64), nil
+	return version{n: int(v.Int64), stamped: v.Int64 == 0}, nil
 }
 
 // checkVersion refuses a database written by a newer smithc (a schema

@@ -48,11 +48,11 @@ func TestMigrateUpDownUp(t *testing.T) {
 		want    []int
 		version int
 	}{
-		{sqlitestore.Up, []int{1, 2, 3, 4}, 4},
-		{sqlitestore.Up, nil, 4},
-		{sqlitestore.Down, []int{4, 3, 2, 1}, 0},
+		{sqlitestore.Up, []int{1, 2, 3, 4, 5}, 5},
+		{sqlitestore.Up, nil, 5},
+		{sqlitestore.Down, []int{5, 4, 3, 2, 1}, 0},
 		{sqlitestore.Down, nil, 0},
-		{sqlitestore.Up, []int{1, 2, 3, 4}, 4},
+		{sqlitestore.Up, []int{1, 2, 3, 4, 5}, 5},
 	}
 	for i, st := range steps {
 		got, err := s.Migrate(ctx, st.dir, 0)
@@ -83,7 +83,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if v, _ := s2.Version(ctx); v != 4 {
+	if v, _ := s2.Version(ctx); v != 5 {
 		t.Errorf("version after reopen = %d", v)
 	}
 }
@@ -163,5 +163,50 @@ func TestConcurrentOpenOfANewFile(t *testing.T) {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}
+	}
+}
+
+// TestMigrateLeanEventsKeepsSeqs: migration 0005 (event.seq without
+// AUTOINCREMENT) keeps every event and its seq, and later events still
+// get larger seqs.
+func TestMigrateLeanEventsKeepsSeqs(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "m.db"), sqlitestore.Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx, sqlitestore.Up, 4); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ev := func(kind string) *store.Event { return &store.Event{RunID: "r1", Kind: kind, Time: now} }
+	before := []*store.Event{ev("A"), ev("B"), ev("C")}
+	if err := s.EventAppend(ctx, &store.EventAppendParams{Events: before}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Migrate(ctx, sqlitestore.Up, 0); err != nil || len(got) != 1 || got[0] != 5 {
+		t.Fatalf("migrate up: %v %v", got, err)
+	}
+	after := []*store.Event{ev("D")}
+	if err := s.EventAppend(ctx, &store.EventAppendParams{Events: after}); err != nil {
+		t.Fatal(err)
+	}
+	if after[0].Seq <= before[2].Seq {
+		t.Errorf("seq after the migration %d, want more than %d", after[0].Seq, before[2].Seq)
+	}
+	got, err := s.EventList(ctx, &store.EventListParams{RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for i, e := range got {
+		kinds = append(kinds, e.Kind)
+		if i < 3 && e.Seq != before[i].Seq {
+			t.Errorf("event %s has seq %d after the migration, %d before", e.Kind, e.Seq, before[i].Seq)
+		}
+	}
+	if d := cmp.Diff([]string{"A", "B", "C", "D"}, kinds); d != "" {
+		t.Errorf("events after the migration (-want +got):\n%s", d)
 	}
 }

@@ -57,7 +57,9 @@ func ensureView(ctx context.Context, tx *sql.Tx, t *schema.Type) error {
 	} else {
 		cols = append(cols, "output AS value")
 	}
-	q := fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM node WHERE output_type = %s AND state = 'finished'",
+	// The last two terms are those of the partial index node_type_idx,
+	// so that the view reads it.
+	q := fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM node WHERE output_type = %s AND state = 'finished' AND output_type <> ''",
 		quoteIdent(t.Name), strings.Join(cols, ", "), quoteLit(t.Name))
 	if _, err := tx.ExecContext(ctx, `DROP VIEW IF EXISTS `+quoteIdent(t.Name)); err != nil {
 		return fmt.Errorf("sqlitestore: drop view %s: %w", t.Name, err)

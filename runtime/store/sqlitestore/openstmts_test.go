@@ -1,0 +1,178 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"database/sql"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"modernc.org/sqlite"
+
+	"github.com/smithc/smithc/runtime/store/sqlitestore"
+)
+
+// statements records, per database path, each connection opened to it
+// ("connection") and what SQLite compiles on it: SQLite calls the authorizer of a connection
+// once per action of each statement it prepares (a PRAGMA, a table read,
+// a BEGIN, an INSERT, ...). The connection's own setup (the pragmas of
+// its DSN) runs before the hook and is not recorded.
+var statements = struct {
+	sync.Mutex
+	byPath map[string]*[]string
+}{byPath: map[string]*[]string{}}
+
+func init() {
+	sqlite.RegisterConnectionHook(func(conn sqlite.ExecQuerierContext, dsn string) error {
+		statements.Lock()
+		defer statements.Unlock()
+		for path, log := range statements.byPath {
+			if !strings.HasPrefix(dsn, "file:"+(&url.URL{Path: path}).EscapedPath()+"?") {
+				continue
+			}
+			*log = append(*log, "connection")
+			return conn.(sqlite.AuthorizerRegisterer).RegisterAuthorizer(func(action sqlite.AuthorizerActionCode, arg1, arg2, _, _ string) sqlite.AuthorizerReturnCode {
+				statements.Lock()
+				*log = append(*log, authAction(action, arg1, arg2))
+				statements.Unlock()
+				return sqlite.AuthorizerOK
+			})
+		}
+		return nil
+	})
+}
+
+func authAction(a sqlite.AuthorizerActionCode, arg1, arg2 string) string {
+	switch a {
+	case sqlite.AuthPragma:
+		return "PRAGMA " + arg1
+	case sqlite.AuthRead:
+		return "read " + arg1
+	case sqlite.AuthSelect:
+		return "SELECT"
+	case sqlite.AuthTransaction:
+		return arg1 // BEGIN, COMMIT, ROLLBACK
+	case sqlite.AuthInsert:
+		return "INSERT " + arg1
+	case sqlite.AuthUpdate:
+		return "UPDATE " + arg1
+	case sqlite.AuthCreateTable:
+		return "CREATE TABLE " + arg1
+	case sqlite.AuthFunction:
+		return "function " + arg2
+	}
+	return "action " + arg1
+}
+
+// recordStatements starts recording the statements of connections to
+// path opened from now on; the returned function returns them.
+func recordStatements(t *testing.T, path string) func() []string {
+	t.Helper()
+	log := &[]string{}
+	statements.Lock()
+	statements.byPath[path] = log
+	statements.Unlock()
+	t.Cleanup(func() {
+		statements.Lock()
+		delete(statements.byPath, path)
+		statements.Unlock()
+	})
+	return func() []string {
+		statements.Lock()
+		defer statements.Unlock()
+		return append([]string(nil), *log...)
+	}
+}
+
+// TestOpenOfAnUpToDateStoreReadsOneHeaderField: opening a store whose
+// schema is current opens one connection (the writer's; the readers'
+// pool connects on the first read), and its migration step is one PRAGMA
+// user_version (a field of the file's header): no table is read, no
+// transaction begins.
+func TestOpenOfAnUpToDateStoreReadsOneHeaderField(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smithers.db")
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	got := recordStatements(t, path)
+	s, err = sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if diff := cmp.Diff([]string{"connection", "PRAGMA user_version"}, got()); diff != "" {
+		t.Errorf("connections and statements of an open of an up-to-date store (-want +got):\n%s", diff)
+	}
+}
+
+// TestOpenStampsAStoreOfAnOlderSmithcOnce: a store migrated by a smithc
+// that kept its version only in schema_migration (user_version 0) is
+// read and stamped by the first open, in one transaction that applies no
+// migration; every later open reads the header only.
+func TestOpenStampsAStoreOfAnOlderSmithcOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smithers.db")
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := s.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`PRAGMA user_version = 0`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	got := recordStatements(t, path)
+	s, err = sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := got()
+	s.Close()
+	for _, want := range []string{"read schema_migration", "BEGIN", "PRAGMA user_version", "COMMIT"} {
+		if !contains(first, want) {
+			t.Errorf("the first open of an unstamped store did not %q: %q", want, first)
+		}
+	}
+	if contains(first, "INSERT schema_migration") {
+		t.Errorf("the first open of an unstamped, current store applied a migration: %q", first)
+	}
+
+	n := len(first)
+	s, err = sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if diff := cmp.Diff([]string{"connection", "PRAGMA user_version"}, got()[n:]); diff != "" {
+		t.Errorf("statements of the second open (-want +got):\n%s", diff)
+	}
+	if v, err := s.Version(ctx); err != nil || v != latest {
+		t.Errorf("version after the stamp: %d, %v; want %d", v, err, latest)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
