@@ -365,12 +365,11 @@ func (e *Engine) Hijack(ctx context.Context, runID string, p HijackParams) (*Han
 	}
 }
 
-// pendingSession: the step runs but has not reported its session yet.
-type pendingSession struct{ node string }
+// pendingSession: what to hijack may come (the step runs but has not
+// reported its session yet, or no agent step runs yet in a live run).
+type pendingSession struct{ msg string }
 
-func (p *pendingSession) Error() string {
-	return fmt.Sprintf("step %s is running but its agent has not reported a session yet", p.node)
-}
+func (p *pendingSession) Error() string { return p.msg }
 
 // hijackTarget picks the node instance to hijack.
 func (e *Engine) hijackTarget(ctx context.Context, run *store.Run, p HijackParams, live bool) (*store.Node, error) {
@@ -437,7 +436,8 @@ func (e *Engine) hijackTarget(ctx context.Context, run *store.Run, p HijackParam
 		}
 		return nil, fmt.Errorf("runtime: hijack run %s: %w: several agent steps have a session (%s); %s", run.ID, ErrAmbiguous, strings.Join(names, ", "), hint)
 	case len(waiting) > 0:
-		return nil, &pendingSession{node: strings.Join(waiting, ", ")}
+		return nil, &pendingSession{msg: fmt.Sprintf("runtime: hijack run %s: step %s is running but its agent has not reported a session yet",
+			run.ID, strings.Join(waiting, ", "))}
 	}
 	what := "no agent step of run " + run.ID
 	if p.NodeID != "" {
@@ -445,7 +445,7 @@ func (e *Engine) hijackTarget(ctx context.Context, run *store.Run, p HijackParam
 	}
 	switch {
 	case len(seen) == 0 && live:
-		return nil, fmt.Errorf("runtime: hijack: %w: %s is running", ErrNoSession, what)
+		return nil, &pendingSession{msg: fmt.Sprintf("runtime: hijack: %s is running", what)}
 	case len(seen) == 0:
 		return nil, fmt.Errorf("runtime: hijack: %w: %s has started", ErrNoSession, what)
 	case live:
