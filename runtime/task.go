@@ -155,6 +155,9 @@ func (r *runner) loadTasks(ctx context.Context) ([]*store.Task, error) {
 // taskInput is what the holder hands the executor of a task.
 type taskInput struct {
 	Prev *taskFailure `json:"prev,omitempty"` // the previous attempt's error
+	// Continue is the session of an interrupted attempt before it (see
+	// Attempt.Continue).
+	Continue *ContinuedSession `json:"continue,omitempty"`
 	// Nodes are the rows of the instances the step may read, as the
 	// holder had them when it queued the attempt (nil: the executor
 	// lists the run's nodes).
@@ -266,7 +269,7 @@ func (r *runner) queueTask(ctx context.Context, in *instance, prev error) (int, 
 	now := r.e.now()
 	var num int
 	row := r.update(in, func(row *store.Node) { row.Attempts++; num = row.Attempts })
-	ti := taskInput{Nodes: r.readRows(n)}
+	ti := taskInput{Nodes: r.readRows(n), Continue: r.continued(in, num)}
 	if prev != nil {
 		ti.Prev = failureOf(AsStepError(prev))
 	}
