@@ -164,7 +164,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	} else if err := r.c.commit(context.WithoutCancel(ctx), start); err != nil {
 		return nil, num, &StepError{Kind: ErrKindInternal, Message: err.Error(), Err: err}
 	}
-	runEnv := map[string]any{"run": map[string]any{"id": r.run.ID, "attempt": int64(num)}}
+	runEnv := r.attemptEnv(num)
 	var lastBeat time.Time
 	var beat atomic.Int64 // wall time of the last heartbeat, for heartbeat_timeout
 	beat.Store(time.Now().UnixNano())
@@ -267,6 +267,21 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	return v, num, nil
 }
 
+// attemptEnv is what an attempt's expressions read besides the rest of
+// the environment: run.id and run.attempt. Made once per attempt number
+// and shared (expressions only read it).
+func (r *runner) attemptEnv(num int) map[string]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.runEnvs) <= num {
+		r.runEnvs = append(r.runEnvs, nil)
+	}
+	if r.runEnvs[num] == nil {
+		r.runEnvs[num] = map[string]any{"run": map[string]any{"id": r.run.ID, "attempt": int64(num)}}
+	}
+	return r.runEnvs[num]
+}
+
 // attemptFailed records an attempt whose output was refused.
 func (r *runner) attemptFailed(in *instance, num int, serr *StepError) *StepError {
 	data := map[string]any{"error": serr.Error(), "kind": serr.Kind}
@@ -333,10 +348,12 @@ func (r *runner) succeed(ctx context.Context, in *instance, num int, v any, cach
 			State: store.AttemptFinished, Now: now}},
 		Events: []*store.Event{r.event(EventNodeFinished, in, num, nil)},
 	}
-	if in.node.Step.Action == "compute" && r.e.cfg.Durability != DurabilityFull {
+	if in.node.Step.Action == "compute" && r.e.cfg.Durability != DurabilityFull && (in.node.Step.Cache == nil || cacheKey == "") {
 		// A compute step has no effect outside the run: its result is
 		// committed with the next awaited write, before anything with an
-		// effect outside the run starts (a crash recomputes it).
+		// effect outside the run starts (a crash recomputes it). One with
+		// a cache is awaited: the cache entry, which other runs read, is
+		// written after the result it holds is committed.
 		r.c.write(b)
 	} else if err := r.c.commit(context.WithoutCancel(ctx), b); err != nil {
 		return outcome{state: store.NodePending}, false

@@ -325,6 +325,10 @@ func benchTargets(b *testing.B) {
 	res := medianCost(2*reps+1, func() cost { c, _ := whole(b, bin, db, "resume", m[1]); return c })
 	rows = append(rows, row{fmt.Sprintf("resume of the finished %d-iteration loop run, whole process ≤ 100 ms", k), ms(res.wall), "100 ms", ratio(res.wall, 100*time.Millisecond),
 		ms(res.cpu) + " CPU", verdict(res.wall <= 100*time.Millisecond)})
+	insp := medianCost(reps, func() cost { c, _ := whole(b, bin, db, "inspect", m[1]); return c })
+	rows = append(rows, row{fmt.Sprintf("inspect of the %d-iteration loop run (paged: first and last 20), whole process", k),
+		fmt.Sprintf("%s, %d MB", ms(insp.wall), insp.rssKB>>10), "resume of it " + ms(res.wall), ratio(insp.wall, res.wall),
+		ms(insp.cpu) + " CPU", "—"})
 
 	var load string
 	if l, err := os.ReadFile("/proc/loadavg"); err == nil {

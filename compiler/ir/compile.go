@@ -15,6 +15,7 @@ import (
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/optimizer"
+	exprparser "github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -29,7 +30,29 @@ import (
 // key: expr's own follow Go's random map order, and a durable run must
 // decide the same way when it is resumed.
 func (x *Expr) Compile() (*vm.Program, error) {
-	return compileSrc(x.Src, x.shadowed())
+	shadowed := x.shadowed()
+	return compileSrc(x.Src, shadowed, x.takeParsed(shadowed))
+}
+
+// takeParsed returns the tree given to UseParsed, and forgets it, when
+// it is the tree the configuration of the shadowed builtins would parse:
+// with none shadowed, only the ordered map functions parse differently
+// (as calls of functions, not builtins).
+func (x *Expr) takeParsed(shadowed string) *exprparser.Tree {
+	t := x.parsed
+	if t == nil {
+		return nil
+	}
+	x.parsed = nil
+	if shadowed != "" {
+		return nil
+	}
+	for _, f := range orderedMapFuncs {
+		if strings.Contains(x.Src, f.name) {
+			return nil
+		}
+	}
+	return t
 }
 
 // shadowed returns the expr builtins (keys, values and toPairs included)
@@ -100,12 +123,19 @@ func newConfig(shadowed string) *conf.Config {
 }
 
 // compileSrc is expr.Compile of src with the configuration of the given
-// shadowed builtins, taken from its pool.
-func compileSrc(src, shadowed string) (*vm.Program, error) {
+// shadowed builtins, taken from its pool. A non-nil tree is src parsed
+// with that configuration.
+func compileSrc(src, shadowed string, tree *exprparser.Tree) (*vm.Program, error) {
 	pool := configPool(shadowed)
 	c := pool.Get().(*conf.Config)
 	defer pool.Put(c)
-	tree, err := checker.ParseCheck(src, c)
+	var err error
+	if tree == nil {
+		tree, err = checker.ParseCheck(src, c)
+	} else {
+		// checker.ParseCheck without the parse.
+		_, err = new(checker.Checker).PatchAndCheck(tree, c)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -185,11 +215,12 @@ func (p *Program) CompileAll() error {
 			return
 		}
 		k := key{x.Src, x.shadowed()}
+		tree := x.takeParsed(k.shadowed)
 		if prog, ok := done[k]; ok {
 			x.Program = prog
 			return
 		}
-		prog, err := compileSrc(k.src, k.shadowed)
+		prog, err := compileSrc(k.src, k.shadowed, tree)
 		if err != nil {
 			if first == nil {
 				first = err

@@ -241,7 +241,6 @@ func parseRecovering(filename, text string, toks *grammar.Tokens, lexErr *gramma
 				n++
 			}
 			all.List = append(all.List, t.List[:n]...)
-			all.Ends = append(all.Ends, t.Ends[:n]...)
 		}
 	}
 

@@ -201,3 +201,24 @@ func BenchmarkFanOut(b *testing.B) {
 		}
 	}
 }
+
+// waitFinished polls the store until every run of ids finished.
+func waitFinished(tb testing.TB, st store.Store, ids []string) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Minute)
+	for _, id := range ids {
+		for {
+			r, err := st.RunGetByID(context.Background(), &store.RunGetByIDParams{ID: id})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if r.Status == store.RunFinished {
+				break
+			}
+			if r.Status.Terminal() || time.Now().After(deadline) {
+				tb.Fatalf("run %s: %s %s", id, r.Status, r.Error)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+}
