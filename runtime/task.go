@@ -155,6 +155,9 @@ func (r *runner) loadTasks(ctx context.Context) ([]*store.Task, error) {
 // taskInput is what the holder hands the executor of a task.
 type taskInput struct {
 	Prev *taskFailure `json:"prev,omitempty"` // the previous attempt's error
+	// Continue is the session of an interrupted attempt before it (see
+	// Attempt.Continue).
+	Continue *ContinuedSession `json:"continue,omitempty"`
 	// Nodes are the rows of the instances the step may read, as the
 	// holder had them when it queued the attempt (nil: the executor
 	// lists the run's nodes).
@@ -241,16 +244,20 @@ func (r *runner) attemptTask(ctx context.Context, in *instance, t *taskState, pr
 				}
 			}
 		}
-		owner := ""
+		owner, expired := "", true
 		if row != nil {
 			owner = row.LeaseOwner
+			expired = row.Number != num || row.State != store.TaskAbandoned // else handed back by its worker
 		}
 		losses++
 		why := fmt.Sprintf("abandoned: the lease of worker %s expired", owner)
+		if !expired {
+			why = fmt.Sprintf("abandoned: handed back by worker %s (stopping)", owner)
+		}
 		r.c.write(&store.Batch{
 			AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: in.node.ID, Scope: in.scope, Number: num,
 				State: store.AttemptAbandoned, Error: why, ErrorKind: ErrKindInternal, Now: r.e.now()}},
-			Events: []*store.Event{r.event(EventAttemptAbandoned, in, num, map[string]any{"owner": owner, "lease_expired": true})},
+			Events: []*store.Event{r.event(EventAttemptAbandoned, in, num, map[string]any{"owner": owner, "lease_expired": expired})},
 		})
 		if losses >= maxTaskLosses {
 			return nil, num, &StepError{Kind: ErrKindInternal, Retry: false, Message: fmt.Sprintf(
@@ -266,7 +273,7 @@ func (r *runner) queueTask(ctx context.Context, in *instance, prev error) (int, 
 	now := r.e.now()
 	var num int
 	row := r.update(in, func(row *store.Node) { row.Attempts++; num = row.Attempts })
-	ti := taskInput{Nodes: r.readRows(n)}
+	ti := taskInput{Nodes: r.readRows(n), Continue: r.continued(in, num)}
 	if prev != nil {
 		ti.Prev = failureOf(AsStepError(prev))
 	}
