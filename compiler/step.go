@@ -225,6 +225,7 @@ func (c *compiler) expr(e *ast.Expr, sc *scope) *ir.Expr {
 	}
 	out := &ir.Expr{Src: e.Src, Range: e.Range, Type: c.info.ExprTypes[e]}
 	c.bind(out, e, sc)
+	out.UseParsed(c.info.TakeTree(e))
 	if e.Template != nil {
 		out.Template = []ir.TemplatePart{}
 		for _, p := range e.Template.Parts {

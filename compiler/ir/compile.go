@@ -3,10 +3,12 @@ package ir
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/builtin"
@@ -15,6 +17,7 @@ import (
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/optimizer"
+	exprparser "github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -29,7 +32,29 @@ import (
 // key: expr's own follow Go's random map order, and a durable run must
 // decide the same way when it is resumed.
 func (x *Expr) Compile() (*vm.Program, error) {
-	return compileSrc(x.Src, x.shadowed())
+	shadowed := x.shadowed()
+	return compileSrc(x.Src, shadowed, x.takeParsed(shadowed))
+}
+
+// takeParsed returns the tree given to UseParsed, and forgets it, when
+// it is the tree the configuration of the shadowed builtins would parse:
+// with none shadowed, only the ordered map functions parse differently
+// (as calls of functions, not builtins).
+func (x *Expr) takeParsed(shadowed string) *exprparser.Tree {
+	t := x.parsed
+	if t == nil {
+		return nil
+	}
+	x.parsed = nil
+	if shadowed != "" {
+		return nil
+	}
+	for _, f := range orderedMapFuncs {
+		if strings.Contains(x.Src, f.name) {
+			return nil
+		}
+	}
+	return t
 }
 
 // shadowed returns the expr builtins (keys, values and toPairs included)
@@ -100,12 +125,19 @@ func newConfig(shadowed string) *conf.Config {
 }
 
 // compileSrc is expr.Compile of src with the configuration of the given
-// shadowed builtins, taken from its pool.
-func compileSrc(src, shadowed string) (*vm.Program, error) {
+// shadowed builtins, taken from its pool. A non-nil tree is src parsed
+// with that configuration.
+func compileSrc(src, shadowed string, tree *exprparser.Tree) (*vm.Program, error) {
 	pool := configPool(shadowed)
 	c := pool.Get().(*conf.Config)
 	defer pool.Put(c)
-	tree, err := checker.ParseCheck(src, c)
+	var err error
+	if tree == nil {
+		tree, err = checker.ParseCheck(src, c)
+	} else {
+		// checker.ParseCheck without the parse.
+		_, err = new(checker.Checker).PatchAndCheck(tree, c)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -172,34 +204,72 @@ func mapArg(name string, params []any) (map[string]any, error) {
 }
 
 // CompileAll fills Program for every expression of the program that has
-// none (template parts included). It returns the first error, which for
-// a program that checked clean means a bug.
+// none (template parts included). Expressions of the same text and
+// configuration share one program (a program is read-only once compiled,
+// and safe for concurrent use); the distinct ones are compiled on up to
+// GOMAXPROCS goroutines. It returns the error of the first expression
+// that does not compile, which for a program that checked clean means a
+// bug.
 func (p *Program) CompileAll() error {
-	var first error
-	// Expressions of the same text and configuration share one program
-	// (a program is read-only once compiled, and safe for concurrent use).
 	type key struct{ src, shadowed string }
-	done := map[key]*vm.Program{}
+	type job struct {
+		key  key
+		tree *exprparser.Tree
+		prog *vm.Program
+		err  error
+	}
+	var (
+		index = map[key]int32{}
+		jobs  []job
+		users []*Expr
+		jobOf []int32 // the job of each user
+	)
 	p.EachExpr(func(x *Expr) {
 		if x.Template != nil || x.Program != nil {
 			return
 		}
 		k := key{x.Src, x.shadowed()}
-		if prog, ok := done[k]; ok {
-			x.Program = prog
-			return
+		tree := x.takeParsed(k.shadowed)
+		j, ok := index[k]
+		if !ok {
+			j = int32(len(jobs))
+			index[k] = j
+			jobs = append(jobs, job{key: k, tree: tree})
 		}
-		prog, err := compileSrc(k.src, k.shadowed)
-		if err != nil {
-			if first == nil {
-				first = err
-			}
-			return
-		}
-		done[k] = prog
-		x.Program = prog
+		users = append(users, x)
+		jobOf = append(jobOf, j)
 	})
-	return first
+	const chunk = 64
+	var next atomic.Int64
+	work := func() {
+		for {
+			lo := int(next.Add(chunk)) - chunk
+			if lo >= len(jobs) {
+				return
+			}
+			for i := lo; i < min(lo+chunk, len(jobs)); i++ {
+				j := &jobs[i]
+				j.prog, j.err = compileSrc(j.key.src, j.key.shadowed, j.tree)
+				j.tree = nil
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(jobs)+chunk-1)/chunk)
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	for i, x := range users {
+		x.Program = jobs[jobOf[i]].prog
+	}
+	for i := range jobs {
+		if jobs[i].err != nil {
+			return jobs[i].err
+		}
+	}
+	return nil
 }
 
 func rootName(name string) string {

@@ -1,9 +1,11 @@
 package ir_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/expr-lang/expr"
+	exprparser "github.com/expr-lang/expr/parser"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -79,5 +81,76 @@ func TestCompileAllSharesPrograms(t *testing.T) {
 	got, err = expr.Run(shadow.Program, map[string]any{"m": m, "values": func(any) any { return "the step" }})
 	if err != nil || got != "the step" {
 		t.Errorf("shadowed values(m) = %v, %v; want the step's function called", got, err)
+	}
+}
+
+// TestUseParsed: a tree given with UseParsed is compiled in place of
+// the source where the configuration would parse the same tree, and
+// ignored where it would not (keys is an ordered function of smithc's,
+// not expr's builtin; a step called like a builtin hides it).
+func TestUseParsed(t *testing.T) {
+	env := map[string]any{"m": map[string]any{"b": 2, "a": 1, "c": 3}, "n": 4}
+	cases := []struct {
+		src   string
+		names map[string]string
+		want  any
+	}{
+		{"n + 1", nil, 5},
+		{"keys(m)", nil, []any{"a", "b", "c"}},
+		{"len(map)", map[string]string{"map": "map"}, 2},
+	}
+	for _, c := range cases {
+		tree, err := exprparser.Parse(c.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := &ir.Expr{Src: c.src, Names: c.names}
+		x.UseParsed(tree)
+		p := &ir.Program{Agents: []*ir.Agent{{Model: x}}}
+		if err := p.CompileAll(); err != nil {
+			t.Fatalf("%s: %v", c.src, err)
+		}
+		run := env
+		if c.names != nil {
+			run = map[string]any{"map": []any{1, 2}}
+		}
+		for i := 0; i < 5; i++ {
+			got, err := expr.Run(x.Program, run)
+			if err != nil {
+				t.Fatalf("%s: %v", c.src, err)
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Fatalf("%s (-want +got):\n%s", c.src, diff)
+			}
+		}
+	}
+}
+
+// TestCompileAllMany: with more distinct expressions than one goroutine
+// compiles, every expression gets its own program (run it with -race).
+func TestCompileAllMany(t *testing.T) {
+	p := &ir.Program{}
+	for i := 0; i < 1000; i++ {
+		src := "n + " + strconv.Itoa(i)
+		tree, err := exprparser.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := &ir.Expr{Src: src, Names: map[string]string{"n": "n"}}
+		if i%2 == 0 {
+			x.UseParsed(tree)
+		}
+		p.Agents = append(p.Agents, &ir.Agent{Model: x, Args: &ir.Expr{Src: src}})
+	}
+	if err := p.CompileAll(); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range p.Agents {
+		for _, x := range []*ir.Expr{a.Model, a.Args} {
+			got, err := expr.Run(x.Program, map[string]any{"n": 1})
+			if err != nil || got != 1+i {
+				t.Fatalf("%s = %v, %v; want %d", x.Src, got, err, 1+i)
+			}
+		}
 	}
 }

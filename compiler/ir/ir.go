@@ -13,6 +13,7 @@ package ir
 import (
 	"time"
 
+	exprparser "github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/smithc/smithc/lang/diag"
@@ -334,7 +335,19 @@ type Expr struct {
 
 	// Program is the compiled form of Src (nil for templates); not printed.
 	Program *vm.Program `json:"-"`
+
+	// parsed is a parse of Src to compile instead of parsing it again
+	// (see UseParsed), or nil.
+	parsed *exprparser.Tree
 }
+
+// UseParsed gives x a parse of its Src made with no configuration
+// (exprparser.Parse, as lang/checker parses), for Compile and CompileAll
+// to use instead of parsing Src again when that parse is the one their
+// configuration makes (no builtin is shadowed and none of the ordered
+// map functions is named). Compiling changes the tree: it must not be
+// used elsewhere. Call it before Names and Params change.
+func (x *Expr) UseParsed(t *exprparser.Tree) { x.parsed = t }
 
 // TemplatePart is literal text or one interpolated expression.
 type TemplatePart struct {

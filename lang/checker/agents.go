@@ -83,10 +83,10 @@ func (c *checker) checkAgent(a *ast.AgentDecl) {
 	if oa != nil {
 		c.checkBlocks(oa.Blocks, nil, "openai")
 		ob := (&attrSet{c: c, owner: "the openai block of " + owner, at: oa.Kind.Range}).check(oa.Attrs, openaiRules)
-		c.checkNumber(ob["temperature"], "temperature of the openai block of "+owner, 0, 2)
+		c.checkNumber(ob.get("temperature"), "temperature of the openai block of "+owner, 0, 2)
 	}
-	c.checkNumber(byName["max_budget_usd"], "max_budget_usd of "+owner, 0, -1)
-	cli, cmd, kind := byName["cli"], byName["command"], byName["kind"]
+	c.checkNumber(byName.get("max_budget_usd"), "max_budget_usd of "+owner, 0, -1)
+	cli, cmd, kind := byName.get("cli"), byName.get("command"), byName.get("kind")
 	switch {
 	case cli == nil && cmd == nil && oa == nil:
 		c.report(diag.Diagnostic{Code: "missing-attribute", Summary: owner + " is missing cli = \"claude\" | \"codex\" | \"gemini\" or an openai { ... } block",
@@ -100,7 +100,7 @@ func (c *checker) checkAgent(a *ast.AgentDecl) {
 		return
 	case oa != nil:
 		for _, n := range []string{"model", "args", "kind", "cwd", "max_turns", "permission_mode", "max_budget_usd"} {
-			if at := byName[n]; at != nil && n == "model" {
+			if at := byName.get(n); at != nil && n == "model" {
 				c.errorf(at.Name.Range, "conflicting-attributes", "%s of %s belongs inside its openai block", n, owner)
 			} else if at != nil {
 				c.errorf(at.Name.Range, "conflicting-attributes", "%s of %s is a CLI setting; an openai agent does not take it", n, owner)
@@ -126,7 +126,7 @@ func (c *checker) checkAgent(a *ast.AgentDecl) {
 		return
 	}
 	for n, kinds := range cliOnly {
-		if at := byName[n]; at != nil && indexOf(kinds, k) < 0 {
+		if at := byName.get(n); at != nil && indexOf(kinds, k) < 0 {
 			c.errorf(at.Name.Range, "unsupported-attribute", "%s of %s: the %s CLI has no such option (only %s)", n, owner, k, strings.Join(kinds, ", "))
 		}
 	}

@@ -11,23 +11,27 @@ import (
 // attrSet checks the attributes of one node or block against rules.
 type attrSet struct {
 	c     *checker
-	owner string                                      // `step "a"`, for messages
-	scope func(mode exprMode, what string) *exprScope // where run-time values are evaluated
-	at    diag.Range                                  // where to report missing attributes
+	owner string     // `step "a"`, for messages
+	g     *graph     // run-time values are evaluated at the start of node n of g
+	n     *gnode     // (nil: the attributes take none)
+	at    diag.Range // where to report missing attributes
 }
+
+// scope is where run-time values are evaluated.
+func (s *attrSet) scope(mode exprMode, what string) *exprScope { return s.g.scopeAt(s.n, mode, what) }
 
 // check checks attrs against rules: unknown and duplicate attributes,
 // required ones missing, and each value by its rule. extra lists names
-// that are accepted but checked elsewhere. It returns the attributes by
-// name.
-func (s *attrSet) check(attrs []*ast.Attr, rules []attrRule, extra ...string) map[string]*ast.Attr {
-	byName := map[string]*ast.Attr{}
+// that are accepted but checked elsewhere. It returns the attributes
+// accepted, by name.
+func (s *attrSet) check(attrs []*ast.Attr, rules []attrRule, extra ...string) attrIndex {
+	byName := make(attrIndex, 0, len(attrs))
 	for _, a := range attrs {
 		if a == nil {
 			continue
 		}
 		name := a.Name.Name
-		if prev, dup := byName[name]; dup {
+		if prev := byName.get(name); prev != nil {
 			s.c.report(diag.Diagnostic{Code: "duplicate-attribute", Summary: fmt.Sprintf("duplicate attribute %q in %s: it is set twice", name, s.owner),
 				Subject: a.Name.Range, Related: []diag.Related{{Range: prev.Name.Range, Message: "first set here"}}})
 			continue
@@ -35,21 +39,35 @@ func (s *attrSet) check(attrs []*ast.Attr, rules []attrRule, extra ...string) ma
 		rule := findRule(rules, name)
 		if rule == nil {
 			if indexOf(extra, name) >= 0 {
-				byName[name] = a
+				byName = append(byName, a)
 				continue
 			}
 			s.unknown(a, rules, extra)
 			continue
 		}
-		byName[name] = a
+		byName = append(byName, a)
 		s.value(a, *rule)
 	}
 	for _, r := range rules {
-		if r.required && byName[r.name] == nil {
+		if r.required && byName.get(r.name) == nil {
 			s.c.report(diag.Diagnostic{Code: "missing-attribute", Summary: fmt.Sprintf("%s is missing the required attribute %q", s.owner, r.name), Subject: s.at})
 		}
 	}
 	return byName
+}
+
+// attrIndex is a node's or block's attributes, at most one per name
+// (there are a few: a slice searched linearly is cheaper than a map).
+type attrIndex []*ast.Attr
+
+// get returns the attribute called name, or nil.
+func (x attrIndex) get(name string) *ast.Attr {
+	for _, a := range x {
+		if a.Name.Name == name {
+			return a
+		}
+	}
+	return nil
 }
 
 func findRule(rules []attrRule, name string) *attrRule {
@@ -126,6 +144,9 @@ func isIdentByte(b byte) bool {
 
 // blockSet checks nested blocks: unknown and duplicate ones.
 func (c *checker) checkBlocks(blocks []*ast.Block, allowed []string, owner string) map[string]*ast.Block {
+	if len(blocks) == 0 {
+		return nil // reads as empty
+	}
 	byName := map[string]*ast.Block{}
 	for _, b := range blocks {
 		if b == nil {

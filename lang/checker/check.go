@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 
+	exprparser "github.com/expr-lang/expr/parser"
+
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/lang/diag"
 	"github.com/smithc/smithc/lang/parser"
@@ -112,6 +114,8 @@ type checker struct {
 	nodes       int                       // graph nodes made so far, all graphs
 
 	nodeOwners map[string][]*ast.WorkflowDecl // node id -> workflows declaring it (messages)
+
+	freeECs []*ec // expression checkers to reuse (newEC)
 }
 
 func newChecker(cfg *Config) *checker {
@@ -134,6 +138,7 @@ func newChecker(cfg *Config) *checker {
 			ExprTypes:       map[*ast.Expr]*schema.Type{},
 			Refs:            map[*ast.Expr][]Ref{},
 			Consts:          map[*ast.Attr]any{},
+			trees:           map[*ast.Expr]*exprparser.Tree{},
 		},
 		selectors:   map[string]*schema.ActionSpec{},
 		loaded:      map[string]*ast.File{},

@@ -79,8 +79,8 @@ func (c *checker) checkExpr(e *ast.Expr, sc *exprScope, want *schema.Type, optOK
 			x.assignType(t, want, e.Range, optOK, sc.what)
 		}
 	} else {
-		x := &ec{c: c, e: e, sc: sc}
-		tree, err := exprparser.Parse(e.Src)
+		x := c.newEC(e, sc)
+		tree, err := c.parseExpr(e, sc.mode)
 		if err != nil {
 			c.exprSyntax(e, err)
 			t = tAny
@@ -91,6 +91,7 @@ func (c *checker) checkExpr(e *ast.Expr, sc *exprScope, want *schema.Type, optOK
 			}
 			c.info.Refs[e] = x.refs
 		}
+		c.freeEC(x)
 	}
 	if sc.mode != modeConst {
 		c.info.ExprTypes[e] = t.schemaType()
@@ -120,6 +121,8 @@ func (c *checker) checkTemplate(e *ast.Expr, sc *exprScope) vt {
 			Subject: e.Range})
 		return tString
 	}
+	var refs []Ref // of all the interpolations
+	parsed := false
 	for _, p := range e.Template.Parts {
 		if p.Expr == nil {
 			continue
@@ -128,20 +131,58 @@ func (c *checker) checkTemplate(e *ast.Expr, sc *exprScope) vt {
 			c.errorf(p.Expr.Range, "empty-interpolation", "empty ${} in a template")
 			continue
 		}
-		x := &ec{c: c, e: p.Expr, sc: sc, inTemplate: true}
-		tree, err := exprparser.Parse(p.Expr.Src)
+		tree, err := c.parseExpr(p.Expr, sc.mode)
 		if err != nil {
 			c.exprSyntax(p.Expr, err)
 			continue
 		}
+		x := c.newEC(p.Expr, sc)
+		x.inTemplate = true
 		t := x.typeOf(tree.Node)
 		c.info.Refs[p.Expr] = x.refs
 		if sc.mode != modeConst {
 			c.info.ExprTypes[p.Expr] = t.schemaType()
 		}
-		c.info.Refs[e] = append(c.info.Refs[e], x.refs...)
+		refs = append(refs, x.refs...)
+		parsed = true
+		c.freeEC(x)
+	}
+	if parsed {
+		c.info.Refs[e] = refs
 	}
 	return tString
+}
+
+// newEC returns an expression checker for e in sc, reusing one that
+// freeEC gave back (checking is re-entrant: reading another node's
+// output checks its value first, so several are in use at once).
+func (c *checker) newEC(e *ast.Expr, sc *exprScope) *ec {
+	n := len(c.freeECs)
+	if n == 0 {
+		return &ec{c: c, e: e, sc: sc}
+	}
+	x := c.freeECs[n-1]
+	c.freeECs = c.freeECs[:n-1]
+	*x = ec{c: c, e: e, sc: sc, types: x.types}
+	return x
+}
+
+// freeEC gives x back for newEC, keeping the memory of its types; x
+// must not be used afterwards (what it found, such as x.refs, may be).
+func (c *checker) freeEC(x *ec) {
+	clear(x.types)
+	x.types = x.types[:0]
+	c.freeECs = append(c.freeECs, x)
+}
+
+// parseExpr parses the source of e with expr-lang. The tree of a
+// run-time expression is kept for the compiler (Info.TakeTree).
+func (c *checker) parseExpr(e *ast.Expr, mode exprMode) (*exprparser.Tree, error) {
+	tree, err := exprparser.Parse(e.Src)
+	if err == nil && mode != modeConst {
+		c.info.trees[e] = tree
+	}
+	return tree, err
 }
 
 // exprSyntax reports an expr-lang syntax error at its position.

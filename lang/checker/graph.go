@@ -72,6 +72,8 @@ type gnode struct {
 	optSelf   bool      // the node itself may not produce a value (continue_on_fail, skip_if, ...)
 	pred      *ast.Expr // the predicate of an arm
 	dupID     bool      // the id repeats an earlier one (reported)
+
+	whatS string // what(), once made; reset when full changes
 }
 
 // idScope maps the ids of one workflow, fragment or mount to nodes.
@@ -113,12 +115,22 @@ type graph struct {
 
 // what names a node in messages: `step "a"`, `parallel`, ...
 func (n *gnode) what() string {
-	name := kindName(n.kind)
-	if n.full != "" {
-		return name + " " + quote(n.full)
+	if n.whatS == "" {
+		n.whatS = kindName(n.kind)
+		if n.full != "" {
+			n.whatS += " " + quote(n.full)
+		}
 	}
-	return name
+	return n.whatS
 }
+
+// kindIDNames is kindName(k) + " id" for every kind k.
+var kindIDNames = func() (names [gFinally + 1]string) {
+	for k := range names {
+		names[k] = kindName(gkind(k)) + " id"
+	}
+	return names
+}()
 
 func kindName(k gkind) string {
 	switch k {
@@ -222,8 +234,9 @@ func (g *graph) declare(n *gnode, id ast.Ident, sc *idScope, home bool) {
 	n.id = id.Name
 	n.idRange = id.Range
 	n.full = sc.prefix + id.Name
+	n.whatS = ""
 	if home {
-		what := kindName(n.kind) + " id"
+		what := kindIDNames[n.kind]
 		if n.kind == gUse {
 			what = "mount prefix"
 		}

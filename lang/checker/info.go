@@ -1,6 +1,8 @@
 package checker
 
 import (
+	exprparser "github.com/expr-lang/expr/parser"
+
 	"github.com/smithc/smithc/lang/ast"
 	"github.com/smithc/smithc/schema"
 )
@@ -62,6 +64,23 @@ type Info struct {
 	// the program, sorted: a run resolves them all when it starts, so that
 	// it knows every secret it must keep out of the store.
 	Secrets []string
+
+	// trees holds the expr-lang parse of every run-time expression (and
+	// interpolation) that parsed, for TakeTree.
+	trees map[*ast.Expr]*exprparser.Tree
+}
+
+// TakeTree returns the checker's expr-lang parse of the run-time
+// expression e (made with no configuration: exprparser.Parse(e.Src)) and
+// forgets it; nil when there is none (a template, a constant, or a tree
+// already taken). The compiler compiles the tree instead of parsing e
+// again; compiling changes a tree, so each is handed out once.
+func (i *Info) TakeTree(e *ast.Expr) *exprparser.Tree {
+	t := i.trees[e]
+	if t != nil {
+		delete(i.trees, e)
+	}
+	return t
 }
 
 // RefKind tells what a name in an expression means.

@@ -35,8 +35,7 @@ func (g *graph) checkGraph() {
 
 // attrs returns an attribute checker for node n.
 func (g *graph) attrs(n *gnode, at diag.Range) *attrSet {
-	return &attrSet{c: g.c, owner: n.what(), at: at,
-		scope: func(mode exprMode, what string) *exprScope { return g.scopeAt(n, mode, what) }}
+	return &attrSet{c: g.c, owner: n.what(), at: at, g: g, n: n}
 }
 
 // checkNode checks one node's attributes, blocks and expressions.
@@ -87,7 +86,7 @@ func (g *graph) checkNode(n *gnode) {
 			{name: "on_max_reached", kind: rEnum, enum: []string{"fail", "return-last"}},
 			needsRule, descRule,
 		}, "until")
-		if a := byName["until"]; a != nil {
+		if a := byName.get("until"); a != nil {
 			sc := &exprScope{mode: modePredicate, what: "until of " + n.what(),
 				r: &nodeResolver{g: g, at: n, ev: end(n), inner: n, what: "until of " + n.what()}}
 			c.checkExpr(a.Value, sc, schema.BoolType, false)
@@ -130,9 +129,9 @@ func (g *graph) checkArmBodies(n *gnode) {
 }
 
 // checkTimer checks a timer: exactly one of duration and until.
-func (g *graph) checkTimer(n *gnode, s *ast.TimerStmt, byName map[string]*ast.Attr) {
+func (g *graph) checkTimer(n *gnode, s *ast.TimerStmt, byName attrIndex) {
 	c := g.c
-	d, u := byName["duration"], byName["until"]
+	d, u := byName.get("duration"), byName.get("until")
 	switch {
 	case d == nil && u == nil:
 		c.report(diag.Diagnostic{Code: "missing-attribute", Summary: n.what() + " is missing duration or until",
@@ -149,7 +148,7 @@ func (g *graph) checkTimer(n *gnode, s *ast.TimerStmt, byName map[string]*ast.At
 			c.errorf(u.Value.Range, "type-mismatch", "until of %s must be a time: an RFC 3339 string or Unix seconds (int), not %s", n.what(), r.t)
 		}
 	}
-	if a := byName["description"]; a != nil {
+	if a := byName.get("description"); a != nil {
 		c.constAttr(a, descRule, n.what())
 	}
 }

@@ -26,7 +26,13 @@ type nodeResolver struct {
 
 // scopeAt returns an expression scope reading at the start of n.
 func (g *graph) scopeAt(n *gnode, mode exprMode, what string) *exprScope {
-	return &exprScope{mode: mode, what: what, r: &nodeResolver{g: g, at: n, ev: start(n), inner: n, what: n.what()}}
+	// One allocation for both.
+	sr := &struct {
+		sc exprScope
+		r  nodeResolver
+	}{exprScope{mode: mode, what: what}, nodeResolver{g: g, at: n, ev: start(n), inner: n, what: n.what()}}
+	sr.sc.r = &sr.r
+	return &sr.sc
 }
 
 // resolve implements resolver.

@@ -2,7 +2,7 @@ package checker
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	exprast "github.com/expr-lang/expr/ast"
@@ -47,38 +47,32 @@ type selection struct {
 // in source order, one entry per action.
 func (c *checker) selectActions(s *ast.StepStmt) []selection {
 	var out []selection
-	add := func(name string, at diag.Range) {
-		spec := c.selectors[name]
-		if spec == nil {
-			return
-		}
-		for _, o := range out {
-			if o.spec == spec {
-				return
-			}
-		}
-		out = append(out, selection{spec: spec, at: at, name: name})
-	}
-	type item struct {
-		name string
-		at   diag.Range
-	}
-	var items []item
 	for _, a := range s.Attrs {
 		if a != nil {
-			items = append(items, item{a.Name.Name, a.Name.Range})
+			if spec := c.selectors[a.Name.Name]; spec != nil {
+				out = append(out, selection{spec: spec, at: a.Name.Range, name: a.Name.Name})
+			}
 		}
 	}
 	for _, b := range s.Blocks {
 		if b != nil {
-			items = append(items, item{b.Kind.Name, b.Kind.Range})
+			if spec := c.selectors[b.Kind.Name]; spec != nil {
+				out = append(out, selection{spec: spec, at: b.Kind.Range, name: b.Kind.Name})
+			}
 		}
 	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].at.Start.Offset < items[j].at.Start.Offset })
-	for _, it := range items {
-		add(it.name, it.at)
+	if len(out) < 2 {
+		return out
 	}
-	return out
+	slices.SortStableFunc(out, func(a, b selection) int { return a.at.Start.Offset - b.at.Start.Offset })
+	// One entry per action: the first that selects it.
+	kept := out[:0]
+	for _, o := range out {
+		if !slices.ContainsFunc(kept, func(k selection) bool { return k.spec == o.spec }) {
+			kept = append(kept, o)
+		}
+	}
+	return kept
 }
 
 // checkStep checks a step: exactly one action, its attributes and blocks,
@@ -112,8 +106,12 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 	// Selectors of the other selected actions were reported above;
 	// attributes of other actions are reported as such, not as unknown.
 	var foreign, selected []string
-	for _, o := range sels {
-		selected = append(selected, o.spec.Selectors...)
+	if len(sels) == 1 {
+		selected = sels[0].spec.Selectors // only read
+	} else {
+		for _, o := range sels {
+			selected = append(selected, o.spec.Selectors...)
+		}
 	}
 	for _, a := range s.Attrs {
 		if a != nil && findRule(rules, a.Name.Name) == nil && (c.otherAction(a.Name.Name, spec) != nil || indexOf(selected, a.Name.Name) >= 0) {
@@ -128,11 +126,15 @@ func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {
 				Subject: a.Name.Range})
 		}
 	}
-	byName := set.check(s.Attrs, rules, append(foreign, computed...)...) // foreign is fresh: no aliasing of the cached rules
+	extra := computed // only read
+	if len(foreign) > 0 {
+		extra = append(foreign, computed...) // foreign is fresh: no aliasing of the cached rules
+	}
+	byName := set.check(s.Attrs, rules, extra...)
 	if spec != nil {
 		for _, a := range spec.Attrs {
-			if a.Ref == "agent" && byName[a.Name] != nil {
-				c.stepAgent(s, byName[a.Name])
+			if a.Ref == "agent" && byName.get(a.Name) != nil {
+				c.stepAgent(s, byName.get(a.Name))
 			}
 		}
 	}
@@ -226,8 +228,14 @@ func (c *checker) warnConcatenation(a *ast.Attr) {
 	if len(c.info.Refs[a.Value]) == 0 || !strings.Contains(a.Value.Src, "+") {
 		return
 	}
-	tree, err := exprparser.Parse(a.Value.Src)
-	if err != nil || !hasPlus(tree.Node) {
+	tree := c.info.trees[a.Value] // the value was checked: it parsed
+	if tree == nil {
+		var err error
+		if tree, err = exprparser.Parse(a.Value.Src); err != nil {
+			return
+		}
+	}
+	if !hasPlus(tree.Node) {
 		return
 	}
 	c.report(diag.Diagnostic{Severity: diag.Warning, Code: "unquoted-concatenation",
@@ -378,7 +386,7 @@ func (g *graph) checkRetry(n *gnode, b *ast.Block) {
 	owner := "retry block of " + n.what()
 	c.checkBlocks(b.Blocks, nil, owner)
 	byName := (&attrSet{c: c, owner: owner, at: b.Kind.Range}).check(b.Attrs, retryRules, "when")
-	if a := byName["when"]; a != nil {
+	if a := byName.get("when"); a != nil {
 		sc := &exprScope{mode: modePredicate, what: "when of " + owner,
 			r: &nodeResolver{g: g, at: n, ev: start(n), inner: n, what: n.what(), err: true}}
 		c.checkExpr(a.Value, sc, schema.BoolType, false)

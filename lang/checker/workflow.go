@@ -107,11 +107,11 @@ func (c *checker) checkWorkflow(w *ast.WorkflowDecl) {
 		{name: "timeout", kind: rDuration},
 		{name: "on_timeout", kind: rEnum, enum: []string{"fail", "cancel"}},
 	}, "output")
-	if a := byName["on_timeout"]; a != nil && byName["timeout"] == nil {
+	if a := byName.get("on_timeout"); a != nil && byName.get("timeout") == nil {
 		c.errorf(a.Name.Range, "missing-attribute", "on_timeout of %s has no effect without a timeout", owner)
 	}
 	c.checkBudget(w, owner)
-	out := c.computeWorkflowOutput(g, byName["output"])
+	out := c.computeWorkflowOutput(g, byName.get("output"))
 	st.out, st.outOpt = out.schemaType(), out.opt && !out.isNull()
 	c.info.WorkflowOutputs[w] = st.out
 	st.state = 2
@@ -245,9 +245,9 @@ func (c *checker) checkBudget(w *ast.WorkflowDecl, owner string) {
 		{name: "tokens", kind: rConst, typ: schema.IntType},
 		{name: "cost_usd", kind: rConst, typ: schema.FloatType},
 	})
-	if byName["tokens"] == nil && byName["cost_usd"] == nil {
+	if byName.get("tokens") == nil && byName.get("cost_usd") == nil {
 		c.errorf(b.Kind.Range, "missing-attribute", "%s sets no limit: give tokens = N, cost_usd = X or both", what)
 	}
-	c.checkNumber(byName["tokens"], "tokens of "+what, 0, -1)
-	c.checkNumber(byName["cost_usd"], "cost_usd of "+what, 0, -1)
+	c.checkNumber(byName.get("tokens"), "tokens of "+what, 0, -1)
+	c.checkNumber(byName.get("cost_usd"), "cost_usd of "+what, 0, -1)
 }

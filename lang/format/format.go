@@ -103,7 +103,7 @@ func scanComments(src string, toks *grammar.Tokens) []*comment {
 	prev := 0
 	for i, t := range toks.List {
 		out = appendComments(out, src, prev, min(t.Pos.Offset, len(src)))
-		prev = toks.Ends[i].Offset
+		prev = toks.End(i).Offset
 	}
 	if prev < len(src) {
 		out = appendComments(out, src, prev, len(src))

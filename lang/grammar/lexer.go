@@ -131,8 +131,16 @@ type Tokens struct {
 	Repaired []*Error
 	// List is the tokens, ending with an EOF token.
 	List []lexer.Token
-	// Ends holds the position just after each token of List.
-	Ends []lexer.Position
+}
+
+// End returns the position just after token i of List: its text is
+// exactly the source between Pos and End.
+func (t *Tokens) End(i int) lexer.Position {
+	tok := &t.List[i]
+	p := tok.Pos
+	p.Line, p.Column = advanceLC(tok.Value, 0, len(tok.Value), p.Line, p.Column)
+	p.Offset += len(tok.Value)
+	return p
 }
 
 // EndBefore returns the end of the last token that starts before the
@@ -152,21 +160,23 @@ func (t *Tokens) EndBefore(off int) lexer.Position {
 	if lo == 0 {
 		return lexer.Position{}
 	}
-	return t.Ends[lo-1]
+	return t.End(lo - 1)
 }
 
 // Tokenize splits src into tokens, ending with an EOF token. On a lexical
 // error it returns the tokens before the error, an EOF token at the
 // error's position, and the error.
 func Tokenize(filename, src string) (*Tokens, *Error) {
-	n := len(src)/6 + 8
+	// About one token per 5 bytes for a dense file (a workflow of
+	// one-line steps); a larger guess than most files need costs less
+	// than growing the slice.
+	n := len(src)/5 + 8
 	s := &scanner{
 		src:  src,
 		file: filename,
 		line: 1,
 		col:  1,
 		toks: make([]lexer.Token, 0, n),
-		ends: make([]lexer.Position, 0, n),
 	}
 	if strings.HasPrefix(src, bom) {
 		// A UTF-8 byte order mark (some Windows editors write one) is
@@ -190,8 +200,7 @@ func (s *scanner) finish() (*Tokens, *Error) {
 	}
 	p := s.posAt(end)
 	s.toks = append(s.toks, lexer.Token{Type: lexer.EOF, Pos: p})
-	s.ends = append(s.ends, p)
-	t := &Tokens{List: s.toks, Ends: s.ends, Repaired: s.repaired}
+	t := &Tokens{List: s.toks, Repaired: s.repaired}
 	if s.err != nil {
 		return t, s.err
 	}
@@ -222,7 +231,6 @@ type scanner struct {
 	base, baseLine, baseCol int
 
 	toks []lexer.Token
-	ends []lexer.Position
 	err  *Error
 	stop int // offset where lexing stopped on error
 
@@ -289,7 +297,6 @@ func advanceLC(src string, from, to, line, col int) (int, int) {
 // emit appends the token src[start:end] and moves past it.
 func (s *scanner) emit(typ lexer.TokenType, start, end int) {
 	s.toks = append(s.toks, lexer.Token{Type: typ, Value: s.src[start:end], Pos: s.posAt(start)})
-	s.ends = append(s.ends, s.posAt(end))
 	s.off = end
 	s.prevType = typ
 	s.prevVal = s.src[start:end]

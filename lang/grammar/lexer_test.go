@@ -83,8 +83,10 @@ func TestTokenize(t *testing.T) {
 			if diff := cmp.Diff(tt.want, kinds(toks.List)); diff != "" {
 				t.Errorf("tokens (-want +got):\n%s", diff)
 			}
-			if len(toks.Ends) != len(toks.List) {
-				t.Errorf("%d ends for %d tokens", len(toks.Ends), len(toks.List))
+			for i, tok := range toks.List {
+				if end := toks.End(i); tt.src[tok.Pos.Offset:end.Offset] != tok.Value {
+					t.Errorf("token %d %q ends at %d", i, tok.Value, end.Offset)
+				}
 			}
 		})
 	}
@@ -128,8 +130,8 @@ func TestTokenizeErrors(t *testing.T) {
 		// whose "(" is not closed).
 		last := toks.List[len(toks.List)-1]
 		limit := err.Pos.Offset
-		if n := len(toks.Ends); n > 1 {
-			limit = max(limit, toks.Ends[n-2].Offset)
+		if n := len(toks.List); n > 1 {
+			limit = max(limit, toks.End(n-2).Offset)
 		}
 		if last.Type != lexer.EOF || last.Pos.Offset > limit {
 			t.Errorf("%q: tokens do not end with EOF at or before the error: %v", tt.src, last)

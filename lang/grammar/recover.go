@@ -102,7 +102,6 @@ func TokenizeAt(filename, src string, start int) (*Tokens, *Error) {
 		file: filename,
 		off:  start,
 		toks: make([]lexer.Token, 0, n),
-		ends: make([]lexer.Position, 0, n),
 	}
 	p := s.slowPos(start)
 	s.cur, s.line, s.col = start, p.Line, p.Column

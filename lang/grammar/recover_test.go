@@ -79,8 +79,8 @@ func TestTokenizeAt(t *testing.T) {
 		t.Errorf("first token at %+v, want offset %d, 3:1", first, start)
 	}
 	v := toks.List[8]
-	if v.Pos.Line != 4 || v.Pos.Column != 20 || toks.Ends[8].Column != 21 {
-		t.Errorf("value at %+v-%+v, want 4:20-4:21", v.Pos, toks.Ends[8])
+	if v.Pos.Line != 4 || v.Pos.Column != 20 || toks.End(8).Column != 21 {
+		t.Errorf("value at %+v-%+v, want 4:20-4:21", v.Pos, toks.End(8))
 	}
 }
 

@@ -164,7 +164,7 @@ func exampleTokens(t *testing.T) (names, srcs []string, toks [][]lexer.Token, en
 		for i, tk := range all.List[:len(all.List)-1] {
 			if !strings.Contains(tk.Value, "\n") {
 				ts = append(ts, tk)
-				es = append(es, all.Ends[i].Offset)
+				es = append(es, all.End(i).Offset)
 			}
 		}
 		names, srcs = append(names, filepath.Base(p)), append(srcs, src)

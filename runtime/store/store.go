@@ -247,7 +247,8 @@ type EventAppendParams struct{ Events []*Event }
 type EventListParams struct {
 	RunID    string
 	AfterSeq int64
-	Limit    int // 0: no limit
+	Limit    int    // 0: no limit
+	Kind     string // only events of this kind ("": all)
 }
 
 // ApprovalRequestParams are the arguments of ApprovalRequest.

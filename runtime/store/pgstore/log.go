@@ -69,11 +69,17 @@ func queueEvents(b *pgx.Batch, evs []*store.Event) {
 // EventList implements store.Store.
 func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*store.Event, error) {
 	q := `SELECT seq, run_id, node_id, scope, iteration, attempt, kind, time, data FROM event
-		WHERE run_id = $1 AND seq > $2 ORDER BY seq`
+		WHERE run_id = $1 AND seq > $2`
+	args := []any{p.RunID, p.AfterSeq}
+	if p.Kind != "" {
+		q += ` AND kind = $3`
+		args = append(args, p.Kind)
+	}
+	q += ` ORDER BY seq`
 	if p.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", p.Limit)
 	}
-	rows, err := s.pool.Query(ctx, q, p.RunID, p.AfterSeq)
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list events of run %q: %w", p.RunID, err)
 	}

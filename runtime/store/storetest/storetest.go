@@ -388,6 +388,10 @@ func testEvent(t *testing.T, s store.Store) {
 	if err != nil || len(got) != 1 || got[0].Kind != "RunStarted" {
 		t.Errorf("EventList limit = %+v, %v", got, err)
 	}
+	got, err = s.EventList(ctx, &store.EventListParams{RunID: "r1", Kind: "NodeStarted"})
+	if err != nil || len(got) != 1 || got[0].Seq != evs[2].Seq {
+		t.Errorf("EventList kind = %+v, %v", got, err)
+	}
 }
 
 func testApproval(t *testing.T, s store.Store) {
