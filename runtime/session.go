@@ -139,12 +139,9 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 
 	// A run Start just created has no nodes and no attempts yet: it
 	// reads nothing (a one-step run then never opens a read connection).
-	fresh := sp.startKind == EventRunStarted
-	var rows []*store.Node
-	if !fresh {
-		if rows, err = r.e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: r.run.ID}); err != nil {
-			return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
-		}
+	rows, all, tasks, err := r.loadState(ctx, sp.startKind == EventRunStarted) // loadstate.go
+	if err != nil {
+		return err
 	}
 	runFailed := r.run.Status == store.RunFailed
 	for _, row := range rows {
@@ -168,16 +165,6 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 			data["dropped"] = sp.dropped
 		}
 		b.Events = append(b.Events, r.event(EventSourceAdopted, nil, 0, data))
-	}
-	var all []*store.Attempt
-	if !fresh {
-		if all, err = r.e.cfg.Store.AttemptList(ctx, &store.AttemptListParams{RunID: r.run.ID}); err != nil {
-			return fmt.Errorf("runtime: load run %s: %w", r.run.ID, err)
-		}
-	}
-	tasks, err := r.loadTasks(ctx)
-	if err != nil {
-		return err
 	}
 	for _, a := range all {
 		// Attempt numbers go on after the last one, even for a node reset

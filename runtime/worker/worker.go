@@ -70,8 +70,11 @@ type Worker struct {
 	seen   map[string]string                  // waiting runs: what they waited on when last released
 	parent map[string]bool                    // runs to continue after a child ended
 	claims map[string]claim                   // runs being claimed
-	wake   chan struct{}
-	wg     sync.WaitGroup
+	// ended are the runs that ended here (finished, failed, cancelled),
+	// with when: the notification of their end needs no look.
+	ended map[string]time.Time
+	wake  chan struct{}
+	wg    sync.WaitGroup
 }
 
 // New returns a worker for cfg.
@@ -95,7 +98,7 @@ func New(cfg Config) (*Worker, error) {
 		cfg.Logf = func(string, ...any) {}
 	}
 	return &Worker{cfg: cfg, st: cfg.Engine.Store(), owner: cfg.Engine.Owner().String(), busy: map[string]context.CancelCauseFunc{},
-		seen: map[string]string{}, parent: map[string]bool{}, claims: map[string]claim{}, wake: make(chan struct{}, 1)}, nil
+		seen: map[string]string{}, parent: map[string]bool{}, claims: map[string]claim{}, ended: map[string]time.Time{}, wake: make(chan struct{}, 1)}, nil
 }
 
 func (w *Worker) poke() {
@@ -133,8 +136,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	full := true                  // the first scan, and each poll, looks at every run
 	notified := map[string]bool{} // the runs notifications named since the last scan
 	for {
-		if err := w.scan(ctx, full, notified); err != nil && ctx.Err() == nil {
-			w.cfg.Logf("scan: %v", err)
+		if full || !w.ours(notified) {
+			if err := w.scan(ctx, full, notified); err != nil && ctx.Err() == nil {
+				w.cfg.Logf("scan: %v", err)
+			}
 		}
 		full = false
 		clear(notified)
@@ -168,6 +173,36 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-w.wake:
 		}
 	}
+}
+
+// ours reports that every run notified is one this worker executes or
+// ended: its own commits' notifications, which need no scan (a run
+// ending here pokes a scan itself). A wake-up without notifications
+// (notified empty) is not ours.
+func (w *Worker) ours(notified map[string]bool) bool {
+	if len(notified) == 0 {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id := range notified {
+		_, busy := w.busy[id]
+		if id == "" || !busy && !w.endedLocked(id) {
+			return false
+		}
+	}
+	return true
+}
+
+// endedFor is how long a run that ended here is remembered: long enough
+// for the notification of its end, short enough that a run retried soon
+// after waits at most the poll for its notification to count.
+const endedFor = time.Second
+
+// endedLocked reports that id ended here less than endedFor ago.
+func (w *Worker) endedLocked(id string) bool {
+	at, ok := w.ended[id]
+	return ok && time.Since(at) < endedFor
 }
 
 // drain waits for the runs under way, then hands back what is left.
@@ -222,6 +257,13 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 			return err
 		}
 		sort.SliceStable(runs, func(i, j int) bool { return runs[i].CreatedAt.Before(runs[j].CreatedAt) })
+		w.mu.Lock()
+		for id, at := range w.ended {
+			if time.Since(at) > endedFor {
+				delete(w.ended, id)
+			}
+		}
+		w.mu.Unlock()
 		w.cfg.Metrics.observeRuns(runs)
 	} else {
 		runs, err = w.st.RunList(ctx, &store.RunListParams{Statuses: []store.RunStatus{store.RunRunning, store.RunWaitingTimer},
@@ -229,8 +271,18 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 		if err != nil {
 			return err
 		}
+		listed := make(map[string]bool, len(runs))
+		for _, r := range runs {
+			listed[r.ID] = true
+		}
 		for id := range notified {
-			if id == "" {
+			w.mu.Lock()
+			_, busy := w.busy[id]
+			ended := w.endedLocked(id)
+			w.mu.Unlock()
+			// Executing or ended here (its own commits notify), or listed
+			// already: nothing to read.
+			if id == "" || busy || ended || listed[id] {
 				continue
 			}
 			r, err := w.st.RunGetByID(ctx, &store.RunGetByIDParams{ID: id})
@@ -244,6 +296,7 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 	}
 	var ready []*store.Run
 	whys := map[string]string{}
+	fps := map[string]string{}
 	for _, run := range runs {
 		w.mu.Lock()
 		_, busy := w.busy[run.ID]
@@ -251,7 +304,7 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 		if busy || whys[run.ID] != "" {
 			continue
 		}
-		why, err := w.needs(ctx, run)
+		why, fp, err := w.needs(ctx, run)
 		if err != nil {
 			w.cfg.Logf("run %s: %v", run.ID, err)
 			continue
@@ -260,7 +313,7 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 			continue
 		}
 		ready = append(ready, run)
-		whys[run.ID] = why
+		whys[run.ID], fps[run.ID] = why, fp
 	}
 	// Among the oldest 4 per free slot, a random choice.
 	pick := ready
@@ -273,7 +326,7 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 		if ctx.Err() != nil || w.running() >= w.cfg.Concurrency {
 			break
 		}
-		w.start(ctx, run, whys[run.ID])
+		w.start(ctx, run, whys[run.ID], fps[run.ID])
 		started++
 	}
 	if full {
@@ -288,52 +341,67 @@ func (w *Worker) running() int {
 	return len(w.busy)
 }
 
-// needs says why run needs a worker now ("" when it does not).
-func (w *Worker) needs(ctx context.Context, run *store.Run) (string, error) {
+// needs says why run needs a worker now ("" when it does not), and, for
+// a waiting run, its fingerprint (what it may be waiting on, read before
+// the claim: see execute).
+func (w *Worker) needs(ctx context.Context, run *store.Run) (why, fp string, err error) {
 	if run.Owner != "" {
 		// Owned: only a dead owner's or a lapsed lease's run is ours. A
 		// worker judges other owners by their lease (see LiveOwner: their
 		// host differs from a worker's), so a lease still running is
 		// enough to skip the run without asking the store.
 		if run.LeaseExpiresAt.After(time.Now()) {
-			return "", nil
+			return "", "", nil
 		}
 		live, err := w.cfg.Engine.LiveOwner(ctx, run.ID)
 		if err != nil || live != "" {
-			return "", err
+			return "", "", err
 		}
 		fresh, err := w.st.RunGetByID(ctx, &store.RunGetByIDParams{ID: run.ID})
 		if err != nil || fresh.Status.Terminal() {
-			return "", err
+			return "", "", err
 		}
 		if fresh.Owner != "" {
-			return "owner " + fresh.Owner + " is gone", nil
+			why = "owner " + fresh.Owner + " is gone"
+		} else {
+			*run = *fresh // released since the scan listed it
 		}
-		*run = *fresh // released since the scan listed it
 	}
 	w.mu.Lock()
 	force := w.parent[run.ID]
 	w.mu.Unlock()
-	if force {
-		return "its child run ended", nil
+	if why == "" && force {
+		why = "its child run ended"
 	}
 	switch run.Status {
-	case store.RunRunning:
-		return "not executing", nil
-	case store.RunWaitingTimer:
-		return "waiting on a timer", nil
+	case store.RunRunning, store.RunWaitingTimer:
+		// Not waiting on a decision: no fingerprint (see execute).
+		switch {
+		case why != "":
+		case run.Status == store.RunRunning:
+			why = "not executing"
+		default:
+			why = "waiting on a timer"
+		}
+		return why, "", nil
 	}
 	fp, actionable, err := w.fingerprint(ctx, run)
-	if err != nil || !actionable {
-		return "", err
+	if err != nil {
+		return "", "", err
+	}
+	if why != "" {
+		return why, fp, nil
+	}
+	if !actionable {
+		return "", "", nil
 	}
 	w.mu.Lock()
 	last, known := w.seen[run.ID]
 	w.mu.Unlock()
 	if known && last == fp {
-		return "", nil // nothing new since this worker last released it
+		return "", "", nil // nothing new since this worker last released it
 	}
-	return "a decision or signal arrived", nil
+	return "a decision or signal arrived", fp, nil
 }
 
 // fingerprint summarises what a waiting run may be waiting on: decided
@@ -394,7 +462,7 @@ func (w *Worker) Observe(e store.Event) {
 }
 
 // start executes run in a goroutine.
-func (w *Worker) start(ctx context.Context, run *store.Run, why string) {
+func (w *Worker) start(ctx context.Context, run *store.Run, why, fp string) {
 	sctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	w.mu.Lock()
 	w.busy[run.ID] = cancel
@@ -404,7 +472,7 @@ func (w *Worker) start(ctx context.Context, run *store.Run, why string) {
 	go func() {
 		defer w.wg.Done()
 		defer cancel(nil)
-		w.execute(sctx, run, why)
+		w.execute(sctx, run, why, fp)
 		w.mu.Lock()
 		delete(w.busy, run.ID)
 		w.mu.Unlock()
@@ -412,12 +480,17 @@ func (w *Worker) start(ctx context.Context, run *store.Run, why string) {
 	}()
 }
 
-func (w *Worker) execute(ctx context.Context, run *store.Run, why string) {
-	fp, _, err := w.fingerprint(ctx, run)
-	if err != nil {
-		w.cfg.Logf("run %s: %v", run.ID, err)
-		return
-	}
+// execute continues run. fp is the fingerprint of a waiting run, read
+// before the claim (by needs): when the session ends waiting again, it
+// is what the run waited on before, so that anything arriving since (even
+// while the session ran) makes it ready again. A run that was not waiting
+// (running, or on a timer) has none: none is read, saving two round
+// trips per run, and a session of it that ends waiting records nothing,
+// so the next scan reads its fingerprint and continues it once more if
+// it has a decided approval or an unconsumed signal (a session that
+// waits again, never a missed decision).
+func (w *Worker) execute(ctx context.Context, run *store.Run, why, fp string) {
+	waiting := run.Status == store.RunWaitingApproval || run.Status == store.RunWaitingEvent
 	w.mu.Lock()
 	w.claims[run.ID] = claim{since: run.UpdatedAt, why: why, takeover: run.Owner != ""}
 	w.mu.Unlock()
@@ -443,12 +516,19 @@ func (w *Worker) execute(ctx context.Context, run *store.Run, why string) {
 		// What it waited on before this session: anything that arrived
 		// since (even while it ran) makes it ready again.
 		w.mu.Lock()
-		w.seen[run.ID] = fp
+		if waiting {
+			w.seen[run.ID] = fp
+		} else {
+			delete(w.seen, run.ID)
+		}
 		w.mu.Unlock()
 		return
 	}
 	w.mu.Lock()
 	delete(w.seen, run.ID)
+	if res.Status.Terminal() {
+		w.ended[run.ID] = time.Now()
+	}
 	if res.Status.Terminal() && run.ParentRunID != "" {
 		w.parent[run.ParentRunID] = true
 	}

@@ -166,8 +166,10 @@ func (s *Store) commitBatches(ctx context.Context, bs []*store.Batch) error {
 		runs = append(runs, batchRuns(b)...)
 	}
 	pb.Queue(lockSQL, uniq(runs))
+	fenced := map[string]bool{}
 	for _, b := range bs {
 		if f := b.Fence; f != nil {
+			fenced[f.RunID] = true
 			// Under the run's lock: still its owner, with the claim's token?
 			pb.Queue(fenceSQL, f.RunID, f.Owner, f.Token, "fence:"+f.RunID)
 		}
@@ -180,7 +182,7 @@ func (s *Store) commitBatches(ctx context.Context, bs []*store.Batch) error {
 		}
 	}
 	for _, r := range merged.Runs {
-		queueRunUpdate(&pb, r)
+		queueRunUpdate(&pb, r, fenced[r.ID])
 	}
 	queueWrites(&pb, merged)
 	pb.Queue(`COMMIT`)

@@ -29,20 +29,12 @@ func scanNode(row pgx.Row) (*store.Node, error) {
 
 // NodeList implements store.Store.
 func (s *Store) NodeList(ctx context.Context, p *store.NodeListParams) ([]*store.Node, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+nodeCols+` FROM node WHERE run_id = $1 ORDER BY node_id, scope`, p.RunID)
+	rows, err := s.pool.Query(ctx, nodeListSQL, p.RunID)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list nodes of run %q: %w", p.RunID, err)
 	}
-	defer rows.Close()
-	var out []*store.Node
-	for rows.Next() {
-		n, err := scanNode(rows)
-		if err != nil {
-			return nil, fmt.Errorf("pgstore: list nodes of run %q: %w", p.RunID, err)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collectNodes(rows)
+	if err != nil {
 		return nil, fmt.Errorf("pgstore: list nodes of run %q: %w", p.RunID, err)
 	}
 	return out, nil
@@ -204,29 +196,18 @@ func queueAttemptFinish(b *pgx.Batch, p *store.AttemptFinishParams) {
 
 // AttemptList implements store.Store.
 func (s *Store) AttemptList(ctx context.Context, p *store.AttemptListParams) ([]*store.Attempt, error) {
-	q := `SELECT ` + attemptCols + `, pid, pid_start FROM attempt WHERE run_id = $1`
+	q := attemptListSQL
 	args := []any{p.RunID}
 	if p.State != "" {
 		q += ` AND state = $2`
 		args = append(args, string(p.State))
 	}
-	rows, err := s.pool.Query(ctx, q+` ORDER BY node_id, scope, number`, args...)
+	rows, err := s.pool.Query(ctx, q+attemptOrder, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list attempts of run %q: %w", p.RunID, err)
 	}
-	defer rows.Close()
-	var out []*store.Attempt
-	for rows.Next() {
-		var a store.Attempt
-		var lease, hb, started, finished pgtype.Timestamptz
-		if err := rows.Scan(&a.RunID, &a.NodeID, &a.Scope, &a.Number, &a.State, &a.Owner, &lease, &hb,
-			&a.Detail, &a.Error, &a.ErrorKind, &started, &finished, &a.PID, &a.PIDStart); err != nil {
-			return nil, fmt.Errorf("pgstore: list attempts of run %q: %w", p.RunID, err)
-		}
-		a.LeaseExpiresAt, a.HeartbeatAt, a.StartedAt, a.FinishedAt = pt(lease), pt(hb), pt(started), pt(finished)
-		out = append(out, &a)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collectAttempts(rows)
+	if err != nil {
 		return nil, fmt.Errorf("pgstore: list attempts of run %q: %w", p.RunID, err)
 	}
 	return out, nil

@@ -28,6 +28,10 @@ type Options struct {
 	// at once (default 1); batches committed while that many are in
 	// flight share the next transaction (group commit).
 	CommitConns int
+	// Tracer, when set, sees every statement and batch the pool's
+	// connections send (pgx's QueryTracer, and BatchTracer when it
+	// implements it): for tests that count round trips, and profiling.
+	Tracer pgx.QueryTracer
 }
 
 func (o Options) commitLimit() int {
@@ -54,6 +58,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: open %s: %w", Redact(url), err)
+	}
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second

@@ -231,7 +231,13 @@ func runSets(p *store.RunUpdateParams) ([]string, []any) {
 
 // queueRunUpdate queues p as one statement that fails the batch (see
 // smithc_expect) when it matches no row.
-func queueRunUpdate(b *pgx.Batch, p *store.RunUpdateParams) {
+//
+// The update notifies workers (NOTIFY smithc) when it changes the run's
+// owner, status or requests, unless held: the batch is fenced by the
+// run's holder and the update leaves it held (no owner change, no cancel
+// or pause request), a change no worker acts on (workers skip held runs;
+// the holder's own release notifies).
+func queueRunUpdate(b *pgx.Batch, p *store.RunUpdateParams, held bool) {
 	sets, args := runSets(p)
 	args = append(args, p.ID)
 	where := fmt.Sprintf(`id = $%d`, len(args))
@@ -242,7 +248,8 @@ func queueRunUpdate(b *pgx.Batch, p *store.RunUpdateParams) {
 	args = append(args, "run:"+p.ID)
 	b.Queue(fmt.Sprintf(`WITH u AS (UPDATE run SET %s WHERE %s RETURNING 1) SELECT smithc_expect((SELECT count(*) FROM u), $%d)`,
 		strings.Join(sets, ", "), where, len(args)), args...)
-	if p.Status != nil || p.Owner != nil || p.CancelRequested != nil || p.PauseRequested != nil {
+	held = held && p.Owner == nil && p.CancelRequested == nil && p.PauseRequested == nil
+	if !held && (p.Status != nil || p.Owner != nil || p.CancelRequested != nil || p.PauseRequested != nil) {
 		b.Queue(`SELECT pg_notify($1, $2)`, Channel, p.ID)
 	}
 }
