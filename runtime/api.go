@@ -278,6 +278,14 @@ type ResumeParams struct {
 	// this session: the run may go on for Timeout from the session's
 	// start (so a run that hit its deadline can be continued).
 	Timeout time.Duration
+	// Run, when set (without Program), is a recent read of the run, such
+	// as a worker's scan: Resume claims the run from it without reading
+	// it first, when it had no owner (a run to take over from another
+	// owner is always read first). The claim returns the run as it is under the run's lock;
+	// when that differs from Run in what Resume decided from (status,
+	// workflow, source hash), the claim is released and Resume starts
+	// over from a fresh read.
+	Run *store.Run
 }
 
 // Resume continues a run: its input comes from the store, finished nodes
@@ -287,10 +295,26 @@ type ResumeParams struct {
 // result; resuming one live in another process is an error wrapping
 // ErrRunLive that names the process.
 func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Result, error) {
+	hint := p.Run
+	p.Run = nil
+	if hint != nil && hint.ID == runID && hint.Owner == "" && p.Program == nil && hint.Status != store.RunFinished {
+		if res, err := e.resumeRun(ctx, hint, p, true); !errors.Is(err, errStaleHint) {
+			return res, err
+		}
+	}
 	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: resume: %w", err)
 	}
+	return e.resumeRun(ctx, run, p, false)
+}
+
+// errStaleHint: the run claimed from a hint differs from it.
+var errStaleHint = errors.New("the run changed since it was read")
+
+// resumeRun is Resume from a read of the run (hint: ResumeParams.Run).
+func (e *Engine) resumeRun(ctx context.Context, run *store.Run, p ResumeParams, hint bool) (*Result, error) {
+	runID := run.ID
 	if run.Status == store.RunFinished {
 		return resultOf(run), nil
 	}
@@ -313,6 +337,10 @@ func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Res
 			return nil, fmt.Errorf("runtime: resume run %s: %w: %v", runID, ErrRunLive, err)
 		}
 		return nil, fmt.Errorf("runtime: resume run %s: %w", runID, err)
+	}
+	if hint && (claimed.Status != run.Status || claimed.Workflow != run.Workflow || claimed.SourceHash != run.SourceHash) {
+		e.release(claimed)
+		return nil, errStaleHint
 	}
 	claimed.Status = run.Status // the session reads how the run stood
 	var dropped []string

@@ -95,22 +95,22 @@ func (c *counter) report(tb testing.TB) string {
 // change that adds a round trip per run (or per step) fails here; the
 // statements are listed with -v.
 //
-// Today a run costs: the scans that find it and follow its end (2), the
-// claim (Resume's read of the run, the claim: 2), the session's load
+// Today a run costs: the scans that find it and follow its end (1–2),
+// the claim (from the scan's read of the run: 1), the session's load
 // (nodes, attempts, tasks in one batch: 1), its first commit (1) and its
-// last, with its end (1): 7 round trips; with durability full, one more
-// per step (its commit); with durability normal, the steps' results
+// last, with its end (1): 5–6 round trips; with durability full, one
+// more per step (its commit); with durability normal, the steps' results
 // share the last commit, or one commit per 10 ms of a slow machine. The
 // limits leave one round trip per run for a notification that arrives
 // while the worker has a free slot, and normal two more commits. Before
-// the work that set them, a run cost 14 (normal) and 24 (full).
+// the work that set them, a run cost 13–14 (normal) and 24 (full).
 func TestRoundTripsPerRun(t *testing.T) {
 	for _, tc := range []struct {
 		d   runtime.Durability
 		max int // round trips per run
 	}{
-		{runtime.DurabilityNormal, 10},
-		{runtime.DurabilityFull, 8 + stepsPerRun},
+		{runtime.DurabilityNormal, 9},
+		{runtime.DurabilityFull, 7 + stepsPerRun},
 	} {
 		t.Run(tc.d.String(), func(t *testing.T) { roundTrips(t, tc.d, tc.max) })
 	}

@@ -73,6 +73,10 @@ type Worker struct {
 	// ended are the runs that ended here (finished, failed, cancelled),
 	// with when: the notification of their end needs no look.
 	ended map[string]time.Time
+	// later are runs notified while they executed here: looked at once
+	// they are released (a decision may have come just after the release
+	// of the session that waited for it).
+	later map[string]bool
 	wake  chan struct{}
 	wg    sync.WaitGroup
 }
@@ -98,7 +102,7 @@ func New(cfg Config) (*Worker, error) {
 		cfg.Logf = func(string, ...any) {}
 	}
 	return &Worker{cfg: cfg, st: cfg.Engine.Store(), owner: cfg.Engine.Owner().String(), busy: map[string]context.CancelCauseFunc{},
-		seen: map[string]string{}, parent: map[string]bool{}, claims: map[string]claim{}, ended: map[string]time.Time{}, wake: make(chan struct{}, 1)}, nil
+		seen: map[string]string{}, parent: map[string]bool{}, claims: map[string]claim{}, ended: map[string]time.Time{}, later: map[string]bool{}, wake: make(chan struct{}, 1)}, nil
 }
 
 func (w *Worker) poke() {
@@ -136,6 +140,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	full := true                  // the first scan, and each poll, looks at every run
 	notified := map[string]bool{} // the runs notifications named since the last scan
 	for {
+		w.deferBusy(notified)
 		if full || !w.ours(notified) {
 			if err := w.scan(ctx, full, notified); err != nil && ctx.Err() == nil {
 				w.cfg.Logf("scan: %v", err)
@@ -171,6 +176,24 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-tick.C:
 			full = true
 		case <-w.wake:
+		}
+	}
+}
+
+// deferBusy keeps the notified runs that execute here for later, and
+// adds to notified those kept earlier that no longer do.
+func (w *Worker) deferBusy(notified map[string]bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id := range w.later {
+		if _, busy := w.busy[id]; !busy {
+			notified[id] = true
+			delete(w.later, id)
+		}
+	}
+	for id := range notified {
+		if _, busy := w.busy[id]; busy {
+			w.later[id] = true
 		}
 	}
 }
@@ -494,7 +517,9 @@ func (w *Worker) execute(ctx context.Context, run *store.Run, why, fp string) {
 	w.mu.Lock()
 	w.claims[run.ID] = claim{since: run.UpdatedAt, why: why, takeover: run.Owner != ""}
 	w.mu.Unlock()
-	res, err := w.cfg.Engine.Resume(ctx, run.ID, runtime.ResumeParams{Wait: runtime.WaitAuto})
+	// The scan's read of the run is the claim's (Resume reads it again
+	// only when it changed, or to take it over).
+	res, err := w.cfg.Engine.Resume(ctx, run.ID, runtime.ResumeParams{Wait: runtime.WaitAuto, Run: run})
 	w.mu.Lock()
 	_, unclaimed := w.claims[run.ID] // Observe removes it at the claim
 	delete(w.claims, run.ID)
