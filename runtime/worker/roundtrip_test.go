@@ -190,3 +190,55 @@ func roundTrips(t *testing.T, d runtime.Durability, maxRoundTrips int) {
 		t.Errorf("%d round trips for %d runs of %d steps, want at most %d per run", cnt.roundTrips, runs, stepsPerRun, maxRoundTrips)
 	}
 }
+
+// TestQueueDrainsWithoutPolls checks that a worker that never polls
+// (PollInterval an hour) executes a queue of runs enqueued before it
+// started back to back: each run ending here frees a slot that the next
+// scan fills, whatever notifications of its own commits arrive meanwhile.
+func TestQueueDrainsWithoutPolls(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	prog := tenProgram(t)
+	ctx := context.Background()
+	st, err := pgstore.Open(ctx, url, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ended := make(chan string, 64)
+	var w *worker.Worker
+	eng, err := runtime.New(runtime.Config{
+		Store: st, Actions: stdlib.Actions(stdlib.Config{}),
+		Owner: runtime.Owner{PID: os.Getpid(), Host: "drain/worker", Start: "0"},
+		ObserveFunc: func(e store.Event) {
+			w.Observe(e)
+			if e.NodeID == "" && (e.Kind == runtime.EventRunFinished || e.Kind == runtime.EventRunFailed) {
+				ended <- e.RunID
+			}
+		},
+		CompileFunc: func(context.Context, []runtime.Source) (*ir.Program, error) { return prog, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const runs = 24
+	for i := 0; i < runs; i++ {
+		if _, err := eng.Start(ctx, runtime.StartParams{Program: prog, Detach: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err = worker.New(worker.Config{Engine: eng, Concurrency: 2, PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(wctx) }()
+	defer func() { stop(); <-done }()
+	for n := 0; n < runs; n++ {
+		select {
+		case <-ended:
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("%d of %d runs ended; the worker stopped taking queued runs", n, runs)
+		}
+	}
+}

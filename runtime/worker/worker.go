@@ -139,14 +139,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer tick.Stop()
 	full := true                  // the first scan, and each poll, looks at every run
 	notified := map[string]bool{} // the runs notifications named since the last scan
+	poked := false // a run ended here: a slot is free
 	for {
 		w.deferBusy(notified)
-		if full || !w.ours(notified) {
+		if full || poked || !w.ours(notified) {
 			if err := w.scan(ctx, full, notified); err != nil && ctx.Err() == nil {
 				w.cfg.Logf("scan: %v", err)
 			}
 		}
-		full = false
+		full, poked = false, false
 		clear(notified)
 		select {
 		case <-ctx.Done():
@@ -176,6 +177,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-tick.C:
 			full = true
 		case <-w.wake:
+			poked = true
 		}
 	}
 }
