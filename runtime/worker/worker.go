@@ -139,7 +139,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer tick.Stop()
 	full := true                  // the first scan, and each poll, looks at every run
 	notified := map[string]bool{} // the runs notifications named since the last scan
-	poked := false // a run ended here: a slot is free
+	poked := false                // a run ended here: a slot is free
 	for {
 		w.deferBusy(notified)
 		if full || poked || !w.ours(notified) {
