@@ -38,6 +38,16 @@ type committer struct {
 	// hold every step's rows in memory.
 	maxQueued int
 	stalls    int // writers that waited for room (tests read it)
+
+	// Committed events go to observe on a goroutine of their own, in
+	// commit order, so that a slow observer (progress lines written to
+	// a terminal) does not hold up the next transaction; close waits
+	// until every one was observed.
+	omu      sync.Mutex
+	ocond    *sync.Cond
+	oqueue   []*store.Event
+	oclosed  bool
+	observed chan struct{}
 }
 
 // flushDelay bounds how long an async write may wait for company before
@@ -53,6 +63,11 @@ func newCommitter(st store.Store, fence *store.Fence, observe func(store.Event),
 	c := &committer{st: st, fence: fence, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}),
 		maxRows: 2000, maxQueued: 4000}
 	c.space = sync.NewCond(&c.mu)
+	if observe != nil {
+		c.ocond = sync.NewCond(&c.omu)
+		c.observed = make(chan struct{})
+		go c.observeLoop()
+	}
 	go c.loop()
 	return c
 }
@@ -131,7 +146,35 @@ func (c *committer) close() error {
 	default:
 	}
 	<-c.done
+	if c.observed != nil {
+		c.omu.Lock()
+		c.oclosed = true
+		c.ocond.Signal()
+		c.omu.Unlock()
+		<-c.observed
+	}
 	return c.failed()
+}
+
+// observeLoop hands committed events to observe, in order.
+func (c *committer) observeLoop() {
+	defer close(c.observed)
+	for {
+		c.omu.Lock()
+		for len(c.oqueue) == 0 && !c.oclosed {
+			c.ocond.Wait()
+		}
+		evs := c.oqueue
+		c.oqueue = nil
+		closed := c.oclosed
+		c.omu.Unlock()
+		for _, e := range evs {
+			c.observe(*e)
+		}
+		if closed && len(evs) == 0 {
+			return
+		}
+	}
 }
 
 func rows(b *store.Batch) int {
@@ -212,10 +255,11 @@ func (c *committer) loop() {
 				r.done <- err
 			}
 		}
-		if err == nil && c.observe != nil {
-			for _, e := range merged.Events {
-				c.observe(*e)
-			}
+		if err == nil && c.observe != nil && len(merged.Events) > 0 {
+			c.omu.Lock()
+			c.oqueue = append(c.oqueue, merged.Events...)
+			c.ocond.Signal()
+			c.omu.Unlock()
 		}
 	}
 }

@@ -29,6 +29,13 @@ func (r *runner) setData(ctx context.Context, in *instance, v any, ev *store.Eve
 	return r.c.commit(context.WithoutCancel(ctx), batch)
 }
 
+// flush commits everything queued so far (compute results, decisions)
+// and waits for it: called before an effect outside the run that no
+// awaited write precedes.
+func (r *runner) flush(ctx context.Context) error {
+	return r.c.commit(context.WithoutCancel(ctx), &store.Batch{})
+}
+
 // decide records a decision of a control node that follows from the
 // run's own state alone (a chosen arm, a loop's next iteration, a for's
 // list). Like a compute step's result it has no effect outside the run:
@@ -375,6 +382,11 @@ func (r *runner) execWorktree(ctx context.Context, in *instance, p path, f *fenc
 			}
 			branch = s
 		}
+		// Creating a worktree is an effect outside the run: what it read
+		// (the branch may name a compute step's result) is committed first.
+		if err := r.flush(ctx); err != nil {
+			return r.fail(in, f, AsStepError(err), false)
+		}
 		dir, created, err := r.e.cfg.WorktreeAddFunc(ctx, r.dir, w.Path, branch, owner, w.Reuse)
 		if err != nil {
 			return r.fail(in, f, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("worktree %s: %v", in.node.ID, err), Err: err}, false)
@@ -386,6 +398,11 @@ func (r *runner) execWorktree(ctx context.Context, in *instance, p path, f *fenc
 	}
 	o := r.execSeq(ctx, in.node.Children, p, f)
 	if (o.terminal() || o.fail != nil) && d.Created && r.e.cfg.WorktreeRemoveFunc != nil {
+		// So is removing it: the results of the compute steps that ran in
+		// it are committed before it goes.
+		if err := r.flush(ctx); err != nil {
+			return r.fail(in, f, AsStepError(err), false)
+		}
 		if err := r.e.cfg.WorktreeRemoveFunc(context.WithoutCancel(ctx), d.Dir, owner); err != nil {
 			r.c.write(&store.Batch{Events: []*store.Event{r.event(EventWorktreeRemoveFailed, in, 0, map[string]any{"dir": d.Dir, "error": err.Error()})}})
 			if o.fail == nil && o.state == store.NodeFinished {

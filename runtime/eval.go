@@ -123,22 +123,13 @@ func (r *runner) render(x *ir.Expr, in *instance, p path, pos int, extra map[str
 // for variables, error, fragment parameters, env() and secret(), and the
 // outputs of the steps it names, read in the right instance.
 func (r *runner) env(x *ir.Expr, in *instance, p path, pos int, extra map[string]any) (map[string]any, error) {
+	r.envOnce.Do(r.initEnv)
 	env := make(map[string]any, len(x.Names)+8)
 	env["input"] = r.input
-	env["run"] = map[string]any{"id": r.run.ID, "attempt": int64(0)}
-	env["env"] = func(name string) string {
-		v, _ := r.e.cfg.LookupEnvFunc(name)
-		return v
+	if _, ok := extra["run"]; !ok {
+		env["run"] = r.runVar
 	}
-	env["secret"] = func(name string) (string, error) {
-		v, _ := r.e.cfg.LookupEnvFunc(name)
-		// The program's secrets are known since the run started; a
-		// program built without its list (by hand) adds them now.
-		if err := r.e.addSecret(r.secrets, name, v); err != nil {
-			return "", err
-		}
-		return v, nil
-	}
+	env["env"], env["secret"] = r.envFn, r.secretFn
 	env["iteration"] = int64(p.iteration())
 	for _, s := range p {
 		if s.node.Kind != ir.KindFor {
@@ -168,6 +159,25 @@ func (r *runner) env(x *ir.Expr, in *instance, p path, pos int, extra map[string
 		env[k] = v
 	}
 	return env, nil
+}
+
+// initEnv makes the parts of every expression's environment that do
+// not change during a session, once: expressions only read them.
+func (r *runner) initEnv() {
+	r.runVar = map[string]any{"id": r.run.ID, "attempt": int64(0)}
+	r.envFn = func(name string) string {
+		v, _ := r.e.cfg.LookupEnvFunc(name)
+		return v
+	}
+	r.secretFn = func(name string) (string, error) {
+		v, _ := r.e.cfg.LookupEnvFunc(name)
+		// The program's secrets are known since the run started; a
+		// program built without its list (by hand) adds them now.
+		if err := r.e.addSecret(r.secrets, name, v); err != nil {
+			return "", err
+		}
+		return v, nil
+	}
 }
 
 // catchError returns the error of the try whose catch body holds n.

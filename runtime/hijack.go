@@ -137,8 +137,58 @@ func (a *Attempt) ReportSession(s AgentSession) {
 func (r *runner) reportSession(ctx context.Context, in *instance, num int, s AgentSession) {
 	s.Attempt = num
 	row := r.update(in, func(row *store.Node) { row.Data = withStepData(row.Data, stepData{Session: &s}) })
-	ev := r.event(EventAgentSession, in, num, map[string]any{"agent": s.Agent, "kind": s.Kind, "session_id": s.ID, "dir": s.Dir})
-	_ = r.c.commit(context.WithoutCancel(ctx), &store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{ev}}) // a failed commit stops the session anyway
+	_ = r.c.commit(context.WithoutCancel(ctx), &store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{sessionEvent(r, in, s)}}) // a failed commit stops the session anyway
+}
+
+// reportTaskSession records the session of an attempt a worker executes
+// (step distribution): the worker does not write the holder's node rows,
+// so the session is on record in the AgentSession event, which the
+// holder and Hijack read (sessionsInLog).
+func (r *runner) reportTaskSession(ctx context.Context, in *instance, num int, s AgentSession) {
+	s.Attempt = num
+	_ = r.c.commit(context.WithoutCancel(ctx), &store.Batch{Events: []*store.Event{sessionEvent(r, in, s)}}) // best effort: only a hijack reads it
+}
+
+// sessionEvent is the AgentSession event of s.
+func sessionEvent(r *runner, in *instance, s AgentSession) *store.Event {
+	d := map[string]any{"agent": s.Agent, "kind": s.Kind, "session_id": s.ID, "dir": s.Dir, "cli": s.CLI}
+	if len(s.Env) > 0 {
+		d["env"] = s.Env
+	}
+	if len(s.SecretEnv) > 0 {
+		d["secret_env"] = s.SecretEnv
+	}
+	return r.event(EventAgentSession, in, s.Attempt, d)
+}
+
+// sessionsInLog returns the sessions the AgentSession events of evs
+// record, by instance key and attempt.
+func sessionsInLog(evs []*store.Event) map[string]*AgentSession {
+	out := map[string]*AgentSession{}
+	for _, ev := range evs {
+		if ev.Kind != EventAgentSession {
+			continue
+		}
+		var d struct {
+			Agent     string            `json:"agent"`
+			Kind      string            `json:"kind"`
+			ID        string            `json:"session_id"`
+			Dir       string            `json:"dir"`
+			CLI       string            `json:"cli"`
+			Env       map[string]string `json:"env"`
+			SecretEnv []string          `json:"secret_env"`
+		}
+		if json.Unmarshal(ev.Data, &d) != nil || d.ID == "" {
+			continue
+		}
+		out[sessionKey(ev.NodeID, ev.Scope, ev.Attempt)] = &AgentSession{Agent: d.Agent, Kind: d.Kind, ID: d.ID, Dir: d.Dir, CLI: d.CLI,
+			Env: d.Env, SecretEnv: d.SecretEnv, Attempt: ev.Attempt}
+	}
+	return out
+}
+
+func sessionKey(node, scope string, attempt int) string {
+	return fmt.Sprintf("%s\x00%s\x00%d", node, scope, attempt)
 }
 
 // continued returns the session attempt num continues: the one of the
@@ -204,15 +254,18 @@ func (r *runner) takeHijack(ctx context.Context) bool {
 		d, st, num = readStepData(in.row.Data), in.row.State, in.row.Attempts
 	}
 	r.mu.Unlock()
+	if d.Session == nil || d.Session.Attempt != num {
+		d.Session = sessionsInLog(evs)[sessionKey(req.NodeID, req.Scope, num)] // a worker executes it
+	}
 	switch {
 	case in == nil || st != store.NodeRunning:
 		return fail(fmt.Sprintf("step %s is not running", instLabel(req.NodeID, req.Scope)))
-	case d.Session == nil || d.Session.Attempt != num:
+	case d.Session == nil:
 		return fail(fmt.Sprintf("attempt %d of step %s has not reported its agent session", num, instLabel(req.NodeID, req.Scope)))
 	}
 	h := &Handoff{RunID: r.run.ID, NodeID: req.NodeID, Scope: req.Scope, Attempt: num, Session: *d.Session,
 		By: rd.By, Request: rd.Request, Time: r.e.now()}
-	row := r.update(in, func(row *store.Node) { row.Data = withStepData(row.Data, stepData{Handoff: h}) })
+	row := r.update(in, func(row *store.Node) { row.Data = withStepData(row.Data, stepData{Session: d.Session, Handoff: h}) })
 	ev := r.event(EventAttemptHijacked, in, num, handoffData(h))
 	if err := r.c.commit(context.WithoutCancel(ctx), &store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{ev}}); err != nil {
 		return false
@@ -312,12 +365,11 @@ func (e *Engine) Hijack(ctx context.Context, runID string, p HijackParams) (*Han
 	}
 }
 
-// pendingSession: the step runs but has not reported its session yet.
-type pendingSession struct{ node string }
+// pendingSession: what to hijack may come (the step runs but has not
+// reported its session yet, or no agent step runs yet in a live run).
+type pendingSession struct{ msg string }
 
-func (p *pendingSession) Error() string {
-	return fmt.Sprintf("step %s is running but its agent has not reported a session yet", p.node)
-}
+func (p *pendingSession) Error() string { return p.msg }
 
 // hijackTarget picks the node instance to hijack.
 func (e *Engine) hijackTarget(ctx context.Context, run *store.Run, p HijackParams, live bool) (*store.Node, error) {
@@ -341,12 +393,25 @@ func (e *Engine) hijackTarget(ctx context.Context, run *store.Run, p HijackParam
 	}
 	var cands []*store.Node
 	var waiting, seen []string
+	var logged map[string]*AgentSession // read once, when a running step's row has no session (a worker runs it)
 	for _, n := range rows {
 		if (p.NodeID != "" && n.NodeID != p.NodeID) || (p.Scope != "" && n.Scope != p.Scope) || n.Kind != "step" || !isAgent(n.NodeID) {
 			continue
 		}
 		seen = append(seen, fmt.Sprintf("%s (%s)", instLabel(n.NodeID, n.Scope), n.State))
 		d := readStepData(n.Data)
+		if live && n.State == store.NodeRunning && (d.Session == nil || d.Session.Attempt != n.Attempts) {
+			if logged == nil {
+				evs, err := e.cfg.Store.EventList(ctx, &store.EventListParams{RunID: run.ID})
+				if err != nil {
+					return nil, fmt.Errorf("runtime: hijack run %s: %w", run.ID, err)
+				}
+				logged = sessionsInLog(evs)
+			}
+			if s := logged[sessionKey(n.NodeID, n.Scope, n.Attempts)]; s != nil {
+				d.Session = s
+			}
+		}
 		switch {
 		case n.State == store.NodeFinished || n.State == store.NodeSkipped:
 		case live && n.State == store.NodeRunning && (d.Session == nil || d.Session.Attempt != n.Attempts):
@@ -371,7 +436,8 @@ func (e *Engine) hijackTarget(ctx context.Context, run *store.Run, p HijackParam
 		}
 		return nil, fmt.Errorf("runtime: hijack run %s: %w: several agent steps have a session (%s); %s", run.ID, ErrAmbiguous, strings.Join(names, ", "), hint)
 	case len(waiting) > 0:
-		return nil, &pendingSession{node: strings.Join(waiting, ", ")}
+		return nil, &pendingSession{msg: fmt.Sprintf("runtime: hijack run %s: step %s is running but its agent has not reported a session yet",
+			run.ID, strings.Join(waiting, ", "))}
 	}
 	what := "no agent step of run " + run.ID
 	if p.NodeID != "" {
@@ -379,7 +445,7 @@ func (e *Engine) hijackTarget(ctx context.Context, run *store.Run, p HijackParam
 	}
 	switch {
 	case len(seen) == 0 && live:
-		return nil, fmt.Errorf("runtime: hijack: %w: %s is running", ErrNoSession, what)
+		return nil, &pendingSession{msg: fmt.Sprintf("runtime: hijack: %s is running", what)}
 	case len(seen) == 0:
 		return nil, fmt.Errorf("runtime: hijack: %w: %s has started", ErrNoSession, what)
 	case live:

@@ -118,3 +118,83 @@ func BenchmarkLoopMemory(b *testing.B) {
 	}
 	b.ReportMetric(0, "ns/op")
 }
+
+// TestInspectPage: the node table of a long loop is paged, in iteration
+// order (L#9 before L#10), with the count of what was left out.
+func TestInspectPage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, nil)
+	const n = 50
+	prog := program("paged", nil, loop("L", fmt.Sprintf("iteration >= %d", n-1), n+1, "fail", value("s", "iteration")), value("out", "s"))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFinished {
+		t.Fatalf("%+v", res)
+	}
+	in, err := b.engine.InspectPage(ctx, res.RunID, runtime.InspectParams{Head: 12, Tail: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range in.Nodes {
+		got = append(got, v.NodeID+"["+v.Scope+"]")
+	}
+	// A program built in the test has no stored source to give the tree
+	// order: nodes come by id, each node's instances in iteration order.
+	want := []string{"L[]", "out[]", "s[L#0]", "s[L#1]", "s[L#2]", "s[L#3]", "s[L#4]", "s[L#5]", "s[L#6]", "s[L#7]", "s[L#8]", "s[L#9]",
+		"s[L#48]", "s[L#49]"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("paged nodes %v, want %v", got, want)
+	}
+	if in.NodeCount != n+2 || in.NodesOmitted != n+2-14 {
+		t.Errorf("count %d, omitted %d; want %d, %d", in.NodeCount, in.NodesOmitted, n+2, n+2-14)
+	}
+	all, err := b.engine.Inspect(ctx, res.RunID)
+	if err != nil || len(all.Nodes) != n+2 || all.NodesOmitted != 0 {
+		t.Errorf("unpaged: %d nodes, %d omitted, %v", len(all.Nodes), all.NodesOmitted, err)
+	}
+}
+
+// TestWorktreeWaitsForQueuedResults: a worktree is an effect outside
+// the run, so the compute results before it (queued, not awaited, with
+// durability normal) are committed before it is created, and those of
+// the compute steps in it before it is removed.
+func TestWorktreeWaitsForQueuedResults(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var b *bundle
+	var atAdd, atRemove store.NodeState
+	state := func(id string) store.NodeState {
+		runs, err := b.store.RunList(ctx, &store.RunListParams{})
+		if err != nil || len(runs) != 1 {
+			t.Errorf("runs %v %v", runs, err)
+			return ""
+		}
+		n, err := b.store.NodeGet(ctx, &store.NodeGetParams{RunID: runs[0].ID, NodeID: id})
+		if err != nil {
+			return ""
+		}
+		return n.State
+	}
+	b = setup(t, nil, func(c *runtime.Config) {
+		c.WorktreeAddFunc = func(ctx context.Context, repoDir, path, branch, owner string, reuse bool) (string, bool, error) {
+			atAdd = state("name")
+			dir := filepath.Join(repoDir, path+"-"+branch)
+			return dir, true, os.MkdirAll(dir, 0o755)
+		}
+		c.WorktreeRemoveFunc = func(ctx context.Context, dir, owner string) error {
+			atRemove = state("inside")
+			return os.RemoveAll(dir)
+		}
+	})
+	wt := &ir.Node{ID: "wt", Kind: ir.KindWorktree, Worktree: &ir.Worktree{Path: "tree", Branch: tmpl("b-", x("name"))},
+		Children: []*ir.Node{value("inside", "name + 1")}}
+	res := start(t, b, program("wtq", nil, value("name", "41"), wt, value("out", "inside")), nil)
+	if res.Status != store.RunFinished || res.Output != int64(42) {
+		t.Fatalf("%+v", res)
+	}
+	if atAdd != store.NodeFinished || atRemove != store.NodeFinished {
+		t.Errorf("committed state of the compute step when the worktree was added: %q, of the one in it when it was removed: %q; want finished",
+			atAdd, atRemove)
+	}
+}

@@ -55,6 +55,13 @@ type runner struct {
 	// tasks are the run's attempts executed by workers (task.go); set
 	// on first use, guarded by mu.
 	tasks *taskState
+
+	// The fixed part of expression environments (initEnv, once).
+	envOnce  sync.Once
+	runVar   map[string]any
+	envFn    func(string) string
+	secretFn func(string) (string, error)
+	runEnvs  []map[string]any // attemptEnv's, by attempt number (under mu)
 }
 
 // outcome is how a node's execution in this session ended.

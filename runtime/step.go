@@ -164,7 +164,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	} else if err := r.c.commit(context.WithoutCancel(ctx), start); err != nil {
 		return nil, num, &StepError{Kind: ErrKindInternal, Message: err.Error(), Err: err}
 	}
-	runEnv := map[string]any{"run": map[string]any{"id": r.run.ID, "attempt": int64(num)}}
+	runEnv := r.attemptEnv(num)
 	var lastBeat time.Time
 	var beat atomic.Int64 // wall time of the last heartbeat, for heartbeat_timeout
 	beat.Store(time.Now().UnixNano())
@@ -204,17 +204,25 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	if in.scope != "" {
 		a.Key += "[" + in.scope + "]"
 	}
-	actx, cancelCause := context.WithCancelCause(ctx)
-	cancel := func() { cancelCause(nil) }
+	actx, cancel := ctx, func() {}
+	// A compute step evaluates one expression in this goroutine: it needs
+	// no context of its own to be cancelled when it returns (and 256 of
+	// them in a for do not queue on the session context's lock for one).
+	if s.Action != "compute" || s.Timeout > 0 || s.HeartbeatTimeout > 0 {
+		var cancelCause context.CancelCauseFunc
+		actx, cancelCause = context.WithCancelCause(ctx)
+		cancel = func() { cancelCause(nil) }
+		if s.HeartbeatTimeout > 0 {
+			stop := make(chan struct{})
+			defer close(stop)
+			go watchHeartbeat(s.HeartbeatTimeout, &beat, cancelCause, stop)
+		}
+	}
 	if s.Timeout > 0 {
 		var c2 context.CancelFunc
 		actx, c2 = context.WithTimeout(actx, s.Timeout)
-		cancel = func() { c2(); cancelCause(nil) }
-	}
-	if s.HeartbeatTimeout > 0 {
-		stop := make(chan struct{})
-		defer close(stop)
-		go watchHeartbeat(s.HeartbeatTimeout, &beat, cancelCause, stop)
+		outer := cancel
+		cancel = func() { c2(); outer() }
 	}
 	v, err := runAction(actx, action, a)
 	hbLost := errors.Is(context.Cause(actx), errHeartbeatTimeout)
@@ -265,6 +273,21 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		v = nv
 	}
 	return v, num, nil
+}
+
+// attemptEnv is what an attempt's expressions read besides the rest of
+// the environment: run.id and run.attempt. Made once per attempt number
+// and shared (expressions only read it).
+func (r *runner) attemptEnv(num int) map[string]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.runEnvs) <= num {
+		r.runEnvs = append(r.runEnvs, nil)
+	}
+	if r.runEnvs[num] == nil {
+		r.runEnvs[num] = map[string]any{"run": map[string]any{"id": r.run.ID, "attempt": int64(num)}}
+	}
+	return r.runEnvs[num]
 }
 
 // attemptFailed records an attempt whose output was refused.
@@ -333,10 +356,12 @@ func (r *runner) succeed(ctx context.Context, in *instance, num int, v any, cach
 			State: store.AttemptFinished, Now: now}},
 		Events: []*store.Event{r.event(EventNodeFinished, in, num, nil)},
 	}
-	if in.node.Step.Action == "compute" && r.e.cfg.Durability != DurabilityFull {
+	if in.node.Step.Action == "compute" && r.e.cfg.Durability != DurabilityFull && (in.node.Step.Cache == nil || cacheKey == "") {
 		// A compute step has no effect outside the run: its result is
 		// committed with the next awaited write, before anything with an
-		// effect outside the run starts (a crash recomputes it).
+		// effect outside the run starts (a crash recomputes it). One with
+		// a cache is awaited: the cache entry, which other runs read, is
+		// written after the result it holds is committed.
 		r.c.write(b)
 	} else if err := r.c.commit(context.WithoutCancel(ctx), b); err != nil {
 		return outcome{state: store.NodePending}, false

@@ -52,6 +52,7 @@ type taskState struct {
 }
 
 type taskWaiter struct {
+	key  store.TaskKey
 	num  int
 	gen  int64       // when it was registered: rows read before say nothing of it
 	last *store.Task // the row as last seen
@@ -154,6 +155,13 @@ func (r *runner) loadTasks(ctx context.Context) ([]*store.Task, error) {
 // taskInput is what the holder hands the executor of a task.
 type taskInput struct {
 	Prev *taskFailure `json:"prev,omitempty"` // the previous attempt's error
+	// Continue is the session of an interrupted attempt before it (see
+	// Attempt.Continue).
+	Continue *ContinuedSession `json:"continue,omitempty"`
+	// Nodes are the rows of the instances the step may read, as the
+	// holder had them when it queued the attempt (nil: the executor
+	// lists the run's nodes).
+	Nodes []*store.Node `json:"nodes"`
 }
 
 // taskOutput is a finished task's result.
@@ -236,16 +244,20 @@ func (r *runner) attemptTask(ctx context.Context, in *instance, t *taskState, pr
 				}
 			}
 		}
-		owner := ""
+		owner, expired := "", true
 		if row != nil {
 			owner = row.LeaseOwner
+			expired = row.Number != num || row.State != store.TaskAbandoned // else handed back by its worker
 		}
 		losses++
 		why := fmt.Sprintf("abandoned: the lease of worker %s expired", owner)
+		if !expired {
+			why = fmt.Sprintf("abandoned: handed back by worker %s (stopping)", owner)
+		}
 		r.c.write(&store.Batch{
 			AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: in.node.ID, Scope: in.scope, Number: num,
 				State: store.AttemptAbandoned, Error: why, ErrorKind: ErrKindInternal, Now: r.e.now()}},
-			Events: []*store.Event{r.event(EventAttemptAbandoned, in, num, map[string]any{"owner": owner, "lease_expired": true})},
+			Events: []*store.Event{r.event(EventAttemptAbandoned, in, num, map[string]any{"owner": owner, "lease_expired": expired})},
 		})
 		if losses >= maxTaskLosses {
 			return nil, num, &StepError{Kind: ErrKindInternal, Retry: false, Message: fmt.Sprintf(
@@ -261,14 +273,17 @@ func (r *runner) queueTask(ctx context.Context, in *instance, prev error) (int, 
 	now := r.e.now()
 	var num int
 	row := r.update(in, func(row *store.Node) { row.Attempts++; num = row.Attempts })
-	var ti taskInput
+	ti := taskInput{Nodes: r.readRows(n), Continue: r.continued(in, num)}
 	if prev != nil {
 		ti.Prev = failureOf(AsStepError(prev))
 	}
 	input, err := json.Marshal(ti)
+	if err != nil && ti.Prev != nil {
+		ti.Prev.Output = nil // a partial output that does not encode
+		input, err = json.Marshal(ti)
+	}
 	if err != nil {
-		ti.Prev.Output = nil
-		input, _ = json.Marshal(ti)
+		return num, fmt.Errorf("runtime: queue attempt %d of %s: %w", num, in.node.ID, err)
 	}
 	b := &store.Batch{
 		Nodes: []*store.Node{row},
@@ -288,7 +303,7 @@ func (r *runner) queueTask(ctx context.Context, in *instance, prev error) (int, 
 // its lease leaves it for the next session to await.
 func (r *runner) awaitTask(ctx context.Context, in *instance, t *taskState, num int) (*store.Task, *StepError) {
 	key := instKey(in.node.ID, in.scope)
-	w := &taskWaiter{num: num, ch: make(chan *store.Task, 1)}
+	w := &taskWaiter{key: store.TaskKey{NodeID: in.node.ID, Scope: in.scope}, num: num, ch: make(chan *store.Task, 1)}
 	t.mu.Lock()
 	t.gen++
 	w.gen = t.gen
@@ -319,7 +334,8 @@ func (r *runner) awaitTask(ctx context.Context, in *instance, t *taskState, num 
 		return nil, &StepError{Kind: ErrKindCancelled, Message: "cancelled", Err: cause}
 	}
 	if last == nil || last.Number != num {
-		if rows, err := t.ts.TaskList(context.WithoutCancel(ctx), &store.TaskListParams{RunID: r.run.ID}); err == nil {
+		if rows, err := t.ts.TaskList(context.WithoutCancel(ctx), &store.TaskListParams{RunID: r.run.ID,
+			Only: []store.TaskKey{{NodeID: in.node.ID, Scope: in.scope}}}); err == nil {
 			for _, x := range rows {
 				if x.NodeID == in.node.ID && x.Scope == in.scope && x.Number == num {
 					last = x
@@ -352,8 +368,12 @@ func (r *runner) watchTasks(t *taskState) {
 			return
 		}
 		gen := t.gen
+		only := make([]store.TaskKey, 0, len(t.waiters))
+		for _, w := range t.waiters {
+			only = append(only, w.key)
+		}
 		t.mu.Unlock()
-		rows, err := t.ts.TaskList(context.Background(), &store.TaskListParams{RunID: r.run.ID})
+		rows, err := t.ts.TaskList(context.Background(), &store.TaskListParams{RunID: r.run.ID, Only: only})
 		if err == nil {
 			byKey := make(map[string]*store.Task, len(rows))
 			for _, x := range rows {
@@ -492,7 +512,7 @@ func (e *Engine) ExecuteTask(ctx context.Context, t *store.Task) error {
 			}
 			now := e.now()
 			err := ts.TaskHeartbeat(context.WithoutCancel(ctx), &store.TaskHeartbeatParams{RunID: t.RunID, NodeID: t.NodeID, Scope: t.Scope,
-				Owner: owner, Token: t.Token, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration), Now: now})
+				Number: t.Number, Owner: owner, Token: t.Token, LeaseExpiresAt: now.Add(e.cfg.LeaseDuration), Now: now})
 			if errors.Is(err, store.ErrConflict) {
 				lost <- err
 				cancel(fmt.Errorf("%w: %v", ErrTaskLost, err))
@@ -515,7 +535,7 @@ func (e *Engine) ExecuteTask(ctx context.Context, t *store.Task) error {
 			Number: t.Number, Token: t.Token, Force: true, Now: e.now()}) // a conflict: it was lost anyway
 		return ctx.Err()
 	}
-	p := &store.TaskCompleteParams{RunID: t.RunID, NodeID: t.NodeID, Scope: t.Scope, Owner: owner, Token: t.Token, Now: e.now()}
+	p := &store.TaskCompleteParams{RunID: t.RunID, NodeID: t.NodeID, Scope: t.Scope, Number: t.Number, Owner: owner, Token: t.Token, Now: e.now()}
 	if serr != nil {
 		f := failureOf(serr)
 		f.Replies = replies
@@ -597,7 +617,11 @@ func (e *Engine) taskRunner(ctx context.Context, t *store.Task) (*runner, *insta
 	}
 	r := &runner{e: e, run: run, prog: prog, wf: wf, srcs: srcs, dir: e.cfg.Dir, insts: map[string]*instance{}, secrets: secrets}
 	r.c = newCommitter(e.cfg.Store, nil, nil, r.redactor())
-	if err := r.loadView(ctx); err != nil {
+	var ti taskInput
+	if len(t.Input) > 0 {
+		_ = json.Unmarshal(t.Input, &ti) // unreadable: the run's nodes are listed
+	}
+	if err := r.loadView(ctx, ti.Nodes); err != nil {
 		r.c.close() //nolint:errcheck // the load error is the one to report
 		return nil, nil, internal(err)
 	}
@@ -610,8 +634,9 @@ func (e *Engine) taskRunner(ctx context.Context, t *store.Task) (*runner, *insta
 }
 
 // loadView reads the run's input and node states (as load does, without
-// writing anything).
-func (r *runner) loadView(ctx context.Context) error {
+// writing anything): rows, when not nil, else the run's nodes in the
+// store.
+func (r *runner) loadView(ctx context.Context, rows []*store.Node) error {
 	in, err := schema.DecodeJSON(r.run.Input)
 	if err != nil && len(r.run.Input) > 0 {
 		return fmt.Errorf("decode the input of run %s: %w", r.run.ID, err)
@@ -638,9 +663,10 @@ func (r *runner) loadView(ctx context.Context) error {
 		r.end[n] = k
 	}
 	walk(r.wf.Root)
-	rows, err := r.e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: r.run.ID})
-	if err != nil {
-		return err
+	if rows == nil {
+		if rows, err = r.e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: r.run.ID}); err != nil {
+			return err
+		}
 	}
 	for _, row := range rows {
 		if n := r.wf.Lookup(row.NodeID); n != nil {
@@ -687,3 +713,87 @@ func (e *Engine) Owner() Owner { return e.cfg.Owner }
 // LeaseDuration returns the lease of the runs and tasks this engine
 // holds.
 func (e *Engine) LeaseDuration() time.Duration { return e.cfg.LeaseDuration }
+
+// readSet returns the ids of the nodes whose instances the expressions
+// of step n (and of the program's agents) may read: the nodes they name,
+// and the enclosing loops, fors, tries and worktrees of n and of those
+// (their iteration, items, caught error and directory).
+func (r *runner) readSet(n *ir.Node) map[string]bool {
+	ids := map[string]bool{}
+	withAncestors := func(d *ir.Node) {
+		for _, a := range ancestors(d) {
+			if a.ID != "" {
+				ids[a.ID] = true
+			}
+		}
+	}
+	withAncestors(n)
+	var visit func(x *ir.Expr)
+	visit = func(x *ir.Expr) {
+		if x == nil {
+			return
+		}
+		for _, id := range x.Names {
+			if !ids[id] {
+				ids[id] = true
+				if d := r.wf.Lookup(id); d != nil {
+					withAncestors(d)
+				}
+			}
+		}
+		for _, part := range x.Template {
+			visit(part.Expr)
+		}
+		for _, px := range x.Params {
+			visit(px)
+		}
+	}
+	s := n.Step
+	for _, x := range s.Args {
+		visit(x)
+	}
+	for _, m := range s.Maps {
+		for _, x := range m {
+			visit(x)
+		}
+	}
+	visit(s.SkipIf)
+	if s.Retry != nil {
+		visit(s.Retry.When)
+	}
+	if s.Cache != nil {
+		visit(s.Cache.Key)
+	}
+	for _, a := range r.prog.Agents {
+		visit(a.Model)
+		visit(a.Args)
+		visit(a.Cwd)
+		for _, x := range a.Env {
+			visit(x)
+		}
+		if o := a.OpenAI; o != nil {
+			visit(o.BaseURL)
+			visit(o.Model)
+			visit(o.APIKey)
+			visit(o.System)
+		}
+	}
+	return ids
+}
+
+// readRows copies the session's rows of the instances step n may read
+// (readSet), for its task: the worker executing it reads them from the
+// task instead of listing the run's nodes.
+func (r *runner) readRows(n *ir.Node) []*store.Node {
+	ids := r.readSet(n)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := []*store.Node{}
+	for _, in := range r.insts {
+		if ids[in.node.ID] && in.row.State != store.NodePending {
+			row := in.row
+			out = append(out, &row)
+		}
+	}
+	return out
+}

@@ -44,8 +44,9 @@ func (r *runner) perform(ctx context.Context, in *instance, t *store.Task) (any,
 	beat.Store(time.Now().UnixNano())
 	a := &Attempt{
 		RunID: r.run.ID, NodeID: n.ID, Key: n.ID, Number: num,
-		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev,
-		EvalFunc: func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
+		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev, Continue: ti.Continue,
+		SessionFunc: func(as AgentSession) { r.reportTaskSession(ctx, in, num, as) },
+		EvalFunc:    func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
 		RenderFunc: func(x *ir.Expr, quote func(any) (string, error)) (string, error) {
 			return r.render(x, in, p, r.pre[n], runEnv, quote)
 		},

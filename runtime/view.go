@@ -151,10 +151,14 @@ type Wait struct {
 
 // Inspection is everything inspect shows about a run.
 type Inspection struct {
-	Run       *RunSummary
-	Nodes     []*NodeView
-	Approvals []*ApprovalView
-	Waits     []*Wait
+	Run   *RunSummary
+	Nodes []*NodeView
+	// NodeCount is how many node instances the run has; NodesOmitted how
+	// many of them Nodes leaves out (InspectPage), after its first Head.
+	NodeCount    int
+	NodesOmitted int
+	Approvals    []*ApprovalView
+	Waits        []*Wait
 }
 
 // leafKinds are the node kinds that do work or wait themselves (control
@@ -360,18 +364,49 @@ func (e *Engine) nodeTable(ctx context.Context, run *store.Run, wf *ir.Workflow)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)
 	}
+	out, _, err := e.nodePage(ctx, run, wf, rows, 0, 0)
+	return out, err
+}
+
+// nodePage orders a run's node rows as NodeTable does and returns the
+// views of the first head and the last tail of them (all when head and
+// tail are 0 or cover every row), and how many were left out between.
+func (e *Engine) nodePage(ctx context.Context, run *store.Run, wf *ir.Workflow, rows []*store.Node, head, tail int) ([]*NodeView, int, error) {
 	children, err := e.cfg.Store.RunList(ctx, &store.RunListParams{ParentRunID: run.ID})
 	if err != nil {
-		return nil, fmt.Errorf("runtime: child runs of %s: %w", run.ID, err)
+		return nil, 0, fmt.Errorf("runtime: child runs of %s: %w", run.ID, err)
 	}
 	childOf := map[string]string{}
 	for _, c := range children {
 		childOf[c.ID] = c.ID
 	}
 	pos, depth := treePositions(wf)
+	sorted := make([]*store.Node, len(rows))
+	copy(sorted, rows)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i], sorted[j]
+		pa, oka := pos[a.NodeID]
+		pb, okb := pos[b.NodeID]
+		switch {
+		case oka != okb:
+			return oka
+		case pa != pb:
+			return pa < pb
+		case a.NodeID != b.NodeID:
+			return a.NodeID < b.NodeID
+		case a.Scope != b.Scope:
+			return scopeLess(a.Scope, b.Scope)
+		}
+		return a.Iteration < b.Iteration
+	})
+	omitted := 0
+	if (head > 0 || tail > 0) && head+tail < len(sorted) {
+		omitted = len(sorted) - head - tail
+		sorted = append(sorted[:head:head], sorted[len(sorted)-tail:]...)
+	}
 	now := e.now()
-	out := make([]*NodeView, 0, len(rows))
-	for _, n := range rows {
+	out := make([]*NodeView, 0, len(sorted))
+	for _, n := range sorted {
 		v := &NodeView{NodeID: n.NodeID, Scope: n.Scope, Iteration: n.Iteration, Kind: n.Kind, State: n.State,
 			Depth: depth[n.NodeID], Attempts: n.Attempts, StartedAt: n.StartedAt, FinishedAt: n.FinishedAt,
 			Output: n.Output, Error: n.Error, ErrorKind: n.ErrorKind, Data: n.Data}
@@ -396,21 +431,7 @@ func (e *Engine) nodeTable(ctx context.Context, run *store.Run, wf *ir.Workflow)
 		}
 		out = append(out, v)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		pa, oka := pos[a.NodeID]
-		pb, okb := pos[b.NodeID]
-		switch {
-		case oka != okb:
-			return oka
-		case pa != pb:
-			return pa < pb
-		case a.Scope != b.Scope:
-			return a.Scope < b.Scope
-		}
-		return a.Iteration < b.Iteration
-	})
-	return out, nil
+	return out, omitted, nil
 }
 
 // childRunID is the id of the child run a call step's instance starts.
@@ -452,7 +473,7 @@ func (e *Engine) Approvals(ctx context.Context, runID string) ([]*ApprovalView, 
 	if err != nil {
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
-	return e.approvals(ctx, run, e.workflowOf(ctx, run))
+	return e.approvals(ctx, run, e.workflowOf(ctx, run), nil)
 }
 
 // PendingApprovals returns the approvals of a run that wait for a
@@ -471,14 +492,29 @@ func (e *Engine) PendingApprovals(ctx context.Context, runID string) ([]*Approva
 	return out, nil
 }
 
-func (e *Engine) approvals(ctx context.Context, run *store.Run, wf *ir.Workflow) ([]*ApprovalView, error) {
+// approvals lists the run's approvals; rows are its node rows when the
+// caller has them (nil: read them).
+func (e *Engine) approvals(ctx context.Context, run *store.Run, wf *ir.Workflow, rows []*store.Node) ([]*ApprovalView, error) {
 	aps, err := e.cfg.Store.ApprovalList(ctx, &store.ApprovalListParams{RunID: run.ID})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: approvals of run %s: %w", run.ID, err)
 	}
-	nodes, err := e.nodeIndex(ctx, run.ID)
-	if err != nil {
-		return nil, err
+	if len(aps) == 0 {
+		return []*ApprovalView{}, nil
+	}
+	if rows == nil {
+		if rows, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID}); err != nil {
+			return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)
+		}
+	}
+	nodes := make(map[nodeKey]*store.Node, len(aps))
+	for _, ap := range aps {
+		nodes[nodeKey{ap.NodeID, ap.Scope}] = nil
+	}
+	for _, r := range rows {
+		if _, ok := nodes[nodeKey{r.NodeID, r.Scope}]; ok {
+			nodes[nodeKey{r.NodeID, r.Scope}] = r
+		}
 	}
 	out := make([]*ApprovalView, 0, len(aps))
 	for _, ap := range aps {
@@ -505,18 +541,6 @@ func (e *Engine) approvals(ctx context.Context, run *store.Run, wf *ir.Workflow)
 }
 
 type nodeKey struct{ id, scope string }
-
-func (e *Engine) nodeIndex(ctx context.Context, runID string) (map[nodeKey]*store.Node, error) {
-	rows, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID})
-	if err != nil {
-		return nil, fmt.Errorf("runtime: nodes of run %s: %w", runID, err)
-	}
-	m := make(map[nodeKey]*store.Node, len(rows))
-	for _, r := range rows {
-		m[nodeKey{r.NodeID, r.Scope}] = r
-	}
-	return m, nil
-}
 
 // nodeDeadline reads the deadline (approval, event) or due time (timer)
 // a node stored in its data; zero when none.
@@ -610,10 +634,12 @@ func (e *Engine) Waits(ctx context.Context, runID string) ([]*Wait, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
-	return e.waits(ctx, run, e.workflowOf(ctx, run), 0)
+	return e.waits(ctx, run, e.workflowOf(ctx, run), 0, nil)
 }
 
-func (e *Engine) waits(ctx context.Context, run *store.Run, wf *ir.Workflow, depth int) ([]*Wait, error) {
+// waits lists what the run waits on; rows are its node rows when the
+// caller has them (nil: read them).
+func (e *Engine) waits(ctx context.Context, run *store.Run, wf *ir.Workflow, depth int, rows []*store.Node) ([]*Wait, error) {
 	if run.Status.Terminal() {
 		return nil, nil
 	}
@@ -621,9 +647,11 @@ func (e *Engine) waits(ctx context.Context, run *store.Run, wf *ir.Workflow, dep
 	if run.Status == store.RunPaused {
 		out = append(out, &Wait{RunID: run.ID, Kind: WaitPaused, Since: run.UpdatedAt})
 	}
-	rows, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID})
-	if err != nil {
-		return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)
+	var err error
+	if rows == nil {
+		if rows, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID}); err != nil {
+			return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)
+		}
 	}
 	aps, err := e.cfg.Store.ApprovalList(ctx, &store.ApprovalListParams{RunID: run.ID})
 	if err != nil {
@@ -668,7 +696,7 @@ func (e *Engine) waits(ctx context.Context, run *store.Run, wf *ir.Workflow, dep
 			if err != nil {
 				return nil, fmt.Errorf("runtime: child run %s: %w", id, err)
 			}
-			cws, err := e.waits(ctx, child, e.workflowOf(ctx, child), depth+1)
+			cws, err := e.waits(ctx, child, e.workflowOf(ctx, child), depth+1, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -699,33 +727,61 @@ func (e *Engine) waits(ctx context.Context, run *store.Run, wf *ir.Workflow, dep
 	return out, nil
 }
 
-// scopeLess orders scopes with their indexes as numbers ("x[2]" before
-// "x[10]").
+// scopeLess orders scopes with their indexes as numbers: "x[2]" before
+// "x[10]", "L#9" before "L#10".
 func scopeLess(a, b string) bool {
 	for a != "" && b != "" {
-		ia, ib := strings.IndexByte(a, '['), strings.IndexByte(b, '[')
-		if ia < 0 || ib < 0 || a[:ia] != b[:ib] {
-			return a < b
+		if isDigit(a[0]) && isDigit(b[0]) {
+			i, j := digits(a), digits(b)
+			na, nb := strings.TrimLeft(a[:i], "0"), strings.TrimLeft(b[:j], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb) // fewer digits: smaller
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[i:], b[j:]
+			continue
 		}
-		a, b = a[ia+1:], b[ib+1:]
-		ja, jb := strings.IndexByte(a, ']'), strings.IndexByte(b, ']')
-		if ja < 0 || jb < 0 {
-			return a < b
+		if a[0] != b[0] {
+			return a[0] < b[0]
 		}
-		if ja != jb {
-			return ja < jb // fewer digits: smaller
-		}
-		if a[:ja] != b[:jb] {
-			return a[:ja] < b[:jb]
-		}
-		a, b = a[ja+1:], b[jb+1:]
+		a, b = a[1:], b[1:]
 	}
-	return a < b
+	return len(a) < len(b)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// digits returns the length of the run of digits s starts with.
+func digits(s string) int {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
+}
+
+// InspectParams page the node table of InspectPage.
+type InspectParams struct {
+	// Head and Tail: only the first Head and the last Tail node instances
+	// (in NodeTable's order) are returned when the run has more; 0 and 0:
+	// all of them.
+	Head, Tail int
 }
 
 // Inspect returns a run's summary, node table, approvals and waits in one
-// call (one compilation of its program).
+// call (one compilation of its program, one read of its node rows).
 func (e *Engine) Inspect(ctx context.Context, runID string) (*Inspection, error) {
+	return e.InspectPage(ctx, runID, InspectParams{})
+}
+
+// InspectPage is Inspect with the node table paged: Nodes holds the
+// first p.Head and the last p.Tail instances, NodeCount how many the run
+// has and NodesOmitted how many were left out (between the head and the
+// tail), so that a run of 10⁵ loop iterations is shown without building
+// 10⁵ views.
+func (e *Engine) InspectPage(ctx context.Context, runID string, p InspectParams) (*Inspection, error) {
 	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
@@ -735,14 +791,14 @@ func (e *Engine) Inspect(ctx context.Context, runID string) (*Inspection, error)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
-	in := &Inspection{Run: e.summarize(run, nodes)}
-	if in.Nodes, err = e.nodeTable(ctx, run, wf); err != nil {
+	in := &Inspection{Run: e.summarize(run, nodes), NodeCount: len(nodes)}
+	if in.Nodes, in.NodesOmitted, err = e.nodePage(ctx, run, wf, nodes, max(p.Head, 0), max(p.Tail, 0)); err != nil {
 		return nil, err
 	}
-	if in.Approvals, err = e.approvals(ctx, run, wf); err != nil {
+	if in.Approvals, err = e.approvals(ctx, run, wf, nodes); err != nil {
 		return nil, err
 	}
-	if in.Waits, err = e.waits(ctx, run, wf, 0); err != nil {
+	if in.Waits, err = e.waits(ctx, run, wf, 0, nodes); err != nil {
 		return nil, err
 	}
 	return in, nil

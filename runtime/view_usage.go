@@ -104,7 +104,9 @@ func (e *Engine) Usage(ctx context.Context, runID string) (*RunUsage, error) {
 	if _, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID}); err != nil {
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
-	evs, err := e.cfg.Store.EventList(ctx, &store.EventListParams{RunID: runID})
+	// Only the agents' replies are read: a run of 10⁵ compute steps has
+	// none, and its log is not loaded for them.
+	evs, err := e.cfg.Store.EventList(ctx, &store.EventListParams{RunID: runID, Kind: EventAgentReply})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: events of run %s: %w", runID, err)
 	}

@@ -270,6 +270,7 @@ type codexParser struct {
 	reply    agentReply
 	found    bool
 	lastErr  string
+	declined []string // commands codex declined to run
 }
 
 func (p *codexParser) line(l []byte) {
@@ -278,11 +279,14 @@ func (p *codexParser) line(l []byte) {
 		ThreadID string `json:"thread_id"`
 		Message  string `json:"message"`
 		Item     *struct {
-			Type    string `json:"type"`
-			Text    string `json:"text"`
-			Command string `json:"command"`
-			Message string `json:"message"`
-			Changes []struct {
+			Type     string `json:"type"`
+			Text     string `json:"text"`
+			Command  string `json:"command"`
+			Message  string `json:"message"`
+			Status   string `json:"status"`
+			ExitCode *int   `json:"exit_code"`
+			Output   string `json:"aggregated_output"`
+			Changes  []struct {
 				Path string `json:"path"`
 				Kind string `json:"kind"`
 			} `json:"changes"`
@@ -321,7 +325,20 @@ func (p *codexParser) line(l []byte) {
 			p.reply.Text, p.found = ev.Item.Text, true
 			p.activity(map[string]any{"type": "text", "text": shorten(ev.Item.Text, maxActivityText)})
 		case "command_execution":
-			p.activity(map[string]any{"type": "tool_call", "tool": "shell", "input": shorten(ev.Item.Command, maxActivityText)})
+			act := map[string]any{"type": "tool_call", "tool": "shell", "input": shorten(ev.Item.Command, maxActivityText)}
+			if ev.Item.Status != "" {
+				act["status"] = ev.Item.Status
+			}
+			if ev.Item.ExitCode != nil {
+				act["exit_code"] = int64(*ev.Item.ExitCode)
+			}
+			if ev.Item.Status != "completed" && ev.Item.Output != "" {
+				act["output"] = shorten(ev.Item.Output, maxActivityText)
+			}
+			p.activity(act)
+			if ev.Item.Status == "declined" {
+				p.declined = append(p.declined, ev.Item.Command)
+			}
 		case "file_change":
 			var paths []string
 			for _, c := range ev.Item.Changes {
@@ -369,6 +386,10 @@ func (p *codexParser) result(string) (agentReply, *cliFailure) {
 	if !p.found {
 		return p.reply, &cliFailure{kind: "agent", message: "codex printed no agent message"}
 	}
+	if len(p.declined) > 0 {
+		return p.reply, &cliFailure{kind: ErrKindPermission, message: fmt.Sprintf(
+			"codex declined to run %s; set permission_mode on the agent to allow it", shorten(strings.Join(p.declined, "; "), 200))}
+	}
 	return p.reply, nil
 }
 
@@ -408,7 +429,14 @@ type geminiParser struct {
 	done     bool
 	errMsg   *string
 	events   bool
+	tools    map[string]string // tool_id → tool name
+	denied   []string          // tools gemini refused to run
 }
+
+// geminiApprovalTools are gemini's own tools that need approval: in its
+// non-interactive mode the default approval mode withholds them, and a
+// call of one fails with tool_not_registered (gemini-cli 0.61).
+var geminiApprovalTools = map[string]bool{"write_file": true, "replace": true, "run_shell_command": true, "web_fetch": true, "save_memory": true}
 
 func (p *geminiParser) line(l []byte) {
 	var ev struct {
@@ -418,6 +446,7 @@ func (p *geminiParser) line(l []byte) {
 		Content   string          `json:"content"`
 		Delta     bool            `json:"delta"`
 		ToolName  string          `json:"tool_name"`
+		ToolID    string          `json:"tool_id"`
 		Params    json.RawMessage `json:"parameters"`
 		Status    string          `json:"status"`
 		Error     *struct {
@@ -446,7 +475,22 @@ func (p *geminiParser) line(l []byte) {
 			p.text.WriteString(ev.Content)
 		}
 	case "tool_use":
+		if p.tools == nil {
+			p.tools = map[string]string{}
+		}
+		p.tools[ev.ToolID] = ev.ToolName
 		p.activity(map[string]any{"type": "tool_call", "tool": ev.ToolName, "input": shorten(string(ev.Params), maxActivityText)})
+	case "tool_result":
+		// A refused call: denied by the policy (policy_violation), or a
+		// tool the approval mode withheld (tool_not_registered).
+		if ev.Status == "error" && ev.Error != nil {
+			name := p.tools[ev.ToolID]
+			p.activity(map[string]any{"type": "tool_result", "tool": name, "status": "error", "error": ev.Error.Type,
+				"output": shorten(ev.Error.Message, maxActivityText)})
+			if ev.Error.Type == "policy_violation" || (ev.Error.Type == "tool_not_registered" && geminiApprovalTools[name]) {
+				p.denied = append(p.denied, name)
+			}
+		}
 	case "error":
 		if ev.Error != nil {
 			m := ev.Error.Message
@@ -481,7 +525,25 @@ func (p *geminiParser) result(tail string) (agentReply, *cliFailure) {
 	if !p.done {
 		return p.reply, &cliFailure{kind: "agent", message: "gemini printed no result"}
 	}
+	if len(p.denied) > 0 {
+		return p.reply, &cliFailure{kind: ErrKindPermission, message: fmt.Sprintf(
+			"gemini was denied permission to use %s; set permission_mode (or args such as --approval-mode) on the agent to allow it",
+			strings.Join(uniq(p.denied), ", "))}
+	}
 	return p.reply, nil
+}
+
+// uniq returns l without repetitions, in first-seen order.
+func uniq(l []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range l {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // parseGeminiJSON reads gemini's --output-format json object:

@@ -214,6 +214,25 @@ func TestAgentCLIFailures(t *testing.T) {
 			ErrKindAuth, 1, "codex failed: unexpected status 401", true},
 		{"no agent message", "codex", map[string]string{"stdout.txt": `{"type":"turn.completed","usage":{}}`},
 			runtime.ErrKindAgent, 0, "codex printed no agent message", false},
+		// gemini-cli 0.61 in its non-interactive mode: a tool the default
+		// approval mode withholds, and one its policy denies.
+		{"gemini tool withheld", "gemini", map[string]string{"stdout.txt": `{"type":"init","session_id":"g1"}
+{"type":"tool_use","tool_name":"write_file","tool_id":"w1","parameters":{"file_path":"a.txt"}}
+{"type":"tool_result","tool_id":"w1","status":"error","error":{"type":"tool_not_registered","message":"Tool \"write_file\" not found."}}
+{"type":"tool_use","tool_name":"write_file","tool_id":"w2","parameters":{"file_path":"b.txt"}}
+{"type":"tool_result","tool_id":"w2","status":"error","error":{"type":"tool_not_registered","message":"Tool \"write_file\" not found."}}
+{"type":"message","role":"assistant","content":"I wrote it.","delta":true}
+{"type":"result","status":"success","stats":{}}`},
+			ErrKindPermission, 0, "gemini was denied permission to use write_file;", true},
+		{"gemini policy denial", "gemini", map[string]string{"stdout.txt": `{"type":"init","session_id":"g1"}
+{"type":"tool_use","tool_name":"run_shell_command","tool_id":"s1","parameters":{"command":"rm -rf x"}}
+{"type":"tool_result","tool_id":"s1","status":"error","error":{"type":"policy_violation","message":"Tool execution denied by policy."}}
+{"type":"result","status":"success","stats":{}}`},
+			ErrKindPermission, 0, "denied permission to use run_shell_command;", true},
+		{"codex declined a command", "codex", map[string]string{"stdout.txt": `{"type":"thread.started","thread_id":"t1"}
+{"type":"item.completed","item":{"id":"i1","type":"command_execution","command":"rm -rf x","aggregated_output":"","exit_code":null,"status":"declined"}}
+{"type":"item.completed","item":{"id":"i2","type":"agent_message","text":"I could not."}}`},
+			ErrKindPermission, 0, "codex declined to run rm -rf x;", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

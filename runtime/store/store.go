@@ -138,6 +138,11 @@ type RunListParams struct {
 	Workflow    string      // "": all
 	ParentRunID string      // "": any
 	Limit       int         // 0: no limit
+	// FreeAt, when set, keeps only the runs no process holds at that
+	// time: no owner, or a lease that expired before it.
+	FreeAt time.Time
+	// Oldest lists the oldest runs first (default: the newest first).
+	Oldest bool
 }
 
 // RunUpdateParams are the arguments of RunUpdate; nil fields are left
@@ -242,7 +247,8 @@ type EventAppendParams struct{ Events []*Event }
 type EventListParams struct {
 	RunID    string
 	AfterSeq int64
-	Limit    int // 0: no limit
+	Limit    int    // 0: no limit
+	Kind     string // only events of this kind ("": all)
 }
 
 // ApprovalRequestParams are the arguments of ApprovalRequest.

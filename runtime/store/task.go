@@ -26,11 +26,13 @@ type TaskStore interface {
 	// same lease. It returns the claimed tasks with their new tokens.
 	// With RunIDs set, only tasks of those runs are claimed.
 	TaskClaim(ctx context.Context, p *TaskClaimParams) ([]*Task, error)
-	// TaskHeartbeat extends the lease of a running task held by Owner
-	// with Token (and the lease of its attempt); ErrConflict otherwise.
+	// TaskHeartbeat extends the lease of a running task of attempt
+	// Number held by Owner with Token (and the lease of its attempt);
+	// ErrConflict otherwise.
 	TaskHeartbeat(ctx context.Context, p *TaskHeartbeatParams) error
-	// TaskComplete records the result of a running task held by Owner
-	// with Token: State finished (Output) or failed (Failure), and
+	// TaskComplete records the result of a running task of attempt
+	// Number held by Owner with Token: State finished (Output) or failed
+	// (Failure), and
 	// notifies the run's holder; ErrConflict (nothing written) when the
 	// task is no longer Owner's with that token.
 	TaskComplete(ctx context.Context, p *TaskCompleteParams) error
@@ -94,6 +96,7 @@ type TaskClaimParams struct {
 // TaskHeartbeatParams are the arguments of TaskHeartbeat.
 type TaskHeartbeatParams struct {
 	RunID, NodeID, Scope string
+	Number               int // the attempt the caller executes
 	Owner                string
 	Token                int64
 	LeaseExpiresAt       time.Time
@@ -103,6 +106,7 @@ type TaskHeartbeatParams struct {
 // TaskCompleteParams are the arguments of TaskComplete.
 type TaskCompleteParams struct {
 	RunID, NodeID, Scope string
+	Number               int // the attempt the caller executed
 	Owner                string
 	Token                int64
 	State                TaskState // finished or failed
@@ -121,7 +125,15 @@ type TaskAbandonParams struct {
 }
 
 // TaskListParams are the arguments of TaskList.
-type TaskListParams struct{ RunID string }
+type TaskListParams struct {
+	RunID string
+	// Only, when set, limits the list to these node instances (a
+	// session reads only the tasks it waits on).
+	Only []TaskKey
+}
+
+// TaskKey names the task of one node instance.
+type TaskKey struct{ NodeID, Scope string }
 
 // TaskNotifier is implemented by task stores that tell waiting processes
 // when a task is queued or completed (PostgreSQL's LISTEN/NOTIFY).

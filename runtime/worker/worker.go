@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
@@ -129,27 +130,41 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(w.cfg.PollInterval)
 	defer tick.Stop()
+	full := true                  // the first scan, and each poll, looks at every run
+	notified := map[string]bool{} // the runs notifications named since the last scan
 	for {
-		if err := w.scan(ctx); err != nil && ctx.Err() == nil {
+		if err := w.scan(ctx, full, notified); err != nil && ctx.Err() == nil {
 			w.cfg.Logf("scan: %v", err)
 		}
+		full = false
+		clear(notified)
 		select {
 		case <-ctx.Done():
 			return w.drain()
-		case _, ok := <-notes:
+		case id, ok := <-notes:
 			if !ok {
 				notes = nil
+				full = true
+				continue
 			}
+			notified[id] = true
 			// Coalesce a burst of notifications into one scan.
 			for more := true; more; {
 				select {
-				case _, ok := <-notes:
+				case id, ok := <-notes:
 					more = ok
+					if ok {
+						notified[id] = true
+					}
 				default:
 					more = false
 				}
 			}
+			if notified[""] { // reconnected: anything may have changed
+				full = true
+			}
 		case <-tick.C:
+			full = true
 		case <-w.wake:
 		}
 	}
@@ -183,25 +198,57 @@ func (w *Worker) drain() error {
 // candidates are the statuses a worker may have to continue.
 var candidates = []store.RunStatus{store.RunRunning, store.RunWaitingApproval, store.RunWaitingEvent, store.RunWaitingTimer}
 
-// scan lists the runs that need a worker and starts as many as free
-// slots allow, oldest first.
-func (w *Worker) scan(ctx context.Context) error {
+// scan starts as many runs that need a worker as free slots allow,
+// picked at random among the oldest (so that workers woken together
+// mostly claim different runs). A full scan (at start, at each poll, after
+// a lost notification connection) lists every run that may need a worker
+// and refreshes the metrics; otherwise, with a free slot, only the oldest
+// free running runs and runs waiting on a timer are listed, with the
+// waiting runs that notifications named: a scan costs a few rows, not all
+// the queue's.
+func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	runs, err := w.st.RunList(ctx, &store.RunListParams{Statuses: candidates})
-	if err != nil {
-		return err
+	free := w.cfg.Concurrency - w.running()
+	if !full && free <= 0 {
+		return nil
 	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].CreatedAt.Before(runs[j].CreatedAt) })
-	w.cfg.Metrics.observeRuns(runs)
-	ready := 0
+	var runs []*store.Run
+	var err error
+	if full {
+		runs, err = w.st.RunList(ctx, &store.RunListParams{Statuses: candidates})
+		if err != nil {
+			return err
+		}
+		sort.SliceStable(runs, func(i, j int) bool { return runs[i].CreatedAt.Before(runs[j].CreatedAt) })
+		w.cfg.Metrics.observeRuns(runs)
+	} else {
+		runs, err = w.st.RunList(ctx, &store.RunListParams{Statuses: []store.RunStatus{store.RunRunning, store.RunWaitingTimer},
+			FreeAt: time.Now(), Oldest: true, Limit: 4 * free})
+		if err != nil {
+			return err
+		}
+		for id := range notified {
+			if id == "" {
+				continue
+			}
+			r, err := w.st.RunGetByID(ctx, &store.RunGetByIDParams{ID: id})
+			if err != nil {
+				continue // deleted, or the store is away: the next poll sees it
+			}
+			if r.Status == store.RunWaitingApproval || r.Status == store.RunWaitingEvent {
+				runs = append(runs, r)
+			}
+		}
+	}
+	var ready []*store.Run
+	whys := map[string]string{}
 	for _, run := range runs {
 		w.mu.Lock()
 		_, busy := w.busy[run.ID]
-		full := len(w.busy) >= w.cfg.Concurrency
 		w.mu.Unlock()
-		if busy {
+		if busy || whys[run.ID] != "" {
 			continue
 		}
 		why, err := w.needs(ctx, run)
@@ -212,13 +259,26 @@ func (w *Worker) scan(ctx context.Context) error {
 		if why == "" {
 			continue
 		}
-		ready++
-		if full || ctx.Err() != nil {
-			continue
-		}
-		w.start(ctx, run, why)
+		ready = append(ready, run)
+		whys[run.ID] = why
 	}
-	w.cfg.Metrics.setQueue(ready - w.running())
+	// Among the oldest 4 per free slot, a random choice.
+	pick := ready
+	if len(pick) > 4*free {
+		pick = pick[:4*free]
+	}
+	rand.Shuffle(len(pick), func(i, j int) { pick[i], pick[j] = pick[j], pick[i] })
+	started := 0
+	for _, run := range pick {
+		if ctx.Err() != nil || w.running() >= w.cfg.Concurrency {
+			break
+		}
+		w.start(ctx, run, whys[run.ID])
+		started++
+	}
+	if full {
+		w.cfg.Metrics.setQueue(len(ready) - started)
+	}
 	return nil
 }
 

@@ -268,7 +268,10 @@ func TestRealToolPermission(t *testing.T) {
 					case r.ToolResult:
 						return turn{text: "I wrote the file."}
 					case kind == "codex":
-						return turn{tool: "exec_command", input: map[string]any{"cmd": "printf hi > hello.txt"}}
+						// A moment's sleep first: codex-cli 0.171 drops the
+						// items of a command that ends at once now and then
+						// (1 run in 8 here).
+						return turn{tool: "exec_command", input: map[string]any{"cmd": "sleep 0.3; printf hi > hello.txt"}}
 					}
 					return turn{tool: "write_file", input: map[string]any{"file_path": target, "content": "hi\n"}}
 				})
@@ -277,13 +280,31 @@ func TestRealToolPermission(t *testing.T) {
 				if _, err := os.Stat(target); (err == nil) != tc.wantFile {
 					t.Errorf("file written: %v, want %v (output %v)", err == nil, tc.wantFile, res.Output)
 				}
-				// A command that codex's read-only sandbox declines leaves
-				// no event in its --json stream (codex-cli 0.171), so only
-				// a tool that ran is asserted as activity; that the default
-				// mode wrote nothing is asserted above.
-				if tc.wantFile {
-					if acts := js(res.kinds("AgentActivity")); !strings.Contains(acts, `"type":"tool_call"`) {
-						t.Errorf("no tool_call activity: %s", acts)
+				acts := js(res.kinds("AgentActivity"))
+				if !strings.Contains(acts, `"type":"tool_call"`) {
+					t.Errorf("no tool_call activity: %s", acts)
+				}
+				caught, _ := res.Output["caught"].(map[string]any)
+				switch {
+				case tc.wantFile:
+					if caught != nil {
+						t.Errorf("the step failed: %v", caught)
+					}
+				case kind == "codex":
+					// The read-only sandbox stops the command: codex reports
+					// it as a command_execution item that failed, with the
+					// shell's error.
+					if !strings.Contains(acts, `"status":"failed"`) || !strings.Contains(acts, "Read-only file system") {
+						t.Errorf("no activity shows the refused command: %s", acts)
+					}
+				default:
+					// gemini withholds write_file in its default approval
+					// mode; the call fails as tool_not_registered.
+					if caught == nil || caught["kind"] != "permission_denied" || !strings.Contains(fmt.Sprint(caught["message"]), "write_file") {
+						t.Errorf("caught = %v, want kind permission_denied naming write_file", caught)
+					}
+					if !strings.Contains(acts, `"type":"tool_result"`) || !strings.Contains(acts, `"error":"tool_not_registered"`) {
+						t.Errorf("no activity shows the refused call: %s", acts)
 					}
 				}
 			})

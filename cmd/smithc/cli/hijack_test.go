@@ -284,3 +284,60 @@ func TestHijackWithoutOwnerAndRefusals(t *testing.T) {
 	mustCode(t, r, 2)
 	mustContain(t, "hijack of a finished run", r.stderr, "finished")
 }
+
+// A detached run executed by a worker: the hijack request reaches the
+// worker through the store; the worker ends the attempt and records the
+// handoff; the run is resumed in the same session.
+func TestHijackARunAWorkerExecutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	src := e.sessionSMW()
+	mustCode(t, e.cli("run", src, "--run-id", "w1", "--detach"), 0)
+	w := startWorker(t, e.dir, e.db, 1, "--local-steps")
+	e.waitEvent("w1", "AgentSession")
+	r := e.cli("hijack", "w1", "fix", "--format", "json")
+	mustCode(t, r, 0)
+	if !strings.Contains(r.stdout, `"session_id": "sess-standin-1"`) {
+		t.Fatalf("hijack: %s", r.stdout)
+	}
+	status, n := e.nodeOf("w1", "fix")
+	if status != "cancelled" || n.Handoff == nil || !strings.Contains(n.Handoff.By, "@") {
+		t.Fatalf("run %s, node %+v: want cancelled with a handoff", status, n)
+	}
+	w.stop(t)
+	res := e.bin("resume", "w1", "--format", "json")
+	mustCode(t, res, 0)
+	if n := strings.Count(e.read("claude.log"), "--resume sess-standin-1"); n != 1 {
+		t.Errorf("%d attempts resumed the session, want 1:\n%s", n, e.read("claude.log"))
+	}
+}
+
+// On PostgreSQL the workers share the steps: the agent attempt runs as a
+// task in a worker (not the run's holder), which records the session in
+// the log; hijack finds it there, the holder hands it over, and the
+// attempt after resume continues it.
+func TestHijackADistributedStep(t *testing.T) {
+	e := newPgEnv(t)
+	src := e.sessionSMW()
+	mustCode(t, e.cli("run", src, "--run-id", "t1", "--detach"), 0)
+	w := startWorker(t, e.dir, e.db, 1)
+	e.waitEvent("t1", "AgentSession")
+	if logs := e.cli("logs", "t1", "--format", "json").stdout; !strings.Contains(logs, `"queued":true`) {
+		t.Fatalf("the attempt was not queued as a task:\n%s", logs)
+	}
+	r := e.cli("hijack", "t1", "--format", "json")
+	mustCode(t, r, 0)
+	if !strings.Contains(r.stdout, `"session_id": "sess-standin-1"`) {
+		t.Fatalf("hijack: %s", r.stdout)
+	}
+	status, n := e.nodeOf("t1", "fix")
+	if status != "cancelled" || n.Handoff == nil || n.Session == nil || n.Session.ID != "sess-standin-1" {
+		t.Fatalf("run %s, node %+v: want cancelled with a handoff", status, n)
+	}
+	res := e.cli("resume", "t1", "--format", "json")
+	mustCode(t, res, 0)
+	w.stop(t)
+	if n := strings.Count(e.read("claude.log"), "--resume sess-standin-1"); n != 1 {
+		t.Errorf("%d attempts resumed the session, want 1:\n%s", n, e.read("claude.log"))
+	}
+}

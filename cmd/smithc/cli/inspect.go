@@ -151,6 +151,7 @@ func (a *app) newInspectCmd() *cobra.Command {
 	var (
 		f      dbFlags
 		format string
+		page   inspectPage
 	)
 	cmd := &cobra.Command{
 		Use:   "inspect RUN_ID",
@@ -161,16 +162,28 @@ func (a *app) newInspectCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			return a.withEngine(ctx, &f, true, func(eng *runtime.Engine) error { return a.inspect(ctx, eng, args[0], format) })
+			p := runtime.InspectParams{Head: page.nodes, Tail: page.nodes}
+			if page.all || format == "json" && !cmd.Flags().Changed("nodes") {
+				p = runtime.InspectParams{}
+			}
+			return a.withEngine(ctx, &f, true, func(eng *runtime.Engine) error { return a.inspect(ctx, eng, args[0], format, p) })
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
+	cmd.Flags().IntVar(&page.nodes, "nodes", 20, "show the first and the last N node instances of a larger run")
+	cmd.Flags().BoolVar(&page.all, "all", false, "show every node instance")
 	return cmd
 }
 
-func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format string) error {
-	in, err := eng.Inspect(ctx, runID)
+// inspectPage is how much of a run's node table inspect shows.
+type inspectPage struct {
+	nodes int
+	all   bool
+}
+
+func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format string, p runtime.InspectParams) error {
+	in, err := eng.InspectPage(ctx, runID, p)
 	if err != nil {
 		return a.runError(runID, err)
 	}
@@ -194,6 +207,7 @@ func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format st
 			})
 		}
 		out["nodes"] = ns
+		out["node_count"], out["nodes_omitted"] = in.NodeCount, in.NodesOmitted
 		aps := []map[string]any{}
 		for _, ap := range in.Approvals {
 			aps = append(aps, map[string]any{"node_id": ap.NodeID, "scope": ap.Scope, "title": ap.Title, "decided": ap.Decided,
@@ -227,7 +241,10 @@ func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format st
 	a.printf("\n")
 	tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tKIND\tSTATE\tATTEMPTS\tDURATION\tOUTPUT / ERROR")
-	for _, n := range in.Nodes {
+	for i, n := range in.Nodes {
+		if in.NodesOmitted > 0 && i == p.Head {
+			fmt.Fprintf(tw, "…\t\t\t\t\t%d more\n", in.NodesOmitted)
+		}
 		id := strings.Repeat("  ", n.Depth) + n.NodeID
 		if n.Scope != "" {
 			id += "[" + n.Scope + "]"
@@ -253,6 +270,10 @@ func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format st
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if in.NodesOmitted > 0 {
+		a.printf("(the first %d and the last %d of %d node instances; --all shows every one, --nodes N the first and last N)\n",
+			p.Head, p.Tail, in.NodeCount)
 	}
 	for _, n := range in.Nodes {
 		if h := n.Handoff; h != nil {

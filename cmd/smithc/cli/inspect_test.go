@@ -234,3 +234,50 @@ workflow parent {
 		t.Errorf("ps said it truncated a list it did not:\n%s", r.stderr)
 	}
 }
+
+// TestInspectPagesLongRuns: inspect shows the first and last --nodes
+// instances of a long loop, in iteration order, with the count left out;
+// --all shows every one.
+func TestInspectPagesLongRuns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCode(t, e.cli("run", e.write("long.smw", `workflow long {
+  loop L {
+    until = iteration >= 29
+    max_iterations = 100
+    step s {
+      value = iteration
+    }
+  }
+  output = s
+}
+`), "--run-id", "long"), 0)
+	r := e.cli("inspect", "long", "--nodes", "3")
+	mustCode(t, r, 0)
+	table := r.stdout[strings.Index(r.stdout, "NODE"):]
+	var ids []string
+	for _, line := range strings.Split(strings.TrimSpace(table), "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 0 && !strings.HasPrefix(line, "(") {
+			ids = append(ids, f[0])
+		}
+	}
+	if got, want := strings.Join(ids, " "), "L s[L#0] s[L#1]#1 … s[L#27]#27 s[L#28]#28 s[L#29]#29"; got != want {
+		t.Errorf("inspect --nodes 3: %q, want %q\n%s", got, want, r.stdout)
+	}
+	mustContain(t, "inspect --nodes 3", r.stdout, "25 more", "the first 3 and the last 3 of 31 node instances", "--all")
+	r = e.cli("inspect", "long", "--all")
+	mustCode(t, r, 0)
+	if strings.Contains(r.stdout, "more") || !strings.Contains(r.stdout, "s[L#15]#15") {
+		t.Errorf("inspect --all left nodes out:\n%s", r.stdout)
+	}
+	r = e.cli("inspect", "long", "--format", "json", "--nodes", "2")
+	mustCode(t, r, 0)
+	var in struct {
+		Nodes        []any `json:"nodes"`
+		NodeCount    int   `json:"node_count"`
+		NodesOmitted int   `json:"nodes_omitted"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &in); err != nil || len(in.Nodes) != 4 || in.NodeCount != 31 || in.NodesOmitted != 27 {
+		t.Errorf("inspect --format json --nodes 2: %d nodes, count %d, omitted %d, %v", len(in.Nodes), in.NodeCount, in.NodesOmitted, err)
+	}
+}

@@ -69,7 +69,13 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	stdlib.CloseInheritedFiles() // steps and git get stdin, stdout and stderr only
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr,
 		stdinTTY: isTerminal(stdin), stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr)}
-	root := a.newRoot()
+	if !a.stderrTTY {
+		d := newDelayedWriter(stderr)
+		defer d.Close() //nolint:errcheck // nowhere left to report a failed write of stderr
+		stdout, stderr = flushFirst{w: stdout, before: d}, d
+		a.stdout, a.stderr = stdout, stderr
+	}
+	root := a.newRoot(args)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -92,15 +98,27 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	return ExitUsage
 }
 
-func (a *app) newRoot() *cobra.Command {
-	root := &cobra.Command{
-		Use:           "smithc",
-		Short:         "Check, compile and durably run .smw workflows",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Version:       versionString(),
+// hotCommands are the commands a process most often runs, built alone
+// when the first argument names one (see newRoot).
+func (a *app) hotCommands() map[string]func() *cobra.Command {
+	return map[string]func() *cobra.Command{"run": a.newRunCmd, "resume": a.newResumeCmd, "check": a.newCheckCmd}
+}
+
+// newRoot builds the command tree for args. When args start with the
+// name of a hot command, the root gets that command only: building the
+// two dozen others (their flags, help text) is work a process that runs
+// one workflow does not need; their help, usage errors and flags are the
+// same either way. Anything else (help, completion, another command, a
+// typo to suggest a name for) gets the whole tree.
+func (a *app) newRoot(args []string) *cobra.Command {
+	if len(args) > 0 {
+		if mk, ok := a.hotCommands()[args[0]]; ok {
+			root := a.rootCommand()
+			root.AddCommand(mk())
+			return root
+		}
 	}
-	root.SetVersionTemplate("{{.Version}}\n")
+	root := a.rootCommand()
 	root.AddCommand(
 		a.newVersionCmd(),
 		a.newCheckCmd(),
@@ -113,6 +131,19 @@ func (a *app) newRoot() *cobra.Command {
 	for _, c := range a.runtimeCommands() {
 		root.AddCommand(c)
 	}
+	return root
+}
+
+// rootCommand is the root of the tree, without subcommands.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "smithc",
+		Short:         "Check, compile and durably run .smw workflows",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       versionString(),
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	return root
 }
 

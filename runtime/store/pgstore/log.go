@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,12 +20,47 @@ func (s *Store) EventAppend(ctx context.Context, p *store.EventAppendParams) err
 	return s.BatchCommit(ctx, &store.Batch{Events: p.Events})
 }
 
-func queueEvent(b *pgx.Batch, e *store.Event) {
-	b.Queue(`INSERT INTO event (run_id, node_id, scope, iteration, attempt, kind, time, data)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING seq`,
-		e.RunID, e.NodeID, e.Scope, e.Iteration, e.Attempt, e.Kind, ts(e.Time), js(e.Data)).QueryRow(func(row pgx.Row) error {
-		if err := row.Scan(&e.Seq); err != nil {
-			return fmt.Errorf("pgstore: append event %s of run %q: %w", e.Kind, e.RunID, err)
+// eventInsertSQL inserts many events in one statement, in the order of
+// the arrays (the sequence numbers follow that order).
+const eventInsertSQL = `INSERT INTO event (run_id, node_id, scope, iteration, attempt, kind, time, data)
+	SELECT run_id, node_id, scope, iteration, attempt, kind, time, data::jsonb
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::timestamptz[], $8::text[])
+		WITH ORDINALITY AS e(run_id, node_id, scope, iteration, attempt, kind, time, data, ord)
+	ORDER BY ord RETURNING seq`
+
+// queueEvents queues one multi-row insert of evs and sets their Seq from
+// the numbers it returns (in increasing order, the order of insertion).
+func queueEvents(b *pgx.Batch, evs []*store.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	n := len(evs)
+	runs, nodes, scopes, kinds, data := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	iters, atts := make([]int32, n), make([]int32, n)
+	times := make([]pgtype.Timestamptz, n)
+	for i, e := range evs {
+		runs[i], nodes[i], scopes[i], kinds[i], data[i] = e.RunID, e.NodeID, e.Scope, e.Kind, js(e.Data)
+		iters[i], atts[i] = int32(e.Iteration), int32(e.Attempt)
+		times[i] = tsz(e.Time)
+	}
+	b.Queue(eventInsertSQL, runs, nodes, scopes, iters, atts, kinds, times, data).Query(func(rows pgx.Rows) error {
+		seqs := make([]int64, 0, n)
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				return fmt.Errorf("pgstore: append events of run %q: %w", evs[0].RunID, err)
+			}
+			seqs = append(seqs, seq)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("pgstore: append events of run %q: %w", evs[0].RunID, err)
+		}
+		if len(seqs) != n {
+			return fmt.Errorf("pgstore: append events of run %q: %d sequence numbers for %d events", evs[0].RunID, len(seqs), n)
+		}
+		slices.Sort(seqs)
+		for i, e := range evs {
+			e.Seq = seqs[i]
 		}
 		return nil
 	})
@@ -33,11 +69,17 @@ func queueEvent(b *pgx.Batch, e *store.Event) {
 // EventList implements store.Store.
 func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*store.Event, error) {
 	q := `SELECT seq, run_id, node_id, scope, iteration, attempt, kind, time, data FROM event
-		WHERE run_id = $1 AND seq > $2 ORDER BY seq`
+		WHERE run_id = $1 AND seq > $2`
+	args := []any{p.RunID, p.AfterSeq}
+	if p.Kind != "" {
+		q += ` AND kind = $3`
+		args = append(args, p.Kind)
+	}
+	q += ` ORDER BY seq`
 	if p.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", p.Limit)
 	}
-	rows, err := s.pool.Query(ctx, q, p.RunID, p.AfterSeq)
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list events of run %q: %w", p.RunID, err)
 	}
@@ -93,11 +135,16 @@ func batchRuns(b *store.Batch) []string {
 	return ids
 }
 
-// BatchCommit implements store.Store. The whole batch — BEGIN, the run
-// locks, the run updates, the other writes, COMMIT — goes to the server in
-// one pipelined round trip; a run update or attempt finish that matches no
-// row fails the transaction there (smithc_expect), so nothing after it is
-// committed.
+// BatchCommit implements store.Store. Batches committed at the same time
+// by different goroutines (the runs a worker executes at once) share one
+// transaction (see group); each transaction — BEGIN, the run locks, the
+// fence checks, the run updates, the other writes, COMMIT — goes to the
+// server in one pipelined round trip, each kind of row in one multi-row
+// statement. A run update or attempt finish that matches no row, or a
+// fence that no longer holds, fails the transaction there
+// (smithc_expect), so nothing after it is committed; the batches of a
+// failed shared transaction are then committed one by one, so that each
+// gets its own outcome.
 func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	if b.Empty() {
 		return nil
@@ -107,21 +154,40 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			return s.batchCommitTx(ctx, b) // a run adopting sources: the general path
 		}
 	}
+	return s.group.commit(ctx, b)
+}
+
+// commitBatches commits bs (of distinct runs) in one transaction.
+func (s *Store) commitBatches(ctx context.Context, bs []*store.Batch) error {
 	var pb pgx.Batch
 	pb.Queue(`BEGIN`)
-	pb.Queue(lockSQL, uniq(batchRuns(b)))
-	if f := b.Fence; f != nil {
-		// Under the run's lock: still its owner, with the claim's token?
-		pb.Queue(`SELECT smithc_expect((SELECT count(*) FROM run WHERE id = $1 AND owner = $2 AND fence = $3), $4)`,
-			f.RunID, f.Owner, f.Token, "fence:"+f.RunID)
+	var runs []string
+	for _, b := range bs {
+		runs = append(runs, batchRuns(b)...)
 	}
-	for _, r := range b.Runs {
+	pb.Queue(lockSQL, uniq(runs))
+	for _, b := range bs {
+		if f := b.Fence; f != nil {
+			// Under the run's lock: still its owner, with the claim's token?
+			pb.Queue(fenceSQL, f.RunID, f.Owner, f.Token, "fence:"+f.RunID)
+		}
+	}
+	merged := bs[0]
+	if len(bs) > 1 {
+		merged = &store.Batch{}
+		for _, b := range bs {
+			merged.Merge(b)
+		}
+	}
+	for _, r := range merged.Runs {
 		queueRunUpdate(&pb, r)
 	}
-	queueWrites(&pb, b)
+	queueWrites(&pb, merged)
 	pb.Queue(`COMMIT`)
 	return s.sendBatch(ctx, &pb)
 }
+
+const fenceSQL = `SELECT smithc_expect((SELECT count(*) FROM run WHERE id = $1 AND owner = $2 AND fence = $3), $4)`
 
 // batchCommitTx is BatchCommit in a transaction: the run updates one by
 // one, then the other writes pipelined.
@@ -151,31 +217,28 @@ func (s *Store) batchCommitTx(ctx context.Context, b *store.Batch) error {
 
 // queueWrites queues the writes of b other than run updates.
 func queueWrites(pb *pgx.Batch, b *store.Batch) {
-	for _, n := range b.Nodes {
-		queueNode(pb, n)
-	}
-	for _, a := range b.AttemptStarts {
-		queueAttemptStart(pb, a)
-	}
+	queueNodes(pb, b.Nodes)
+	queueAttemptStarts(pb, b.AttemptStarts)
 	for _, h := range b.AttemptHeartbeats {
 		queueAttemptHeartbeat(pb, h)
 	}
 	for _, f := range b.AttemptFinishes {
 		queueAttemptFinish(pb, f)
 	}
+	var notified []string
 	for _, a := range b.Approvals {
 		queueApproval(pb, a)
+		if !slices.Contains(notified, a.RunID) {
+			notified = append(notified, a.RunID)
+			pb.Queue(`SELECT pg_notify($1, $2)`, Channel, a.RunID)
+		}
 	}
-	if len(b.Approvals) > 0 {
-		pb.Queue(`SELECT pg_notify($1, $2)`, Channel, b.Approvals[0].RunID)
-	}
-	for _, e := range b.Events {
-		queueEvent(pb, e)
-	}
+	queueEvents(pb, b.Events)
 	queueTasks(pb, b.Tasks) // task.go
 }
 
-// sendBatch sends a BEGIN … COMMIT batch in one round trip.
+// sendBatch sends a BEGIN … COMMIT batch in one round trip; see
+// batchError for what its errors mean.
 func (s *Store) sendBatch(ctx context.Context, pb *pgx.Batch) error {
 	deadline := time.Now().Add(beginRetry)
 	for {
@@ -199,7 +262,7 @@ func (s *Store) sendBatch(ctx context.Context, pb *pgx.Batch) error {
 			conn.Exec(context.WithoutCancel(ctx), `ROLLBACK`) //nolint:errcheck // a broken connection is dropped by the pool
 		}
 		conn.Release()
-		return s.batchError(ctx, err)
+		return err
 	}
 }
 

@@ -104,6 +104,23 @@ func currentVersion(ctx context.Context, tx pgx.Tx) (int, error) {
 	return *v, nil
 }
 
+// appliedVersions returns the versions recorded in schema_migration.
+func appliedVersions(ctx context.Context, tx pgx.Tx) (map[int]bool, error) {
+	rows, err := tx.Query(ctx, `SELECT version FROM schema_migration`)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: read applied migrations: %w", err)
+	}
+	vs, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: read applied migrations: %w", err)
+	}
+	out := make(map[int]bool, len(vs))
+	for _, v := range vs {
+		out[v] = true
+	}
+	return out, nil
+}
+
 // Migrate applies migrations in one transaction: Up to version target (0:
 // the latest), Down to version target (0: remove everything, type views
 // included). It returns the versions applied or reverted, in order.
@@ -114,14 +131,20 @@ func (s *Store) Migrate(ctx context.Context, dir Direction, target int) ([]int, 
 	}
 	var done []int
 	err = s.tx(ctx, "migrate", nil, func(tx pgx.Tx) error {
-		cur, err := currentVersion(ctx, tx)
-		if err != nil {
+		if _, err := currentVersion(ctx, tx); err != nil { // locks, creates the table
 			return err
 		}
 		switch dir {
 		case Up:
+			// Every migration not applied yet, in order: one numbered
+			// below the latest applied (a branch's migration merged after
+			// a later one was applied) is applied too.
+			applied, err := appliedVersions(ctx, tx)
+			if err != nil {
+				return err
+			}
 			for _, m := range all {
-				if m.version <= cur || target > 0 && m.version > target {
+				if applied[m.version] || target > 0 && m.version > target {
 					continue
 				}
 				if _, err := tx.Exec(ctx, m.up); err != nil {
@@ -138,9 +161,13 @@ func (s *Store) Migrate(ctx context.Context, dir Direction, target int) ([]int, 
 					return err
 				}
 			}
+			applied, err := appliedVersions(ctx, tx)
+			if err != nil {
+				return err
+			}
 			for i := len(all) - 1; i >= 0; i-- {
 				m := all[i]
-				if m.version > cur || m.version <= target {
+				if !applied[m.version] || m.version <= target {
 					continue
 				}
 				if _, err := tx.Exec(ctx, m.down); err != nil {

@@ -66,16 +66,46 @@ func (s *Store) NodeUpsert(ctx context.Context, p *store.NodeUpsertParams) error
 	return s.BatchCommit(ctx, &store.Batch{Nodes: p.Nodes})
 }
 
-const nodeUpsertSQL = `INSERT INTO node (` + nodeCols + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+// nodeUpsertSQL writes many node instances in one statement.
+const nodeUpsertSQL = `INSERT INTO node (` + nodeCols + `)
+	SELECT run_id, node_id, scope, iteration, kind, state, attempts, output::jsonb, output_type,
+		error, error_kind, data::jsonb, started_at, finished_at, updated_at
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[],
+		$10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::timestamptz[])
+		AS n(run_id, node_id, scope, iteration, kind, state, attempts, output, output_type,
+			error, error_kind, data, started_at, finished_at, updated_at)
 	ON CONFLICT (run_id, node_id, scope) DO UPDATE SET iteration = EXCLUDED.iteration, kind = EXCLUDED.kind,
 	state = EXCLUDED.state, attempts = EXCLUDED.attempts, output = EXCLUDED.output, output_type = EXCLUDED.output_type,
 	error = EXCLUDED.error, error_kind = EXCLUDED.error_kind, data = EXCLUDED.data, started_at = EXCLUDED.started_at,
 	finished_at = EXCLUDED.finished_at, updated_at = EXCLUDED.updated_at`
 
-func queueNode(b *pgx.Batch, n *store.Node) {
-	b.Queue(nodeUpsertSQL, n.RunID, n.NodeID, n.Scope, n.Iteration, n.Kind, string(n.State),
-		n.Attempts, js(n.Output), n.OutputType, n.Error, n.ErrorKind, js(n.Data),
-		ts(n.StartedAt), ts(n.FinishedAt), ts(n.UpdatedAt))
+// queueNodes queues one upsert of nodes (the last write of each instance:
+// one statement cannot update a row twice).
+func queueNodes(b *pgx.Batch, nodes []*store.Node) {
+	if len(nodes) == 0 {
+		return
+	}
+	type key struct{ run, node, scope string }
+	last := make(map[key]int, len(nodes))
+	for i, n := range nodes {
+		last[key{n.RunID, n.NodeID, n.Scope}] = i
+	}
+	k := len(last)
+	runs, ids, scopes, kinds, states := make([]string, 0, k), make([]string, 0, k), make([]string, 0, k), make([]string, 0, k), make([]string, 0, k)
+	outputs, types, errs, errKinds, data := make([]string, 0, k), make([]string, 0, k), make([]string, 0, k), make([]string, 0, k), make([]string, 0, k)
+	iters, attempts := make([]int32, 0, k), make([]int32, 0, k)
+	started, finished, updated := make([]pgtype.Timestamptz, 0, k), make([]pgtype.Timestamptz, 0, k), make([]pgtype.Timestamptz, 0, k)
+	for i, n := range nodes {
+		if last[key{n.RunID, n.NodeID, n.Scope}] != i {
+			continue
+		}
+		runs, ids, scopes, kinds, states = append(runs, n.RunID), append(ids, n.NodeID), append(scopes, n.Scope), append(kinds, n.Kind), append(states, string(n.State))
+		outputs, types, errs, errKinds, data = append(outputs, js(n.Output)), append(types, n.OutputType), append(errs, n.Error), append(errKinds, n.ErrorKind), append(data, js(n.Data))
+		iters, attempts = append(iters, int32(n.Iteration)), append(attempts, int32(n.Attempts))
+		started, finished, updated = append(started, tsz(n.StartedAt)), append(finished, tsz(n.FinishedAt)), append(updated, tsz(n.UpdatedAt))
+	}
+	b.Queue(nodeUpsertSQL, runs, ids, scopes, iters, kinds, states, attempts, outputs, types, errs, errKinds, data,
+		started, finished, updated)
 }
 
 // NodeReset implements store.Store.
@@ -109,14 +139,32 @@ func (s *Store) AttemptStart(ctx context.Context, p *store.AttemptStartParams) e
 	return s.BatchCommit(ctx, &store.Batch{AttemptStarts: []*store.Attempt{p.Attempt}})
 }
 
-func queueAttemptStart(b *pgx.Batch, a *store.Attempt) {
-	st := a.State
-	if st == "" {
-		st = store.AttemptRunning
+// attemptInsertSQL inserts many attempts in one statement.
+const attemptInsertSQL = `INSERT INTO attempt (` + attemptCols + `)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::timestamptz[],
+		$8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[])`
+
+// queueAttemptStarts queues one insert of attempts.
+func queueAttemptStarts(b *pgx.Batch, as []*store.Attempt) {
+	if len(as) == 0 {
+		return
 	}
-	b.Queue(`INSERT INTO attempt (`+attemptCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
-		a.RunID, a.NodeID, a.Scope, a.Number, string(st), a.Owner, ts(a.LeaseExpiresAt), ts(a.HeartbeatAt),
-		a.Detail, a.Error, a.ErrorKind, ts(a.StartedAt), ts(a.FinishedAt))
+	k := len(as)
+	runs, nodes, scopes, states, owners := make([]string, k), make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+	details, errs, errKinds := make([]string, k), make([]string, k), make([]string, k)
+	numbers := make([]int32, k)
+	leases, beats, started, finished := make([]pgtype.Timestamptz, k), make([]pgtype.Timestamptz, k), make([]pgtype.Timestamptz, k), make([]pgtype.Timestamptz, k)
+	for i, a := range as {
+		st := a.State
+		if st == "" {
+			st = store.AttemptRunning
+		}
+		runs[i], nodes[i], scopes[i], states[i], owners[i] = a.RunID, a.NodeID, a.Scope, string(st), a.Owner
+		details[i], errs[i], errKinds[i] = a.Detail, a.Error, a.ErrorKind
+		numbers[i] = int32(a.Number)
+		leases[i], beats[i], started[i], finished[i] = tsz(a.LeaseExpiresAt), tsz(a.HeartbeatAt), tsz(a.StartedAt), tsz(a.FinishedAt)
+	}
+	b.Queue(attemptInsertSQL, runs, nodes, scopes, numbers, states, owners, leases, beats, details, errs, errKinds, started, finished)
 }
 
 // AttemptHeartbeat implements store.Store.

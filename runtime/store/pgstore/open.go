@@ -24,12 +24,24 @@ const Channel = "smithc"
 type Options struct {
 	// NoMigrate skips applying migrations at open (for migration tests).
 	NoMigrate bool
+	// CommitConns bounds the write transactions of BatchCommit in flight
+	// at once (default 1); batches committed while that many are in
+	// flight share the next transaction (group commit).
+	CommitConns int
+}
+
+func (o Options) commitLimit() int {
+	if o.CommitConns > 0 {
+		return o.CommitConns
+	}
+	return 1
 }
 
 // Store is a store.Store on one PostgreSQL database.
 type Store struct {
-	pool *pgxpool.Pool
-	url  string
+	pool  *pgxpool.Pool
+	url   string
+	group group
 }
 
 var (
@@ -51,6 +63,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: open %s: %w", Redact(url), err)
 	}
 	s := &Store{pool: pool, url: url}
+	s.group = group{s: s, limit: opts.commitLimit(), maxBatch: 64}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: connect to %s: %w", Redact(url), err)
@@ -260,6 +273,14 @@ func ts(t time.Time) any {
 		return nil
 	}
 	return t.UTC()
+}
+
+// tsz returns a time for an array parameter: UTC, NULL for the zero time.
+func tsz(t time.Time) pgtype.Timestamptz {
+	if t.IsZero() {
+		return pgtype.Timestamptz{}
+	}
+	return pgtype.Timestamptz{Time: t.UTC(), Valid: true}
 }
 
 // pt returns a stored time (the zero time for NULL).

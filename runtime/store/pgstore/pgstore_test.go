@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/smithc/smithc/internal/pgtest"
 	"github.com/smithc/smithc/runtime/store"
@@ -49,11 +51,11 @@ func TestMigrateUpDownUp(t *testing.T) {
 		want    []int
 		version int
 	}{
-		{pgstore.Up, []int{1, 2, 3, 4, 5, 6}, 6},
-		{pgstore.Up, nil, 6},
-		{pgstore.Down, []int{6, 5, 4, 3, 2, 1}, 0},
+		{pgstore.Up, []int{1, 2, 3, 4, 5, 6, 7}, 7},
+		{pgstore.Up, nil, 7},
+		{pgstore.Down, []int{7, 6, 5, 4, 3, 2, 1}, 0},
 		{pgstore.Down, nil, 0},
-		{pgstore.Up, []int{1, 2, 3, 4, 5, 6}, 6},
+		{pgstore.Up, []int{1, 2, 3, 4, 5, 6, 7}, 7},
 	}
 	for i, st := range steps {
 		got, err := s.Migrate(ctx, st.dir, 0)
@@ -67,6 +69,16 @@ func TestMigrateUpDownUp(t *testing.T) {
 		if err != nil || v != st.version {
 			t.Errorf("step %d: version %d, %v; want %d", i, v, err, st.version)
 		}
+	}
+	// A migration numbered below the latest applied one and not applied
+	// (a branch's, merged later) is applied by the next Up: here 5, whose
+	// effect is undone and record removed by hand.
+	if _, err := s.Pool().Exec(ctx, `ALTER TABLE attempt DROP COLUMN pid_start; ALTER TABLE attempt DROP COLUMN pid;
+		DELETE FROM schema_migration WHERE version = 5`); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Migrate(ctx, pgstore.Up, 0); err != nil || !cmp.Equal(got, []int{5}) {
+		t.Errorf("up after a gap applied %v, %v; want [5]", got, err)
 	}
 	if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "r", Workflow: "w", Status: store.RunRunning}, Now: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -98,7 +110,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 			t.Fatalf("concurrent open: %v", err)
 		}
 	}
-	if v, _ := s.Version(ctx); v != 6 {
+	if v, _ := s.Version(ctx); v != 7 {
 		t.Errorf("version after reopen = %d", v)
 	}
 }
@@ -159,6 +171,27 @@ func TestTypeViewQuery(t *testing.T) {
 	want := []row{{"analyze", 0, "ok", "low", &x, &half, &three, &tags}, {"loop.a", 2, "it", "high", nil, nil, nil, nil}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("view rows (-want +got):\n%s", diff)
+	}
+	// The view can read its rows through the partial node_type_idx (only
+	// finished nodes with an output type are in it).
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read only
+	var plan []string
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	prow, err := tx.Query(ctx, `EXPLAIN SELECT node_id FROM "Analysis"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err = pgx.CollectRows(prow, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(plan, "\n"), "node_type_idx") {
+		t.Errorf("the view's plan does not use node_type_idx:\n%s", strings.Join(plan, "\n"))
 	}
 }
 

@@ -109,11 +109,18 @@ func (s *Store) RunList(ctx context.Context, p *store.RunListParams) ([]*store.R
 	if p.ParentRunID != "" {
 		where = append(where, "parent_run_id = "+arg(p.ParentRunID))
 	}
+	if !p.FreeAt.IsZero() {
+		where = append(where, "(owner = '' OR lease_expires_at < "+arg(p.FreeAt.UTC())+")")
+	}
 	q := `SELECT ` + runCols + ` FROM run`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY created_at DESC, id DESC"
+	if p.Oldest {
+		q += " ORDER BY created_at, id"
+	} else {
+		q += " ORDER BY created_at DESC, id DESC"
+	}
 	if p.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", p.Limit)
 	}
@@ -240,35 +247,45 @@ func queueRunUpdate(b *pgx.Batch, p *store.RunUpdateParams) {
 	}
 }
 
-// RunClaim implements store.Store.
+// RunClaim implements store.Store in one round trip: BEGIN, the run's
+// lock, an UPDATE that matches only a free run (or this owner's, or
+// ExpectOwner's, or one whose lease lapsed) returning the claimed row,
+// COMMIT. A claim that matched nothing reads the run to explain why.
 func (s *Store) RunClaim(ctx context.Context, p *store.RunClaimParams) (*store.Run, error) {
+	q := `UPDATE run SET owner = $1, owner_start = $2, lease_expires_at = $3, updated_at = $4, fence = fence + 1`
+	if p.ClearCancel {
+		q += `, cancel_requested = false`
+	}
+	if p.ClearPause {
+		q += `, pause_requested = false`
+	}
+	q += ` WHERE id = $5 AND (owner = '' OR owner = $1 AND owner_start = $2 OR $6 <> '' AND owner = $6 OR lease_expires_at < $4)
+		RETURNING ` + runCols
 	var r *store.Run
-	err := s.tx(ctx, "claim run", []string{p.ID}, func(tx pgx.Tx) error {
-		cur, err := getRun(ctx, tx, p.ID, true)
-		if err != nil {
-			return err
+	var pb pgx.Batch
+	pb.Queue(`BEGIN`)
+	pb.Queue(lockSQL, []string{p.ID})
+	pb.Queue(q, p.Owner, p.OwnerStart, ts(p.LeaseExpiresAt), ts(p.Now), p.ID, p.ExpectOwner).QueryRow(func(row pgx.Row) error {
+		got, err := scanRun(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
 		}
-		free := cur.Owner == "" || cur.Owner == p.Owner && cur.OwnerStart == p.OwnerStart ||
-			p.ExpectOwner != "" && cur.Owner == p.ExpectOwner ||
-			!cur.LeaseExpiresAt.IsZero() && cur.LeaseExpiresAt.Before(p.Now)
-		if !free {
-			return fmt.Errorf("pgstore: claim run %q: %w: owned by %s until %s", p.ID, store.ErrConflict,
-				cur.Owner, cur.LeaseExpiresAt.Format("15:04:05"))
-		}
-		q := `UPDATE run SET owner = $1, owner_start = $2, lease_expires_at = $3, updated_at = $4, fence = fence + 1`
-		if p.ClearCancel {
-			q += `, cancel_requested = false`
-		}
-		if p.ClearPause {
-			q += `, pause_requested = false`
-		}
-		if _, err := tx.Exec(ctx, q+` WHERE id = $5`, p.Owner, p.OwnerStart, ts(p.LeaseExpiresAt), ts(p.Now), p.ID); err != nil {
-			return fmt.Errorf("pgstore: claim run %q: %w", p.ID, err)
-		}
-		r, err = getRun(ctx, tx, p.ID, false)
+		r = got
 		return err
 	})
-	return r, err
+	pb.Queue(`COMMIT`)
+	if err := s.sendBatch(ctx, &pb); err != nil {
+		return nil, fmt.Errorf("pgstore: claim run %q: %w", p.ID, err)
+	}
+	if r != nil {
+		return r, nil
+	}
+	cur, err := getRun(ctx, s.pool, p.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("pgstore: claim run %q: %w: owned by %s until %s", p.ID, store.ErrConflict,
+		cur.Owner, cur.LeaseExpiresAt.Format("15:04:05"))
 }
 
 // RunHeartbeat implements store.Store.

@@ -114,6 +114,7 @@ func (s *Store) TaskHeartbeat(ctx context.Context, p *store.TaskHeartbeatParams)
 	const q = `WITH u AS (
 		UPDATE task SET lease_expires_at = $1
 		WHERE run_id = $2 AND node_id = $3 AND scope = $4 AND state = 'running' AND lease_owner = $5 AND token = $6
+		AND number = $8
 		RETURNING number
 	), a AS (
 		UPDATE attempt SET lease_expires_at = $1, heartbeat_at = $7
@@ -122,11 +123,11 @@ func (s *Store) TaskHeartbeat(ctx context.Context, p *store.TaskHeartbeatParams)
 	)
 	SELECT count(*) FROM u`
 	var n int
-	if err := s.pool.QueryRow(ctx, q, ts(p.LeaseExpiresAt), p.RunID, p.NodeID, p.Scope, p.Owner, p.Token, ts(p.Now)).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, q, ts(p.LeaseExpiresAt), p.RunID, p.NodeID, p.Scope, p.Owner, p.Token, ts(p.Now), p.Number).Scan(&n); err != nil {
 		return fmt.Errorf("pgstore: heartbeat %s: %w", taskWhat(p.RunID, p.NodeID, p.Scope), err)
 	}
 	if n == 0 {
-		return s.taskConflict(ctx, "heartbeat", p.RunID, p.NodeID, p.Scope, p.Owner, p.Token)
+		return s.taskConflict(ctx, "heartbeat", p.RunID, p.NodeID, p.Scope, p.Owner, p.Token, p.Number)
 	}
 	return nil
 }
@@ -141,22 +142,23 @@ func (s *Store) TaskComplete(ctx context.Context, p *store.TaskCompleteParams) e
 	const q = `WITH u AS (
 		UPDATE task SET state = $1, output = $2, failure = $3, finished_at = $4, lease_expires_at = NULL
 		WHERE run_id = $5 AND node_id = $6 AND scope = $7 AND state = 'running' AND lease_owner = $8 AND token = $9
+		AND number = $11
 		RETURNING run_id
 	)
 	SELECT count(*) FROM (SELECT pg_notify($10, 'd ' || run_id) FROM u) n`
 	var n int
 	if err := s.pool.QueryRow(ctx, q, string(p.State), js(p.Output), js(p.Failure), ts(p.Now), p.RunID, p.NodeID, p.Scope,
-		p.Owner, p.Token, TaskChannel).Scan(&n); err != nil {
+		p.Owner, p.Token, TaskChannel, p.Number).Scan(&n); err != nil {
 		return fmt.Errorf("pgstore: complete %s: %w", taskWhat(p.RunID, p.NodeID, p.Scope), err)
 	}
 	if n == 0 {
-		return s.taskConflict(ctx, "complete", p.RunID, p.NodeID, p.Scope, p.Owner, p.Token)
+		return s.taskConflict(ctx, "complete", p.RunID, p.NodeID, p.Scope, p.Owner, p.Token, p.Number)
 	}
 	return nil
 }
 
 // taskConflict explains why a heartbeat or completion matched no row.
-func (s *Store) taskConflict(ctx context.Context, what, runID, nodeID, scope, owner string, token int64) error {
+func (s *Store) taskConflict(ctx context.Context, what, runID, nodeID, scope, owner string, token int64, num int) error {
 	t, err := scanTask(s.pool.QueryRow(ctx, `SELECT `+taskCols+` FROM task WHERE run_id = $1 AND node_id = $2 AND scope = $3`,
 		runID, nodeID, scope))
 	if err != nil {
@@ -166,6 +168,8 @@ func (s *Store) taskConflict(ctx context.Context, what, runID, nodeID, scope, ow
 	switch {
 	case t.Token != token:
 		why = fmt.Sprintf("its fencing token is %d, not %d (attempt %d, %s, owner %q)", t.Token, token, t.Number, t.State, t.LeaseOwner)
+	case t.Number != num:
+		why = fmt.Sprintf("it is attempt %d now, not %d", t.Number, num)
 	case t.LeaseOwner != owner:
 		why = fmt.Sprintf("it is held by %q", t.LeaseOwner)
 	}
@@ -189,7 +193,17 @@ func (s *Store) TaskAbandon(ctx context.Context, p *store.TaskAbandonParams) err
 
 // TaskList implements store.TaskStore.
 func (s *Store) TaskList(ctx context.Context, p *store.TaskListParams) ([]*store.Task, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+taskCols+` FROM task WHERE run_id = $1 ORDER BY node_id, scope`, p.RunID)
+	q := `SELECT ` + taskCols + ` FROM task WHERE run_id = $1`
+	args := []any{p.RunID}
+	if p.Only != nil {
+		ids, scopes := make([]string, len(p.Only)), make([]string, len(p.Only))
+		for i, k := range p.Only {
+			ids[i], scopes[i] = k.NodeID, k.Scope
+		}
+		q += ` AND (node_id, scope) IN (SELECT * FROM unnest($2::text[], $3::text[]))`
+		args = append(args, ids, scopes)
+	}
+	rows, err := s.pool.Query(ctx, q+` ORDER BY node_id, scope`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list tasks of run %q: %w", p.RunID, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/smithc/smithc/runtime/store"
 )
@@ -24,10 +25,17 @@ func eventSQLN(n int) string { return multiRow(eventInsertSQL, n) }
 // statement and sets their Seq: the rows of one INSERT get consecutive
 // seqs, in order, ending at the last insert id (the writer is alone in
 // its transaction).
-func eventAppendN(ctx context.Context, stmt *sql.Stmt, events []*store.Event) error {
+func eventAppendN(ctx context.Context, stmt *sql.Stmt, bx *boxes, events []*store.Event) error {
 	args := make([]any, 0, 8*len(events))
-	for _, e := range events {
-		args = append(args, e.RunID, e.NodeID, e.Scope, e.Iteration, e.Attempt, e.Kind, ts(e.Time), js(e.Data))
+	var node, scope any // a step's events follow each other: same node, same scope
+	for i, e := range events {
+		if i == 0 || e.NodeID != events[i-1].NodeID {
+			node = e.NodeID
+		}
+		if i == 0 || e.Scope != events[i-1].Scope {
+			scope = e.Scope
+		}
+		args = append(args, bx.box(e.RunID), node, scope, e.Iteration, e.Attempt, bx.box(e.Kind), bx.ts(e.Time), bx.box(js(e.Data)))
 	}
 	res, err := stmt.ExecContext(ctx, args...)
 	if err == nil {
@@ -78,11 +86,17 @@ func chunks(n int) []int {
 // EventList implements store.Store.
 func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*store.Event, error) {
 	q := `SELECT seq, run_id, node_id, scope, iteration, attempt, kind, time, data FROM event
-		WHERE run_id = ? AND seq > ? ORDER BY seq`
+		WHERE run_id = ? AND seq > ?`
+	args := []any{p.RunID, p.AfterSeq}
+	if p.Kind != "" {
+		q += ` AND kind = ?`
+		args = append(args, p.Kind)
+	}
+	q += ` ORDER BY seq`
 	if p.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", p.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, q, p.RunID, p.AfterSeq)
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list events of run %q: %w", p.RunID, err)
 	}
@@ -125,6 +139,7 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	if err := s.ensure(ctx, qs); err != nil {
 		return err
 	}
+	bx := &boxes{}
 	return s.tx(ctx, "commit batch", func(tx *sql.Tx) error {
 		if b.Fence != nil {
 			if err := s.checkFence(ctx, tx, b.Fence); err != nil {
@@ -142,7 +157,7 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			if err != nil {
 				return err
 			}
-			if err := nodeUpsertN(ctx, stmt, rest[:k]); err != nil {
+			if err := nodeUpsertN(ctx, stmt, bx, rest[:k]); err != nil {
 				return err
 			}
 			rest = rest[k:]
@@ -153,7 +168,7 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			if err != nil {
 				return err
 			}
-			if err := s.attemptStartN(ctx, tx, stmt, starts[:k]); err != nil {
+			if err := s.attemptStartN(ctx, tx, stmt, bx, starts[:k]); err != nil {
 				return err
 			}
 			starts = starts[k:]
@@ -179,11 +194,56 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			if err != nil {
 				return err
 			}
-			if err := eventAppendN(ctx, stmt, events[:k]); err != nil {
+			if err := eventAppendN(ctx, stmt, bx, events[:k]); err != nil {
 				return err
 			}
 			events = events[k:]
 		}
 		return nil
 	})
+}
+
+// boxes holds the strings a batch repeats in every row (its run's id,
+// event kinds, node kinds and states) converted to interface values once,
+// so that building a multi-row statement's arguments does not allocate a
+// copy of each for every row.
+type boxes struct {
+	s [16]string
+	v [16]any
+	n int
+	// the last times formatted (ts), most recent first
+	t  [2]time.Time
+	tv [2]any
+}
+
+// ts is ts(t) as an argument, reusing the text of a time just formatted
+// (a row's times are often equal: started and heartbeat, finished and
+// updated).
+func (b *boxes) ts(t time.Time) any {
+	for i := range b.t {
+		if b.tv[i] != nil && b.t[i].Equal(t) {
+			return b.tv[i]
+		}
+	}
+	var v any = ts(t)
+	b.t[1], b.tv[1] = b.t[0], b.tv[0]
+	b.t[0], b.tv[0] = t, v
+	return v
+}
+
+func (b *boxes) box(s string) any {
+	if s == "" {
+		return "" // boxing the empty string allocates nothing
+	}
+	for i := 0; i < b.n; i++ {
+		if b.s[i] == s {
+			return b.v[i]
+		}
+	}
+	var v any = s
+	if b.n < len(b.s) {
+		b.s[b.n], b.v[b.n] = s, v
+		b.n++
+	}
+	return v
 }

@@ -64,18 +64,18 @@ func (s *Store) NodeUpsert(ctx context.Context, p *store.NodeUpsertParams) error
 	return s.BatchCommit(ctx, &store.Batch{Nodes: p.Nodes})
 }
 
-func nodeArgs(args []any, n *store.Node) []any {
-	return append(args, n.RunID, n.NodeID, n.Scope, n.Iteration, n.Kind, string(n.State),
-		n.Attempts, js(n.Output), n.OutputType, n.Error, n.ErrorKind, js(n.Data),
-		ts(n.StartedAt), ts(n.FinishedAt), ts(n.UpdatedAt))
+func nodeArgs(args []any, bx *boxes, n *store.Node) []any {
+	return append(args, bx.box(n.RunID), n.NodeID, n.Scope, n.Iteration, bx.box(n.Kind), bx.box(string(n.State)),
+		n.Attempts, js(n.Output), bx.box(n.OutputType), bx.box(n.Error), bx.box(n.ErrorKind), bx.box(js(n.Data)),
+		bx.ts(n.StartedAt), bx.ts(n.FinishedAt), bx.ts(n.UpdatedAt))
 }
 
 // nodeUpsertN writes nodes (len(nodes) is a chunk size) with one
 // statement.
-func nodeUpsertN(ctx context.Context, stmt *sql.Stmt, nodes []*store.Node) error {
+func nodeUpsertN(ctx context.Context, stmt *sql.Stmt, bx *boxes, nodes []*store.Node) error {
 	args := make([]any, 0, 15*len(nodes))
 	for _, n := range nodes {
-		args = nodeArgs(args, n)
+		args = nodeArgs(args, bx, n)
 	}
 	if _, err := stmt.ExecContext(ctx, args...); err != nil {
 		if len(nodes) == 1 {
@@ -138,7 +138,7 @@ func attemptStartSQLN(n int) string { return multiRow(attemptStartSQL, n) }
 // statement. A failed multi-row insert changes nothing (the statement is
 // rolled back alone) and is done again row by row, for the error naming
 // the attempt.
-func (s *Store) attemptStartN(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, as []*store.Attempt) error {
+func (s *Store) attemptStartN(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, bx *boxes, as []*store.Attempt) error {
 	if len(as) == 1 {
 		return s.attemptStart(ctx, tx, as[0])
 	}
@@ -148,8 +148,8 @@ func (s *Store) attemptStartN(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, a
 		if st == "" {
 			st = store.AttemptRunning
 		}
-		args = append(args, a.RunID, a.NodeID, a.Scope, a.Number, string(st), a.Owner, ts(a.LeaseExpiresAt), ts(a.HeartbeatAt),
-			a.Detail, a.Error, a.ErrorKind, ts(a.StartedAt), ts(a.FinishedAt))
+		args = append(args, bx.box(a.RunID), a.NodeID, a.Scope, a.Number, bx.box(string(st)), bx.box(a.Owner), bx.ts(a.LeaseExpiresAt), bx.ts(a.HeartbeatAt),
+			bx.box(a.Detail), bx.box(a.Error), bx.box(a.ErrorKind), bx.ts(a.StartedAt), bx.ts(a.FinishedAt))
 	}
 	if _, err := stmt.ExecContext(ctx, args...); err == nil {
 		return nil

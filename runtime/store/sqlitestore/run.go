@@ -102,11 +102,19 @@ func (s *Store) RunList(ctx context.Context, p *store.RunListParams) ([]*store.R
 		where = append(where, "parent_run_id = ?")
 		args = append(args, p.ParentRunID)
 	}
+	if !p.FreeAt.IsZero() {
+		where = append(where, "(owner = '' OR (lease_expires_at <> '' AND lease_expires_at < ?))")
+		args = append(args, ts(p.FreeAt))
+	}
 	q := `SELECT ` + runCols + ` FROM run`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY created_at DESC, id DESC"
+	if p.Oldest {
+		q += " ORDER BY created_at, id"
+	} else {
+		q += " ORDER BY created_at DESC, id DESC"
+	}
 	if p.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", p.Limit)
 	}

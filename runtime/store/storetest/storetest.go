@@ -22,6 +22,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"Run":          testRun,
 		"RunClaim":     testRunClaim,
 		"RunClaimRace": testRunClaimRace,
+		"RunListFree":  testRunListFree,
 		"Node":         testNode,
 		"Attempt":      testAttempt,
 		"Event":        testEvent,
@@ -387,6 +388,10 @@ func testEvent(t *testing.T, s store.Store) {
 	if err != nil || len(got) != 1 || got[0].Kind != "RunStarted" {
 		t.Errorf("EventList limit = %+v, %v", got, err)
 	}
+	got, err = s.EventList(ctx, &store.EventListParams{RunID: "r1", Kind: "NodeStarted"})
+	if err != nil || len(got) != 1 || got[0].Seq != evs[2].Seq {
+		t.Errorf("EventList kind = %+v, %v", got, err)
+	}
 }
 
 func testApproval(t *testing.T, s store.Store) {
@@ -677,5 +682,40 @@ func testFencePause(t *testing.T, s store.Store) {
 	r, err = s.RunClaim(ctx, &store.RunClaimParams{ID: "f1", Owner: "3@host", LeaseExpiresAt: at(100), ClearPause: true, Now: at(36)})
 	if err != nil || r.PauseRequested || r.Fence != 3 {
 		t.Errorf("RunClaim ClearPause = %+v, %v", r, err)
+	}
+}
+
+// testRunListFree: RunList with FreeAt keeps the runs nobody holds (no
+// owner, or a lapsed lease), Oldest lists them oldest first.
+func testRunListFree(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, r := range []*store.Run{
+		{ID: "free", Workflow: "w", Status: store.RunRunning, CreatedAt: at(1)},
+		{ID: "held", Workflow: "w", Status: store.RunRunning, Owner: "x", LeaseExpiresAt: at(100), CreatedAt: at(2)},
+		{ID: "lapsed", Workflow: "w", Status: store.RunRunning, Owner: "y", LeaseExpiresAt: at(10), CreatedAt: at(3)},
+		{ID: "done", Workflow: "w", Status: store.RunFinished, CreatedAt: at(4)},
+		{ID: "free2", Workflow: "w", Status: store.RunRunning, CreatedAt: at(5)},
+	} {
+		if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: r, Now: r.CreatedAt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	running := []store.RunStatus{store.RunRunning}
+	for _, c := range []struct {
+		p    store.RunListParams
+		want []string
+	}{
+		{store.RunListParams{Statuses: running, FreeAt: at(50), Oldest: true}, []string{"free", "lapsed", "free2"}},
+		{store.RunListParams{Statuses: running, FreeAt: at(50), Oldest: true, Limit: 2}, []string{"free", "lapsed"}},
+		{store.RunListParams{Statuses: running, FreeAt: at(5)}, []string{"free2", "free"}},
+		{store.RunListParams{Statuses: running, Oldest: true}, []string{"free", "held", "lapsed", "free2"}},
+	} {
+		list, err := s.RunList(ctx, &c.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(c.want, runIDs(list)); diff != "" {
+			t.Errorf("RunList %+v (-want +got):\n%s", c.p, diff)
+		}
 	}
 }

@@ -70,7 +70,7 @@ func testTask(t *testing.T, s store.Store) {
 		t.Errorf("a second claim took %v, %v", again, err)
 	}
 	hb := func(owner string, token int64) error {
-		return ts.TaskHeartbeat(ctx, &store.TaskHeartbeatParams{RunID: "r1", NodeID: "s", Owner: owner, Token: token, LeaseExpiresAt: at(20), Now: at(3)})
+		return ts.TaskHeartbeat(ctx, &store.TaskHeartbeatParams{RunID: "r1", NodeID: "s", Number: 1, Owner: owner, Token: token, LeaseExpiresAt: at(20), Now: at(3)})
 	}
 	wantErr(t, "TaskHeartbeat by another owner", hb("w2", 1), store.ErrConflict)
 	wantErr(t, "TaskHeartbeat with an old token", hb("w1", 0), store.ErrConflict)
@@ -80,15 +80,16 @@ func testTask(t *testing.T, s store.Store) {
 	if c := taskOf(t, ts, "r1", "s", ""); !c.LeaseExpiresAt.Equal(at(20)) {
 		t.Errorf("lease after heartbeat = %v", c.LeaseExpiresAt)
 	}
-	complete := func(owner string, token int64, out string) error {
-		return ts.TaskComplete(ctx, &store.TaskCompleteParams{RunID: "r1", NodeID: "s", Owner: owner, Token: token,
+	complete := func(num int, owner string, token int64, out string) error {
+		return ts.TaskComplete(ctx, &store.TaskCompleteParams{RunID: "r1", NodeID: "s", Number: num, Owner: owner, Token: token,
 			State: store.TaskFinished, Output: json.RawMessage(out), Now: at(4)})
 	}
-	wantErr(t, "TaskComplete with an old token", complete("w1", 0, `{"value":0}`), store.ErrConflict)
-	if err := complete("w1", 1, `{"value":1}`); err != nil {
+	wantErr(t, "TaskComplete with an old token", complete(1, "w1", 0, `{"value":0}`), store.ErrConflict)
+	wantErr(t, "TaskComplete of another attempt", complete(2, "w1", 1, `{"value":0}`), store.ErrConflict)
+	if err := complete(1, "w1", 1, `{"value":1}`); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "TaskComplete twice", complete("w1", 1, `{"value":2}`), store.ErrConflict)
+	wantErr(t, "TaskComplete twice", complete(1, "w1", 1, `{"value":2}`), store.ErrConflict)
 	if c := taskOf(t, ts, "r1", "s", ""); c.State != store.TaskFinished || string(c.Output) != `{"value":1}` || !c.FinishedAt.Equal(at(4)) {
 		t.Errorf("completed task = %+v", c)
 	}
@@ -113,7 +114,7 @@ func testTask(t *testing.T, s store.Store) {
 		t.Fatalf("reaping an expired lease: %v", err)
 	}
 	// The worker that lost the lease comes back: refused.
-	if err := ts.TaskComplete(ctx, &store.TaskCompleteParams{RunID: "r1", NodeID: "s", Owner: "w2", Token: 2,
+	if err := ts.TaskComplete(ctx, &store.TaskCompleteParams{RunID: "r1", NodeID: "s", Number: 2, Owner: "w2", Token: 2,
 		State: store.TaskFailed, Failure: json.RawMessage(`{"kind":"exit"}`), Now: at(12)}); err == nil {
 		t.Error("a completion after the task was reaped was accepted")
 	} else {
@@ -178,6 +179,10 @@ func testTask(t *testing.T, s store.Store) {
 	wg.Wait()
 	if len(seen) != 30 {
 		t.Errorf("%d of 30 tasks claimed", len(seen))
+	}
+	some, err := ts.TaskList(ctx, &store.TaskListParams{RunID: "r2", Only: []store.TaskKey{{NodeID: "f", Scope: "F[3]"}, {NodeID: "f", Scope: "F[17]"}, {NodeID: "g", Scope: "F[3]"}}})
+	if err != nil || len(some) != 2 || some[0].Scope != "F[17]" || some[1].Scope != "F[3]" {
+		t.Errorf("TaskList of two instances = %+v, %v", some, err)
 	}
 	if n, err := ts.TaskQueued(ctx); err != nil || n != 0 {
 		t.Errorf("TaskQueued after the claims = %d, %v", n, err)
