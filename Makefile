@@ -4,7 +4,7 @@ PKGS    ?= ./...
 FUZZTIME ?= 60s
 BIN     ?= bin/smithc
 
-.PHONY: help build install run test test-race check fmt vet lint golden fuzz bench bench-targets tidy-check cover
+.PHONY: help build install run test test-race check fmt vet lint golden fuzz bench bench-targets bench-peers bench-startup tidy-check cover
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -52,6 +52,12 @@ bench: ## run the benchmarks (medians over 5 runs with -count), then the targets
 
 bench-targets: ## the performance targets, each with its baseline measured in the same run (SMITHC_BENCH_REPS=3, SMITHC_BENCH_LARGE=1 for 10^5)
 	$(GO) test -run='^$$' -bench='^BenchmarkTargets$$' -benchtime=1x -timeout=60m ./runtime
+
+bench-startup: build ## whole-process start-up figures, medians of 21 runs (OLD=binary: a before/after, interleaved)
+	$(GO) run ./internal/startbench -reps 21 -new $(BIN) $(if $(OLD),-old $(OLD))
+
+bench-peers: ## smithc next to Temporal local activities on 1,000 sequential steps (installs the Temporal CLI and SDK from the Go module proxy, minutes the first time; not in make test; see bench/peers/README.md)
+	bash bench/peers/run.sh
 
 cover: ## coverage report
 	$(GO) test -count=1 -coverprofile=cover.out $(PKGS) && $(GO) tool cover -func=cover.out | tail -1

@@ -209,17 +209,25 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	if in.scope != "" {
 		a.Key += "[" + in.scope + "]"
 	}
-	actx, cancelCause := context.WithCancelCause(ctx)
-	cancel := func() { cancelCause(nil) }
+	actx, cancel := ctx, func() {}
+	// A compute step evaluates one expression in this goroutine: it needs
+	// no context of its own to be cancelled when it returns (and 256 of
+	// them in a for do not queue on the session context's lock for one).
+	if s.Action != "compute" || s.Timeout > 0 || s.HeartbeatTimeout > 0 {
+		var cancelCause context.CancelCauseFunc
+		actx, cancelCause = context.WithCancelCause(ctx)
+		cancel = func() { cancelCause(nil) }
+		if s.HeartbeatTimeout > 0 {
+			stop := make(chan struct{})
+			defer close(stop)
+			go watchHeartbeat(s.HeartbeatTimeout, &beat, cancelCause, stop)
+		}
+	}
 	if s.Timeout > 0 {
 		var c2 context.CancelFunc
 		actx, c2 = context.WithTimeout(actx, s.Timeout)
-		cancel = func() { c2(); cancelCause(nil) }
-	}
-	if s.HeartbeatTimeout > 0 {
-		stop := make(chan struct{})
-		defer close(stop)
-		go watchHeartbeat(s.HeartbeatTimeout, &beat, cancelCause, stop)
+		outer := cancel
+		cancel = func() { c2(); outer() }
 	}
 	v, err := runAction(actx, action, a)
 	hbLost := errors.Is(context.Cause(actx), errHeartbeatTimeout)

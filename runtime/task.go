@@ -244,16 +244,20 @@ func (r *runner) attemptTask(ctx context.Context, in *instance, t *taskState, pr
 				}
 			}
 		}
-		owner := ""
+		owner, expired := "", true
 		if row != nil {
 			owner = row.LeaseOwner
+			expired = row.Number != num || row.State != store.TaskAbandoned // else handed back by its worker
 		}
 		losses++
 		why := fmt.Sprintf("abandoned: the lease of worker %s expired", owner)
+		if !expired {
+			why = fmt.Sprintf("abandoned: handed back by worker %s (stopping)", owner)
+		}
 		r.c.write(&store.Batch{
 			AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: in.node.ID, Scope: in.scope, Number: num,
 				State: store.AttemptAbandoned, Error: why, ErrorKind: ErrKindInternal, Now: r.e.now()}},
-			Events: []*store.Event{r.event(EventAttemptAbandoned, in, num, map[string]any{"owner": owner, "lease_expired": true})},
+			Events: []*store.Event{r.event(EventAttemptAbandoned, in, num, map[string]any{"owner": owner, "lease_expired": expired})},
 		})
 		if losses >= maxTaskLosses {
 			return nil, num, &StepError{Kind: ErrKindInternal, Retry: false, Message: fmt.Sprintf(

@@ -3,10 +3,12 @@ package ir
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/builtin"
@@ -202,35 +204,72 @@ func mapArg(name string, params []any) (map[string]any, error) {
 }
 
 // CompileAll fills Program for every expression of the program that has
-// none (template parts included). It returns the first error, which for
-// a program that checked clean means a bug.
+// none (template parts included). Expressions of the same text and
+// configuration share one program (a program is read-only once compiled,
+// and safe for concurrent use); the distinct ones are compiled on up to
+// GOMAXPROCS goroutines. It returns the error of the first expression
+// that does not compile, which for a program that checked clean means a
+// bug.
 func (p *Program) CompileAll() error {
-	var first error
-	// Expressions of the same text and configuration share one program
-	// (a program is read-only once compiled, and safe for concurrent use).
 	type key struct{ src, shadowed string }
-	done := map[key]*vm.Program{}
+	type job struct {
+		key  key
+		tree *exprparser.Tree
+		prog *vm.Program
+		err  error
+	}
+	var (
+		index = map[key]int32{}
+		jobs  []job
+		users []*Expr
+		jobOf []int32 // the job of each user
+	)
 	p.EachExpr(func(x *Expr) {
 		if x.Template != nil || x.Program != nil {
 			return
 		}
 		k := key{x.Src, x.shadowed()}
 		tree := x.takeParsed(k.shadowed)
-		if prog, ok := done[k]; ok {
-			x.Program = prog
-			return
+		j, ok := index[k]
+		if !ok {
+			j = int32(len(jobs))
+			index[k] = j
+			jobs = append(jobs, job{key: k, tree: tree})
 		}
-		prog, err := compileSrc(k.src, k.shadowed, tree)
-		if err != nil {
-			if first == nil {
-				first = err
-			}
-			return
-		}
-		done[k] = prog
-		x.Program = prog
+		users = append(users, x)
+		jobOf = append(jobOf, j)
 	})
-	return first
+	const chunk = 64
+	var next atomic.Int64
+	work := func() {
+		for {
+			lo := int(next.Add(chunk)) - chunk
+			if lo >= len(jobs) {
+				return
+			}
+			for i := lo; i < min(lo+chunk, len(jobs)); i++ {
+				j := &jobs[i]
+				j.prog, j.err = compileSrc(j.key.src, j.key.shadowed, j.tree)
+				j.tree = nil
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(jobs)+chunk-1)/chunk)
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	for i, x := range users {
+		x.Program = jobs[jobOf[i]].prog
+	}
+	for i := range jobs {
+		if jobs[i].err != nil {
+			return jobs[i].err
+		}
+	}
+	return nil
 }
 
 func rootName(name string) string {

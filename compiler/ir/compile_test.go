@@ -1,6 +1,7 @@
 package ir_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/expr-lang/expr"
@@ -120,6 +121,35 @@ func TestUseParsed(t *testing.T) {
 			}
 			if diff := cmp.Diff(c.want, got); diff != "" {
 				t.Fatalf("%s (-want +got):\n%s", c.src, diff)
+			}
+		}
+	}
+}
+
+// TestCompileAllMany: with more distinct expressions than one goroutine
+// compiles, every expression gets its own program (run it with -race).
+func TestCompileAllMany(t *testing.T) {
+	p := &ir.Program{}
+	for i := 0; i < 1000; i++ {
+		src := "n + " + strconv.Itoa(i)
+		tree, err := exprparser.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := &ir.Expr{Src: src, Names: map[string]string{"n": "n"}}
+		if i%2 == 0 {
+			x.UseParsed(tree)
+		}
+		p.Agents = append(p.Agents, &ir.Agent{Model: x, Args: &ir.Expr{Src: src}})
+	}
+	if err := p.CompileAll(); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range p.Agents {
+		for _, x := range []*ir.Expr{a.Model, a.Args} {
+			got, err := expr.Run(x.Program, map[string]any{"n": 1})
+			if err != nil || got != 1+i {
+				t.Fatalf("%s = %v, %v; want %d", x.Src, got, err, 1+i)
 			}
 		}
 	}

@@ -121,6 +121,8 @@ func (c *checker) checkTemplate(e *ast.Expr, sc *exprScope) vt {
 			Subject: e.Range})
 		return tString
 	}
+	var refs []Ref // of all the interpolations
+	parsed := false
 	for _, p := range e.Template.Parts {
 		if p.Expr == nil {
 			continue
@@ -141,8 +143,12 @@ func (c *checker) checkTemplate(e *ast.Expr, sc *exprScope) vt {
 		if sc.mode != modeConst {
 			c.info.ExprTypes[p.Expr] = t.schemaType()
 		}
-		c.info.Refs[e] = append(c.info.Refs[e], x.refs...)
+		refs = append(refs, x.refs...)
+		parsed = true
 		c.freeEC(x)
+	}
+	if parsed {
+		c.info.Refs[e] = refs
 	}
 	return tString
 }

@@ -50,8 +50,6 @@ type fastParser struct {
 	i    int
 }
 
-func (p *fastParser) peek() *lexer.Token { return &p.toks[p.i] }
-
 func (p *fastParser) pos() lexer.Position { return p.toks[p.i].Pos }
 
 // is reports whether the next token matches the untyped literal s.

@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"sync"
+
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 
@@ -9,17 +11,21 @@ import (
 	"github.com/smithc/smithc/lang/grammar"
 )
 
-// smw is the participle parser of .smw files. It is built once and is
-// safe for concurrent use (participle's documented guarantee); it is
-// never modified after initialisation.
-var smw = participle.MustBuild[grammar.File](
-	participle.Lexer(grammar.Definition{}),
-	participle.UseLookahead(0),
-)
+// smw returns the participle parser of .smw files. It is built on first
+// use (building it costs about 2 ms, more than the rest of a small
+// smithc command's start, and a file the fast path parses never needs
+// it), once, and is safe for concurrent use (participle's documented
+// guarantee); it is never modified after it is built.
+var smw = sync.OnceValue(func() *participle.Parser[grammar.File] {
+	return participle.MustBuild[grammar.File](
+		participle.Lexer(grammar.Definition{}),
+		participle.UseLookahead(0),
+	)
+})
 
 // Grammar returns the grammar in participle's EBNF notation, for review
 // and for the grammar golden.
-func Grammar() string { return smw.String() }
+func Grammar() string { return smw().String() }
 
 // Parse parses one .smw file and reports every syntax error it can find
 // without guessing: after an error it resumes at the next declaration,

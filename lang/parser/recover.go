@@ -165,7 +165,7 @@ func participleTokens(toks []lexer.Token) (*grammar.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return smw.ParseFromLexer(peek)
+	return smw().ParseFromLexer(peek)
 }
 
 // withEOF returns a copy of toks followed by an EOF token at p.

@@ -67,7 +67,6 @@ type decideRig struct {
 	url    string
 	other  *runtime.Engine
 	ostore *pgstore.Store
-	worker *pgstore.Store
 }
 
 func newDecideRig(t *testing.T) *decideRig {

@@ -266,3 +266,81 @@ func TestWorkerTaskFencing(t *testing.T) {
 		t.Errorf("attempts of %s (number:state:by b) = %s, want 1:abandoned:true 2:finished:false", other, got)
 	}
 }
+
+// TestWorkerHolderDiesTaskAwaited: the worker holding a run is killed
+// while another worker executes one of the run's steps. The survivor
+// takes the run over and awaits that step rather than running it again
+// (one side effect, one attempt), while the killed worker's own step,
+// whose task lease lapsed, is abandoned and run again as attempt 2.
+func TestWorkerHolderDiesTaskAwaited(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	dir := t.TempDir()
+	src := `workflow held {
+  input { dir: string }
+  parallel {
+    step x { run = "echo x $PPID >> ${input.dir}/effects; sleep 4; echo $PPID" }
+    step y { run = "echo y $PPID >> ${input.dir}/effects; sleep 4; echo $PPID" }
+  }
+  step done { value = trim(x.stdout) + " " + trim(y.stdout) }
+  output = done
+}
+`
+	file := filepath.Join(dir, "held.smw")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := openTestStore(t, db)
+	a := startWorker(t, dir, db, 0, "--lease", "2s", "--tasks", "1")
+	apid := a.cmd.Process.Pid
+	id := detach(t, db, file, "dir="+dir)
+	eventually(t, "worker a to hold the run and start one step", func() bool {
+		return len(effectLines(t, dir)) == 1
+	})
+	first := effectLines(t, dir)[0][0] // a's step
+	other := map[string]string{"x": "y", "y": "x"}[first]
+	b := startWorker(t, dir, db, 1, "--lease", "10s", "--tasks", "1")
+	bpid := b.cmd.Process.Pid
+	eventually(t, "worker b to start step "+other, func() bool { return len(effectLines(t, dir)) == 2 })
+	a.kill()
+	runs := waitRuns(t, st, []string{id}, terminal)
+	if r := runs[id]; r.Status != store.RunFinished {
+		t.Fatalf("run %s: %s %s", id, r.Status, r.Error)
+	}
+	b.stop(t)
+	by := map[string][]int{}
+	for _, f := range effectLines(t, dir) {
+		pid, _ := strconv.Atoi(f[1])
+		by[f[0]] = append(by[f[0]], pid)
+	}
+	if got := by[other]; len(got) != 1 || got[0] != bpid {
+		t.Errorf("side effects of %s (executed by b, pid %d, when a died) by pids %v, want b's once", other, bpid, got)
+	}
+	if got := by[first]; len(got) != 2 || got[0] != apid || got[1] != bpid {
+		t.Errorf("side effects of %s by pids %v, want a's (%d), then b's (%d) after a's task was abandoned", first, got, apid, bpid)
+	}
+	atts, err := st.AttemptList(context.Background(), &store.AttemptListParams{RunID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, at := range atts {
+		if at.NodeID == "x" || at.NodeID == "y" {
+			who := "b"
+			if ownerPID(at.Owner) == apid {
+				who = "a"
+			}
+			role := "awaited"
+			if at.NodeID == first {
+				role = "killed"
+			}
+			states = append(states, fmt.Sprintf("%s %d:%s:%s", role, at.Number, at.State, who))
+		}
+	}
+	sort.Strings(states)
+	if got, want := strings.Join(states, ", "), "awaited 1:finished:b, killed 1:abandoned:a, killed 2:finished:b"; got != want {
+		t.Errorf("attempts = %s, want %s", got, want)
+	}
+	if o := owners(t, st, id); len(o) != 2 || ownerPID(o[0]) != apid || ownerPID(o[1]) != bpid {
+		t.Errorf("run claimed by %v, want a then b", o)
+	}
+}

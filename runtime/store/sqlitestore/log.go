@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/smithc/smithc/runtime/store"
 )
@@ -26,8 +27,15 @@ func eventSQLN(n int) string { return multiRow(eventInsertSQL, n) }
 // its transaction).
 func eventAppendN(ctx context.Context, stmt *sql.Stmt, bx *boxes, events []*store.Event) error {
 	args := make([]any, 0, 8*len(events))
-	for _, e := range events {
-		args = append(args, bx.box(e.RunID), e.NodeID, e.Scope, e.Iteration, e.Attempt, bx.box(e.Kind), ts(e.Time), js(e.Data))
+	var node, scope any // a step's events follow each other: same node, same scope
+	for i, e := range events {
+		if i == 0 || e.NodeID != events[i-1].NodeID {
+			node = e.NodeID
+		}
+		if i == 0 || e.Scope != events[i-1].Scope {
+			scope = e.Scope
+		}
+		args = append(args, bx.box(e.RunID), node, scope, e.Iteration, e.Attempt, bx.box(e.Kind), bx.ts(e.Time), bx.box(js(e.Data)))
 	}
 	res, err := stmt.ExecContext(ctx, args...)
 	if err == nil {
@@ -200,12 +208,33 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 // so that building a multi-row statement's arguments does not allocate a
 // copy of each for every row.
 type boxes struct {
-	s [8]string
-	v [8]any
+	s [16]string
+	v [16]any
 	n int
+	// the last times formatted (ts), most recent first
+	t  [2]time.Time
+	tv [2]any
+}
+
+// ts is ts(t) as an argument, reusing the text of a time just formatted
+// (a row's times are often equal: started and heartbeat, finished and
+// updated).
+func (b *boxes) ts(t time.Time) any {
+	for i := range b.t {
+		if b.tv[i] != nil && b.t[i].Equal(t) {
+			return b.tv[i]
+		}
+	}
+	var v any = ts(t)
+	b.t[1], b.tv[1] = b.t[0], b.tv[0]
+	b.t[0], b.tv[0] = t, v
+	return v
 }
 
 func (b *boxes) box(s string) any {
+	if s == "" {
+		return "" // boxing the empty string allocates nothing
+	}
 	for i := 0; i < b.n; i++ {
 		if b.s[i] == s {
 			return b.v[i]

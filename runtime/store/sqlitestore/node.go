@@ -66,8 +66,8 @@ func (s *Store) NodeUpsert(ctx context.Context, p *store.NodeUpsertParams) error
 
 func nodeArgs(args []any, bx *boxes, n *store.Node) []any {
 	return append(args, bx.box(n.RunID), n.NodeID, n.Scope, n.Iteration, bx.box(n.Kind), bx.box(string(n.State)),
-		n.Attempts, js(n.Output), n.OutputType, n.Error, n.ErrorKind, js(n.Data),
-		ts(n.StartedAt), ts(n.FinishedAt), ts(n.UpdatedAt))
+		n.Attempts, js(n.Output), bx.box(n.OutputType), bx.box(n.Error), bx.box(n.ErrorKind), bx.box(js(n.Data)),
+		bx.ts(n.StartedAt), bx.ts(n.FinishedAt), bx.ts(n.UpdatedAt))
 }
 
 // nodeUpsertN writes nodes (len(nodes) is a chunk size) with one
@@ -148,8 +148,8 @@ func (s *Store) attemptStartN(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, b
 		if st == "" {
 			st = store.AttemptRunning
 		}
-		args = append(args, bx.box(a.RunID), a.NodeID, a.Scope, a.Number, bx.box(string(st)), bx.box(a.Owner), ts(a.LeaseExpiresAt), ts(a.HeartbeatAt),
-			a.Detail, a.Error, a.ErrorKind, ts(a.StartedAt), ts(a.FinishedAt))
+		args = append(args, bx.box(a.RunID), a.NodeID, a.Scope, a.Number, bx.box(string(st)), bx.box(a.Owner), bx.ts(a.LeaseExpiresAt), bx.ts(a.HeartbeatAt),
+			bx.box(a.Detail), bx.box(a.Error), bx.box(a.ErrorKind), bx.ts(a.StartedAt), bx.ts(a.FinishedAt))
 	}
 	if _, err := stmt.ExecContext(ctx, args...); err == nil {
 		return nil

@@ -1,0 +1,129 @@
+// Command startbench measures smithc's start-up the way a person or a
+// script meets it: whole processes, one after the other, stdout and
+// stderr to pipes. For each case (smithc version, check of a one-step
+// file, run of it on an existing and on a new SQLite store, run of 100
+// sequential compute steps) it prints the median wall and CPU time (user
+// + system) of -reps runs. With -old BIN it runs that binary's cases
+// interleaved with the new one's (same moment, same load) and prints the
+// ratios new/old: a before/after.
+//
+//	go run ./internal/startbench -reps 21 -new bin/smithc -old /tmp/smithc-before
+//	make bench-startup OLD=/tmp/smithc-before
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+func main() {
+	newBin := flag.String("new", "bin/smithc", "the smithc binary to measure")
+	oldBin := flag.String("old", "", "a smithc binary to compare with (before/after), interleaved run by run")
+	reps := flag.Int("reps", 21, "runs of each case (medians)")
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "startbench-")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(dir)
+	one := write(dir, "one.smw", chain(1))
+	hundred := write(dir, "seq100.smw", chain(100))
+
+	type binary struct{ name, path, db string }
+	bins := []binary{{"new", *newBin, filepath.Join(dir, "new.db")}}
+	if *oldBin != "" {
+		bins = append(bins, binary{"old", *oldBin, filepath.Join(dir, "old.db")})
+	}
+	type tcase struct {
+		name string
+		args func(b binary, i int) []string
+	}
+	cases := []tcase{
+		{"smithc version", func(binary, int) []string { return []string{"version"} }},
+		{"smithc check, one step", func(binary, int) []string { return []string{"check", one} }},
+		{"smithc run, one step, existing store", func(b binary, _ int) []string { return []string{"run", one, "--db", b.db} }},
+		{"smithc run, one step, new store", func(b binary, i int) []string {
+			return []string{"run", one, "--db", filepath.Join(dir, fmt.Sprintf("%s-new-%d.db", b.name, i))}
+		}},
+		{"smithc run, 100 steps, existing store", func(b binary, _ int) []string { return []string{"run", hundred, "--db", b.db} }},
+	}
+	for _, b := range bins { // create and migrate each binary's store
+		if _, _, err := run(b.path, "run", one, "--db", b.db); err != nil {
+			fail(err)
+		}
+	}
+	fmt.Printf("medians of %d runs (wall / CPU)\n", *reps)
+	for _, c := range cases {
+		walls := map[string][]time.Duration{}
+		cpus := map[string][]time.Duration{}
+		for i := 0; i < *reps; i++ {
+			for _, b := range bins {
+				w, cpu, err := run(b.path, c.args(b, i)...)
+				if err != nil {
+					fail(err)
+				}
+				walls[b.name] = append(walls[b.name], w)
+				cpus[b.name] = append(cpus[b.name], cpu)
+			}
+		}
+		line := fmt.Sprintf("%-40s new %7.2f / %6.2f ms", c.name, ms(median(walls["new"])), ms(median(cpus["new"])))
+		if *oldBin != "" {
+			line += fmt.Sprintf("   old %7.2f / %6.2f ms   new/old %.2f× / %.2f×", ms(median(walls["old"])), ms(median(cpus["old"])),
+				float64(median(walls["new"]))/float64(median(walls["old"])), float64(median(cpus["new"]))/float64(median(cpus["old"])))
+		}
+		fmt.Println(line)
+	}
+}
+
+// chain is a workflow of n sequential compute steps.
+func chain(n int) string {
+	var b strings.Builder
+	b.WriteString("workflow seq {\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  step s%d {\n    value = %d\n  }\n", i, i)
+	}
+	fmt.Fprintf(&b, "  output = s%d\n}\n", n-1)
+	return b.String()
+}
+
+func write(dir, name, text string) string {
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		fail(err)
+	}
+	return p
+}
+
+// run runs bin once and returns its wall and CPU time.
+func run(bin string, args ...string) (time.Duration, time.Duration, error) {
+	cmd := exec.Command(bin, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	t0 := time.Now()
+	err := cmd.Run()
+	wall := time.Since(t0)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, out.String())
+	}
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "startbench: %v\n", err)
+	os.Exit(1)
+}
