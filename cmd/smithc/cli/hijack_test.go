@@ -173,6 +173,7 @@ func TestHijackOpensTheSessionThenResumeContinuesIt(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("smithc hijack did not exit:\n%s", p.String())
 	}
+	p.waitOutput(t, "continues step fix in it") // what smithc wrote last may still be on its way from the terminal
 	mustContain(t, "the terminal", p.String(), "step fix (attempt 1) handed over", "smithc resume h1")
 
 	r := owner.wait(t)
