@@ -171,7 +171,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	a := &Attempt{
 		RunID: r.run.ID, NodeID: n.ID, Key: instKey(n.ID, in.scope), Number: num,
 		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev,
-		EvalFunc:    func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
+		EvalFunc: func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
 		RenderFunc: func(x *ir.Expr, quote func(any) (string, error)) (string, error) {
 			return r.render(x, in, p, r.pre[n], runEnv, quote)
 		},
