@@ -277,6 +277,12 @@ func TestHijackWithoutOwnerAndRefusals(t *testing.T) {
 	if status, n := e.nodeOf("d1", "fix"); status != "cancelled" || n.Handoff == nil || n.Handoff.Attempt != 1 {
 		t.Errorf("run %s, node %+v: want cancelled with a handoff of attempt 1", status, n)
 	}
+	// Again, in text: a hijacked run's session is re-opened; the command
+	// line to paste is printed.
+	r = e.cli("hijack", "d1")
+	mustCode(t, r, 0)
+	mustContain(t, "hijack in text", r.stdout, "open the session with:", "cd "+e.path("work")+" && claude --resume sess-standin-1",
+		"smithc resume d1")
 	mustCode(t, e.bin("resume", "d1"), 0)
 	if n := strings.Count(e.read("claude.log"), "--resume sess-standin-1"); n != 1 {
 		t.Errorf("%d attempts resumed the session, want 1:\n%s", n, e.read("claude.log"))
