@@ -48,6 +48,7 @@ bench: ## run the benchmarks (medians over 5 runs with -count), then the targets
 	$(GO) test -run='^$$' -bench='^Benchmark[^T]' -benchmem -count=5 ./runtime | tee -a bench.txt
 	$(GO) test -run='^$$' -bench='^Benchmark(Workers|WorkerFloor)$$' -benchtime=2000x -count=3 ./runtime/worker | tee -a bench.txt
 	$(GO) test -run='^$$' -bench='^BenchmarkClaimLatency$$' -benchtime=300x -count=3 ./runtime/worker | tee -a bench.txt
+	$(GO) test -run='^$$' -bench='^BenchmarkFanOut$$' -benchtime=600x -count=3 ./runtime/worker | tee -a bench.txt
 	$(MAKE) --no-print-directory bench-targets | tee -a bench.txt
 
 bench-targets: ## the performance targets, each with its baseline measured in the same run (SMITHC_BENCH_REPS=3, SMITHC_BENCH_LARGE=1 for 10^5)

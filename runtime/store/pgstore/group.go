@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -17,15 +18,25 @@ import (
 // while fewer transactions are in flight starts one at once, so an idle
 // store adds no delay. Batches of one run are never in the same
 // transaction (each keeps its own order and outcome).
+//
+// The runs of the last transaction come back with their next batches
+// microseconds after it commits: a leader waits up to groupWait for as
+// many batches as the last transaction held before it starts the next,
+// so that they stay together instead of the first one going alone.
 type group struct {
 	s        *Store
 	limit    int // transactions in flight at most
 	maxBatch int // batches per transaction at most
 
-	mu     sync.Mutex
-	queue  []*pending
-	active int
+	mu      sync.Mutex
+	queue   []*pending
+	active  int
+	last    int           // batches in the last transaction
+	arrived chan struct{} // a batch was queued
 }
+
+// groupWait bounds how long a leader waits for company.
+const groupWait = 500 * time.Microsecond
 
 type pending struct {
 	b    *store.Batch
@@ -44,6 +55,11 @@ func (g *group) commit(ctx context.Context, b *store.Batch) error {
 	g.mu.Unlock()
 	if lead {
 		go g.lead()
+	} else {
+		select {
+		case g.arrived <- struct{}{}:
+		default:
+		}
 	}
 	select {
 	case err := <-p.done:
@@ -68,7 +84,13 @@ func (g *group) commit(ctx context.Context, b *store.Batch) error {
 func (g *group) lead() {
 	for {
 		g.mu.Lock()
+		if len(g.queue) < g.last {
+			g.mu.Unlock()
+			g.gather()
+			g.mu.Lock()
+		}
 		take := g.takeLocked()
+		g.last = len(take)
 		if len(take) == 0 {
 			g.active--
 			g.mu.Unlock()
@@ -76,6 +98,26 @@ func (g *group) lead() {
 		}
 		g.mu.Unlock()
 		g.commitTaken(take)
+	}
+}
+
+// gather waits up to groupWait for as many queued batches as the last
+// transaction held.
+func (g *group) gather() {
+	t := time.NewTimer(groupWait)
+	defer t.Stop()
+	for {
+		g.mu.Lock()
+		enough := len(g.queue) >= g.last
+		g.mu.Unlock()
+		if enough {
+			return
+		}
+		select {
+		case <-g.arrived:
+		case <-t.C:
+			return
+		}
 	}
 }
 

@@ -63,7 +63,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: open %s: %w", Redact(url), err)
 	}
 	s := &Store{pool: pool, url: url}
-	s.group = group{s: s, limit: opts.commitLimit(), maxBatch: 64}
+	s.group = group{s: s, limit: opts.commitLimit(), maxBatch: 64, arrived: make(chan struct{}, 1)}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: connect to %s: %w", Redact(url), err)
