@@ -444,3 +444,44 @@ func TestAgentContinuesAnInterruptedSession(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentSessionMissingStartsANewOne: the session an interrupted
+// attempt left cannot be resumed because the CLI has no record of it
+// (claude killed before it wrote its transcript says "No conversation
+// found with session ID"): the attempt starts a new session with the
+// whole task, and says so in the log, rather than failing.
+func TestAgentSessionMissingStartsANewOne(t *testing.T) {
+	t.Parallel()
+	cfg := agentSetup(t)
+	writeScript(t, filepath.Dir(firstPath(t, cfg, "claude")), "claude", `printf '%s\n' "$@" >> args.txt
+for a in "$@"; do
+  if [ "$a" = --resume ]; then
+    cat > /dev/null
+    echo "No conversation found with session ID: s9" >&2
+    echo '{"type":"result","subtype":"error_during_execution","is_error":true,"num_turns":0,"session_id":"s9"}'
+    exit 1
+  fi
+done
+cat > prompt.txt
+echo '{"type":"system","subtype":"init","session_id":"s10"}'
+echo '{"type":"result","subtype":"success","is_error":false,"result":"done","num_turns":1,"session_id":"s10"}'`)
+	a, rec := agentAttempt(t, &ir.Agent{Name: "x", CLI: "claude"}, "Fix the bug.", nil, nil)
+	a.Continue = &runtime.ContinuedSession{AgentSession: runtime.AgentSession{Agent: "x", Kind: "claude", ID: "s9", Attempt: 1}}
+	out, err := run(t, cfg, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"text": "done", "session_id": "s10"}, out); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	args := readFile(t, filepath.Join(a.Dir, "args.txt"))
+	if strings.Count(args, "--resume\ns9\n") != 1 {
+		t.Errorf("args: want one attempt to resume s9, then a new session:\n%s", args)
+	}
+	if p := readFile(t, filepath.Join(a.Dir, "prompt.txt")); strings.Contains(p, "interrupted") || !strings.Contains(p, "Fix the bug.") {
+		t.Errorf("the new session's prompt is not the whole task as new:\n%s", p)
+	}
+	if n := len(rec.kinds("AgentSessionMissing")); n != 1 {
+		t.Errorf("%d AgentSessionMissing events, want 1", n)
+	}
+}
