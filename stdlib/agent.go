@@ -50,16 +50,22 @@ type agentAction struct{ cfg Config }
 // Run implements runtime.Action. With agent = [primary, fallback, ...]
 // each agent is tried in order after the one before failed (other than
 // with an invalid reply, which is asked again of the same agent, or a
-// cancelled or timed-out step); a re-ask starts at the agent that replied.
+// cancelled or timed-out step); a re-ask starts at the agent that replied,
+// and the continuation of an interrupted session at that session's agent.
 func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	names := append([]string{a.Step.Agent}, a.Step.Fallbacks...)
 	start := 0
 	var prev *rejectedReply
-	if errors.As(a.PrevError, &prev) {
-		for i, n := range names {
-			if n == prev.agent {
-				start = i
-			}
+	at := ""
+	switch {
+	case errors.As(a.PrevError, &prev):
+		at = prev.agent
+	case a.Continue != nil:
+		at = a.Continue.Agent // the interrupted session's agent
+	}
+	for i, n := range names {
+		if at != "" && n == at {
+			start = i
 		}
 	}
 	var err error

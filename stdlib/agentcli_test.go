@@ -411,3 +411,36 @@ func firstPath(t *testing.T, cfg Config, name string) string {
 	}
 	return p
 }
+
+// An attempt after an interrupted one continues that session: the
+// primary agent is skipped when the session was the fallback's; the CLI
+// gets --resume and a prompt that restates the task. The session is
+// reported as soon as the CLI prints it.
+func TestAgentContinuesAnInterruptedSession(t *testing.T) {
+	t.Parallel()
+	cfg := agentSetup(t)
+	for _, hijacked := range []bool{false, true} {
+		a, _ := agentAttempt(t, &ir.Agent{Name: "x", CLI: "claude"}, "Fix the bug.", nil, nil)
+		a.Program.Agents = append(a.Program.Agents, &ir.Agent{Name: "y", CLI: "claude"})
+		a.Step.Agent, a.Step.Fallbacks = "x", []string{"y"}
+		a.Continue = &runtime.ContinuedSession{AgentSession: runtime.AgentSession{Agent: "y", Kind: "claude", ID: "s9", Attempt: 1}, Hijacked: hijacked}
+		var reported []runtime.AgentSession
+		a.SessionFunc = func(s runtime.AgentSession) { reported = append(reported, s) }
+		writeFiles(t, a.Dir, map[string]string{"stdout.txt": `{"type":"system","subtype":"init","session_id":"s9"}
+{"type":"result","subtype":"success","is_error":false,"result":"done","session_id":"s9"}`})
+		if _, err := run(t, cfg, a); err != nil {
+			t.Fatal(err)
+		}
+		args := readFile(t, filepath.Join(a.Dir, "args.txt"))
+		if !strings.Contains(args, "--resume\ns9\n") {
+			t.Errorf("args do not resume s9:\n%s", args)
+		}
+		want := map[bool]string{false: "was interrupted", true: "handed over to a person"}[hijacked]
+		if p := readFile(t, filepath.Join(a.Dir, "prompt.txt")); !strings.Contains(p, want) || !strings.Contains(p, "Fix the bug.") {
+			t.Errorf("prompt does not say %q and restate the task:\n%s", want, p)
+		}
+		if len(reported) != 1 || reported[0].ID != "s9" || reported[0].Agent != "y" || reported[0].Kind != "claude" || reported[0].Dir != a.Dir {
+			t.Errorf("reported sessions: %+v", reported)
+		}
+	}
+}
