@@ -287,6 +287,23 @@ type ResumeParams struct {
 // result; resuming one live in another process is an error wrapping
 // ErrRunLive that names the process.
 func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Result, error) {
+	for try := 1; ; try++ {
+		res, err := e.resume(ctx, runID, p)
+		if !errors.Is(err, errMovedOn) || try == maxResumeTries {
+			return res, err
+		}
+	}
+}
+
+// errMovedOn: the run's status changed between Resume's read and its
+// claim (another process ran it meanwhile, to its end or to a wait).
+var errMovedOn = errors.New("it changed while it was being claimed")
+
+// maxResumeTries bounds how many times Resume starts over after the run
+// moved on under its claim.
+const maxResumeTries = 3
+
+func (e *Engine) resume(ctx context.Context, runID string, p ResumeParams) (*Result, error) {
 	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: resume: %w", err)
@@ -314,7 +331,14 @@ func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Res
 		}
 		return nil, fmt.Errorf("runtime: resume run %s: %w", runID, err)
 	}
-	claimed.Status = run.Status // the session reads how the run stood
+	if claimed.Status != run.Status {
+		// Another process claimed the run after the read above, ran it
+		// (to its end, a wait, a failure) and released it: what the run
+		// is now decides, not what it was (a worker that listed a run
+		// another worker then finished must not run it again).
+		e.release(claimed)
+		return nil, fmt.Errorf("runtime: resume run %s: %w: %w (it was %s, it is %s now); try again", runID, ErrRunLive, errMovedOn, run.Status, claimed.Status)
+	}
 	var dropped []string
 	if adopt {
 		if dropped, err = e.dropRemoved(ctx, runID, wf); err != nil {

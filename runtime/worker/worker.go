@@ -133,11 +133,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	full := true                  // the first scan, and each poll, looks at every run
 	notified := map[string]bool{} // the runs notifications named since the last scan
 	for {
-		if err := w.scan(ctx, full, notified); err != nil && ctx.Err() == nil {
+		keep, err := w.scan(ctx, full, notified)
+		if err != nil && ctx.Err() == nil {
 			w.cfg.Logf("scan: %v", err)
 		}
 		full = false
-		clear(notified)
+		// A run named while it executed here is looked at again once its
+		// session ends (start pokes the loop): a decision that arrived
+		// just as it was released is not left to the next poll.
+		notified = keep
 		select {
 		case <-ctx.Done():
 			return w.drain()
@@ -206,20 +210,31 @@ var candidates = []store.RunStatus{store.RunRunning, store.RunWaitingApproval, s
 // free running runs and runs waiting on a timer are listed, with the
 // waiting runs that notifications named: a scan costs a few rows, not all
 // the queue's.
-func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) error {
+//
+// It returns the notified runs it could not start (they execute here, or
+// no slot was free), for the scan after a session ends.
+func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) (keep map[string]bool, err error) {
+	keep = map[string]bool{}
+	for id := range notified {
+		w.mu.Lock()
+		_, busy := w.busy[id]
+		w.mu.Unlock()
+		if busy {
+			keep[id] = true
+		}
+	}
 	if ctx.Err() != nil {
-		return nil
+		return keep, nil
 	}
 	free := w.cfg.Concurrency - w.running()
 	if !full && free <= 0 {
-		return nil
+		return notified, nil
 	}
 	var runs []*store.Run
-	var err error
 	if full {
 		runs, err = w.st.RunList(ctx, &store.RunListParams{Statuses: candidates})
 		if err != nil {
-			return err
+			return notified, err
 		}
 		sort.SliceStable(runs, func(i, j int) bool { return runs[i].CreatedAt.Before(runs[j].CreatedAt) })
 		w.cfg.Metrics.observeRuns(runs)
@@ -227,10 +242,10 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 		runs, err = w.st.RunList(ctx, &store.RunListParams{Statuses: []store.RunStatus{store.RunRunning, store.RunWaitingTimer},
 			FreeAt: time.Now(), Oldest: true, Limit: 4 * free})
 		if err != nil {
-			return err
+			return notified, err
 		}
 		for id := range notified {
-			if id == "" {
+			if id == "" || keep[id] {
 				continue
 			}
 			r, err := w.st.RunGetByID(ctx, &store.RunGetByIDParams{ID: id})
@@ -274,12 +289,18 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 			break
 		}
 		w.start(ctx, run, whys[run.ID])
+		delete(whys, run.ID)
 		started++
 	}
 	if full {
 		w.cfg.Metrics.setQueue(len(ready) - started)
 	}
-	return nil
+	for id := range whys {
+		if notified[id] {
+			keep[id] = true // ready, no free slot: once one frees
+		}
+	}
+	return keep, nil
 }
 
 func (w *Worker) running() int {
