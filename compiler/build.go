@@ -34,7 +34,9 @@ func Build(filename string, cfg *Config) *Result {
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	info, diags := checker.CheckFile(filename, &cfg.Checker)
+	ccfg := cfg.Checker
+	ccfg.KeepTrees = true // Compile takes them
+	info, diags := checker.CheckFile(filename, &ccfg)
 	res := &Result{Info: info, Diagnostics: diags, Sources: diag.Sources{}}
 	if info != nil {
 		for _, f := range info.Files {

@@ -10,8 +10,7 @@ import (
 func (c *compiler) step(s *ast.StepStmt, sc *scope) *ir.Node {
 	st := &ir.Step{
 		Action:         c.info.Actions[s],
-		Args:           map[string]*ir.Expr{},
-		Maps:           map[string]map[string]*ir.Expr{},
+		Args:           make(map[string]*ir.Expr, len(s.Attrs)),
 		DeclaredOutput: s.Output != nil,
 	}
 	n := &ir.Node{ID: sc.ids[s], Kind: ir.KindStep, Range: s.Range, Output: c.info.Outputs[s], Step: st}
@@ -69,7 +68,7 @@ func (c *compiler) step(s *ast.StepStmt, sc *scope) *ir.Node {
 			// action block contributes its attributes as arguments and its
 			// own sub-blocks (headers) as maps.
 			if b.Kind.Name == "env" || b.Kind.Name == "headers" {
-				st.Maps[b.Kind.Name] = c.exprMap(b, sc)
+				setMap(st, b.Kind.Name, c.exprMap(b, sc))
 				continue
 			}
 			c.blockArgs(b, st, sc)
@@ -89,8 +88,17 @@ func (c *compiler) blockArgs(b *ast.Block, st *ir.Step, sc *scope) {
 		st.Args[a.Name.Name] = c.expr(a.Value, sc)
 	}
 	for _, sub := range b.Blocks {
-		st.Maps[sub.Kind.Name] = c.exprMap(sub, sc)
+		setMap(st, sub.Kind.Name, c.exprMap(sub, sc))
 	}
+}
+
+// setMap sets the map argument name of st (Maps is made when a step has
+// one).
+func setMap(st *ir.Step, name string, m map[string]*ir.Expr) {
+	if st.Maps == nil {
+		st.Maps = map[string]map[string]*ir.Expr{}
+	}
+	st.Maps[name] = m
 }
 
 func (c *compiler) exprMap(b *ast.Block, sc *scope) map[string]*ir.Expr {

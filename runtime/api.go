@@ -281,10 +281,10 @@ type ResumeParams struct {
 	// Run, when set (without Program), is a recent read of the run, such
 	// as a worker's scan: Resume claims the run from it without reading
 	// it first, when it had no owner (a run to take over from another
-	// owner is always read first). The claim returns the run as it is under the run's lock;
-	// when that differs from Run in what Resume decided from (status,
-	// workflow, source hash), the claim is released and Resume starts
-	// over from a fresh read.
+	// owner is always read first). The claim returns the run as it is
+	// under the run's lock; when that differs from Run in what Resume
+	// decided from (status, workflow, source hash), the claim is released
+	// and Resume starts over from a fresh read.
 	Run *store.Run
 }
 
@@ -297,24 +297,36 @@ type ResumeParams struct {
 func (e *Engine) Resume(ctx context.Context, runID string, p ResumeParams) (*Result, error) {
 	hint := p.Run
 	p.Run = nil
-	if hint != nil && hint.ID == runID && hint.Owner == "" && p.Program == nil && hint.Status != store.RunFinished {
-		if res, err := e.resumeRun(ctx, hint, p, true); !errors.Is(err, errStaleHint) {
+	if hint == nil || hint.ID != runID || hint.Owner != "" || p.Program != nil || hint.Status == store.RunFinished {
+		hint = nil
+	}
+	for try := 1; ; try++ {
+		res, err := e.resume(ctx, runID, hint, p)
+		hint = nil // a try after the first reads the run
+		if !errors.Is(err, errMovedOn) || try == maxResumeTries {
 			return res, err
 		}
 	}
-	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
-	if err != nil {
-		return nil, fmt.Errorf("runtime: resume: %w", err)
-	}
-	return e.resumeRun(ctx, run, p, false)
 }
 
-// errStaleHint: the run claimed from a hint differs from it.
-var errStaleHint = errors.New("the run changed since it was read")
+// errMovedOn: the run's status (or its program) changed between
+// Resume's read and its claim (another process ran it meanwhile, to its
+// end or to a wait).
+var errMovedOn = errors.New("it changed while it was being claimed")
 
-// resumeRun is Resume from a read of the run (hint: ResumeParams.Run).
-func (e *Engine) resumeRun(ctx context.Context, run *store.Run, p ResumeParams, hint bool) (*Result, error) {
-	runID := run.ID
+// maxResumeTries bounds how many times Resume starts over after the run
+// moved on under its claim.
+const maxResumeTries = 3
+
+// resume is one try of Resume, from hint (ResumeParams.Run) when set.
+func (e *Engine) resume(ctx context.Context, runID string, hint *store.Run, p ResumeParams) (*Result, error) {
+	run := hint
+	if run == nil {
+		var err error
+		if run, err = e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID}); err != nil {
+			return nil, fmt.Errorf("runtime: resume: %w", err)
+		}
+	}
 	if run.Status == store.RunFinished {
 		return resultOf(run), nil
 	}
@@ -338,11 +350,14 @@ func (e *Engine) resumeRun(ctx context.Context, run *store.Run, p ResumeParams, 
 		}
 		return nil, fmt.Errorf("runtime: resume run %s: %w", runID, err)
 	}
-	if hint && (claimed.Status != run.Status || claimed.Workflow != run.Workflow || claimed.SourceHash != run.SourceHash) {
+	if claimed.Status != run.Status || claimed.Workflow != run.Workflow || claimed.SourceHash != run.SourceHash {
+		// Another process claimed the run after the read above, ran it
+		// (to its end, a wait, a failure) and released it: what the run
+		// is now decides, not what it was (a worker that listed a run
+		// another worker then finished must not run it again).
 		e.release(claimed)
-		return nil, errStaleHint
+		return nil, fmt.Errorf("runtime: resume run %s: %w: %w (it was %s, it is %s now); try again", runID, ErrRunLive, errMovedOn, run.Status, claimed.Status)
 	}
-	claimed.Status = run.Status // the session reads how the run stood
 	var dropped []string
 	if adopt {
 		if dropped, err = e.dropRemoved(ctx, runID, wf); err != nil {

@@ -170,9 +170,8 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	beat.Store(time.Now().UnixNano())
 	a := &Attempt{
 		RunID: r.run.ID, NodeID: n.ID, Key: instKey(n.ID, in.scope), Number: num,
-		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev, Continue: r.continued(in, num),
-		SessionFunc: func(as AgentSession) { r.reportSession(ctx, in, num, as) },
-		EvalFunc:    func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
+		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev,
+		EvalFunc: func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
 		RenderFunc: func(x *ir.Expr, quote func(any) (string, error)) (string, error) {
 			return r.render(x, in, p, r.pre[n], runEnv, quote)
 		},
@@ -199,6 +198,12 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		},
 		Secrets:   r.secrets,
 		addSecret: func(s string) error { return r.e.addSecret(r.secrets, "", s) },
+	}
+	if s.Action != "compute" {
+		// Only an action with effects outside the run (an agent) has a
+		// session to report or continue.
+		a.Continue = r.continued(in, num)
+		a.SessionFunc = func(as AgentSession) { r.reportSession(ctx, in, num, as) }
 	}
 	a.Key = n.ID
 	if in.scope != "" {

@@ -50,16 +50,22 @@ type agentAction struct{ cfg Config }
 // Run implements runtime.Action. With agent = [primary, fallback, ...]
 // each agent is tried in order after the one before failed (other than
 // with an invalid reply, which is asked again of the same agent, or a
-// cancelled or timed-out step); a re-ask starts at the agent that replied.
+// cancelled or timed-out step); a re-ask starts at the agent that replied,
+// and the continuation of an interrupted session at that session's agent.
 func (g agentAction) Run(ctx context.Context, a *runtime.Attempt) (any, error) {
 	names := append([]string{a.Step.Agent}, a.Step.Fallbacks...)
 	start := 0
 	var prev *rejectedReply
-	if errors.As(a.PrevError, &prev) {
-		for i, n := range names {
-			if n == prev.agent {
-				start = i
-			}
+	at := ""
+	switch {
+	case errors.As(a.PrevError, &prev):
+		at = prev.agent
+	case a.Continue != nil:
+		at = a.Continue.Agent // the interrupted session's agent
+	}
+	for i, n := range names {
+		if at != "" && n == at {
+			start = i
 		}
 	}
 	var err error
@@ -112,12 +118,19 @@ func (g agentAction) ask(ctx context.Context, a *runtime.Attempt, name string, r
 	if cont != nil && (!resume || cont.Agent != ag.Name || ag.OpenAI != nil || cont.ID == "") {
 		cont = nil
 	}
+	// fresh is the prompt of a new session, for when the one to continue
+	// turns out not to exist.
+	fresh := prompt
 	if cont != nil {
 		prompt = continuation(cont) + prompt
 	}
 	if a.Step.DeclaredOutput && a.Node != nil && a.Node.Output != nil {
 		want = a.Node.Output
 		asked := agentFacing(want)
+		fresh += jsonInstruction(asked)
+		if resume {
+			fresh += feedback(a.PrevError)
+		}
 		if cont != nil {
 			prompt += jsonInstruction(asked)
 		} else if resume && errors.As(a.PrevError, &prev) && prev.agent == ag.Name && (prev.sessionID != "" || len(prev.messages) > 0) {
@@ -155,6 +168,13 @@ func (g agentAction) ask(ctx context.Context, a *runtime.Attempt, name string, r
 		reply, err = g.askOpenAI(ctx, a, ag.Name, oc, prompt, want, history)
 	} else {
 		reply, err = g.askCLI(ctx, a, ag, prompt, want, resumeID)
+		if resumeID != "" && errors.Is(err, errSessionMissing) {
+			// Nothing to continue: a new session gets the whole task.
+			a.Log("AgentSessionMissing", map[string]any{"agent": ag.Name, "session_id": resumeID})
+			prompt = fresh
+			a.Log("AgentPrompt", map[string]any{"agent": ag.Name, "attempt": int64(a.Number), "prompt": prompt})
+			reply, err = g.askCLI(ctx, a, ag, prompt, want, "")
+		}
 	}
 	logReply(a, ag.Name, reply, err)
 	if err != nil {
@@ -479,6 +499,12 @@ func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agen
 		return agentReply{}, se
 	}
 	reply, fail := parser.result(res.Stdout)
+	if fail != nil && resume != "" && reply.Turns == 0 && sessionMissing(res.Stdout+"\n"+res.Stderr) {
+		// The CLI has no record of the session (it was killed before it
+		// wrote its transcript): the caller starts a new one.
+		return reply, &runtime.StepError{Kind: runtime.ErrKindAgent, Err: errSessionMissing, ExitCode: res.ExitCode,
+			Message: fmt.Sprintf("agent %s: %s has no session %s", ag.Name, filepath.Base(ag.CLI), resume)}
+	}
 	if fail != nil {
 		msg := fmt.Sprintf("agent %s: %s", ag.Name, fail.message)
 		if fail.kind == "agent" {
@@ -500,6 +526,18 @@ func (g agentAction) askCLI(ctx context.Context, a *runtime.Attempt, ag *ir.Agen
 			Message: fmt.Sprintf("agent %s: %s exited with code %d%s", ag.Name, filepath.Base(ag.CLI), res.ExitCode, stderrHint(res.Stderr))}
 	}
 	return reply, nil
+}
+
+// errSessionMissing marks an attempt whose CLI could not resume the
+// session it was given because it has no record of it.
+var errSessionMissing = errors.New("the agent CLI has no record of the session")
+
+// sessionMissing reports whether a CLI's output says the session it was
+// asked to resume does not exist. claude prints "No conversation found
+// with session ID: ID" when a process killed early never wrote the
+// session's transcript.
+func sessionMissing(out string) bool {
+	return strings.Contains(out, "No conversation found with session ID")
 }
 
 // agentFacing is the output type the agent is asked for: a declared

@@ -411,3 +411,77 @@ func firstPath(t *testing.T, cfg Config, name string) string {
 	}
 	return p
 }
+
+// An attempt after an interrupted one continues that session: the
+// primary agent is skipped when the session was the fallback's; the CLI
+// gets --resume and a prompt that restates the task. The session is
+// reported as soon as the CLI prints it.
+func TestAgentContinuesAnInterruptedSession(t *testing.T) {
+	t.Parallel()
+	cfg := agentSetup(t)
+	for _, hijacked := range []bool{false, true} {
+		a, _ := agentAttempt(t, &ir.Agent{Name: "x", CLI: "claude"}, "Fix the bug.", nil, nil)
+		a.Program.Agents = append(a.Program.Agents, &ir.Agent{Name: "y", CLI: "claude"})
+		a.Step.Agent, a.Step.Fallbacks = "x", []string{"y"}
+		a.Continue = &runtime.ContinuedSession{AgentSession: runtime.AgentSession{Agent: "y", Kind: "claude", ID: "s9", Attempt: 1}, Hijacked: hijacked}
+		var reported []runtime.AgentSession
+		a.SessionFunc = func(s runtime.AgentSession) { reported = append(reported, s) }
+		writeFiles(t, a.Dir, map[string]string{"stdout.txt": `{"type":"system","subtype":"init","session_id":"s9"}
+{"type":"result","subtype":"success","is_error":false,"result":"done","session_id":"s9"}`})
+		if _, err := run(t, cfg, a); err != nil {
+			t.Fatal(err)
+		}
+		args := readFile(t, filepath.Join(a.Dir, "args.txt"))
+		if !strings.Contains(args, "--resume\ns9\n") {
+			t.Errorf("args do not resume s9:\n%s", args)
+		}
+		want := map[bool]string{false: "was interrupted", true: "handed over to a person"}[hijacked]
+		if p := readFile(t, filepath.Join(a.Dir, "prompt.txt")); !strings.Contains(p, want) || !strings.Contains(p, "Fix the bug.") {
+			t.Errorf("prompt does not say %q and restate the task:\n%s", want, p)
+		}
+		if len(reported) != 1 || reported[0].ID != "s9" || reported[0].Agent != "y" || reported[0].Kind != "claude" || reported[0].Dir != a.Dir {
+			t.Errorf("reported sessions: %+v", reported)
+		}
+	}
+}
+
+// TestAgentSessionMissingStartsANewOne: the session an interrupted
+// attempt left cannot be resumed because the CLI has no record of it
+// (claude killed before it wrote its transcript says "No conversation
+// found with session ID"): the attempt starts a new session with the
+// whole task, and says so in the log, rather than failing.
+func TestAgentSessionMissingStartsANewOne(t *testing.T) {
+	t.Parallel()
+	cfg := agentSetup(t)
+	writeScript(t, filepath.Dir(firstPath(t, cfg, "claude")), "claude", `printf '%s\n' "$@" >> args.txt
+for a in "$@"; do
+  if [ "$a" = --resume ]; then
+    cat > /dev/null
+    echo "No conversation found with session ID: s9" >&2
+    echo '{"type":"result","subtype":"error_during_execution","is_error":true,"num_turns":0,"session_id":"s9"}'
+    exit 1
+  fi
+done
+cat > prompt.txt
+echo '{"type":"system","subtype":"init","session_id":"s10"}'
+echo '{"type":"result","subtype":"success","is_error":false,"result":"done","num_turns":1,"session_id":"s10"}'`)
+	a, rec := agentAttempt(t, &ir.Agent{Name: "x", CLI: "claude"}, "Fix the bug.", nil, nil)
+	a.Continue = &runtime.ContinuedSession{AgentSession: runtime.AgentSession{Agent: "x", Kind: "claude", ID: "s9", Attempt: 1}}
+	out, err := run(t, cfg, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"text": "done", "session_id": "s10"}, out); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	args := readFile(t, filepath.Join(a.Dir, "args.txt"))
+	if strings.Count(args, "--resume\ns9\n") != 1 {
+		t.Errorf("args: want one attempt to resume s9, then a new session:\n%s", args)
+	}
+	if p := readFile(t, filepath.Join(a.Dir, "prompt.txt")); strings.Contains(p, "interrupted") || !strings.Contains(p, "Fix the bug.") {
+		t.Errorf("the new session's prompt is not the whole task as new:\n%s", p)
+	}
+	if n := len(rec.kinds("AgentSessionMissing")); n != 1 {
+		t.Errorf("%d AgentSessionMissing events, want 1", n)
+	}
+}

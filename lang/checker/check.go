@@ -169,6 +169,7 @@ func newChecker(cfg *Config) *checker {
 // run checks the loaded files, main file first.
 func (c *checker) run(files []*ast.File) {
 	c.info.Files = files
+	c.presize(files)
 	c.collectDecls(files)
 	c.resolveTypes()
 	c.checkInputs()
@@ -182,6 +183,50 @@ func (c *checker) run(files []*ast.File) {
 		c.info.Secrets = append(c.info.Secrets, name)
 	}
 	sort.Strings(c.info.Secrets)
+}
+
+// presize makes the maps that get an entry per expression or per node
+// with room for about as many as the files can hold (a dense file has a
+// node with an expression in about 40 bytes): growing a map of 10⁵
+// entries step by step costs more than checking them.
+func (c *checker) presize(files []*ast.File) {
+	size := 0
+	for _, f := range files {
+		if f != nil {
+			size += len(f.Src)
+		}
+	}
+	n := size / 48
+	if n < 64 {
+		return
+	}
+	if len(c.exprs) == 0 {
+		c.exprs = make(map[*ast.Expr]exprResult, n)
+	}
+	if len(c.info.ExprTypes) == 0 {
+		c.info.ExprTypes = make(map[*ast.Expr]*schema.Type, n)
+	}
+	if len(c.info.Refs) == 0 {
+		c.info.Refs = make(map[*ast.Expr][]Ref, n)
+	}
+	if c.cfg.KeepTrees && len(c.info.trees) == 0 {
+		c.info.trees = make(map[*ast.Expr]*exprparser.Tree, n)
+	}
+	if len(c.home) == 0 {
+		c.home = make(map[ast.Stmt]*gnode, n)
+	}
+	if len(c.outputs) == 0 {
+		c.outputs = make(map[ast.Stmt]vt, n)
+	}
+	if len(c.declared) == 0 {
+		c.declared = make(map[ast.Stmt]*schema.Type, n)
+	}
+	if len(c.info.Outputs) == 0 {
+		c.info.Outputs = make(map[ast.Stmt]*schema.Type, n)
+	}
+	if len(c.info.Actions) == 0 {
+		c.info.Actions = make(map[*ast.StepStmt]string, n)
+	}
 }
 
 // errorf reports an error at r.

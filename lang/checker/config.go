@@ -19,6 +19,10 @@ type Config struct {
 	// ParseFunc parses one file; nil means lang/parser.Parse. Tests and
 	// tools may substitute their own front end.
 	ParseFunc func(filename string, src []byte) (*ast.File, diag.Diagnostics)
+	// KeepTrees keeps the expr-lang parse of every run-time expression
+	// in the Info, for a compiler to compile instead of parsing the
+	// expressions again (Info.TakeTree). compiler.Build sets it.
+	KeepTrees bool
 }
 
 func (c *Config) readFile(name string) ([]byte, error) {

@@ -175,11 +175,12 @@ func (c *checker) freeEC(x *ec) {
 	c.freeECs = append(c.freeECs, x)
 }
 
-// parseExpr parses the source of e with expr-lang. The tree of a
-// run-time expression is kept for the compiler (Info.TakeTree).
+// parseExpr parses the source of e with expr-lang. With
+// Config.KeepTrees, the tree of a run-time expression is kept for the
+// compiler (Info.TakeTree).
 func (c *checker) parseExpr(e *ast.Expr, mode exprMode) (*exprparser.Tree, error) {
 	tree, err := exprparser.Parse(e.Src)
-	if err == nil && mode != modeConst {
+	if err == nil && mode != modeConst && c.cfg.KeepTrees {
 		c.info.trees[e] = tree
 	}
 	return tree, err

@@ -66,14 +66,14 @@ type Info struct {
 	Secrets []string
 
 	// trees holds the expr-lang parse of every run-time expression (and
-	// interpolation) that parsed, for TakeTree.
+	// interpolation) that parsed, for TakeTree (with Config.KeepTrees).
 	trees map[*ast.Expr]*exprparser.Tree
 }
 
 // TakeTree returns the checker's expr-lang parse of the run-time
 // expression e (made with no configuration: exprparser.Parse(e.Src)) and
-// forgets it; nil when there is none (a template, a constant, or a tree
-// already taken). The compiler compiles the tree instead of parsing e
+// forgets it; nil when there is none (a template, a constant, a tree
+// already taken, or a check without Config.KeepTrees). The compiler compiles the tree instead of parsing e
 // again; compiling changes a tree, so each is handed out once.
 func (i *Info) TakeTree(e *ast.Expr) *exprparser.Tree {
 	t := i.trees[e]

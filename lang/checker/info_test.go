@@ -178,3 +178,45 @@ workflow w {
 		t.Errorf("Secrets (-want +got):\n%s", diff)
 	}
 }
+
+// TestInfoTrees: with KeepTrees, every run-time expression that checked
+// (interpolations included, templates themselves not) has its expr-lang
+// tree, of its own source, handed out once; without, none is kept.
+func TestInfoTrees(t *testing.T) {
+	t.Parallel()
+	f, ds := parser.Parse("in.smw", []byte(infoSrc))
+	if ds.HasErrors() {
+		t.Fatal(ds.Error())
+	}
+	info, ds := Check([]*ast.File{f}, &Config{Actions: testSpecs(), KeepTrees: true})
+	if len(ds) > 0 {
+		t.Fatal(ds.Error())
+	}
+	n := 0
+	for e := range info.ExprTypes {
+		tree := info.TakeTree(e)
+		if e.Template != nil {
+			if tree != nil {
+				t.Errorf("template %s has a tree", e.Src)
+			}
+			continue
+		}
+		if tree == nil || tree.Source.String() != e.Src {
+			t.Errorf("%s: tree %v", e.Src, tree)
+			continue
+		}
+		n++
+		if info.TakeTree(e) != nil {
+			t.Errorf("%s: tree handed out twice", e.Src)
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d trees", n)
+	}
+	info, _ = Check([]*ast.File{f}, &Config{Actions: testSpecs()})
+	for e := range info.ExprTypes {
+		if info.TakeTree(e) != nil {
+			t.Errorf("%s: a tree kept without KeepTrees", e.Src)
+		}
+	}
+}

@@ -279,3 +279,79 @@ func TestWorkerListenConnectionKilled(t *testing.T) {
 		rg.wait(id, "finished after the approval", is(store.RunFinished))
 	}
 }
+
+// tap is a store whose notifications pass through the test: handed gets
+// each id once the worker took it.
+type tap struct {
+	*pgstore.Store
+	handed chan string
+}
+
+func (s tap) Notifications(ctx context.Context) (<-chan string, error) {
+	in, err := s.Store.Notifications(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan string)
+	go func() {
+		defer close(out)
+		for id := range in {
+			select {
+			case out <- id:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case s.handed <- id:
+			default:
+			}
+		}
+	}()
+	return out, nil
+}
+
+// TestSignalAtReleaseReachesWorker: with polling practically off, a
+// signal is sent (and its NOTIFY reaches the worker) while the session
+// that released the run to wait for it is still ending, so that the
+// worker's scan finds the run executing there: the worker looks at it
+// again once the session ended, instead of leaving it to the next poll.
+func TestSignalAtReleaseReachesWorker(t *testing.T) {
+	rg := newDecideRig(t)
+	ctx := context.Background()
+	st := tap{Store: openPG(t, rg.url), handed: make(chan string, 16)}
+	var once sync.Once
+	eng := observingEngine(t, st, rg.prog, "worker", func(e store.Event) {
+		if e.Kind != runtime.EventRunWaiting {
+			return
+		}
+		// Committed, and the worker still executes the run (its session
+		// ends once this returns).
+		once.Do(func() {
+			for len(st.handed) > 0 {
+				<-st.handed // the run's creation and release
+			}
+			if _, err := rg.other.Signal(ctx, e.RunID, "go", nil, false); err != nil {
+				t.Error(err)
+				return
+			}
+			for id := range st.handed {
+				if id == e.RunID {
+					break
+				}
+			}
+			time.Sleep(50 * time.Millisecond) // the worker scans meanwhile
+		})
+	})
+	w, err := worker.New(worker.Config{Engine: eng, PollInterval: time.Hour, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); w.Run(wctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	id := rg.detach("awaiting")
+	rg.wait(id, "finished after the signal sent as it was released", is(store.RunFinished))
+}

@@ -73,10 +73,6 @@ type Worker struct {
 	// ended are the runs that ended here (finished, failed, cancelled),
 	// with when: the notification of their end needs no look.
 	ended map[string]time.Time
-	// later are runs notified while they executed here: looked at once
-	// they are released (a decision may have come just after the release
-	// of the session that waited for it).
-	later map[string]bool
 	wake  chan struct{}
 	wg    sync.WaitGroup
 }
@@ -102,7 +98,7 @@ func New(cfg Config) (*Worker, error) {
 		cfg.Logf = func(string, ...any) {}
 	}
 	return &Worker{cfg: cfg, st: cfg.Engine.Store(), owner: cfg.Engine.Owner().String(), busy: map[string]context.CancelCauseFunc{},
-		seen: map[string]string{}, parent: map[string]bool{}, claims: map[string]claim{}, ended: map[string]time.Time{}, later: map[string]bool{}, wake: make(chan struct{}, 1)}, nil
+		seen: map[string]string{}, parent: map[string]bool{}, claims: map[string]claim{}, ended: map[string]time.Time{}, wake: make(chan struct{}, 1)}, nil
 }
 
 func (w *Worker) poke() {
@@ -141,14 +137,20 @@ func (w *Worker) Run(ctx context.Context) error {
 	notified := map[string]bool{} // the runs notifications named since the last scan
 	poked := false                // a run ended here: a slot is free
 	for {
-		w.deferBusy(notified)
 		if full || poked || !w.ours(notified) {
-			if err := w.scan(ctx, full, notified); err != nil && ctx.Err() == nil {
+			keep, err := w.scan(ctx, full, notified)
+			if err != nil && ctx.Err() == nil {
 				w.cfg.Logf("scan: %v", err)
 			}
+			// A run named while it executed here is looked at again once
+			// its session ends (start pokes the loop): a decision that
+			// arrived just as it was released is not left to the next
+			// poll.
+			notified = keep
+		} else {
+			w.dropEnded(notified) // the rest execute here: kept as above
 		}
 		full, poked = false, false
-		clear(notified)
 		select {
 		case <-ctx.Done():
 			return w.drain()
@@ -182,28 +184,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// deferBusy keeps the notified runs that execute here for later, and
-// adds to notified those kept earlier that no longer do.
-func (w *Worker) deferBusy(notified map[string]bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for id := range w.later {
-		if _, busy := w.busy[id]; !busy {
-			notified[id] = true
-			delete(w.later, id)
-		}
-	}
-	for id := range notified {
-		if _, busy := w.busy[id]; busy {
-			w.later[id] = true
-		}
-	}
-}
-
 // ours reports that every run notified is one this worker executes or
-// ended: its own commits' notifications, which need no scan (a run
-// ending here pokes a scan itself). A wake-up without notifications
-// (notified empty) is not ours.
+// just ended: its own commits' notifications, which need no scan now (a
+// session ending here pokes a scan, which looks at the runs executing
+// here that were notified). A wake-up without notifications (notified
+// empty) is not ours.
 func (w *Worker) ours(notified map[string]bool) bool {
 	if len(notified) == 0 {
 		return false
@@ -217,6 +202,17 @@ func (w *Worker) ours(notified map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// dropEnded removes from notified the runs that just ended here.
+func (w *Worker) dropEnded(notified map[string]bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id := range notified {
+		if w.endedLocked(id) {
+			delete(notified, id)
+		}
+	}
 }
 
 // endedFor is how long a run that ended here is remembered: long enough
@@ -266,20 +262,31 @@ var candidates = []store.RunStatus{store.RunRunning, store.RunWaitingApproval, s
 // free running runs and runs waiting on a timer are listed, with the
 // waiting runs that notifications named: a scan costs a few rows, not all
 // the queue's.
-func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) error {
+//
+// It returns the notified runs it could not start (they execute here, or
+// no slot was free), for the scan after a session ends.
+func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) (keep map[string]bool, err error) {
+	keep = map[string]bool{}
+	for id := range notified {
+		w.mu.Lock()
+		_, busy := w.busy[id]
+		w.mu.Unlock()
+		if busy {
+			keep[id] = true
+		}
+	}
 	if ctx.Err() != nil {
-		return nil
+		return keep, nil
 	}
 	free := w.cfg.Concurrency - w.running()
 	if !full && free <= 0 {
-		return nil
+		return notified, nil
 	}
 	var runs []*store.Run
-	var err error
 	if full {
 		runs, err = w.st.RunList(ctx, &store.RunListParams{Statuses: candidates})
 		if err != nil {
-			return err
+			return notified, err
 		}
 		sort.SliceStable(runs, func(i, j int) bool { return runs[i].CreatedAt.Before(runs[j].CreatedAt) })
 		w.mu.Lock()
@@ -294,7 +301,7 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 		runs, err = w.st.RunList(ctx, &store.RunListParams{Statuses: []store.RunStatus{store.RunRunning, store.RunWaitingTimer},
 			FreeAt: time.Now(), Oldest: true, Limit: 4 * free})
 		if err != nil {
-			return err
+			return notified, err
 		}
 		listed := make(map[string]bool, len(runs))
 		for _, r := range runs {
@@ -302,12 +309,11 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 		}
 		for id := range notified {
 			w.mu.Lock()
-			_, busy := w.busy[id]
 			ended := w.endedLocked(id)
 			w.mu.Unlock()
-			// Executing or ended here (its own commits notify), or listed
-			// already: nothing to read.
-			if id == "" || busy || ended || listed[id] {
+			// Executing or just ended here (its own commits notify), or
+			// listed already: nothing to read.
+			if id == "" || keep[id] || ended || listed[id] {
 				continue
 			}
 			r, err := w.st.RunGetByID(ctx, &store.RunGetByIDParams{ID: id})
@@ -352,12 +358,18 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 			break
 		}
 		w.start(ctx, run, whys[run.ID], fps[run.ID])
+		delete(whys, run.ID)
 		started++
 	}
 	if full {
 		w.cfg.Metrics.setQueue(len(ready) - started)
 	}
-	return nil
+	for id := range whys {
+		if notified[id] {
+			keep[id] = true // ready, no free slot: once one frees
+		}
+	}
+	return keep, nil
 }
 
 func (w *Worker) running() int {

@@ -177,6 +177,19 @@ workflow w {
 		sid = id
 		return id != "" && att == 1
 	})
+	// claude reports its session before its transcript is on disk; killed
+	// in between, it has nothing to resume (smithc then starts a new
+	// session: TestAgentSessionMissingStartsANewOne). This test is about
+	// continuing, so it kills once the transcript holds the task.
+	waitFor(t, "claude's transcript of the session", func() bool {
+		files, _ := filepath.Glob(filepath.Join(s.home, ".claude", "projects", "*", sid+".jsonl"))
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), "off-by-one") {
+				return true
+			}
+		}
+		return false
+	})
 	if err := syscall.Kill(-owner.cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

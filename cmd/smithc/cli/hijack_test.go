@@ -173,6 +173,7 @@ func TestHijackOpensTheSessionThenResumeContinuesIt(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("smithc hijack did not exit:\n%s", p.String())
 	}
+	p.waitOutput(t, "continues step fix in it") // what smithc wrote last may still be on its way from the terminal
 	mustContain(t, "the terminal", p.String(), "step fix (attempt 1) handed over", "smithc resume h1")
 
 	r := owner.wait(t)
@@ -276,6 +277,12 @@ func TestHijackWithoutOwnerAndRefusals(t *testing.T) {
 	if status, n := e.nodeOf("d1", "fix"); status != "cancelled" || n.Handoff == nil || n.Handoff.Attempt != 1 {
 		t.Errorf("run %s, node %+v: want cancelled with a handoff of attempt 1", status, n)
 	}
+	// Again, in text: a hijacked run's session is re-opened; the command
+	// line to paste is printed.
+	r = e.cli("hijack", "d1")
+	mustCode(t, r, 0)
+	mustContain(t, "hijack in text", r.stdout, "open the session with:", "cd "+e.path("work")+" && claude --resume sess-standin-1",
+		"smithc resume d1")
 	mustCode(t, e.bin("resume", "d1"), 0)
 	if n := strings.Count(e.read("claude.log"), "--resume sess-standin-1"); n != 1 {
 		t.Errorf("%d attempts resumed the session, want 1:\n%s", n, e.read("claude.log"))

@@ -63,7 +63,17 @@ func TestGroupCommit(t *testing.T) {
 		go func() {
 			first <- s.BatchCommit(ctx, &store.Batch{Events: []*store.Event{{RunID: "r00", Kind: "Block", Time: now}}})
 		}()
-		waitFor(t, "the first batch to be taken", func(g *group) bool { return g.active == 1 && len(g.queue) == 0 }, &s.group)
+		// Taken and blocked on the lock: until a transaction waits on an
+		// advisory lock, a leader left from the round before (still
+		// gathering) could take the first batch together with the next.
+		waitFor(t, "the first batch to be taken and blocked", func(g *group) bool {
+			if g.active != 1 || len(g.queue) != 0 {
+				return false
+			}
+			var waiting int
+			err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting)
+			return err == nil && waiting == 1
+		}, &s.group)
 		type res struct {
 			id  string
 			err error
