@@ -211,13 +211,32 @@ func notify(ctx context.Context, tx pgx.Tx, runID string) error {
 // (with "" sent on the channel, meaning "anything may have changed")
 // when the connection is lost.
 func (s *Store) Notifications(ctx context.Context) (<-chan string, error) {
-	conn, err := s.listen(ctx)
+	ch := make(chan string, 64)
+	err := s.listenLoop(ctx, Channel, func(payload string, reconnected bool) {
+		select {
+		case ch <- payload: // "" after a reconnect
+		default: // a full channel: the reader is behind and rescans anyway
+		}
+	}, func() { close(ch) })
 	if err != nil {
 		return nil, err
 	}
-	ch := make(chan string, 64)
+	return ch, nil
+}
+
+// listenLoop listens on channel on a dedicated connection and calls
+// deliver with each notification's payload until ctx ends, then done.
+// A lost connection is re-made with a backoff (100 ms doubling to 2 s);
+// after each reconnect deliver is called with ("", true): notifications
+// may have been missed meanwhile. The first connection is made before
+// listenLoop returns, so that its error is the caller's.
+func (s *Store) listenLoop(ctx context.Context, channel string, deliver func(payload string, reconnected bool), done func()) error {
+	conn, err := s.listen(ctx, channel)
+	if err != nil {
+		return err
+	}
 	go func() {
-		defer close(ch)
+		defer done()
 		delay := 100 * time.Millisecond
 		for {
 			for conn != nil {
@@ -228,10 +247,7 @@ func (s *Store) Notifications(ctx context.Context) (<-chan string, error) {
 					break
 				}
 				delay = 100 * time.Millisecond
-				select {
-				case ch <- n.Payload:
-				default: // a full channel: the reader is behind and rescans anyway
-				}
+				deliver(n.Payload, false)
 			}
 			if ctx.Err() != nil {
 				return
@@ -244,26 +260,25 @@ func (s *Store) Notifications(ctx context.Context) (<-chan string, error) {
 			if delay < 2*time.Second {
 				delay *= 2
 			}
-			if c, err := s.listen(ctx); err == nil {
+			if c, err := s.listen(ctx, channel); err == nil {
 				conn = c
-				select {
-				case ch <- "":
-				default:
-				}
+				deliver("", true)
 			}
 		}
 	}()
-	return ch, nil
+	return nil
 }
 
-func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
+// listen opens a connection that listens on channel (a constant of this
+// package: it is not quoted).
+func (s *Store) listen(ctx context.Context, channel string) (*pgx.Conn, error) {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: listen: %w", err)
+		return nil, fmt.Errorf("pgstore: listen on %s: %w", channel, err)
 	}
-	if _, err := conn.Exec(ctx, `LISTEN `+Channel); err != nil {
+	if _, err := conn.Exec(ctx, `LISTEN `+channel); err != nil {
 		conn.Close(context.Background())
-		return nil, fmt.Errorf("pgstore: listen: %w", err)
+		return nil, fmt.Errorf("pgstore: listen on %s: %w", channel, err)
 	}
 	return conn, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -227,59 +226,20 @@ func (s *Store) TaskQueued(ctx context.Context) (int, error) {
 // connection listening on TaskChannel, reconnecting (with a note of run
 // id "") when the connection is lost.
 func (s *Store) TaskNotifications(ctx context.Context) (<-chan store.TaskNote, error) {
-	listen := func() (*pgx.Conn, error) {
-		conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
-		if err != nil {
-			return nil, fmt.Errorf("pgstore: listen for tasks: %w", err)
-		}
-		if _, err := conn.Exec(ctx, `LISTEN `+TaskChannel); err != nil {
-			conn.Close(context.Background())
-			return nil, fmt.Errorf("pgstore: listen for tasks: %w", err)
-		}
-		return conn, nil
-	}
-	conn, err := listen()
-	if err != nil {
-		return nil, err
-	}
 	ch := make(chan store.TaskNote, 256)
-	send := func(n store.TaskNote) {
+	err := s.listenLoop(ctx, TaskChannel, func(payload string, reconnected bool) {
+		n := store.TaskNote{} // after a reconnect: run id "", anything may have changed
+		if !reconnected {
+			kind, run, _ := strings.Cut(payload, " ")
+			n = store.TaskNote{RunID: run, Done: kind == "d"}
+		}
 		select {
 		case ch <- n:
 		default: // the reader is behind and polls anyway
 		}
+	}, func() { close(ch) })
+	if err != nil {
+		return nil, err
 	}
-	go func() {
-		defer close(ch)
-		delay := 100 * time.Millisecond
-		for {
-			for conn != nil {
-				n, err := conn.WaitForNotification(ctx)
-				if err != nil {
-					conn.Close(context.Background())
-					conn = nil
-					break
-				}
-				delay = 100 * time.Millisecond
-				kind, run, _ := strings.Cut(n.Payload, " ")
-				send(store.TaskNote{RunID: run, Done: kind == "d"})
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(delay):
-			}
-			if delay < 2*time.Second {
-				delay *= 2
-			}
-			if c, err := listen(); err == nil {
-				conn = c
-				send(store.TaskNote{})
-			}
-		}
-	}()
 	return ch, nil
 }
