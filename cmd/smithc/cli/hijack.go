@@ -48,58 +48,51 @@ instead of run.`,
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx, &f)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			eng, err := a.newEngine(st, engineOptions{})
-			if err != nil {
-				return err
-			}
-			p := runtime.HijackParams{Scope: scope, Wait: wait}
-			if len(args) == 2 {
-				p.NodeID = args[1]
-			}
-			h, err := eng.Hijack(ctx, args[0], p)
-			switch {
-			case errors.Is(err, runtime.ErrNoSession), errors.Is(err, runtime.ErrAmbiguous):
-				return exitf(ExitUsage, "%v", err)
-			case err != nil:
-				return a.runError(args[0], err)
-			}
-			child, notes, err := stdlib.InteractiveCommand(h, os.Environ())
-			if err != nil {
-				return exitf(ExitFailed, "run %s: step %s was handed over, but its session cannot be opened: %v", h.RunID, h.NodeID, err)
-			}
-			if format == "json" {
-				return writeJSON(a.stdout, map[string]any{
-					"run_id": h.RunID, "node_id": h.NodeID, "scope": nullIfEmpty(h.Scope), "attempt": h.Attempt,
-					"agent": h.Session.Agent, "kind": h.Session.Kind, "session_id": h.Session.ID, "dir": h.Session.Dir,
-					"by": h.By, "time": h.Time, "command": child.Args, "notes": notes,
-				})
-			}
-			where := instLabel(h.NodeID, h.Scope)
-			a.printf("run %s: step %s (attempt %d) handed over; the run is cancelled\n", h.RunID, where, h.Attempt)
-			for _, n := range notes {
-				fmt.Fprintf(a.stderr, "note: %s\n", n)
-			}
-			line := shellLine(child.Args)
-			if noOpen || !a.stdinTTY || !a.stdoutTTY {
-				a.printf("open the session with:\n  cd %s && %s\nthen `smithc resume %s` continues the step in it\n", shellQuote(child.Dir), line, h.RunID)
+			return a.withEngine(ctx, &f, false, func(eng *runtime.Engine) error {
+				p := runtime.HijackParams{Scope: scope, Wait: wait}
+				if len(args) == 2 {
+					p.NodeID = args[1]
+				}
+				h, err := eng.Hijack(ctx, args[0], p)
+				switch {
+				case errors.Is(err, runtime.ErrNoSession), errors.Is(err, runtime.ErrAmbiguous):
+					return exitf(ExitUsage, "%v", err)
+				case err != nil:
+					return a.runError(args[0], err)
+				}
+				child, notes, err := stdlib.InteractiveCommand(h, os.Environ())
+				if err != nil {
+					return exitf(ExitFailed, "run %s: step %s was handed over, but its session cannot be opened: %v", h.RunID, h.NodeID, err)
+				}
+				if format == "json" {
+					return writeJSON(a.stdout, map[string]any{
+						"run_id": h.RunID, "node_id": h.NodeID, "scope": nullIfEmpty(h.Scope), "attempt": h.Attempt,
+						"agent": h.Session.Agent, "kind": h.Session.Kind, "session_id": h.Session.ID, "dir": h.Session.Dir,
+						"by": h.By, "time": h.Time, "command": child.Args, "notes": notes,
+					})
+				}
+				where := instLabel(h.NodeID, h.Scope)
+				a.printf("run %s: step %s (attempt %d) handed over; the run is cancelled\n", h.RunID, where, h.Attempt)
+				for _, n := range notes {
+					fmt.Fprintf(a.stderr, "note: %s\n", n)
+				}
+				line := shellLine(child.Args)
+				if noOpen || !a.stdinTTY || !a.stdoutTTY {
+					a.printf("open the session with:\n  cd %s && %s\nthen `smithc resume %s` continues the step in it\n", shellQuote(child.Dir), line, h.RunID)
+					return nil
+				}
+				a.printf("opening %s session %s in %s (%s); leave it to hand it back\n", h.Session.Kind, h.Session.ID, child.Dir, line)
+				code, err := handOver(child)
+				if err != nil {
+					return exitf(ExitFailed, "run %s: open the %s session: %v; open it yourself: cd %s && %s", h.RunID, h.Session.Kind, err,
+						shellQuote(child.Dir), line)
+				}
+				if code != 0 {
+					fmt.Fprintf(a.stderr, "%s exited with code %d\n", h.Session.Kind, code)
+				}
+				a.printf("session %s closed; `smithc resume %s` continues step %s in it\n", h.Session.ID, h.RunID, where)
 				return nil
-			}
-			a.printf("opening %s session %s in %s (%s); leave it to hand it back\n", h.Session.Kind, h.Session.ID, child.Dir, line)
-			code, err := handOver(child)
-			if err != nil {
-				return exitf(ExitFailed, "run %s: open the %s session: %v; open it yourself: cd %s && %s", h.RunID, h.Session.Kind, err,
-					shellQuote(child.Dir), line)
-			}
-			if code != 0 {
-				fmt.Fprintf(a.stderr, "%s exited with code %d\n", h.Session.Kind, code)
-			}
-			a.printf("session %s closed; `smithc resume %s` continues step %s in it\n", h.Session.ID, h.RunID, where)
-			return nil
+			})
 		},
 	}
 	f.register(cmd)
