@@ -107,12 +107,13 @@ func (e *Engine) session(ctx context.Context, run *store.Run, sp sessionParams) 
 	return res, err
 }
 
-// load reads the run's input and node states, indexes the workflow and
-// abandons attempts left running by an earlier owner.
-func (r *runner) load(ctx context.Context, sp sessionParams) error {
+// prepare sets the run's input (normalised against the workflow's input
+// type when it fits) and indexes the workflow tree (r.pre, r.end); the
+// error is the input's decoding error.
+func (r *runner) prepare() error {
 	in, err := schema.DecodeJSON(r.run.Input)
 	if err != nil && len(r.run.Input) > 0 {
-		return fmt.Errorf("runtime: run %s: decode input: %w", r.run.ID, err)
+		return err
 	}
 	m, _ := in.(map[string]any)
 	if r.wf.Input != nil {
@@ -125,8 +126,8 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 	}
 	r.input = m
 	r.pre, r.end = map[*ir.Node]int{}, map[*ir.Node]int{}
-	var walk func(n *ir.Node)
 	k := 0
+	var walk func(n *ir.Node)
 	walk = func(n *ir.Node) {
 		r.pre[n] = k
 		k++
@@ -136,6 +137,15 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 		r.end[n] = k
 	}
 	walk(r.wf.Root)
+	return nil
+}
+
+// load reads the run's input and node states, indexes the workflow and
+// abandons attempts left running by an earlier owner.
+func (r *runner) load(ctx context.Context, sp sessionParams) error {
+	if err := r.prepare(); err != nil {
+		return fmt.Errorf("runtime: run %s: decode input: %w", r.run.ID, err)
+	}
 
 	// A run Start just created has no nodes and no attempts yet: it
 	// reads nothing (a one-step run then never opens a read connection).

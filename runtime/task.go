@@ -12,7 +12,6 @@ import (
 
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime/store"
-	"github.com/smithc/smithc/schema"
 )
 
 // Step-level distribution (Config.Distribute): the session holding a
@@ -637,33 +636,11 @@ func (e *Engine) taskRunner(ctx context.Context, t *store.Task) (*runner, *insta
 // writing anything): rows, when not nil, else the run's nodes in the
 // store.
 func (r *runner) loadView(ctx context.Context, rows []*store.Node) error {
-	in, err := schema.DecodeJSON(r.run.Input)
-	if err != nil && len(r.run.Input) > 0 {
+	if err := r.prepare(); err != nil {
 		return fmt.Errorf("decode the input of run %s: %w", r.run.ID, err)
 	}
-	m, _ := in.(map[string]any)
-	if r.wf.Input != nil {
-		if nv, err := schema.Normalize(r.wf.Input, in, "input"); err == nil {
-			m, _ = nv.(map[string]any)
-		}
-	}
-	if m == nil {
-		m = map[string]any{}
-	}
-	r.input = m
-	r.pre, r.end = map[*ir.Node]int{}, map[*ir.Node]int{}
-	k := 0
-	var walk func(n *ir.Node)
-	walk = func(n *ir.Node) {
-		r.pre[n] = k
-		k++
-		for _, c := range n.Body() {
-			walk(c)
-		}
-		r.end[n] = k
-	}
-	walk(r.wf.Root)
 	if rows == nil {
+		var err error
 		if rows, err = r.e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: r.run.ID}); err != nil {
 			return err
 		}
