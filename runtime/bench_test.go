@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -20,7 +21,12 @@ func seqProgram(n int) *ir.Program {
 
 func benchSequential(b *testing.B, n int) {
 	prog := seqProgram(n)
-	bd := setup(b, nil, func(c *runtime.Config) { c.ObserveFunc = nil })
+	bd := setup(b, nil, func(c *runtime.Config) {
+		c.ObserveFunc = nil
+		if os.Getenv("SMITHC_SYNC") == "FULL" { // SMITHC_SYNC=FULL: durability full, as the CLI sets it
+			c.Durability = runtime.DurabilityFull
+		}
+	})
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := selfCPU()

@@ -3,7 +3,9 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,39 +17,137 @@ func (s *Store) EventAppend(ctx context.Context, p *store.EventAppendParams) err
 	return s.BatchCommit(ctx, &store.Batch{Events: p.Events})
 }
 
-const eventInsertSQL = `INSERT INTO event (run_id, node_id, scope, iteration, attempt, kind, time, data)
-	VALUES (?,?,?,?,?,?,?,?)`
+// An event row holds one event, or a run of up to maxGroup consecutive
+// events of one node instance (same run, node, scope and iteration) that
+// carry no data and have different kinds: a step's NodeStarted,
+// AttemptStarted and NodeFinished committed together are one row, not
+// three (one B-tree insert and one index entry instead of three). Such a
+// row's kind is the events' kinds joined by commas, its time the first
+// event's, its attempt the last one's, and its data the events' attempts
+// and times, [[attempt,"time"],…]. Its seq is its last event's: the
+// events of a row have consecutive seqs ending at the row's, so a seq
+// still names one event, and the next row continues after it.
+// EventList expands rows back into the events, exactly as appended.
+const maxGroup = 4
+
+// eventGroups splits events into the runs stored as one row each.
+func eventGroups(events []*store.Event) [][]*store.Event {
+	out := make([][]*store.Event, 0, len(events))
+	for i := 0; i < len(events); {
+		j := i + 1
+		if groupable(events[i]) {
+			for j < len(events) && j-i < maxGroup && groupable(events[j]) && sameInstance(events[i], events[j]) && !hasKind(events[i:j], events[j].Kind) {
+				j++
+			}
+		}
+		out = append(out, events[i:j:j])
+		i = j
+	}
+	return out
+}
+
+func groupable(e *store.Event) bool {
+	return (len(e.Data) == 0 || string(e.Data) == "null") && e.Kind != "" && !strings.Contains(e.Kind, ",")
+}
+
+func sameInstance(a, b *store.Event) bool {
+	return a.RunID == b.RunID && a.NodeID == b.NodeID && a.Scope == b.Scope && a.Iteration == b.Iteration
+}
+
+func hasKind(evs []*store.Event, kind string) bool {
+	for _, e := range evs {
+		if e.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// eventInsertSQL inserts rows with their seqs given: a batch numbers its
+// events on from the highest seq, read in its transaction (maxSeqSQL, or
+// with the fence).
+const eventInsertSQL = `INSERT INTO event (seq, run_id, node_id, scope, iteration, attempt, kind, time, data)
+	VALUES (?,?,?,?,?,?,?,?,?)`
+
+const maxSeqSQL = `SELECT coalesce(max(seq), 0) FROM event`
 
 // eventSQLN is eventInsertSQL for n rows.
 func eventSQLN(n int) string { return multiRow(eventInsertSQL, n) }
 
-// eventAppendN inserts events (len(events) is a chunk size) with one
-// statement and sets their Seq: the rows of one INSERT get consecutive
-// seqs, in order, ending at the last insert id (the writer is alone in
+// eventAppendN inserts rows (groups of events, len(groups) is a chunk
+// size) with one statement, the events numbered on from seq, in order,
+// and sets their Seq; it returns the last one's (the writer is alone in
 // its transaction).
-func eventAppendN(ctx context.Context, stmt *sql.Stmt, bx *boxes, events []*store.Event) error {
-	args := make([]any, 0, 8*len(events))
+func eventAppendN(ctx context.Context, stmt *sql.Stmt, bx *boxes, seq int64, groups [][]*store.Event) (int64, error) {
+	args := make([]any, 0, 9*len(groups))
 	var node, scope any // a step's events follow each other: same node, same scope
-	for i, e := range events {
-		if i == 0 || e.NodeID != events[i-1].NodeID {
+	n := 0
+	for i, g := range groups {
+		e := g[0]
+		if i == 0 || e.NodeID != groups[i-1][0].NodeID {
 			node = e.NodeID
 		}
-		if i == 0 || e.Scope != events[i-1].Scope {
+		if i == 0 || e.Scope != groups[i-1][0].Scope {
 			scope = e.Scope
 		}
-		args = append(args, bx.box(e.RunID), node, scope, e.Iteration, e.Attempt, bx.box(e.Kind), bx.ts(e.Time), bx.box(js(e.Data)))
-	}
-	res, err := stmt.ExecContext(ctx, args...)
-	if err == nil {
-		var last int64
-		if last, err = res.LastInsertId(); err == nil {
-			for i, e := range events {
-				e.Seq = last - int64(len(events)-1-i)
+		n += len(g)
+		if len(g) == 1 {
+			args = append(args, seq+int64(n), bx.box(e.RunID), node, scope, e.Iteration, e.Attempt, bx.box(e.Kind), bx.ts(e.Time), bx.box(js(e.Data)))
+			continue
+		}
+		kinds := make([]string, len(g))
+		var data []byte
+		data = append(data, '[')
+		for k, ge := range g {
+			kinds[k] = ge.Kind
+			if k > 0 {
+				data = append(data, ',')
 			}
-			return nil
+			data = append(data, '[')
+			data = strconv.AppendInt(data, int64(ge.Attempt), 10)
+			data = append(data, ',', '"')
+			data = append(data, ts(ge.Time)...)
+			data = append(data, '"', ']')
+		}
+		data = append(data, ']')
+		args = append(args, seq+int64(n), bx.box(e.RunID), node, scope, e.Iteration, g[len(g)-1].Attempt, bx.box(strings.Join(kinds, ",")), bx.ts(e.Time), string(data))
+	}
+	if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		return 0, fmt.Errorf("sqlitestore: append event %s of run %q: %w", groups[0][0].Kind, groups[0][0].RunID, err)
+	}
+	for _, g := range groups {
+		for _, e := range g {
+			seq++
+			e.Seq = seq
 		}
 	}
-	return fmt.Errorf("sqlitestore: append event %s of run %q: %w", events[0].Kind, events[0].RunID, err)
+	return seq, nil
+}
+
+// expandRow returns the events of one stored row (see maxGroup).
+func expandRow(e *store.Event, data string) ([]*store.Event, error) {
+	if !strings.Contains(e.Kind, ",") {
+		e.Data = rj(data)
+		return []*store.Event{e}, nil
+	}
+	kinds := strings.Split(e.Kind, ",")
+	var parts [][2]json.RawMessage
+	if err := json.Unmarshal([]byte(data), &parts); err != nil || len(parts) != len(kinds) {
+		return nil, fmt.Errorf("event row %d of run %q: the grouped events' data does not match their kinds %q", e.Seq, e.RunID, e.Kind)
+	}
+	out := make([]*store.Event, len(kinds))
+	for k, kind := range kinds {
+		var num int
+		var t string
+		if json.Unmarshal(parts[k][0], &num) != nil || json.Unmarshal(parts[k][1], &t) != nil {
+			return nil, fmt.Errorf("event row %d of run %q: the grouped events' data is damaged", e.Seq, e.RunID)
+		}
+		ev := *e
+		ev.Seq = e.Seq - int64(len(kinds)-1-k)
+		ev.Kind, ev.Attempt, ev.Time, ev.Data = kind, num, pt(t), nil
+		out[k] = &ev
+	}
+	return out, nil
 }
 
 // multiRow turns a one-row INSERT ... VALUES (?,…) into one of n rows.
@@ -89,8 +189,10 @@ func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*sto
 		WHERE run_id = ? AND seq > ?`
 	args := []any{p.RunID, p.AfterSeq}
 	if p.Kind != "" {
-		q += ` AND kind = ?`
-		args = append(args, p.Kind)
+		// a grouped row holds each of its kinds once: LIMIT still counts
+		// the events that match
+		q += ` AND (kind = ? OR (instr(kind, ',') > 0 AND instr(',' || kind || ',', ?) > 0))`
+		args = append(args, p.Kind, ","+p.Kind+",")
 	}
 	q += ` ORDER BY seq`
 	if p.Limit > 0 {
@@ -108,11 +210,22 @@ func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*sto
 		if err := rows.Scan(&e.Seq, &e.RunID, &e.NodeID, &e.Scope, &e.Iteration, &e.Attempt, &e.Kind, &t, &data); err != nil {
 			return nil, fmt.Errorf("sqlitestore: list events of run %q: %w", p.RunID, err)
 		}
-		e.Time, e.Data = pt(t), rj(data)
-		out = append(out, &e)
+		e.Time = pt(t)
+		evs, err := expandRow(&e, data)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: list events of run %q: %w", p.RunID, err)
+		}
+		for _, ev := range evs {
+			if ev.Seq > p.AfterSeq && (p.Kind == "" || ev.Kind == p.Kind) {
+				out = append(out, ev)
+			}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: list events of run %q: %w", p.RunID, err)
+	}
+	if p.Limit > 0 && len(out) > p.Limit {
+		out = out[:p.Limit] // a grouped row gave more; the rest come after the last seq returned
 	}
 	return out, nil
 }
@@ -125,7 +238,12 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	if len(b.Tasks) > 0 {
 		return fmt.Errorf("sqlitestore: commit batch: this store does not queue tasks (step distribution needs PostgreSQL)")
 	}
-	nodeSizes, eventSizes, attemptSizes := chunks(len(b.Nodes)), chunks(len(b.Events)), chunks(len(b.AttemptStarts))
+	groups := eventGroups(b.Events)
+	starts, folded, err := foldAttempts(b.Nodes, b.AttemptStarts)
+	if err != nil {
+		return err
+	}
+	nodeSizes, eventSizes, attemptSizes := chunks(len(b.Nodes)), chunks(len(groups)), chunks(len(starts))
 	var qs []string
 	for _, k := range attemptSizes {
 		qs = append(qs, attemptStartSQLN(k))
@@ -136,14 +254,27 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	for _, k := range eventSizes {
 		qs = append(qs, eventSQLN(k))
 	}
+	if b.Fence == nil && len(groups) > 0 {
+		qs = append(qs, maxSeqSQL)
+	}
 	if err := s.ensure(ctx, qs); err != nil {
 		return err
 	}
 	bx := &boxes{}
 	return s.tx(ctx, "commit batch", func(tx *sql.Tx) error {
+		var seq int64 // the highest event seq
 		if b.Fence != nil {
-			if err := s.checkFence(ctx, tx, b.Fence); err != nil {
+			var err error
+			if seq, err = s.checkFence(ctx, tx, b.Fence); err != nil {
 				return err
+			}
+		} else if len(groups) > 0 {
+			stmt, err := s.stmt(ctx, tx, maxSeqSQL)
+			if err == nil {
+				err = stmt.QueryRowContext(ctx).Scan(&seq)
+			}
+			if err != nil {
+				return fmt.Errorf("sqlitestore: read the last event seq: %w", err)
 			}
 		}
 		for _, r := range b.Runs {
@@ -157,12 +288,12 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			if err != nil {
 				return err
 			}
-			if err := nodeUpsertN(ctx, stmt, bx, rest[:k]); err != nil {
+			if err := nodeUpsertN(ctx, stmt, bx, rest[:k], folded); err != nil {
 				return err
 			}
 			rest = rest[k:]
 		}
-		starts := b.AttemptStarts
+		starts := starts
 		for _, k := range attemptSizes {
 			stmt, err := s.stmt(ctx, tx, attemptStartSQLN(k))
 			if err != nil {
@@ -188,16 +319,16 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 				return err
 			}
 		}
-		events := b.Events
+		rest2 := groups
 		for _, k := range eventSizes {
 			stmt, err := s.stmt(ctx, tx, eventSQLN(k))
 			if err != nil {
 				return err
 			}
-			if err := eventAppendN(ctx, stmt, bx, events[:k]); err != nil {
+			if seq, err = eventAppendN(ctx, stmt, bx, seq, rest2[:k]); err != nil {
 				return err
 			}
-			events = events[k:]
+			rest2 = rest2[k:]
 		}
 		return nil
 	})

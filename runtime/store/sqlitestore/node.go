@@ -3,8 +3,10 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/smithc/smithc/runtime/store"
@@ -64,18 +66,22 @@ func (s *Store) NodeUpsert(ctx context.Context, p *store.NodeUpsertParams) error
 	return s.BatchCommit(ctx, &store.Batch{Nodes: p.Nodes})
 }
 
-func nodeArgs(args []any, bx *boxes, n *store.Node) []any {
+func nodeArgs(args []any, bx *boxes, n *store.Node, attempt string) []any {
 	return append(args, bx.box(n.RunID), n.NodeID, n.Scope, n.Iteration, bx.box(n.Kind), bx.box(string(n.State)),
 		n.Attempts, js(n.Output), bx.box(n.OutputType), bx.box(n.Error), bx.box(n.ErrorKind), bx.box(js(n.Data)),
-		bx.ts(n.StartedAt), bx.ts(n.FinishedAt), bx.ts(n.UpdatedAt))
+		bx.ts(n.StartedAt), bx.ts(n.FinishedAt), bx.ts(n.UpdatedAt), attempt)
 }
 
 // nodeUpsertN writes nodes (len(nodes) is a chunk size) with one
-// statement.
-func nodeUpsertN(ctx context.Context, stmt *sql.Stmt, bx *boxes, nodes []*store.Node) error {
-	args := make([]any, 0, 15*len(nodes))
+// statement, with the first attempts kept in their rows (folded).
+func nodeUpsertN(ctx context.Context, stmt *sql.Stmt, bx *boxes, nodes []*store.Node, folded map[instKey]string) error {
+	args := make([]any, 0, 16*len(nodes))
 	for _, n := range nodes {
-		args = nodeArgs(args, bx, n)
+		var a string
+		if folded != nil {
+			a = folded[instKey{n.RunID, n.NodeID, n.Scope}]
+		}
+		args = nodeArgs(args, bx, n, a)
 	}
 	if _, err := stmt.ExecContext(ctx, args...); err != nil {
 		if len(nodes) == 1 {
@@ -86,10 +92,95 @@ func nodeUpsertN(ctx context.Context, stmt *sql.Stmt, bx *boxes, nodes []*store.
 	return nil
 }
 
-const nodeUpsertSQL = `INSERT OR REPLACE INTO node (` + nodeCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+// nodeUpsertSQL writes a node row; a row written without an attempt
+// keeps the one it holds.
+const nodeUpsertSQL = `INSERT INTO node (` + nodeCols + `, attempt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+const nodeUpsertTail = ` ON CONFLICT (run_id, node_id, scope) DO UPDATE SET iteration = excluded.iteration, kind = excluded.kind,
+	state = excluded.state, attempts = excluded.attempts, output = excluded.output, output_type = excluded.output_type,
+	error = excluded.error, error_kind = excluded.error_kind, data = excluded.data, started_at = excluded.started_at,
+	finished_at = excluded.finished_at, updated_at = excluded.updated_at,
+	attempt = CASE WHEN excluded.attempt = '' THEN node.attempt ELSE excluded.attempt END`
 
 // nodeUpsertSQLN is nodeUpsertSQL for n rows.
-func nodeUpsertSQLN(n int) string { return multiRow(nodeUpsertSQL, n) }
+func nodeUpsertSQLN(n int) string { return multiRow(nodeUpsertSQL, n) + nodeUpsertTail }
+
+// instKey names a node instance of a run.
+type instKey struct{ run, node, scope string }
+
+// foldedAttempt is an attempt kept in its node's row (column attempt):
+// a step's first attempt that started and finished in one commit, with
+// its node row in that commit (a compute step's). The keys are short:
+// the row is written for every compute step.
+type foldedAttempt struct {
+	Number   int    `json:"n"`
+	State    string `json:"s"`
+	Owner    string `json:"o,omitempty"`
+	Lease    string `json:"l,omitempty"`
+	Beat     string `json:"h,omitempty"`
+	Detail   string `json:"d,omitempty"`
+	Error    string `json:"e,omitempty"`
+	Kind     string `json:"k,omitempty"`
+	Started  string `json:"b,omitempty"`
+	Finished string `json:"f,omitempty"`
+	PID      int    `json:"p,omitempty"`
+	PIDStart string `json:"q,omitempty"`
+}
+
+// foldAttempts takes out of starts the attempts that are kept in their
+// node rows (see foldedAttempt) and returns them encoded by node
+// instance; starts itself is not changed.
+func foldAttempts(nodes []*store.Node, starts []*store.Attempt) ([]*store.Attempt, map[instKey]string, error) {
+	if len(nodes) == 0 || len(starts) == 0 {
+		return starts, nil, nil
+	}
+	in := make(map[instKey]bool, len(nodes))
+	for _, n := range nodes {
+		in[instKey{n.RunID, n.NodeID, n.Scope}] = true
+	}
+	rest := make([]*store.Attempt, 0, len(starts))
+	var out map[instKey]string
+	for _, a := range starts {
+		k := instKey{a.RunID, a.NodeID, a.Scope}
+		if a.Number != 1 || a.State == "" || a.State == store.AttemptRunning || a.FinishedAt.IsZero() || !in[k] || out[k] != "" {
+			rest = append(rest, a)
+			continue
+		}
+		b, err := json.Marshal(foldedAttempt{Number: a.Number, State: string(a.State), Owner: a.Owner, Lease: ts(a.LeaseExpiresAt),
+			Beat: ts(a.HeartbeatAt), Detail: a.Detail, Error: a.Error, Kind: a.ErrorKind, Started: ts(a.StartedAt),
+			Finished: ts(a.FinishedAt), PID: a.PID, PIDStart: a.PIDStart})
+		if err != nil {
+			return nil, nil, fmt.Errorf("sqlitestore: encode attempt %d of %q: %w", a.Number, a.NodeID, err)
+		}
+		if out == nil {
+			out = make(map[instKey]string)
+		}
+		out[k] = string(b)
+	}
+	return rest, out, nil
+}
+
+// unfold decodes an attempt kept in a node row.
+func unfold(run, node, scope, text string) (*store.Attempt, error) {
+	var f foldedAttempt
+	if err := json.Unmarshal([]byte(text), &f); err != nil {
+		return nil, fmt.Errorf("the first attempt kept in the row of node %q [%s] is damaged: %v", node, scope, err)
+	}
+	return &store.Attempt{RunID: run, NodeID: node, Scope: scope, Number: f.Number, State: store.AttemptState(f.State),
+		Owner: f.Owner, LeaseExpiresAt: pt(f.Lease), HeartbeatAt: pt(f.Beat), Detail: f.Detail, Error: f.Error,
+		ErrorKind: f.Kind, StartedAt: pt(f.Started), FinishedAt: pt(f.Finished), PID: f.PID, PIDStart: f.PIDStart}, nil
+}
+
+// unfoldSQL copies the attempts kept in node rows (foldedAttempt) to the
+// attempt table; the caller adds the rows' condition.
+const unfoldSQL = `INSERT INTO attempt (` + attemptCols + `, pid, pid_start)
+	SELECT run_id, node_id, scope, json_extract(attempt, '$.n'), json_extract(attempt, '$.s'),
+		coalesce(json_extract(attempt, '$.o'), ''), coalesce(json_extract(attempt, '$.l'), ''),
+		coalesce(json_extract(attempt, '$.h'), ''), coalesce(json_extract(attempt, '$.d'), ''),
+		coalesce(json_extract(attempt, '$.e'), ''), coalesce(json_extract(attempt, '$.k'), ''),
+		coalesce(json_extract(attempt, '$.b'), ''), coalesce(json_extract(attempt, '$.f'), ''),
+		coalesce(json_extract(attempt, '$.p'), 0), coalesce(json_extract(attempt, '$.q'), '')
+	FROM node WHERE attempt <> ''`
 
 // NodeReset implements store.Store.
 func (s *Store) NodeReset(ctx context.Context, p *store.NodeResetParams) (int, error) {
@@ -107,6 +198,9 @@ func (s *Store) NodeReset(ctx context.Context, p *store.NodeResetParams) (int, e
 			// Scopes hold "_" and "%": compare a prefix, never LIKE.
 			in += ` AND (scope = ? OR substr(scope, 1, ?) = ?)`
 			args = append(args, p.Scope, len(p.Scope)+1, p.Scope+"/")
+		}
+		if _, err := tx.ExecContext(ctx, unfoldSQL+` AND run_id = ? AND node_id IN `+in, args...); err != nil {
+			return fmt.Errorf("sqlitestore: keep the attempts of the nodes reset in run %q: %w", p.RunID, err)
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM node WHERE run_id = ? AND node_id IN `+in, args...)
 		if err != nil {
@@ -230,7 +324,8 @@ func (s *Store) attemptFinish(ctx context.Context, tx *sql.Tx, p *store.AttemptF
 	return nil
 }
 
-// AttemptList implements store.Store.
+// AttemptList implements store.Store: the rows of the attempt table and
+// the first attempts kept in node rows, in one order.
 func (s *Store) AttemptList(ctx context.Context, p *store.AttemptListParams) ([]*store.Attempt, error) {
 	q := `SELECT ` + attemptCols + `, pid, pid_start FROM attempt WHERE run_id = ?`
 	args := []any{p.RunID}
@@ -256,6 +351,44 @@ func (s *Store) AttemptList(ctx context.Context, p *store.AttemptListParams) ([]
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: list attempts of run %q: %w", p.RunID, err)
+	}
+	rows.Close()
+	if p.State == store.AttemptRunning {
+		return out, nil // a kept attempt has finished
+	}
+	frows, err := s.r.QueryContext(ctx, `SELECT node_id, scope, attempt FROM node WHERE run_id = ? AND attempt <> ''`, p.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list attempts of run %q: %w", p.RunID, err)
+	}
+	defer frows.Close()
+	n := len(out)
+	for frows.Next() {
+		var node, scope, text string
+		if err := frows.Scan(&node, &scope, &text); err != nil {
+			return nil, fmt.Errorf("sqlitestore: list attempts of run %q: %w", p.RunID, err)
+		}
+		a, err := unfold(p.RunID, node, scope, text)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: list attempts of run %q: %w", p.RunID, err)
+		}
+		if p.State == "" || a.State == p.State {
+			out = append(out, a)
+		}
+	}
+	if err := frows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: list attempts of run %q: %w", p.RunID, err)
+	}
+	if len(out) > n {
+		sort.SliceStable(out, func(i, j int) bool {
+			a, b := out[i], out[j]
+			if a.NodeID != b.NodeID {
+				return a.NodeID < b.NodeID
+			}
+			if a.Scope != b.Scope {
+				return a.Scope < b.Scope
+			}
+			return a.Number < b.Number
+		})
 	}
 	return out, nil
 }

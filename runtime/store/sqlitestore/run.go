@@ -272,27 +272,29 @@ func (s *Store) RunCancelRequest(ctx context.Context, p *store.RunCancelRequestP
 	return s.RunUpdate(ctx, &store.RunUpdateParams{ID: p.ID, CancelRequested: &t, Now: p.Now})
 }
 
-const fenceSQL = `SELECT owner, fence FROM run WHERE id = ?`
+// fenceSQL reads a run's owner and fence, and the highest event seq (a
+// batch numbers its events from it: see eventAppendN).
+const fenceSQL = `SELECT owner, fence, (SELECT coalesce(max(seq), 0) FROM event) FROM run WHERE id = ?`
 
 // checkFence fails with ErrConflict unless the run is owned by f.Owner
-// with token f.Token.
-func (s *Store) checkFence(ctx context.Context, tx *sql.Tx, f *store.Fence) error {
+// with token f.Token; it returns the highest event seq.
+func (s *Store) checkFence(ctx context.Context, tx *sql.Tx, f *store.Fence) (int64, error) {
 	var owner string
-	var token int64
+	var token, seq int64
 	stmt, err := s.stmt(ctx, tx, fenceSQL)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	err = stmt.QueryRowContext(ctx, f.RunID).Scan(&owner, &token)
+	err = stmt.QueryRowContext(ctx, f.RunID).Scan(&owner, &token, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlitestore: run %q: %w", f.RunID, store.ErrNotFound)
+		return 0, fmt.Errorf("sqlitestore: run %q: %w", f.RunID, store.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlitestore: check the fence of run %q: %w", f.RunID, err)
+		return 0, fmt.Errorf("sqlitestore: check the fence of run %q: %w", f.RunID, err)
 	}
 	if owner != f.Owner || token != f.Token {
-		return fmt.Errorf("sqlitestore: commit to run %q: %w: it is owned by %q with fence %d, not %q with %d (a newer owner took it over)",
+		return 0, fmt.Errorf("sqlitestore: commit to run %q: %w: it is owned by %q with fence %d, not %q with %d (a newer owner took it over)",
 			f.RunID, store.ErrConflict, owner, token, f.Owner, f.Token)
 	}
-	return nil
+	return seq, nil
 }

@@ -2,6 +2,7 @@ package sqlitestore_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"path/filepath"
 	"testing"
@@ -48,11 +49,11 @@ func TestMigrateUpDownUp(t *testing.T) {
 		want    []int
 		version int
 	}{
-		{sqlitestore.Up, []int{1, 2, 3, 4, 5}, 5},
-		{sqlitestore.Up, nil, 5},
-		{sqlitestore.Down, []int{5, 4, 3, 2, 1}, 0},
+		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6}, 6},
+		{sqlitestore.Up, nil, 6},
+		{sqlitestore.Down, []int{6, 5, 4, 3, 2, 1}, 0},
 		{sqlitestore.Down, nil, 0},
-		{sqlitestore.Up, []int{1, 2, 3, 4, 5}, 5},
+		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6}, 6},
 	}
 	for i, st := range steps {
 		got, err := s.Migrate(ctx, st.dir, 0)
@@ -83,7 +84,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if v, _ := s2.Version(ctx); v != 5 {
+	if v, _ := s2.Version(ctx); v != 6 {
 		t.Errorf("version after reopen = %d", v)
 	}
 }
@@ -185,7 +186,7 @@ func TestMigrateLeanEventsKeepsSeqs(t *testing.T) {
 	if err := s.EventAppend(ctx, &store.EventAppendParams{Events: before}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.Migrate(ctx, sqlitestore.Up, 0); err != nil || len(got) != 1 || got[0] != 5 {
+	if got, err := s.Migrate(ctx, sqlitestore.Up, 5); err != nil || len(got) != 1 || got[0] != 5 {
 		t.Fatalf("migrate up: %v %v", got, err)
 	}
 	after := []*store.Event{ev("D")}
@@ -208,5 +209,150 @@ func TestMigrateLeanEventsKeepsSeqs(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"A", "B", "C", "D"}, kinds); d != "" {
 		t.Errorf("events after the migration (-want +got):\n%s", d)
+	}
+}
+
+// TestEventRunsShareARow checks the storage of a step's data-less events:
+// NodeStarted, AttemptStarted and NodeFinished committed together are one
+// row of the event table, and read back as three events.
+func TestEventRunsShareARow(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "e.db")
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now().UTC()
+	var evs []*store.Event
+	for _, node := range []string{"a", "b", "c"} {
+		evs = append(evs,
+			&store.Event{RunID: "r1", NodeID: node, Kind: "NodeStarted", Time: now},
+			&store.Event{RunID: "r1", NodeID: node, Attempt: 1, Kind: "AttemptStarted", Time: now.Add(time.Microsecond)},
+			&store.Event{RunID: "r1", NodeID: node, Attempt: 1, Kind: "NodeFinished", Time: now.Add(2 * time.Microsecond)})
+	}
+	if err := s.BatchCommit(ctx, &store.Batch{Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows int
+	if err := db.QueryRow(`SELECT count(*) FROM event WHERE run_id = 'r1'`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 3 {
+		t.Errorf("the events of 3 steps are %d rows, want 3", rows)
+	}
+	got, err := s.EventList(ctx, &store.EventListParams{RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(evs, got); d != "" {
+		t.Errorf("EventList (-want +got):\n%s", d)
+	}
+}
+
+// TestCompactStepsDownAndUp checks migration 0006 both ways: a compute
+// step's first attempt kept in its node row and its events kept in one
+// row read back as written, and migrating down puts them back in rows
+// of their own (what a smithc before 0006 reads).
+func TestCompactStepsDownAndUp(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "c.db")
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now().UTC()
+	if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "r1", Workflow: "w", Status: store.RunRunning}, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	att := &store.Attempt{RunID: "r1", NodeID: "s", Number: 1, State: store.AttemptFinished, Owner: "1@h",
+		LeaseExpiresAt: now.Add(time.Minute), HeartbeatAt: now, StartedAt: now, FinishedAt: now.Add(time.Millisecond)}
+	evs := []*store.Event{
+		{RunID: "r1", NodeID: "s", Kind: "NodeStarted", Time: now},
+		{RunID: "r1", NodeID: "s", Attempt: 1, Kind: "AttemptStarted", Time: now},
+		{RunID: "r1", NodeID: "s", Attempt: 1, Kind: "NodeFinished", Time: now.Add(time.Millisecond)},
+	}
+	node := &store.Node{RunID: "r1", NodeID: "s", State: store.NodeFinished, Attempts: 1, Output: json.RawMessage(`1`),
+		StartedAt: now, FinishedAt: now.Add(time.Millisecond), UpdatedAt: now.Add(time.Millisecond)}
+	if err := s.BatchCommit(ctx, &store.Batch{Nodes: []*store.Node{node}, AttemptStarts: []*store.Attempt{att}, Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	// a later write of the node row keeps its attempt
+	if err := s.NodeUpsert(ctx, &store.NodeUpsertParams{Nodes: []*store.Node{node}}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	count := func(q string) int {
+		var n int
+		if err := raw.QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if a, e := count(`SELECT count(*) FROM attempt`), count(`SELECT count(*) FROM event WHERE run_id = 'r1'`); a != 0 || e != 1 {
+		t.Errorf("a compute step is %d attempt rows and %d event rows, want 0 and 1", a, e)
+	}
+	check := func(when string) {
+		t.Helper()
+		got, err := s.AttemptList(ctx, &store.AttemptListParams{RunID: "r1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff([]*store.Attempt{att}, got); d != "" {
+			t.Errorf("%s: attempts (-want +got):\n%s", when, d)
+		}
+		gotEv, err := s.EventList(ctx, &store.EventListParams{RunID: "r1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(evs, gotEv); d != "" {
+			t.Errorf("%s: events (-want +got):\n%s", when, d)
+		}
+	}
+	check("written")
+	if _, err := s.Migrate(ctx, sqlitestore.Down, 5); err != nil {
+		t.Fatal(err)
+	}
+	if a, e := count(`SELECT count(*) FROM attempt`), count(`SELECT count(*) FROM event WHERE run_id = 'r1' AND instr(kind, ',') = 0`); a != 1 || e != 3 {
+		t.Errorf("after migrating down: %d attempt rows and %d event rows, want 1 and 3", a, e)
+	}
+	if _, err := s.Migrate(ctx, sqlitestore.Up, 0); err != nil {
+		t.Fatal(err)
+	}
+	check("down and up again")
+	// resetting a node keeps its attempt, in the attempt table
+	att2 := *att
+	att2.NodeID = "t"
+	node2 := *node
+	node2.NodeID = "t"
+	if err := s.BatchCommit(ctx, &store.Batch{Nodes: []*store.Node{&node2}, AttemptStarts: []*store.Attempt{&att2}}); err != nil {
+		t.Fatal(err)
+	}
+	if a := count(`SELECT count(*) FROM attempt`); a != 1 {
+		t.Fatalf("%d attempt rows before the reset, want 1", a)
+	}
+	if _, err := s.NodeReset(ctx, &store.NodeResetParams{RunID: "r1", NodeIDs: []string{"t"}}); err != nil {
+		t.Fatal(err)
+	}
+	if a := count(`SELECT count(*) FROM attempt`); a != 2 {
+		t.Errorf("%d attempt rows after the reset, want 2", a)
+	}
+	got, err := s.AttemptList(ctx, &store.AttemptListParams{RunID: "r1"})
+	if d := cmp.Diff([]*store.Attempt{att, &att2}, got); err != nil || d != "" {
+		t.Errorf("attempts after a reset (-want +got):\n%s %v", d, err)
+	}
+	got, err = s.AttemptList(ctx, &store.AttemptListParams{RunID: "r1", State: store.AttemptFinished})
+	if err != nil || len(got) != 2 {
+		t.Errorf("finished attempts after a reset = %d, %v", len(got), err)
 	}
 }

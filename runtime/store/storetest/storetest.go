@@ -26,6 +26,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"Node":         testNode,
 		"Attempt":      testAttempt,
 		"Event":        testEvent,
+		"EventRuns":    testEventRuns,
 		"Approval":     testApproval,
 		"Signal":       testSignal,
 		"Cache":        testCache,
@@ -391,6 +392,117 @@ func testEvent(t *testing.T, s store.Store) {
 	got, err = s.EventList(ctx, &store.EventListParams{RunID: "r1", Kind: "NodeStarted"})
 	if err != nil || len(got) != 1 || got[0].Seq != evs[2].Seq {
 		t.Errorf("EventList kind = %+v, %v", got, err)
+	}
+}
+
+// testEventRuns appends the events of many steps in one batch and more in
+// later commits (a store may keep a run of one node's data-less events as
+// one row): every event reads back as appended, seqs are consecutive
+// within a commit and increasing, and reading after any seq, in pages of
+// any size, or by kind gives exactly the events that match.
+func testEventRuns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "r1")
+	var all []*store.Event
+	var batch []*store.Event
+	add := func(e *store.Event) {
+		e.RunID = "r1"
+		batch = append(batch, e)
+	}
+	sec := 0
+	tick := func() time.Time { sec++; return at(sec) }
+	for i := 0; i < 70; i++ { // more than one statement's worth of rows
+		node := fmt.Sprintf("s%d", i)
+		add(&store.Event{NodeID: node, Kind: "NodeStarted", Time: tick()})
+		add(&store.Event{NodeID: node, Attempt: 1, Kind: "AttemptStarted", Time: tick()})
+		switch i % 7 {
+		case 3: // data breaks a run
+			add(&store.Event{NodeID: node, Attempt: 1, Kind: "AttemptFailed", Time: tick(), Data: json.RawMessage(`{"error":"x"}`)})
+			add(&store.Event{NodeID: node, Attempt: 2, Kind: "AttemptStarted", Time: tick()})
+		case 5: // another scope, then the same kind twice
+			add(&store.Event{NodeID: node, Scope: "L#1", Iteration: 1, Kind: "NodeStarted", Time: tick()})
+			add(&store.Event{NodeID: node, Scope: "L#1", Iteration: 1, Kind: "NodeStarted", Time: tick()})
+		case 6: // more than a few data-less events of one node
+			for _, k := range []string{"A", "B", "C", "D", "E"} {
+				add(&store.Event{NodeID: node, Attempt: 1, Kind: k, Time: tick()})
+			}
+		}
+		add(&store.Event{NodeID: node, Attempt: 1, Kind: "NodeFinished", Time: tick()})
+	}
+	add(&store.Event{Kind: "RunFinished", Time: tick()})
+	if err := s.BatchCommit(ctx, &store.Batch{Events: batch}); err != nil {
+		t.Fatal(err)
+	}
+	all = append(all, batch...)
+	for i := 0; i < 3; i++ {
+		batch = nil
+		add(&store.Event{NodeID: "late", Kind: "NodeStarted", Time: tick()})
+		add(&store.Event{NodeID: "late", Attempt: 1, Kind: "NodeFinished", Time: tick()})
+		if err := s.EventAppend(ctx, &store.EventAppendParams{Events: batch}); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, batch...)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].Seq <= all[i-1].Seq {
+			t.Fatalf("event %d (%s of %s) has seq %d after %d", i, all[i].Kind, all[i].NodeID, all[i].Seq, all[i-1].Seq)
+		}
+	}
+	got, err := s.EventList(ctx, &store.EventListParams{RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(all, got); d != "" {
+		t.Fatalf("EventList (-want +got):\n%s", d)
+	}
+	for i := 0; i < len(all); i += 5 {
+		got, err := s.EventList(ctx, &store.EventListParams{RunID: "r1", AfterSeq: all[i].Seq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(all[i+1:], got); d != "" {
+			t.Fatalf("EventList after seq %d (-want +got):\n%s", all[i].Seq, d)
+		}
+	}
+	for _, size := range []int{1, 2, 3, 7} {
+		var paged []*store.Event
+		after := int64(0)
+		for {
+			page, err := s.EventList(ctx, &store.EventListParams{RunID: "r1", AfterSeq: after, Limit: size})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) > size {
+				t.Fatalf("EventList limit %d gave %d events", size, len(page))
+			}
+			if len(page) == 0 {
+				break
+			}
+			paged = append(paged, page...)
+			after = page[len(page)-1].Seq
+		}
+		if d := cmp.Diff(all, paged); d != "" {
+			t.Fatalf("EventList in pages of %d (-want +got):\n%s", size, d)
+		}
+	}
+	for _, kind := range []string{"NodeStarted", "AttemptStarted", "NodeFinished", "AttemptFailed", "C", "RunFinished"} {
+		var want []*store.Event
+		for _, e := range all {
+			if e.Kind == kind {
+				want = append(want, e)
+			}
+		}
+		got, err := s.EventList(ctx, &store.EventListParams{RunID: "r1", Kind: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("EventList kind %s (-want +got):\n%s", kind, d)
+		}
+		got, err = s.EventList(ctx, &store.EventListParams{RunID: "r1", Kind: kind, Limit: 2})
+		if err != nil || len(got) != min(2, len(want)) {
+			t.Fatalf("EventList kind %s limit 2 = %d events, %v; want %d", kind, len(got), err, min(2, len(want)))
+		}
 	}
 }
 

@@ -1,0 +1,13 @@
+-- Fewer rows per compute step.
+--
+-- A step's first attempt that starts and finishes in one commit (a
+-- compute step's) is kept in its node row, as JSON, not as a row of the
+-- attempt table. AttemptList reads both; resetting a node moves it to the
+-- attempt table first.
+--
+-- Event rows may hold several events (from this version on, the store
+-- writes a run of one node instance's data-less events committed together
+-- as one row: kinds joined by commas, [[attempt,"time"],…] in data, seq of
+-- the last event); EventList expands them. Nothing to change in the rows
+-- written before.
+ALTER TABLE node ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
