@@ -118,10 +118,13 @@ func sqliteFloor(b *testing.B, dir, sync string, n int) cost {
 	})
 }
 
-// buildSmithc builds the smithc binary into dir.
+// buildSmithc builds the smithc binary into dir as `make build` does
+// (CGO_ENABLED=0: static, the shipped configuration).
 func buildSmithc(b *testing.B, dir string) string {
 	bin := filepath.Join(dir, "smithc")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/smithc/smithc/cmd/smithc").CombinedOutput()
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/smithc/smithc/cmd/smithc")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		b.Fatalf("go build smithc: %v\n%s", err, out)
 	}

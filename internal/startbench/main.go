@@ -5,7 +5,10 @@
 // sequential compute steps) it prints the median wall and CPU time (user
 // + system) of -reps runs. With -old BIN it runs that binary's cases
 // interleaved with the new one's (same moment, same load) and prints the
-// ratios new/old: a before/after.
+// ratios new/old: a before/after. It names each binary's linking
+// (static, or dynamic with the libraries it needs): a cgo build starts
+// about 1 ms later, so a before/after of binaries built differently says
+// so.
 //
 //	go run ./internal/startbench -reps 21 -new bin/smithc -old /tmp/smithc-before
 //	make bench-startup OLD=/tmp/smithc-before
@@ -13,6 +16,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"flag"
 	"fmt"
 	"os"
@@ -59,6 +63,9 @@ func main() {
 			fail(err)
 		}
 	}
+	for _, b := range bins {
+		fmt.Printf("%s: %s (%s)\n", b.name, b.path, linking(b.path))
+	}
 	fmt.Printf("medians of %d runs (wall / CPU)\n", *reps)
 	for _, c := range cases {
 		walls := map[string][]time.Duration{}
@@ -80,6 +87,26 @@ func main() {
 		}
 		fmt.Println(line)
 	}
+}
+
+// linking says how the executable at path is linked: "static", or
+// "dynamic" and the shared libraries it needs (a cgo build).
+func linking(path string) string {
+	f, err := elf.Open(path)
+	if err != nil {
+		return "not an ELF executable"
+	}
+	defer f.Close()
+	libs, _ := f.ImportedLibraries()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return "dynamic: " + strings.Join(libs, ", ")
+		}
+	}
+	if len(libs) > 0 {
+		return "dynamic: " + strings.Join(libs, ", ")
+	}
+	return "static"
 }
 
 // chain is a workflow of n sequential compute steps.

@@ -35,7 +35,10 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	smithcBin = filepath.Join(dir, "smithc")
-	out, err := exec.Command("go", "build", "-o", smithcBin, "github.com/smithc/smithc/cmd/smithc").CombinedOutput()
+	// Built as `make build` builds it: without cgo (static).
+	build := exec.Command("go", "build", "-o", smithcBin, "github.com/smithc/smithc/cmd/smithc")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build smithc: %v\n%s", err, out)
 		return 1

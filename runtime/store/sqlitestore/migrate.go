@@ -129,8 +129,17 @@ func stampVersion(ctx context.Context, tx *sql.Tx) error {
 
 // Migrate applies migrations in one transaction: Up to version target (0:
 // the latest), Down to version target (0: remove everything, type views
-// included). It returns the versions applied or reverted, in order.
+// included). It returns the versions applied or reverted, in order. Up to
+// the latest on a database without a schema creates the latest schema at
+// once (schema.sql), which gives the same database as applying each
+// migration.
 func (s *Store) Migrate(ctx context.Context, dir Direction, target int) ([]int, error) {
+	return s.migrate(ctx, dir, target, true)
+}
+
+// migrate is Migrate; fresh false replays every migration on a database
+// without a schema too (for the test that compares both).
+func (s *Store) migrate(ctx context.Context, dir Direction, target int, fresh bool) ([]int, error) {
 	all, err := migrations()
 	if err != nil {
 		return nil, err
@@ -146,6 +155,16 @@ func (s *Store) Migrate(ctx context.Context, dir Direction, target int) ([]int, 
 		case Up:
 			if err := checkVersion(s.path, cur, false); err != nil {
 				return err
+			}
+			if fresh && cur == 0 && target == 0 {
+				d, ok, err := createFresh(ctx, tx, all)
+				if err != nil {
+					return err
+				}
+				if ok {
+					done = d
+					return stampVersion(ctx, tx)
+				}
 			}
 			for _, m := range all {
 				if m.version <= cur || target > 0 && m.version > target {

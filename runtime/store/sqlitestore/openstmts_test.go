@@ -61,6 +61,14 @@ func authAction(a sqlite.AuthorizerActionCode, arg1, arg2 string) string {
 		return "UPDATE " + arg1
 	case sqlite.AuthCreateTable:
 		return "CREATE TABLE " + arg1
+	case sqlite.AuthCreateIndex:
+		return "CREATE INDEX " + arg1
+	case sqlite.AuthDropTable:
+		return "DROP TABLE " + arg1
+	case sqlite.AuthDropIndex:
+		return "DROP INDEX " + arg1
+	case sqlite.AuthAlterTable:
+		return "ALTER TABLE " + arg2
 	case sqlite.AuthFunction:
 		return "function " + arg2
 	}
@@ -109,6 +117,43 @@ func TestOpenOfAnUpToDateStoreReadsOneHeaderField(t *testing.T) {
 	defer s.Close()
 	if diff := cmp.Diff([]string{"connection", "PRAGMA user_version"}, got()); diff != "" {
 		t.Errorf("connections and statements of an open of an up-to-date store (-want +got):\n%s", diff)
+	}
+}
+
+// TestOpenOfANewStoreCreatesTheSchemaAtOnce: a new store gets the latest
+// schema in one step: its tables and indexes are created as they are in
+// the latest version, none is altered, renamed or dropped (as replaying
+// the migrations would: 0005 rebuilds event and node_type_idx), and every
+// migration is recorded.
+func TestOpenOfANewStoreCreatesTheSchemaAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smithers.db")
+	got := recordStatements(t, path)
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	created := map[string]int{}
+	var recorded int
+	for _, a := range got() {
+		switch {
+		case strings.HasPrefix(a, "CREATE "):
+			created[a]++
+		case strings.HasPrefix(a, "ALTER ") || strings.HasPrefix(a, "DROP "):
+			t.Errorf("a new store's creation did %q", a)
+		case a == "INSERT schema_migration":
+			recorded++
+		}
+	}
+	for _, want := range []string{"CREATE TABLE run", "CREATE TABLE event", "CREATE INDEX event_run_idx", "CREATE INDEX node_type_idx"} {
+		if created[want] == 0 {
+			t.Errorf("a new store's creation did not %q: %v", want, created)
+		}
+	}
+	if v, err := s.Version(ctx); err != nil || recorded != v {
+		t.Errorf("a new store recorded %d migrations, its version is %d (%v)", recorded, v, err)
 	}
 }
 
