@@ -1,5 +1,5 @@
--- smithc store schema, version 5
--- What migrations 1 to 5 leave, as sqlite_master records it: a new store is
+-- smithc store schema, version 6
+-- What migrations 1 to 6 leave, as sqlite_master records it: a new store is
 -- created from this file in one step. Generated: do not edit, add a migration and run
 -- SMITHC_UPDATE=1 go test -run TestFreshSchemaIsTheMigratedSchema ./runtime/store/sqlitestore
 
@@ -42,7 +42,7 @@ CREATE TABLE node (
   data        TEXT NOT NULL DEFAULT 'null',
   started_at  TEXT NOT NULL DEFAULT '',
   finished_at TEXT NOT NULL DEFAULT '',
-  updated_at  TEXT NOT NULL DEFAULT '',
+  updated_at  TEXT NOT NULL DEFAULT '', attempt TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (run_id, node_id, scope)
 ) WITHOUT ROWID;
 
