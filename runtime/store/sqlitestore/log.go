@@ -254,7 +254,14 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	for _, k := range eventSizes {
 		qs = append(qs, eventSQLN(k))
 	}
-	if b.Fence == nil && len(groups) > 0 {
+	// Only what this batch uses: a one-step run prepares no statement it
+	// does not execute (each costs a parse of its SQL).
+	if len(b.AttemptFinishes) > 0 {
+		qs = append(qs, attemptFinishSQL)
+	}
+	if b.Fence != nil {
+		qs = append(qs, fenceSQL)
+	} else if len(groups) > 0 {
 		qs = append(qs, maxSeqSQL)
 	}
 	if err := s.ensure(ctx, qs); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -354,5 +355,58 @@ func TestCompactStepsDownAndUp(t *testing.T) {
 	got, err = s.AttemptList(ctx, &store.AttemptListParams{RunID: "r1", State: store.AttemptFinished})
 	if err != nil || len(got) != 2 {
 		t.Errorf("finished attempts after a reset = %d, %v", len(got), err)
+	}
+}
+
+// TestCloseLeavesAnEmptyLog: the last close checkpoints every commit into
+// the database file and truncates the -wal file to zero bytes, keeping it
+// (and -shm) for the next process; the database file alone, copied
+// elsewhere, holds the committed run; a reopen reads it and writes again.
+func TestCloseLeavesAnEmptyLog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.db")
+	for i, id := range []string{"r1", "r2"} {
+		s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: id, Workflow: "w", Status: store.RunRunning}, Now: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+			t.Fatalf("open %d: the log before close: %v, %v (want the commit in it)", i, fi, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, suffix := range []string{"-wal", "-shm"} {
+			fi, err := os.Stat(path + suffix)
+			if err != nil {
+				t.Fatalf("after close %d: %v", i, err)
+			}
+			if suffix == "-wal" && fi.Size() != 0 {
+				t.Fatalf("after close %d: the -wal file has %d bytes, want 0", i, fi.Size())
+			}
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(alone, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := sqlitestore.Open(ctx, alone, sqlitestore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, id := range []string{"r1", "r2"} {
+		if _, err := c.RunGetByID(ctx, &store.RunGetByIDParams{ID: id}); err != nil {
+			t.Errorf("the database file alone: run %s: %v", id, err)
+		}
 	}
 }
