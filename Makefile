@@ -57,7 +57,7 @@ bench: ## run the benchmarks (medians over 5 runs with -count), then the targets
 	$(GO) test -run='^$$' -bench='^BenchmarkFanOut$$' -benchtime=600x -count=3 ./runtime/worker | tee -a bench.txt
 	$(MAKE) --no-print-directory bench-targets | tee -a bench.txt
 
-bench-targets: ## the performance targets, each with its baseline measured in the same run (SMITHC_BENCH_REPS=3, SMITHC_BENCH_LARGE=1 for 10^5)
+bench-targets: ## the performance targets, each with its baseline measured in the same run (SMITHC_BENCH_REPS=3, SMITHC_BENCH_LARGE=1 for the 10^5-element for)
 	$(GO) test -run='^$$' -bench='^BenchmarkTargets$$' -benchtime=1x -timeout=60m ./runtime
 
 bench-startup: build ## whole-process start-up figures, medians of 21 runs (OLD=binary: a before/after, interleaved)
