@@ -29,6 +29,9 @@ type committer struct {
 	since   time.Time // when the oldest queued request came
 	wake    chan struct{}
 	closed  bool
+	// busy: a transaction is in progress, the loop's or one a caller
+	// runs itself (commit's direct path); transactions never overlap.
+	busy    bool
 	err     error // first failed commit: the session stops
 	done    chan struct{}
 	maxRows int
@@ -79,7 +82,32 @@ func (c *committer) write(b *store.Batch) {
 
 // commit queues b and waits until it (and everything before it) is
 // committed.
+//
+// With no transaction in progress, the caller runs the transaction
+// itself (the direct path), with everything queued before b: a step that
+// waits for its own commit (every step with --durability full, a step
+// with an effect after a chain of compute steps) then costs no hand-off
+// to the committer's goroutine and back. The order and the outcome are
+// those of the queue: what was queued before b goes in the same
+// transaction, writes queued while it runs wait for it, and like a
+// queued write it is committed whatever ctx does.
 func (c *committer) commit(ctx context.Context, b *store.Batch) error {
+	c.mu.Lock()
+	if !c.busy && !c.closed && c.err == nil && c.nrows+rows(b) <= c.maxRows {
+		take := append(c.queue, &request{b: b})
+		for _, r := range c.queue {
+			if r.done != nil {
+				c.waiters--
+			}
+		}
+		c.queue, c.nrows = nil, 0
+		c.since = time.Now()
+		c.space.Broadcast()
+		c.busy = true
+		c.mu.Unlock()
+		return c.run(take)
+	}
+	c.mu.Unlock()
 	r := &request{b: b, done: make(chan error, 1)}
 	if err := c.enqueue(r); err != nil {
 		return err
@@ -186,10 +214,12 @@ func (c *committer) loop() {
 	defer close(c.done)
 	for {
 		c.mu.Lock()
-		if len(c.queue) == 0 {
-			closed := c.closed
+		if len(c.queue) == 0 || c.busy {
+			// Idle, or a caller's own transaction is in progress (it
+			// wakes the loop when it ends).
+			stop := c.closed && !c.busy && len(c.queue) == 0
 			c.mu.Unlock()
-			if closed {
+			if stop {
 				return
 			}
 			<-c.wake
@@ -223,45 +253,66 @@ func (c *committer) loop() {
 		c.nrows -= n
 		c.since = time.Now()
 		c.space.Broadcast()
-		prevErr := c.err
+		c.busy = true
 		c.mu.Unlock()
+		c.run(take)
+	}
+}
 
-		err := prevErr
-		merged := store.Batch{Fence: c.fence}
-		if err == nil {
-			for _, r := range take {
-				merged.Merge(r.b)
-			}
-			merged.Nodes = lastRows(merged.Nodes)
-			if c.redact != nil {
-				err = c.redact(&merged)
-			}
-			if err == nil {
-				foldAttempts(&merged) // after redaction, which reads the finishes
-				err = c.st.BatchCommit(context.Background(), &merged)
-			}
-			if err != nil {
-				err = fmt.Errorf("runtime: commit: %w", err)
-				c.mu.Lock()
-				if c.err == nil {
-					c.err = err
-				}
-				c.space.Broadcast()
-				c.mu.Unlock()
-			}
-		}
+// run commits the requests taken in one transaction (the caller set
+// busy), hands their events to the observer, answers the requests that
+// wait, clears busy and wakes the loop for what was queued meanwhile. It
+// returns the transaction's error.
+func (c *committer) run(take []*request) error {
+	c.mu.Lock()
+	err := c.err
+	c.mu.Unlock()
+	merged := store.Batch{Fence: c.fence}
+	if err == nil {
 		for _, r := range take {
-			if r.done != nil {
-				r.done <- err
-			}
+			merged.Merge(r.b)
 		}
-		if err == nil && c.observe != nil && len(merged.Events) > 0 {
-			c.omu.Lock()
-			c.oqueue = append(c.oqueue, merged.Events...)
-			c.ocond.Signal()
-			c.omu.Unlock()
+		merged.Nodes = lastRows(merged.Nodes)
+		if c.redact != nil {
+			err = c.redact(&merged)
+		}
+		if err == nil {
+			foldAttempts(&merged) // after redaction, which reads the finishes
+			err = c.st.BatchCommit(context.Background(), &merged)
+		}
+		if err != nil {
+			err = fmt.Errorf("runtime: commit: %w", err)
+			c.mu.Lock()
+			if c.err == nil {
+				c.err = err
+			}
+			c.space.Broadcast()
+			c.mu.Unlock()
 		}
 	}
+	// Observed in commit order: before the next transaction can start.
+	if err == nil && c.observe != nil && len(merged.Events) > 0 {
+		c.omu.Lock()
+		c.oqueue = append(c.oqueue, merged.Events...)
+		c.ocond.Signal()
+		c.omu.Unlock()
+	}
+	c.mu.Lock()
+	c.busy = false
+	wake := len(c.queue) > 0 || c.closed // the loop waits for what was queued meanwhile
+	c.mu.Unlock()
+	if wake {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	for _, r := range take {
+		if r.done != nil {
+			r.done <- err
+		}
+	}
+	return err
 }
 
 // lastRows keeps the last write of each node instance, in order of those

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,5 +91,101 @@ func TestCommitterBackpressure(t *testing.T) {
 		if e.Kind != fmt.Sprintf("E%d", i) {
 			t.Fatalf("event %d is %s: order lost", i, e.Kind)
 		}
+	}
+}
+
+// recordingStore records the events of each committed batch.
+type recordingStore struct {
+	store.Store
+	mu      sync.Mutex
+	batches [][]string
+}
+
+func (s *recordingStore) BatchCommit(ctx context.Context, b *store.Batch) error {
+	if err := s.Store.BatchCommit(ctx, b); err != nil {
+		return err
+	}
+	var kinds []string
+	for _, e := range b.Events {
+		kinds = append(kinds, e.Kind)
+	}
+	s.mu.Lock()
+	s.batches = append(s.batches, kinds)
+	s.mu.Unlock()
+	return nil
+}
+
+// TestCommitDirectPath: an awaited commit with no transaction in progress
+// runs on the caller's goroutine and takes the async writes queued before
+// it into the same transaction; commits from many goroutines at once (some
+// direct, some through the loop) are all committed, each writer's in its
+// order, and each is in the store when commit returns.
+func TestCommitDirectPath(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "d.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rec := &recordingStore{Store: st}
+	c := newCommitter(rec, nil, nil, nil)
+	ev := func(kind string) *store.Batch {
+		return &store.Batch{Events: []*store.Event{{RunID: "r", Kind: kind, Time: time.Now()}}}
+	}
+	c.write(ev("A1"))
+	c.write(ev("A2"))
+	if err := c.commit(ctx, ev("C")); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	if len(rec.batches) != 1 || strings.Join(rec.batches[0], " ") != "A1 A2 C" {
+		t.Fatalf("batches %q, want one transaction of A1 A2 C", rec.batches)
+	}
+	rec.mu.Unlock()
+
+	const writers, each = 8, 50
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				kind := fmt.Sprintf("w%d.%d", w, i)
+				if i%3 == 0 {
+					c.write(ev(kind))
+					continue
+				}
+				if err := c.commit(ctx, ev(kind)); err != nil {
+					t.Error(err)
+					return
+				}
+				evs, err := st.EventList(ctx, &store.EventListParams{RunID: "r", Kind: kind})
+				if err != nil || len(evs) != 1 {
+					t.Errorf("%s: commit returned before it was in the store (%d events, %v)", kind, len(evs), err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := c.close(); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := st.EventList(ctx, &store.EventListParams{RunID: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 3+writers*each {
+		t.Fatalf("%d events, want %d", len(evs), 3+writers*each)
+	}
+	next := make([]int, writers)
+	for _, e := range evs[3:] {
+		var w, i int
+		if _, err := fmt.Sscanf(e.Kind, "w%d.%d", &w, &i); err != nil {
+			t.Fatalf("event %q", e.Kind)
+		}
+		if i != next[w] {
+			t.Fatalf("writer %d: event %d committed where %d was next: order lost", w, i, next[w])
+		}
+		next[w]++
 	}
 }
