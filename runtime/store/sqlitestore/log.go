@@ -260,7 +260,7 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 		qs = append(qs, attemptFinishSQL)
 	}
 	if b.Fence != nil {
-		qs = append(qs, fenceSQL)
+		qs = append(qs, fenceSQL, dataVersionSQL)
 	} else if len(groups) > 0 {
 		qs = append(qs, maxSeqSQL)
 	}
@@ -268,13 +268,24 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 		return err
 	}
 	bx := &boxes{}
-	return s.tx(ctx, "commit batch", func(tx *sql.Tx) error {
+	var after fenceState // what a fenced batch leaves, once committed
+	err = s.tx(ctx, "commit batch", func(tx *sql.Tx) error {
 		var seq int64 // the highest event seq
 		if b.Fence != nil {
-			var err error
-			if seq, err = s.checkFence(ctx, tx, b.Fence); err != nil {
+			dv, known, ok, err := s.fenceKnown(ctx, tx, b.Fence)
+			if err != nil {
 				return err
 			}
+			if ok {
+				seq = known
+			} else if seq, err = s.checkFence(ctx, tx, b.Fence); err != nil {
+				return err
+			}
+			// A batch that updates run rows may change the owner or the
+			// fence itself: the next batch checks again.
+			defer func() {
+				after = fenceState{ok: len(b.Runs) == 0, dataVersion: dv, write: s.writes.Load(), fence: *b.Fence, seq: seq}
+			}()
 		} else if len(groups) > 0 {
 			stmt, err := s.stmt(ctx, tx, maxSeqSQL)
 			if err == nil {
@@ -339,6 +350,14 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 		}
 		return nil
 	})
+	s.fenceMu.Lock()
+	if err == nil {
+		s.fence = after
+	} else {
+		s.fence = fenceState{}
+	}
+	s.fenceMu.Unlock()
+	return err
 }
 
 // boxes holds the strings a batch repeats in every row (its run's id,

@@ -57,6 +57,13 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared on the writer, by SQL text
+
+	// writes counts the write transactions begun on the writer (tx1);
+	// fence is what the last committed fenced batch checked and left
+	// (see fenceKnown).
+	writes  atomic.Uint64
+	fenceMu sync.Mutex
+	fence   fenceState
 }
 
 // stmt returns the hot statement query in tx. Hot statements are
@@ -520,6 +527,7 @@ func (s *Store) tx1(ctx context.Context, what string, fn func(tx *sql.Tx) error)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: %s: begin: %w", what, err)
 	}
+	s.writes.Add(1) // inside the transaction: the writer runs one at a time
 	if err := fn(tx); err != nil {
 		tx.Rollback() //nolint:errcheck // the error that matters is fn's
 		return err

@@ -276,6 +276,46 @@ func (s *Store) RunCancelRequest(ctx context.Context, p *store.RunCancelRequestP
 // batch numbers its events from it: see eventAppendN).
 const fenceSQL = `SELECT owner, fence, (SELECT coalesce(max(seq), 0) FROM event) FROM run WHERE id = ?`
 
+// fenceState is a fenced batch's view of the database at its commit:
+// the data_version it read, the write transaction it was (Store.writes),
+// the fence it checked and the last event seq it wrote.
+type fenceState struct {
+	ok          bool
+	dataVersion int64
+	write       uint64
+	fence       store.Fence
+	seq         int64
+}
+
+// dataVersionSQL reads SQLite's data_version: it changes when another
+// connection (another process, or this one's readers, which never write)
+// commits, and not for this connection's own commits.
+const dataVersionSQL = `PRAGMA data_version`
+
+// fenceKnown returns the highest event seq when the fence check of the
+// last fenced batch still holds for this one without reading the run row:
+// the same fence, this is the next write transaction on the writer after
+// that batch's (no other write of this process in between), and
+// data_version is unchanged (no other connection committed since). The
+// run's owner and fence, and the event table, are then as that batch left
+// them. Otherwise it returns ok false and the batch checks the fence.
+func (s *Store) fenceKnown(ctx context.Context, tx *sql.Tx, f *store.Fence) (dv int64, seq int64, ok bool, err error) {
+	stmt, err := s.stmt(ctx, tx, dataVersionSQL)
+	if err == nil {
+		err = stmt.QueryRowContext(ctx).Scan(&dv)
+	}
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("sqlitestore: read data_version: %w", err)
+	}
+	s.fenceMu.Lock()
+	last := s.fence
+	s.fenceMu.Unlock()
+	if last.ok && last.dataVersion == dv && last.write+1 == s.writes.Load() && last.fence == *f {
+		return dv, last.seq, true, nil
+	}
+	return dv, 0, false, nil
+}
+
 // checkFence fails with ErrConflict unless the run is owned by f.Owner
 // with token f.Token; it returns the highest event seq.
 func (s *Store) checkFence(ctx context.Context, tx *sql.Tx, f *store.Fence) (int64, error) {

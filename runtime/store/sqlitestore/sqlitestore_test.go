@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -407,6 +409,94 @@ func TestCloseLeavesAnEmptyLog(t *testing.T) {
 	for _, id := range []string{"r1", "r2"} {
 		if _, err := c.RunGetByID(ctx, &store.RunGetByIDParams{ID: id}); err != nil {
 			t.Errorf("the database file alone: run %s: %v", id, err)
+		}
+	}
+}
+
+// TestFenceSeenAcrossConnections: a fenced batch skips reading the run
+// row while nothing else wrote since the last one (data_version and the
+// writer's own transactions unchanged); a take-over by another
+// connection (another process) or through this store in between, and
+// events another connection appends, are seen by the next batch.
+func TestFenceSeenAcrossConnections(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "f.db")
+	open := func() *sqlitestore.Store {
+		s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	now := time.Now()
+	for _, id := range []string{"r1", "r2"} {
+		if _, err := a.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: id, Workflow: "w", Status: store.RunRunning}, Now: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claims := 0
+	claim := func(s *sqlitestore.Store, owner string) *store.Fence {
+		at := now.Add(time.Duration(claims) * 2 * time.Hour) // the last lease lapsed
+		claims++
+		r, err := s.RunClaim(ctx, &store.RunClaimParams{ID: "r1", Owner: owner, LeaseExpiresAt: at.Add(time.Hour), Now: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &store.Fence{RunID: "r1", Owner: owner, Token: r.Fence}
+	}
+	n := 0
+	batch := func(f *store.Fence) *store.Batch {
+		n++
+		return &store.Batch{Fence: f,
+			Nodes:  []*store.Node{{RunID: "r1", NodeID: fmt.Sprintf("s%d", n), Kind: "step", State: store.NodeFinished, UpdatedAt: now}},
+			Events: []*store.Event{{RunID: "r1", NodeID: fmt.Sprintf("s%d", n), Kind: "NodeStarted", Time: now}, {RunID: "r1", NodeID: fmt.Sprintf("s%d", n), Kind: "NodeFinished", Time: now}}}
+	}
+	mine := claim(a, "1@a")
+	for range 3 {
+		if err := a.BatchCommit(ctx, batch(mine)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another connection appends events (another run's): the next batch
+	// numbers its own after them.
+	for range 3 {
+		if err := b.BatchCommit(ctx, &store.Batch{Events: []*store.Event{{RunID: "r2", Kind: "K", Time: now}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.BatchCommit(ctx, batch(mine)); err != nil {
+			t.Fatalf("after another connection's events: %v", err)
+		}
+	}
+	// Another connection takes the run over.
+	theirs := claim(b, "2@b")
+	if err := a.BatchCommit(ctx, batch(mine)); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a batch with the fence another connection replaced: %v, want a conflict", err)
+	}
+	if err := b.BatchCommit(ctx, batch(theirs)); err != nil {
+		t.Fatal(err)
+	}
+	// A take-over through the same store (the same connection: no
+	// data_version change).
+	if err := b.BatchCommit(ctx, batch(theirs)); err != nil {
+		t.Fatal(err)
+	}
+	claim(b, "3@b")
+	if err := b.BatchCommit(ctx, batch(theirs)); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a batch with the fence this store replaced: %v, want a conflict", err)
+	}
+	evs, err := a.EventList(ctx, &store.EventListParams{RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2*8 {
+		t.Fatalf("%d events of r1, want %d (refused batches write nothing)", len(evs), 2*8)
+	}
+	for i := 1; i < len(evs); i++ {
+		if evs[i].Seq <= evs[i-1].Seq {
+			t.Fatalf("event seqs %d then %d", evs[i-1].Seq, evs[i].Seq)
 		}
 	}
 }
