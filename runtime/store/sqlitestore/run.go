@@ -42,19 +42,16 @@ func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store
 		r.UpdatedAt = r.CreatedAt
 	}
 	err := s.tx(ctx, "create run", func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM run WHERE id = ?`, r.ID).Scan(&n); err != nil {
-			return fmt.Errorf("sqlitestore: create run %q: %w", r.ID, err)
-		}
-		if n > 0 {
-			return fmt.Errorf("sqlitestore: create run %q: %w: a run with this id exists", r.ID, store.ErrConflict)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO run (`+runCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		// One statement: an existing id inserts nothing (and is refused).
+		res, err := tx.ExecContext(ctx, `INSERT INTO run (`+runCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING`,
 			r.ID, r.Workflow, r.ParentRunID, r.ParentNode, r.SourcePath, r.SourceHash, js(r.Input),
 			r.Status, js(r.Output), r.Error, r.Owner, r.OwnerStart, ts(r.LeaseExpiresAt), b2i(r.CancelRequested),
 			ts(r.CreatedAt), ts(r.UpdatedAt), ts(r.FinishedAt), b2i(r.PauseRequested), r.Fence)
 		if err != nil {
 			return fmt.Errorf("sqlitestore: create run %q: %w", r.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return fmt.Errorf("sqlitestore: create run %q: %w: a run with this id exists", r.ID, store.ErrConflict)
 		}
 		return sourcesSet(ctx, tx, r.ID, p.Sources)
 	})
