@@ -40,7 +40,7 @@ if [ ! -x "$temporal" ]; then
 fi
 
 echo "peers: building smithc and the measuring program"
-"$GO" build -o "$work/smithc" "$root/cmd/smithc"
+CGO_ENABLED=0 "$GO" build -o "$work/smithc" "$root/cmd/smithc" # as make build does: static
 # -mod=mod: smithc's own dependencies may have moved since go.sum was written
 (cd "$root/bench/peers" && "$GO" build -mod=mod -o "$work/peers" .)
 
