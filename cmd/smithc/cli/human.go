@@ -64,7 +64,7 @@ only records the decision).`,
 			}
 			defer st.Close()
 			s := a.newSession(&f.sessionFlags, mode)
-			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
+			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observer()})
 			if err != nil {
 				return err
 			}
@@ -257,7 +257,7 @@ consumed when it does. Continues the run like approve does.`,
 			}
 			defer st.Close()
 			s := a.newSession(&f.sessionFlags, mode)
-			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
+			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observer()})
 			if err != nil {
 				return err
 			}
@@ -422,7 +422,7 @@ an edited file, as resume --source does, and NODE runs from it.`,
 			}
 			defer st.Close()
 			s := a.newSession(&f, mode)
-			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
+			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observer()})
 			if err != nil {
 				return err
 			}

@@ -117,7 +117,7 @@ the run is left resumable), 130 cancelled.`,
 				return a.detachRun(ctx, st, &f, res, wf, input, runID, args[0], timeout)
 			}
 			s := a.newSession(&f, mode)
-			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
+			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observer()})
 			if err != nil {
 				return err
 			}
@@ -229,7 +229,7 @@ func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode
 	}
 	defer st.Close()
 	s := a.newSession(f, mode)
-	eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observe})
+	eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observer()})
 	if err != nil {
 		return err
 	}

@@ -40,13 +40,22 @@ func (a *app) newSession(f *sessionFlags, mode runtime.WaitMode) *session {
 	}
 	switch {
 	case f.progress == "quiet":
-		s.progress = newProgress(io.Discard)
+		s.progress = nil // no observer: the engine formats and hands over nothing
 	case f.progress == "auto" && a.stderrTTY && f.format == "text" && !dumbTerminal():
 		w, h := terminalSize(a.stderr)
 		s.live = newLiveView(a.stderr, nil, time.Now, colorWanted(), w, h)
 		s.live.size = func() (int, int) { return terminalSize(a.stderr) }
 	}
 	return s
+}
+
+// observer is what the engine calls with each committed event: nil with
+// --progress quiet, so that the engine does not even queue them.
+func (s *session) observer() func(store.Event) {
+	if s.live == nil && s.progress == nil {
+		return nil
+	}
+	return s.observe
 }
 
 func (s *session) observe(ev store.Event) {
