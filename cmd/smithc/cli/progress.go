@@ -1,12 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
@@ -46,32 +47,68 @@ func (p *progress) observe(ev store.Event) {
 func formatEvent(ev store.Event) string { return formatEventIn(ev, "") }
 
 // formatEventIn is formatEvent with a label (another run's id) after the
-// time.
+// time. It is on the path of every event of a run (three per step of a
+// for), so it builds the line in one buffer and decodes the data only when
+// there is some.
 func formatEventIn(ev store.Event, label string) string {
-	node := ev.NodeID
-	if ev.Scope != "" {
-		node += "[" + ev.Scope + "]"
+	b := make([]byte, 0, 96)
+	h, m, s := ev.Time.Local().Clock()
+	b = append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ':', byte('0'+s/10), byte('0'+s%10))
+	b = append(b, "  "...)
+	b = append(b, label...)
+	b = append(b, ev.Kind...)
+	for n := len(ev.Kind); n < 18; n++ {
+		b = append(b, ' ')
 	}
-	if ev.Iteration > 0 {
-		node += fmt.Sprintf("#%d", ev.Iteration)
-	}
-	var data map[string]any
-	_ = json.Unmarshal(ev.Data, &data) // data is optional; absent or odd data prints nothing extra
-	detail := ""
-	if ev.Attempt > 0 && strings.HasPrefix(ev.Kind, "Attempt") {
-		detail += fmt.Sprintf(" attempt=%d", ev.Attempt)
-	}
-	for _, k := range []string{"workflow", "error", "reason", "arm", "title", "name", "approved", "by", "note", "due",
-		"status", "attempt", "duration", "run", "exec", "method", "url", "text", "count", "iteration"} {
-		if v, ok := data[k]; ok && v != nil && v != "" {
-			detail += fmt.Sprintf(" %s=%v", k, compact(v))
+	hasNode := ev.NodeID != "" || ev.Scope != "" || ev.Iteration > 0
+	if hasNode {
+		b = append(b, ' ')
+		b = append(b, ev.NodeID...)
+		if ev.Scope != "" {
+			b = append(b, '[')
+			b = append(b, ev.Scope...)
+			b = append(b, ']')
+		}
+		if ev.Iteration > 0 {
+			b = append(b, '#')
+			b = strconv.AppendInt(b, int64(ev.Iteration), 10)
 		}
 	}
-	ts := ev.Time.Local().Format(time.TimeOnly) + "  " + label
-	if node == "" {
-		return strings.TrimRight(fmt.Sprintf("%s%-18s%s", ts, ev.Kind, detail), " ")
+	if ev.Attempt > 0 && strings.HasPrefix(ev.Kind, "Attempt") {
+		b = append(b, " attempt="...)
+		b = strconv.AppendInt(b, int64(ev.Attempt), 10)
 	}
-	return fmt.Sprintf("%s%-18s %s%s", ts, ev.Kind, node, detail)
+	if hasData(ev.Data) {
+		var data map[string]any
+		_ = json.Unmarshal(ev.Data, &data) // data is optional; absent or odd data prints nothing extra
+		for _, k := range eventDetailKeys {
+			if v, ok := data[k]; ok && v != nil && v != "" {
+				b = append(b, ' ')
+				b = append(b, k...)
+				b = append(b, '=')
+				b = append(b, compact(v)...)
+			}
+		}
+	}
+	if !hasNode {
+		return strings.TrimRight(string(b), " ")
+	}
+	return string(b)
+}
+
+// eventDetailKeys are the data fields a progress line shows, in order.
+var eventDetailKeys = []string{"workflow", "error", "reason", "arm", "title", "name", "approved", "by", "note", "due",
+	"status", "attempt", "duration", "run", "exec", "method", "url", "text", "count", "iteration"}
+
+// hasData reports whether raw event data can hold a field: not empty,
+// not null, not an empty object.
+func hasData(raw []byte) bool {
+	t := bytes.TrimSpace(raw)
+	switch string(t) {
+	case "", "null", "{}":
+		return false
+	}
+	return true
 }
 
 func compact(v any) string {
