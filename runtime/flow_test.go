@@ -283,3 +283,60 @@ func TestLoopWithoutUntil(t *testing.T) {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
 }
+
+// TestFanOutElementEventsInOrder: in a for whose elements wait for a slot,
+// each element's events are in its own order (NodeStarted, then its
+// attempt, then NodeFinished) although the start is queued once the
+// element has a slot; elements still waiting when the run is cancelled
+// are on record as started before they are cancelled.
+func TestFanOutElementEventsInOrder(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	gate := runtime.ActionFunc(func(c context.Context, a *runtime.Attempt) (any, error) {
+		if calls.Add(1) == 150 {
+			cancel() // the other elements are then running or waiting for a slot
+		}
+		return a.NodeID, nil
+	})
+	b := setup(t, runtime.Actions{"gate": gate}, func(c *runtime.Config) { c.MaxConcurrency = 2 })
+	prog := program("fan", nil, forEach("F", "v", "0..199", 0, step("w", "gate", nil)))
+	res, err := b.engine.Start(ctx, runtime.StartParams{Program: prog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != store.RunCancelled {
+		t.Fatalf("status %s, want cancelled", res.Status)
+	}
+	evs, err := b.store.EventList(context.Background(), &store.EventListParams{RunID: res.RunID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := map[string]string{"NodeStarted": "", "AttemptStarted": "NodeStarted", "NodeFinished": "AttemptStarted", "NodeCancelled": "NodeStarted AttemptStarted"}
+	last := map[string]string{}
+	finished, cancelled := 0, 0
+	for _, e := range evs {
+		if e.NodeID != "w" {
+			continue
+		}
+		want, ok := order[e.Kind]
+		if !ok {
+			continue
+		}
+		prev := last[e.Scope]
+		if (want == "" && prev != "") || (want != "" && !strings.Contains(want, prev)) || (want != "" && prev == "") {
+			t.Fatalf("element %s: %s after %q", e.Scope, e.Kind, prev)
+		}
+		last[e.Scope] = e.Kind
+		switch e.Kind {
+		case "NodeFinished":
+			finished++
+		case "NodeCancelled":
+			cancelled++
+		}
+	}
+	if finished < 150 || cancelled == 0 {
+		t.Fatalf("%d elements finished and %d cancelled, want at least 150 and some", finished, cancelled)
+	}
+}

@@ -51,7 +51,17 @@ func (r *runner) execStep(ctx context.Context, in *instance, f *fence) outcome {
 			row.StartedAt = now
 		}
 	})
-	r.c.write(&store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{r.event(EventNodeStarted, in, 0, nil)}})
+	// The start is queued once the step has a slot to run in, so that in
+	// a fan-out it lands next to its attempt's start and end (one event
+	// row, one node row per element in the commit) instead of among the
+	// other elements' starts; the event keeps the time the step started.
+	started := &store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{r.event(EventNodeStarted, in, 0, nil)}}
+	writeStarted := func() {
+		if started != nil {
+			r.c.write(started)
+			started = nil
+		}
+	}
 
 	maxTries := 1
 	if s.Retry != nil && s.Retry.Attempts > 1 {
@@ -60,6 +70,7 @@ func (r *runner) execStep(ctx context.Context, in *instance, f *fence) outcome {
 	var prev error
 	for try := 1; ; try++ {
 		if r.halted(ctx, f) {
+			writeStarted() // a step that ends before its first slot is on record as started first
 			if ctx.Err() != nil {
 				return r.cancelled(in, 0)
 			}
@@ -74,8 +85,10 @@ func (r *runner) execStep(ctx context.Context, in *instance, f *fence) outcome {
 		select {
 		case r.sem <- struct{}{}:
 		case <-ctx.Done():
+			writeStarted()
 			return r.cancelled(in, 0)
 		}
+		writeStarted()
 		v, num, serr := r.attempt(ctx, in, action, prev)
 		<-r.sem
 		if serr == nil {

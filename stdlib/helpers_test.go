@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/expr-lang/expr"
@@ -164,11 +165,17 @@ func newAttempt(t *testing.T, step *ir.Step, env map[string]any) (*runtime.Attem
 	return a, rec
 }
 
-// writeScript writes an executable shell script into dir.
+// writeScript writes an executable shell script into dir. It holds
+// syscall.ForkLock while the file is open for writing: a process forked
+// meanwhile by a parallel test would hold the descriptor until its exec,
+// and running the script then fails "text file busy" (golang/go#22315).
 func writeScript(t *testing.T, dir, name, body string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+	syscall.ForkLock.RLock()
+	err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755)
+	syscall.ForkLock.RUnlock()
+	if err != nil {
 		t.Fatal(err)
 	}
 	return p
