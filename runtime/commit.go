@@ -63,12 +63,8 @@ type request struct {
 }
 
 func newCommitter(st store.Store, fence *store.Fence, observe func(store.Event), redact func(*store.Batch) error) *committer {
-	// A fan-out's elements in flight when a transaction is cut have their
-	// running row written in it and their finished row in the next: the
-	// fewer cuts, the fewer node rows (at 2,000 rows a transaction a
-	// 10,000-element for wrote 1.43 node rows per element).
 	c := &committer{st: st, fence: fence, observe: observe, redact: redact, wake: make(chan struct{}, 1), done: make(chan struct{}),
-		maxRows: 4000, maxQueued: 8000}
+		maxRows: 2000, maxQueued: 4000}
 	c.space = sync.NewCond(&c.mu)
 	if observe != nil {
 		c.ocond = sync.NewCond(&c.omu)
