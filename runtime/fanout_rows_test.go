@@ -44,11 +44,11 @@ func TestFanoutGroupCommit(t *testing.T) {
 	txs, nodes := cs.txs, cs.nodes
 	cs.mu.Unlock()
 	t.Logf("%d transactions, %d node rows for %d elements", txs, nodes, n)
-	// At most 1.5 rows per element: the count depends on how many elements
-	// are in flight at each cut (1.1-1.3 here at 4,000 rows a transaction,
-	// 1.4 at 2,000), a bound that holds on a loaded machine too.
-	if nodes > n*3/2 {
-		t.Errorf("%d node rows written for %d elements, want at most 1.5 per element", nodes, n)
+	// A step's start is queued next to its attempt, so an element is
+	// written twice only when a transaction is cut while it runs: 10,046-
+	// 10,067 rows here (14,317 when starts were queued at scheduling).
+	if nodes > n*12/10 {
+		t.Errorf("%d node rows written for %d elements, want at most 1.2 per element", nodes, n)
 	}
 	finished := 0
 	for k, st := range bd.nodeStates(t, res.RunID) {
