@@ -93,17 +93,8 @@ func (c *committer) write(b *store.Batch) {
 // queued write it is committed whatever ctx does.
 func (c *committer) commit(ctx context.Context, b *store.Batch) error {
 	c.mu.Lock()
-	if !c.busy && !c.closed && c.err == nil && c.nrows+rows(b) <= c.maxRows {
-		take := append(c.queue, &request{b: b})
-		for _, r := range c.queue {
-			if r.done != nil {
-				c.waiters--
-			}
-		}
-		c.queue, c.nrows = nil, 0
-		c.since = time.Now()
-		c.space.Broadcast()
-		c.busy = true
+	if !c.busy && !c.closed && c.err == nil && c.nrows+rows(b) < c.maxRows {
+		take := append(c.takeLocked(), &request{b: b}) // the whole queue: it holds fewer than maxRows rows
 		c.mu.Unlock()
 		return c.run(take)
 	}
@@ -239,24 +230,31 @@ func (c *committer) loop() {
 				continue
 			}
 		}
-		var take []*request
-		n := 0
-		for len(c.queue) > 0 && (n == 0 || n < c.maxRows) {
-			r := c.queue[0]
-			c.queue = c.queue[1:]
-			take = append(take, r)
-			n += rows(r.b)
-			if r.done != nil {
-				c.waiters--
-			}
-		}
-		c.nrows -= n
-		c.since = time.Now()
-		c.space.Broadcast()
-		c.busy = true
+		take := c.takeLocked()
 		c.mu.Unlock()
 		c.run(take)
 	}
+}
+
+// takeLocked takes the queued requests for one transaction, up to
+// maxRows rows, and marks it in progress (busy); c.mu is held.
+func (c *committer) takeLocked() []*request {
+	var take []*request
+	n := 0
+	for len(c.queue) > 0 && (n == 0 || n < c.maxRows) {
+		r := c.queue[0]
+		c.queue = c.queue[1:]
+		take = append(take, r)
+		n += rows(r.b)
+		if r.done != nil {
+			c.waiters--
+		}
+	}
+	c.nrows -= n
+	c.since = time.Now()
+	c.space.Broadcast()
+	c.busy = true
+	return take
 }
 
 // run commits the requests taken in one transaction (the caller set

@@ -281,11 +281,7 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			} else if seq, err = s.checkFence(ctx, tx, b.Fence); err != nil {
 				return err
 			}
-			// A batch that updates run rows may change the owner or the
-			// fence itself: the next batch checks again.
-			defer func() {
-				after = fenceState{ok: len(b.Runs) == 0, dataVersion: dv, write: s.writes.Load(), fence: *b.Fence, seq: seq}
-			}()
+			after = fenceState{dataVersion: dv, write: s.writes.Load(), fence: *b.Fence}
 		} else if len(groups) > 0 {
 			stmt, err := s.stmt(ctx, tx, maxSeqSQL)
 			if err == nil {
@@ -348,6 +344,9 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 			}
 			rest2 = rest2[k:]
 		}
+		// A batch that updates run rows may change the owner or the
+		// fence itself: the next batch checks again.
+		after.ok, after.seq = b.Fence != nil && len(b.Runs) == 0, seq
 		return nil
 	})
 	s.fenceMu.Lock()

@@ -50,7 +50,11 @@ func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store
 		if err != nil {
 			return fmt.Errorf("sqlitestore: create run %q: %w", r.ID, err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlitestore: create run %q: %w", r.ID, err)
+		}
+		if n == 0 {
 			return fmt.Errorf("sqlitestore: create run %q: %w: a run with this id exists", r.ID, store.ErrConflict)
 		}
 		return sourcesSet(ctx, tx, r.ID, p.Sources)
