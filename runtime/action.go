@@ -81,46 +81,67 @@ type Attempt struct {
 	// action that resolves a secret of its own adds it with AddSecret.
 	Secrets *schema.Secrets
 
-	addSecret func(string) error // set by the runtime: adds with the configured forms
+	// sc is the attempt's scope in the runtime: what the methods use when
+	// the Func fields are not set (a compute step's attempt has only
+	// these; the runtime sets the Func fields for other actions).
+	sc *attemptScope
 }
 
 // ReportProcess records the process group an action started (in its
 // own group, leader pid pgid); it waits until that is durable. Actions
 // that start processes call it right after the start.
 func (a *Attempt) ReportProcess(pgid int) {
-	if a != nil && a.ProcessFunc != nil {
+	switch {
+	case a == nil:
+	case a.ProcessFunc != nil:
 		a.ProcessFunc(pgid)
+	case a.sc != nil:
+		a.sc.process(pgid)
 	}
 }
 
 // Eval evaluates e, or returns nil when e is nil.
 func (a *Attempt) Eval(e *ir.Expr) (any, error) {
-	if e == nil || a.EvalFunc == nil {
-		return nil, nil
+	switch {
+	case e == nil:
+	case a.EvalFunc != nil:
+		return a.EvalFunc(e)
+	case a.sc != nil:
+		return a.sc.eval(e)
 	}
-	return a.EvalFunc(e)
+	return nil, nil
 }
 
 // Render renders e as a string with the given quoting of interpolated
 // values (nil: plain).
 func (a *Attempt) Render(e *ir.Expr, quote func(v any) (string, error)) (string, error) {
-	if e == nil || a.RenderFunc == nil {
-		return "", nil
+	switch {
+	case e == nil:
+	case a.RenderFunc != nil:
+		return a.RenderFunc(e, quote)
+	case a.sc != nil:
+		return a.sc.render(e, quote)
 	}
-	return a.RenderFunc(e, quote)
+	return "", nil
 }
 
 // Heartbeat extends the attempt's lease.
 func (a *Attempt) Heartbeat(detail string) {
-	if a.HeartbeatFunc != nil {
+	switch {
+	case a.HeartbeatFunc != nil:
 		a.HeartbeatFunc(detail)
+	case a.sc != nil:
+		a.sc.heartbeat(detail)
 	}
 }
 
 // Log appends an event to the run's event log.
 func (a *Attempt) Log(kind string, data map[string]any) {
-	if a.LogFunc != nil {
+	switch {
+	case a.LogFunc != nil:
 		a.LogFunc(kind, data)
+	case a.sc != nil:
+		a.sc.log(kind, data)
 	}
 }
 
@@ -128,8 +149,8 @@ func (a *Attempt) Log(kind string, data map[string]any) {
 // secret()) to the run's secrets. A value shorter than
 // schema.MinSecretLen cannot be hidden reliably and is an error.
 func (a *Attempt) AddSecret(s string) error {
-	if a.addSecret != nil {
-		return a.addSecret(s)
+	if a.sc != nil {
+		return a.sc.addSecret(s)
 	}
 	if a.Secrets == nil {
 		a.Secrets = &schema.Secrets{}

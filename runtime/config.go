@@ -134,7 +134,8 @@ func (d Durability) String() string {
 // Engine executes workflows durably through a Store. It is safe for
 // concurrent use; one Engine may drive many runs at once.
 type Engine struct {
-	cfg Config
+	cfg   Config
+	owner string // cfg.Owner.String(), made once
 
 	mu     sync.Mutex
 	live   map[string]context.CancelCauseFunc // runs executing in this engine
@@ -184,6 +185,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	return &Engine{
 		cfg:    cfg,
+		owner:  cfg.Owner.String(),
 		live:   map[string]context.CancelCauseFunc{},
 		progs:  map[*ir.Expr]*vm.Program{},
 		viewed: map[*ir.Program]bool{},

@@ -424,13 +424,12 @@ func (r *runner) execWorktree(ctx context.Context, in *instance, p path, f *fenc
 // dirOf returns the working directory of a node at p: that of the
 // innermost enclosing worktree, else the run's.
 func (r *runner) dirOf(n *ir.Node, p path) string {
-	anc := ancestors(n)
-	for i := len(anc) - 1; i >= 0; i-- {
-		if anc[i].Kind != ir.KindWorktree {
+	for a := n.Parent; a != nil && a.Parent != nil; a = a.Parent { // innermost first
+		if a.Kind != ir.KindWorktree {
 			continue
 		}
 		var d worktreeData
-		if r.data(r.inst(anc[i], trimPath(p, anc[i])), &d) && d.Dir != "" {
+		if r.data(r.inst(a, trimPath(p, a)), &d) && d.Dir != "" {
 			return d.Dir
 		}
 	}

@@ -145,6 +145,15 @@ func (r *runner) update(in *instance, fn func(row *store.Node)) *store.Node {
 	return &cp
 }
 
+// modify changes the instance's row under the lock, like update, without
+// a copy for writing (a compute step's rows are written once, at its end).
+func (r *runner) modify(in *instance, fn func(row *store.Node)) {
+	r.mu.Lock()
+	fn(&in.row)
+	in.row.UpdatedAt = r.e.now()
+	r.mu.Unlock()
+}
+
 // setOutput records a finished instance's output (already normalized).
 func (r *runner) setOutput(in *instance, v any, raw json.RawMessage, now time.Time) *store.Node {
 	r.mu.Lock()

@@ -170,7 +170,14 @@ func combine(outs []outcome) outcome {
 
 // event builds an event of the run.
 func (r *runner) event(kind string, in *instance, attempt int, data map[string]any) *store.Event {
-	ev := &store.Event{RunID: r.run.ID, Kind: kind, Time: r.e.now(), Attempt: attempt}
+	ev := &store.Event{}
+	r.eventInto(ev, kind, in, attempt, data)
+	return ev
+}
+
+// eventInto builds an event of the run in ev.
+func (r *runner) eventInto(ev *store.Event, kind string, in *instance, attempt int, data map[string]any) {
+	*ev = store.Event{RunID: r.run.ID, Kind: kind, Time: r.e.now(), Attempt: attempt}
 	if in != nil {
 		ev.NodeID, ev.Scope, ev.Iteration = in.node.ID, in.scope, in.row.Iteration
 	}
@@ -179,7 +186,6 @@ func (r *runner) event(kind string, in *instance, attempt int, data map[string]a
 			ev.Data = b
 		}
 	}
-	return ev
 }
 
 // halted reports whether new work must not start: a failure behind the

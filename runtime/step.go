@@ -44,19 +44,29 @@ func (r *runner) execStep(ctx context.Context, in *instance, f *fence) outcome {
 			return o
 		}
 	}
-	now := r.e.now()
-	row := r.update(in, func(row *store.Node) {
-		row.State = store.NodeRunning
-		if row.StartedAt.IsZero() {
-			row.StartedAt = now
-		}
-	})
-	// The start is queued once the step has a slot to run in, so that in
-	// a fan-out it lands next to its attempt's start and end (one event
-	// row, one node row per element in the commit) instead of among the
-	// other elements' starts; the event keeps the time the step started.
-	started := &store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{r.event(EventNodeStarted, in, 0, nil)}}
+	// A compute step holds its start back to write it with its end (see
+	// heldStart); other steps queue it once they have a slot.
+	var h *heldStart
+	var started *store.Batch
+	if s.Action == "compute" {
+		h = &heldStart{}
+		r.holdStart(in, h)
+	} else {
+		now := r.e.now()
+		row := r.update(in, func(row *store.Node) {
+			row.State = store.NodeRunning
+			if row.StartedAt.IsZero() {
+				row.StartedAt = now
+			}
+		})
+		// The start is queued once the step has a slot to run in, so that in
+		// a fan-out it lands next to its attempt's start and end (one event
+		// row, one node row per element in the commit) instead of among the
+		// other elements' starts; the event keeps the time the step started.
+		started = &store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{r.event(EventNodeStarted, in, 0, nil)}}
+	}
 	writeStarted := func() {
+		r.flushHeld(in, h)
 		if started != nil {
 			r.c.write(started)
 			started = nil
@@ -88,13 +98,16 @@ func (r *runner) execStep(ctx context.Context, in *instance, f *fence) outcome {
 			writeStarted()
 			return r.cancelled(in, 0)
 		}
-		writeStarted()
-		v, num, serr := r.attempt(ctx, in, action, prev)
+		if h == nil {
+			writeStarted()
+		}
+		v, num, serr := r.attempt(ctx, in, action, prev, h)
 		<-r.sem
 		if serr == nil {
-			o, _ := r.succeed(ctx, in, num, v, cacheKey)
+			o, _ := r.succeed(ctx, in, num, v, cacheKey, h)
 			return o
 		}
+		r.flushHeld(in, h) // written already by the attempt's failure
 		if serr.Kind == ErrKindCancelled && ctx.Err() != nil {
 			return r.cancelled(in, num)
 		}
@@ -154,65 +167,55 @@ func retryDelay(rp *ir.Retry, try int) time.Duration {
 
 // attempt performs one attempt: it records its start (with a lease),
 // runs the action with the step's timeout, and validates the output.
-func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev error) (any, int, *StepError) {
+func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev error, h *heldStart) (any, int, *StepError) {
 	if t := r.distributed(in); t != nil {
 		return r.attemptTask(ctx, in, t, prev) // a worker runs it (task.go)
 	}
 	n, s, p := in.node, in.node.Step, in.path
 	now := r.e.now()
-	var num int
-	row := r.update(in, func(row *store.Node) { row.Attempts++; num = row.Attempts })
-	start := &store.Batch{
-		Nodes: []*store.Node{row},
-		AttemptStarts: []*store.Attempt{{RunID: r.run.ID, NodeID: n.ID, Scope: in.scope, Number: num,
-			State: store.AttemptRunning, Owner: r.e.cfg.Owner.String(), LeaseExpiresAt: now.Add(r.e.cfg.LeaseDuration),
-			HeartbeatAt: now, StartedAt: now}},
-		Events: []*store.Event{r.event(EventAttemptStarted, in, num, nil)},
+	sc := &attemptScope{r: r, ctx: ctx, in: in, h: h}
+	if h != nil && h.held {
+		// A compute step's first attempt: its start is held with the
+		// step's (heldStart).
+		r.modify(in, func(row *store.Node) { row.Attempts++; sc.num = row.Attempts })
+		h.att = store.Attempt{RunID: r.run.ID, NodeID: n.ID, Scope: in.scope, Number: sc.num,
+			State: store.AttemptRunning, Owner: r.e.owner, LeaseExpiresAt: now.Add(r.e.cfg.LeaseDuration),
+			HeartbeatAt: now, StartedAt: now}
+		h.tried = true
+		r.eventInto(&h.ev[h.n], EventAttemptStarted, in, sc.num, nil)
+		h.n++
+	} else {
+		row := r.update(in, func(row *store.Node) { row.Attempts++; sc.num = row.Attempts })
+		start := &store.Batch{
+			Nodes: []*store.Node{row},
+			AttemptStarts: []*store.Attempt{{RunID: r.run.ID, NodeID: n.ID, Scope: in.scope, Number: sc.num,
+				State: store.AttemptRunning, Owner: r.e.owner, LeaseExpiresAt: now.Add(r.e.cfg.LeaseDuration),
+				HeartbeatAt: now, StartedAt: now}},
+			Events: []*store.Event{r.event(EventAttemptStarted, in, sc.num, nil)},
+		}
+		// An attempt with side effects is on record before it begins, so a
+		// crash leaves it abandoned rather than forgotten. A compute step has
+		// none: its start rides with its end, in the same transaction.
+		if s.Action == "compute" {
+			r.c.write(start)
+		} else if err := r.c.commit(context.WithoutCancel(ctx), start); err != nil {
+			return nil, sc.num, &StepError{Kind: ErrKindInternal, Message: err.Error(), Err: err}
+		}
 	}
-	// An attempt with side effects is on record before it begins, so a
-	// crash leaves it abandoned rather than forgotten. A compute step has
-	// none: its start rides with its end, in the same transaction.
-	if s.Action == "compute" {
-		r.c.write(start)
-	} else if err := r.c.commit(context.WithoutCancel(ctx), start); err != nil {
-		return nil, num, &StepError{Kind: ErrKindInternal, Message: err.Error(), Err: err}
-	}
-	runEnv := r.attemptEnv(num)
-	var lastBeat time.Time
-	var beat atomic.Int64 // wall time of the last heartbeat, for heartbeat_timeout
-	beat.Store(time.Now().UnixNano())
-	a := &Attempt{
-		RunID: r.run.ID, NodeID: n.ID, Key: instKey(n.ID, in.scope), Number: num,
+	num := sc.num
+	sc.runEnv = r.attemptEnv(num)
+	sc.beat.Store(time.Now().UnixNano())
+	a := &sc.a
+	*a = Attempt{
+		RunID: r.run.ID, NodeID: n.ID, Number: num,
 		Node: n, Step: s, Program: r.prog, Dir: r.dirOf(n, p), PrevError: prev,
-		EvalFunc: func(x *ir.Expr) (any, error) { return r.eval(x, in, p, r.pre[n], runEnv) },
-		RenderFunc: func(x *ir.Expr, quote func(any) (string, error)) (string, error) {
-			return r.render(x, in, p, r.pre[n], runEnv, quote)
-		},
-		HeartbeatFunc: func(detail string) {
-			beat.Store(time.Now().UnixNano())
-			t := r.e.now()
-			if t.Sub(lastBeat) < time.Second {
-				return
-			}
-			lastBeat = t
-			r.c.write(&store.Batch{AttemptHeartbeats: []*store.AttemptHeartbeatParams{{RunID: r.run.ID, NodeID: n.ID,
-				Scope: in.scope, Number: num, Detail: detail, LeaseExpiresAt: t.Add(r.e.cfg.LeaseDuration), Now: t}}})
-		},
-		LogFunc: func(kind string, data map[string]any) {
-			r.c.write(&store.Batch{Events: []*store.Event{r.event(kind, in, num, data)}})
-			r.budget.account(kind, data)
-		},
-		ProcessFunc: func(pgid int) {
-			_ = r.c.commit(context.WithoutCancel(ctx), &store.Batch{AttemptHeartbeats: []*store.AttemptHeartbeatParams{{RunID: r.run.ID,
-				NodeID: n.ID, Scope: in.scope, Number: num, PID: pgid, PIDStart: processStart(pgid), Now: r.e.now()}}}) // a failed commit stops the session anyway
-		},
-		CallFunc: func(ctx context.Context, workflow string, input any) (any, error) {
-			return r.call(ctx, in, workflow, input)
-		},
-		Secrets:   r.secrets,
-		addSecret: func(s string) error { return r.e.addSecret(r.secrets, "", s) },
+		Secrets: r.secrets, sc: sc,
 	}
 	if s.Action != "compute" {
+		// A compute step's action reaches the callbacks through the
+		// methods (Eval, Log…); the Func fields cost an allocation each.
+		a.EvalFunc, a.RenderFunc, a.HeartbeatFunc, a.LogFunc = sc.eval, sc.render, sc.heartbeat, sc.log
+		a.ProcessFunc, a.CallFunc = sc.process, sc.call
 		// Only an action with effects outside the run (an agent) has a
 		// session to report or continue.
 		a.Continue = r.continued(in, num)
@@ -233,7 +236,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		if s.HeartbeatTimeout > 0 {
 			stop := make(chan struct{})
 			defer close(stop)
-			go watchHeartbeat(s.HeartbeatTimeout, &beat, cancelCause, stop)
+			go watchHeartbeat(s.HeartbeatTimeout, &sc.beat, cancelCause, stop)
 		}
 	}
 	if s.Timeout > 0 {
@@ -265,6 +268,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		if errors.As(serr, &cw) {
 			kind = EventAttemptSuspended
 		}
+		r.flushHeld(in, h)
 		r.c.write(&store.Batch{
 			AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: n.ID, Scope: in.scope, Number: num,
 				State: attemptEndState(serr), Error: serr.Error(), ErrorKind: serr.Kind, Now: r.e.now()}},
@@ -276,6 +280,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 	if l := r.secrets.FindIn(v, n.ID); l != nil {
 		// Never stored, never rewritten: the step fails naming the field
 		// (checked before validation, so that no message quotes it).
+		r.flushHeld(in, h)
 		return nil, num, r.attemptFailed(in, num, leakError(l, "the step's output"))
 	}
 	if n.Output != nil {
@@ -286,6 +291,7 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 			if errors.As(verr, &ve) {
 				serr.Path = ve.Path
 			}
+			r.flushHeld(in, h)
 			return nil, num, r.attemptFailed(in, num, serr)
 		}
 		v = nv
@@ -360,29 +366,41 @@ func attemptEndState(serr *StepError) store.AttemptState {
 	return store.AttemptFailed
 }
 
-// succeed commits a finished attempt and the step's output.
-func (r *runner) succeed(ctx context.Context, in *instance, num int, v any, cacheKey string) (outcome, bool) {
+// succeed commits a finished attempt and the step's output (with the
+// step's start when h holds it).
+func (r *runner) succeed(ctx context.Context, in *instance, num int, v any, cacheKey string, h *heldStart) (outcome, bool) {
 	raw, err := json.Marshal(v)
 	if err != nil {
+		r.flushHeld(in, h)
 		return r.fail(in, &fence{}, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("encode output: %v", err)}, in.node.Step.ContinueOnFail), false
 	}
-	now := r.e.now()
-	row := r.setOutput(in, v, raw, now)
-	b := &store.Batch{
-		Nodes: []*store.Node{row},
-		AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: in.node.ID, Scope: in.scope, Number: num,
-			State: store.AttemptFinished, Now: now}},
-		Events: []*store.Event{r.event(EventNodeFinished, in, num, nil)},
-	}
-	if in.node.Step.Action == "compute" && r.e.cfg.Durability != DurabilityFull && (in.node.Step.Cache == nil || cacheKey == "") {
-		// A compute step has no effect outside the run: its result is
-		// committed with the next awaited write, before anything with an
-		// effect outside the run starts (a crash recomputes it). One with
-		// a cache is awaited: the cache entry, which other runs read, is
-		// written after the result it holds is committed.
-		r.c.write(b)
-	} else if err := r.c.commit(context.WithoutCancel(ctx), b); err != nil {
-		return outcome{state: store.NodePending}, false
+	// A compute step has no effect outside the run: its result is
+	// committed with the next awaited write, before anything with an
+	// effect outside the run starts (a crash recomputes it). One with a
+	// cache is awaited: the cache entry, which other runs read, is
+	// written after the result it holds is committed.
+	queued := in.node.Step.Action == "compute" && r.e.cfg.Durability != DurabilityFull && (in.node.Step.Cache == nil || cacheKey == "")
+	var now time.Time
+	if h != nil && h.held && h.tried {
+		if err := r.succeedHeld(ctx, in, h, num, v, raw, !queued); err != nil {
+			return outcome{state: store.NodePending}, false
+		}
+		now = h.att.FinishedAt
+	} else {
+		r.flushHeld(in, h)
+		now = r.e.now()
+		row := r.setOutput(in, v, raw, now)
+		b := &store.Batch{
+			Nodes: []*store.Node{row},
+			AttemptFinishes: []*store.AttemptFinishParams{{RunID: r.run.ID, NodeID: in.node.ID, Scope: in.scope, Number: num,
+				State: store.AttemptFinished, Now: now}},
+			Events: []*store.Event{r.event(EventNodeFinished, in, num, nil)},
+		}
+		if queued {
+			r.c.write(b)
+		} else if err := r.c.commit(context.WithoutCancel(ctx), b); err != nil {
+			return outcome{state: store.NodePending}, false
+		}
 	}
 	if c := in.node.Step.Cache; c != nil && cacheKey != "" {
 		e := &store.CacheEntry{Workflow: r.wf.Name, SourceHash: r.prog.SourceHash, Key: cacheKeyHash(cacheKey), Output: raw, CreatedAt: now}

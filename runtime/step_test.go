@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -251,5 +252,71 @@ func TestTypeViews(t *testing.T) {
 	}
 	if node != "analyze" || summary != "ok" || risk != "low" {
 		t.Errorf("view row: %s %d %s %s", node, iteration, summary, risk)
+	}
+}
+
+// TestComputeStepWrites checks what a compute step leaves in the store
+// when its start is held back to go with its end (one write): the same
+// events, in the same order, as when each part is written at once, also
+// when the step logs while it runs or fails an attempt first.
+func TestComputeStepWrites(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	compute := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		switch a.NodeID {
+		case "b":
+			a.Log("Note", map[string]any{"x": 1})
+		case "c":
+			if calls.Add(1) == 1 {
+				return nil, &runtime.StepError{Kind: runtime.ErrKindExpr, Message: "not yet", Retry: true}
+			}
+		}
+		return a.Eval(a.Step.Args["value"])
+	})
+	b := setup(t, runtime.Actions{"compute": compute})
+	prog := program("held", nil, value("a", "1"), value("b", "a + 1"), value("c", "b + 1", withRetry(&ir.Retry{Attempts: 2})))
+	res, err := b.engine.Start(context.Background(), runtime.StartParams{Program: prog})
+	if err != nil || res.Status != store.RunFinished || res.Output != int64(3) {
+		t.Fatalf("%+v %v", res, err)
+	}
+	evs, err := b.store.EventList(context.Background(), &store.EventListParams{RunID: res.RunID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		if e.NodeID != "" {
+			got = append(got, fmt.Sprintf("%s %s %d", e.NodeID, e.Kind, e.Attempt))
+		}
+	}
+	want := []string{
+		"a NodeStarted 0", "a AttemptStarted 1", "a NodeFinished 1",
+		"b NodeStarted 0", "b AttemptStarted 1", "b Note 1", "b NodeFinished 1",
+		"c NodeStarted 0", "c AttemptStarted 1", "c AttemptFailed 1", "c RetryScheduled 1", "c AttemptStarted 2", "c NodeFinished 2",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	for i := 1; i < len(evs); i++ {
+		if evs[i].Time.Before(evs[i-1].Time) {
+			t.Errorf("event %d (%s %s) at %s is before the one before it", i, evs[i].NodeID, evs[i].Kind, evs[i].Time)
+		}
+	}
+	atts, err := b.store.AttemptList(context.Background(), &store.AttemptListParams{RunID: res.RunID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotAtts []string
+	for _, a := range atts {
+		gotAtts = append(gotAtts, fmt.Sprintf("%s %d %s", a.NodeID, a.Number, a.State))
+		if a.StartedAt.IsZero() || a.FinishedAt.Before(a.StartedAt) || a.Owner == "" {
+			t.Errorf("attempt %s %d: started %s, finished %s, owner %q", a.NodeID, a.Number, a.StartedAt, a.FinishedAt, a.Owner)
+		}
+	}
+	if diff := cmp.Diff([]string{"a 1 finished", "b 1 finished", "c 1 failed", "c 2 finished"}, gotAtts); diff != "" {
+		t.Errorf("attempts (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"a": "finished", "b": "finished", "c": "finished"}, b.nodeStates(t, res.RunID)); diff != "" {
+		t.Errorf("nodes (-want +got):\n%s", diff)
 	}
 }

@@ -79,8 +79,8 @@ func (r *runner) perform(ctx context.Context, in *instance, t *store.Task) (any,
 		CallFunc: func(context.Context, string, any) (any, error) {
 			return nil, &StepError{Kind: ErrKindInternal, Message: "a call step runs in its run's session, not in a worker"}
 		},
-		Secrets:   r.secrets,
-		addSecret: func(s string) error { return r.e.addSecret(r.secrets, "", s) },
+		Secrets: r.secrets,
+		sc:      &attemptScope{r: r, ctx: ctx, in: in, num: num},
 	}
 	if in.scope != "" {
 		a.Key += "[" + in.scope + "]"
