@@ -540,48 +540,6 @@ func (s *Store) tx1(ctx context.Context, what string, fn func(tx *sql.Tx) error)
 
 const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
-// ts formats a time for storage: fixed width UTC, so that text comparison
-// orders times; the zero time is "".
-//
-// It writes the digits itself: time.Format interprets its layout on every
-// call, and a batch formats several times per row (about a tenth of a
-// 1,000-step run's commit CPU went to it). TestTimeText compares the two.
-func ts(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.Format(timeLayout)
-	}
-	hour, minute, sec := t.Clock()
-	var b [len(timeLayout)]byte
-	digits(b[0:4], year)
-	b[4] = '-'
-	digits(b[5:7], int(month))
-	b[7] = '-'
-	digits(b[8:10], day)
-	b[10] = 'T'
-	digits(b[11:13], hour)
-	b[13] = ':'
-	digits(b[14:16], minute)
-	b[16] = ':'
-	digits(b[17:19], sec)
-	b[19] = '.'
-	digits(b[20:29], t.Nanosecond())
-	b[29] = 'Z'
-	return string(b[:])
-}
-
-// digits writes v in decimal into all of b, zero-padded on the left.
-func digits(b []byte, v int) {
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-}
-
 // pt parses a stored time.
 func pt(s string) time.Time {
 	if s == "" {
