@@ -202,6 +202,15 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 	}
 	r.forgetOldIterations()
 	b.Events = append(b.Events, r.event(sp.startKind, nil, 0, map[string]any{"workflow": r.wf.Name, "owner": r.e.cfg.Owner.String()}))
+	if sp.startKind == EventRunStarted && !sp.adopt {
+		// A run Start just created: its row is committed already and this
+		// batch only marks the session's start, which nothing outside the
+		// run waits for. It goes with the first write that is waited for
+		// (a step with an effect, or the run's end): a one-step run is then
+		// two transactions, not three.
+		r.c.write(b)
+		return nil
+	}
 	return r.c.commit(ctx, b)
 }
 

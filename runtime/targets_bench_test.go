@@ -34,6 +34,11 @@ func medianCost(n int, f func() cost) cost {
 	for i := 0; i < n; i++ {
 		cs = append(cs, f())
 	}
+	return medianOf(cs)
+}
+
+// medianOf is the median of each of cs's figures.
+func medianOf(cs []cost) cost {
 	med := func(get func(c cost) int64) int64 {
 		v := make([]int64, len(cs))
 		for i, c := range cs {
@@ -127,6 +132,18 @@ func buildSmithc(b *testing.B, dir string) string {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		b.Fatalf("go build smithc: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// buildTool builds the command internal/name into dir (CGO_ENABLED=0,
+// as smithc is built).
+func buildTool(b *testing.B, dir, name string) string {
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/smithc/smithc/internal/"+name)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build %s: %v\n%s", name, err, out)
 	}
 	return bin
 }
@@ -407,9 +424,23 @@ func benchTargets(b *testing.B) {
 
 	version := medianCost(startReps, func() cost { c, _ := whole(b, bin, "", "version"); return c })
 	start := medianCost(startReps, func() cost { c, _ := whole(b, bin, "", "check", one); return c })
-	w1 := medianCost(startReps, func() cost { c, _ := whole(b, bin, db, "run", one); return c })
-	rows = append(rows, row{"one-step workflow, whole process, existing store ≤ 10 ms", ms(w1.wall), "`smithc check` of it " + ms(start.wall) + ", `smithc version` " + ms(version.wall), ratio(w1.wall, start.wall),
-		ms(w1.cpu) + " CPU (check " + ms(start.cpu) + ", version " + ms(version.cpu) + ")", verdict(w1.wall <= 10*time.Millisecond)})
+	// The start-up floor (internal/startfloor: a Go program with the same
+	// SQLite doing a one-step run's store work and nothing else), one run
+	// of it after each run of smithc: the same moment, the same load.
+	floorBin, floorDB := buildTool(b, dir, "startfloor"), filepath.Join(dir, "floor.db")
+	whole(b, floorBin, "", floorDB) // creates its tables
+	var floorRuns []cost
+	w1 := medianCost(startReps, func() cost {
+		c, _ := whole(b, bin, db, "run", one)
+		f, _ := whole(b, floorBin, "", floorDB)
+		floorRuns = append(floorRuns, f)
+		return c
+	})
+	floor1 := medianOf(floorRuns)
+	rows = append(rows, row{"one-step workflow, whole process, existing store ≤ 10 ms", ms(w1.wall),
+		"start-up floor (Go + the same SQLite: open, 2 commits, close) " + ms(floor1.wall) + "; `smithc check` of it " + ms(start.wall) + ", `smithc version` " + ms(version.wall),
+		ratio(w1.wall, floor1.wall) + " the floor",
+		ms(w1.cpu) + " CPU (floor " + ms(floor1.cpu) + ", check " + ms(start.cpu) + ", version " + ms(version.cpu) + ")", verdict(w1.wall <= 10*time.Millisecond)})
 	nfresh := 0
 	w1new := medianCost(startReps, func() cost {
 		nfresh++

@@ -8,9 +8,11 @@
 // ratios new/old: a before/after. It names each binary's linking
 // (static, or dynamic with the libraries it needs): a cgo build starts
 // about 1 ms later, so a before/after of binaries built differently says
-// so.
+// so. With -floor BIN (internal/startfloor: the same SQLite doing a
+// one-step run's store work and nothing else) it measures that floor too,
+// interleaved, and prints each one-step run as a ratio to it.
 //
-//	go run ./internal/startbench -reps 21 -new bin/smithc -old /tmp/smithc-before
+//	go run ./internal/startbench -reps 21 -new bin/smithc -old /tmp/smithc-before -floor bin/startfloor
 //	make bench-startup OLD=/tmp/smithc-before
 package main
 
@@ -31,6 +33,7 @@ func main() {
 	newBin := flag.String("new", "bin/smithc", "the smithc binary to measure")
 	oldBin := flag.String("old", "", "a smithc binary to compare with (before/after), interleaved run by run")
 	reps := flag.Int("reps", 21, "runs of each case (medians)")
+	floorBin := flag.String("floor", "", "the start-up floor program (internal/startfloor) to measure beside them")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "startbench-")
 	if err != nil {
@@ -67,9 +70,16 @@ func main() {
 		fmt.Printf("%s: %s (%s)\n", b.name, b.path, linking(b.path))
 	}
 	fmt.Printf("medians of %d runs (wall / CPU)\n", *reps)
+	floorDB := filepath.Join(dir, "floor.db")
+	if *floorBin != "" {
+		if _, _, err := run(*floorBin, floorDB); err != nil { // creates the floor's tables
+			fail(err)
+		}
+	}
 	for _, c := range cases {
 		walls := map[string][]time.Duration{}
 		cpus := map[string][]time.Duration{}
+		floored := *floorBin != "" && strings.HasPrefix(c.name, "smithc run, one step")
 		for i := 0; i < *reps; i++ {
 			for _, b := range bins {
 				w, cpu, err := run(b.path, c.args(b, i)...)
@@ -79,11 +89,23 @@ func main() {
 				walls[b.name] = append(walls[b.name], w)
 				cpus[b.name] = append(cpus[b.name], cpu)
 			}
+			if floored { // the floor, interleaved with the runs it is the floor of
+				w, cpu, err := run(*floorBin, floorDB)
+				if err != nil {
+					fail(err)
+				}
+				walls["floor"] = append(walls["floor"], w)
+				cpus["floor"] = append(cpus["floor"], cpu)
+			}
 		}
 		line := fmt.Sprintf("%-40s new %7.2f / %6.2f ms", c.name, ms(median(walls["new"])), ms(median(cpus["new"])))
 		if *oldBin != "" {
 			line += fmt.Sprintf("   old %7.2f / %6.2f ms   new/old %.2f× / %.2f×", ms(median(walls["old"])), ms(median(cpus["old"])),
 				float64(median(walls["new"]))/float64(median(walls["old"])), float64(median(cpus["new"]))/float64(median(cpus["old"])))
+		}
+		if floored {
+			line += fmt.Sprintf("   floor %7.2f / %6.2f ms   new/floor %.2f× / %.2f×", ms(median(walls["floor"])), ms(median(cpus["floor"])),
+				float64(median(walls["new"]))/float64(median(walls["floor"])), float64(median(cpus["new"]))/float64(median(cpus["floor"])))
 		}
 		fmt.Println(line)
 	}
