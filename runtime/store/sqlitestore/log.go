@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/smithc/smithc/runtime/store"
 )
@@ -17,25 +18,30 @@ func (s *Store) EventAppend(ctx context.Context, p *store.EventAppendParams) err
 }
 
 // An event row holds one event, or a run of up to maxGroup consecutive
-// events of one node instance (same run, node, scope and iteration) that
-// carry no data and have different kinds: a step's NodeStarted,
-// AttemptStarted and NodeFinished committed together are one row, not
-// three (one B-tree insert and one index entry instead of three). Such a
-// row's kind is the events' kinds joined by commas, its time the first
-// event's, its attempt the last one's, and its data the events' attempts
-// and times, [[attempt,"time"],…]. Its seq is its last event's: the
-// events of a row have consecutive seqs ending at the row's, so a seq
-// still names one event, and the next row continues after it.
-// EventList expands rows back into the events, exactly as appended.
-const maxGroup = 4
+// events of one run that carry no data: a step's NodeStarted,
+// AttemptStarted and NodeFinished committed together, or a for's
+// elements committed in one group commit, are one row, not one or three
+// per step (one B-tree insert and one index entry for them all). Such a
+// row's kind is the events' kinds joined by commas (one per event), its
+// node, scope and iteration the first event's, its time the first
+// event's, its attempt the last one's, and its data the events'
+// attempts and times, [[attempt,"time"],…]; an event of another node
+// instance than the event before it has its instance too,
+// [attempt,"time","node","scope",iteration] (from migration 0007 on;
+// before, a row held the events of one instance, with different kinds).
+// Its seq is its last event's: the events of a row have consecutive
+// seqs ending at the row's, so a seq still names one event, and the next
+// row continues after it. EventList expands rows back into the events,
+// exactly as appended.
+const maxGroup = 32
 
 // eventGroups splits events into the runs stored as one row each.
 func eventGroups(events []*store.Event) [][]*store.Event {
-	out := make([][]*store.Event, 0, len(events))
+	out := make([][]*store.Event, 0, len(events)/4+1)
 	for i := 0; i < len(events); {
 		j := i + 1
 		if groupable(events[i]) {
-			for j < len(events) && j-i < maxGroup && groupable(events[j]) && sameInstance(events[i], events[j]) && !hasKind(events[i:j], events[j].Kind) {
+			for j < len(events) && j-i < maxGroup && groupable(events[j]) && events[j].RunID == events[i].RunID {
 				j++
 			}
 		}
@@ -45,21 +51,17 @@ func eventGroups(events []*store.Event) [][]*store.Event {
 	return out
 }
 
+// groupable: e carries no data, and its kind, node and scope are text
+// the row's encoding keeps exactly (valid UTF-8; a kind without the
+// commas that join kinds or the quotes the down migration's split needs
+// absent).
 func groupable(e *store.Event) bool {
-	return (len(e.Data) == 0 || string(e.Data) == "null") && e.Kind != "" && !strings.Contains(e.Kind, ",")
+	return (len(e.Data) == 0 || string(e.Data) == "null") && e.Kind != "" && !strings.ContainsAny(e.Kind, ",\"\\") &&
+		utf8.ValidString(e.NodeID) && utf8.ValidString(e.Scope)
 }
 
 func sameInstance(a, b *store.Event) bool {
 	return a.RunID == b.RunID && a.NodeID == b.NodeID && a.Scope == b.Scope && a.Iteration == b.Iteration
-}
-
-func hasKind(evs []*store.Event, kind string) bool {
-	for _, e := range evs {
-		if e.Kind == kind {
-			return true
-		}
-	}
-	return false
 }
 
 // eventInsertSQL inserts rows with their seqs given: a batch numbers its
@@ -121,7 +123,16 @@ func eventAppendN(t *wtx, bx *boxes, seq int64, groups [][]*store.Event) (int64,
 			data = strconv.AppendInt(data, int64(ge.Attempt), 10)
 			data = append(data, ',', '"')
 			data = appendTS(data, ge.Time)
-			data = append(data, '"', ']')
+			data = append(data, '"')
+			if k > 0 && !sameInstance(g[k-1], ge) {
+				data = append(data, ',')
+				data = appendJSONString(data, ge.NodeID)
+				data = append(data, ',')
+				data = appendJSONString(data, ge.Scope)
+				data = append(data, ',')
+				data = strconv.AppendInt(data, int64(ge.Iteration), 10)
+			}
+			data = append(data, ']')
 		}
 		data = append(data, ']')
 		bx.data = data
@@ -149,19 +160,23 @@ func expandRow(e *store.Event, data string) ([]*store.Event, error) {
 		return []*store.Event{e}, nil
 	}
 	kinds := strings.Split(e.Kind, ",")
-	var parts [][2]json.RawMessage
+	var parts [][]json.RawMessage
 	if err := json.Unmarshal([]byte(data), &parts); err != nil || len(parts) != len(kinds) {
 		return nil, fmt.Errorf("event row %d of run %q: the grouped events' data does not match their kinds %q", e.Seq, e.RunID, e.Kind)
 	}
 	out := make([]*store.Event, len(kinds))
+	node, scope, iter := e.NodeID, e.Scope, e.Iteration
 	for k, kind := range kinds {
+		p := parts[k]
 		var num int
 		var t string
-		if json.Unmarshal(parts[k][0], &num) != nil || json.Unmarshal(parts[k][1], &t) != nil {
+		if len(p) != 2 && len(p) != 5 || json.Unmarshal(p[0], &num) != nil || json.Unmarshal(p[1], &t) != nil ||
+			len(p) == 5 && (json.Unmarshal(p[2], &node) != nil || json.Unmarshal(p[3], &scope) != nil || json.Unmarshal(p[4], &iter) != nil) {
 			return nil, fmt.Errorf("event row %d of run %q: the grouped events' data is damaged", e.Seq, e.RunID)
 		}
 		ev := *e
 		ev.Seq = e.Seq - int64(len(kinds)-1-k)
+		ev.NodeID, ev.Scope, ev.Iteration = node, scope, iter
 		ev.Kind, ev.Attempt, ev.Time, ev.Data = kind, num, pt(t), nil
 		out[k] = &ev
 	}

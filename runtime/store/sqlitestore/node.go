@@ -213,6 +213,11 @@ func appendJSONField(b []byte, key, v string, always bool) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
+	return appendJSONString(b, v)
+}
+
+// appendJSONString appends v quoted as json.Marshal quotes it.
+func appendJSONString(b []byte, v string) []byte {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			q, _ := json.Marshal(v) // escapes, invalid UTF-8: json.Marshal's own rules
