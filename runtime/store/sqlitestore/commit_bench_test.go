@@ -90,3 +90,35 @@ func selfCPU() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru) //nolint:errcheck // cannot fail for RUSAGE_SELF
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkEventList reads back the events of 2,000 compute steps
+// committed in group commits of 200 (what logs and inspect read).
+func BenchmarkEventList(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "r", Workflow: "fan", Status: store.RunRunning}, Now: now}); err != nil {
+		b.Fatal(err)
+	}
+	fence := &store.Fence{RunID: "r"}
+	for i := 0; i < 10; i++ {
+		bt := elementBatch(fence, i*200, 200, now)
+		bt.Fence = nil
+		if err := s.BatchCommit(ctx, bt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		evs, err := s.EventList(ctx, &store.EventListParams{RunID: "r"})
+		if err != nil || len(evs) != 6000 {
+			b.Fatal(len(evs), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*6000), "ns/event")
+}
