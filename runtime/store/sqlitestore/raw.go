@@ -58,7 +58,11 @@ func (s *Store) batchTx(ctx context.Context, what string, fn func(t *wtx) error)
 	t := &wtx{s: s, ctx: ctx, conn: conn, args: s.args[:0]}
 	err = fn(t)
 	if err == nil {
-		if _, err = conn.ExecContext(ctx, `COMMIT`); err != nil {
+		// Not interrupted by ctx: the driver reports a statement it
+		// interrupted as ctx's error, which must not happen to a COMMIT
+		// that took effect (as the driver's Tx.Commit ensures). It waits
+		// for nothing: this connection holds the write lock.
+		if _, err = conn.ExecContext(context.Background(), `COMMIT`); err != nil {
 			err = fmt.Errorf("sqlitestore: %s: commit: %w", what, err)
 		}
 	}
