@@ -1,8 +1,11 @@
 package sqlitestore
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -58,5 +61,27 @@ func TestFoldedAttemptText(t *testing.T) {
 			utf8.ValidString(a.Detail) && back.Detail != a.Detail {
 			t.Fatalf("case %d: unfold gave %+v for %+v", i, back, a)
 		}
+	}
+}
+
+// TestRollbackWithoutTransaction: the ROLLBACK that ends a failed batch
+// (after a BEGIN that did not take effect, or a COMMIT that ended the
+// transaction) is recognised, and the writer's connection is kept.
+func TestRollbackWithoutTransaction(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.w.ExecContext(ctx, `ROLLBACK`)
+	if err == nil || !isNoTransaction(err) {
+		t.Fatalf("ROLLBACK outside a transaction: %v, not recognised", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `SELECT 1`); err != nil {
+		t.Fatal(err)
+	}
+	if isNoTransaction(fmt.Errorf("disk I/O error")) {
+		t.Error("another error taken for no transaction")
 	}
 }

@@ -51,12 +51,15 @@ func (s *Store) batchTx(ctx context.Context, what string, fn func(t *wtx) error)
 		return fmt.Errorf("sqlitestore: %s: %w", what, err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-		return fmt.Errorf("sqlitestore: %s: begin: %w", what, err)
-	}
-	s.writes.Add(1) // inside the transaction: the writer runs one at a time
 	t := &wtx{s: s, ctx: ctx, conn: conn, args: s.args[:0]}
-	err = fn(t)
+	if _, err = conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		// (a BEGIN that took effect may still be reported as interrupted
+		// by ctx: the ROLLBACK below ends it)
+		err = fmt.Errorf("sqlitestore: %s: begin: %w", what, err)
+	} else {
+		s.writes.Add(1) // inside the transaction: the writer runs one at a time
+		err = fn(t)
+	}
 	if err == nil {
 		// Not interrupted by ctx: the driver reports a statement it
 		// interrupted as ctx's error, which must not happen to a COMMIT
