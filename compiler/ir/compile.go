@@ -218,16 +218,18 @@ func (p *Program) CompileAll() error {
 		prog *vm.Program
 		err  error
 	}
-	var (
-		index = map[key]int32{}
-		jobs  []job
-		users []*Expr
-		jobOf []int32 // the job of each user
-	)
+	var users []*Expr
 	p.EachExpr(func(x *Expr) {
-		if x.Template != nil || x.Program != nil {
-			return
+		if x.Template == nil && x.Program == nil {
+			users = append(users, x)
 		}
+	})
+	var (
+		index = make(map[key]int32, len(users))
+		jobs  = make([]job, 0, len(users))
+		jobOf = make([]int32, len(users)) // the job of each user
+	)
+	for i, x := range users {
 		k := key{x.Src, x.shadowed()}
 		tree := x.takeParsed(k.shadowed)
 		j, ok := index[k]
@@ -236,9 +238,8 @@ func (p *Program) CompileAll() error {
 			index[k] = j
 			jobs = append(jobs, job{key: k, tree: tree})
 		}
-		users = append(users, x)
-		jobOf = append(jobOf, j)
-	})
+		jobOf[i] = j
+	}
 	const chunk = 64
 	var next atomic.Int64
 	work := func() {
