@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -71,15 +70,16 @@ const eventInsertSQL = `INSERT INTO event (seq, run_id, node_id, scope, iteratio
 
 const maxSeqSQL = `SELECT coalesce(max(seq), 0) FROM event`
 
-// eventSQLN is eventInsertSQL for n rows.
-func eventSQLN(n int) string { return multiRow(eventInsertSQL, n) }
+// eventSQLN is eventInsertSQL for n rows (a chunk size).
+func eventSQLN(n int) string { return eventSQLs[chunkIndex(n)] }
+
+var eventSQLs = chunkSQLs(func(n int) string { return multiRow(eventInsertSQL, n) })
 
 // eventAppendN inserts rows (groups of events, len(groups) is a chunk
 // size) with one statement, the events numbered on from seq, in order,
 // and sets their Seq; it returns the last one's (the writer is alone in
 // its transaction).
-func eventAppendN(ctx context.Context, stmt *sql.Stmt, bx *boxes, seq int64, groups [][]*store.Event) (int64, error) {
-	args := make([]any, 0, 9*len(groups))
+func eventAppendN(t *wtx, bx *boxes, seq int64, groups [][]*store.Event) (int64, error) {
 	var node, scope any // a step's events follow each other: same node, same scope
 	n := 0
 	for i, g := range groups {
@@ -91,28 +91,46 @@ func eventAppendN(ctx context.Context, stmt *sql.Stmt, bx *boxes, seq int64, gro
 			scope = e.Scope
 		}
 		n += len(g)
+		t.arg(seq + int64(n))
+		t.arg(bx.box(e.RunID))
+		t.arg(node)
+		t.arg(scope)
+		t.arg(int64(e.Iteration))
 		if len(g) == 1 {
-			args = append(args, seq+int64(n), bx.box(e.RunID), node, scope, e.Iteration, e.Attempt, bx.box(e.Kind), bx.ts(e.Time), bx.box(js(e.Data)))
+			t.arg(int64(e.Attempt))
+			t.arg(bx.box(e.Kind))
+			t.arg(bx.ts(e.Time))
+			t.arg(bx.box(js(e.Data)))
 			continue
 		}
-		kinds := make([]string, len(g))
-		var data []byte
+		kinds := bx.kinds[:0]
+		for k, ge := range g {
+			if k > 0 {
+				kinds = append(kinds, ',')
+			}
+			kinds = append(kinds, ge.Kind...)
+		}
+		bx.kinds = kinds
+		data := bx.data[:0]
 		data = append(data, '[')
 		for k, ge := range g {
-			kinds[k] = ge.Kind
 			if k > 0 {
 				data = append(data, ',')
 			}
 			data = append(data, '[')
 			data = strconv.AppendInt(data, int64(ge.Attempt), 10)
 			data = append(data, ',', '"')
-			data = append(data, ts(ge.Time)...)
+			data = appendTS(data, ge.Time)
 			data = append(data, '"', ']')
 		}
 		data = append(data, ']')
-		args = append(args, seq+int64(n), bx.box(e.RunID), node, scope, e.Iteration, g[len(g)-1].Attempt, bx.box(strings.Join(kinds, ",")), bx.ts(e.Time), string(data))
+		bx.data = data
+		t.arg(int64(g[len(g)-1].Attempt))
+		t.arg(bx.boxBytes(kinds))
+		t.arg(bx.ts(e.Time))
+		t.arg(string(data))
 	}
-	if _, err := stmt.ExecContext(ctx, args...); err != nil {
+	if _, err := t.exec(eventSQLN(len(groups))); err != nil {
 		return 0, fmt.Errorf("sqlitestore: append event %s of run %q: %w", groups[0][0].Kind, groups[0][0].RunID, err)
 	}
 	for _, g := range groups {
@@ -168,6 +186,27 @@ func multiRow(one string, n int) string {
 // written in chunks of sizes that are powers of two (chunks), so that few
 // statements are prepared, once each.
 const maxChunk = 64
+
+// chunkIndex returns k for a chunk of 2^k rows.
+func chunkIndex(n int) int {
+	k := 0
+	for 1<<k < n {
+		k++
+	}
+	if 1<<k != n || n > maxChunk {
+		panic(fmt.Sprintf("sqlitestore: %d rows is not a chunk size", n))
+	}
+	return k
+}
+
+// chunkSQLs returns sql(n) for every chunk size n, by chunkIndex.
+func chunkSQLs(sql func(n int) string) []string {
+	var out []string
+	for n := 1; n <= maxChunk; n *= 2 {
+		out = append(out, sql(n))
+	}
+	return out
+}
 
 // chunks splits n rows into power-of-two chunk sizes, largest first.
 func chunks(n int) []int {
@@ -243,111 +282,78 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	if err != nil {
 		return err
 	}
+	if s.w == nil {
+		return fmt.Errorf("sqlitestore: commit batch: the store %s is open read-only", s.path)
+	}
 	nodeSizes, eventSizes, attemptSizes := chunks(len(b.Nodes)), chunks(len(groups)), chunks(len(starts))
-	var qs []string
-	for _, k := range attemptSizes {
-		qs = append(qs, attemptStartSQLN(k))
-	}
-	for _, k := range nodeSizes {
-		qs = append(qs, nodeUpsertSQLN(k))
-	}
-	for _, k := range eventSizes {
-		qs = append(qs, eventSQLN(k))
-	}
-	// Only what this batch uses: a one-step run prepares no statement it
-	// does not execute (each costs a parse of its SQL).
-	if len(b.AttemptFinishes) > 0 {
-		qs = append(qs, attemptFinishSQL)
-	}
-	if b.Fence != nil {
-		qs = append(qs, fenceSQL, dataVersionSQL)
-	} else if len(groups) > 0 {
-		qs = append(qs, maxSeqSQL)
-	}
-	if err := s.ensure(ctx, qs); err != nil {
-		return err
-	}
 	bx := &boxes{}
 	var after fenceState // what a fenced batch leaves, once committed
-	err = s.tx(ctx, "commit batch", func(tx *sql.Tx) error {
-		var seq int64 // the highest event seq
-		if b.Fence != nil {
-			dv, known, ok, err := s.fenceKnown(ctx, tx, b.Fence)
-			if err != nil {
-				return err
+	err = s.retry(ctx, "commit batch", func() error {
+		return s.batchTx(ctx, "commit batch", func(t *wtx) error {
+			var seq int64 // the highest event seq
+			if b.Fence != nil {
+				dv, known, ok, err := s.fenceKnown(t, b.Fence)
+				if err != nil {
+					return err
+				}
+				if ok {
+					seq = known
+				} else if seq, err = checkFence(t, b.Fence); err != nil {
+					return err
+				}
+				after = fenceState{dataVersion: dv, write: s.writes.Load(), fence: *b.Fence}
+			} else if len(groups) > 0 {
+				if err := t.queryRow(maxSeqSQL, &seq); err != nil {
+					return fmt.Errorf("sqlitestore: read the last event seq: %w", err)
+				}
 			}
-			if ok {
-				seq = known
-			} else if seq, err = s.checkFence(ctx, tx, b.Fence); err != nil {
-				return err
+			for _, r := range b.Runs {
+				if err := runUpdate(ctx, t.conn, r); err != nil {
+					return err
+				}
 			}
-			after = fenceState{dataVersion: dv, write: s.writes.Load(), fence: *b.Fence}
-		} else if len(groups) > 0 {
-			stmt, err := s.stmt(ctx, tx, maxSeqSQL)
-			if err == nil {
-				err = stmt.QueryRowContext(ctx).Scan(&seq)
+			rest := b.Nodes
+			for _, k := range nodeSizes {
+				if err := nodeUpsertN(t, bx, rest[:k], folded); err != nil {
+					return err
+				}
+				rest = rest[k:]
 			}
-			if err != nil {
-				return fmt.Errorf("sqlitestore: read the last event seq: %w", err)
+			starts := starts
+			for _, k := range attemptSizes {
+				if err := attemptStartN(t, bx, starts[:k]); err != nil {
+					return err
+				}
+				starts = starts[k:]
 			}
-		}
-		for _, r := range b.Runs {
-			if err := runUpdate(ctx, tx, r); err != nil {
-				return err
+			for _, h := range b.AttemptHeartbeats {
+				if err := attemptHeartbeat(ctx, t.conn, h); err != nil {
+					return err
+				}
 			}
-		}
-		rest := b.Nodes
-		for _, k := range nodeSizes {
-			stmt, err := s.stmt(ctx, tx, nodeUpsertSQLN(k))
-			if err != nil {
-				return err
+			for _, f := range b.AttemptFinishes {
+				if err := attemptFinish(t, f); err != nil {
+					return err
+				}
 			}
-			if err := nodeUpsertN(ctx, stmt, bx, rest[:k], folded); err != nil {
-				return err
+			for _, a := range b.Approvals {
+				if err := approvalRequest(ctx, t.conn, a); err != nil {
+					return err
+				}
 			}
-			rest = rest[k:]
-		}
-		starts := starts
-		for _, k := range attemptSizes {
-			stmt, err := s.stmt(ctx, tx, attemptStartSQLN(k))
-			if err != nil {
-				return err
+			rest2 := groups
+			for _, k := range eventSizes {
+				var err error
+				if seq, err = eventAppendN(t, bx, seq, rest2[:k]); err != nil {
+					return err
+				}
+				rest2 = rest2[k:]
 			}
-			if err := s.attemptStartN(ctx, tx, stmt, bx, starts[:k]); err != nil {
-				return err
-			}
-			starts = starts[k:]
-		}
-		for _, h := range b.AttemptHeartbeats {
-			if err := attemptHeartbeat(ctx, tx, h); err != nil {
-				return err
-			}
-		}
-		for _, f := range b.AttemptFinishes {
-			if err := s.attemptFinish(ctx, tx, f); err != nil {
-				return err
-			}
-		}
-		for _, a := range b.Approvals {
-			if err := approvalRequest(ctx, tx, a); err != nil {
-				return err
-			}
-		}
-		rest2 := groups
-		for _, k := range eventSizes {
-			stmt, err := s.stmt(ctx, tx, eventSQLN(k))
-			if err != nil {
-				return err
-			}
-			if seq, err = eventAppendN(ctx, stmt, bx, seq, rest2[:k]); err != nil {
-				return err
-			}
-			rest2 = rest2[k:]
-		}
-		// A batch that updates run rows may change the owner or the
-		// fence itself: the next batch checks again.
-		after.ok, after.seq = b.Fence != nil && len(b.Runs) == 0, seq
-		return nil
+			// A batch that updates run rows may change the owner or the
+			// fence itself: the next batch checks again.
+			after.ok, after.seq = b.Fence != nil && len(b.Runs) == 0, seq
+			return nil
+		})
 	})
 	s.fenceMu.Lock()
 	if err == nil {
@@ -370,6 +376,8 @@ type boxes struct {
 	// the last times formatted (ts), most recent first
 	t  [2]time.Time
 	tv [2]any
+	// scratch space for building a grouped event row's kind and data
+	kinds, data []byte
 }
 
 // ts is ts(t) as an argument, reusing the text of a time just formatted
@@ -385,6 +393,17 @@ func (b *boxes) ts(t time.Time) any {
 	b.t[1], b.tv[1] = b.t[0], b.tv[0]
 	b.t[0], b.tv[0] = t, v
 	return v
+}
+
+// boxBytes is box(string(s)), without a copy of s when it is boxed
+// already.
+func (b *boxes) boxBytes(s []byte) any {
+	for i := 0; i < b.n; i++ {
+		if b.s[i] == string(s) {
+			return b.v[i]
+		}
+	}
+	return b.box(string(s))
 }
 
 func (b *boxes) box(s string) any {

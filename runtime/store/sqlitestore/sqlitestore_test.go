@@ -377,6 +377,13 @@ func TestCloseLeavesAnEmptyLog(t *testing.T) {
 		if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: id, Workflow: "w", Status: store.RunRunning}, Now: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
+		// a batch: the statements BatchCommit prepares on the writer's
+		// connection are closed with it (else SQLite keeps the connection
+		// open, and its log unchecked)
+		if err := s.BatchCommit(ctx, &store.Batch{Nodes: []*store.Node{{RunID: id, NodeID: "a", State: store.NodeFinished, UpdatedAt: time.Now()}},
+			Events: []*store.Event{{RunID: id, NodeID: "a", Kind: "NodeFinished", Time: time.Now()}}}); err != nil {
+			t.Fatal(err)
+		}
 		if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
 			t.Fatalf("open %d: the log before close: %v, %v (want the commit in it)", i, fi, err)
 		}
