@@ -168,10 +168,10 @@ func (t *Tokens) EndBefore(off int) lexer.Position {
 // error it returns the tokens before the error, an EOF token at the
 // error's position, and the error.
 func Tokenize(filename, src string) (*Tokens, *Error) {
-	// About one token per 4 bytes for a dense file (a workflow of
+	// About one token per 5 bytes for a dense file (a workflow of
 	// one-line steps); a larger guess than most files need costs less
 	// than growing the slice.
-	n := len(src)/4 + 8
+	n := len(src)/5 + 8
 	s := &scanner{
 		src:  src,
 		file: filename,
