@@ -47,6 +47,7 @@ golden: ## rewrite golden files (review the diff like code)
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./lang/parser
 	$(GO) test -run='^$$' -fuzz='^FuzzCheck$$' -fuzztime=$(FUZZTIME) ./lang/checker
+	$(GO) test -run='^$$' -fuzz='^FuzzLiteralTree$$' -fuzztime=$(FUZZTIME) ./lang/checker
 	$(GO) test -run='^$$' -fuzz='^FuzzFormat$$' -fuzztime=$(FUZZTIME) ./lang/format
 
 bench: ## run the benchmarks (medians over 5 runs with -count), then the targets table

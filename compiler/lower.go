@@ -45,7 +45,7 @@ func (c *compiler) workflow(w *ast.WorkflowDecl) *ir.Workflow {
 	if wf.Input == nil {
 		wf.Input = schema.ObjectOf()
 	}
-	sc := &scope{ids: map[ast.Stmt]string{}, used: map[string]int{}}
+	sc := &scope{ids: make(map[ast.Stmt]string, len(w.Body.Nodes)), used: map[string]int{}}
 	if w.Input != nil {
 		for _, f := range w.Input.Fields {
 			sf := wf.Input.Field(f.Name.Name)

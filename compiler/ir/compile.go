@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/compiler"
@@ -128,6 +129,9 @@ func newConfig(shadowed string) *conf.Config {
 // shadowed builtins, taken from its pool. A non-nil tree is src parsed
 // with that configuration.
 func compileSrc(src, shadowed string, tree *exprparser.Tree) (*vm.Program, error) {
+	if p := constProgram(tree); p != nil {
+		return p, nil
+	}
 	pool := configPool(shadowed)
 	c := pool.Get().(*conf.Config)
 	defer pool.Put(c)
@@ -151,6 +155,42 @@ func compileSrc(src, shadowed string, tree *exprparser.Tree) (*vm.Program, error
 		}
 	}
 	return compiler.Compile(tree, c)
+}
+
+// constProgram returns the program expr-lang compiles from a tree that
+// is one integer, true, false or nil (`value = 1`), built directly: one
+// instruction pushing the value. It returns nil for any other tree.
+// Checking, optimizing and compiling such a tree with expr-lang cost
+// more than a tenth of compiling a program of many constant steps.
+// TestConstProgramIsCompiled checks that both programs are the same
+// (the node is left without the type expr-lang's checker would give it:
+// nothing reads it once compiled).
+func constProgram(tree *exprparser.Tree) *vm.Program {
+	if tree == nil {
+		return nil
+	}
+	var (
+		op     vm.Opcode
+		consts []any
+	)
+	switch n := tree.Node.(type) {
+	case *ast.IntegerNode:
+		if n.Nature().Type != nil {
+			return nil // typed by an earlier check: expr-lang's
+		}
+		op, consts = vm.OpPush, []any{n.Value}
+	case *ast.BoolNode:
+		op = vm.OpFalse
+		if n.Value {
+			op = vm.OpTrue
+		}
+	case *ast.NilNode:
+		op = vm.OpNil
+	default:
+		return nil
+	}
+	return vm.NewProgram(tree.Source, tree.Node, []file.Location{tree.Node.Location()}, 0, consts,
+		[]vm.Opcode{op}, []int{0}, nil, map[string]string{}, nil)
 }
 
 var orderedMapFuncs = []struct {
@@ -218,16 +258,18 @@ func (p *Program) CompileAll() error {
 		prog *vm.Program
 		err  error
 	}
-	var (
-		index = map[key]int32{}
-		jobs  []job
-		users []*Expr
-		jobOf []int32 // the job of each user
-	)
+	var users []*Expr
 	p.EachExpr(func(x *Expr) {
-		if x.Template != nil || x.Program != nil {
-			return
+		if x.Template == nil && x.Program == nil {
+			users = append(users, x)
 		}
+	})
+	var (
+		index = make(map[key]int32, len(users))
+		jobs  = make([]job, 0, len(users))
+		jobOf = make([]int32, len(users)) // the job of each user
+	)
+	for i, x := range users {
 		k := key{x.Src, x.shadowed()}
 		tree := x.takeParsed(k.shadowed)
 		j, ok := index[k]
@@ -236,9 +278,8 @@ func (p *Program) CompileAll() error {
 			index[k] = j
 			jobs = append(jobs, job{key: k, tree: tree})
 		}
-		users = append(users, x)
-		jobOf = append(jobOf, j)
-	})
+		jobOf[i] = j
+	}
 	const chunk = 64
 	var next atomic.Int64
 	work := func() {

@@ -43,15 +43,26 @@ func (p *Program) EachExpr(fn func(*Expr)) {
 	}
 }
 
+// eachSorted calls visit for the expressions of m in the order of their
+// keys (without sorting, or a list of keys, when there is one: most
+// steps have a single argument).
+func eachSorted(m map[string]*Expr, visit func(*Expr)) {
+	if len(m) == 1 {
+		for _, x := range m {
+			visit(x)
+		}
+		return
+	}
+	for _, k := range sortedKeys(m) {
+		visit(m[k])
+	}
+}
+
 func (n *Node) eachExpr(visit func(*Expr)) {
 	if s := n.Step; s != nil {
-		for _, k := range sortedKeys(s.Args) {
-			visit(s.Args[k])
-		}
+		eachSorted(s.Args, visit)
 		for _, m := range sortedKeys(s.Maps) {
-			for _, k := range sortedKeys(s.Maps[m]) {
-				visit(s.Maps[m][k])
-			}
+			eachSorted(s.Maps[m], visit)
 		}
 		visit(s.SkipIf)
 		if s.Retry != nil {

@@ -3,7 +3,14 @@ package ir
 // Index builds the id → node index and sets Parent links. The compiler
 // calls it once; Lookup uses it.
 func (w *Workflow) Index() {
-	w.nodes = map[string]*Node{}
+	ids := 0
+	Walk(w.Root, func(n *Node) bool {
+		if n.ID != "" {
+			ids++
+		}
+		return true
+	})
+	w.nodes = make(map[string]*Node, ids)
 	var visit func(parent, n *Node)
 	visit = func(parent, n *Node) {
 		if n == nil {
@@ -29,8 +36,13 @@ func (w *Workflow) Lookup(id string) *Node {
 }
 
 // Body returns every direct child of n, in source order: Children, then
-// the arms and else of a match/branch, then try, catch and finally.
+// the arms and else of a match/branch, then try, catch and finally. The
+// list may share the array of Children (with no room to append into it):
+// do not change its elements.
 func (n *Node) Body() []*Node {
+	if n.Match == nil && n.Try == nil {
+		return n.Children[:len(n.Children):len(n.Children)]
+	}
 	out := append([]*Node(nil), n.Children...)
 	if n.Match != nil {
 		for _, a := range n.Match.Arms {

@@ -186,46 +186,178 @@ func (c *checker) run(files []*ast.File) {
 }
 
 // presize makes the maps that get an entry per expression or per node
-// with room for about as many as the files can hold (a dense file has a
-// node with an expression in about 40 bytes): growing a map of 10⁵
-// entries step by step costs more than checking them.
+// with room for as many as the files hold (counted on their trees, which
+// costs little next to a check): growing a map of 10⁵ entries step by
+// step costs more than checking them.
 func (c *checker) presize(files []*ast.File) {
-	size := 0
+	var k treeSize
 	for _, f := range files {
 		if f != nil {
-			size += len(f.Src)
+			k.file(f)
 		}
 	}
-	n := size / 48
-	if n < 64 {
+	if k.stmts+k.exprs < 64 {
 		return
 	}
+	exprs, all := k.exprs, k.exprs+k.parts // whole expressions; with template parts
 	if len(c.exprs) == 0 {
-		c.exprs = make(map[*ast.Expr]exprResult, n)
+		c.exprs = make(map[*ast.Expr]exprResult, exprs)
 	}
 	if len(c.info.ExprTypes) == 0 {
-		c.info.ExprTypes = make(map[*ast.Expr]*schema.Type, n)
+		c.info.ExprTypes = make(map[*ast.Expr]*schema.Type, all)
 	}
 	if len(c.info.Refs) == 0 {
-		c.info.Refs = make(map[*ast.Expr][]Ref, n)
+		c.info.Refs = make(map[*ast.Expr][]Ref, all)
 	}
 	if c.cfg.KeepTrees && len(c.info.trees) == 0 {
-		c.info.trees = make(map[*ast.Expr]*exprparser.Tree, n)
+		c.info.trees = make(map[*ast.Expr]*exprparser.Tree, all)
 	}
 	if len(c.home) == 0 {
-		c.home = make(map[ast.Stmt]*gnode, n)
+		c.home = make(map[ast.Stmt]*gnode, k.stmts)
 	}
 	if len(c.outputs) == 0 {
-		c.outputs = make(map[ast.Stmt]vt, n)
+		c.outputs = make(map[ast.Stmt]vt, k.outputs)
 	}
 	if len(c.declared) == 0 {
-		c.declared = make(map[ast.Stmt]*schema.Type, n)
+		c.declared = make(map[ast.Stmt]*schema.Type, k.outputs)
 	}
 	if len(c.info.Outputs) == 0 {
-		c.info.Outputs = make(map[ast.Stmt]*schema.Type, n)
+		c.info.Outputs = make(map[ast.Stmt]*schema.Type, k.outputs)
 	}
 	if len(c.info.Actions) == 0 {
-		c.info.Actions = make(map[*ast.StepStmt]string, n)
+		c.info.Actions = make(map[*ast.StepStmt]string, k.steps)
+	}
+}
+
+// treeSize counts what the checker keeps an entry for: statements,
+// those with an output (steps, approvals, events), steps, expressions
+// and the interpolations of templates.
+type treeSize struct{ stmts, outputs, steps, exprs, parts int }
+
+func (k *treeSize) file(f *ast.File) {
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.WorkflowDecl:
+			if d.Input != nil {
+				k.fields(d.Input.Fields)
+			}
+			if d.Budget != nil {
+				k.blocks([]*ast.Block{d.Budget})
+			}
+			k.body(d.Body)
+		case *ast.FragmentDecl:
+			k.fields(d.Params)
+			k.body(d.Body)
+		case *ast.AgentDecl:
+			k.attrs(d.Attrs)
+			k.blocks(d.Blocks)
+		case *ast.TypeDecl:
+			k.fields(d.Fields)
+		}
+	}
+}
+
+func (k *treeSize) expr(e *ast.Expr) {
+	if e == nil {
+		return
+	}
+	k.exprs++
+	if e.Template != nil {
+		for _, p := range e.Template.Parts {
+			if p.Expr != nil {
+				k.parts++
+			}
+		}
+	}
+}
+
+func (k *treeSize) fields(fs []*ast.Field) {
+	for _, f := range fs {
+		if f != nil {
+			k.expr(f.Default)
+		}
+	}
+}
+
+func (k *treeSize) attrs(as []*ast.Attr) {
+	for _, a := range as {
+		if a != nil {
+			k.expr(a.Value)
+		}
+	}
+}
+
+func (k *treeSize) blocks(bs []*ast.Block) {
+	for _, b := range bs {
+		if b != nil {
+			k.attrs(b.Attrs)
+			k.blocks(b.Blocks)
+		}
+	}
+}
+
+func (k *treeSize) body(b *ast.Body) {
+	if b == nil {
+		return
+	}
+	k.attrs(b.Attrs)
+	for _, s := range b.Nodes {
+		k.stmt(s)
+	}
+}
+
+func (k *treeSize) stmt(s ast.Stmt) {
+	k.stmts++
+	switch s := s.(type) {
+	case *ast.StepStmt:
+		k.outputs++
+		k.steps++
+		k.attrs(s.Attrs)
+		k.blocks(s.Blocks)
+	case *ast.ApprovalStmt:
+		k.outputs++
+		k.attrs(s.Attrs)
+		k.blocks(s.Blocks)
+	case *ast.EventStmt:
+		k.outputs++
+		k.attrs(s.Attrs)
+	case *ast.TimerStmt:
+		k.attrs(s.Attrs)
+	case *ast.SequenceStmt:
+		k.body(s.Body)
+	case *ast.ParallelStmt:
+		k.body(s.Body)
+	case *ast.LoopStmt:
+		k.body(s.Body)
+	case *ast.WorktreeStmt:
+		k.body(s.Body)
+	case *ast.ForStmt:
+		k.expr(s.List)
+		k.body(s.Body)
+	case *ast.UseStmt:
+		for _, e := range s.Args {
+			k.expr(e)
+		}
+	case *ast.BranchStmt:
+		k.expr(s.Pred)
+		k.body(s.Then)
+		if s.Else != nil {
+			k.body(s.Else.Body)
+		}
+	case *ast.MatchStmt:
+		for _, a := range s.Arms {
+			if a != nil {
+				k.expr(a.Pred)
+				k.body(a.Body)
+			}
+		}
+		if s.Else != nil {
+			k.body(s.Else.Body)
+		}
+	case *ast.TryStmt:
+		k.body(s.Try)
+		k.body(s.Catch)
+		k.body(s.Finally)
 	}
 }
 

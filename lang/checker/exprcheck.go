@@ -175,11 +175,15 @@ func (c *checker) freeEC(x *ec) {
 	c.freeECs = append(c.freeECs, x)
 }
 
-// parseExpr parses the source of e with expr-lang. With
+// parseExpr parses the source of e with expr-lang (a lone literal or
+// name without running its parser: see literalTree). With
 // Config.KeepTrees, the tree of a run-time expression is kept for the
 // compiler (Info.TakeTree).
 func (c *checker) parseExpr(e *ast.Expr, mode exprMode) (*exprparser.Tree, error) {
-	tree, err := exprparser.Parse(e.Src)
+	tree, err := literalTree(e.Src), error(nil)
+	if tree == nil {
+		tree, err = exprparser.Parse(e.Src)
+	}
 	if err == nil && mode != modeConst && c.cfg.KeepTrees {
 		c.info.trees[e] = tree
 	}

@@ -174,14 +174,20 @@ func kindName(k gkind) string {
 
 // newGraph builds the graph of a workflow or fragment body.
 func (c *checker) newGraph(wf *ast.WorkflowDecl, frag *ast.FragmentDecl, body *ast.Body) *graph {
-	g := &graph{c: c, wf: wf, frag: frag, full: map[string]*gnode{}}
-	g.scope = newScope("", nil)
+	size := 0
+	if body != nil {
+		size = c.bodySize(body) // at most MaxNodes+1
+	}
+	// The maps and the node list with room for every node of the body
+	// (ids of mounted fragments included, as if all in one scope).
+	g := &graph{c: c, wf: wf, frag: frag, full: make(map[string]*gnode, size), nodes: make([]*gnode, 0, 1+size)}
+	g.scope = &idScope{ids: make(map[string]*gnode, size), order: make([]string, 0, size)}
 	g.root = g.add(nil, &gnode{kind: gRoot, body: body, home: true, scope: g.scope})
 	if frag != nil {
 		g.fragStack = []*ast.FragmentDecl{frag}
 	}
 	if body != nil {
-		g.overLimit = 1+c.bodySize(body) > MaxNodes
+		g.overLimit = 1+size > MaxNodes
 		g.buildBody(g.root, body, g.scope, true)
 	}
 	if len(g.nodes) > MaxNodes && !g.bigReported {

@@ -174,11 +174,10 @@ func (c *checker) computeOutput(n *gnode) vt {
 		if decl != nil {
 			return of(decl)
 		}
-		sels := c.selectActions(s)
-		if len(sels) == 0 {
+		spec := c.firstAction(s)
+		if spec == nil {
 			return tAny
 		}
-		spec := sels[0].spec
 		if spec.Output != nil {
 			return of(spec.Output)
 		}

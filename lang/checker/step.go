@@ -75,6 +75,28 @@ func (c *checker) selectActions(s *ast.StepStmt) []selection {
 	return kept
 }
 
+// firstAction is the spec of selectActions(s)[0], or nil when s selects
+// none, without making the list.
+func (c *checker) firstAction(s *ast.StepStmt) *schema.ActionSpec {
+	var first *schema.ActionSpec
+	at := 0
+	for _, a := range s.Attrs {
+		if a != nil {
+			if spec := c.selectors[a.Name.Name]; spec != nil && (first == nil || a.Name.Range.Start.Offset < at) {
+				first, at = spec, a.Name.Range.Start.Offset
+			}
+		}
+	}
+	for _, b := range s.Blocks {
+		if b != nil {
+			if spec := c.selectors[b.Kind.Name]; spec != nil && (first == nil || b.Kind.Range.Start.Offset < at) {
+				first, at = spec, b.Kind.Range.Start.Offset
+			}
+		}
+	}
+	return first
+}
+
 // checkStep checks a step: exactly one action, its attributes and blocks,
 // and its output.
 func (g *graph) checkStep(n *gnode, s *ast.StepStmt) {

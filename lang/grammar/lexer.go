@@ -3,6 +3,7 @@ package grammar
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -296,11 +297,27 @@ func advanceLC(src string, from, to, line, col int) (int, int) {
 
 // emit appends the token src[start:end] and moves past it.
 func (s *scanner) emit(typ lexer.TokenType, start, end int) {
+	if len(s.toks) == cap(s.toks) {
+		s.grow(start)
+	}
 	s.toks = append(s.toks, lexer.Token{Type: typ, Value: s.src[start:end], Pos: s.posAt(start)})
 	s.off = end
 	s.prevType = typ
 	s.prevVal = s.src[start:end]
 	s.nlSince = false
+}
+
+// grow makes room for the tokens of the rest of the source, at the
+// density of the tokens so far (the first guess of Tokenize is too small
+// for files denser than it; doubling would copy the tokens more than
+// once and leave up to half the slice unused).
+func (s *scanner) grow(at int) {
+	n := len(s.toks)
+	want := n + n/4 + 16
+	if at > 0 && at < len(s.src) {
+		want = max(want, n+(len(s.src)-at)*n/at*9/8+16)
+	}
+	s.toks = slices.Grow(s.toks, want-n)
 }
 
 // fail records a lexical error over src[start:end] and stops lexing at

@@ -30,7 +30,7 @@ func (s *Store) ApprovalRequest(ctx context.Context, p *store.ApprovalRequestPar
 	return s.BatchCommit(ctx, &store.Batch{Approvals: []*store.Approval{p.Approval}})
 }
 
-func approvalRequest(ctx context.Context, tx *sql.Tx, a *store.Approval) error {
+func approvalRequest(ctx context.Context, tx execer, a *store.Approval) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO approval (`+approvalCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (run_id, node_id, scope) DO NOTHING`,
 		a.RunID, a.NodeID, a.Scope, a.Title, a.Summary, ts(a.RequestedAt), b2i(a.Decided), b2i(a.Approved),

@@ -215,3 +215,59 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchGivenUpWhileLockedLeavesTheWriterUsable: a batch whose
+// context ends while it waits for the write lock fails and writes
+// nothing; the writer's connection is not left in a transaction (the
+// next batch, once the lock is free, commits, and is read back).
+func TestBatchGivenUpWhileLockedLeavesTheWriterUsable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{LockTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.RunCreate(ctx, newRun("r1")); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(node string) *store.Batch {
+		return &store.Batch{Nodes: []*store.Node{{RunID: "r1", NodeID: node, State: store.NodeFinished, UpdatedAt: time.Now()}},
+			Events: []*store.Event{{RunID: "r1", NodeID: node, Kind: "NodeFinished", Time: time.Now()}}}
+	}
+	if err := s.BatchCommit(ctx, batch("a")); err != nil { // statements prepared
+		t.Fatal(err)
+	}
+	release := holdWriteLock(t, path)
+	short, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
+	defer cancel()
+	if err := s.BatchCommit(short, batch("b")); err == nil {
+		t.Fatal("a batch committed while another connection held the write lock")
+	}
+	release()
+	if err := s.BatchCommit(ctx, batch("c")); err != nil {
+		t.Fatalf("the batch after: %v", err)
+	}
+	nodes, err := s.NodeList(ctx, &store.NodeListParams{RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, n := range nodes {
+		ids = append(ids, n.NodeID)
+	}
+	if strings.Join(ids, ",") != "a,c" {
+		t.Errorf("nodes %v, want a and c (b given up)", ids)
+	}
+	// the writer's own view is committed: a reopened store reads c too
+	s.Close()
+	s2, err := sqlitestore.Open(ctx, path, sqlitestore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if _, err := s2.NodeGet(ctx, &store.NodeGetParams{RunID: "r1", NodeID: "c"}); err != nil {
+		t.Errorf("after close: %v", err)
+	}
+}

@@ -2,12 +2,12 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/smithc/smithc/runtime/store"
 )
@@ -18,25 +18,30 @@ func (s *Store) EventAppend(ctx context.Context, p *store.EventAppendParams) err
 }
 
 // An event row holds one event, or a run of up to maxGroup consecutive
-// events of one node instance (same run, node, scope and iteration) that
-// carry no data and have different kinds: a step's NodeStarted,
-// AttemptStarted and NodeFinished committed together are one row, not
-// three (one B-tree insert and one index entry instead of three). Such a
-// row's kind is the events' kinds joined by commas, its time the first
-// event's, its attempt the last one's, and its data the events' attempts
-// and times, [[attempt,"time"],…]. Its seq is its last event's: the
-// events of a row have consecutive seqs ending at the row's, so a seq
-// still names one event, and the next row continues after it.
-// EventList expands rows back into the events, exactly as appended.
-const maxGroup = 4
+// events of one run that carry no data: a step's NodeStarted,
+// AttemptStarted and NodeFinished committed together, or a for's
+// elements committed in one group commit, are one row, not one or three
+// per step (one B-tree insert and one index entry for them all). Such a
+// row's kind is the events' kinds joined by commas (one per event), its
+// node, scope and iteration the first event's, its time the first
+// event's, its attempt the last one's, and its data the events'
+// attempts and times, [[attempt,"time"],…]; an event of another node
+// instance than the event before it has its instance too,
+// [attempt,"time","node","scope",iteration] (from migration 0007 on;
+// before, a row held the events of one instance, with different kinds).
+// Its seq is its last event's: the events of a row have consecutive
+// seqs ending at the row's, so a seq still names one event, and the next
+// row continues after it. EventList expands rows back into the events,
+// exactly as appended.
+const maxGroup = 32
 
 // eventGroups splits events into the runs stored as one row each.
 func eventGroups(events []*store.Event) [][]*store.Event {
-	out := make([][]*store.Event, 0, len(events))
+	out := make([][]*store.Event, 0, len(events)/4+1)
 	for i := 0; i < len(events); {
 		j := i + 1
 		if groupable(events[i]) {
-			for j < len(events) && j-i < maxGroup && groupable(events[j]) && sameInstance(events[i], events[j]) && !hasKind(events[i:j], events[j].Kind) {
+			for j < len(events) && j-i < maxGroup && groupable(events[j]) && events[j].RunID == events[i].RunID {
 				j++
 			}
 		}
@@ -46,21 +51,17 @@ func eventGroups(events []*store.Event) [][]*store.Event {
 	return out
 }
 
+// groupable: e carries no data, and its kind, node and scope are text
+// the row's encoding keeps exactly (valid UTF-8; a kind without the
+// commas that join kinds or the quotes the down migration's split needs
+// absent).
 func groupable(e *store.Event) bool {
-	return (len(e.Data) == 0 || string(e.Data) == "null") && e.Kind != "" && !strings.Contains(e.Kind, ",")
+	return (len(e.Data) == 0 || string(e.Data) == "null") && e.Kind != "" && !strings.ContainsAny(e.Kind, ",\"\\") &&
+		utf8.ValidString(e.NodeID) && utf8.ValidString(e.Scope)
 }
 
 func sameInstance(a, b *store.Event) bool {
 	return a.RunID == b.RunID && a.NodeID == b.NodeID && a.Scope == b.Scope && a.Iteration == b.Iteration
-}
-
-func hasKind(evs []*store.Event, kind string) bool {
-	for _, e := range evs {
-		if e.Kind == kind {
-			return true
-		}
-	}
-	return false
 }
 
 // eventInsertSQL inserts rows with their seqs given: a batch numbers its
@@ -71,15 +72,16 @@ const eventInsertSQL = `INSERT INTO event (seq, run_id, node_id, scope, iteratio
 
 const maxSeqSQL = `SELECT coalesce(max(seq), 0) FROM event`
 
-// eventSQLN is eventInsertSQL for n rows.
-func eventSQLN(n int) string { return multiRow(eventInsertSQL, n) }
+// eventSQLN is eventInsertSQL for n rows (a chunk size).
+func eventSQLN(n int) string { return eventSQLs[chunkIndex(n)] }
+
+var eventSQLs = chunkSQLs(func(n int) string { return multiRow(eventInsertSQL, n) })
 
 // eventAppendN inserts rows (groups of events, len(groups) is a chunk
 // size) with one statement, the events numbered on from seq, in order,
 // and sets their Seq; it returns the last one's (the writer is alone in
 // its transaction).
-func eventAppendN(ctx context.Context, stmt *sql.Stmt, bx *boxes, seq int64, groups [][]*store.Event) (int64, error) {
-	args := make([]any, 0, 9*len(groups))
+func eventAppendN(t *wtx, bx *boxes, seq int64, groups [][]*store.Event) (int64, error) {
 	var node, scope any // a step's events follow each other: same node, same scope
 	n := 0
 	for i, g := range groups {
@@ -91,28 +93,55 @@ func eventAppendN(ctx context.Context, stmt *sql.Stmt, bx *boxes, seq int64, gro
 			scope = e.Scope
 		}
 		n += len(g)
+		t.arg(seq + int64(n))
+		t.arg(bx.box(e.RunID))
+		t.arg(node)
+		t.arg(scope)
+		t.arg(int64(e.Iteration))
 		if len(g) == 1 {
-			args = append(args, seq+int64(n), bx.box(e.RunID), node, scope, e.Iteration, e.Attempt, bx.box(e.Kind), bx.ts(e.Time), bx.box(js(e.Data)))
+			t.arg(int64(e.Attempt))
+			t.arg(bx.box(e.Kind))
+			t.arg(bx.ts(e.Time))
+			t.arg(bx.box(js(e.Data)))
 			continue
 		}
-		kinds := make([]string, len(g))
-		var data []byte
+		kinds := bx.kinds[:0]
+		for k, ge := range g {
+			if k > 0 {
+				kinds = append(kinds, ',')
+			}
+			kinds = append(kinds, ge.Kind...)
+		}
+		bx.kinds = kinds
+		data := bx.data[:0]
 		data = append(data, '[')
 		for k, ge := range g {
-			kinds[k] = ge.Kind
 			if k > 0 {
 				data = append(data, ',')
 			}
 			data = append(data, '[')
 			data = strconv.AppendInt(data, int64(ge.Attempt), 10)
 			data = append(data, ',', '"')
-			data = append(data, ts(ge.Time)...)
-			data = append(data, '"', ']')
+			data = appendTS(data, ge.Time)
+			data = append(data, '"')
+			if k > 0 && !sameInstance(g[k-1], ge) {
+				data = append(data, ',')
+				data = appendJSONString(data, ge.NodeID)
+				data = append(data, ',')
+				data = appendJSONString(data, ge.Scope)
+				data = append(data, ',')
+				data = strconv.AppendInt(data, int64(ge.Iteration), 10)
+			}
+			data = append(data, ']')
 		}
 		data = append(data, ']')
-		args = append(args, seq+int64(n), bx.box(e.RunID), node, scope, e.Iteration, g[len(g)-1].Attempt, bx.box(strings.Join(kinds, ",")), bx.ts(e.Time), string(data))
+		bx.data = data
+		t.arg(int64(g[len(g)-1].Attempt))
+		t.arg(bx.boxBytes(kinds))
+		t.arg(bx.ts(e.Time))
+		t.arg(string(data))
 	}
-	if _, err := stmt.ExecContext(ctx, args...); err != nil {
+	if _, err := t.exec(eventSQLN(len(groups))); err != nil {
 		return 0, fmt.Errorf("sqlitestore: append event %s of run %q: %w", groups[0][0].Kind, groups[0][0].RunID, err)
 	}
 	for _, g := range groups {
@@ -131,19 +160,23 @@ func expandRow(e *store.Event, data string) ([]*store.Event, error) {
 		return []*store.Event{e}, nil
 	}
 	kinds := strings.Split(e.Kind, ",")
-	var parts [][2]json.RawMessage
+	var parts [][]json.RawMessage
 	if err := json.Unmarshal([]byte(data), &parts); err != nil || len(parts) != len(kinds) {
 		return nil, fmt.Errorf("event row %d of run %q: the grouped events' data does not match their kinds %q", e.Seq, e.RunID, e.Kind)
 	}
 	out := make([]*store.Event, len(kinds))
+	node, scope, iter := e.NodeID, e.Scope, e.Iteration
 	for k, kind := range kinds {
+		p := parts[k]
 		var num int
 		var t string
-		if json.Unmarshal(parts[k][0], &num) != nil || json.Unmarshal(parts[k][1], &t) != nil {
+		if len(p) != 2 && len(p) != 5 || json.Unmarshal(p[0], &num) != nil || json.Unmarshal(p[1], &t) != nil ||
+			len(p) == 5 && (json.Unmarshal(p[2], &node) != nil || json.Unmarshal(p[3], &scope) != nil || json.Unmarshal(p[4], &iter) != nil) {
 			return nil, fmt.Errorf("event row %d of run %q: the grouped events' data is damaged", e.Seq, e.RunID)
 		}
 		ev := *e
 		ev.Seq = e.Seq - int64(len(kinds)-1-k)
+		ev.NodeID, ev.Scope, ev.Iteration = node, scope, iter
 		ev.Kind, ev.Attempt, ev.Time, ev.Data = kind, num, pt(t), nil
 		out[k] = &ev
 	}
@@ -168,6 +201,27 @@ func multiRow(one string, n int) string {
 // written in chunks of sizes that are powers of two (chunks), so that few
 // statements are prepared, once each.
 const maxChunk = 64
+
+// chunkIndex returns k for a chunk of 2^k rows.
+func chunkIndex(n int) int {
+	k := 0
+	for 1<<k < n {
+		k++
+	}
+	if 1<<k != n || n > maxChunk {
+		panic(fmt.Sprintf("sqlitestore: %d rows is not a chunk size", n))
+	}
+	return k
+}
+
+// chunkSQLs returns sql(n) for every chunk size n, by chunkIndex.
+func chunkSQLs(sql func(n int) string) []string {
+	var out []string
+	for n := 1; n <= maxChunk; n *= 2 {
+		out = append(out, sql(n))
+	}
+	return out
+}
 
 // chunks splits n rows into power-of-two chunk sizes, largest first.
 func chunks(n int) []int {
@@ -243,111 +297,78 @@ func (s *Store) BatchCommit(ctx context.Context, b *store.Batch) error {
 	if err != nil {
 		return err
 	}
+	if s.w == nil {
+		return fmt.Errorf("sqlitestore: commit batch: the store %s is open read-only", s.path)
+	}
 	nodeSizes, eventSizes, attemptSizes := chunks(len(b.Nodes)), chunks(len(groups)), chunks(len(starts))
-	var qs []string
-	for _, k := range attemptSizes {
-		qs = append(qs, attemptStartSQLN(k))
-	}
-	for _, k := range nodeSizes {
-		qs = append(qs, nodeUpsertSQLN(k))
-	}
-	for _, k := range eventSizes {
-		qs = append(qs, eventSQLN(k))
-	}
-	// Only what this batch uses: a one-step run prepares no statement it
-	// does not execute (each costs a parse of its SQL).
-	if len(b.AttemptFinishes) > 0 {
-		qs = append(qs, attemptFinishSQL)
-	}
-	if b.Fence != nil {
-		qs = append(qs, fenceSQL, dataVersionSQL)
-	} else if len(groups) > 0 {
-		qs = append(qs, maxSeqSQL)
-	}
-	if err := s.ensure(ctx, qs); err != nil {
-		return err
-	}
 	bx := &boxes{}
 	var after fenceState // what a fenced batch leaves, once committed
-	err = s.tx(ctx, "commit batch", func(tx *sql.Tx) error {
-		var seq int64 // the highest event seq
-		if b.Fence != nil {
-			dv, known, ok, err := s.fenceKnown(ctx, tx, b.Fence)
-			if err != nil {
-				return err
+	err = s.retry(ctx, "commit batch", func() error {
+		return s.batchTx(ctx, "commit batch", func(t *wtx) error {
+			var seq int64 // the highest event seq
+			if b.Fence != nil {
+				dv, known, ok, err := s.fenceKnown(t, b.Fence)
+				if err != nil {
+					return err
+				}
+				if ok {
+					seq = known
+				} else if seq, err = checkFence(t, b.Fence); err != nil {
+					return err
+				}
+				after = fenceState{dataVersion: dv, write: s.writes.Load(), fence: *b.Fence}
+			} else if len(groups) > 0 {
+				if err := t.queryRow(maxSeqSQL, &seq); err != nil {
+					return fmt.Errorf("sqlitestore: read the last event seq: %w", err)
+				}
 			}
-			if ok {
-				seq = known
-			} else if seq, err = s.checkFence(ctx, tx, b.Fence); err != nil {
-				return err
+			for _, r := range b.Runs {
+				if err := runUpdate(ctx, t.conn, r); err != nil {
+					return err
+				}
 			}
-			after = fenceState{dataVersion: dv, write: s.writes.Load(), fence: *b.Fence}
-		} else if len(groups) > 0 {
-			stmt, err := s.stmt(ctx, tx, maxSeqSQL)
-			if err == nil {
-				err = stmt.QueryRowContext(ctx).Scan(&seq)
+			rest := b.Nodes
+			for _, k := range nodeSizes {
+				if err := nodeUpsertN(t, bx, rest[:k], folded); err != nil {
+					return err
+				}
+				rest = rest[k:]
 			}
-			if err != nil {
-				return fmt.Errorf("sqlitestore: read the last event seq: %w", err)
+			starts := starts
+			for _, k := range attemptSizes {
+				if err := attemptStartN(t, bx, starts[:k]); err != nil {
+					return err
+				}
+				starts = starts[k:]
 			}
-		}
-		for _, r := range b.Runs {
-			if err := runUpdate(ctx, tx, r); err != nil {
-				return err
+			for _, h := range b.AttemptHeartbeats {
+				if err := attemptHeartbeat(ctx, t.conn, h); err != nil {
+					return err
+				}
 			}
-		}
-		rest := b.Nodes
-		for _, k := range nodeSizes {
-			stmt, err := s.stmt(ctx, tx, nodeUpsertSQLN(k))
-			if err != nil {
-				return err
+			for _, f := range b.AttemptFinishes {
+				if err := attemptFinish(t, f); err != nil {
+					return err
+				}
 			}
-			if err := nodeUpsertN(ctx, stmt, bx, rest[:k], folded); err != nil {
-				return err
+			for _, a := range b.Approvals {
+				if err := approvalRequest(ctx, t.conn, a); err != nil {
+					return err
+				}
 			}
-			rest = rest[k:]
-		}
-		starts := starts
-		for _, k := range attemptSizes {
-			stmt, err := s.stmt(ctx, tx, attemptStartSQLN(k))
-			if err != nil {
-				return err
+			rest2 := groups
+			for _, k := range eventSizes {
+				var err error
+				if seq, err = eventAppendN(t, bx, seq, rest2[:k]); err != nil {
+					return err
+				}
+				rest2 = rest2[k:]
 			}
-			if err := s.attemptStartN(ctx, tx, stmt, bx, starts[:k]); err != nil {
-				return err
-			}
-			starts = starts[k:]
-		}
-		for _, h := range b.AttemptHeartbeats {
-			if err := attemptHeartbeat(ctx, tx, h); err != nil {
-				return err
-			}
-		}
-		for _, f := range b.AttemptFinishes {
-			if err := s.attemptFinish(ctx, tx, f); err != nil {
-				return err
-			}
-		}
-		for _, a := range b.Approvals {
-			if err := approvalRequest(ctx, tx, a); err != nil {
-				return err
-			}
-		}
-		rest2 := groups
-		for _, k := range eventSizes {
-			stmt, err := s.stmt(ctx, tx, eventSQLN(k))
-			if err != nil {
-				return err
-			}
-			if seq, err = eventAppendN(ctx, stmt, bx, seq, rest2[:k]); err != nil {
-				return err
-			}
-			rest2 = rest2[k:]
-		}
-		// A batch that updates run rows may change the owner or the
-		// fence itself: the next batch checks again.
-		after.ok, after.seq = b.Fence != nil && len(b.Runs) == 0, seq
-		return nil
+			// A batch that updates run rows may change the owner or the
+			// fence itself: the next batch checks again.
+			after.ok, after.seq = b.Fence != nil && len(b.Runs) == 0, seq
+			return nil
+		})
 	})
 	s.fenceMu.Lock()
 	if err == nil {
@@ -370,6 +391,8 @@ type boxes struct {
 	// the last times formatted (ts), most recent first
 	t  [2]time.Time
 	tv [2]any
+	// scratch space for building a grouped event row's kind and data
+	kinds, data []byte
 }
 
 // ts is ts(t) as an argument, reusing the text of a time just formatted
@@ -385,6 +408,17 @@ func (b *boxes) ts(t time.Time) any {
 	b.t[1], b.tv[1] = b.t[0], b.tv[0]
 	b.t[0], b.tv[0] = t, v
 	return v
+}
+
+// boxBytes is box(string(s)), without a copy of s when it is boxed
+// already.
+func (b *boxes) boxBytes(s []byte) any {
+	for i := 0; i < b.n; i++ {
+		if b.s[i] == string(s) {
+			return b.v[i]
+		}
+	}
+	return b.box(string(s))
 }
 
 func (b *boxes) box(s string) any {

@@ -55,8 +55,10 @@ type Store struct {
 	lockTimeout time.Duration
 	busyRetries atomic.Int64
 
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt // prepared on the writer, by SQL text
+	// raw and args are BatchCommit's, used only while it holds the
+	// writer's connection (see wtx)
+	raw  rawStmts
+	args []driver.NamedValue
 
 	// writes counts the write transactions begun on the writer (tx1);
 	// fence is what the last committed fenced batch checked and left
@@ -64,58 +66,6 @@ type Store struct {
 	writes  atomic.Uint64
 	fenceMu sync.Mutex
 	fence   fenceState
-}
-
-// stmt returns the hot statement query in tx. Hot statements are
-// prepared once on the writer's single connection before the first batch
-// that uses them commits (ensure); others are prepared in tx.
-func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	s.stmtMu.Lock()
-	st := s.stmts[query]
-	s.stmtMu.Unlock()
-	if st == nil {
-		st, err := tx.PrepareContext(ctx, query)
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: prepare: %w", err)
-		}
-		return st, nil
-	}
-	return tx.StmtContext(ctx, st), nil
-}
-
-// ensure prepares, on the writer, those of qs not prepared yet: on first
-// use, so that opening a store to read costs nothing, and before the
-// transaction that uses them (preparing inside it would wait for the
-// connection it holds). It holds no lock while it prepares: a
-// transaction in progress holds the connection and may need stmtMu.
-func (s *Store) ensure(ctx context.Context, qs []string) error {
-	s.stmtMu.Lock()
-	var missing []string
-	for _, q := range qs {
-		if _, ok := s.stmts[q]; !ok && s.stmts != nil {
-			missing = append(missing, q)
-		}
-	}
-	s.stmtMu.Unlock()
-	for _, q := range missing {
-		var st *sql.Stmt
-		err := s.retry(ctx, "prepare", func() error {
-			var err error
-			st, err = s.w.PrepareContext(ctx, q)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("sqlitestore: prepare: %w", err)
-		}
-		s.stmtMu.Lock()
-		if _, ok := s.stmts[q]; ok || s.stmts == nil {
-			st.Close()
-		} else {
-			s.stmts[q] = st
-		}
-		s.stmtMu.Unlock()
-	}
-	return nil
 }
 
 var _ store.Store = (*Store)(nil)
@@ -172,7 +122,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// database/sql connects a pool on its first use: everything at open
 	// goes through the writer's connection, so that a command that only
 	// writes (smithc run of a new run) opens one connection, not two.
-	s := &Store{w: w, r: r, path: path, lockTimeout: lock, stmts: map[string]*sql.Stmt{}}
+	s := &Store{w: w, r: r, path: path, lockTimeout: lock}
 	// Several processes creating one new file at once can find it locked
 	// while one of them switches it to WAL (SQLite does not always wait
 	// for that lock): the opening steps are retried like any busy write.
@@ -302,7 +252,7 @@ func openReader(ctx context.Context, path, dsn string, lock time.Duration) (*Sto
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{r: r, path: path, lockTimeout: lock, stmts: map[string]*sql.Stmt{}}
+	s := &Store{r: r, path: path, lockTimeout: lock}
 	var v version
 	err = s.retry(ctx, "open", func() error {
 		var err error
@@ -492,12 +442,13 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	s.stmtMu.Lock()
-	for _, st := range s.stmts {
-		st.Close()
+	if s.w != nil {
+		// BatchCommit's statements, before their connection closes
+		if conn, err := s.w.Conn(context.Background()); err == nil {
+			conn.Raw(func(dc any) error { s.closeRaw(dc); return nil }) //nolint:errcheck // f returns nil
+			conn.Close()
+		}
 	}
-	s.stmts = nil
-	s.stmtMu.Unlock()
 	err1 := s.r.Close()
 	var err2 error
 	if s.w != nil {
@@ -539,48 +490,6 @@ func (s *Store) tx1(ctx context.Context, what string, fn func(tx *sql.Tx) error)
 }
 
 const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
-// ts formats a time for storage: fixed width UTC, so that text comparison
-// orders times; the zero time is "".
-//
-// It writes the digits itself: time.Format interprets its layout on every
-// call, and a batch formats several times per row (about a tenth of a
-// 1,000-step run's commit CPU went to it). TestTimeText compares the two.
-func ts(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.Format(timeLayout)
-	}
-	hour, minute, sec := t.Clock()
-	var b [len(timeLayout)]byte
-	digits(b[0:4], year)
-	b[4] = '-'
-	digits(b[5:7], int(month))
-	b[7] = '-'
-	digits(b[8:10], day)
-	b[10] = 'T'
-	digits(b[11:13], hour)
-	b[13] = ':'
-	digits(b[14:16], minute)
-	b[16] = ':'
-	digits(b[17:19], sec)
-	b[19] = '.'
-	digits(b[20:29], t.Nanosecond())
-	b[29] = 'Z'
-	return string(b[:])
-}
-
-// digits writes v in decimal into all of b, zero-padded on the left.
-func digits(b []byte, v int) {
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-}
 
 // pt parses a stored time.
 func pt(s string) time.Time {

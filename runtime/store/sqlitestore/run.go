@@ -152,7 +152,7 @@ func (s *Store) RunUpdate(ctx context.Context, p *store.RunUpdateParams) (*store
 	return r, err
 }
 
-func runUpdate(ctx context.Context, tx *sql.Tx, p *store.RunUpdateParams) error {
+func runUpdate(ctx context.Context, tx execer, p *store.RunUpdateParams) error {
 	sets := []string{"updated_at = ?"}
 	args := []any{ts(p.Now)}
 	add := func(col string, v any) {
@@ -300,12 +300,8 @@ const dataVersionSQL = `PRAGMA data_version`
 // data_version is unchanged (no other connection committed since). The
 // run's owner and fence, and the event table, are then as that batch left
 // them. Otherwise it returns ok false and the batch checks the fence.
-func (s *Store) fenceKnown(ctx context.Context, tx *sql.Tx, f *store.Fence) (dv int64, seq int64, ok bool, err error) {
-	stmt, err := s.stmt(ctx, tx, dataVersionSQL)
-	if err == nil {
-		err = stmt.QueryRowContext(ctx).Scan(&dv)
-	}
-	if err != nil {
+func (s *Store) fenceKnown(t *wtx, f *store.Fence) (dv int64, seq int64, ok bool, err error) {
+	if err := t.queryRow(dataVersionSQL, &dv); err != nil {
 		return 0, 0, false, fmt.Errorf("sqlitestore: read data_version: %w", err)
 	}
 	s.fenceMu.Lock()
@@ -319,14 +315,11 @@ func (s *Store) fenceKnown(ctx context.Context, tx *sql.Tx, f *store.Fence) (dv 
 
 // checkFence fails with ErrConflict unless the run is owned by f.Owner
 // with token f.Token; it returns the highest event seq.
-func (s *Store) checkFence(ctx context.Context, tx *sql.Tx, f *store.Fence) (int64, error) {
+func checkFence(t *wtx, f *store.Fence) (int64, error) {
 	var owner string
 	var token, seq int64
-	stmt, err := s.stmt(ctx, tx, fenceSQL)
-	if err != nil {
-		return 0, err
-	}
-	err = stmt.QueryRowContext(ctx, f.RunID).Scan(&owner, &token, &seq)
+	t.arg(f.RunID)
+	err := t.queryRow(fenceSQL, &owner, &token, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("sqlitestore: run %q: %w", f.RunID, store.ErrNotFound)
 	}

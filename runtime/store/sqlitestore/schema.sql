@@ -1,5 +1,5 @@
--- smithc store schema, version 6
--- What migrations 1 to 6 leave, as sqlite_master records it: a new store is
+-- smithc store schema, version 7
+-- What migrations 1 to 7 leave, as sqlite_master records it: a new store is
 -- created from this file in one step. Generated: do not edit, add a migration and run
 -- SMITHC_UPDATE=1 go test -run TestFreshSchemaIsTheMigratedSchema ./runtime/store/sqlitestore
 

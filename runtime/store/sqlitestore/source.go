@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/smithc/smithc/runtime/store"
@@ -10,7 +9,7 @@ import (
 
 // sourcesSet replaces the source files of run id: each content is kept
 // once per hash, the run's list points at them in order.
-func sourcesSet(ctx context.Context, tx *sql.Tx, id string, files []*store.SourceFile) error {
+func sourcesSet(ctx context.Context, tx execer, id string, files []*store.SourceFile) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM run_source WHERE run_id = ?`, id); err != nil {
 		return fmt.Errorf("sqlitestore: sources of run %q: %w", id, err)
 	}

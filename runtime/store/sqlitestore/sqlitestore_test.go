@@ -52,11 +52,11 @@ func TestMigrateUpDownUp(t *testing.T) {
 		want    []int
 		version int
 	}{
-		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6}, 6},
-		{sqlitestore.Up, nil, 6},
-		{sqlitestore.Down, []int{6, 5, 4, 3, 2, 1}, 0},
+		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6, 7}, 7},
+		{sqlitestore.Up, nil, 7},
+		{sqlitestore.Down, []int{7, 6, 5, 4, 3, 2, 1}, 0},
 		{sqlitestore.Down, nil, 0},
-		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6}, 6},
+		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6, 7}, 7},
 	}
 	for i, st := range steps {
 		got, err := s.Migrate(ctx, st.dir, 0)
@@ -87,7 +87,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if v, _ := s2.Version(ctx); v != 6 {
+	if v, _ := s2.Version(ctx); v != 7 {
 		t.Errorf("version after reopen = %d", v)
 	}
 }
@@ -215,9 +215,9 @@ func TestMigrateLeanEventsKeepsSeqs(t *testing.T) {
 	}
 }
 
-// TestEventRunsShareARow checks the storage of a step's data-less events:
-// NodeStarted, AttemptStarted and NodeFinished committed together are one
-// row of the event table, and read back as three events.
+// TestEventRunsShareARow checks the storage of data-less events: the
+// NodeStarted, AttemptStarted and NodeFinished of 3 steps committed
+// together are one row of the event table, and read back as 9 events.
 func TestEventRunsShareARow(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "e.db")
@@ -246,8 +246,8 @@ func TestEventRunsShareARow(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM event WHERE run_id = 'r1'`).Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != 3 {
-		t.Errorf("the events of 3 steps are %d rows, want 3", rows)
+	if rows != 1 {
+		t.Errorf("the events of 3 steps are %d rows, want 1", rows)
 	}
 	got, err := s.EventList(ctx, &store.EventListParams{RunID: "r1"})
 	if err != nil {
@@ -255,6 +255,198 @@ func TestEventRunsShareARow(t *testing.T) {
 	}
 	if d := cmp.Diff(evs, got); d != "" {
 		t.Errorf("EventList (-want +got):\n%s", d)
+	}
+}
+
+// fanoutEvents returns the events of n for elements of a run as a group
+// commit has them: interleaved across elements (instances with scopes,
+// node ids and iterations of all sorts, text included that JSON
+// escapes), kinds repeated, and now and then an event with data (a row
+// of its own) or of another run.
+func fanoutEvents(run string, n int, now time.Time) []*store.Event {
+	var evs []*store.Event
+	scope := func(i int) string {
+		return []string{fmt.Sprintf("F[%d]", i), fmt.Sprintf(`M["k %d"]/G[0]`, i), "", "<&>\t\u2028é"}[i%4]
+	}
+	for i := 0; i < n; i++ {
+		t := now.Add(time.Duration(i) * time.Millisecond)
+		node := []string{"w", "step-2", "a"}[i%3]
+		evs = append(evs, &store.Event{RunID: run, NodeID: node, Scope: scope(i), Iteration: i % 5, Kind: "NodeStarted", Time: t})
+		if i > 0 {
+			p := evs[len(evs)-2] // the element before's finish comes after this start
+			evs = append(evs, &store.Event{RunID: run, NodeID: p.NodeID, Scope: p.Scope, Iteration: p.Iteration, Attempt: 1, Kind: "NodeFinished", Time: t})
+		}
+		evs = append(evs, &store.Event{RunID: run, NodeID: node, Scope: scope(i), Iteration: i % 5, Attempt: 1, Kind: "AttemptStarted", Time: t.Add(time.Microsecond)})
+		if i%17 == 5 {
+			evs = append(evs, &store.Event{RunID: run, NodeID: node, Scope: scope(i), Kind: "StepLog", Time: t, Data: json.RawMessage(`{"line":"x"}`)})
+		}
+		if i%23 == 7 {
+			evs = append(evs, &store.Event{RunID: "other", NodeID: node, Kind: "NodeStarted", Time: t})
+		}
+	}
+	return evs
+}
+
+// TestEventBlocksAcrossInstances: the data-less events of many node
+// instances committed together share rows of at most 32 events, and read
+// back exactly: in full, after a seq inside a row, by kind with a limit
+// (paging through them as the live view does).
+func TestEventBlocksAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "b.db")
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs := fanoutEvents("r1", 200, time.Now().UTC())
+	if err := s.BatchCommit(ctx, &store.Batch{Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	var mine []*store.Event
+	breaks := 0 // events that end a row: with data, or of another run
+	for _, e := range evs {
+		if e.RunID == "r1" {
+			mine = append(mine, e)
+		}
+		if e.RunID != "r1" || e.Data != nil {
+			breaks++
+		}
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows, most int
+	if err := db.QueryRow(`SELECT count(*), max(length(kind) - length(replace(kind, ',', '')) + 1) FROM event WHERE run_id = 'r1'`).Scan(&rows, &most); err != nil {
+		t.Fatal(err)
+	}
+	if limit := len(mine)/32 + 2*breaks + 1; rows > limit || most > 32 {
+		t.Errorf("%d events are %d rows of up to %d events, want at most %d rows of up to 32", len(mine), rows, most, limit)
+	}
+	got, err := s.EventList(ctx, &store.EventListParams{RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(mine, got); d != "" {
+		t.Fatalf("EventList (-want +got):\n%s", d)
+	}
+	for _, after := range []int{1, 17, 100, len(mine) - 1} {
+		got, err := s.EventList(ctx, &store.EventListParams{RunID: "r1", AfterSeq: mine[after-1].Seq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(mine[after:], got); d != "" {
+			t.Errorf("EventList after the %dth event (-want +got):\n%s", after, d)
+		}
+	}
+	var finished []*store.Event
+	for _, e := range mine {
+		if e.Kind == "NodeFinished" {
+			finished = append(finished, e)
+		}
+	}
+	var paged []*store.Event
+	for after := int64(0); ; {
+		page, err := s.EventList(ctx, &store.EventListParams{RunID: "r1", AfterSeq: after, Kind: "NodeFinished", Limit: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) > 7 {
+			t.Fatalf("a page of %d events, limit 7", len(page))
+		}
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, page...)
+		after = page[len(page)-1].Seq
+	}
+	if d := cmp.Diff(finished, paged); d != "" {
+		t.Errorf("NodeFinished events paged by 7 (-want +got):\n%s", d)
+	}
+}
+
+// TestEventBlocksDownAndUp checks migration 0007 both ways: migrating
+// down splits the rows that hold several instances into one row per
+// event (what a smithc before 0007 reads: no row has an instance in its
+// data), and the events read back the same before, after and up again.
+func TestEventBlocksDownAndUp(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "d.db")
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs := fanoutEvents("r1", 120, time.Now().UTC())
+	if err := s.BatchCommit(ctx, &store.Batch{Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	// a step's own row (one instance) is a row a smithc before 0007 reads
+	step := []*store.Event{{RunID: "r2", NodeID: "s", Kind: "NodeStarted", Time: time.Now().UTC()},
+		{RunID: "r2", NodeID: "s", Attempt: 1, Kind: "NodeFinished", Time: time.Now().UTC()}}
+	if err := s.BatchCommit(ctx, &store.Batch{Events: step}); err != nil {
+		t.Fatal(err)
+	}
+	byRun := func() map[string][]*store.Event {
+		out := map[string][]*store.Event{}
+		for _, run := range []string{"r1", "r2", "other"} {
+			got, err := s.EventList(ctx, &store.EventListParams{RunID: run})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[run] = got
+		}
+		return out
+	}
+	want := byRun()
+	if len(want["r1"])+len(want["other"])+len(want["r2"]) != len(evs)+len(step) {
+		t.Fatalf("read %d events, wrote %d", len(want["r1"])+len(want["other"])+len(want["r2"]), len(evs)+len(step))
+	}
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	count := func(q string) int {
+		var n int
+		if err := raw.QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const mixed = `SELECT count(*) FROM event WHERE instr(kind, ',') > 0
+		AND EXISTS (SELECT 1 FROM json_each(event.data) x WHERE json_array_length(x.value) = 5)`
+	if count(mixed) == 0 {
+		t.Fatal("no event row holds several instances")
+	}
+	if _, err := s.Migrate(ctx, sqlitestore.Down, 6); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(mixed); n != 0 {
+		t.Errorf("after migrating down, %d rows hold several instances", n)
+	}
+	if n := count(`SELECT count(*) FROM event WHERE run_id = 'r2'`); n != 1 {
+		t.Errorf("after migrating down, the step's events are %d rows, want its 1", n)
+	}
+	if d := cmp.Diff(want, byRun()); d != "" {
+		t.Errorf("events after migrating down (-want +got):\n%s", d)
+	}
+	if _, err := s.Migrate(ctx, sqlitestore.Up, 0); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, byRun()); d != "" {
+		t.Errorf("events down and up again (-want +got):\n%s", d)
+	}
+	if _, err := s.Migrate(ctx, sqlitestore.Down, 5); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`SELECT count(*) FROM event WHERE instr(kind, ',') > 0`); n != 0 {
+		t.Errorf("after migrating down to 5, %d rows hold several events", n)
+	}
+	if d := cmp.Diff(want, byRun()); d != "" {
+		t.Errorf("events after migrating down to 5 (-want +got):\n%s", d)
 	}
 }
 
@@ -375,6 +567,13 @@ func TestCloseLeavesAnEmptyLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: id, Workflow: "w", Status: store.RunRunning}, Now: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		// a batch: the statements BatchCommit prepares on the writer's
+		// connection are closed with it (else SQLite keeps the connection
+		// open, and its log unchecked)
+		if err := s.BatchCommit(ctx, &store.Batch{Nodes: []*store.Node{{RunID: id, NodeID: "a", State: store.NodeFinished, UpdatedAt: time.Now()}},
+			Events: []*store.Event{{RunID: id, NodeID: "a", Kind: "NodeFinished", Time: time.Now()}}}); err != nil {
 			t.Fatal(err)
 		}
 		if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {

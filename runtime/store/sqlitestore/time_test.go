@@ -25,6 +25,13 @@ func TestTimeText(t *testing.T) {
 	for range 10000 {
 		times = append(times, time.Unix(rnd.Int64N(300*365*86400)-100*365*86400, rnd.Int64N(1e9)).In(time.FixedZone("z", int(rnd.Int64N(86400))-43200)))
 	}
+	// runs of times a few seconds apart (appendTS reuses the text of the
+	// minute it wrote last), across minutes, days, years and the epoch
+	for _, base := range []time.Time{time.Date(2026, 12, 31, 23, 58, 30, 5, time.UTC), time.Unix(-150, 999999999), time.Date(9999, 12, 31, 23, 59, 0, 0, time.UTC)} {
+		for k := range 400 {
+			times = append(times, base.Add(time.Duration(k)*1700*time.Millisecond+time.Duration(rnd.Int64N(1e6))))
+		}
+	}
 	for _, tm := range times {
 		if got, want := ts(tm), tm.UTC().Format(timeLayout); got != want {
 			t.Fatalf("ts(%v) = %q, want %q", tm, got, want)
@@ -40,6 +47,12 @@ func BenchmarkTimeText(b *testing.B) {
 	b.Run("ts", func(b *testing.B) {
 		for b.Loop() {
 			_ = ts(tm)
+		}
+	})
+	b.Run("appendTS", func(b *testing.B) {
+		buf := make([]byte, 0, 64)
+		for b.Loop() {
+			buf = appendTS(buf[:0], tm)
 		}
 	})
 	b.Run("Format", func(b *testing.B) {

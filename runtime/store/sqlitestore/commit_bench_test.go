@@ -1,0 +1,124 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/smithc/smithc/runtime/store"
+)
+
+// elementBatch is the runtime's commit of k compute steps (for elements
+// or a chain): per step its node row, its first attempt started and
+// finished, and its three events, fenced on the run's claim.
+func elementBatch(fence *store.Fence, first, k int, now time.Time) *store.Batch {
+	b := &store.Batch{Fence: fence}
+	for i := first; i < first+k; i++ {
+		scope := fmt.Sprintf("F[%d]", i)
+		t := now.Add(time.Duration(i) * time.Microsecond)
+		b.Nodes = append(b.Nodes, &store.Node{RunID: fence.RunID, NodeID: "w", Scope: scope, Kind: "step", State: store.NodeFinished,
+			Attempts: 1, Output: []byte(fmt.Sprint(2 * i)), StartedAt: t, FinishedAt: t.Add(3 * time.Microsecond), UpdatedAt: t.Add(3 * time.Microsecond)})
+		b.AttemptStarts = append(b.AttemptStarts, &store.Attempt{RunID: fence.RunID, NodeID: "w", Scope: scope, Number: 1, State: store.AttemptFinished,
+			Owner: "24622@vm", LeaseExpiresAt: t.Add(10 * time.Second), HeartbeatAt: t.Add(time.Microsecond), StartedAt: t.Add(time.Microsecond), FinishedAt: t.Add(3 * time.Microsecond)})
+		b.Events = append(b.Events,
+			&store.Event{RunID: fence.RunID, NodeID: "w", Scope: scope, Kind: "NodeStarted", Time: t},
+			&store.Event{RunID: fence.RunID, NodeID: "w", Scope: scope, Attempt: 1, Kind: "AttemptStarted", Time: t.Add(time.Microsecond)},
+			&store.Event{RunID: fence.RunID, NodeID: "w", Scope: scope, Attempt: 1, Kind: "NodeFinished", Time: t.Add(3 * time.Microsecond)})
+	}
+	return b
+}
+
+// BenchmarkBatchCommit commits batches of k compute steps and reports
+// the cost per step (ns/step) of BatchCommit alone: k=1 is a sequential
+// step committed by itself, k=200 a for's group commit.
+func BenchmarkBatchCommit(b *testing.B) {
+	for _, k := range []int{1, 200} {
+		b.Run(fmt.Sprint(k), func(b *testing.B) {
+			ctx := context.Background()
+			s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+			const id = "20261207T081445-01bad383"
+			if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: id, Workflow: "fan", Status: store.RunRunning}, Now: now}); err != nil {
+				b.Fatal(err)
+			}
+			run, err := s.RunClaim(ctx, &store.RunClaimParams{ID: id, Owner: "24622@vm", LeaseExpiresAt: now.Add(time.Hour), Now: now})
+			if err != nil {
+				b.Fatal(err)
+			}
+			fence := &store.Fence{RunID: id, Owner: "24622@vm", Token: run.Fence}
+			const ahead = 64
+			var batches []*store.Batch
+			n := 0
+			var building time.Duration // CPU spent making batches, not committing them
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := selfCPU()
+			for i := 0; i < b.N; i++ {
+				if len(batches) == 0 {
+					b.StopTimer()
+					c0 := selfCPU()
+					for j := 0; j < ahead; j++ {
+						batches = append(batches, elementBatch(fence, n, k, now))
+						n += k
+					}
+					building += selfCPU() - c0
+					b.StartTimer()
+				}
+				if err := s.BatchCommit(ctx, batches[0]); err != nil {
+					b.Fatal(err)
+				}
+				batches = batches[1:]
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*k), "ns/step")
+			b.ReportMetric(float64(selfCPU()-cpu-building)/float64(b.N*k), "cpu-ns/step")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// selfCPU returns the CPU time (user and system) this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru) //nolint:errcheck // cannot fail for RUSAGE_SELF
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkEventList reads back the events of 2,000 compute steps
+// committed in group commits of 200 (what logs and inspect read).
+func BenchmarkEventList(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "r", Workflow: "fan", Status: store.RunRunning}, Now: now}); err != nil {
+		b.Fatal(err)
+	}
+	fence := &store.Fence{RunID: "r"}
+	for i := 0; i < 10; i++ {
+		bt := elementBatch(fence, i*200, 200, now)
+		bt.Fence = nil
+		if err := s.BatchCommit(ctx, bt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		evs, err := s.EventList(ctx, &store.EventListParams{RunID: "r"})
+		if err != nil || len(evs) != 6000 {
+			b.Fatal(len(evs), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*6000), "ns/event")
+}

@@ -1,0 +1,14 @@
+-- Event rows across node instances.
+--
+-- From this version on, an event row may hold up to 32 consecutive
+-- data-less events of one run, of any node instances: kinds joined by
+-- commas (one per event, repeats allowed), data [[attempt,"time"],…],
+-- where an event of another instance than the event before it carries
+-- its instance, [attempt,"time","node","scope",iteration]; the row's
+-- node, scope and iteration are its first event's, its seq the last
+-- event's. EventList expands them. The rows written before are rows of
+-- this kind already (one instance, no instance in data): nothing to
+-- change. A smithc before this version would read such a row's events
+-- as its first event's instance; it refuses the store (its schema
+-- version is newer), and the down migration splits them.
+SELECT 1;
