@@ -91,12 +91,7 @@ func (r *runner) holdStart(in *instance, h *heldStart) {
 func (r *runner) succeedHeld(ctx context.Context, in *instance, h *heldStart, num int, v any, raw json.RawMessage, durable bool) error {
 	now := r.e.now()
 	r.mu.Lock()
-	in.value = v
-	in.row.Output = raw
-	in.row.State = store.NodeFinished
-	in.row.Error, in.row.ErrorKind = "", ""
-	in.row.FinishedAt = now
-	in.row.UpdatedAt = now
+	finishLocked(in, v, raw, now)
 	h.node = in.row
 	r.mu.Unlock()
 	// The attempt's end folded into its start, as the committer does

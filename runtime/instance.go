@@ -158,14 +158,19 @@ func (r *runner) modify(in *instance, fn func(row *store.Node)) {
 func (r *runner) setOutput(in *instance, v any, raw json.RawMessage, now time.Time) *store.Node {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	finishLocked(in, v, raw, now)
+	cp := in.row
+	return &cp
+}
+
+// finishLocked sets a finished instance's value and row; r.mu is held.
+func finishLocked(in *instance, v any, raw json.RawMessage, now time.Time) {
 	in.value = v
 	in.row.Output = raw
 	in.row.State = store.NodeFinished
 	in.row.Error, in.row.ErrorKind = "", ""
 	in.row.FinishedAt = now
 	in.row.UpdatedAt = now
-	cp := in.row
-	return &cp
 }
 
 // loadRow installs a persisted row when a session starts. How a state
