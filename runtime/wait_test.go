@@ -97,8 +97,12 @@ func TestApprovalPickedUpByLiveOwner(t *testing.T) {
 	for i := 0; ; i++ {
 		res, err := other.engine.Approve(ctx, "live-1", "gate", runtime.Decision{By: "zoe"}, true)
 		if err == nil {
-			if res.LiveOwner != runtime.CurrentOwner().String() {
-				t.Errorf("LiveOwner %q", res.LiveOwner)
+			// The live owner may have picked the decision up and finished
+			// the run before Approve read it back: then no process owns
+			// it any more, and the result says it finished.
+			finished := res.LiveOwner == "" && res.Status == store.RunFinished
+			if res.LiveOwner != runtime.CurrentOwner().String() && !finished {
+				t.Errorf("LiveOwner %q, status %s", res.LiveOwner, res.Status)
 			}
 			// The owner may already have finished the run meanwhile.
 			if o, err := other.engine.LiveOwner(ctx, "live-1"); err != nil || o != res.LiveOwner && o != "" {
