@@ -61,9 +61,10 @@ bench: ## run the benchmarks (medians over 5 runs with -count), then the targets
 bench-targets: ## the performance targets, each with its baseline measured in the same run (SMITHC_BENCH_REPS=3, SMITHC_BENCH_LARGE=1 for the 10^5-element for)
 	$(GO) test -run='^$$' -bench='^BenchmarkTargets$$' -benchtime=1x -timeout=60m ./runtime
 
-bench-startup: build ## whole-process start-up figures, medians of 21 runs, beside the start-up floor (internal/startfloor; OLD=binary: a before/after, interleaved)
+bench-startup: build ## whole-process start-up figures, medians of 21 runs, beside the start-up floor (internal/startfloor) and the link floor (internal/linkfloor; OLD=binary: a before/after, interleaved)
 	CGO_ENABLED=0 $(GO) build -o bin/startfloor ./internal/startfloor
-	$(GO) run ./internal/startbench -reps 21 -new $(BIN) -floor bin/startfloor $(if $(OLD),-old $(OLD))
+	CGO_ENABLED=0 $(GO) build -o bin/linkfloor ./internal/linkfloor
+	$(GO) run ./internal/startbench -reps 21 -new $(BIN) -floor bin/startfloor -link bin/linkfloor $(if $(OLD),-old $(OLD))
 
 bench-peers: ## smithc next to Temporal local activities on 1,000 sequential steps (installs the Temporal CLI and SDK from the Go module proxy, minutes the first time; not in make test; see bench/peers/README.md)
 	bash bench/peers/run.sh

@@ -427,20 +427,27 @@ func benchTargets(b *testing.B) {
 	// The start-up floor (internal/startfloor: a Go program with the same
 	// SQLite doing a one-step run's store work and nothing else), one run
 	// of it after each run of smithc: the same moment, the same load.
+	// The link floor (internal/linkfloor: smithc's binary returning
+	// before its command starts) is what every smithc process pays
+	// first: the runtime's start and the initialisation of every linked
+	// package.
 	floorBin, floorDB := buildTool(b, dir, "startfloor"), filepath.Join(dir, "floor.db")
+	linkBin := buildTool(b, dir, "linkfloor")
 	whole(b, floorBin, "", floorDB) // creates its tables
-	var floorRuns []cost
+	var floorRuns, linkRuns []cost
 	w1 := medianCost(startReps, func() cost {
 		c, _ := whole(b, bin, db, "run", one)
 		f, _ := whole(b, floorBin, "", floorDB)
-		floorRuns = append(floorRuns, f)
+		l, _ := whole(b, linkBin, "")
+		floorRuns, linkRuns = append(floorRuns, f), append(linkRuns, l)
 		return c
 	})
-	floor1 := medianOf(floorRuns)
+	floor1, link1 := medianOf(floorRuns), medianOf(linkRuns)
 	rows = append(rows, row{"one-step workflow, whole process, existing store ≤ 10 ms", ms(w1.wall),
-		"start-up floor (Go + the same SQLite: open, 2 commits, close) " + ms(floor1.wall) + "; `smithc check` of it " + ms(start.wall) + ", `smithc version` " + ms(version.wall),
-		ratio(w1.wall, floor1.wall) + " the floor",
-		ms(w1.cpu) + " CPU (floor " + ms(floor1.cpu) + ", check " + ms(start.cpu) + ", version " + ms(version.cpu) + ")", verdict(w1.wall <= 10*time.Millisecond)})
+		"start-up floor (Go + the same SQLite: open, 2 commits, close) " + ms(floor1.wall) + "; link floor (smithc's binary, nothing run) " + ms(link1.wall) +
+			"; `smithc check` of it " + ms(start.wall) + ", `smithc version` " + ms(version.wall),
+		ratio(w1.wall, floor1.wall) + " the floor; the link floor is " + ratio(link1.wall, w1.wall) + " of it",
+		ms(w1.cpu) + " CPU (floor " + ms(floor1.cpu) + ", link floor " + ms(link1.cpu) + ", check " + ms(start.cpu) + ", version " + ms(version.cpu) + ")", verdict(w1.wall <= 10*time.Millisecond)})
 	nfresh := 0
 	w1new := medianCost(startReps, func() cost {
 		nfresh++

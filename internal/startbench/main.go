@@ -10,9 +10,12 @@
 // about 1 ms later, so a before/after of binaries built differently says
 // so. With -floor BIN (internal/startfloor: the same SQLite doing a
 // one-step run's store work and nothing else) it measures that floor too,
-// interleaved, and prints each one-step run as a ratio to it.
+// interleaved, and prints each one-step run as a ratio to it. With -link
+// BIN (internal/linkfloor: smithc's binary returning before its command
+// starts) it measures what every smithc process pays first, interleaved
+// with the one-step runs too.
 //
-//	go run ./internal/startbench -reps 21 -new bin/smithc -old /tmp/smithc-before -floor bin/startfloor
+//	go run ./internal/startbench -reps 21 -new bin/smithc -old /tmp/smithc-before -floor bin/startfloor -link bin/linkfloor
 //	make bench-startup OLD=/tmp/smithc-before
 package main
 
@@ -34,6 +37,7 @@ func main() {
 	oldBin := flag.String("old", "", "a smithc binary to compare with (before/after), interleaved run by run")
 	reps := flag.Int("reps", 21, "runs of each case (medians)")
 	floorBin := flag.String("floor", "", "the start-up floor program (internal/startfloor) to measure beside them")
+	linkBin := flag.String("link", "", "the link floor program (internal/linkfloor) to measure beside them")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "startbench-")
 	if err != nil {
@@ -79,7 +83,8 @@ func main() {
 	for _, c := range cases {
 		walls := map[string][]time.Duration{}
 		cpus := map[string][]time.Duration{}
-		floored := *floorBin != "" && strings.HasPrefix(c.name, "smithc run, one step")
+		oneStep := strings.HasPrefix(c.name, "smithc run, one step")
+		floored, linked := *floorBin != "" && oneStep, *linkBin != "" && oneStep
 		for i := 0; i < *reps; i++ {
 			for _, b := range bins {
 				w, cpu, err := run(b.path, c.args(b, i)...)
@@ -97,6 +102,14 @@ func main() {
 				walls["floor"] = append(walls["floor"], w)
 				cpus["floor"] = append(cpus["floor"], cpu)
 			}
+			if linked {
+				w, cpu, err := run(*linkBin)
+				if err != nil {
+					fail(err)
+				}
+				walls["link"] = append(walls["link"], w)
+				cpus["link"] = append(cpus["link"], cpu)
+			}
 		}
 		line := fmt.Sprintf("%-40s new %7.2f / %6.2f ms", c.name, ms(median(walls["new"])), ms(median(cpus["new"])))
 		if *oldBin != "" {
@@ -106,6 +119,10 @@ func main() {
 		if floored {
 			line += fmt.Sprintf("   floor %7.2f / %6.2f ms   new/floor %.2f× / %.2f×", ms(median(walls["floor"])), ms(median(cpus["floor"])),
 				float64(median(walls["new"]))/float64(median(walls["floor"])), float64(median(cpus["new"]))/float64(median(cpus["floor"])))
+		}
+		if linked {
+			line += fmt.Sprintf("   link floor %7.2f / %6.2f ms (%.0f%% of new)", ms(median(walls["link"])), ms(median(cpus["link"])),
+				100*float64(median(walls["link"]))/float64(median(walls["new"])))
 		}
 		fmt.Println(line)
 	}
