@@ -51,7 +51,21 @@ type committer struct {
 	oqueue   []*store.Event
 	oclosed  bool
 	observed chan struct{}
+	// Bursts of commits are handed over together: events committed less
+	// than observeDelay after the observer's last hand-over wait for the
+	// rest of that interval, so that a run committing every step
+	// (--durability full: thousands of commits a second) wakes the
+	// observer's goroutine at most once per interval, not once per
+	// commit. The first commit after a quiet interval is handed over at
+	// once, and close cuts the wait short.
+	observeDelay time.Duration
+	okick        chan struct{}
+	handovers    int // calls of observe's batches (tests read it)
 }
+
+// observeDelay is the committer's default observeDelay: progress lines
+// and the live view lag a burst of commits by at most this much.
+const observeDelay = 5 * time.Millisecond
 
 // flushDelay bounds how long an async write may wait for company before
 // it is committed on its own.
@@ -69,6 +83,7 @@ func newCommitter(st store.Store, fence *store.Fence, observe func(store.Event),
 	if observe != nil {
 		c.ocond = sync.NewCond(&c.omu)
 		c.observed = make(chan struct{})
+		c.observeDelay, c.okick = observeDelay, make(chan struct{}, 1)
 		go c.observeLoop()
 	}
 	go c.loop()
@@ -170,6 +185,10 @@ func (c *committer) close() error {
 		c.oclosed = true
 		c.ocond.Signal()
 		c.omu.Unlock()
+		select {
+		case c.okick <- struct{}{}: // no waiting for the rest of an interval
+		default:
+		}
 		<-c.observed
 	}
 	return c.failed()
@@ -178,15 +197,38 @@ func (c *committer) close() error {
 // observeLoop hands committed events to observe, in order.
 func (c *committer) observeLoop() {
 	defer close(c.observed)
+	var (
+		last  time.Time // the last hand-over
+		timer *time.Timer
+	)
 	for {
 		c.omu.Lock()
 		for len(c.oqueue) == 0 && !c.oclosed {
 			c.ocond.Wait()
 		}
+		if wait := c.observeDelay - time.Since(last); wait > 0 && !c.oclosed {
+			// A burst: let the rest of it join these events.
+			c.omu.Unlock()
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			select {
+			case <-timer.C:
+			case <-c.okick:
+				timer.Stop()
+			}
+			c.omu.Lock()
+		}
 		evs := c.oqueue
 		c.oqueue = nil
 		closed := c.oclosed
+		if len(evs) > 0 {
+			c.handovers++
+		}
 		c.omu.Unlock()
+		last = time.Now()
 		for _, e := range evs {
 			c.observe(*e)
 		}

@@ -189,3 +189,49 @@ func TestCommitDirectPath(t *testing.T) {
 		next[w]++
 	}
 }
+
+// TestObserverTakesBurstsTogether: commits that follow the observer's
+// last hand-over within observeDelay reach it together, in commit order,
+// and close hands over what is waiting without sitting out the interval
+// (here an hour: the test would time out).
+func TestObserverTakesBurstsTogether(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "obs.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	c := newCommitter(st, nil, func(e store.Event) {
+		mu.Lock()
+		seen = append(seen, e.Kind)
+		mu.Unlock()
+	}, nil)
+	c.omu.Lock()
+	c.observeDelay = time.Hour
+	c.omu.Unlock()
+	const n = 50
+	var want []string
+	for i := 0; i < n; i++ {
+		kind := fmt.Sprintf("E%d", i)
+		want = append(want, kind)
+		if err := c.commit(ctx, &store.Batch{Events: []*store.Event{{RunID: "r", Kind: kind, Time: time.Now()}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.close(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(seen, " ") != strings.Join(want, " ") {
+		t.Fatalf("observed %v, want %v", seen, want)
+	}
+	// The first commit is handed over at once (nothing before it), the
+	// other 49 wait for the interval's end, which close brings forward:
+	// two hand-overs, or one if the observer woke after the burst.
+	if c.handovers > 2 {
+		t.Fatalf("%d hand-overs for %d commits in one interval, want at most 2", c.handovers, n)
+	}
+}

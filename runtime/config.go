@@ -57,8 +57,9 @@ type Config struct {
 	Durability Durability
 
 	// ObserveFunc, when set, is called with every event after it is
-	// committed, in commit order, from one goroutine per run. It must not
-	// block for long.
+	// committed, in commit order, from one goroutine per run. Events of
+	// commits that follow each other closely arrive together, up to 5 ms
+	// after their commit. It must not block for long.
 	ObserveFunc func(store.Event)
 	// CompileFunc compiles the stored sources of a run (main file first;
 	// empty for a run stored without them) when the run is continued
