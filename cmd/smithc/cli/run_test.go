@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,4 +199,32 @@ func TestRunMaxConcurrency(t *testing.T) {
 	mustCode(t, r, 0)
 	r = e.cli("run", f, "--input", "dir="+e.dir, "--max-concurrency", "-1")
 	mustCode(t, r, 2)
+}
+
+// TestRunLeavesStdinUnread: a run that asks nothing does not read its
+// standard input (a file here, whose offset it would move): what the
+// caller feeds smithc is there for the steps or the next command.
+func TestRunLeavesStdinUnread(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("hello.smw", helloSMW)
+	in, err := os.CreateTemp(e.dir, "stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if _, err := in.WriteString("yes\nno\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	c := e.cmd("run", f, "--input", "name=x")
+	c.Stdin = in // the child shares the file's offset
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	if off, err := in.Seek(0, io.SeekCurrent); err != nil || off != 0 {
+		t.Fatalf("stdin offset %d after the run (%v), want 0: smithc read its input", off, err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os/user"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -417,9 +418,13 @@ var errElsewhere = errors.New("decided elsewhere")
 
 // lines reads the person's answers, one line at a time, from one
 // goroutine for the whole session, so that a question given up (Ctrl-C,
-// a decision from another shell) does not swallow the next answer.
+// a decision from another shell) does not swallow the next answer. The
+// goroutine starts at the first question: a session that asks nothing
+// (most runs) never reads standard input.
 type lines struct {
-	ch chan line
+	ch    chan line
+	in    io.Reader
+	start sync.Once
 }
 
 type line struct {
@@ -427,27 +432,28 @@ type line struct {
 	err error
 }
 
-// lineReader starts the session's reader of standard input.
+// lineReader is the session's reader of standard input.
 func (s *session) lineReader() *lines {
-	l := &lines{ch: make(chan line)}
-	in := bufio.NewReader(s.a.stdin)
-	go func() {
-		for {
-			text, err := in.ReadString('\n')
-			l.ch <- line{text, err}
-			if err != nil {
-				close(l.ch)
-				return
-			}
+	return &lines{ch: make(chan line), in: s.a.stdin}
+}
+
+func (l *lines) run() {
+	in := bufio.NewReader(l.in)
+	for {
+		text, err := in.ReadString('\n')
+		l.ch <- line{text, err}
+		if err != nil {
+			close(l.ch)
+			return
 		}
-	}()
-	return l
+	}
 }
 
 // read returns the next line; Ctrl-C (the end of ctx) interrupts it, and
 // so does elsewhere (polled every awaitPoll, when set) reporting true,
 // with errElsewhere. The reading goroutine is left to the process's exit.
 func (l *lines) read(ctx context.Context, elsewhere func() bool) (string, error) {
+	l.start.Do(func() { go l.run() })
 	t := time.NewTicker(awaitPoll)
 	defer t.Stop()
 	for {
