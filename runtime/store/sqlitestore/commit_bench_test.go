@@ -124,3 +124,76 @@ func BenchmarkEventList(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*6000), "ns/event")
 }
+
+// BenchmarkCommitsThenClose is a sequential run's store work: open an
+// existing store, n step commits of one compute step each (fenced, as
+// the runtime commits them), then Close; it reports, per run, the wall
+// time of the commits and of Close (the last connection's checkpoint of
+// what is left in the WAL) and the process's CPU time over both. "off"
+// is the store without its background checkpointer (SQLite's own
+// automatic checkpoint only), the baseline; the others set
+// Options.CheckpointFrames.
+func BenchmarkCommitsThenClose(b *testing.B) {
+	const n = 1000
+	for _, frames := range []int{-1, 64, 256, 1024} {
+		name := fmt.Sprint(frames)
+		if frames < 0 {
+			name = "off"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			path := filepath.Join(b.TempDir(), "bench.db")
+			opts := Options{CheckpointFrames: frames}
+			s, err := Open(ctx, path, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+			now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+			var commits, closing, cpu time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				id := fmt.Sprintf("run-%d", i)
+				s, err := Open(ctx, path, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: id, Workflow: "seq", Status: store.RunRunning}, Now: now}); err != nil {
+					b.Fatal(err)
+				}
+				run, err := s.RunClaim(ctx, &store.RunClaimParams{ID: id, Owner: "24622@vm", LeaseExpiresAt: now.Add(time.Hour), Now: now})
+				if err != nil {
+					b.Fatal(err)
+				}
+				fence := &store.Fence{RunID: id, Owner: "24622@vm", Token: run.Fence}
+				batches := make([]*store.Batch, n)
+				for j := range batches {
+					batches[j] = elementBatch(fence, j, 1, now)
+				}
+				b.StartTimer()
+				c0, t0 := selfCPU(), time.Now()
+				for _, bt := range batches {
+					if err := s.BatchCommit(ctx, bt); err != nil {
+						b.Fatal(err)
+					}
+				}
+				t1 := time.Now()
+				if err := s.Close(); err != nil {
+					b.Fatal(err)
+				}
+				t2 := time.Now()
+				cpu += selfCPU() - c0
+				commits += t1.Sub(t0)
+				closing += t2.Sub(t1)
+			}
+			b.StopTimer()
+			per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) }
+			b.ReportMetric(per(commits), "commits-µs")
+			b.ReportMetric(per(closing), "close-µs")
+			b.ReportMetric(per(commits+closing), "total-µs")
+			b.ReportMetric(per(cpu), "cpu-µs")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}

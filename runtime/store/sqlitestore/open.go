@@ -40,6 +40,15 @@ type Options struct {
 	// database locked by other processes (SQLITE_BUSY) before it fails
 	// with store.ErrUnavailable. Default DefaultLockTimeout.
 	LockTimeout time.Duration
+	// CheckpointFrames is how many WAL frames (database pages) the
+	// writer commits before a background checkpointer, on a connection
+	// of its own, copies them into the database file (besides once the
+	// writer has been idle for a moment), so that commits and Close do
+	// not pay for it. Default DefaultCheckpointFrames; a negative value
+	// turns the background checkpointer off (SQLite then checkpoints on
+	// the writer every 1,000 frames, and Close copies what is left), as
+	// for a read-only store, which has none.
+	CheckpointFrames int
 }
 
 // DefaultLockTimeout is how long an operation waits for a locked
@@ -66,6 +75,8 @@ type Store struct {
 	writes  atomic.Uint64
 	fenceMu sync.Mutex
 	fence   fenceState
+
+	ckpt *checkpointer // nil when read-only or turned off
 }
 
 var _ store.Store = (*Store)(nil)
@@ -123,6 +134,24 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// goes through the writer's connection, so that a command that only
 	// writes (smithc run of a new run) opens one connection, not two.
 	s := &Store{w: w, r: r, path: path, lockTimeout: lock}
+	if opts.CheckpointFrames >= 0 {
+		frames := opts.CheckpointFrames
+		if frames == 0 {
+			frames = DefaultCheckpointFrames
+		}
+		// The same synchronous as the writer: a checkpoint fsyncs the WAL
+		// before it copies, and the database file after.
+		dsn := base + "?" + pragmas(lock)
+		s.ckpt = newCheckpointer(frames, func() (*sql.DB, error) {
+			db, err := openPersistWAL(dsn)
+			if err != nil {
+				return nil, err
+			}
+			db.SetMaxOpenConns(1)
+			db.SetConnMaxIdleTime(0)
+			return db, nil
+		})
+	}
 	// Several processes creating one new file at once can find it locked
 	// while one of them switches it to WAL (SQLite does not always wait
 	// for that lock): the opening steps are retried like any busy write.
@@ -440,8 +469,14 @@ func (s *Store) classify(what string, err error) error {
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close closes both pools.
+// Close stops the background checkpointer (waiting for a checkpoint it
+// is running) and closes its connection, then both pools; the writer's
+// close is the last, which checkpoints what is left in the WAL.
 func (s *Store) Close() error {
+	var err0 error
+	if s.ckpt != nil {
+		err0 = s.ckpt.close()
+	}
 	if s.w != nil {
 		// BatchCommit's statements, before their connection closes
 		if conn, err := s.w.Conn(context.Background()); err == nil {
@@ -460,7 +495,7 @@ func (s *Store) Close() error {
 	if err1 != nil {
 		return fmt.Errorf("sqlitestore: close: %w", err1)
 	}
-	return nil
+	return err0
 }
 
 // tx runs fn in one write transaction, retried as a whole while the

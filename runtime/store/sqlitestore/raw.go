@@ -67,6 +67,11 @@ func (s *Store) batchTx(ctx context.Context, what string, fn func(t *wtx) error)
 		// for nothing: this connection holds the write lock.
 		if _, err = conn.ExecContext(context.Background(), `COMMIT`); err != nil {
 			err = fmt.Errorf("sqlitestore: %s: commit: %w", what, err)
+		} else if s.ckpt != nil {
+			conn.Raw(func(dc any) error { s.ckpt.wrote(dc); return nil }) //nolint:errcheck // f returns nil
+			if s.ckpt.restart.Load() {
+				s.ckpt.restartLog(conn)
+			}
 		}
 	}
 	if err != nil {

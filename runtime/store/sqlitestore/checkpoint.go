@@ -1,0 +1,304 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+)
+
+// DefaultCheckpointFrames is how many WAL frames (pages) the writer
+// commits before the background checkpointer copies them into the
+// database file, unless Options.CheckpointFrames says otherwise.
+const DefaultCheckpointFrames = 256
+
+// restartFrames is the WAL's length (in frames) past which the
+// checkpointer, once it has copied them, asks the writer to run one
+// checkpoint itself after its next commit: a WAL restarts from its start
+// only at a write transaction that begins when every frame is in the
+// database file, which a checkpointer running beside a writer that never
+// pauses does not see (each checkpoint ends behind the commits made while
+// it ran). The writer's checkpoint copies only those last frames; its
+// next transaction restarts the WAL. It is SQLite's own automatic
+// checkpoint threshold, which stays on on the writer as the fallback.
+const restartFrames = 800
+
+// checkpointIdle is how long the writer must have committed nothing
+// before the checkpointer copies the frames below the threshold (the end
+// of a burst), and checkpointRetry the first wait before a checkpoint
+// that failed or could not copy every frame is tried again (doubling up
+// to checkpointRetryMax).
+const (
+	checkpointIdle     = 2 * time.Millisecond
+	checkpointRetry    = 5 * time.Millisecond
+	checkpointRetryMax = time.Second
+)
+
+// checkpointer copies the writer's WAL frames into the database file in
+// the background (PRAGMA wal_checkpoint(PASSIVE) on a connection of its
+// own), so that neither the writer's commits nor Close pay for it: the
+// last connection's close, which checkpoints whatever is left, finds
+// little or nothing to copy.
+//
+// The writer counts the frames it writes (sqlite3_db_status
+// SQLITE_DBSTATUS_CACHE_WRITE on its own connection after each commit:
+// a read of a counter, no system call) and, once frames reach the
+// threshold, wakes the checkpointer without waiting (a channel of one,
+// so requests coalesce). A passive checkpoint takes no lock the writer
+// needs: commits go on while it copies; it copies only frames no reader
+// still needs, and a WAL it has copied entirely restarts from its start
+// at the next commit, so the -wal file stays about threshold frames long.
+// SQLite's own automatic checkpoint (at 1,000 frames, on the writer)
+// stays on as the fallback if the checkpointer falls behind.
+//
+// A checkpoint that is busy (another connection checkpoints), fails, or
+// cannot copy every frame (a reader holds an older snapshot) is counted
+// (CheckpointStats) and tried again after a growing wait.
+type checkpointer struct {
+	threshold int64
+	open      func() (*sql.DB, error)
+
+	frames atomic.Int64 // written by the writer, not yet known checkpointed
+	// restart is set by the checkpointer when the WAL is restartFrames
+	// long and every frame was in the database file; the writer clears it
+	// after its own checkpoint (the checkpointer waits for that).
+	restart atomic.Bool
+	kick    chan struct{} // the writer's request (capacity 1: coalesced)
+	stop    chan struct{} // closed by Close
+	once    sync.Once
+	done    chan struct{} // closed when the goroutine has returned
+
+	// after, when set (tests), is called after each checkpoint attempt.
+	after atomic.Pointer[func(CheckpointStats)]
+
+	mu    sync.Mutex
+	stats CheckpointStats
+	db    *sql.DB // the checkpointer's own connection, opened at its first checkpoint
+}
+
+// CheckpointStats counts the background checkpointer's work.
+type CheckpointStats struct {
+	// Runs counts checkpoints attempted, Complete those that copied every
+	// frame of the WAL into the database file.
+	Runs, Complete int64
+	// Busy counts checkpoints SQLite refused because another connection
+	// was checkpointing; Partial those that could not copy every frame
+	// (a reader still reads an older snapshot); Errors those that failed.
+	// Each is tried again later.
+	Busy, Partial, Errors int64
+	// Restarts counts the checkpoints the writer ran after a commit,
+	// asked by the checkpointer, so that the WAL restarts from its start.
+	Restarts int64
+	// LastErr is the last failure (nil when the last attempt did not fail).
+	LastErr error
+	// Frames is how many frames the last checkpoint found in the WAL,
+	// Checkpointed how many of them are in the database file.
+	Frames, Checkpointed int64
+}
+
+func newCheckpointer(threshold int, open func() (*sql.DB, error)) *checkpointer {
+	c := &checkpointer{
+		threshold: int64(threshold),
+		open:      open,
+		kick:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	go c.loop()
+	return c
+}
+
+// wrote is called by the writer after each commit, on its driver
+// connection dc: it adds the frames written since the last call and wakes
+// the checkpointer past the threshold, or at the first frames after a
+// checkpoint (to watch for the end of the burst). It never blocks.
+func (c *checkpointer) wrote(dc any) {
+	st, ok := dc.(sqlite.DBStatus)
+	if !ok {
+		return
+	}
+	n, _, err := st.Status(sqlite.DBStatusCacheWrite, true)
+	if err != nil || n <= 0 {
+		return
+	}
+	if f := c.frames.Add(int64(n)); f >= c.threshold || f == int64(n) {
+		select {
+		case c.kick <- struct{}{}:
+		default: // a request is pending already
+		}
+	}
+}
+
+// restartLog is called by the writer after a commit, holding its
+// connection conn, when the checkpointer asked for a restart: one passive
+// checkpoint on the writer, which copies the frames committed since the
+// checkpointer's (so that the writer's next transaction restarts the
+// WAL). A failure is counted and left to the checkpointer and SQLite's
+// automatic checkpoint.
+func (c *checkpointer) restartLog(conn *sql.Conn) {
+	var busy, frames, done int64
+	err := conn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
+	c.mu.Lock()
+	c.stats.Restarts++
+	if err != nil {
+		c.stats.Errors++
+		c.stats.LastErr = err
+	}
+	c.mu.Unlock()
+	c.restart.Store(false)
+}
+
+// loop is the checkpointer's goroutine: it checkpoints when the writer
+// asks past the threshold, when the writer has committed nothing for
+// checkpointIdle since frames were written, and again after a failed or
+// partial checkpoint (waiting longer each time).
+func (c *checkpointer) loop() {
+	defer close(c.done)
+	var retry time.Duration // the wait before the next retry, 0 when none is due
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var timerC <-chan time.Time // timer.C while it is armed
+	arm := func(d time.Duration) { timer.Reset(d); timerC = timer.C }
+	idleSeen := int64(-1) // frames when the idle timer was armed
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.kick:
+			if retry > 0 || c.restart.Load() {
+				continue // the timer retries; the writer restarts the WAL
+			}
+			if f := c.frames.Load(); f < c.threshold {
+				if timerC == nil {
+					idleSeen = f
+					arm(checkpointIdle)
+				}
+				continue
+			}
+		case <-timerC:
+			timerC = nil
+			if c.restart.Load() {
+				if retry == 0 {
+					arm(checkpointIdle) // the writer is idle: look again then
+				} else {
+					arm(retry)
+				}
+				continue
+			}
+			if retry == 0 {
+				f := c.frames.Load()
+				if f == 0 {
+					continue
+				}
+				if f != idleSeen { // still committing
+					idleSeen = f
+					arm(checkpointIdle)
+					continue
+				}
+			}
+		}
+		if c.checkpoint() {
+			retry = 0
+			if f := c.frames.Load(); f > 0 {
+				idleSeen = f
+				arm(checkpointIdle)
+			} else {
+				timer.Stop()
+				timerC = nil
+			}
+		} else {
+			retry = min(max(2*retry, checkpointRetry), checkpointRetryMax)
+			arm(retry)
+		}
+	}
+}
+
+// checkpoint runs one passive checkpoint and reports whether it copied
+// every frame.
+func (c *checkpointer) checkpoint() bool {
+	before := c.frames.Load()
+	var busy, frames, done int64
+	err := c.connect()
+	if err == nil {
+		err = c.db.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
+	}
+	complete := err == nil && busy == 0 && frames >= 0 && done == frames
+	if complete {
+		// frames committed while it ran may or may not be in it: they
+		// are counted again only if they were not
+		c.frames.Add(-before)
+		if frames >= restartFrames {
+			c.restart.Store(true)
+		}
+	}
+	c.mu.Lock()
+	s := &c.stats
+	s.Runs++
+	switch {
+	case err != nil:
+		s.Errors++
+		s.LastErr = err
+	case busy != 0:
+		s.Busy++
+		s.LastErr = nil
+	case !complete:
+		s.Partial++
+		s.LastErr = nil
+	default:
+		s.Complete++
+		s.LastErr = nil
+	}
+	if err == nil && busy == 0 {
+		s.Frames, s.Checkpointed = frames, done
+	}
+	snap := *s
+	c.mu.Unlock()
+	if f := c.after.Load(); f != nil {
+		(*f)(snap)
+	}
+	return complete
+}
+
+func (c *checkpointer) connect() error {
+	if c.db != nil {
+		return nil
+	}
+	db, err := c.open()
+	if err != nil {
+		return err
+	}
+	c.db = db
+	return nil
+}
+
+// close stops the goroutine, waits for a checkpoint it is running, and
+// closes its connection (before the writer's: the writer's close stays
+// the last one, which checkpoints what is left and truncates the -wal).
+func (c *checkpointer) close() error {
+	c.once.Do(func() { close(c.stop) })
+	<-c.done
+	if c.db != nil {
+		db := c.db
+		c.db = nil
+		if err := db.Close(); err != nil {
+			return fmt.Errorf("sqlitestore: close the checkpointer's connection: %w", err)
+		}
+	}
+	return nil
+}
+
+// CheckpointStats returns what the background checkpointer did so far
+// (zero for a read-only store or one opened without it).
+func (s *Store) CheckpointStats() CheckpointStats {
+	if s.ckpt == nil {
+		return CheckpointStats{}
+	}
+	s.ckpt.mu.Lock()
+	defer s.ckpt.mu.Unlock()
+	return s.ckpt.stats
+}
