@@ -33,7 +33,7 @@ const restartFrames = 800
 // that failed or could not copy every frame is tried again (doubling up
 // to checkpointRetryMax).
 const (
-	checkpointIdle     = 2 * time.Millisecond
+	checkpointIdle     = time.Millisecond
 	checkpointRetry    = 5 * time.Millisecond
 	checkpointRetryMax = time.Second
 )
@@ -67,10 +67,15 @@ type checkpointer struct {
 	// long and every frame was in the database file; the writer clears it
 	// after its own checkpoint (the checkpointer waits for that).
 	restart atomic.Bool
-	kick    chan struct{} // the writer's request (capacity 1: coalesced)
-	stop    chan struct{} // closed by Close
-	once    sync.Once
-	done    chan struct{} // closed when the goroutine has returned
+	// big is set by the writer after a commit of threshold/4 frames or
+	// more (a group of steps committed at once): worth a checkpoint of
+	// its own without waiting for more (a checkpoint costs two fsyncs
+	// whatever it copies)
+	big  atomic.Bool
+	kick chan struct{} // the writer's request (capacity 1: coalesced)
+	stop chan struct{} // closed by Close
+	once sync.Once
+	done chan struct{} // closed when the goroutine has returned
 
 	// after, when set (tests), is called after each checkpoint attempt.
 	after atomic.Pointer[func(CheckpointStats)]
@@ -125,7 +130,10 @@ func (c *checkpointer) wrote(dc any) {
 	if err != nil || n <= 0 {
 		return
 	}
-	if f := c.frames.Add(int64(n)); f >= c.threshold || f == int64(n) {
+	if int64(n) >= c.threshold/4 {
+		c.big.Store(true)
+	}
+	if f := c.frames.Add(int64(n)); f >= c.threshold || f == int64(n) || int64(n) >= c.threshold/4 {
 		select {
 		case c.kick <- struct{}{}:
 		default: // a request is pending already
@@ -152,69 +160,74 @@ func (c *checkpointer) restartLog(conn *sql.Conn) {
 	c.restart.Store(false)
 }
 
-// loop is the checkpointer's goroutine: it checkpoints when the writer
-// asks past the threshold, when the writer has committed nothing for
-// checkpointIdle since frames were written, and again after a failed or
-// partial checkpoint (waiting longer each time).
+// loop is the checkpointer's goroutine. It checkpoints when the writer
+// has written threshold frames, or fewer when it has committed nothing for
+// checkpointIdle; after a checkpoint that took d it rests for d (the
+// checkpointer is busy at most half the time, so that a writer of many
+// small commits does not share the disk with it all along: its fsyncs
+// slow the writer's); a checkpoint that failed or could not copy every
+// frame is tried again after checkpointRetry, doubling up to
+// checkpointRetryMax.
 func (c *checkpointer) loop() {
 	defer close(c.done)
-	var retry time.Duration // the wait before the next retry, 0 when none is due
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	var timerC <-chan time.Time // timer.C while it is armed
-	arm := func(d time.Duration) { timer.Reset(d); timerC = timer.C }
-	idleSeen := int64(-1) // frames when the idle timer was armed
+	var (
+		retry     time.Duration // the last wait before a retry, 0 when none is due
+		retryAt   time.Time
+		restUntil time.Time
+		idleSeen  = int64(-1) // frames when the writer was last seen committing
+		idleAt    time.Time   // when frames, unchanged, make the writer idle
+	)
 	for {
 		select {
 		case <-c.stop:
 			return
 		case <-c.kick:
-			if retry > 0 || c.restart.Load() {
-				continue // the timer retries; the writer restarts the WAL
+		case <-timer.C:
+		}
+		if c.restart.Load() {
+			// the writer restarts the WAL at its next commit, which kicks
+			timer.Reset(checkpointIdle)
+			continue
+		}
+		now := time.Now()
+		f := c.frames.Load()
+		var at time.Time // when to checkpoint
+		switch {
+		case f == 0:
+			retry = 0
+			continue
+		case retry > 0:
+			at = retryAt
+		case f >= c.threshold || c.big.Load():
+			at = restUntil
+		default:
+			if f != idleSeen {
+				idleSeen, idleAt = f, now.Add(checkpointIdle)
 			}
-			if f := c.frames.Load(); f < c.threshold {
-				if timerC == nil {
-					idleSeen = f
-					arm(checkpointIdle)
-				}
-				continue
-			}
-		case <-timerC:
-			timerC = nil
-			if c.restart.Load() {
-				if retry == 0 {
-					arm(checkpointIdle) // the writer is idle: look again then
-				} else {
-					arm(retry)
-				}
-				continue
-			}
-			if retry == 0 {
-				f := c.frames.Load()
-				if f == 0 {
-					continue
-				}
-				if f != idleSeen { // still committing
-					idleSeen = f
-					arm(checkpointIdle)
-					continue
-				}
+			at = idleAt
+			if at.Before(restUntil) {
+				at = restUntil
 			}
 		}
-		if c.checkpoint() {
+		if now.Before(at) {
+			timer.Reset(at.Sub(now))
+			continue
+		}
+		c.big.Store(false)
+		ok := c.checkpoint()
+		end := time.Now()
+		restUntil = end.Add(end.Sub(now))
+		if ok {
 			retry = 0
-			if f := c.frames.Load(); f > 0 {
-				idleSeen = f
-				arm(checkpointIdle)
-			} else {
-				timer.Stop()
-				timerC = nil
-			}
 		} else {
 			retry = min(max(2*retry, checkpointRetry), checkpointRetryMax)
-			arm(retry)
+			retryAt = end.Add(retry)
 		}
+		idleSeen = -1
+		timer.Reset(0) // look again: frames written meanwhile
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -127,73 +128,95 @@ func BenchmarkEventList(b *testing.B) {
 
 // BenchmarkCommitsThenClose is a sequential run's store work: open an
 // existing store, n step commits of one compute step each (fenced, as
-// the runtime commits them), then Close; it reports, per run, the wall
-// time of the commits and of Close (the last connection's checkpoint of
-// what is left in the WAL) and the process's CPU time over both. "off"
-// is the store without its background checkpointer (SQLite's own
-// automatic checkpoint only), the baseline; the others set
-// Options.CheckpointFrames.
+// the runtime commits them), then Close. Each iteration runs every
+// variant once, in turn (the machine is noisy: interleaved), and the
+// benchmark reports per variant the medians of the commits' wall time,
+// Close's (the last connection's checkpoint of what is left in the WAL,
+// and its truncation) and the total, and of the process's CPU time over
+// both, and the ratios of the totals to "off": the store without its
+// background checkpointer (Options.CheckpointFrames -1: SQLite's own
+// automatic checkpoint only), the baseline. FULL is --durability full.
 func BenchmarkCommitsThenClose(b *testing.B) {
-	const n = 1000
-	for _, frames := range []int{-1, 64, 256, 1024} {
-		name := fmt.Sprint(frames)
-		if frames < 0 {
-			name = "off"
+	for _, sync := range []string{"NORMAL", "FULL"} {
+		for _, n := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("%s/%d", sync, n), func(b *testing.B) { benchCommitsThenClose(b, sync, n) })
 		}
-		b.Run(name, func(b *testing.B) {
-			ctx := context.Background()
-			path := filepath.Join(b.TempDir(), "bench.db")
-			opts := Options{CheckpointFrames: frames}
-			s, err := Open(ctx, path, opts)
-			if err != nil {
+	}
+}
+
+func benchCommitsThenClose(b *testing.B, sync string, n int) {
+	variants := []int{-1, DefaultCheckpointFrames}
+	name := func(frames int) string {
+		if frames < 0 {
+			return "off"
+		}
+		return fmt.Sprint(frames)
+	}
+	ctx := context.Background()
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	paths := make([]string, len(variants))
+	for v, frames := range variants {
+		paths[v] = filepath.Join(b.TempDir(), "bench.db")
+		s, err := Open(ctx, paths[v], Options{Synchronous: sync, CheckpointFrames: frames})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+	type sample struct{ commits, close, cpu time.Duration }
+	samples := make([][]sample, len(variants))
+	one := func(v, i int) sample {
+		b.StopTimer()
+		defer b.StartTimer()
+		s, err := Open(ctx, paths[v], Options{Synchronous: sync, CheckpointFrames: variants[v]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		fence := ckptRun(b, s, fmt.Sprintf("run-%d", i))
+		batches := make([]*store.Batch, n)
+		for j := range batches {
+			batches[j] = elementBatch(fence, j, 1, now)
+		}
+		b.StartTimer()
+		c0, t0 := selfCPU(), time.Now()
+		for _, bt := range batches {
+			if err := s.BatchCommit(ctx, bt); err != nil {
 				b.Fatal(err)
 			}
-			s.Close()
-			now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
-			var commits, closing, cpu time.Duration
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				id := fmt.Sprintf("run-%d", i)
-				s, err := Open(ctx, path, opts)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: id, Workflow: "seq", Status: store.RunRunning}, Now: now}); err != nil {
-					b.Fatal(err)
-				}
-				run, err := s.RunClaim(ctx, &store.RunClaimParams{ID: id, Owner: "24622@vm", LeaseExpiresAt: now.Add(time.Hour), Now: now})
-				if err != nil {
-					b.Fatal(err)
-				}
-				fence := &store.Fence{RunID: id, Owner: "24622@vm", Token: run.Fence}
-				batches := make([]*store.Batch, n)
-				for j := range batches {
-					batches[j] = elementBatch(fence, j, 1, now)
-				}
-				b.StartTimer()
-				c0, t0 := selfCPU(), time.Now()
-				for _, bt := range batches {
-					if err := s.BatchCommit(ctx, bt); err != nil {
-						b.Fatal(err)
-					}
-				}
-				t1 := time.Now()
-				if err := s.Close(); err != nil {
-					b.Fatal(err)
-				}
-				t2 := time.Now()
-				cpu += selfCPU() - c0
-				commits += t1.Sub(t0)
-				closing += t2.Sub(t1)
-			}
-			b.StopTimer()
-			per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) }
-			b.ReportMetric(per(commits), "commits-µs")
-			b.ReportMetric(per(closing), "close-µs")
-			b.ReportMetric(per(commits+closing), "total-µs")
-			b.ReportMetric(per(cpu), "cpu-µs")
-			b.ReportMetric(0, "ns/op")
-		})
+		}
+		t1 := time.Now()
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		return sample{commits: t1.Sub(t0), close: t2.Sub(t1), cpu: selfCPU() - c0}
 	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k := range variants {
+			v := (i + k) % len(variants)
+			samples[v] = append(samples[v], one(v, i))
+		}
+	}
+	b.StopTimer()
+	median := func(xs []sample, f func(sample) time.Duration) float64 {
+		ds := make([]time.Duration, len(xs))
+		for i, x := range xs {
+			ds[i] = f(x)
+		}
+		slices.Sort(ds)
+		return float64(ds[len(ds)/2].Nanoseconds()) / 1e3
+	}
+	total := func(x sample) time.Duration { return x.commits + x.close }
+	for v, frames := range variants {
+		nm := name(frames)
+		b.ReportMetric(median(samples[v], func(x sample) time.Duration { return x.commits }), nm+"-commits-µs")
+		b.ReportMetric(median(samples[v], func(x sample) time.Duration { return x.close }), nm+"-close-µs")
+		b.ReportMetric(median(samples[v], total), nm+"-total-µs")
+		b.ReportMetric(median(samples[v], func(x sample) time.Duration { return x.cpu }), nm+"-cpu-µs")
+		if v > 0 {
+			b.ReportMetric(median(samples[v], total)/median(samples[0], total), nm+"/off-total")
+		}
+	}
+	b.ReportMetric(0, "ns/op")
 }
