@@ -6,6 +6,11 @@
 //     the other, on a dev server (temporal server start-dev, SQLite) that
 //     is already running, with a warm worker in this process. Timed from
 //     ExecuteWorkflow to the workflow's result.
+//   - Temporal, fresh worker process: what `smithc run` is to the smithc
+//     engine: a new process (this program with -once) that dials the same
+//     warm server, starts a worker on a task queue of its own, executes
+//     the workflow, waits for its result, stops the worker and exits.
+//     Timed from exec to exit, as the smithc whole-process figure is.
 //   - smithc, whole process: `smithc run chain.smw` on an existing store,
 //     a fresh process each time (start-up, compile, open, run, exit
 //     included), stdout and stderr to pipes.
@@ -21,6 +26,7 @@
 //
 //	peers -temporal 127.0.0.1:7233 -smithc bin/smithc -n 1000 -reps 5
 //	peers -freeport     # prints a free TCP port on 127.0.0.1
+//	peers -once -temporal 127.0.0.1:7233 -n 1000 -queue Q   # one fresh worker run
 package main
 
 import (
@@ -88,7 +94,15 @@ func main() {
 	reps := flag.Int("reps", 5, "measured runs of each figure, after one warm-up")
 	wait := flag.Duration("wait", 90*time.Second, "how long to wait for the Temporal server to answer")
 	freeport := flag.Bool("freeport", false, "print a free TCP port on 127.0.0.1 and exit")
+	once := flag.Bool("once", false, "run the chain once with a worker of this process on -queue, print its result and exit (the fresh-process figure)")
+	queue := flag.String("queue", "", "the task queue of -once")
 	flag.Parse()
+	if *once {
+		if err := chainOnce(*address, *queue, *n); err != nil {
+			fail(err)
+		}
+		return
+	}
 	if *freeport {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -107,47 +121,112 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 
-	type figure struct {
-		name string
-		med  time.Duration
-	}
-	var figs []figure
-	if *smithc != "" {
-		d, err := smithcWhole(*smithc, dir, *n, *reps)
+	// Each figure's runs are interleaved with the others' (a warm-up of
+	// each, then one run of each per round): the shared machine's load
+	// then weighs on all of them alike, and the ratios hold.
+	var figs []*figure
+	var cleanups []func()
+	defer func() {
+		for _, c := range cleanups {
+			c()
+		}
+	}()
+	add := func(f *figure, cleanup func(), err error) {
+		if cleanup != nil {
+			cleanups = append(cleanups, cleanup)
+		}
 		if err != nil {
+			for _, c := range cleanups {
+				c()
+			}
 			fail(err)
 		}
-		figs = append(figs, figure{"smithc run, whole process", d})
+		figs = append(figs, f)
 	}
-	d, err := smithcInProcess(dir, *n, *reps)
-	if err != nil {
+	var whole, inProc, temporalWarm, temporalFresh *figure
+	if *smithc != "" {
+		f, err := smithcWhole(*smithc, dir, *n)
+		whole = f
+		add(f, nil, err)
+	}
+	f, cleanup, err := smithcInProcess(dir, *n)
+	inProc = f
+	add(f, cleanup, err)
+	if *address != "" {
+		f, cleanup, err := temporalChain(*address, *n, *wait)
+		temporalWarm = f
+		add(f, cleanup, err)
+		f, err = temporalFreshProcess(*address, *n)
+		temporalFresh = f
+		add(f, nil, err)
+	}
+	if err := measureAll(figs, *reps); err != nil {
+		for _, c := range cleanups {
+			c()
+		}
 		fail(err)
 	}
-	figs = append(figs, figure{"smithc engine, in process", d})
-	var temporal time.Duration
-	if *address != "" {
-		if temporal, err = temporalChain(*address, *n, *reps, *wait); err != nil {
-			fail(err)
+
+	fmt.Printf("\n%d sequential compute steps, medians of %d interleaved runs:\n", *n, *reps)
+	for _, t := range []*figure{temporalWarm, temporalFresh} {
+		if t != nil {
+			fmt.Printf("  %-40s %9.2f ms  %7.1f µs/step\n", t.name, ms(t.med), us(t.med, *n))
 		}
 	}
-
-	fmt.Printf("\n%d sequential compute steps, medians of %d runs:\n", *n, *reps)
-	if temporal > 0 {
-		fmt.Printf("  %-40s %9.2f ms  %7.1f µs/step\n", "Temporal local activities (warm worker)", ms(temporal), us(temporal, *n))
-	}
-	for _, f := range figs {
+	for _, f := range []*figure{whole, inProc} {
+		if f == nil {
+			continue
+		}
 		line := fmt.Sprintf("  %-40s %9.2f ms  %7.1f µs/step", f.name, ms(f.med), us(f.med, *n))
-		if temporal > 0 {
-			line += fmt.Sprintf("  Temporal/smithc = %.1f×", float64(temporal)/float64(f.med))
+		if temporalWarm != nil {
+			line += fmt.Sprintf("  Temporal warm worker/smithc = %.1f×", float64(temporalWarm.med)/float64(f.med))
+			if f == whole {
+				line += fmt.Sprintf(", Temporal fresh process/smithc = %.1f×", float64(temporalFresh.med)/float64(f.med))
+			}
 		}
 		fmt.Println(line)
 	}
-	if temporal > 0 {
-		fmt.Printf("target: smithc at least 5× faster than Temporal local activities (whole process: %s)\n",
-			verdict(len(figs) > 1 && float64(temporal) >= 5*float64(figs[0].med)))
+	if temporalWarm != nil {
+		fmt.Printf("target: smithc at least 5× faster than Temporal local activities: in process against the warm worker %s",
+			verdict(float64(temporalWarm.med) >= 5*float64(inProc.med)))
+		if whole != nil {
+			fmt.Printf("; whole process against a fresh worker process %s; whole process against the warm worker %s",
+				verdict(float64(temporalFresh.med) >= 5*float64(whole.med)), verdict(float64(temporalWarm.med) >= 5*float64(whole.med)))
+		}
+		fmt.Println()
 	}
 }
 
+// figure is one measured figure: run runs it once.
+type figure struct {
+	name string
+	run  func() (time.Duration, error)
+	med  time.Duration
+}
+
+// measureAll runs each figure once to warm up, then reps rounds of one
+// run of each, printing every run, and sets their medians.
+func measureAll(figs []*figure, reps int) error {
+	runs := make([][]time.Duration, len(figs))
+	for i := -1; i < reps; i++ {
+		for k, f := range figs {
+			d, err := f.run()
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.name, err)
+			}
+			if i < 0 {
+				fmt.Printf("%s: warm-up %.2f ms\n", f.name, ms(d))
+				continue
+			}
+			fmt.Printf("%s: run %d %.2f ms\n", f.name, i+1, ms(d))
+			runs[k] = append(runs[k], d)
+		}
+	}
+	for k, f := range figs {
+		f.med = median(runs[k])
+	}
+	return nil
+}
 func verdict(ok bool) string {
 	if ok {
 		return "met"
@@ -170,34 +249,16 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// measure runs f once to warm up, then reps times, printing each run.
-func measure(what string, reps int, f func() (time.Duration, error)) (time.Duration, error) {
-	var ds []time.Duration
-	for i := -1; i < reps; i++ {
-		d, err := f()
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", what, err)
-		}
-		if i < 0 {
-			fmt.Printf("%s: warm-up %.2f ms\n", what, ms(d))
-			continue
-		}
-		fmt.Printf("%s: run %d %.2f ms\n", what, i+1, ms(d))
-		ds = append(ds, d)
-	}
-	return median(ds), nil
-}
-
 // smithcWhole times `smithc run chain.smw` as a fresh process on a store
 // that exists (the warm-up creates it).
-func smithcWhole(bin, dir string, n, reps int) (time.Duration, error) {
+func smithcWhole(bin, dir string, n int) (*figure, error) {
 	src := filepath.Join(dir, "chain.smw")
 	if err := os.WriteFile(src, []byte(chainSource(n)), 0o644); err != nil {
-		return 0, err
+		return nil, err
 	}
 	db := filepath.Join(dir, "whole.db")
 	want := fmt.Sprintf("\n%d\n", n)
-	return measure("smithc run, whole process", reps, func() (time.Duration, error) {
+	return &figure{name: "smithc run, whole process", run: func() (time.Duration, error) {
 		cmd := exec.Command(bin, "run", src, "--db", db)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
@@ -211,31 +272,31 @@ func smithcWhole(bin, dir string, n, reps int) (time.Duration, error) {
 			return 0, fmt.Errorf("the chain's output is not %d:\n%s", n, out.String())
 		}
 		return d, nil
-	})
+	}}, nil
 }
 
 // smithcInProcess times the engine starting the compiled chain on an open
 // store.
-func smithcInProcess(dir string, n, reps int) (time.Duration, error) {
+func smithcInProcess(dir string, n int) (*figure, func(), error) {
 	src := filepath.Join(dir, "chain.smw")
 	if err := os.WriteFile(src, []byte(chainSource(n)), 0o644); err != nil {
-		return 0, err
+		return nil, nil, err
 	}
 	res := compiler.Build(src, &compiler.Config{Checker: checker.Config{Actions: stdlib.Specs()}})
 	if res.Program == nil {
-		return 0, fmt.Errorf("the chain does not compile: %v", res.Diagnostics)
+		return nil, nil, fmt.Errorf("the chain does not compile: %v", res.Diagnostics)
 	}
 	ctx := context.Background()
 	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "inproc.db"), sqlitestore.Options{})
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	defer st.Close()
+	closeStore := func() { st.Close() }
 	eng, err := runtime.New(runtime.Config{Store: st, Actions: stdlib.Actions(stdlib.Config{}), Dir: dir})
 	if err != nil {
-		return 0, err
+		return nil, closeStore, err
 	}
-	return measure("smithc engine, in process", reps, func() (time.Duration, error) {
+	return &figure{name: "smithc engine, in process", run: func() (time.Duration, error) {
 		t0 := time.Now()
 		out, err := eng.Start(ctx, runtime.StartParams{Program: res.Program})
 		d := time.Since(t0)
@@ -246,12 +307,12 @@ func smithcInProcess(dir string, n, reps int) (time.Duration, error) {
 			return 0, fmt.Errorf("the run ended %s with output %v, want finished with %d", out.Status, out.Output, n)
 		}
 		return d, nil
-	})
+	}}, closeStore, nil
 }
 
 // temporalChain times the Chain workflow on the server at address, with
 // a worker in this process.
-func temporalChain(address string, n, reps int, wait time.Duration) (time.Duration, error) {
+func temporalChain(address string, n int, wait time.Duration) (*figure, func(), error) {
 	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	var c client.Client
 	deadline := time.Now().Add(wait)
@@ -266,22 +327,21 @@ func temporalChain(address string, n, reps int, wait time.Duration) (time.Durati
 			c.Close()
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("the Temporal server at %s did not answer within %s: %w", address, wait, err)
+			return nil, nil, fmt.Errorf("the Temporal server at %s did not answer within %s: %w", address, wait, err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	defer c.Close()
-
 	w := worker.New(c, taskQueue, worker.Options{})
 	w.RegisterWorkflow(Chain)
 	w.RegisterActivity(Step)
 	if err := w.Start(); err != nil {
-		return 0, fmt.Errorf("start the worker: %w", err)
+		c.Close()
+		return nil, nil, fmt.Errorf("start the worker: %w", err)
 	}
-	defer w.Stop()
+	stop := func() { w.Stop(); c.Close() }
 
 	i := 0
-	return measure("Temporal local activities", reps, func() (time.Duration, error) {
+	return &figure{name: "Temporal local activities (warm worker)", run: func() (time.Duration, error) {
 		i++
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
@@ -302,5 +362,68 @@ func temporalChain(address string, n, reps int, wait time.Duration) (time.Durati
 			return 0, fmt.Errorf("the chain returned %d, want %d", got, n)
 		}
 		return d, nil
-	})
+	}}, stop, nil
+}
+
+// temporalFreshProcess times this program with -once, a fresh process
+// each run (exec to exit, stdout and stderr to pipes) on a task queue of
+// its own, so that no other worker takes its workflow.
+func temporalFreshProcess(address string, n int) (*figure, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	i := 0
+	want := fmt.Sprintf("%d\n", n)
+	return &figure{name: "Temporal, fresh worker process", run: func() (time.Duration, error) {
+		i++
+		queue := fmt.Sprintf("%s-once-%d-%d", taskQueue, os.Getpid(), i)
+		cmd := exec.Command(self, "-once", "-temporal", address, "-n", fmt.Sprint(n), "-queue", queue)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		t0 := time.Now()
+		err := cmd.Run()
+		d := time.Since(t0)
+		if err != nil {
+			return 0, fmt.Errorf("%v\n%s%s", err, out.String(), errb.String())
+		}
+		if out.String() != want {
+			return 0, fmt.Errorf("the chain's output is not %d:\n%s", n, out.String())
+		}
+		return d, nil
+	}}, nil
+}
+
+// chainOnce is -once: what a one-shot command does with Temporal. It
+// dials the server, starts a worker on queue, executes the chain, prints
+// its result and stops the worker.
+func chainOnce(address, queue string, n int) error {
+	if address == "" || queue == "" {
+		return errors.New("-once needs -temporal and -queue")
+	}
+	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	c, err := client.Dial(client.Options{HostPort: address, Namespace: "default", Logger: quiet})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	w := worker.New(c, queue, worker.Options{})
+	w.RegisterWorkflow(Chain)
+	w.RegisterActivity(Step)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start the worker: %w", err)
+	}
+	defer w.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "chain-" + queue, TaskQueue: queue}, Chain, n)
+	if err != nil {
+		return fmt.Errorf("start the workflow: %w", err)
+	}
+	var got int
+	if err := run.Get(ctx, &got); err != nil {
+		return fmt.Errorf("workflow %s: %w", run.GetID(), err)
+	}
+	fmt.Println(got)
+	return nil
 }
