@@ -349,12 +349,28 @@ func TestBusyCheckpointIsRetried(t *testing.T) {
 	}
 }
 
-// TestReadOnlyAndOffHaveNoCheckpointer: a read-only store and one with
-// CheckpointFrames < 0 start no checkpointer.
+// TestReadOnlyAndOffHaveNoCheckpointer: a read-only store, one with
+// CheckpointFrames < 0 and one with Synchronous FULL (unless asked)
+// start no checkpointer; NORMAL does.
 func TestReadOnlyAndOffHaveNoCheckpointer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ro.db")
+	for _, c := range []struct {
+		opts Options
+		want bool
+	}{{Options{}, true}, {Options{Synchronous: "FULL"}, false}, {Options{Synchronous: "FULL", CheckpointFrames: 512}, true}} {
+		s, err := Open(ctx, path, c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.ckpt != nil; got != c.want {
+			t.Errorf("%+v: a checkpointer: %v, want %v", c.opts, got, c.want)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s, err := Open(ctx, path, Options{CheckpointFrames: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -380,7 +396,8 @@ func TestReadOnlyAndOffHaveNoCheckpointer(t *testing.T) {
 }
 
 // TestFullDurabilityFsyncsEveryCommit: with Synchronous FULL (smithc
-// run --durability full) every commit fsyncs the -wal file, the
+// run --durability full) and a background checkpointer (asked for: FULL
+// has none by default) every commit fsyncs the -wal file, the
 // checkpointer's fsyncs besides; with NORMAL commits do not. Counted
 // with strace in a child process.
 func TestFullDurabilityFsyncsEveryCommit(t *testing.T) {
@@ -390,31 +407,40 @@ func TestFullDurabilityFsyncsEveryCommit(t *testing.T) {
 		t.Skip("strace is not installed (apt-get install strace): it counts the fsyncs")
 	}
 	const n = 50
-	count := func(sync string) int {
+	count := func(sync string) (fsyncs, checkpoints int) {
 		dir := t.TempDir()
 		out := filepath.Join(dir, "trace")
 		cmd := exec.Command(strace, "-f", "-y", "-e", "trace=fsync,fdatasync", "-o", out, os.Args[0], "-test.run=^TestHelperProcess$")
 		cmd.Env = append(os.Environ(), "SQLITESTORE_HELPER=commits", "SQLITESTORE_HELPER_DB="+filepath.Join(dir, "full.db"),
 			"SQLITESTORE_HELPER_SYNC="+sync, fmt.Sprintf("SQLITESTORE_HELPER_N=%d", n))
-		if b, err := cmd.CombinedOutput(); err != nil {
-			if strings.Contains(string(b), "ptrace") {
-				t.Skipf("strace cannot trace here: %s", b)
+		o, err := cmd.CombinedOutput()
+		if err != nil {
+			if strings.Contains(string(o), "ptrace") {
+				t.Skipf("strace cannot trace here: %s", o)
 			}
-			t.Fatalf("%s: %v\n%s", cmd, err, b)
+			t.Fatalf("%s: %v\n%s", cmd, err, o)
 		}
+		m := regexp.MustCompile(`checkpoints=(\d+)`).FindSubmatch(o)
+		if m == nil {
+			t.Fatalf("the helper did not say how many checkpoints it ran:\n%s", o)
+		}
+		fmt.Sscan(string(m[1]), &checkpoints) //nolint:errcheck // digits
 		b, err := os.ReadFile(out)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(regexp.MustCompile(`(?m)f(data)?sync\(\d+<[^>]*full\.db-wal>\) = 0`).FindAll(b, -1))
+		return len(regexp.MustCompile(`(?m)f(data)?sync\(\d+<[^>]*full\.db-wal>\) = 0`).FindAll(b, -1)), checkpoints
 	}
-	full, normal := count("FULL"), count("NORMAL")
-	t.Logf("fsyncs of the -wal file for %d commits: FULL %d, NORMAL %d", n, full, normal)
+	full, fullCk := count("FULL")
+	normal, normalCk := count("NORMAL")
+	t.Logf("fsyncs of the -wal file for %d commits: FULL %d (%d checkpoints), NORMAL %d (%d checkpoints)", n, full, fullCk, normal, normalCk)
 	if full < n {
 		t.Errorf("FULL: %d fsyncs of the -wal file for %d commits", full, n)
 	}
-	if normal >= n/2 {
-		t.Errorf("NORMAL: %d fsyncs of the -wal file for %d commits (the count does not tell FULL's apart)", normal, n)
+	// NORMAL: the log's header, then per checkpoint one and one for the
+	// header of the log it restarts, and Close's
+	if normal > 2*normalCk+2 {
+		t.Errorf("NORMAL: %d fsyncs of the -wal file for %d commits and %d checkpoints (the count does not tell FULL's apart)", normal, n, normalCk)
 	}
 }
 
@@ -514,7 +540,8 @@ func TestHelperProcess(t *testing.T) {
 	case "commits":
 		var n int
 		fmt.Sscan(os.Getenv("SQLITESTORE_HELPER_N"), &n) //nolint:errcheck // set by the test
-		s, err := Open(ctx, path, Options{Synchronous: os.Getenv("SQLITESTORE_HELPER_SYNC")})
+		// a checkpointer every 16 frames: its fsyncs beside the commits'
+		s, err := Open(ctx, path, Options{Synchronous: os.Getenv("SQLITESTORE_HELPER_SYNC"), CheckpointFrames: 16})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -524,8 +551,10 @@ func TestHelperProcess(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		st := s.CheckpointStats()
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
+		fmt.Printf("checkpoints=%d\n", st.Runs+st.Restarts)
 	}
 }

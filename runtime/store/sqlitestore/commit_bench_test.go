@@ -135,7 +135,8 @@ func BenchmarkEventList(b *testing.B) {
 // and its truncation) and the total, and of the process's CPU time over
 // both, and the ratios of the totals to "off": the store without its
 // background checkpointer (Options.CheckpointFrames -1: SQLite's own
-// automatic checkpoint only), the baseline. FULL is --durability full.
+// automatic checkpoint only), the baseline. FULL is --durability full
+// with a checkpointer asked for (it has none by default).
 func BenchmarkCommitsThenClose(b *testing.B) {
 	for _, sync := range []string{"NORMAL", "FULL"} {
 		for _, n := range []int{100, 1000} {

@@ -43,11 +43,13 @@ type Options struct {
 	// CheckpointFrames is how many WAL frames (database pages) the
 	// writer commits before a background checkpointer, on a connection
 	// of its own, copies them into the database file (besides once the
-	// writer has been idle for a moment), so that commits and Close do
-	// not pay for it. Default DefaultCheckpointFrames; a negative value
-	// turns the background checkpointer off (SQLite then checkpoints on
-	// the writer every 1,000 frames, and Close copies what is left), as
-	// for a read-only store, which has none.
+	// writer has been idle for a moment, or after a commit of 64 frames
+	// or more), so that commits and Close do not pay for it. Default
+	// DefaultCheckpointFrames, and none with Synchronous FULL (see
+	// DefaultCheckpointFrames); a negative value turns the background
+	// checkpointer off (SQLite then checkpoints on the writer every
+	// 1,000 frames, and Close copies what is left), as for a read-only
+	// store, which has none.
 	CheckpointFrames int
 }
 
@@ -134,7 +136,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// goes through the writer's connection, so that a command that only
 	// writes (smithc run of a new run) opens one connection, not two.
 	s := &Store{w: w, r: r, path: path, lockTimeout: lock}
-	if opts.CheckpointFrames >= 0 {
+	if opts.CheckpointFrames > 0 || (opts.CheckpointFrames == 0 && sync != "FULL") {
 		frames := opts.CheckpointFrames
 		if frames == 0 {
 			frames = DefaultCheckpointFrames
