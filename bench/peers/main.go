@@ -12,6 +12,12 @@
 //   - smithc, in process: the engine of this module (runtime.Engine over
 //     an open SQLite store, the standard library's actions) starting the
 //     same compiled chain, as the Temporal figure has a warm worker.
+//   - Temporal, fresh worker process: the counterpart of the smithc
+//     whole-process figure. Each run execs the one-shot worker program
+//     (./once, -once), which dials the (still warm) dev server, starts a
+//     worker on a task queue of its own, executes the same workflow, waits
+//     for its result, stops the worker and exits; timed from exec to exit,
+//     stdout and stderr to pipes, as the smithc whole-process figure is.
 //
 // Each figure is the median of -reps runs after one warm-up. bench/peers/run.sh
 // installs the Temporal CLI, starts the dev server and runs this; see
@@ -19,7 +25,7 @@
 //
 // Usage:
 //
-//	peers -temporal 127.0.0.1:7233 -smithc bin/smithc -n 1000 -reps 5
+//	peers -temporal 127.0.0.1:7233 -smithc bin/smithc -once bin/once -n 1000 -reps 5
 //	peers -freeport     # prints a free TCP port on 127.0.0.1
 package main
 
@@ -41,8 +47,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
+	"github.com/smithc/smithc/bench/peers/chain"
 	"github.com/smithc/smithc/compiler"
 	"github.com/smithc/smithc/lang/checker"
 	"github.com/smithc/smithc/runtime"
@@ -52,22 +58,6 @@ import (
 )
 
 const taskQueue = "smithc-bench-peers"
-
-// Chain runs n local activities in sequence, each on the previous one's
-// result.
-func Chain(ctx workflow.Context, n int) (int, error) {
-	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
-	v := 0
-	for i := 0; i < n; i++ {
-		if err := workflow.ExecuteLocalActivity(ctx, Step, v).Get(ctx, &v); err != nil {
-			return 0, err
-		}
-	}
-	return v, nil
-}
-
-// Step is the compute step: it adds one.
-func Step(_ context.Context, v int) (int, error) { return v + 1, nil }
 
 // chainSource is the smithc chain of n compute steps: s0 = 1, then each
 // step adds one to the one before it.
@@ -88,6 +78,8 @@ func main() {
 	reps := flag.Int("reps", 5, "measured runs of each figure, after one warm-up")
 	wait := flag.Duration("wait", 90*time.Second, "how long to wait for the Temporal server to answer")
 	freeport := flag.Bool("freeport", false, "print a free TCP port on 127.0.0.1 and exit")
+	once := flag.String("once", "", "the one-shot Temporal worker program (./once) for the fresh-process figure; empty: no such figure")
+	presetChecksum := flag.Bool("preset-checksum", false, "have the one-shot worker preset its binary checksum instead of hashing its executable at worker start")
 	flag.Parse()
 	if *freeport {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -108,8 +100,9 @@ func main() {
 	defer os.RemoveAll(dir)
 
 	type figure struct {
-		name string
-		med  time.Duration
+		name  string
+		med   time.Duration
+		whole bool // a fresh process per run
 	}
 	var figs []figure
 	if *smithc != "" {
@@ -117,34 +110,55 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		figs = append(figs, figure{"smithc run, whole process", d})
+		figs = append(figs, figure{"smithc run, whole process", d, true})
 	}
 	d, err := smithcInProcess(dir, *n, *reps)
 	if err != nil {
 		fail(err)
 	}
-	figs = append(figs, figure{"smithc engine, in process", d})
-	var temporal time.Duration
+	figs = append(figs, figure{"smithc engine, in process", d, false})
+	var temporal, fresh time.Duration
+	var freshPhases phases
 	if *address != "" {
 		if temporal, err = temporalChain(*address, *n, *reps, *wait); err != nil {
 			fail(err)
 		}
+		// After temporalChain: its warm worker is stopped and polls no more.
+		if *once != "" {
+			if fresh, freshPhases, err = temporalFresh(*once, *address, *n, *reps, *presetChecksum); err != nil {
+				fail(err)
+			}
+		}
 	}
 
 	fmt.Printf("\n%d sequential compute steps, medians of %d runs:\n", *n, *reps)
+	const col = 48
 	if temporal > 0 {
-		fmt.Printf("  %-40s %9.2f ms  %7.1f µs/step\n", "Temporal local activities (warm worker)", ms(temporal), us(temporal, *n))
+		fmt.Printf("  %-*s %9.2f ms  %7.1f µs/step\n", col, "Temporal local activities (warm worker)", ms(temporal), us(temporal, *n))
+		if fresh > 0 {
+			fmt.Printf("  %-*s %9.2f ms  %7.1f µs/step\n", col, "Temporal, fresh worker process (warm server)", ms(fresh), us(fresh, *n))
+			fmt.Printf("    (medians of its phases: %s)\n", freshPhases)
+		}
 	}
 	for _, f := range figs {
-		line := fmt.Sprintf("  %-40s %9.2f ms  %7.1f µs/step", f.name, ms(f.med), us(f.med, *n))
+		line := fmt.Sprintf("  %-*s %9.2f ms  %7.1f µs/step", col, f.name, ms(f.med), us(f.med, *n))
 		if temporal > 0 {
 			line += fmt.Sprintf("  Temporal/smithc = %.1f×", float64(temporal)/float64(f.med))
+			if f.whole && fresh > 0 {
+				line += fmt.Sprintf("  Temporal fresh process/smithc = %.1f×", float64(fresh)/float64(f.med))
+			}
 		}
 		fmt.Println(line)
 	}
 	if temporal > 0 {
-		fmt.Printf("target: smithc at least 5× faster than Temporal local activities (whole process: %s)\n",
-			verdict(len(figs) > 1 && float64(temporal) >= 5*float64(figs[0].med)))
+		whole := len(figs) > 1 && figs[0].whole
+		line := fmt.Sprintf("target: smithc at least 5× faster than Temporal local activities (whole process against the warm worker: %s",
+			verdict(whole && float64(temporal) >= 5*float64(figs[0].med)))
+		if fresh > 0 {
+			line += fmt.Sprintf("; like for like, whole process against a fresh worker process: %s",
+				verdict(whole && float64(fresh) >= 5*float64(figs[0].med)))
+		}
+		fmt.Println(line + ")")
 	}
 }
 
@@ -249,10 +263,14 @@ func smithcInProcess(dir string, n, reps int) (time.Duration, error) {
 	})
 }
 
+func quietLogger() log.Logger {
+	return log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
 // temporalChain times the Chain workflow on the server at address, with
 // a worker in this process.
 func temporalChain(address string, n, reps int, wait time.Duration) (time.Duration, error) {
-	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	quiet := quietLogger()
 	var c client.Client
 	deadline := time.Now().Add(wait)
 	for {
@@ -273,8 +291,8 @@ func temporalChain(address string, n, reps int, wait time.Duration) (time.Durati
 	defer c.Close()
 
 	w := worker.New(c, taskQueue, worker.Options{})
-	w.RegisterWorkflow(Chain)
-	w.RegisterActivity(Step)
+	w.RegisterWorkflow(chain.Chain)
+	w.RegisterActivity(chain.Step)
 	if err := w.Start(); err != nil {
 		return 0, fmt.Errorf("start the worker: %w", err)
 	}
@@ -289,7 +307,7 @@ func temporalChain(address string, n, reps int, wait time.Duration) (time.Durati
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID:        fmt.Sprintf("chain-%d-%d", time.Now().UnixNano(), i),
 			TaskQueue: taskQueue,
-		}, Chain, n)
+		}, chain.Chain, n)
 		if err != nil {
 			return 0, fmt.Errorf("start the workflow: %w", err)
 		}
@@ -303,4 +321,79 @@ func temporalChain(address string, n, reps int, wait time.Duration) (time.Durati
 		}
 		return d, nil
 	})
+}
+
+// phases splits one fresh-worker run: exec to main (the process start and
+// the SDK's package initialisation), dial, worker start, ExecuteWorkflow to
+// its result, worker stop and client close; exit is the rest, from the
+// end of the child's work to the parent seeing it exit.
+type phases struct {
+	startup, dial, worker, workflow, stop, exit time.Duration
+}
+
+var phaseNames = []string{"exec to main", "dial", "worker start", "workflow", "worker stop", "exit"}
+
+func (p phases) list() []time.Duration {
+	return []time.Duration{p.startup, p.dial, p.worker, p.workflow, p.stop, p.exit}
+}
+
+func (p phases) String() string {
+	var b strings.Builder
+	for i, d := range p.list() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %.2f ms", phaseNames[i], ms(d))
+	}
+	return b.String()
+}
+
+// temporalFresh times the one-shot worker program bin (./once): a fresh
+// process per run that dials the server, starts a worker on a task queue
+// no other run uses, runs the chain and exits. The server is the one
+// temporalChain warmed up. It returns the median of the runs and the
+// median of each phase.
+func temporalFresh(bin, address string, n, reps int, presetChecksum bool) (time.Duration, phases, error) {
+	i := 0
+	var runs []phases
+	med, err := measure("Temporal, fresh worker process", reps, func() (time.Duration, error) {
+		i++
+		queue := fmt.Sprintf("smithc-bench-peers-fresh-%d-%d-%d", os.Getpid(), time.Now().UnixNano(), i)
+		var out, errb bytes.Buffer
+		t0 := time.Now()
+		args := []string{"-temporal", address, "-queue", queue, "-n", fmt.Sprint(n), "-t0", fmt.Sprint(t0.UnixNano())}
+		if presetChecksum {
+			args = append(args, "-checksum", "smithc-bench-peers")
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		d := time.Since(t0)
+		if err != nil {
+			return 0, fmt.Errorf("%v\n%s%s", err, out.String(), errb.String())
+		}
+		var got int
+		var p phases
+		if _, err := fmt.Sscanf(out.String(), "%d\n%d %d %d %d %d\n", &got, &p.startup, &p.dial, &p.worker, &p.workflow, &p.stop); err != nil || got != n {
+			return 0, fmt.Errorf("the chain's output is not %d and its phases:\n%s%s", n, out.String(), errb.String())
+		}
+		p.exit = d - p.startup - p.dial - p.worker - p.workflow - p.stop
+		fmt.Printf("  (%s)\n", p)
+		if i > 1 { // not the warm-up
+			runs = append(runs, p)
+		}
+		return d, nil
+	})
+	var mp phases
+	if err == nil {
+		at := func(k int) time.Duration {
+			var ds []time.Duration
+			for _, r := range runs {
+				ds = append(ds, r.list()[k])
+			}
+			return median(ds)
+		}
+		mp = phases{at(0), at(1), at(2), at(3), at(4), at(5)}
+	}
+	return med, mp, err
 }
