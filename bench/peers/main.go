@@ -6,18 +6,19 @@
 //     the other, on a dev server (temporal server start-dev, SQLite) that
 //     is already running, with a warm worker in this process. Timed from
 //     ExecuteWorkflow to the workflow's result.
+//   - Temporal, fresh worker process: what `smithc run` is to the smithc
+//     engine: a new process (the one-shot worker program ./once, given as
+//     -once) that dials the same warm server, starts a worker on a task
+//     queue of its own, executes the workflow, waits for its result, stops
+//     the worker and exits. Timed from exec to exit, as the smithc
+//     whole-process figure is; it reports its phases, whose medians are
+//     printed too.
 //   - smithc, whole process: `smithc run chain.smw` on an existing store,
 //     a fresh process each time (start-up, compile, open, run, exit
 //     included), stdout and stderr to pipes.
 //   - smithc, in process: the engine of this module (runtime.Engine over
 //     an open SQLite store, the standard library's actions) starting the
 //     same compiled chain, as the Temporal figure has a warm worker.
-//   - Temporal, fresh worker process: the counterpart of the smithc
-//     whole-process figure. Each run execs the one-shot worker program
-//     (./once, -once), which dials the (still warm) dev server, starts a
-//     worker on a task queue of its own, executes the same workflow, waits
-//     for its result, stops the worker and exits; timed from exec to exit,
-//     stdout and stderr to pipes, as the smithc whole-process figure is.
 //
 // Each figure is the median of -reps runs after one warm-up. bench/peers/run.sh
 // installs the Temporal CLI, starts the dev server and runs this; see
@@ -99,67 +100,120 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 
-	type figure struct {
-		name  string
-		med   time.Duration
-		whole bool // a fresh process per run
-	}
-	var figs []figure
-	if *smithc != "" {
-		d, err := smithcWhole(*smithc, dir, *n, *reps)
+	// Each figure's runs are interleaved with the others' (a warm-up of
+	// each, then one run of each per round): the shared machine's load
+	// then weighs on all of them alike, and the ratios hold.
+	var figs []*figure
+	var cleanups []func()
+	defer func() {
+		for _, c := range cleanups {
+			c()
+		}
+	}()
+	add := func(f *figure, cleanup func(), err error) {
+		if cleanup != nil {
+			cleanups = append(cleanups, cleanup)
+		}
 		if err != nil {
+			for _, c := range cleanups {
+				c()
+			}
 			fail(err)
 		}
-		figs = append(figs, figure{"smithc run, whole process", d, true})
+		figs = append(figs, f)
 	}
-	d, err := smithcInProcess(dir, *n, *reps)
-	if err != nil {
+	var whole, inProc, temporalWarm, temporalFresh *figure
+	var freshPhases func() phases
+	if *smithc != "" {
+		f, err := smithcWhole(*smithc, dir, *n)
+		whole = f
+		add(f, nil, err)
+	}
+	f, cleanup, err := smithcInProcess(dir, *n)
+	inProc = f
+	add(f, cleanup, err)
+	if *address != "" {
+		f, cleanup, err := temporalChain(*address, *n, *wait)
+		temporalWarm = f
+		add(f, cleanup, err)
+		if *once != "" {
+			f, ph := temporalFreshProcess(*once, *address, *n, *presetChecksum)
+			temporalFresh, freshPhases = f, ph
+			add(f, nil, nil)
+		}
+	}
+	if err := measureAll(figs, *reps); err != nil {
+		for _, c := range cleanups {
+			c()
+		}
 		fail(err)
 	}
-	figs = append(figs, figure{"smithc engine, in process", d, false})
-	var temporal, fresh time.Duration
-	var freshPhases phases
-	if *address != "" {
-		if temporal, err = temporalChain(*address, *n, *reps, *wait); err != nil {
-			fail(err)
-		}
-		// After temporalChain: its warm worker is stopped and polls no more.
-		if *once != "" {
-			if fresh, freshPhases, err = temporalFresh(*once, *address, *n, *reps, *presetChecksum); err != nil {
-				fail(err)
-			}
-		}
-	}
 
-	fmt.Printf("\n%d sequential compute steps, medians of %d runs:\n", *n, *reps)
-	const col = 48
-	if temporal > 0 {
-		fmt.Printf("  %-*s %9.2f ms  %7.1f µs/step\n", col, "Temporal local activities (warm worker)", ms(temporal), us(temporal, *n))
-		if fresh > 0 {
-			fmt.Printf("  %-*s %9.2f ms  %7.1f µs/step\n", col, "Temporal, fresh worker process (warm server)", ms(fresh), us(fresh, *n))
-			fmt.Printf("    (medians of its phases: %s)\n", freshPhases)
+	fmt.Printf("\n%d sequential compute steps, medians of %d interleaved runs:\n", *n, *reps)
+	const col = 44
+	for _, t := range []*figure{temporalWarm, temporalFresh} {
+		if t != nil {
+			fmt.Printf("  %-*s %9.2f ms  %7.1f µs/step\n", col, t.name, ms(t.med), us(t.med, *n))
 		}
 	}
-	for _, f := range figs {
+	if temporalFresh != nil {
+		fmt.Printf("    (its phases, medians: %s)\n", freshPhases())
+	}
+	for _, f := range []*figure{whole, inProc} {
+		if f == nil {
+			continue
+		}
 		line := fmt.Sprintf("  %-*s %9.2f ms  %7.1f µs/step", col, f.name, ms(f.med), us(f.med, *n))
-		if temporal > 0 {
-			line += fmt.Sprintf("  Temporal/smithc = %.1f×", float64(temporal)/float64(f.med))
-			if f.whole && fresh > 0 {
-				line += fmt.Sprintf("  Temporal fresh process/smithc = %.1f×", float64(fresh)/float64(f.med))
+		if temporalWarm != nil {
+			line += fmt.Sprintf("  Temporal warm worker/smithc = %.1f×", float64(temporalWarm.med)/float64(f.med))
+			if f == whole && temporalFresh != nil {
+				line += fmt.Sprintf(", Temporal fresh process/smithc = %.1f×", float64(temporalFresh.med)/float64(f.med))
 			}
 		}
 		fmt.Println(line)
 	}
-	if temporal > 0 {
-		whole := len(figs) > 1 && figs[0].whole
-		line := fmt.Sprintf("target: smithc at least 5× faster than Temporal local activities (whole process against the warm worker: %s",
-			verdict(whole && float64(temporal) >= 5*float64(figs[0].med)))
-		if fresh > 0 {
-			line += fmt.Sprintf("; like for like, whole process against a fresh worker process: %s",
-				verdict(whole && float64(fresh) >= 5*float64(figs[0].med)))
+	if temporalWarm != nil {
+		fmt.Printf("target: smithc at least 5× faster than Temporal local activities: in process against the warm worker %s",
+			verdict(float64(temporalWarm.med) >= 5*float64(inProc.med)))
+		if whole != nil && temporalFresh != nil {
+			fmt.Printf("; whole process against a fresh worker process %s", verdict(float64(temporalFresh.med) >= 5*float64(whole.med)))
 		}
-		fmt.Println(line + ")")
+		if whole != nil {
+			fmt.Printf("; whole process against the warm worker %s", verdict(float64(temporalWarm.med) >= 5*float64(whole.med)))
+		}
+		fmt.Println()
 	}
+}
+
+// figure is one measured figure: run runs it once.
+type figure struct {
+	name string
+	run  func() (time.Duration, error)
+	med  time.Duration
+}
+
+// measureAll runs each figure once to warm up, then reps rounds of one
+// run of each, printing every run, and sets their medians.
+func measureAll(figs []*figure, reps int) error {
+	runs := make([][]time.Duration, len(figs))
+	for i := -1; i < reps; i++ {
+		for k, f := range figs {
+			d, err := f.run()
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.name, err)
+			}
+			if i < 0 {
+				fmt.Printf("%s: warm-up %.2f ms\n", f.name, ms(d))
+				continue
+			}
+			fmt.Printf("%s: run %d %.2f ms\n", f.name, i+1, ms(d))
+			runs[k] = append(runs[k], d)
+		}
+	}
+	for k, f := range figs {
+		f.med = median(runs[k])
+	}
+	return nil
 }
 
 func verdict(ok bool) string {
@@ -184,34 +238,16 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// measure runs f once to warm up, then reps times, printing each run.
-func measure(what string, reps int, f func() (time.Duration, error)) (time.Duration, error) {
-	var ds []time.Duration
-	for i := -1; i < reps; i++ {
-		d, err := f()
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", what, err)
-		}
-		if i < 0 {
-			fmt.Printf("%s: warm-up %.2f ms\n", what, ms(d))
-			continue
-		}
-		fmt.Printf("%s: run %d %.2f ms\n", what, i+1, ms(d))
-		ds = append(ds, d)
-	}
-	return median(ds), nil
-}
-
 // smithcWhole times `smithc run chain.smw` as a fresh process on a store
 // that exists (the warm-up creates it).
-func smithcWhole(bin, dir string, n, reps int) (time.Duration, error) {
+func smithcWhole(bin, dir string, n int) (*figure, error) {
 	src := filepath.Join(dir, "chain.smw")
 	if err := os.WriteFile(src, []byte(chainSource(n)), 0o644); err != nil {
-		return 0, err
+		return nil, err
 	}
 	db := filepath.Join(dir, "whole.db")
 	want := fmt.Sprintf("\n%d\n", n)
-	return measure("smithc run, whole process", reps, func() (time.Duration, error) {
+	return &figure{name: "smithc run, whole process", run: func() (time.Duration, error) {
 		cmd := exec.Command(bin, "run", src, "--db", db)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
@@ -225,31 +261,31 @@ func smithcWhole(bin, dir string, n, reps int) (time.Duration, error) {
 			return 0, fmt.Errorf("the chain's output is not %d:\n%s", n, out.String())
 		}
 		return d, nil
-	})
+	}}, nil
 }
 
 // smithcInProcess times the engine starting the compiled chain on an open
 // store.
-func smithcInProcess(dir string, n, reps int) (time.Duration, error) {
+func smithcInProcess(dir string, n int) (*figure, func(), error) {
 	src := filepath.Join(dir, "chain.smw")
 	if err := os.WriteFile(src, []byte(chainSource(n)), 0o644); err != nil {
-		return 0, err
+		return nil, nil, err
 	}
 	res := compiler.Build(src, &compiler.Config{Checker: checker.Config{Actions: stdlib.Specs()}})
 	if res.Program == nil {
-		return 0, fmt.Errorf("the chain does not compile: %v", res.Diagnostics)
+		return nil, nil, fmt.Errorf("the chain does not compile: %v", res.Diagnostics)
 	}
 	ctx := context.Background()
 	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "inproc.db"), sqlitestore.Options{})
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	defer st.Close()
+	closeStore := func() { st.Close() }
 	eng, err := runtime.New(runtime.Config{Store: st, Actions: stdlib.Actions(stdlib.Config{}), Dir: dir})
 	if err != nil {
-		return 0, err
+		return nil, closeStore, err
 	}
-	return measure("smithc engine, in process", reps, func() (time.Duration, error) {
+	return &figure{name: "smithc engine, in process", run: func() (time.Duration, error) {
 		t0 := time.Now()
 		out, err := eng.Start(ctx, runtime.StartParams{Program: res.Program})
 		d := time.Since(t0)
@@ -260,17 +296,13 @@ func smithcInProcess(dir string, n, reps int) (time.Duration, error) {
 			return 0, fmt.Errorf("the run ended %s with output %v, want finished with %d", out.Status, out.Output, n)
 		}
 		return d, nil
-	})
-}
-
-func quietLogger() log.Logger {
-	return log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	}}, closeStore, nil
 }
 
 // temporalChain times the Chain workflow on the server at address, with
 // a worker in this process.
-func temporalChain(address string, n, reps int, wait time.Duration) (time.Duration, error) {
-	quiet := quietLogger()
+func temporalChain(address string, n int, wait time.Duration) (*figure, func(), error) {
+	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	var c client.Client
 	deadline := time.Now().Add(wait)
 	for {
@@ -284,22 +316,21 @@ func temporalChain(address string, n, reps int, wait time.Duration) (time.Durati
 			c.Close()
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("the Temporal server at %s did not answer within %s: %w", address, wait, err)
+			return nil, nil, fmt.Errorf("the Temporal server at %s did not answer within %s: %w", address, wait, err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	defer c.Close()
-
 	w := worker.New(c, taskQueue, worker.Options{})
 	w.RegisterWorkflow(chain.Chain)
 	w.RegisterActivity(chain.Step)
 	if err := w.Start(); err != nil {
-		return 0, fmt.Errorf("start the worker: %w", err)
+		c.Close()
+		return nil, nil, fmt.Errorf("start the worker: %w", err)
 	}
-	defer w.Stop()
+	stop := func() { w.Stop(); c.Close() }
 
 	i := 0
-	return measure("Temporal local activities", reps, func() (time.Duration, error) {
+	return &figure{name: "Temporal local activities (warm worker)", run: func() (time.Duration, error) {
 		i++
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
@@ -320,26 +351,21 @@ func temporalChain(address string, n, reps int, wait time.Duration) (time.Durati
 			return 0, fmt.Errorf("the chain returned %d, want %d", got, n)
 		}
 		return d, nil
-	})
+	}}, stop, nil
 }
 
 // phases splits one fresh-worker run: exec to main (the process start and
-// the SDK's package initialisation), dial, worker start, ExecuteWorkflow to
-// its result, worker stop and client close; exit is the rest, from the
-// end of the child's work to the parent seeing it exit.
-type phases struct {
-	startup, dial, worker, workflow, stop, exit time.Duration
-}
+// the SDK's package initialisation), dial, worker start (which includes the
+// SDK hashing the worker's executable), ExecuteWorkflow to its result,
+// worker stop and client close; exit is the rest, from the end of the
+// child's work to the parent seeing it exit.
+type phases [6]time.Duration
 
-var phaseNames = []string{"exec to main", "dial", "worker start", "workflow", "worker stop", "exit"}
-
-func (p phases) list() []time.Duration {
-	return []time.Duration{p.startup, p.dial, p.worker, p.workflow, p.stop, p.exit}
-}
+var phaseNames = [6]string{"exec to main", "dial", "worker start", "workflow", "worker stop", "exit"}
 
 func (p phases) String() string {
 	var b strings.Builder
-	for i, d := range p.list() {
+	for i, d := range p {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -348,20 +374,20 @@ func (p phases) String() string {
 	return b.String()
 }
 
-// temporalFresh times the one-shot worker program bin (./once): a fresh
-// process per run that dials the server, starts a worker on a task queue
-// no other run uses, runs the chain and exits. The server is the one
-// temporalChain warmed up. It returns the median of the runs and the
-// median of each phase.
-func temporalFresh(bin, address string, n, reps int, presetChecksum bool) (time.Duration, phases, error) {
+// temporalFreshProcess times the one-shot worker program bin (./once), a
+// fresh process each run (exec to exit, stdout and stderr to pipes) on a
+// task queue of its own, so that no other worker takes its workflow. The
+// function it returns gives the medians of the phases of the measured
+// runs (the first run, the warm-up, left out).
+func temporalFreshProcess(bin, address string, n int, presetChecksum bool) (*figure, func() phases) {
 	i := 0
 	var runs []phases
-	med, err := measure("Temporal, fresh worker process", reps, func() (time.Duration, error) {
+	f := &figure{name: "Temporal, fresh worker process (warm server)", run: func() (time.Duration, error) {
 		i++
-		queue := fmt.Sprintf("smithc-bench-peers-fresh-%d-%d-%d", os.Getpid(), time.Now().UnixNano(), i)
+		queue := fmt.Sprintf("%s-once-%d-%d-%d", taskQueue, os.Getpid(), time.Now().UnixNano(), i)
 		var out, errb bytes.Buffer
 		t0 := time.Now()
-		args := []string{"-temporal", address, "-queue", queue, "-n", fmt.Sprint(n), "-t0", fmt.Sprint(t0.UnixNano())}
+		args := []string{"-temporal", address, "-n", fmt.Sprint(n), "-queue", queue, "-t0", fmt.Sprint(t0.UnixNano())}
 		if presetChecksum {
 			args = append(args, "-checksum", "smithc-bench-peers")
 		}
@@ -374,26 +400,27 @@ func temporalFresh(bin, address string, n, reps int, presetChecksum bool) (time.
 		}
 		var got int
 		var p phases
-		if _, err := fmt.Sscanf(out.String(), "%d\n%d %d %d %d %d\n", &got, &p.startup, &p.dial, &p.worker, &p.workflow, &p.stop); err != nil || got != n {
+		if _, err := fmt.Sscanf(out.String(), "%d\n%d %d %d %d %d\n", &got, &p[0], &p[1], &p[2], &p[3], &p[4]); err != nil || got != n {
 			return 0, fmt.Errorf("the chain's output is not %d and its phases:\n%s%s", n, out.String(), errb.String())
 		}
-		p.exit = d - p.startup - p.dial - p.worker - p.workflow - p.stop
+		p[5] = d - p[0] - p[1] - p[2] - p[3] - p[4]
 		fmt.Printf("  (%s)\n", p)
-		if i > 1 { // not the warm-up
+		if i > 1 {
 			runs = append(runs, p)
 		}
 		return d, nil
-	})
-	var mp phases
-	if err == nil {
-		at := func(k int) time.Duration {
+	}}
+	return f, func() phases {
+		var m phases
+		for k := range m {
 			var ds []time.Duration
 			for _, r := range runs {
-				ds = append(ds, r.list()[k])
+				ds = append(ds, r[k])
 			}
-			return median(ds)
+			if len(ds) > 0 {
+				m[k] = median(ds)
+			}
 		}
-		mp = phases{at(0), at(1), at(2), at(3), at(4), at(5)}
+		return m
 	}
-	return med, mp, err
 }
