@@ -7,10 +7,12 @@
 //     is already running, with a warm worker in this process. Timed from
 //     ExecuteWorkflow to the workflow's result.
 //   - Temporal, fresh worker process: what `smithc run` is to the smithc
-//     engine: a new process (this program with -once) that dials the same
-//     warm server, starts a worker on a task queue of its own, executes
-//     the workflow, waits for its result, stops the worker and exits.
-//     Timed from exec to exit, as the smithc whole-process figure is.
+//     engine: a new process (the one-shot worker program ./once, given as
+//     -once) that dials the same warm server, starts a worker on a task
+//     queue of its own, executes the workflow, waits for its result, stops
+//     the worker and exits. Timed from exec to exit, as the smithc
+//     whole-process figure is; it reports its phases, whose medians are
+//     printed too.
 //   - smithc, whole process: `smithc run chain.smw` on an existing store,
 //     a fresh process each time (start-up, compile, open, run, exit
 //     included), stdout and stderr to pipes.
@@ -24,9 +26,8 @@
 //
 // Usage:
 //
-//	peers -temporal 127.0.0.1:7233 -smithc bin/smithc -n 1000 -reps 5
+//	peers -temporal 127.0.0.1:7233 -smithc bin/smithc -once bin/once -n 1000 -reps 5
 //	peers -freeport     # prints a free TCP port on 127.0.0.1
-//	peers -once -temporal 127.0.0.1:7233 -n 1000 -queue Q   # one fresh worker run
 package main
 
 import (
@@ -47,8 +48,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
+	"github.com/smithc/smithc/bench/peers/chain"
 	"github.com/smithc/smithc/compiler"
 	"github.com/smithc/smithc/lang/checker"
 	"github.com/smithc/smithc/runtime"
@@ -58,22 +59,6 @@ import (
 )
 
 const taskQueue = "smithc-bench-peers"
-
-// Chain runs n local activities in sequence, each on the previous one's
-// result.
-func Chain(ctx workflow.Context, n int) (int, error) {
-	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
-	v := 0
-	for i := 0; i < n; i++ {
-		if err := workflow.ExecuteLocalActivity(ctx, Step, v).Get(ctx, &v); err != nil {
-			return 0, err
-		}
-	}
-	return v, nil
-}
-
-// Step is the compute step: it adds one.
-func Step(_ context.Context, v int) (int, error) { return v + 1, nil }
 
 // chainSource is the smithc chain of n compute steps: s0 = 1, then each
 // step adds one to the one before it.
@@ -94,15 +79,9 @@ func main() {
 	reps := flag.Int("reps", 5, "measured runs of each figure, after one warm-up")
 	wait := flag.Duration("wait", 90*time.Second, "how long to wait for the Temporal server to answer")
 	freeport := flag.Bool("freeport", false, "print a free TCP port on 127.0.0.1 and exit")
-	once := flag.Bool("once", false, "run the chain once with a worker of this process on -queue, print its result and exit (the fresh-process figure)")
-	queue := flag.String("queue", "", "the task queue of -once")
+	once := flag.String("once", "", "the one-shot Temporal worker program (./once) for the fresh-process figure; empty: no such figure")
+	presetChecksum := flag.Bool("preset-checksum", false, "have the one-shot worker preset its binary checksum instead of hashing its executable at worker start")
 	flag.Parse()
-	if *once {
-		if err := chainOnce(*address, *queue, *n); err != nil {
-			fail(err)
-		}
-		return
-	}
 	if *freeport {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -144,6 +123,7 @@ func main() {
 		figs = append(figs, f)
 	}
 	var whole, inProc, temporalWarm, temporalFresh *figure
+	var freshPhases func() phases
 	if *smithc != "" {
 		f, err := smithcWhole(*smithc, dir, *n)
 		whole = f
@@ -156,9 +136,11 @@ func main() {
 		f, cleanup, err := temporalChain(*address, *n, *wait)
 		temporalWarm = f
 		add(f, cleanup, err)
-		f, err = temporalFreshProcess(*address, *n)
-		temporalFresh = f
-		add(f, nil, err)
+		if *once != "" {
+			f, ph := temporalFreshProcess(*once, *address, *n, *presetChecksum)
+			temporalFresh, freshPhases = f, ph
+			add(f, nil, nil)
+		}
 	}
 	if err := measureAll(figs, *reps); err != nil {
 		for _, c := range cleanups {
@@ -168,19 +150,23 @@ func main() {
 	}
 
 	fmt.Printf("\n%d sequential compute steps, medians of %d interleaved runs:\n", *n, *reps)
+	const col = 44
 	for _, t := range []*figure{temporalWarm, temporalFresh} {
 		if t != nil {
-			fmt.Printf("  %-40s %9.2f ms  %7.1f µs/step\n", t.name, ms(t.med), us(t.med, *n))
+			fmt.Printf("  %-*s %9.2f ms  %7.1f µs/step\n", col, t.name, ms(t.med), us(t.med, *n))
 		}
+	}
+	if temporalFresh != nil {
+		fmt.Printf("    (its phases, medians: %s)\n", freshPhases())
 	}
 	for _, f := range []*figure{whole, inProc} {
 		if f == nil {
 			continue
 		}
-		line := fmt.Sprintf("  %-40s %9.2f ms  %7.1f µs/step", f.name, ms(f.med), us(f.med, *n))
+		line := fmt.Sprintf("  %-*s %9.2f ms  %7.1f µs/step", col, f.name, ms(f.med), us(f.med, *n))
 		if temporalWarm != nil {
 			line += fmt.Sprintf("  Temporal warm worker/smithc = %.1f×", float64(temporalWarm.med)/float64(f.med))
-			if f == whole {
+			if f == whole && temporalFresh != nil {
 				line += fmt.Sprintf(", Temporal fresh process/smithc = %.1f×", float64(temporalFresh.med)/float64(f.med))
 			}
 		}
@@ -189,9 +175,11 @@ func main() {
 	if temporalWarm != nil {
 		fmt.Printf("target: smithc at least 5× faster than Temporal local activities: in process against the warm worker %s",
 			verdict(float64(temporalWarm.med) >= 5*float64(inProc.med)))
+		if whole != nil && temporalFresh != nil {
+			fmt.Printf("; whole process against a fresh worker process %s", verdict(float64(temporalFresh.med) >= 5*float64(whole.med)))
+		}
 		if whole != nil {
-			fmt.Printf("; whole process against a fresh worker process %s; whole process against the warm worker %s",
-				verdict(float64(temporalFresh.med) >= 5*float64(whole.med)), verdict(float64(temporalWarm.med) >= 5*float64(whole.med)))
+			fmt.Printf("; whole process against the warm worker %s", verdict(float64(temporalWarm.med) >= 5*float64(whole.med)))
 		}
 		fmt.Println()
 	}
@@ -227,6 +215,7 @@ func measureAll(figs []*figure, reps int) error {
 	}
 	return nil
 }
+
 func verdict(ok bool) string {
 	if ok {
 		return "met"
@@ -332,8 +321,8 @@ func temporalChain(address string, n int, wait time.Duration) (*figure, func(), 
 		time.Sleep(200 * time.Millisecond)
 	}
 	w := worker.New(c, taskQueue, worker.Options{})
-	w.RegisterWorkflow(Chain)
-	w.RegisterActivity(Step)
+	w.RegisterWorkflow(chain.Chain)
+	w.RegisterActivity(chain.Step)
 	if err := w.Start(); err != nil {
 		c.Close()
 		return nil, nil, fmt.Errorf("start the worker: %w", err)
@@ -349,7 +338,7 @@ func temporalChain(address string, n int, wait time.Duration) (*figure, func(), 
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID:        fmt.Sprintf("chain-%d-%d", time.Now().UnixNano(), i),
 			TaskQueue: taskQueue,
-		}, Chain, n)
+		}, chain.Chain, n)
 		if err != nil {
 			return 0, fmt.Errorf("start the workflow: %w", err)
 		}
@@ -365,65 +354,73 @@ func temporalChain(address string, n int, wait time.Duration) (*figure, func(), 
 	}}, stop, nil
 }
 
-// temporalFreshProcess times this program with -once, a fresh process
-// each run (exec to exit, stdout and stderr to pipes) on a task queue of
-// its own, so that no other worker takes its workflow.
-func temporalFreshProcess(address string, n int) (*figure, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
+// phases splits one fresh-worker run: exec to main (the process start and
+// the SDK's package initialisation), dial, worker start (which includes the
+// SDK hashing the worker's executable), ExecuteWorkflow to its result,
+// worker stop and client close; exit is the rest, from the end of the
+// child's work to the parent seeing it exit.
+type phases [6]time.Duration
+
+var phaseNames = [6]string{"exec to main", "dial", "worker start", "workflow", "worker stop", "exit"}
+
+func (p phases) String() string {
+	var b strings.Builder
+	for i, d := range p {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %.2f ms", phaseNames[i], ms(d))
 	}
+	return b.String()
+}
+
+// temporalFreshProcess times the one-shot worker program bin (./once), a
+// fresh process each run (exec to exit, stdout and stderr to pipes) on a
+// task queue of its own, so that no other worker takes its workflow. The
+// function it returns gives the medians of the phases of the measured
+// runs (the first run, the warm-up, left out).
+func temporalFreshProcess(bin, address string, n int, presetChecksum bool) (*figure, func() phases) {
 	i := 0
-	want := fmt.Sprintf("%d\n", n)
-	return &figure{name: "Temporal, fresh worker process", run: func() (time.Duration, error) {
+	var runs []phases
+	f := &figure{name: "Temporal, fresh worker process (warm server)", run: func() (time.Duration, error) {
 		i++
-		queue := fmt.Sprintf("%s-once-%d-%d", taskQueue, os.Getpid(), i)
-		cmd := exec.Command(self, "-once", "-temporal", address, "-n", fmt.Sprint(n), "-queue", queue)
+		queue := fmt.Sprintf("%s-once-%d-%d-%d", taskQueue, os.Getpid(), time.Now().UnixNano(), i)
 		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
 		t0 := time.Now()
+		args := []string{"-temporal", address, "-n", fmt.Sprint(n), "-queue", queue, "-t0", fmt.Sprint(t0.UnixNano())}
+		if presetChecksum {
+			args = append(args, "-checksum", "smithc-bench-peers")
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
 		d := time.Since(t0)
 		if err != nil {
 			return 0, fmt.Errorf("%v\n%s%s", err, out.String(), errb.String())
 		}
-		if out.String() != want {
-			return 0, fmt.Errorf("the chain's output is not %d:\n%s", n, out.String())
+		var got int
+		var p phases
+		if _, err := fmt.Sscanf(out.String(), "%d\n%d %d %d %d %d\n", &got, &p[0], &p[1], &p[2], &p[3], &p[4]); err != nil || got != n {
+			return 0, fmt.Errorf("the chain's output is not %d and its phases:\n%s%s", n, out.String(), errb.String())
+		}
+		p[5] = d - p[0] - p[1] - p[2] - p[3] - p[4]
+		fmt.Printf("  (%s)\n", p)
+		if i > 1 {
+			runs = append(runs, p)
 		}
 		return d, nil
-	}}, nil
-}
-
-// chainOnce is -once: what a one-shot command does with Temporal. It
-// dials the server, starts a worker on queue, executes the chain, prints
-// its result and stops the worker.
-func chainOnce(address, queue string, n int) error {
-	if address == "" || queue == "" {
-		return errors.New("-once needs -temporal and -queue")
+	}}
+	return f, func() phases {
+		var m phases
+		for k := range m {
+			var ds []time.Duration
+			for _, r := range runs {
+				ds = append(ds, r[k])
+			}
+			if len(ds) > 0 {
+				m[k] = median(ds)
+			}
+		}
+		return m
 	}
-	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	c, err := client.Dial(client.Options{HostPort: address, Namespace: "default", Logger: quiet})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	w := worker.New(c, queue, worker.Options{})
-	w.RegisterWorkflow(Chain)
-	w.RegisterActivity(Step)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start the worker: %w", err)
-	}
-	defer w.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "chain-" + queue, TaskQueue: queue}, Chain, n)
-	if err != nil {
-		return fmt.Errorf("start the workflow: %w", err)
-	}
-	var got int
-	if err := run.Get(ctx, &got); err != nil {
-		return fmt.Errorf("workflow %s: %w", run.GetID(), err)
-	}
-	fmt.Println(got)
-	return nil
 }

@@ -8,6 +8,7 @@
 # downloads and builds the Temporal server (several minutes).
 #
 #   N=1000 REPS=5 bash bench/peers/run.sh
+#   PEERS_FLAGS=-preset-checksum bash bench/peers/run.sh
 set -euo pipefail
 
 TEMPORAL_CLI=${TEMPORAL_CLI:-v1.5.1} # the newest release that go install can build (v1.9.x has a replace directive)
@@ -42,7 +43,7 @@ fi
 echo "peers: building smithc and the measuring program"
 CGO_ENABLED=0 "$GO" build -o "$work/smithc" "$root/cmd/smithc" # as make build does: static
 # -mod=mod: smithc's own dependencies may have moved since go.sum was written
-(cd "$root/bench/peers" && "$GO" build -mod=mod -o "$work/peers" .)
+(cd "$root/bench/peers" && "$GO" build -mod=mod -o "$work/peers" . && "$GO" build -mod=mod -o "$work/once" ./once)
 
 port=$("$work/peers" -freeport)
 echo "peers: starting the Temporal dev server on 127.0.0.1:$port (SQLite file, no UI)"
@@ -50,7 +51,9 @@ echo "peers: starting the Temporal dev server on 127.0.0.1:$port (SQLite file, n
 	--db-filename "$work/temporal.db" --log-level error >"$work/server.log" 2>&1 &
 server=$!
 
-if ! "$work/peers" -temporal "127.0.0.1:$port" -smithc "$work/smithc" -n "$N" -reps "$REPS"; then
+# PEERS_FLAGS: more flags for the measuring program, e.g. -preset-checksum
+# shellcheck disable=SC2086 # PEERS_FLAGS is a list of words
+if ! "$work/peers" -temporal "127.0.0.1:$port" -smithc "$work/smithc" -once "$work/once" -n "$N" -reps "$REPS" ${PEERS_FLAGS:-}; then
 	echo "peers: failed; the dev server's log:" >&2
 	tail -n 40 "$work/server.log" >&2 || true
 	exit 1
