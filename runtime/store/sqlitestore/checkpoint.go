@@ -23,6 +23,13 @@ import (
 // had most of the log to copy.
 const DefaultCheckpointFrames = 256
 
+// The states of checkpointer.restart.
+const (
+	restartNone = iota
+	restartAsked
+	restartDone
+)
+
 // bigCommitFrames is a commit large enough to start a checkpoint of its
 // own (a group of steps committed at once): a checkpoint costs two
 // fsyncs whatever it copies.
@@ -91,10 +98,14 @@ type checkpointer struct {
 	open      func() (*sql.DB, error)
 
 	frames atomic.Int64 // written by the writer, not yet known checkpointed
-	// restart is set by the checkpointer when the WAL is restartFrames
-	// long and every frame was in the database file; the writer clears it
-	// after its own checkpoint (the checkpointer waits for that).
-	restart atomic.Bool
+	// restart is restartAsked by the checkpointer when the WAL is
+	// restartFrames long and every frame was in the database file;
+	// restartDone after the writer's own checkpoint; none again at the
+	// writer's next commit, whose transaction began on a log copied
+	// entirely (and restarted it). The checkpointer starts nothing
+	// meanwhile: a checkpoint of its own would hold the locks the restart
+	// needs.
+	restart atomic.Int32
 	// big is set by the writer after a commit of bigCommitFrames or
 	// more: worth a checkpoint of its own without waiting for more
 	big  atomic.Bool
@@ -183,7 +194,24 @@ func (c *checkpointer) restartLog(conn *sql.Conn) {
 		c.stats.LastErr = err
 	}
 	c.mu.Unlock()
-	c.restart.Store(false)
+	c.restart.Store(restartDone)
+}
+
+// committed is called by the writer after each commit (after wrote), on
+// its connection conn: it runs the checkpoint the checkpointer asked for,
+// or, at the commit after it, ends the restart and wakes the
+// checkpointer.
+func (c *checkpointer) committed(conn *sql.Conn) {
+	switch c.restart.Load() {
+	case restartAsked:
+		c.restartLog(conn)
+	case restartDone:
+		c.restart.Store(restartNone)
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // loop is the checkpointer's goroutine. It checkpoints when the writer
@@ -213,10 +241,8 @@ func (c *checkpointer) loop() {
 		case <-c.kick:
 		case <-timer.C:
 		}
-		if c.restart.Load() {
-			// the writer restarts the WAL at its next commit, which kicks
-			timer.Reset(checkpointIdle)
-			continue
+		if c.restart.Load() != restartNone {
+			continue // the writer restarts the WAL, then kicks
 		}
 		now := time.Now()
 		f := c.frames.Load()
@@ -272,7 +298,7 @@ func (c *checkpointer) checkpoint() bool {
 		// are counted again only if they were not
 		c.frames.Add(-before)
 		if frames >= restartFrames {
-			c.restart.Store(true)
+			c.restart.Store(restartAsked)
 		}
 	}
 	c.mu.Lock()

@@ -69,9 +69,7 @@ func (s *Store) batchTx(ctx context.Context, what string, fn func(t *wtx) error)
 			err = fmt.Errorf("sqlitestore: %s: commit: %w", what, err)
 		} else if s.ckpt != nil {
 			conn.Raw(func(dc any) error { s.ckpt.wrote(dc); return nil }) //nolint:errcheck // f returns nil
-			if s.ckpt.restart.Load() {
-				s.ckpt.restartLog(conn)
-			}
+			s.ckpt.committed(conn)
 		}
 	}
 	if err != nil {
