@@ -130,7 +130,10 @@ func TestManyConcurrentRunsOnOneStore(t *testing.T) {
 // smithc would, until the returned function is called.
 func holdLock(t *testing.T, path string) func() {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path)
+	// It waits for the lock like any writer: the store's own connections
+	// (its background checkpointer among them) hold SQLite's locks for
+	// moments too.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
