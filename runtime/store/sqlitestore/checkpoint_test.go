@@ -21,6 +21,18 @@ import (
 	"github.com/smithc/smithc/runtime/store"
 )
 
+// commitElements commits n one-element batches of fence's run, one
+// after the other.
+func commitElements(t testing.TB, s *Store, fence *store.Fence, n int) {
+	t.Helper()
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		if err := s.BatchCommit(context.Background(), elementBatch(fence, i, 1, now)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // ckptRun creates and claims run id and returns its fence.
 func ckptRun(t testing.TB, s *Store, id string) *store.Fence {
 	t.Helper()
@@ -204,13 +216,8 @@ func TestCloseAfterABurstLeavesAnEmptyLog(t *testing.T) {
 	}
 	ch := watch(s)
 	fence := ckptRun(t, s, "r")
-	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	const n = 400
-	for i := 0; i < n; i++ {
-		if err := s.BatchCommit(ctx, elementBatch(fence, i, 1, now)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	commitElements(t, s, fence, n)
 	waitFor(t, ch, "completed", func(st CheckpointStats) bool { return st.Complete > 0 })
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -286,13 +293,8 @@ func TestCheckpointsBesideReadersLoseNothing(t *testing.T) {
 			last = n
 		}
 	}()
-	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	const n = 1500
-	for i := 0; i < n; i++ {
-		if err := s.BatchCommit(ctx, elementBatch(fence, i, 1, now)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	commitElements(t, s, fence, n)
 	waitFor(t, ch, "completed", func(st CheckpointStats) bool { return st.Complete > 0 })
 	close(stop)
 	if err := <-readErr; err != nil {
@@ -328,13 +330,8 @@ func TestBusyCheckpointIsRetried(t *testing.T) {
 	ch := watch(s)
 	fence := ckptRun(t, s, "r")
 	lock := helper(t, "lock", path)
-	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	const n = 100
-	for i := 0; i < n; i++ {
-		if err := s.BatchCommit(ctx, elementBatch(fence, i, 1, now)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	commitElements(t, s, fence, n)
 	st := waitFor(t, ch, "refused busy", func(st CheckpointStats) bool { return st.Busy > 0 })
 	if st.Complete != 0 {
 		t.Fatalf("a checkpoint completed while the lock was held: %+v", st)
