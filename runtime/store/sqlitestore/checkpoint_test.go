@@ -21,6 +21,21 @@ import (
 	"github.com/smithc/smithc/runtime/store"
 )
 
+// openWatched opens a store named name in a temporary directory with
+// the checkpointer at frames, closed at the test's end, and returns its
+// path, the store, its checkpoints' stats as they happen, and the fence
+// of its run "r".
+func openWatched(t *testing.T, name string, frames int) (string, *Store, <-chan CheckpointStats, *store.Fence) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	s, err := Open(context.Background(), path, Options{CheckpointFrames: frames})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return path, s, watch(s), ckptRun(t, s, "r")
+}
+
 // commitElements commits n one-element batches of fence's run, one
 // after the other.
 func commitElements(t testing.TB, s *Store, fence *store.Fence, n int) {
@@ -251,14 +266,7 @@ func TestCloseAfterABurstLeavesAnEmptyLog(t *testing.T) {
 func TestCheckpointsBesideReadersLoseNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "readers.db")
-	s, err := Open(ctx, path, Options{CheckpointFrames: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ch := watch(s)
-	fence := ckptRun(t, s, "r")
+	path, s, ch, fence := openWatched(t, "readers.db", 16)
 	other := helper(t, "read", path)
 	stop := make(chan struct{})
 	readErr := make(chan error, 1)
@@ -320,15 +328,7 @@ func TestCheckpointsBesideReadersLoseNothing(t *testing.T) {
 // without another commit once the lock is free.
 func TestBusyCheckpointIsRetried(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "busy.db")
-	s, err := Open(ctx, path, Options{CheckpointFrames: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ch := watch(s)
-	fence := ckptRun(t, s, "r")
+	path, s, ch, fence := openWatched(t, "busy.db", 16)
 	lock := helper(t, "lock", path)
 	const n = 100
 	commitElements(t, s, fence, n)
