@@ -8,10 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"modernc.org/sqlite"
 
+	"github.com/smithc/smithc/runtime/store"
 	"github.com/smithc/smithc/runtime/store/sqlitestore"
 )
 
@@ -59,6 +61,8 @@ func authAction(a sqlite.AuthorizerActionCode, arg1, arg2 string) string {
 		return "INSERT " + arg1
 	case sqlite.AuthUpdate:
 		return "UPDATE " + arg1
+	case sqlite.AuthDelete:
+		return "DELETE " + arg1
 	case sqlite.AuthCreateTable:
 		return "CREATE TABLE " + arg1
 	case sqlite.AuthCreateIndex:
@@ -220,4 +224,42 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestRunCreateWritesItsSourcesOnly: creating a run inserts its row and
+// its sources and deletes nothing (a new run has no sources to replace);
+// replacing the sources of an existing run deletes its old list first.
+func TestRunCreateWritesItsSourcesOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smithers.db")
+	got := recordStatements(t, path)
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n0 := len(got())
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	src := []*store.SourceFile{{Path: "a.smw", Content: []byte("workflow a {}\n")}}
+	if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "r", Workflow: "a", Status: store.RunRunning}, Sources: src, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range got()[n0:] {
+		if strings.HasPrefix(a, "DELETE ") {
+			t.Errorf("RunCreate of a new run compiled %q", a)
+		}
+	}
+	list, err := s.RunSourceList(ctx, &store.RunSourceListParams{RunID: "r"})
+	if err != nil || len(list) != 1 || list[0].Path != "a.smw" {
+		t.Fatalf("sources of the new run: %+v, %v", list, err)
+	}
+	edited := []*store.SourceFile{{Path: "b.smw", Content: []byte("workflow b {}\n")}}
+	if _, err := s.RunUpdate(ctx, &store.RunUpdateParams{ID: "r", Sources: edited, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	list, err = s.RunSourceList(ctx, &store.RunSourceListParams{RunID: "r"})
+	if err != nil || len(list) != 1 || list[0].Path != "b.smw" {
+		t.Fatalf("sources after they were replaced: %+v, %v", list, err)
+	}
 }

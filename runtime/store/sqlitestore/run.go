@@ -57,7 +57,7 @@ func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store
 		if n == 0 {
 			return fmt.Errorf("sqlitestore: create run %q: %w: a run with this id exists", r.ID, store.ErrConflict)
 		}
-		return sourcesSet(ctx, tx, r.ID, p.Sources)
+		return sourcesSet(ctx, tx, r.ID, p.Sources, true)
 	})
 	if err != nil {
 		return nil, err
@@ -206,7 +206,7 @@ func runUpdate(ctx context.Context, tx execer, p *store.RunUpdateParams) error {
 		return fmt.Errorf("sqlitestore: update run %q: %w: owned by another process", p.ID, store.ErrConflict)
 	}
 	if p.Sources != nil {
-		return sourcesSet(ctx, tx, p.ID, p.Sources)
+		return sourcesSet(ctx, tx, p.ID, p.Sources, false)
 	}
 	return nil
 }

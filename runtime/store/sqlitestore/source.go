@@ -8,10 +8,14 @@ import (
 )
 
 // sourcesSet replaces the source files of run id: each content is kept
-// once per hash, the run's list points at them in order.
-func sourcesSet(ctx context.Context, tx execer, id string, files []*store.SourceFile) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM run_source WHERE run_id = ?`, id); err != nil {
-		return fmt.Errorf("sqlitestore: sources of run %q: %w", id, err)
+// once per hash, the run's list points at them in order. A run created
+// in the same transaction (created) has none to replace: the foreign key
+// of run_source admits no row for a run that did not exist.
+func sourcesSet(ctx context.Context, tx execer, id string, files []*store.SourceFile, created bool) error {
+	if !created {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM run_source WHERE run_id = ?`, id); err != nil {
+			return fmt.Errorf("sqlitestore: sources of run %q: %w", id, err)
+		}
 	}
 	for i, f := range files {
 		hash := f.Hash
