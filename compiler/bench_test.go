@@ -2,7 +2,6 @@ package compiler_test
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -43,19 +42,6 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// constantSteps is the workflow of the runtime's whole-process targets:
-// n sequential steps, each with a constant value, the last one the
-// output.
-func constantSteps(n int) []byte {
-	var b bytes.Buffer
-	b.WriteString("workflow seq {\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "  step s%d {\n    value = %d\n  }\n", i, i)
-	}
-	fmt.Fprintf(&b, "  output = s%d\n}\n", n-1)
-	return b.Bytes()
-}
-
 // BenchmarkBuildScale measures what `smithc check` does (parse, check,
 // compile with every expr program) on the two shapes of the check
 // targets: 10⁵ sequential steps, each reading the one before it, and one
@@ -68,7 +54,7 @@ func BenchmarkBuildScale(b *testing.B) {
 	}{
 		{"steps=100000", testgen.Sequential(100000)},
 		{"interpolations=100000", testgen.Interpolations(100000)},
-		{"constants=1000", constantSteps(1000)},
+		{"constants=1000", testgen.Constants(1000)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			p := filepath.Join(b.TempDir(), "gen.smw")

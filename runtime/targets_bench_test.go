@@ -244,16 +244,6 @@ func writeFile(b *testing.B, path, text string) string {
 	return path
 }
 
-func seqSource(n int) string {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "workflow seq {\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&sb, "  step s%d {\n    value = %d\n  }\n", i, i)
-	}
-	fmt.Fprintf(&sb, "  output = s%d\n}\n", n-1)
-	return sb.String()
-}
-
 const fanSource = `workflow fan {
   input {
     n: int = 10000
@@ -374,9 +364,9 @@ func benchTargets(b *testing.B) {
 	const n = 1000
 	floorN := medianCost(reps, func() cost { return sqliteFloor(b, dir, "NORMAL", n) }).per(n)
 	floorF := medianCost(reps, func() cost { return sqliteFloor(b, dir, "FULL", n) }).per(n)
-	seq := writeFile(b, filepath.Join(dir, "seq1000.smw"), seqSource(n))
-	seq100 := writeFile(b, filepath.Join(dir, "seq100.smw"), seqSource(100))
-	one := writeFile(b, filepath.Join(dir, "one.smw"), seqSource(1))
+	seq := writeFile(b, filepath.Join(dir, "seq1000.smw"), string(testgen.Constants(n)))
+	seq100 := writeFile(b, filepath.Join(dir, "seq100.smw"), string(testgen.Constants(100)))
+	one := writeFile(b, filepath.Join(dir, "one.smw"), string(testgen.Constants(1)))
 	whole(b, bin, db, "run", one) // creates and migrates the store
 
 	wn := medianCost(reps, func() cost { c, _ := whole(b, bin, db, "run", seq); return c }).per(n)

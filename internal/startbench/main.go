@@ -30,6 +30,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/smithc/smithc/internal/testgen"
 )
 
 func main() {
@@ -44,8 +46,8 @@ func main() {
 		fail(err)
 	}
 	defer os.RemoveAll(dir)
-	one := write(dir, "one.smw", chain(1))
-	hundred := write(dir, "seq100.smw", chain(100))
+	one := write(dir, "one.smw", string(testgen.Constants(1)))
+	hundred := write(dir, "seq100.smw", string(testgen.Constants(100)))
 
 	type binary struct{ name, path, db string }
 	bins := []binary{{"new", *newBin, filepath.Join(dir, "new.db")}}
@@ -146,17 +148,6 @@ func linking(path string) string {
 		return "dynamic: " + strings.Join(libs, ", ")
 	}
 	return "static"
-}
-
-// chain is a workflow of n sequential compute steps.
-func chain(n int) string {
-	var b strings.Builder
-	b.WriteString("workflow seq {\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "  step s%d {\n    value = %d\n  }\n", i, i)
-	}
-	fmt.Fprintf(&b, "  output = s%d\n}\n", n-1)
-	return b.String()
 }
 
 func write(dir, name, text string) string {

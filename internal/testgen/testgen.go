@@ -244,6 +244,19 @@ func Sequential(n int) []byte {
 	return b.Bytes()
 }
 
+// Constants returns the workflow of the whole-process targets and
+// start-up benchmarks: n sequential steps, each with a constant value
+// (one per line, as a person writes them), the last one the output.
+func Constants(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("workflow seq {\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  step s%d {\n    value = %d\n  }\n", i, i)
+	}
+	fmt.Fprintf(&b, "  output = s%d\n}\n", n-1)
+	return b.Bytes()
+}
+
 // Interpolations returns a workflow whose one step has a string template
 // with n interpolations of the input: the shape that shows whether
 // checking is linear in the size of a template.
