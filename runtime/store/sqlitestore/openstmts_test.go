@@ -99,6 +99,20 @@ func recordStatements(t *testing.T, path string) func() []string {
 	}
 }
 
+// openRecorded opens a new store, closed at the test's end, recording
+// its statements from the start.
+func openRecorded(t *testing.T) (*sqlitestore.Store, func() []string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "smithers.db")
+	got := recordStatements(t, path)
+	s, err := sqlitestore.Open(context.Background(), path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, got
+}
+
 // TestOpenOfAnUpToDateStoreReadsOneHeaderField: opening a store whose
 // schema is current opens one connection (the writer's; the readers'
 // pool connects on the first read), and its migration step is one PRAGMA
@@ -132,13 +146,7 @@ func TestOpenOfAnUpToDateStoreReadsOneHeaderField(t *testing.T) {
 func TestOpenOfANewStoreCreatesTheSchemaAtOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "smithers.db")
-	got := recordStatements(t, path)
-	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, got := openRecorded(t)
 	created := map[string]int{}
 	var recorded int
 	for _, a := range got() {
@@ -232,13 +240,7 @@ func contains(list []string, s string) bool {
 func TestRunCreateWritesItsSourcesOnly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "smithers.db")
-	got := recordStatements(t, path)
-	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, got := openRecorded(t)
 	n0 := len(got())
 	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	src := []*store.SourceFile{{Path: "a.smw", Content: []byte("workflow a {}\n")}}
