@@ -171,9 +171,11 @@ func TestStoreFullMidRunIsResumable(t *testing.T) {
   output = c
 }
 `)
-	// The store is created (and migrated) without a limit; the run gets one.
+	// The store is created (and migrated) without a limit; the run gets
+	// one of 1 MB: above the database file and the log the first run
+	// leaves (Close keeps a log under 512 KiB), below step b's 3 MB.
 	mustCode(t, e.cli("run", e.write("first.smw", "workflow first {\n  step s { run = \"true\" }\n}\n")), 0)
-	c := e.cmd("sh", "-c", `ulimit -f 400 && exec "$0" "$@"`, smithcBin, "run", f, "--format", "json")
+	c := e.cmd("sh", "-c", `ulimit -f 2000 && exec "$0" "$@"`, smithcBin, "run", f, "--format", "json")
 	c.Path = "/bin/sh"
 	c.Args = c.Args[1:]
 	r := runBounded(t, c, 2*time.Minute)

@@ -496,7 +496,8 @@ func (p *proc) stop(t *testing.T) {
 // (SQLite's unix VFS: a write lock on byte 120+1) until its stdin
 // closes; "read" keeps a connection open and reads until then;
 // "commits" makes SQLITESTORE_HELPER_N commits with synchronous
-// SQLITESTORE_HELPER_SYNC and closes.
+// SQLITESTORE_HELPER_SYNC and closes; "session" opens the store, makes
+// run SQLITESTORE_HELPER_RUN with three commits and closes.
 func TestHelperProcess(t *testing.T) {
 	mode, path := os.Getenv("SQLITESTORE_HELPER"), os.Getenv("SQLITESTORE_HELPER_DB")
 	if mode == "" {
@@ -538,6 +539,17 @@ func TestHelperProcess(t *testing.T) {
 			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM node`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
+		}
+	case "session":
+		// one short command on an existing store: open, a run, three
+		// commits, close
+		s, err := Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		commitElements(t, s, ckptRun(t, s, os.Getenv("SQLITESTORE_HELPER_RUN")), 3)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
 		}
 	case "commits":
 		var n int
