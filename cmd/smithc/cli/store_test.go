@@ -283,19 +283,42 @@ func TestReadOnlyCommandsNeverWrite(t *testing.T) {
 	release()
 
 	// A file and directory this user cannot write: as root, the commands
-	// run as nobody; otherwise the modes are taken away.
-	if err := os.Chmod(e.db, 0o644); err != nil {
-		t.Fatal(err)
+	// run as nobody; otherwise the modes are taken away. The lock holder's
+	// close above emptied the log: a second run leaves commits in it
+	// (Close keeps a short log), which a reader must see.
+	mustCode(t, e.bin("run", f, "--run-id", "r2"), 0)
+	if fi, err := os.Stat(e.db + "-wal"); err != nil || fi.Size() == 0 {
+		t.Fatalf("after a run the log is empty (%v, %v): this test needs one with commits", fi, err)
 	}
 	if os.Geteuid() == 0 {
 		for d := e.dir; d != "/" && d != os.TempDir(); d = filepathDir(d) {
 			_ = os.Chmod(d, 0o755) // the test's own temporary directories
 		}
 		_ = os.Chmod(filepathDir(smithcBin), 0o755) // so that nobody can run it
-		readAll("not writable", nil, func(c *exec.Cmd) {
-			c.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}
-		})
+		nobody := func(c *exec.Cmd) { c.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534} }
+		// the database file readable, its log not: an error that says so
+		if err := os.Chmod(e.db, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := e.cmd("ps")
+		nobody(c)
+		r := runBounded(t, c, time.Minute)
+		mustCode(t, r, 4)
+		mustContain(t, "ps with an unreadable log", r.stderr, e.db+"-wal", "cannot read", "read access to the database file and its -wal and -shm files")
+		// the three files readable (docs/cli.md)
+		for _, suffix := range []string{"-wal", "-shm"} {
+			if err := os.Chmod(e.db+suffix, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		readAll("not writable", nil, nobody)
+		c = e.cmd("ps")
+		nobody(c)
+		mustContain(t, "ps as nobody", runBounded(t, c, time.Minute).stdout, "r2")
 	} else {
+		if err := os.Chmod(e.db, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.Chmod(e.dir, 0o555); err != nil {
 			t.Fatal(err)
 		}

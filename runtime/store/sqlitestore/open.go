@@ -273,9 +273,31 @@ func openReadOnly(ctx context.Context, path string, lock time.Duration) (*Store,
 		if fi, werr := os.Stat(path + "-wal"); errors.Is(werr, fs.ErrNotExist) || (werr == nil && fi.Size() == 0) {
 			q.Add("immutable", "1")
 			s, err = openReader(ctx, path, base+"?"+q.Encode(), lock)
+		} else if f := unreadable(path+"-wal", path+"-shm"); f != "" {
+			// The log holds commits (a writer is running, or the last
+			// one left a short log, see closeCheckpointBytes) that this
+			// user cannot read: the database file alone would be stale.
+			return nil, &unavailableError{err: err, msg: fmt.Sprintf("the store %s cannot be read: its log (%s-wal) holds commits that are not in the database file yet, and this user cannot read %s; "+
+				"a user who reads a store needs read access to the database file and its -wal and -shm files (chmod them together, or run as the store's owner)", path, path, f)}
 		}
 	}
 	return s, err
+}
+
+// unreadable returns the first of files that exists and that this
+// process may not open for reading ("" if none).
+func unreadable(files ...string) string {
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err == nil {
+			f.Close()
+			continue
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			return name
+		}
+	}
+	return ""
 }
 
 func openReader(ctx context.Context, path, dsn string, lock time.Duration) (*Store, error) {
