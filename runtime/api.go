@@ -194,7 +194,7 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	}
 	run, err := e.cfg.Store.RunCreate(ctx, &store.RunCreateParams{Sources: toStoreSources(p.Sources), Run: row, Now: now})
 	if err != nil {
-		return nil, fmt.Errorf("runtime: start: %w", err)
+		return nil, &notCreatedError{err: err}
 	}
 	if p.Detach {
 		return resultOf(run), nil
@@ -202,6 +202,20 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	return e.session(ctx, run, sessionParams{prog: p.Program, wf: wf, srcs: p.Sources, mode: p.Wait, timeout: p.Timeout,
 		startKind: EventRunStarted})
 }
+
+// ErrNotCreated marks an error of Start that came before the run was
+// stored (its row and sources are written in one transaction, so nothing
+// of it was): there is nothing to resume, and starting it again is safe.
+var ErrNotCreated = errors.New("the run was not created")
+
+// notCreatedError is Start's error from creating the run: it is
+// ErrNotCreated, and unwraps to the store's error alone (so that callers
+// that look for the store's own message find it one layer down).
+type notCreatedError struct{ err error }
+
+func (e *notCreatedError) Error() string        { return "runtime: start: " + e.err.Error() }
+func (e *notCreatedError) Unwrap() error        { return e.err }
+func (e *notCreatedError) Is(target error) bool { return target == ErrNotCreated }
 
 // WorkflowChoiceError says why PickWorkflow found no workflow: Name is
 // the one asked for ("" when none was named and the program has several

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -338,5 +339,38 @@ func TestFanOutElementEventsInOrder(t *testing.T) {
 	}
 	if finished < 150 || cancelled == 0 {
 		t.Fatalf("%d elements finished and %d cancelled, want at least 150 and some", finished, cancelled)
+	}
+}
+
+// TestStartOfATakenIDCreatesNothing: a Start whose run cannot be created
+// (its id is taken) is runtime.ErrNotCreated as well as the store's
+// error, and leaves the existing run as it was; a Start that created its
+// run and failed later is not ErrNotCreated.
+func TestStartOfATakenIDCreatesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	prog := program("seq", nil, value("a", `1`))
+	res, err := b.engine.Start(ctx, runtime.StartParams{Program: prog, RunID: "taken-1"})
+	if err != nil || res.Status != store.RunFinished {
+		t.Fatalf("first Start: %+v, %v", res, err)
+	}
+	_, err = b.engine.Start(ctx, runtime.StartParams{Program: program("seq", nil, value("a", `2`)), RunID: "taken-1"})
+	if !errors.Is(err, runtime.ErrNotCreated) || !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second Start with the same id: %v (want ErrNotCreated and ErrConflict)", err)
+	}
+	if strings.Contains(err.Error(), runtime.ErrNotCreated.Error()) {
+		t.Errorf("the message repeats the marker: %v", err)
+	}
+	n, err := b.store.NodeGet(ctx, &store.NodeGetParams{RunID: "taken-1", NodeID: "a"})
+	if err != nil || string(n.Output) != "1" {
+		t.Fatalf("the existing run's node: %+v, %v", n, err)
+	}
+	failed, err := b.engine.Start(ctx, runtime.StartParams{Program: program("seq", nil, value("a", `1 / 0`))})
+	if errors.Is(err, runtime.ErrNotCreated) {
+		t.Fatalf("a run that failed after it was created: %v", err)
+	}
+	if err == nil && failed.Status != store.RunFailed {
+		t.Fatalf("1 / 0: %+v", failed)
 	}
 }

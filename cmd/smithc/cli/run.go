@@ -137,6 +137,9 @@ the run is left resumable), 130 cancelled.`,
 					return exitf(ExitUsage, "run id %q is taken; resume it with `smithc resume %s`", runID, runID)
 				}
 				if errors.Is(err, store.ErrUnavailable) {
+					if errors.Is(err, runtime.ErrNotCreated) {
+						return s.storeFailedUncreated(runID, args[0], err)
+					}
 					return s.storeFailed(runID, err)
 				}
 				return exitf(ExitFailed, "%v", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -196,6 +197,51 @@ func TestStoreFullMidRunIsResumable(t *testing.T) {
 	}
 	if n := e.lines("a.count"); n != 1 {
 		t.Errorf("step a ran %d times, want once", n)
+	}
+}
+
+// TestStoreFullAtCreateSaysStartAgain: the store's log reaches the
+// process's file size limit as the run is created: nothing of the run is
+// stored, and the result says so and names `smithc run FILE` instead of a
+// resume of a run that does not exist; without the limit that command
+// runs it.
+func TestStoreFullAtCreateSaysStartAgain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCode(t, e.cli("run", e.write("first.smw", "workflow first {\n  step s { run = \"true\" }\n}\n")), 0)
+	// a limit above the -shm file (32 KiB), below the log the first run
+	// left (Close keeps a short one): the next commit appends past it
+	fi, err := os.Stat(e.db + "-wal")
+	if err != nil || fi.Size() < 48<<10 {
+		t.Fatalf("the log after the first run: %v, %v (want 48 KiB or more for this test)", fi, err)
+	}
+	f := e.write("second.smw", "workflow second {\n  step s { run = \"echo ran >> s.count\" }\n}\n")
+	c := e.cmd("sh", "-c", fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, (fi.Size()-8<<10)/512), smithcBin, "run", f, "--format", "json")
+	c.Path = "/bin/sh"
+	c.Args = c.Args[1:]
+	r := runBounded(t, c, time.Minute)
+	mustCode(t, r, 4)
+	var out struct {
+		RunID  string `json:"run_id"`
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Resume string `json:"resume"`
+		Rerun  string `json:"rerun"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("stdout is not one JSON object (%v)\n%s", err, r)
+	}
+	if out.Status != "store-failed" || out.RunID == "" || out.Resume != "" || out.Rerun != "smithc run "+f {
+		t.Fatalf("result %+v", out)
+	}
+	mustContain(t, "error", out.Error, "file size limit", "was not created", "smithc run "+f)
+	if e.lines("s.count") != 0 {
+		t.Fatal("the step ran")
+	}
+	mustCode(t, e.bin("resume", out.RunID), 2) // no such run
+	mustCode(t, e.bin("run", f), 0)
+	if n := e.lines("s.count"); n != 1 {
+		t.Errorf("started again, the step ran %d times, want once", n)
 	}
 }
 

@@ -33,6 +33,22 @@ func (s *session) storeFailed(runID string, err error) error {
 	return &exitError{code: ExitStore}
 }
 
+// storeFailedUncreated ends a session whose store failed as it created
+// the run (runtime.ErrNotCreated): nothing of the run was stored, so the
+// way on is to start it again from file, not to resume it.
+func (s *session) storeFailedUncreated(runID, file string, err error) error {
+	s.abort()
+	err = storeCause(err)
+	hint := fmt.Sprintf("smithc run %s", file)
+	msg := fmt.Sprintf("%v; the run was not created (nothing of it was stored): once the store is fixed, start it again with `%s`", err, hint)
+	if s.format == "json" {
+		_ = writeJSON(s.a.stdout, map[string]any{"run_id": runID, "status": storeFailedStatus, "output": nil, "error": msg, "resume": "", "rerun": hint})
+	} else {
+		fmt.Fprintf(s.a.stdout, "run %s not started: %s\n", runID, msg)
+	}
+	return &exitError{code: ExitStore}
+}
+
 // runError is app.runError for a command that continues a run: a store
 // failure ends the session with its result (storeFailed).
 func (s *session) runError(runID string, err error) error {
