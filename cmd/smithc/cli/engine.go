@@ -187,6 +187,9 @@ func (a *app) withEngine(ctx context.Context, f *dbFlags, readOnly bool, fn func
 // newEngine builds a runtime engine over st with the standard library's
 // actions, git worktrees, and the compiler for runs' stored sources.
 func (a *app) newEngine(st store.Store, opts engineOptions) (*runtime.Engine, error) {
+	if a.signalsReady != nil {
+		<-a.signalsReady // a signal from now on stops the run cleanly
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err

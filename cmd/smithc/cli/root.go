@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -57,6 +55,10 @@ type app struct {
 	// durability is the mode of the store opened for writing (--durability
 	// or $SMITHC_DURABILITY).
 	durability runtime.Durability
+	// signalsReady is closed once SIGINT, SIGTERM and SIGHUP cancel the
+	// command's context (watchSignals); nil in tests that build an app
+	// of their own.
+	signalsReady <-chan struct{}
 }
 
 // Main runs smithc with args (without the program name) and returns the
@@ -64,10 +66,10 @@ type app struct {
 // cancel ctx: a run stops its steps (their process groups get SIGTERM,
 // then SIGKILL), is recorded cancelled, and can be resumed.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, signalsReady, stop := watchSignals(ctx)
 	defer stop()
 	stdlib.CloseInheritedFiles() // steps and git get stdin, stdout and stderr only
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr,
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, signalsReady: signalsReady,
 		stdinTTY: isTerminal(stdin), stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr)}
 	if !a.stderrTTY {
 		d := newDelayedWriter(stderr)
