@@ -565,6 +565,9 @@ func pt(s string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
+	if t, ok := parseTS(s); ok {
+		return t
+	}
 	t, err := time.Parse(timeLayout, s)
 	if err != nil {
 		return time.Time{}

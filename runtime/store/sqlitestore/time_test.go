@@ -42,6 +42,55 @@ func TestTimeText(t *testing.T) {
 	}
 }
 
+// TestParseTSAgreesWithTimeParse: the fast reading of a stored time
+// reads every text ts writes as time.Parse does, and refuses (so that pt
+// asks time.Parse) whatever time.Parse refuses: fields out of range,
+// February 29th of common years, other characters; what it refuses and
+// time.Parse reads (a comma before the fraction) pt still reads.
+func TestParseTSAgreesWithTimeParse(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	texts := []string{"2024-02-29T00:00:00.000000000Z", "2023-02-29T00:00:00.000000000Z", "1900-02-29T12:00:00.000000000Z",
+		"2000-02-29T12:00:00.000000000Z", "2026-04-31T00:00:00.000000000Z", "2026-12-07T24:00:00.000000000Z",
+		"2026-12-07T23:60:00.000000000Z", "2026-12-07T23:59:60.000000000Z", "2026-13-07T23:59:59.000000000Z",
+		"2026-00-07T23:59:59.000000000Z", "2026-12-00T23:59:59.000000000Z", "2026-12-07T23:59:59.00000000xZ",
+		"2026-12-07 23:59:59.000000000Z", "2026-12-07T23:59:59.000000000+", "+026-12-07T23:59:59.000000000Z",
+		"0000-01-01T00:00:00.000000000Z", "9999-12-31T23:59:59.999999999Z", "2026-12-07T23:59:59Z"}
+	for range 20000 {
+		tm := time.Unix(rnd.Int64N(300*365*86400)-100*365*86400, rnd.Int64N(1e9))
+		if got, ok := parseTS(ts(tm)); !ok || !got.Equal(tm) {
+			t.Fatalf("parseTS(%q) = %v, %v, want %v", ts(tm), got, ok, tm)
+		}
+		texts = append(texts, ts(tm))
+		b := []byte(ts(tm))
+		b[rnd.IntN(len(b))] = "0123456789:-TZ.x"[rnd.IntN(16)] // one character changed
+		texts = append(texts, string(b))
+	}
+	for _, s := range texts {
+		checkParseTS(t, s)
+	}
+}
+
+func checkParseTS(t *testing.T, s string) {
+	t.Helper()
+	want, err := time.Parse(timeLayout, s)
+	got, ok := parseTS(s)
+	switch {
+	case ok && err != nil:
+		t.Fatalf("parseTS(%q) = %v, but time.Parse refuses it: %v", s, got, err)
+	case ok && !got.Equal(want):
+		t.Fatalf("parseTS(%q) = %v, time.Parse %v", s, got, want)
+	}
+	if p := pt(s); (err == nil && !p.Equal(want)) || (err != nil && !p.IsZero()) {
+		t.Fatalf("pt(%q) = %v, want %v (%v)", s, p, want, err)
+	}
+}
+
+func FuzzParseTS(f *testing.F) {
+	f.Add("2026-12-07T06:04:05.123456789Z")
+	f.Add("2024-02-29T23:59:59.999999999Z")
+	f.Fuzz(func(t *testing.T, s string) { checkParseTS(t, s) })
+}
+
 func BenchmarkTimeText(b *testing.B) {
 	tm := time.Date(2026, 12, 7, 6, 4, 5, 123456789, time.UTC)
 	b.Run("ts", func(b *testing.B) {
@@ -58,6 +107,17 @@ func BenchmarkTimeText(b *testing.B) {
 	b.Run("Format", func(b *testing.B) {
 		for b.Loop() {
 			_ = tm.Format(timeLayout)
+		}
+	})
+	text := ts(tm)
+	b.Run("pt", func(b *testing.B) {
+		for b.Loop() {
+			_ = pt(text)
+		}
+	})
+	b.Run("Parse", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = time.Parse(timeLayout, text)
 		}
 	})
 }
