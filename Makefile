@@ -46,9 +46,15 @@ golden: ## rewrite golden files (review the diff like code)
 
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./lang/parser
+	$(GO) test -run='^$$' -fuzz='^FuzzFastParse$$' -fuzztime=$(FUZZTIME) ./lang/parser
 	$(GO) test -run='^$$' -fuzz='^FuzzCheck$$' -fuzztime=$(FUZZTIME) ./lang/checker
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckExpr$$' -fuzztime=$(FUZZTIME) ./lang/checker
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckUse$$' -fuzztime=$(FUZZTIME) ./lang/checker
 	$(GO) test -run='^$$' -fuzz='^FuzzLiteralTree$$' -fuzztime=$(FUZZTIME) ./lang/checker
 	$(GO) test -run='^$$' -fuzz='^FuzzFormat$$' -fuzztime=$(FUZZTIME) ./lang/format
+	$(GO) test -run='^$$' -fuzz='^FuzzShellQuote$$' -fuzztime=$(FUZZTIME) ./stdlib
+	$(GO) test -run='^$$' -fuzz='^FuzzShellTemplate$$' -fuzztime=$(FUZZTIME) ./stdlib
+	$(GO) test -run='^$$' -fuzz='^FuzzParseTS$$' -fuzztime=$(FUZZTIME) ./runtime/store/sqlitestore
 
 bench: ## run the benchmarks (medians over 5 runs with -count), then the targets table
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./lang/... ./compiler/... ./runtime/store/... | tee bench.txt
