@@ -103,6 +103,8 @@ func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (sto
 	}
 	st, err := sqlitestore.Open(ctx, p, opts)
 	switch {
+	case err == nil && !readOnly:
+		return warnedStore{Store: st, stderr: a.stderr}, nil
 	case err == nil:
 		return st, nil
 	case errors.Is(err, store.ErrNotFound):

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/smithc/smithc/serve"
@@ -48,7 +49,9 @@ server process, like 'smithc run --wait always'.`,
 			if err != nil {
 				return err
 			}
-			srv, err := serve.New(eng, serve.Options{Token: token, ReadOnly: readOnly,
+			reg := prometheus.NewRegistry()
+			registerCheckpoints(reg, st)
+			srv, err := serve.New(eng, serve.Options{Token: token, ReadOnly: readOnly, Registry: reg,
 				Log: slog.New(slog.NewJSONHandler(a.stderr, nil))})
 			if err != nil {
 				return exitf(ExitFailed, "%v", err)

@@ -74,6 +74,7 @@ or wait, the rest are handed back to the other workers; exit 0.`,
 			defer st.Close()
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			registerCheckpoints(reg, st)
 			metrics := worker.NewMetrics(reg)
 			owner := workerOwner()
 			var w *worker.Worker

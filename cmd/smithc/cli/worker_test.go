@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -659,4 +662,59 @@ func TestWorkersSurvivePostgresRestart(t *testing.T) {
 			t.Errorf("run %s: %s %s %s", id, r.Status, r.Output, r.Error)
 		}
 	}
+}
+
+// TestWorkerMetricsCountCheckpoints: `smithc worker --metrics-addr` on a
+// SQLite store serves the background checkpointer's counts: after a run
+// of a 3,000-element fan-out (more WAL frames than its threshold), a
+// complete checkpoint, and no error.
+func TestWorkerMetricsCountCheckpoints(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "smithers.db")
+	f := filepath.Join(dir, "wide.smw")
+	src := "workflow wide {\n  for v in 0..2999 {\n    step w {\n      value = v * 2\n    }\n  }\n  output = len(w)\n}\n"
+	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := openTestStore(t, db)
+	w := startWorker(t, dir, db, 0, "--metrics-addr", "127.0.0.1:0")
+	id := detach(t, db, f)
+	runs := waitRuns(t, st, []string{id}, func(r *store.Run) bool { return r.Status == store.RunFinished })
+	if string(runs[id].Output) != "3000" {
+		t.Fatalf("output %s, want 3000", runs[id].Output)
+	}
+	var addr string
+	for deadline := time.Now().Add(time.Minute); addr == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		b, _ := os.ReadFile(w.log)
+		if m := regexp.MustCompile(`metrics on (http://\S+/metrics)`).FindSubmatch(b); m != nil {
+			addr = string(m[1])
+		}
+	}
+	if addr == "" {
+		t.Fatal("the worker did not say where its metrics are")
+	}
+	var body string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		m := regexp.MustCompile(`(?m)^smithc_sqlite_checkpoints_total\{outcome="complete"\} (\d+)$`).FindStringSubmatch(body)
+		if m != nil && m[1] != "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no complete checkpoint counted in a minute:\n%s", body)
+		}
+	}
+	for _, want := range []string{`smithc_sqlite_checkpoints_total{outcome="error"} 0`, `smithc_sqlite_checkpoint_frames{of="log"}`, "smithc_worker_attempts_total"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	w.stop(t)
 }
