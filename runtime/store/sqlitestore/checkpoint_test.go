@@ -92,6 +92,21 @@ func waitFor(t *testing.T, ch <-chan CheckpointStats, what string, ok func(Check
 	}
 }
 
+// fileAlone copies the database file at path, without its -wal and
+// -shm, into a directory of its own and returns the copy's path.
+func fileAlone(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(alone, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return alone
+}
+
 // walFrames is the -wal file's length in frames.
 func walFrames(t *testing.T, path string) int64 {
 	t.Helper()
@@ -245,15 +260,7 @@ func TestCloseAfterABurstLeavesAnEmptyLog(t *testing.T) {
 	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
 		t.Fatalf("after close: the -wal file: %v, %v (want 0 bytes)", fi, err)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alone := filepath.Join(t.TempDir(), "copy.db")
-	if err := os.WriteFile(alone, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if got := countNodes(t, alone, "r"); got != n {
+	if got := countNodes(t, fileAlone(t, path), "r"); got != n {
 		t.Fatalf("the database file alone: %d nodes, want %d", got, n)
 	}
 }

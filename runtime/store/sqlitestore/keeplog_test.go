@@ -60,15 +60,7 @@ func TestShortLogOutlivesClose(t *testing.T) {
 		size = next
 	}
 	t.Logf("%d short sessions before Close checkpointed the log", n)
-	// the database file alone, copied elsewhere
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alone := filepath.Join(t.TempDir(), "copy.db")
-	if err := os.WriteFile(alone, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	alone := fileAlone(t, path)
 	for i := 0; i < n; i++ {
 		if got := countNodes(t, alone, fmt.Sprintf("r%d", i)); got != 3 {
 			t.Fatalf("the database file alone: run r%d has %d nodes, want 3", i, got)
