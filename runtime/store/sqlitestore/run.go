@@ -14,6 +14,22 @@ const runCols = `id, workflow, parent_run_id, parent_node, source_path, source_h
 	status, output, error, owner, owner_start, lease_expires_at, cancel_requested,
 	created_at, updated_at, finished_at, pause_requested, fence`
 
+// runSelect reads runCols, a long input from run_input (see inputApart).
+const runSelect = `SELECT id, workflow, parent_run_id, parent_node, source_path, source_hash,
+	CASE WHEN input = '' THEN coalesce((SELECT run_input.input FROM run_input WHERE run_input.run_id = run.id), 'null') ELSE input END,
+	status, output, error, owner, owner_start, lease_expires_at, cancel_requested,
+	created_at, updated_at, finished_at, pause_requested, fence FROM run`
+
+// inputApart is the length of stored input past which a run's input is
+// kept in run_input, not in its row (migration 0008): SQLite rewrites a
+// whole row at every update, and a run's row is updated at each session's
+// start and end and at every lease renewal. A one-step run with a 10 MB
+// input went from 467 to 399 ms (interleaved medians of 7) and from 128
+// to 118 MB of peak RSS; the database file a three-second run of it
+// leaves from 20 to 10 MB (the row's old copies were pages freed, not
+// given back).
+const inputApart = 1 << 10
+
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRun(sc scanner) (*store.Run, error) {
@@ -43,8 +59,13 @@ func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store
 	}
 	err := s.tx(ctx, "create run", func(tx *sql.Tx) error {
 		// One statement: an existing id inserts nothing (and is refused).
+		in := js(r.Input)
+		inline := in
+		if len(in) > inputApart {
+			inline = ""
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO run (`+runCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING`,
-			r.ID, r.Workflow, r.ParentRunID, r.ParentNode, r.SourcePath, r.SourceHash, js(r.Input),
+			r.ID, r.Workflow, r.ParentRunID, r.ParentNode, r.SourcePath, r.SourceHash, inline,
 			r.Status, js(r.Output), r.Error, r.Owner, r.OwnerStart, ts(r.LeaseExpiresAt), b2i(r.CancelRequested),
 			ts(r.CreatedAt), ts(r.UpdatedAt), ts(r.FinishedAt), b2i(r.PauseRequested), r.Fence)
 		if err != nil {
@@ -56,6 +77,11 @@ func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store
 		}
 		if n == 0 {
 			return fmt.Errorf("sqlitestore: create run %q: %w: a run with this id exists", r.ID, store.ErrConflict)
+		}
+		if inline == "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO run_input (run_id, input) VALUES (?, ?)`, r.ID, in); err != nil {
+				return fmt.Errorf("sqlitestore: create run %q: its input: %w", r.ID, err)
+			}
 		}
 		return sourcesSet(ctx, tx, r.ID, p.Sources, true)
 	})
@@ -75,7 +101,7 @@ type querier interface {
 }
 
 func getRun(ctx context.Context, q querier, id string) (*store.Run, error) {
-	r, err := scanRun(q.QueryRowContext(ctx, `SELECT `+runCols+` FROM run WHERE id = ?`, id))
+	r, err := scanRun(q.QueryRowContext(ctx, runSelect+` WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlitestore: run %q: %w", id, store.ErrNotFound)
 	}
@@ -107,7 +133,7 @@ func (s *Store) RunList(ctx context.Context, p *store.RunListParams) ([]*store.R
 		where = append(where, "(owner = '' OR (lease_expires_at <> '' AND lease_expires_at < ?))")
 		args = append(args, ts(p.FreeAt))
 	}
-	q := `SELECT ` + runCols + ` FROM run`
+	q := runSelect
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -1,5 +1,5 @@
--- smithc store schema, version 7
--- What migrations 1 to 7 leave, as sqlite_master records it: a new store is
+-- smithc store schema, version 8
+-- What migrations 1 to 8 leave, as sqlite_master records it: a new store is
 -- created from this file in one step. Generated: do not edit, add a migration and run
 -- SMITHC_UPDATE=1 go test -run TestFreshSchemaIsTheMigratedSchema ./runtime/store/sqlitestore
 
@@ -133,3 +133,8 @@ CREATE TABLE "event" (
 CREATE INDEX event_run_idx ON event (run_id, seq);
 
 CREATE INDEX node_type_idx ON node (output_type, run_id) WHERE state = 'finished' AND output_type <> '';
+
+CREATE TABLE run_input (
+  run_id TEXT PRIMARY KEY REFERENCES run (id) ON DELETE CASCADE,
+  input  TEXT NOT NULL
+);

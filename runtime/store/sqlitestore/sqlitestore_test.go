@@ -53,11 +53,11 @@ func TestMigrateUpDownUp(t *testing.T) {
 		want    []int
 		version int
 	}{
-		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6, 7}, 7},
-		{sqlitestore.Up, nil, 7},
-		{sqlitestore.Down, []int{7, 6, 5, 4, 3, 2, 1}, 0},
+		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6, 7, 8}, 8},
+		{sqlitestore.Up, nil, 8},
+		{sqlitestore.Down, []int{8, 7, 6, 5, 4, 3, 2, 1}, 0},
 		{sqlitestore.Down, nil, 0},
-		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6, 7}, 7},
+		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6, 7, 8}, 8},
 	}
 	for i, st := range steps {
 		got, err := s.Migrate(ctx, st.dir, 0)
@@ -88,7 +88,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if v, _ := s2.Version(ctx); v != 7 {
+	if v, _ := s2.Version(ctx); v != 8 {
 		t.Errorf("version after reopen = %d", v)
 	}
 }
