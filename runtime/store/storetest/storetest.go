@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"Sources":      testSources,
 		"FencePause":   testFencePause,
 		"Task":         testTask,
+		"LongInput":    testLongInput,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -62,6 +64,46 @@ func mustRun(t *testing.T, s store.Store, id string) *store.Run {
 		t.Fatalf("RunCreate: %v", err)
 	}
 	return r
+}
+
+// testLongInput: an input of 300 KB (past SQLite's row, see
+// sqlitestore's inputApart) reads back byte for byte through RunGetByID
+// and RunList, after updates of the run's row, and beside a run with an
+// empty one.
+func testLongInput(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	long := json.RawMessage(`{"text":"` + strings.Repeat("é", 150_000) + `"}`)
+	for id, in := range map[string]json.RawMessage{"long": long, "none": nil} {
+		if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: id, Workflow: "wf", Input: in,
+			Status: store.RunRunning, Owner: "1@host", LeaseExpiresAt: at(10), Fence: 1}, Now: at(0)}); err != nil {
+			t.Fatalf("RunCreate %s: %v", id, err)
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := s.RunHeartbeat(ctx, &store.RunHeartbeatParams{ID: "long", Owner: "1@host", LeaseExpiresAt: at(10 + i), Now: at(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.RunUpdate(ctx, &store.RunUpdateParams{ID: "long", Status: ptr(store.RunFinished), Output: json.RawMessage(`2`), Now: at(5)}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.RunGetByID(ctx, &store.RunGetByIDParams{ID: "long"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(r.Input) != string(long) || r.Status != store.RunFinished {
+		t.Fatalf("RunGetByID: status %s, input of %d bytes, want %d", r.Status, len(r.Input), len(long))
+	}
+	runs, err := s.RunList(ctx, &store.RunListParams{})
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("RunList: %d runs, %v", len(runs), err)
+	}
+	for _, r := range runs {
+		want := map[string]string{"long": string(long), "none": "null"}[r.ID]
+		if got := string(r.Input); got != want && !(r.ID == "none" && got == "") {
+			t.Errorf("RunList: run %s input of %d bytes, want %d", r.ID, len(got), len(want))
+		}
+	}
 }
 
 func wantErr(t *testing.T, what string, err, target error) {
