@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -21,11 +20,14 @@ func readInputs(wf *ir.Workflow, file string, pairs []string) (map[string]any, e
 	t := wf.Input
 	in := map[string]any{}
 	if file != "" {
-		data, err := os.ReadFile(file)
+		// decoded from the file as it is read: a copy of a large input
+		// less than reading the file whole first
+		f, err := os.Open(file)
 		if err != nil {
 			return nil, exitf(ExitUsage, "--input-file: %v", err)
 		}
-		dec := json.NewDecoder(bytes.NewReader(data))
+		defer f.Close()
+		dec := json.NewDecoder(f)
 		dec.UseNumber()
 		if err := dec.Decode(&in); err != nil {
 			return nil, exitf(ExitUsage, "--input-file %s: %s; it must hold one JSON object of inputs ({\"name\": value})", file, jsonProblem(err))
