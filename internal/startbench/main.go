@@ -138,8 +138,8 @@ func main() {
 				float64(median(walls["new"]))/float64(median(walls["floor"])), float64(median(cpus["new"]))/float64(median(cpus["floor"])))
 		}
 		if linked {
-			line += fmt.Sprintf("   link floor %7.2f / %6.2f ms (%.0f%% of new)", ms(median(walls["link"])), ms(median(cpus["link"])),
-				100*float64(median(walls["link"]))/float64(median(walls["new"])))
+			line += fmt.Sprintf("   link floor %7.2f / %6.2f ms (%.0f%% of new; new above it %.2f ms)", ms(median(walls["link"])), ms(median(cpus["link"])),
+				100*float64(median(walls["link"]))/float64(median(walls["new"])), ms(pairedMedian(walls["new"], walls["link"])))
 		}
 		fmt.Println(line)
 	}
@@ -191,6 +191,17 @@ func median(ds []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
+}
+
+// pairedMedian is the median of a[i]-b[i]: two cases measured one after
+// the other in each round, so that the difference is taken at the same
+// moment (the VM's speed moves by a fifth from one minute to the next).
+func pairedMedian(a, b []time.Duration) time.Duration {
+	d := make([]time.Duration, min(len(a), len(b)))
+	for i := range d {
+		d[i] = a[i] - b[i]
+	}
+	return median(d)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
