@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"compiler/ir":               {"lang/diag", "schema", "github.com/expr-lang/expr"},
 	"compiler":                  {"compiler/ir", "lang/checker", "lang/parser", "lang/ast", "lang/diag", "schema", "github.com/expr-lang/expr"},
 	"runtime":                   {"runtime", "compiler/ir", "lang/diag", "schema", "github.com/expr-lang/expr"},
-	"runtime/store/sqlitestore": {"runtime/store", "schema", "modernc.org/sqlite", "modernc.org/libc"}, // libc: the driver's C runtime, for one sqlite3_db_config (keeplog.go)
+	"runtime/store/sqlitestore": {"runtime/store", "schema", "modernc.org/sqlite"},
 	"runtime/store/pgstore":     {"runtime/store", "schema", "github.com/jackc/pgx/v5"},
 	"runtime/store/storetest":   {"runtime/store", "schema", "github.com/google/go-cmp"}, // a conformance suite for tests
 	"runtime/worker":            {"runtime", "github.com/prometheus/client_golang"},

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -173,8 +172,7 @@ func TestStoreFullMidRunIsResumable(t *testing.T) {
 }
 `)
 	// The store is created (and migrated) without a limit; the run gets
-	// one of 1 MB: above the database file and the log the first run
-	// leaves (Close keeps a log under 512 KiB), below step b's 3 MB.
+	// one of 1 MB: above the database file, below step b's 3 MB.
 	mustCode(t, e.cli("run", e.write("first.smw", "workflow first {\n  step s { run = \"true\" }\n}\n")), 0)
 	c := e.cmd("sh", "-c", `ulimit -f 2000 && exec "$0" "$@"`, smithcBin, "run", f, "--format", "json")
 	c.Path = "/bin/sh"
@@ -209,14 +207,10 @@ func TestStoreFullAtCreateSaysStartAgain(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	mustCode(t, e.cli("run", e.write("first.smw", "workflow first {\n  step s { run = \"true\" }\n}\n")), 0)
-	// a limit above the -shm file (32 KiB), below the log the first run
-	// left (Close keeps a short one): the next commit appends past it
-	fi, err := os.Stat(e.db + "-wal")
-	if err != nil || fi.Size() < 48<<10 {
-		t.Fatalf("the log after the first run: %v, %v (want 48 KiB or more for this test)", fi, err)
-	}
-	f := e.write("second.smw", "workflow second {\n  step s { run = \"echo ran >> s.count\" }\n}\n")
-	c := e.cmd("sh", "-c", fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, (fi.Size()-8<<10)/512), smithcBin, "run", f, "--format", "json")
+	// A limit of 32 KiB, the -shm file's length: the log starts empty, and
+	// the run's creation writes its source, 200 KB of it a comment, past it.
+	f := e.write("second.smw", strings.Repeat("// "+strings.Repeat("x", 97)+"\n", 2000)+"workflow second {\n  step s { run = \"echo ran >> s.count\" }\n}\n")
+	c := e.cmd("sh", "-c", `ulimit -f 64 && exec "$0" "$@"`, smithcBin, "run", f, "--format", "json")
 	c.Path = "/bin/sh"
 	c.Args = c.Args[1:]
 	r := runBounded(t, c, time.Minute)
@@ -329,12 +323,9 @@ func TestReadOnlyCommandsNeverWrite(t *testing.T) {
 	release()
 
 	// A file and directory this user cannot write: as root, the commands
-	// run as nobody; otherwise the modes are taken away. The lock holder's
-	// close above emptied the log: a second run leaves commits in it
-	// (Close keeps a short log), which a reader must see.
-	mustCode(t, e.bin("run", f, "--run-id", "r2"), 0)
-	if fi, err := os.Stat(e.db + "-wal"); err != nil || fi.Size() == 0 {
-		t.Fatalf("after a run the log is empty (%v, %v): this test needs one with commits", fi, err)
+	// run as nobody; otherwise the modes are taken away.
+	if err := os.Chmod(e.db, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	if os.Geteuid() == 0 {
 		for d := e.dir; d != "/" && d != os.TempDir(); d = filepathDir(d) {
@@ -342,8 +333,27 @@ func TestReadOnlyCommandsNeverWrite(t *testing.T) {
 		}
 		_ = os.Chmod(filepathDir(smithcBin), 0o755) // so that nobody can run it
 		nobody := func(c *exec.Cmd) { c.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534} }
-		// the database file readable, its log not: an error that says so
-		if err := os.Chmod(e.db, 0o644); err != nil {
+		readAll("not writable", nil, nobody)
+
+		// While a run executes, its commits are in the log (-wal, created
+		// 0600): a reader who cannot read it is told so, not served the
+		// database file without them; with the log readable it sees them.
+		w := e.cmd("run", e.write("slow.smw", "workflow slow {\n  step s { run = \"sleep 60\" }\n}\n"), "--run-id", "r2")
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = w.Process.Kill(); _ = w.Wait() })
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+			if fi, err := os.Stat(e.db + "-wal"); err == nil && fi.Size() > 0 && strings.Contains(e.bin("ps").stdout, "r2") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the slow run did not start in a minute")
+			}
+		}
+		// (the -wal file has the mode the database file had when it was
+		// created; the lock holder's close above removed the first one)
+		if err := os.Chmod(e.db+"-wal", 0o600); err != nil {
 			t.Fatal(err)
 		}
 		c := e.cmd("ps")
@@ -351,20 +361,17 @@ func TestReadOnlyCommandsNeverWrite(t *testing.T) {
 		r := runBounded(t, c, time.Minute)
 		mustCode(t, r, 4)
 		mustContain(t, "ps with an unreadable log", r.stderr, e.db+"-wal", "cannot read", "read access to the database file and its -wal and -shm files")
-		// the three files readable (docs/cli.md)
 		for _, suffix := range []string{"-wal", "-shm"} {
 			if err := os.Chmod(e.db+suffix, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
-		readAll("not writable", nil, nobody)
 		c = e.cmd("ps")
 		nobody(c)
-		mustContain(t, "ps as nobody", runBounded(t, c, time.Minute).stdout, "r2")
+		mustContain(t, "ps as nobody beside the running writer", runBounded(t, c, time.Minute).stdout, "r2", "running")
+		_ = w.Process.Kill()
+		_ = w.Wait()
 	} else {
-		if err := os.Chmod(e.db, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		if err := os.Chmod(e.dir, 0o555); err != nil {
 			t.Fatal(err)
 		}

@@ -96,9 +96,6 @@ const (
 type checkpointer struct {
 	threshold int64
 	open      func() (*sql.DB, error)
-	// longLog reports whether the -wal file is as long as Close would
-	// checkpoint (Store.keepLog is false)
-	longLog func() bool
 
 	frames atomic.Int64 // written by the writer, not yet known checkpointed
 	// restart is restartAsked by the checkpointer when the WAL is
@@ -145,11 +142,10 @@ type CheckpointStats struct {
 	Frames, Checkpointed int64
 }
 
-func newCheckpointer(threshold int, open func() (*sql.DB, error), longLog func() bool) *checkpointer {
+func newCheckpointer(threshold int, open func() (*sql.DB, error)) *checkpointer {
 	c := &checkpointer{
 		threshold: int64(threshold),
 		open:      open,
-		longLog:   longLog,
 		kick:      make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
@@ -220,7 +216,7 @@ func (c *checkpointer) committed(conn *sql.Conn) {
 
 // loop is the checkpointer's goroutine. It checkpoints when the writer
 // has written threshold frames, or fewer when it has committed nothing for
-// checkpointIdle and the -wal file is as long as Close would checkpoint; after a checkpoint that took d it rests for d (the
+// checkpointIdle; after a checkpoint that took d it rests for d (the
 // checkpointer is busy at most half the time, so that a writer of many
 // small commits does not share the disk with it all along: its fsyncs
 // slow the writer's); a checkpoint that failed or could not copy every
@@ -259,12 +255,6 @@ func (c *checkpointer) loop() {
 			at = retryAt
 		case f >= c.threshold || c.big.Load():
 			at = restUntil
-		case !c.longLog():
-			// an idle writer's log shorter than Close leaves in place
-			// (closeCheckpointBytes) is left too: a checkpoint of it
-			// costs two fsyncs, and the restarted log's header a third
-			// at the next commit, for nothing Close needs
-			continue
 		default:
 			if f != idleSeen {
 				idleSeen, idleAt = f, now.Add(checkpointIdle)

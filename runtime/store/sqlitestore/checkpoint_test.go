@@ -92,21 +92,6 @@ func waitFor(t *testing.T, ch <-chan CheckpointStats, what string, ok func(Check
 	}
 }
 
-// fileAlone copies the database file at path, without its -wal and
-// -shm, into a directory of its own and returns the copy's path.
-func fileAlone(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alone := filepath.Join(t.TempDir(), "copy.db")
-	if err := os.WriteFile(alone, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return alone
-}
-
 // walFrames is the -wal file's length in frames.
 func walFrames(t *testing.T, path string) int64 {
 	t.Helper()
@@ -260,7 +245,15 @@ func TestCloseAfterABurstLeavesAnEmptyLog(t *testing.T) {
 	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
 		t.Fatalf("after close: the -wal file: %v, %v (want 0 bytes)", fi, err)
 	}
-	if got := countNodes(t, fileAlone(t, path), "r"); got != n {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(alone, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := countNodes(t, alone, "r"); got != n {
 		t.Fatalf("the database file alone: %d nodes, want %d", got, n)
 	}
 }
@@ -503,8 +496,7 @@ func (p *proc) stop(t *testing.T) {
 // (SQLite's unix VFS: a write lock on byte 120+1) until its stdin
 // closes; "read" keeps a connection open and reads until then;
 // "commits" makes SQLITESTORE_HELPER_N commits with synchronous
-// SQLITESTORE_HELPER_SYNC and closes; "session" opens the store, makes
-// run SQLITESTORE_HELPER_RUN with three commits and closes.
+// SQLITESTORE_HELPER_SYNC and closes.
 func TestHelperProcess(t *testing.T) {
 	mode, path := os.Getenv("SQLITESTORE_HELPER"), os.Getenv("SQLITESTORE_HELPER_DB")
 	if mode == "" {
@@ -546,17 +538,6 @@ func TestHelperProcess(t *testing.T) {
 			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM node`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
-		}
-	case "session":
-		// one short command on an existing store: open, a run, three
-		// commits, close
-		s, err := Open(ctx, path, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		commitElements(t, s, ckptRun(t, s, os.Getenv("SQLITESTORE_HELPER_RUN")), 3)
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
 		}
 	case "commits":
 		var n int

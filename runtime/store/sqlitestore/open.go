@@ -42,15 +42,14 @@ type Options struct {
 	LockTimeout time.Duration
 	// CheckpointFrames is how many WAL frames (database pages) the
 	// writer commits before a background checkpointer, on a connection
-	// of its own, copies them into the database file, so that commits
-	// and Close do not pay for it. It also copies them after a commit of
-	// 64 frames or more, and once the writer has been idle for a moment
-	// if the -wal file is 512 KiB or more (Close leaves a shorter one to
-	// the next process). Default DefaultCheckpointFrames, and none with
-	// Synchronous FULL (see DefaultCheckpointFrames); a negative value
-	// turns the background checkpointer off (SQLite then checkpoints on
-	// the writer every 1,000 frames, and Close copies what is left of a
-	// long log), as for a read-only store, which has none.
+	// of its own, copies them into the database file (besides once the
+	// writer has been idle for a moment, or after a commit of 64 frames
+	// or more), so that commits and Close do not pay for it. Default
+	// DefaultCheckpointFrames, and none with Synchronous FULL (see
+	// DefaultCheckpointFrames); a negative value turns the background
+	// checkpointer off (SQLite then checkpoints on the writer every
+	// 1,000 frames, and Close copies what is left), as for a read-only
+	// store, which has none.
 	CheckpointFrames int
 }
 
@@ -153,7 +152,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			db.SetMaxOpenConns(1)
 			db.SetConnMaxIdleTime(0)
 			return db, nil
-		}, func() bool { return !s.keepLog() })
+		})
 	}
 	// Several processes creating one new file at once can find it locked
 	// while one of them switches it to WAL (SQLite does not always wait
@@ -274,9 +273,9 @@ func openReadOnly(ctx context.Context, path string, lock time.Duration) (*Store,
 			q.Add("immutable", "1")
 			s, err = openReader(ctx, path, base+"?"+q.Encode(), lock)
 		} else if f := unreadable(path+"-wal", path+"-shm"); f != "" {
-			// The log holds commits (a writer is running, or the last
-			// one left a short log, see closeCheckpointBytes) that this
-			// user cannot read: the database file alone would be stale.
+			// The log holds commits (a writer is running, or one was
+			// killed) that this user cannot read: the database file
+			// alone would be stale.
 			return nil, &unavailableError{err: err, msg: fmt.Sprintf("the store %s cannot be read: its log (%s-wal) holds commits that are not in the database file yet, and this user cannot read %s; "+
 				"a user who reads a store needs read access to the database file and its -wal and -shm files (chmod them together, or run as the store's owner)", path, path, f)}
 		}
@@ -496,25 +495,17 @@ func (s *Store) Path() string { return s.path }
 
 // Close stops the background checkpointer (waiting for a checkpoint it
 // is running) and closes its connection, then both pools; the writer's
-// close is the last, which checkpoints what is left in the WAL unless the
-// -wal file is shorter than closeCheckpointBytes (then the next process
-// appends to it).
+// close is the last, which checkpoints what is left in the WAL (so that
+// the database file alone holds every commit once no process uses it).
 func (s *Store) Close() error {
 	var err0 error
 	if s.ckpt != nil {
 		err0 = s.ckpt.close()
 	}
 	if s.w != nil {
-		keep := s.keepLog()
 		// BatchCommit's statements, before their connection closes
 		if conn, err := s.w.Conn(context.Background()); err == nil {
-			conn.Raw(func(dc any) error { //nolint:errcheck // f returns nil
-				s.closeRaw(dc)
-				if keep {
-					noCheckpointOnClose(dc)
-				}
-				return nil
-			})
+			conn.Raw(func(dc any) error { s.closeRaw(dc); return nil }) //nolint:errcheck // f returns nil
 			conn.Close()
 		}
 	}

@@ -18,7 +18,7 @@ import (
 // TestOpenOfAnUpToDateStoreWritesNothing: opening a database whose
 // schema is current neither takes the write lock (it opens while another
 // connection holds it) nor changes a byte of the file; a read and a close
-// leave it and its log as they were.
+// leave it as it was, and no WAL frame is left behind.
 func TestOpenOfAnUpToDateStoreWritesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -38,12 +38,6 @@ func TestOpenOfAnUpToDateStoreWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// the migration's frames, which Close leaves in a log this short
-	// (TestShortLogOutlivesClose)
-	walBefore, err := os.ReadFile(path + "-wal")
-	if err != nil {
-		t.Fatal(err)
-	}
 	time.Sleep(20 * time.Millisecond) // a write would then show in the mtime
 
 	release := holdWriteLock(t, path)
@@ -54,8 +48,8 @@ func TestOpenOfAnUpToDateStoreWritesNothing(t *testing.T) {
 	if _, err := s.RunList(ctx, &store.RunListParams{}); err != nil {
 		t.Fatalf("list runs: %v", err)
 	}
-	if wal, err := os.ReadFile(path + "-wal"); err != nil || !bytes.Equal(wal, walBefore) {
-		t.Errorf("the open changed the WAL (%d bytes → %d, %v)", len(walBefore), len(wal), err)
+	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() != 0 {
+		t.Errorf("the open wrote %d bytes of WAL", wal.Size())
 	}
 	release()
 	if err := s.Close(); err != nil {
@@ -72,8 +66,8 @@ func TestOpenOfAnUpToDateStoreWritesNothing(t *testing.T) {
 	if !bytes.Equal(before, after) || !fi.ModTime().Equal(fi2.ModTime()) {
 		t.Errorf("open, read and close changed the database file (size %d → %d, mtime %v → %v)", fi.Size(), fi2.Size(), fi.ModTime(), fi2.ModTime())
 	}
-	if wal, err := os.ReadFile(path + "-wal"); err != nil || !bytes.Equal(wal, walBefore) {
-		t.Errorf("open, read and close changed the WAL (%d bytes → %d, %v)", len(walBefore), len(wal), err)
+	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() != 0 {
+		t.Errorf("a WAL of %d bytes is left after close", wal.Size())
 	}
 }
 
