@@ -165,11 +165,11 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 	fresh := sp.startKind == EventRunStarted && !sp.adopt
 	u := &store.RunUpdateParams{ID: r.run.ID, Status: ptr(store.RunRunning), Error: ptr(""),
 		SourceHash: ptr(r.prog.SourceHash), Now: now}
-	b := &store.Batch{Runs: []*store.RunUpdateParams{u}}
-	if fresh && r.run.Status == store.RunRunning && r.run.Error == "" && r.run.SourceHash == r.prog.SourceHash {
-		// a run Start just created has that row already: one statement
-		// less to prepare and run in a short process
-		b.Runs = nil
+	b := &store.Batch{}
+	// a run Start just created has that row already: one statement less
+	// to prepare and run in a short process
+	if !fresh || r.run.Status != store.RunRunning || r.run.Error != "" || r.run.SourceHash != r.prog.SourceHash {
+		b.Runs = []*store.RunUpdateParams{u}
 	}
 	if sp.adopt {
 		u.Sources = toStoreSources(sp.srcs)

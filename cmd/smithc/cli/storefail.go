@@ -21,30 +21,33 @@ const storeFailedStatus = "store-failed"
 // with ExitStore. What was committed stands and the run, owned by this
 // exiting process, is resumable.
 func (s *session) storeFailed(runID string, err error) error {
-	s.abort()
-	err = storeCause(err)
 	hint := fmt.Sprintf("smithc resume %s", runID)
-	msg := fmt.Sprintf("%v; what was committed stands, and once the store is fixed `%s` continues the run", err, hint)
-	if s.format == "json" {
-		_ = writeJSON(s.a.stdout, map[string]any{"run_id": runID, "status": storeFailedStatus, "output": nil, "error": msg, "resume": hint})
-	} else {
-		fmt.Fprintf(s.a.stdout, "run %s stopped: %s\n", runID, msg)
-	}
-	return &exitError{code: ExitStore}
+	return s.storeFailure(runID, "stopped", fmt.Sprintf("%v; what was committed stands, and once the store is fixed `%s` continues the run", storeCause(err), hint),
+		map[string]any{"resume": hint})
 }
 
 // storeFailedUncreated ends a session whose store failed as it created
 // the run (runtime.ErrNotCreated): nothing of the run was stored, so the
 // way on is to start it again from file, not to resume it.
 func (s *session) storeFailedUncreated(runID, file string, err error) error {
-	s.abort()
-	err = storeCause(err)
 	hint := fmt.Sprintf("smithc run %s", file)
-	msg := fmt.Sprintf("%v; the run was not created (nothing of it was stored): once the store is fixed, start it again with `%s`", err, hint)
+	return s.storeFailure(runID, "not started", fmt.Sprintf("%v; the run was not created (nothing of it was stored): once the store is fixed, start it again with `%s`", storeCause(err), hint),
+		map[string]any{"resume": "", "rerun": hint})
+}
+
+// storeFailure ends the session with the result of a store failure: msg
+// after "run RUN_ID what:", or one JSON object with way, the fields that
+// say how to go on.
+func (s *session) storeFailure(runID, what, msg string, way map[string]any) error {
+	s.abort()
 	if s.format == "json" {
-		_ = writeJSON(s.a.stdout, map[string]any{"run_id": runID, "status": storeFailedStatus, "output": nil, "error": msg, "resume": "", "rerun": hint})
+		out := map[string]any{"run_id": runID, "status": storeFailedStatus, "output": nil, "error": msg}
+		for k, v := range way {
+			out[k] = v
+		}
+		_ = writeJSON(s.a.stdout, out)
 	} else {
-		fmt.Fprintf(s.a.stdout, "run %s not started: %s\n", runID, msg)
+		fmt.Fprintf(s.a.stdout, "run %s %s: %s\n", runID, what, msg)
 	}
 	return &exitError{code: ExitStore}
 }

@@ -15,10 +15,8 @@ const runCols = `id, workflow, parent_run_id, parent_node, source_path, source_h
 	created_at, updated_at, finished_at, pause_requested, fence`
 
 // runSelect reads runCols, a long input from run_input (see inputApart).
-const runSelect = `SELECT id, workflow, parent_run_id, parent_node, source_path, source_hash,
-	CASE WHEN input = '' THEN coalesce((SELECT run_input.input FROM run_input WHERE run_input.run_id = run.id), 'null') ELSE input END,
-	status, output, error, owner, owner_start, lease_expires_at, cancel_requested,
-	created_at, updated_at, finished_at, pause_requested, fence FROM run`
+var runSelect = "SELECT " + strings.Replace(runCols, " input,",
+	" CASE WHEN input = '' THEN coalesce((SELECT run_input.input FROM run_input WHERE run_input.run_id = run.id), 'null') ELSE input END,", 1) + " FROM run"
 
 // inputApart is the length of stored input past which a run's input is
 // kept in run_input, not in its row (migration 0008): SQLite rewrites a
