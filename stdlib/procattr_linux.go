@@ -2,7 +2,11 @@
 
 package stdlib
 
-import "syscall"
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
 
 // childAttr is how step processes start: in a process group of their own
 // (so that the whole group can be signalled), and, as a second line
@@ -18,3 +22,10 @@ func childAttr() *syscall.SysProcAttr {
 
 // fdDir lists the process's open file descriptors.
 const fdDir = "/proc/self/fd"
+
+// cloexecFrom marks every descriptor from first on close-on-exec with one
+// close_range(2) (CLOSE_RANGE_CLOEXEC), and reports whether the kernel
+// did it.
+func cloexecFrom(first uint) bool {
+	return unix.CloseRange(first, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil
+}

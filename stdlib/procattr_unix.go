@@ -14,3 +14,7 @@ func childAttr() *syscall.SysProcAttr {
 
 // fdDir lists the process's open file descriptors.
 const fdDir = "/dev/fd"
+
+// cloexecFrom reports false: close_range(2) with CLOSE_RANGE_CLOEXEC is
+// Linux's, so the caller marks the descriptors it lists one by one.
+func cloexecFrom(uint) bool { return false }
