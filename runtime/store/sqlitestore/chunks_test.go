@@ -1,6 +1,9 @@
 package sqlitestore
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestChunks: a batch's rows are split into chunks that add up to them,
 // each a power of two from 4 to maxChunk, largest first, and then at
@@ -20,6 +23,25 @@ func TestChunks(t *testing.T) {
 		}
 		if sum != n || ones > 3 {
 			t.Fatalf("chunks(%d) = %v: %d rows, %d single ones", n, chunks(n), sum, ones)
+		}
+	}
+}
+
+// Each chunk size's statement, built at its first use, has that many rows
+// and is the same text at every use.
+func TestChunkSQLs(t *testing.T) {
+	if 1<<maxChunkLog != maxChunk {
+		t.Fatalf("maxChunkLog %d is not log2(maxChunk %d)", maxChunkLog, maxChunk)
+	}
+	for _, f := range []func(int) string{eventSQLN, nodeUpsertSQLN, attemptStartSQLN} {
+		for n := maxChunk; n >= 1; n /= 2 {
+			first := f(n)
+			if got := strings.Count(first, "(?"); got != n {
+				t.Errorf("%d rows: %d value lists in %.60q...", n, got, first)
+			}
+			if again := f(n); again != first {
+				t.Errorf("%d rows: the second use gave another text", n)
+			}
 		}
 	}
 }

@@ -157,3 +157,18 @@ func writeSchemaSQL(t *testing.T, s *Store, version int) {
 	}
 	schemaSQL = b.String()
 }
+
+// latestVersion, read from the file names alone, names the last migration
+// migrations parses.
+func TestLatestVersionIsTheLastMigration(t *testing.T) {
+	all, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) == 0 {
+		t.Fatal("no migrations")
+	}
+	if got, want := latestVersion(), all[len(all)-1].version; got != want {
+		t.Errorf("latestVersion() = %d, the last migration is %d", got, want)
+	}
+}

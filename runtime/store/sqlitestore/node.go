@@ -118,9 +118,7 @@ const nodeUpsertTail = ` ON CONFLICT (run_id, node_id, scope) DO UPDATE SET iter
 	attempt = CASE WHEN excluded.attempt = '' THEN node.attempt ELSE excluded.attempt END`
 
 // nodeUpsertSQLN is nodeUpsertSQL for n rows (a chunk size).
-func nodeUpsertSQLN(n int) string { return nodeUpsertSQLs[chunkIndex(n)] }
-
-var nodeUpsertSQLs = chunkSQLs(func(n int) string { return multiRow(nodeUpsertSQL, n) + nodeUpsertTail })
+var nodeUpsertSQLN = chunkSQLs(func(n int) string { return multiRow(nodeUpsertSQL, n) + nodeUpsertTail })
 
 // instKey names a node instance of a run.
 type instKey struct{ run, node, scope string }
@@ -307,9 +305,7 @@ func (s *Store) AttemptStart(ctx context.Context, p *store.AttemptStartParams) e
 const attemptStartSQL = `INSERT INTO attempt (` + attemptCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // attemptStartSQLN is attemptStartSQL for n rows (a chunk size).
-func attemptStartSQLN(n int) string { return attemptStartSQLs[chunkIndex(n)] }
-
-var attemptStartSQLs = chunkSQLs(func(n int) string { return multiRow(attemptStartSQL, n) })
+var attemptStartSQLN = chunkSQLs(func(n int) string { return multiRow(attemptStartSQL, n) })
 
 // attemptStartN inserts attempts (len(as) is a chunk size) with one
 // statement. A failed multi-row insert changes nothing (the statement is
