@@ -27,9 +27,9 @@ var allowed = map[string][]string{
 	"runtime/store/pgstore":     {"runtime/store", "schema", "github.com/jackc/pgx/v5"},
 	"runtime/store/storetest":   {"runtime/store", "schema", "github.com/google/go-cmp"}, // a conformance suite for tests
 	"runtime/worker":            {"runtime", "github.com/prometheus/client_golang"},
-	"stdlib":                    {"stdlib", "runtime", "compiler/ir", "lang/diag", "schema", "github.com/expr-lang/expr", "mvdan.cc/sh/v3"},
-	"serve":                     {"runtime", "compiler/ir", "schema", "github.com/prometheus/client_golang"}, // runtime/store for its types and errors only
-	"stdlib/agentreal":          {},                                                                          // tests only: they drive cmd/smithc/cli and the real agent CLIs
+	"stdlib":                    {"stdlib", "runtime", "compiler/ir", "lang/diag", "schema", "github.com/expr-lang/expr", "mvdan.cc/sh/v3", "golang.org/x/sys/unix"}, // x/sys: close_range(2)
+	"serve":                     {"runtime", "compiler/ir", "schema", "github.com/prometheus/client_golang"},                                                         // runtime/store for its types and errors only
+	"stdlib/agentreal":          {},                                                                                                                                  // tests only: they drive cmd/smithc/cli and the real agent CLIs
 	"internal":                  {"*"},
 	"cmd":                       {"*"},
 	"":                          {}, // the module root holds only tests
