@@ -151,6 +151,7 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 	for k, v := range p.Input {
 		given[k] = v
 	}
+	p.Input = nil // given holds it; p lives on through the session
 	// Defaults that read the environment (env("X")) are evaluated now,
 	// for the fields the caller did not give.
 	if err := wf.ApplyInputDefaults(given, e.cfg.LookupEnvFunc); err != nil {

@@ -115,6 +115,9 @@ func (r *runner) prepare() error {
 	if err != nil && len(r.run.Input) > 0 {
 		return err
 	}
+	// The decoded input is what the run reads from now on: the stored
+	// text is not kept beside it (a 10 MB input was held three times).
+	r.run.Input = nil
 	m, _ := in.(map[string]any)
 	if r.wf.Input != nil {
 		if nv, err := schema.Normalize(r.wf.Input, in, "input"); err == nil {
@@ -246,7 +249,7 @@ func (r *runner) poll(ctx context.Context, cancel context.CancelCauseFunc, stop 
 				return
 			}
 		} else {
-			run, err = r.e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: r.run.ID})
+			run, err = r.e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: r.run.ID, NoInput: true})
 		}
 		if err == nil && run.CancelRequested {
 			if !hijackChecked {

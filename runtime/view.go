@@ -372,7 +372,7 @@ func (e *Engine) nodeTable(ctx context.Context, run *store.Run, wf *ir.Workflow)
 // views of the first head and the last tail of them (all when head and
 // tail are 0 or cover every row), and how many were left out between.
 func (e *Engine) nodePage(ctx context.Context, run *store.Run, wf *ir.Workflow, rows []*store.Node, head, tail int) ([]*NodeView, int, error) {
-	children, err := e.cfg.Store.RunList(ctx, &store.RunListParams{ParentRunID: run.ID})
+	children, err := e.cfg.Store.RunList(ctx, &store.RunListParams{ParentRunID: run.ID, NoInput: true})
 	if err != nil {
 		return nil, 0, fmt.Errorf("runtime: child runs of %s: %w", run.ID, err)
 	}

@@ -31,8 +31,10 @@ type Store interface {
 	RunClaim(ctx context.Context, p *RunClaimParams) (*Run, error)
 	// RunHeartbeat extends the lease of the run and of its running
 	// attempts held by Owner, and returns the run (whose CancelRequested
-	// and PauseRequested the owner polls); ErrConflict if the run is no
-	// longer Owner's, or Fence is set and differs from the run's.
+	// and PauseRequested the owner polls) without its input (Input is
+	// nil: an owner has it, and a long one is not read again at each
+	// renewal); ErrConflict if the run is no longer Owner's, or Fence is
+	// set and differs from the run's.
 	RunHeartbeat(ctx context.Context, p *RunHeartbeatParams) (*Run, error)
 	// RunCancelRequest sets CancelRequested.
 	RunCancelRequest(ctx context.Context, p *RunCancelRequestParams) (*Run, error)
@@ -130,7 +132,14 @@ type RunCreateParams struct {
 type RunSourceListParams struct{ RunID string }
 
 // RunGetByIDParams are the arguments of RunGetByID.
-type RunGetByIDParams struct{ ID string }
+type RunGetByIDParams struct {
+	ID string
+	// NoInput leaves the returned run's Input nil instead of reading it:
+	// a live run polls its row four times a second for a cancel or a
+	// pause, and an input of megabytes read each time cost a quarter of
+	// a core.
+	NoInput bool
+}
 
 // RunListParams are the arguments of RunList.
 type RunListParams struct {
@@ -138,6 +147,9 @@ type RunListParams struct {
 	Workflow    string      // "": all
 	ParentRunID string      // "": any
 	Limit       int         // 0: no limit
+	// NoInput leaves each run's Input nil instead of reading it (a
+	// worker's scan, a list of child runs by id).
+	NoInput bool
 	// FreeAt, when set, keeps only the runs no process holds at that
 	// time: no owner, or a lease that expired before it.
 	FreeAt time.Time

@@ -284,7 +284,7 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 	}
 	var runs []*store.Run
 	if full {
-		runs, err = w.st.RunList(ctx, &store.RunListParams{Statuses: candidates})
+		runs, err = w.st.RunList(ctx, &store.RunListParams{Statuses: candidates, NoInput: true})
 		if err != nil {
 			return notified, err
 		}
@@ -298,7 +298,7 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 		w.mu.Unlock()
 		w.cfg.Metrics.observeRuns(runs)
 	} else {
-		runs, err = w.st.RunList(ctx, &store.RunListParams{Statuses: []store.RunStatus{store.RunRunning, store.RunWaitingTimer},
+		runs, err = w.st.RunList(ctx, &store.RunListParams{NoInput: true, Statuses: []store.RunStatus{store.RunRunning, store.RunWaitingTimer},
 			FreeAt: time.Now(), Oldest: true, Limit: 4 * free})
 		if err != nil {
 			return notified, err
@@ -316,7 +316,7 @@ func (w *Worker) scan(ctx context.Context, full bool, notified map[string]bool) 
 			if id == "" || keep[id] || ended || listed[id] {
 				continue
 			}
-			r, err := w.st.RunGetByID(ctx, &store.RunGetByIDParams{ID: id})
+			r, err := w.st.RunGetByID(ctx, &store.RunGetByIDParams{ID: id, NoInput: true})
 			if err != nil {
 				continue // deleted, or the store is away: the next poll sees it
 			}

@@ -16,6 +16,10 @@ const runCols = `id, workflow, parent_run_id, parent_node, source_path, source_h
 	status, output, error, owner, owner_start, lease_expires_at, cancel_requested,
 	created_at, updated_at, finished_at, pause_requested, fence`
 
+// runColsNoInput is runCols with no input (Input is nil): the light read
+// of a run's state (RunGetByIDParams.NoInput, RunHeartbeat).
+var runColsNoInput = strings.Replace(runCols, " input,", " 'null'::jsonb,", 1)
+
 func scanRun(row pgx.Row) (*store.Run, error) {
 	var r store.Run
 	var input, output []byte
@@ -66,6 +70,9 @@ func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store
 
 // RunGetByID implements store.Store.
 func (s *Store) RunGetByID(ctx context.Context, p *store.RunGetByIDParams) (*store.Run, error) {
+	if p.NoInput {
+		return getRunCols(ctx, s.pool, runColsNoInput, p.ID, false)
+	}
 	return getRun(ctx, s.pool, p.ID, false)
 }
 
@@ -74,7 +81,12 @@ type querier interface {
 }
 
 func getRun(ctx context.Context, q querier, id string, forUpdate bool) (*store.Run, error) {
-	sql := `SELECT ` + runCols + ` FROM run WHERE id = $1`
+	return getRunCols(ctx, q, runCols, id, forUpdate)
+}
+
+// getRunCols reads run id's cols (runCols or runColsNoInput).
+func getRunCols(ctx context.Context, q querier, cols, id string, forUpdate bool) (*store.Run, error) {
+	sql := `SELECT ` + cols + ` FROM run WHERE id = $1`
 	if forUpdate {
 		sql += ` FOR UPDATE`
 	}
@@ -112,7 +124,11 @@ func (s *Store) RunList(ctx context.Context, p *store.RunListParams) ([]*store.R
 	if !p.FreeAt.IsZero() {
 		where = append(where, "(owner = '' OR lease_expires_at < "+arg(p.FreeAt.UTC())+")")
 	}
-	q := `SELECT ` + runCols + ` FROM run`
+	cols := runCols
+	if p.NoInput {
+		cols = runColsNoInput
+	}
+	q := `SELECT ` + cols + ` FROM run`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -314,7 +330,7 @@ func (s *Store) RunHeartbeat(ctx context.Context, p *store.RunHeartbeatParams) (
 			WHERE run_id = $3 AND owner = $4 AND state = 'running'`, ts(p.LeaseExpiresAt), ts(p.Now), p.ID, p.Owner); err != nil {
 			return fmt.Errorf("pgstore: heartbeat attempts of run %q: %w", p.ID, err)
 		}
-		r, err = getRun(ctx, tx, p.ID, false)
+		r, err = getRunCols(ctx, tx, runColsNoInput, p.ID, false)
 		return err
 	})
 	return r, err

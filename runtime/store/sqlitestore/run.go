@@ -18,6 +18,10 @@ const runCols = `id, workflow, parent_run_id, parent_node, source_path, source_h
 var runSelect = "SELECT " + strings.Replace(runCols, " input,",
 	" CASE WHEN input = '' THEN coalesce((SELECT run_input.input FROM run_input WHERE run_input.run_id = run.id), 'null') ELSE input END,", 1) + " FROM run"
 
+// runSelectNoInput reads runCols with no input (Input is nil): the
+// light read of a run's state (RunGetByIDParams.NoInput, RunHeartbeat).
+var runSelectNoInput = "SELECT " + strings.Replace(runCols, " input,", " 'null',", 1) + " FROM run"
+
 // inputApart is the length of stored input past which a run's input is
 // kept in run_input, not in its row (migration 0008): SQLite rewrites a
 // whole row at every update, and a run's row is updated at each session's
@@ -91,6 +95,9 @@ func (s *Store) RunCreate(ctx context.Context, p *store.RunCreateParams) (*store
 
 // RunGetByID implements store.Store.
 func (s *Store) RunGetByID(ctx context.Context, p *store.RunGetByIDParams) (*store.Run, error) {
+	if p.NoInput {
+		return getRunSelect(ctx, s.r, runSelectNoInput, p.ID)
+	}
 	return getRun(ctx, s.r, p.ID)
 }
 
@@ -99,7 +106,12 @@ type querier interface {
 }
 
 func getRun(ctx context.Context, q querier, id string) (*store.Run, error) {
-	r, err := scanRun(q.QueryRowContext(ctx, runSelect+` WHERE id = ?`, id))
+	return getRunSelect(ctx, q, runSelect, id)
+}
+
+// getRunSelect reads run id with sel (runSelect or runSelectNoInput).
+func getRunSelect(ctx context.Context, q querier, sel, id string) (*store.Run, error) {
+	r, err := scanRun(q.QueryRowContext(ctx, sel+` WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlitestore: run %q: %w", id, store.ErrNotFound)
 	}
@@ -132,6 +144,9 @@ func (s *Store) RunList(ctx context.Context, p *store.RunListParams) ([]*store.R
 		args = append(args, ts(p.FreeAt))
 	}
 	q := runSelect
+	if p.NoInput {
+		q = runSelectNoInput
+	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -285,7 +300,7 @@ func (s *Store) RunHeartbeat(ctx context.Context, p *store.RunHeartbeatParams) (
 			WHERE run_id = ? AND owner = ? AND state = 'running'`, ts(p.LeaseExpiresAt), ts(p.Now), p.ID, p.Owner); err != nil {
 			return fmt.Errorf("sqlitestore: heartbeat attempts of run %q: %w", p.ID, err)
 		}
-		r, err = getRun(ctx, tx, p.ID)
+		r, err = getRunSelect(ctx, tx, runSelectNoInput, p.ID)
 		return err
 	})
 	return r, err

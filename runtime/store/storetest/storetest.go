@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"FencePause":   testFencePause,
 		"Task":         testTask,
 		"LongInput":    testLongInput,
+		"NoInputReads": testNoInputReads,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -870,6 +871,61 @@ func testRunListFree(t *testing.T, s store.Store) {
 		}
 		if diff := cmp.Diff(c.want, runIDs(list)); diff != "" {
 			t.Errorf("RunList %+v (-want +got):\n%s", c.p, diff)
+		}
+	}
+}
+
+// testNoInputReads: the light reads of a run (RunGetByID and RunList with
+// NoInput, and RunHeartbeat's result) leave Input nil, long or short, and
+// agree with the full read in every other field; the full read still has
+// it.
+func testNoInputReads(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	long := json.RawMessage(`{"text":"` + strings.Repeat("x", 5000) + `"}`)
+	inputs := map[string]json.RawMessage{"long": long, "short": json.RawMessage(`{"a":1}`), "none": nil}
+	for id, in := range inputs {
+		if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: id, Workflow: "wf", Input: in, SourceHash: "h",
+			Status: store.RunRunning, Owner: "1@host", LeaseExpiresAt: at(10), Fence: 1}, Now: at(0)}); err != nil {
+			t.Fatalf("RunCreate %s: %v", id, err)
+		}
+	}
+	if _, err := s.RunCancelRequest(ctx, &store.RunCancelRequestParams{ID: "long", Now: at(1)}); err != nil {
+		t.Fatal(err)
+	}
+	withoutInput := func(r *store.Run) store.Run { c := *r; c.Input = nil; return c }
+	for id, in := range inputs {
+		full, err := s.RunGetByID(ctx, &store.RunGetByIDParams{ID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(full.Input) != string(in) && !(in == nil && full.Input == nil) {
+			t.Errorf("%s: the full read has an input of %d bytes, want %d", id, len(full.Input), len(in))
+		}
+		light, err := s.RunGetByID(ctx, &store.RunGetByIDParams{ID: id, NoInput: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if light.Input != nil {
+			t.Errorf("%s: RunGetByID with NoInput read an input of %d bytes", id, len(light.Input))
+		}
+		if diff := cmp.Diff(withoutInput(full), *light); diff != "" {
+			t.Errorf("%s: RunGetByID with NoInput differs from the full read (-full +light):\n%s", id, diff)
+		}
+		beat, err := s.RunHeartbeat(ctx, &store.RunHeartbeatParams{ID: id, Owner: "1@host", Fence: 1, LeaseExpiresAt: at(20), Now: at(2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if beat.Input != nil || !beat.LeaseExpiresAt.Equal(at(20)) || beat.CancelRequested != (id == "long") {
+			t.Errorf("%s: RunHeartbeat returned input of %d bytes, lease %v, cancel %v", id, len(beat.Input), beat.LeaseExpiresAt, beat.CancelRequested)
+		}
+	}
+	runs, err := s.RunList(ctx, &store.RunListParams{NoInput: true})
+	if err != nil || len(runs) != len(inputs) {
+		t.Fatalf("RunList with NoInput = %d runs, %v", len(runs), err)
+	}
+	for _, r := range runs {
+		if r.Input != nil || r.Workflow != "wf" || r.SourceHash != "h" {
+			t.Errorf("%s: RunList with NoInput: input of %d bytes, workflow %q, source hash %q", r.ID, len(r.Input), r.Workflow, r.SourceHash)
 		}
 	}
 }
