@@ -45,8 +45,9 @@ func cpuTime() time.Duration {
 // BenchmarkBuildScale measures what `smithc check` does (parse, check,
 // compile with every expr program) on the two shapes of the check
 // targets: 10⁵ sequential steps, each reading the one before it, and one
-// template of 10⁵ interpolations; and the 1,000 constant steps that
-// `smithc run` compiles in the whole-process targets.
+// template of 10⁵ interpolations; the 1,000 constant steps that
+// `smithc run` compiles in the whole-process targets; and 1,000 steps
+// each reading the one before (the chain of bench/peers).
 func BenchmarkBuildScale(b *testing.B) {
 	for _, c := range []struct {
 		name string
@@ -55,6 +56,7 @@ func BenchmarkBuildScale(b *testing.B) {
 		{"steps=100000", testgen.Sequential(100000)},
 		{"interpolations=100000", testgen.Interpolations(100000)},
 		{"constants=1000", testgen.Constants(1000)},
+		{"steps=1000", testgen.Sequential(1000)}, // the chain bench/peers compiles
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			p := filepath.Join(b.TempDir(), "gen.smw")
