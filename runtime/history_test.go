@@ -8,6 +8,8 @@ import (
 	goruntime "runtime"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/smithc/smithc/compiler/ir"
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
@@ -152,6 +154,28 @@ func TestInspectPage(t *testing.T) {
 	all, err := b.engine.Inspect(ctx, res.RunID)
 	if err != nil || len(all.Nodes) != n+2 || all.NodesOmitted != 0 {
 		t.Errorf("unpaged: %d nodes, %d omitted, %v", len(all.Nodes), all.NodesOmitted, err)
+	}
+	// One node's instances, paged among themselves; the state counts
+	// still cover every node of the run.
+	one, err := b.engine.InspectPage(ctx, res.RunID, runtime.InspectParams{Head: 3, Tail: 1, Node: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, v := range one.Nodes {
+		got = append(got, v.NodeID+"["+v.Scope+"]")
+	}
+	if want := "[s[L#0] s[L#1] s[L#2] s[L#49]]"; fmt.Sprint(got) != want {
+		t.Errorf("node s paged %v, want %s", got, want)
+	}
+	if one.NodeCount != n || one.NodesOmitted != n-4 {
+		t.Errorf("node s: count %d, omitted %d; want %d, %d", one.NodeCount, one.NodesOmitted, n, n-4)
+	}
+	wantStates := map[string]map[store.NodeState]int{
+		"L": {store.NodeFinished: 1}, "out": {store.NodeFinished: 1}, "s": {store.NodeFinished: n},
+	}
+	if diff := cmp.Diff(wantStates, one.NodeStates); diff != "" {
+		t.Errorf("node states (-want +got):\n%s", diff)
 	}
 }
 

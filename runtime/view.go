@@ -153,12 +153,17 @@ type Wait struct {
 type Inspection struct {
 	Run   *RunSummary
 	Nodes []*NodeView
-	// NodeCount is how many node instances the run has; NodesOmitted how
-	// many of them Nodes leaves out (InspectPage), after its first Head.
+	// NodeCount is how many node instances the run has (of the node
+	// InspectParams.Node names, when it names one); NodesOmitted how many
+	// of them Nodes leaves out (InspectPage), after its first Head.
 	NodeCount    int
 	NodesOmitted int
-	Approvals    []*ApprovalView
-	Waits        []*Wait
+	// NodeStates counts the instances of every node of the run by state,
+	// all of them, whatever Nodes leaves out: what a drawing of the
+	// workflow colours its nodes by.
+	NodeStates map[string]map[store.NodeState]int
+	Approvals  []*ApprovalView
+	Waits      []*Wait
 }
 
 // leafKinds are the node kinds that do work or wait themselves (control
@@ -768,6 +773,10 @@ type InspectParams struct {
 	// (in NodeTable's order) are returned when the run has more; 0 and 0:
 	// all of them.
 	Head, Tail int
+	// Node, when set, keeps only the instances of that node in Nodes
+	// (before the paging above): one node's instances of a loop of 10⁵
+	// iterations.
+	Node string
 }
 
 // Inspect returns a run's summary, node table, approvals and waits in one
@@ -791,8 +800,24 @@ func (e *Engine) InspectPage(ctx context.Context, runID string, p InspectParams)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
-	in := &Inspection{Run: e.summarize(run, nodes), NodeCount: len(nodes)}
-	if in.Nodes, in.NodesOmitted, err = e.nodePage(ctx, run, wf, nodes, max(p.Head, 0), max(p.Tail, 0)); err != nil {
+	in := &Inspection{Run: e.summarize(run, nodes), NodeStates: map[string]map[store.NodeState]int{}}
+	shown := nodes
+	if p.Node != "" {
+		shown = nil
+	}
+	for _, n := range nodes {
+		c := in.NodeStates[n.NodeID]
+		if c == nil {
+			c = map[store.NodeState]int{}
+			in.NodeStates[n.NodeID] = c
+		}
+		c[n.State]++
+		if p.Node != "" && n.NodeID == p.Node {
+			shown = append(shown, n)
+		}
+	}
+	in.NodeCount = len(shown)
+	if in.Nodes, in.NodesOmitted, err = e.nodePage(ctx, run, wf, shown, max(p.Head, 0), max(p.Tail, 0)); err != nil {
 		return nil, err
 	}
 	if in.Approvals, err = e.approvals(ctx, run, wf, nodes); err != nil {

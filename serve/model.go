@@ -99,12 +99,20 @@ type attemptJSON struct {
 
 // detailJSON is GET /runs/{id}.
 type detailJSON struct {
-	Run      runJSON       `json:"run"`
-	Input    any           `json:"input,omitempty"`
-	Output   any           `json:"output,omitempty"`
-	Nodes    []nodeJSON    `json:"nodes"`
-	Waiting  []waitingJSON `json:"waiting"`
-	Children []runJSON     `json:"children,omitempty"`
+	Run    runJSON    `json:"run"`
+	Input  any        `json:"input,omitempty"`
+	Output any        `json:"output,omitempty"`
+	Nodes  []nodeJSON `json:"nodes"`
+	// Node is the node ?node= asked for (Nodes holds its instances only);
+	// NodeCount how many instances the table had before paging and
+	// NodesOmitted how many Nodes leaves out, between its two ends;
+	// NodeStates every node's instances counted by state, all of them.
+	Node         string                    `json:"node,omitempty"`
+	NodeCount    int                       `json:"node_count"`
+	NodesOmitted int                       `json:"nodes_omitted"`
+	NodeStates   map[string]map[string]int `json:"node_states"`
+	Waiting      []waitingJSON             `json:"waiting"`
+	Children     []runJSON                 `json:"children,omitempty"`
 }
 
 // eventJSON is one entry of a run's event log.
@@ -245,8 +253,8 @@ type badRequest struct{ field, msg string }
 func (e *badRequest) Error() string { return e.msg }
 
 // runDetail answers GET /runs/{id}.
-func (s *Server) runDetail(ctx context.Context, id string) (*detailJSON, error) {
-	in, err := s.eng.Inspect(ctx, id)
+func (s *Server) runDetail(ctx context.Context, id string, p runtime.InspectParams) (*detailJSON, error) {
+	in, err := s.eng.InspectPage(ctx, id, p)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +267,15 @@ func (s *Server) runDetail(ctx context.Context, id string) (*detailJSON, error) 
 		return nil, err
 	}
 	d := &detailJSON{Run: summaryJSON(in.Run), Input: rawValue(in.Run.Input), Output: rawValue(in.Run.Output),
-		Nodes: []nodeJSON{}, Waiting: []waitingJSON{}}
+		Nodes: []nodeJSON{}, Waiting: []waitingJSON{}, Node: p.Node, NodeCount: in.NodeCount, NodesOmitted: in.NodesOmitted,
+		NodeStates: map[string]map[string]int{}}
+	for node, counts := range in.NodeStates {
+		m := map[string]int{}
+		for st, n := range counts {
+			m[string(st)] = n
+		}
+		d.NodeStates[node] = m
+	}
 	d.Run.Tokens, d.Run.CostUSD = usage.Total.Tokens(), usage.Total.CostUSD
 	byInst := map[[2]string][]attemptJSON{}
 	for _, a := range atts {

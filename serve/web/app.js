@@ -271,13 +271,21 @@ async function showRun(id) {
   };
 
   const colour = () => {
+    // A node inside a for or loop has one instance per element: the
+    // graph shows the "worst" state of its instances, counted by the
+    // server over all of them (node_states; nodes is paged).
+    const rank = { failed: 6, running: 5, waiting: 4, cancelled: 3, pending: 2, skipped: 1, finished: 0 };
     const states = new Map();
-    for (const n of detail.nodes) {
-      // A node inside a for or loop has one instance per element: the
-      // graph shows the "worst" state of its instances.
-      const rank = { failed: 6, running: 5, waiting: 4, cancelled: 3, pending: 2, skipped: 1, finished: 0 };
-      const old = states.get(n.id);
-      if (!old || (rank[n.state] ?? 0) > (rank[old] ?? 0)) states.set(n.id, n.state);
+    const worse = (id, st) => {
+      const old = states.get(id);
+      if (!old || (rank[st] ?? 0) > (rank[old] ?? 0)) states.set(id, st);
+    };
+    if (detail.node_states) {
+      for (const [id, counts] of Object.entries(detail.node_states)) {
+        for (const [st, n] of Object.entries(counts)) if (n > 0) worse(id, st);
+      }
+    } else {
+      for (const n of detail.nodes) worse(n.id, n.state);
     }
     for (const g of graph.querySelectorAll("g[data-node]")) {
       const st = states.get(g.dataset.node);
@@ -288,11 +296,21 @@ async function showRun(id) {
 
   const renderPanel = () => {
     if (!selected) return;
+    side.replaceChildren(el("h2", {}, el("code", { text: selected })));
+    if (detail.node !== selected) {
+      // The run's detail holds the selected node's instances only when it
+      // was asked for them (?node=): ask, and draw once it answers.
+      side.append(el("p", { text: "Loading…" }));
+      refresh();
+      return;
+    }
     const inst = detail.nodes.filter(n => n.id === selected);
     const mine = events.filter(e => e.node === selected);
     const r = detail.run;
-    side.replaceChildren(el("h2", {}, el("code", { text: selected })));
     if (!inst.length) side.append(el("p", { text: "Not started yet (pending)." }));
+    if (detail.nodes_omitted > 0) {
+      side.append(el("p", { class: "omitted", text: `The first and last ${Math.floor(inst.length / 2)} of ${detail.node_count} instances; ${detail.nodes_omitted} between them are not shown.` }));
+    }
     for (const n of inst) {
       const sec = el("section", { class: "instance" },
         el("h3", {}, n.scope ? el("code", { text: n.scope }) : "", " ", badge(n.state)),
@@ -332,8 +350,9 @@ async function showRun(id) {
   const refresh = async () => {
     if (refreshing) return refreshing;
     refreshing = (async () => {
+      const asked = selected;
       try {
-        const next = await api("GET", "/runs/" + encodeURIComponent(id));
+        const next = await api("GET", "/runs/" + encodeURIComponent(id) + (asked ? "?node=" + encodeURIComponent(asked) : ""));
         // Elapsed times tick; what is drawn changes only with the rest.
         const key = (d) => JSON.stringify(d, (k, v) => (k === "elapsed_ms" || k === "duration_ms" ? undefined : v));
         const changed = key(next) !== key(detail);
@@ -341,7 +360,12 @@ async function showRun(id) {
         if (!changed) return;
         renderHead(); renderWaiting(); colour(); renderPanel();
       } catch (e) { toast(e.message); }
-      finally { refreshing = null; }
+      finally {
+        refreshing = null;
+        // The selection changed while the request was out: ask for the
+        // node selected now.
+        if (selected !== asked) refresh();
+      }
     })();
     return refreshing;
   };
