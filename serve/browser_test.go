@@ -194,11 +194,14 @@ func TestBrowserApproveRun(t *testing.T) {
 	if err == nil || !strings.Contains(out, "rel-1") {
 		t.Fatalf("smithc run should wait for the approval (exit 3): %v\n%s", err, out)
 	}
+	// The row may first show the run as it was at the page's poll
+	// (running, before it reached the approval); it must come to show
+	// the approval it waits on, live.
 	var status string
 	if err := chromedp.Run(ctx,
-		chromedp.WaitVisible(`tr[data-run="rel-1"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`tr[data-run="rel-1"] .badge.s-waiting-approval`, chromedp.ByQuery),
 		chromedp.Text(`tr[data-run="rel-1"] .badge`, &status, chromedp.ByQuery)); err != nil {
-		t.Fatalf("the run started from another shell did not appear: %v", err)
+		t.Fatalf("the run started from another shell did not appear as waiting for its approval: %v", err)
 	}
 	if status != "waiting-approval" {
 		t.Errorf("runs list shows %q, want waiting-approval", status)
