@@ -107,7 +107,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.ReadOnly {
 		return openReadOnly(ctx, path, lock)
 	}
-	if err := createFile(path); err != nil {
+	if err := createFile(path, !opts.NoMigrate); err != nil {
 		return nil, err
 	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath()
@@ -222,8 +222,19 @@ func openPersistWAL(dsn string) (*sql.DB, error) {
 
 // createFile creates the database file with mode 0600 unless it exists,
 // so that neither it nor the -wal and -shm files SQLite creates beside it
-// (with the same mode) are readable by other users.
-func createFile(path string) error {
+// (with the same mode) are readable by other users. With image it is
+// created as an empty store of the latest schema (createFromImage);
+// without, or where that cannot be done, as an empty file that Migrate
+// gives the schema.
+func createFile(path string, image bool) error {
+	if _, err := os.Lstat(path); err == nil {
+		return nil
+	}
+	if image {
+		if done, err := createFromImage(path); done || err != nil {
+			return err
+		}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	switch {
 	case err == nil:

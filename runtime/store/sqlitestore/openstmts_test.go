@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -100,10 +101,17 @@ func recordStatements(t *testing.T, path string) func() []string {
 }
 
 // openRecorded opens a new store, closed at the test's end, recording
-// its statements from the start.
-func openRecorded(t *testing.T) (*sqlitestore.Store, func() []string) {
+// its statements from the start. With empty, the file exists empty
+// before the open (a store no image is written for: Migrate creates the
+// schema in it).
+func openRecorded(t *testing.T, empty bool) (*sqlitestore.Store, func() []string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "smithers.db")
+	if empty {
+		if err := os.WriteFile(path, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	got := recordStatements(t, path)
 	s, err := sqlitestore.Open(context.Background(), path, sqlitestore.Options{})
 	if err != nil {
@@ -138,15 +146,28 @@ func TestOpenOfAnUpToDateStoreReadsOneHeaderField(t *testing.T) {
 	}
 }
 
-// TestOpenOfANewStoreCreatesTheSchemaAtOnce: a new store gets the latest
-// schema in one step: its tables and indexes are created as they are in
-// the latest version, none is altered, renamed or dropped (as replaying
-// the migrations would: 0005 rebuilds event and node_type_idx), and every
-// migration is recorded.
+// TestOpenOfANewStoreRunsNoStatement: a new store is written from the
+// image of an empty store of the latest schema (createFromImage): its
+// open then runs what the open of an up-to-date store runs, one
+// connection and one header read, and no CREATE.
+func TestOpenOfANewStoreRunsNoStatement(t *testing.T) {
+	t.Parallel()
+	_, got := openRecorded(t, false)
+	if diff := cmp.Diff([]string{"connection", "PRAGMA user_version"}, got()); diff != "" {
+		t.Errorf("connections and statements of the open of a new store (-want +got):\n%s", diff)
+	}
+}
+
+// TestOpenOfANewStoreCreatesTheSchemaAtOnce: a store in an empty file
+// (one created before the open, or where no image can be linked) gets
+// the latest schema in one step: its tables and indexes are created as
+// they are in the latest version, none is altered, renamed or dropped (as
+// replaying the migrations would: 0005 rebuilds event and
+// node_type_idx), and every migration is recorded.
 func TestOpenOfANewStoreCreatesTheSchemaAtOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, got := openRecorded(t)
+	s, got := openRecorded(t, true)
 	created := map[string]int{}
 	var recorded int
 	for _, a := range got() {
@@ -240,7 +261,7 @@ func contains(list []string, s string) bool {
 func TestRunCreateWritesItsSourcesOnly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, got := openRecorded(t)
+	s, got := openRecorded(t, false)
 	n0 := len(got())
 	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	src := []*store.SourceFile{{Path: "a.smw", Content: []byte("workflow a {}\n")}}
