@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -112,7 +114,27 @@ func (a *app) openStoreMode(ctx context.Context, f *dbFlags, readOnly bool) (sto
 	case errors.Is(err, store.ErrUnavailable):
 		return nil, exitf(ExitStore, "%v", storeCause(err)) // it names the file
 	}
+	var ce *sqlitestore.CreateError
+	if errors.As(err, &ce) {
+		return nil, createFailure(ce)
+	}
 	return nil, exitf(ExitFailed, "open the store %s: %v", p, err)
+}
+
+// createFailure says why a new store's file could not be created, and
+// what to do: the path comes from --db, $SMITHC_DB or the default.
+func createFailure(ce *sqlitestore.CreateError) error {
+	dir := filepath.Dir(ce.Path)
+	const elsewhere = "point --db or $SMITHC_DB at a file in a directory you can write"
+	switch {
+	case errors.Is(ce.Err, fs.ErrNotExist):
+		return exitf(ExitFailed, "cannot create the store %s: the directory %s does not exist (create it, or %s)", ce.Path, dir, elsewhere)
+	case errors.Is(ce.Err, fs.ErrPermission):
+		return exitf(ExitFailed, "cannot create the store %s: no permission to create files in %s (%s)", ce.Path, dir, elsewhere)
+	case errors.Is(ce.Err, syscall.ENOSPC):
+		return exitf(ExitStore, "cannot create the store %s: the file system is full (free some space, or %s)", ce.Path, elsewhere)
+	}
+	return exitf(ExitFailed, "cannot create the store %s: %v", ce.Path, ce.Err)
 }
 
 // lockTimeout reads $SMITHC_LOCK_TIMEOUT: how long a store operation

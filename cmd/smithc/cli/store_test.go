@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -538,5 +539,25 @@ func TestDecisionUnderAHeldLockIsAStoreFailure(t *testing.T) {
 	mustCode(t, r, 0)
 	if res := decodeRun(t, r); res.Status != "finished" {
 		t.Fatalf("approve after the lock was released: %+v", res)
+	}
+}
+
+// TestStoreThatCannotBeCreatedSaysWhy: a --db in a directory that does
+// not exist is refused with the directory named and what to do, and
+// nothing created (the permission and full-disk phrasings: TestCreateFailure).
+func TestStoreThatCannotBeCreatedSaysWhy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("hello.smw", "workflow hello {\n  step s { value = 1 }\n}\n")
+	dir := filepath.Join(e.dir, "missing")
+	e.db = filepath.Join(dir, "x.db") // e.cli gives it as --db
+	r := e.cli("run", f)
+	mustCode(t, r, 1)
+	mustContain(t, "run", r.stderr, "cannot create the store", "the directory "+dir+" does not exist", "--db")
+	if strings.Contains(r.stderr, "sqlitestore") {
+		t.Errorf("the message names a Go package: %s", r.stderr)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the directory was created: %v", err)
 	}
 }

@@ -112,7 +112,7 @@ func createFromImage(path string) (done bool, err error) {
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".new-*")
 	if err != nil {
-		return false, fmt.Errorf("sqlitestore: create %s: %w", path, unwrapPathError(err))
+		return false, &CreateError{Path: path, Err: unwrapPathError(err)}
 	}
 	defer os.Remove(tmp.Name())
 	// CreateTemp makes the file 0600, as createFile does.
@@ -125,7 +125,7 @@ func createFromImage(path string) (done bool, err error) {
 		err = cerr
 	}
 	if err != nil {
-		return false, fmt.Errorf("sqlitestore: create %s: %w", path, unwrapPathError(err))
+		return false, &CreateError{Path: path, Err: unwrapPathError(err)}
 	}
 	if err := os.Link(tmp.Name(), path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
@@ -133,7 +133,10 @@ func createFromImage(path string) (done bool, err error) {
 		}
 		return false, nil
 	}
-	return true, syncDir(dir)
+	if err := syncDir(dir); err != nil {
+		return true, &CreateError{Path: path, Err: err}
+	}
+	return true, nil
 }
 
 // syncDir makes a new name in dir durable (Linux and the BSDs; Windows
@@ -145,14 +148,14 @@ func syncDir(dir string) error {
 	}
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("sqlitestore: sync %s: %w", dir, unwrapPathError(err))
+		return fmt.Errorf("sync the directory %s: %w", dir, unwrapPathError(err))
 	}
 	err = d.Sync()
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("sqlitestore: sync %s: %w", dir, unwrapPathError(err))
+		return fmt.Errorf("sync the directory %s: %w", dir, unwrapPathError(err))
 	}
 	return nil
 }

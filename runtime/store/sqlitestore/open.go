@@ -242,9 +242,21 @@ func createFile(path string, image bool) error {
 	case errors.Is(err, fs.ErrExist):
 		return nil
 	default:
-		return fmt.Errorf("sqlitestore: create %s: %w", path, unwrapPathError(err))
+		return &CreateError{Path: path, Err: unwrapPathError(err)}
 	}
 }
+
+// CreateError is a failure to create a new store's file at Path (a
+// missing directory, no permission to write in it, a full disk): Err
+// says which, with errors.Is(err, fs.ErrNotExist), fs.ErrPermission and
+// the like. Nothing was created.
+type CreateError struct {
+	Path string
+	Err  error
+}
+
+func (e *CreateError) Error() string { return fmt.Sprintf("sqlitestore: create %s: %v", e.Path, e.Err) }
+func (e *CreateError) Unwrap() error { return e.Err }
 
 // unwrapPathError drops the *fs.PathError's own copy of the path (the
 // messages name it already).
