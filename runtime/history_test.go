@@ -148,6 +148,12 @@ func TestInspectPage(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("paged nodes %v, want %v", got, want)
 	}
+	// Listed without outputs, the nodes shown have theirs read.
+	for _, v := range in.Nodes {
+		if v.NodeID == "s" && string(v.Output) != fmt.Sprint(v.Iteration) {
+			t.Errorf("%s[%s]: output %s, want %d", v.NodeID, v.Scope, v.Output, v.Iteration)
+		}
+	}
 	if in.NodeCount != n+2 || in.NodesOmitted != n+2-14 {
 		t.Errorf("count %d, omitted %d; want %d, %d", in.NodeCount, in.NodesOmitted, n+2, n+2-14)
 	}
@@ -176,6 +182,32 @@ func TestInspectPage(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantStates, one.NodeStates); diff != "" {
 		t.Errorf("node states (-want +got):\n%s", diff)
+	}
+}
+
+// TestInspectLongPageHasOutputs: a page longer than the outputs read
+// node by node has them all too (from one full listing).
+func TestInspectLongPageHasOutputs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, nil)
+	const n = 700
+	prog := program("long", nil, loop("L", fmt.Sprintf("iteration >= %d", n-1), n+1, "fail", value("s", "iteration")), value("out", "s"))
+	res := start(t, b, prog, nil)
+	if res.Status != store.RunFinished {
+		t.Fatalf("%+v", res)
+	}
+	in, err := b.engine.InspectPage(ctx, res.RunID, runtime.InspectParams{Head: 650, Tail: 10, Node: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Nodes) != 660 || in.NodesOmitted != n-660 {
+		t.Fatalf("%d nodes shown, %d omitted", len(in.Nodes), in.NodesOmitted)
+	}
+	for _, v := range in.Nodes {
+		if string(v.Output) != fmt.Sprint(v.Iteration) {
+			t.Fatalf("%s[%s]: output %s, want %d", v.NodeID, v.Scope, v.Output, v.Iteration)
+		}
 	}
 }
 

@@ -181,7 +181,8 @@ func (e *Engine) RunSummary(ctx context.Context, runID string) (*RunSummary, err
 	}
 	var nodes []*store.Node
 	if !run.Status.Terminal() {
-		if nodes, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID}); err != nil {
+		// summarize reads states, kinds, errors and times: no outputs.
+		if nodes, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID, NoOutput: true}); err != nil {
 			return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 		}
 	}
@@ -227,7 +228,7 @@ func (e *Engine) RunList(ctx context.Context, p RunListParams) (runs []*RunSumma
 	for _, run := range rows {
 		var nodes []*store.Node
 		if !run.Status.Terminal() {
-			if nodes, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID}); err != nil {
+			if nodes, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID, NoOutput: true}); err != nil {
 				return nil, false, fmt.Errorf("runtime: list runs: %w", err)
 			}
 		}
@@ -369,14 +370,53 @@ func (e *Engine) nodeTable(ctx context.Context, run *store.Run, wf *ir.Workflow)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)
 	}
-	out, _, err := e.nodePage(ctx, run, wf, rows, 0, 0)
+	out, _, err := e.nodePage(ctx, run, wf, rows, 0, 0, false)
 	return out, err
+}
+
+// outputsFetchedOneByOne bounds the nodes whose outputs a paged
+// inspection reads one by one (NodeGet) after a listing without them;
+// past it, one full listing is cheaper.
+const outputsFetchedOneByOne = 500
+
+// withOutputs returns rows, listed without their outputs, with them: read
+// node by node for a page, or in one full listing for a long one. A node
+// gone since the listing (a retry reset it) stays as listed.
+func (e *Engine) withOutputs(ctx context.Context, runID string, rows []*store.Node) ([]*store.Node, error) {
+	out := make([]*store.Node, len(rows))
+	if len(rows) > outputsFetchedOneByOne {
+		all, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID})
+		if err != nil {
+			return nil, fmt.Errorf("runtime: nodes of run %s: %w", runID, err)
+		}
+		byKey := make(map[nodeKey]*store.Node, len(all))
+		for _, n := range all {
+			byKey[nodeKey{n.NodeID, n.Scope}] = n
+		}
+		for i, n := range rows {
+			if out[i] = byKey[nodeKey{n.NodeID, n.Scope}]; out[i] == nil {
+				out[i] = n
+			}
+		}
+		return out, nil
+	}
+	for i, n := range rows {
+		full, err := e.cfg.Store.NodeGet(ctx, &store.NodeGetParams{RunID: runID, NodeID: n.NodeID, Scope: n.Scope})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			full = n
+		case err != nil:
+			return nil, fmt.Errorf("runtime: node %s of run %s: %w", n.NodeID, runID, err)
+		}
+		out[i] = full
+	}
+	return out, nil
 }
 
 // nodePage orders a run's node rows as NodeTable does and returns the
 // views of the first head and the last tail of them (all when head and
 // tail are 0 or cover every row), and how many were left out between.
-func (e *Engine) nodePage(ctx context.Context, run *store.Run, wf *ir.Workflow, rows []*store.Node, head, tail int) ([]*NodeView, int, error) {
+func (e *Engine) nodePage(ctx context.Context, run *store.Run, wf *ir.Workflow, rows []*store.Node, head, tail int, noOutputs bool) ([]*NodeView, int, error) {
 	children, err := e.cfg.Store.RunList(ctx, &store.RunListParams{ParentRunID: run.ID, NoInput: true})
 	if err != nil {
 		return nil, 0, fmt.Errorf("runtime: child runs of %s: %w", run.ID, err)
@@ -408,6 +448,13 @@ func (e *Engine) nodePage(ctx context.Context, run *store.Run, wf *ir.Workflow, 
 	if (head > 0 || tail > 0) && head+tail < len(sorted) {
 		omitted = len(sorted) - head - tail
 		sorted = append(sorted[:head:head], sorted[len(sorted)-tail:]...)
+	}
+	if noOutputs {
+		// rows were listed without their outputs (NodeListParams.NoOutput):
+		// those of the nodes shown are read now.
+		if sorted, err = e.withOutputs(ctx, run.ID, sorted); err != nil {
+			return nil, 0, err
+		}
 	}
 	now := e.now()
 	out := make([]*NodeView, 0, len(sorted))
@@ -508,7 +555,8 @@ func (e *Engine) approvals(ctx context.Context, run *store.Run, wf *ir.Workflow,
 		return []*ApprovalView{}, nil
 	}
 	if rows == nil {
-		if rows, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID}); err != nil {
+		// States, times and data (deadlines) only: no outputs.
+		if rows, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID, NoOutput: true}); err != nil {
 			return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)
 		}
 	}
@@ -654,7 +702,8 @@ func (e *Engine) waits(ctx context.Context, run *store.Run, wf *ir.Workflow, dep
 	}
 	var err error
 	if rows == nil {
-		if rows, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID}); err != nil {
+		// States, times and data (deadlines) only: no outputs.
+		if rows, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID, NoOutput: true}); err != nil {
 			return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)
 		}
 	}
@@ -796,7 +845,10 @@ func (e *Engine) InspectPage(ctx context.Context, runID string, p InspectParams)
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
 	wf := e.workflowOf(ctx, run)
-	nodes, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID})
+	// The listing leaves out the outputs (of 10⁵ loop iterations, say):
+	// the summary, the counts, the page's choice, the approvals and the
+	// waits read none; the nodes shown have theirs read (nodePage).
+	nodes, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID, NoOutput: true})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
@@ -817,7 +869,7 @@ func (e *Engine) InspectPage(ctx context.Context, runID string, p InspectParams)
 		}
 	}
 	in.NodeCount = len(shown)
-	if in.Nodes, in.NodesOmitted, err = e.nodePage(ctx, run, wf, shown, max(p.Head, 0), max(p.Tail, 0)); err != nil {
+	if in.Nodes, in.NodesOmitted, err = e.nodePage(ctx, run, wf, shown, max(p.Head, 0), max(p.Tail, 0), true); err != nil {
 		return nil, err
 	}
 	if in.Approvals, err = e.approvals(ctx, run, wf, nodes); err != nil {

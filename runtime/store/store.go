@@ -206,7 +206,13 @@ type RunCancelRequestParams struct {
 }
 
 // NodeListParams are the arguments of NodeList.
-type NodeListParams struct{ RunID string }
+type NodeListParams struct {
+	RunID string
+	// NoOutput leaves every node's Output nil (the rest as stored): a
+	// listing for states, counts and paging, which reads the outputs of
+	// only the nodes it shows (NodeGet).
+	NoOutput bool
+}
 
 // NodeGetParams are the arguments of NodeGet.
 type NodeGetParams struct{ RunID, NodeID, Scope string }

@@ -14,6 +14,10 @@ import (
 const nodeCols = `run_id, node_id, scope, iteration, kind, state, attempts, output, output_type,
 	error, error_kind, data, started_at, finished_at, updated_at`
 
+// nodeColsNoOutput is nodeCols with a NULL output (NodeListParams.NoOutput).
+const nodeColsNoOutput = `run_id, node_id, scope, iteration, kind, state, attempts, NULL::jsonb AS output, output_type,
+	error, error_kind, data, started_at, finished_at, updated_at`
+
 func scanNode(row pgx.Row) (*store.Node, error) {
 	var n store.Node
 	var output, data []byte
@@ -29,7 +33,11 @@ func scanNode(row pgx.Row) (*store.Node, error) {
 
 // NodeList implements store.Store.
 func (s *Store) NodeList(ctx context.Context, p *store.NodeListParams) ([]*store.Node, error) {
-	rows, err := s.pool.Query(ctx, nodeListSQL, p.RunID)
+	q := nodeListSQL
+	if p.NoOutput {
+		q = nodeListNoOutputSQL
+	}
+	rows, err := s.pool.Query(ctx, q, p.RunID)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list nodes of run %q: %w", p.RunID, err)
 	}

@@ -13,10 +13,12 @@ import (
 var _ store.RunStateLoader = (*Store)(nil)
 
 const (
-	nodeListSQL    = `SELECT ` + nodeCols + ` FROM node WHERE run_id = $1 ORDER BY node_id, scope`
-	attemptListSQL = `SELECT ` + attemptCols + `, pid, pid_start FROM attempt WHERE run_id = $1`
-	attemptOrder   = ` ORDER BY node_id, scope, number`
-	taskListSQL    = `SELECT ` + taskCols + ` FROM task WHERE run_id = $1 ORDER BY node_id, scope`
+	nodeListSQL = `SELECT ` + nodeCols + ` FROM node WHERE run_id = $1 ORDER BY node_id, scope`
+	// nodeListNoOutputSQL is nodeListSQL with no output (NodeListParams.NoOutput).
+	nodeListNoOutputSQL = `SELECT ` + nodeColsNoOutput + ` FROM node WHERE run_id = $1 ORDER BY node_id, scope`
+	attemptListSQL      = `SELECT ` + attemptCols + `, pid, pid_start FROM attempt WHERE run_id = $1`
+	attemptOrder        = ` ORDER BY node_id, scope, number`
+	taskListSQL         = `SELECT ` + taskCols + ` FROM task WHERE run_id = $1 ORDER BY node_id, scope`
 )
 
 // RunState implements store.RunStateLoader: the run's nodes, attempts and

@@ -18,6 +18,9 @@ import (
 const nodeCols = `run_id, node_id, scope, iteration, kind, state, attempts, output, output_type,
 	error, error_kind, data, started_at, finished_at, updated_at`
 
+// nodeColsNoOutput is nodeCols with an empty output (NodeListParams.NoOutput).
+var nodeColsNoOutput = strings.Replace(nodeCols, " output,", " '' AS output,", 1)
+
 func scanNode(sc scanner) (*store.Node, error) {
 	var n store.Node
 	var output, data, started, finished, updated string
@@ -32,7 +35,11 @@ func scanNode(sc scanner) (*store.Node, error) {
 
 // NodeList implements store.Store.
 func (s *Store) NodeList(ctx context.Context, p *store.NodeListParams) ([]*store.Node, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+nodeCols+` FROM node WHERE run_id = ? ORDER BY node_id, scope`, p.RunID)
+	cols := nodeCols
+	if p.NoOutput {
+		cols = nodeColsNoOutput
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+cols+` FROM node WHERE run_id = ? ORDER BY node_id, scope`, p.RunID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list nodes of run %q: %w", p.RunID, err)
 	}

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"Task":         testTask,
 		"LongInput":    testLongInput,
 		"NoInputReads": testNoInputReads,
+		"NoOutputList": testNoOutputList,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -926,6 +927,47 @@ func testNoInputReads(t *testing.T, s store.Store) {
 	for _, r := range runs {
 		if r.Input != nil || r.Workflow != "wf" || r.SourceHash != "h" {
 			t.Errorf("%s: RunList with NoInput: input of %d bytes, workflow %q, source hash %q", r.ID, len(r.Input), r.Workflow, r.SourceHash)
+		}
+	}
+}
+
+// testNoOutputList: NodeList with NoOutput leaves every node's Output nil
+// and agrees with the full listing in every other field, in the same
+// order; the full listing still has the outputs.
+func testNoOutputList(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "r")
+	nodes := []*store.Node{
+		{RunID: "r", NodeID: "a", Kind: "step", State: store.NodeFinished, Attempts: 1, Output: json.RawMessage(`{"text":"` + strings.Repeat("y", 3000) + `"}`),
+			OutputType: "Report", Data: json.RawMessage(`{"session":"s1"}`), StartedAt: at(1), FinishedAt: at(2), UpdatedAt: at(2)},
+		{RunID: "r", NodeID: "b", Scope: "L#0", Iteration: 0, Kind: "step", State: store.NodeFailed, Attempts: 2, Error: "boom", ErrorKind: "run", StartedAt: at(3), UpdatedAt: at(4)},
+		{RunID: "r", NodeID: "c", Kind: "timer", State: store.NodeWaiting, Data: json.RawMessage(`{"due":"2026-01-02T03:05:05Z"}`), StartedAt: at(5), UpdatedAt: at(5)},
+	}
+	if err := s.NodeUpsert(ctx, &store.NodeUpsertParams{Nodes: nodes}); err != nil {
+		t.Fatal(err)
+	}
+	full, err := s.NodeList(ctx, &store.NodeListParams{RunID: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	light, err := s.NodeList(ctx, &store.NodeListParams{RunID: "r", NoOutput: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full) != len(nodes) || len(light) != len(full) {
+		t.Fatalf("%d nodes listed, %d without outputs, want %d", len(full), len(light), len(nodes))
+	}
+	if string(full[0].Output) != string(nodes[0].Output) {
+		t.Errorf("the full listing has an output of %d bytes, want %d", len(full[0].Output), len(nodes[0].Output))
+	}
+	for i := range full {
+		if light[i].Output != nil {
+			t.Errorf("%s: listed with NoOutput, an output of %d bytes", light[i].NodeID, len(light[i].Output))
+		}
+		want := *full[i]
+		want.Output = nil
+		if diff := cmp.Diff(want, *light[i]); diff != "" {
+			t.Errorf("%s listed with NoOutput (-full without its output +listed):\n%s", want.NodeID, diff)
 		}
 	}
 }
