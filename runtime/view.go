@@ -370,21 +370,23 @@ func (e *Engine) nodeTable(ctx context.Context, run *store.Run, wf *ir.Workflow)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)
 	}
-	out, _, err := e.nodePage(ctx, run, wf, rows, 0, 0, false)
+	out, _, err := e.nodePage(ctx, run, wf, rows, 0, 0, 0)
 	return out, err
 }
 
 // outputsFetchedOneByOne bounds the nodes whose outputs a paged
 // inspection reads one by one (NodeGet) after a listing without them;
-// past it, one full listing is cheaper.
+// past it, or when the page is more than a quarter of the run's nodes,
+// one full listing is cheaper.
 const outputsFetchedOneByOne = 500
 
-// withOutputs returns rows, listed without their outputs, with them: read
-// node by node for a page, or in one full listing for a long one. A node
-// gone since the listing (a retry reset it) stays as listed.
-func (e *Engine) withOutputs(ctx context.Context, runID string, rows []*store.Node) ([]*store.Node, error) {
+// withOutputs returns rows, shown of the total nodes a listing without
+// outputs returned, with their outputs: read node by node for a small part of a
+// large run, or in one full listing. A node gone since the listing (a
+// retry reset it) stays as listed.
+func (e *Engine) withOutputs(ctx context.Context, runID string, rows []*store.Node, total int) ([]*store.Node, error) {
 	out := make([]*store.Node, len(rows))
-	if len(rows) > outputsFetchedOneByOne {
+	if len(rows) > outputsFetchedOneByOne || 4*len(rows) > total {
 		all, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID})
 		if err != nil {
 			return nil, fmt.Errorf("runtime: nodes of run %s: %w", runID, err)
@@ -416,7 +418,11 @@ func (e *Engine) withOutputs(ctx context.Context, runID string, rows []*store.No
 // nodePage orders a run's node rows as NodeTable does and returns the
 // views of the first head and the last tail of them (all when head and
 // tail are 0 or cover every row), and how many were left out between.
-func (e *Engine) nodePage(ctx context.Context, run *store.Run, wf *ir.Workflow, rows []*store.Node, head, tail int, noOutputs bool) ([]*NodeView, int, error) {
+//
+// listed, when not 0, says that rows were listed without their outputs
+// (NodeListParams.NoOutput), from a listing of that many nodes: the
+// outputs of the nodes shown are read (withOutputs).
+func (e *Engine) nodePage(ctx context.Context, run *store.Run, wf *ir.Workflow, rows []*store.Node, head, tail, listed int) ([]*NodeView, int, error) {
 	children, err := e.cfg.Store.RunList(ctx, &store.RunListParams{ParentRunID: run.ID, NoInput: true})
 	if err != nil {
 		return nil, 0, fmt.Errorf("runtime: child runs of %s: %w", run.ID, err)
@@ -449,10 +455,8 @@ func (e *Engine) nodePage(ctx context.Context, run *store.Run, wf *ir.Workflow, 
 		omitted = len(sorted) - head - tail
 		sorted = append(sorted[:head:head], sorted[len(sorted)-tail:]...)
 	}
-	if noOutputs {
-		// rows were listed without their outputs (NodeListParams.NoOutput):
-		// those of the nodes shown are read now.
-		if sorted, err = e.withOutputs(ctx, run.ID, sorted); err != nil {
+	if listed > 0 {
+		if sorted, err = e.withOutputs(ctx, run.ID, sorted, listed); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -845,12 +849,18 @@ func (e *Engine) InspectPage(ctx context.Context, runID string, p InspectParams)
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
 	wf := e.workflowOf(ctx, run)
-	// The listing leaves out the outputs (of 10⁵ loop iterations, say):
-	// the summary, the counts, the page's choice, the approvals and the
-	// waits read none; the nodes shown have theirs read (nodePage).
-	nodes, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID, NoOutput: true})
+	// A paged inspection lists the nodes without their outputs (of 10⁵
+	// loop iterations, say): the summary, the counts, the page's choice,
+	// the approvals and the waits read none, and the nodes shown have
+	// theirs read (nodePage). An unpaged one shows them all.
+	paged := p.Head > 0 || p.Tail > 0
+	nodes, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID, NoOutput: paged})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
+	}
+	listed := 0
+	if paged {
+		listed = len(nodes)
 	}
 	in := &Inspection{Run: e.summarize(run, nodes), NodeStates: map[string]map[store.NodeState]int{}}
 	shown := nodes
@@ -869,7 +879,7 @@ func (e *Engine) InspectPage(ctx context.Context, runID string, p InspectParams)
 		}
 	}
 	in.NodeCount = len(shown)
-	if in.Nodes, in.NodesOmitted, err = e.nodePage(ctx, run, wf, shown, max(p.Head, 0), max(p.Tail, 0), true); err != nil {
+	if in.Nodes, in.NodesOmitted, err = e.nodePage(ctx, run, wf, shown, max(p.Head, 0), max(p.Tail, 0), listed); err != nil {
 		return nil, err
 	}
 	if in.Approvals, err = e.approvals(ctx, run, wf, nodes); err != nil {
