@@ -20,10 +20,11 @@ import (
 // prompt (prompt.txt) in its working directory, prints stdout.txt (or
 // stdout2.txt once the prompt reports a rejected reply), writes progress
 // to stderr, and exits with the code in exit.txt. With a file "slow" it
-// starts a child and waits instead, to test cancellation.
+// starts a child and waits instead, to test cancellation; it writes the
+// child's pid by renaming, so a test that sees child.pid can read it.
 const standinTail = `
 echo "working..." >&2
-if [ -f slow ]; then sleep 60 & echo $! > child.pid; wait; fi
+if [ -f slow ]; then sleep 60 & echo $! > child.pid.new; mv child.pid.new child.pid; wait; fi
 if grep -q "previous reply was rejected" prompt.txt && [ -f stdout2.txt ]; then cat stdout2.txt; else cat stdout.txt; fi
 exit "$(cat exit.txt 2>/dev/null || echo 0)"
 `

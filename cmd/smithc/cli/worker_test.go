@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -112,7 +113,34 @@ func startWorker(t *testing.T, dir, db string, n int, flags ...string) *workerPr
 			t.Logf("--- %s\n%s", filepath.Base(log), b)
 		}
 	})
+	p.waitStarted(t)
 	return p
+}
+
+// waitStarted waits until the worker says it started: its signal handlers
+// are installed by then, so a SIGTERM drains it (before, the signal's
+// default action ends it with 143, as it would any process that is still
+// starting), and its first claim follows.
+func (p *workerProc) waitStarted(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		b, _ := os.ReadFile(p.log)
+		if bytes.Contains(b, []byte(": started on ")) {
+			return
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Errorf("worker exited while starting: %v\n%s", err, b) // not Fatal: the killer goroutine starts workers too
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("worker did not start within a minute:\n%s", b)
+			return
+		}
+	}
 }
 
 // stop sends SIGTERM and checks the worker exits 0.
