@@ -96,7 +96,7 @@ type agentReplyData struct {
 
 // EventAgentReply is the kind of the event an agent action logs after
 // each attempt, with its accounting.
-const EventAgentReply = "AgentReply"
+const EventAgentReply = store.IndexedEventKind
 
 // Usage returns what a run's agents consumed; the error wraps
 // store.ErrNotFound for an unknown run.

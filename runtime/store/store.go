@@ -261,6 +261,13 @@ type AttemptListParams struct {
 // EventAppendParams are the arguments of EventAppend.
 type EventAppendParams struct{ Events []*Event }
 
+// IndexedEventKind is the one event kind both stores index apart from
+// the rest of a run's log (a partial index of its rows, always one event
+// a row), so that EventList with this Kind reads those rows only: a run's
+// agent usage without a scan of its 10⁵ compute steps' events. It is the
+// runtime's AgentReply, which always carries its accounting as data.
+const IndexedEventKind = "AgentReply"
+
 // EventListParams are the arguments of EventList.
 type EventListParams struct {
 	RunID    string

@@ -71,7 +71,12 @@ func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*sto
 	q := `SELECT seq, run_id, node_id, scope, iteration, attempt, kind, time, data FROM event
 		WHERE run_id = $1 AND seq > $2`
 	args := []any{p.RunID, p.AfterSeq}
-	if p.Kind != "" {
+	switch p.Kind {
+	case "":
+	case store.IndexedEventKind:
+		// in a partial index, which a generic plan of "kind = $3" could not use
+		q += ` AND kind = '` + store.IndexedEventKind + `'`
+	default:
 		q += ` AND kind = $3`
 		args = append(args, p.Kind)
 	}

@@ -51,11 +51,11 @@ func TestMigrateUpDownUp(t *testing.T) {
 		want    []int
 		version int
 	}{
-		{pgstore.Up, []int{1, 2, 3, 4, 5, 6, 7}, 7},
-		{pgstore.Up, nil, 7},
-		{pgstore.Down, []int{7, 6, 5, 4, 3, 2, 1}, 0},
+		{pgstore.Up, []int{1, 2, 3, 4, 5, 6, 7, 8}, 8},
+		{pgstore.Up, nil, 8},
+		{pgstore.Down, []int{8, 7, 6, 5, 4, 3, 2, 1}, 0},
 		{pgstore.Down, nil, 0},
-		{pgstore.Up, []int{1, 2, 3, 4, 5, 6, 7}, 7},
+		{pgstore.Up, []int{1, 2, 3, 4, 5, 6, 7, 8}, 8},
 	}
 	for i, st := range steps {
 		got, err := s.Migrate(ctx, st.dir, 0)
@@ -110,7 +110,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 			t.Fatalf("concurrent open: %v", err)
 		}
 	}
-	if v, _ := s.Version(ctx); v != 7 {
+	if v, _ := s.Version(ctx); v != 8 {
 		t.Errorf("version after reopen = %d", v)
 	}
 }

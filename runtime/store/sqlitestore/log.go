@@ -52,12 +52,13 @@ func eventGroups(events []*store.Event) [][]*store.Event {
 	return out
 }
 
-// groupable: e carries no data, and its kind, node and scope are text
+// groupable: e carries no data, is not of the indexed kind (whose rows
+// event_agent_reply_idx holds, one event each), and its kind, node and scope are text
 // the row's encoding keeps exactly (valid UTF-8; a kind without the
 // commas that join kinds or the quotes the down migration's split needs
 // absent).
 func groupable(e *store.Event) bool {
-	return (len(e.Data) == 0 || string(e.Data) == "null") && e.Kind != "" && !strings.ContainsAny(e.Kind, ",\"\\") &&
+	return (len(e.Data) == 0 || string(e.Data) == "null") && e.Kind != "" && e.Kind != store.IndexedEventKind && !strings.ContainsAny(e.Kind, ",\"\\") &&
 		utf8.ValidString(e.NodeID) && utf8.ValidString(e.Scope)
 }
 
@@ -253,11 +254,18 @@ func chunks(n int) []int {
 }
 
 // EventList implements store.Store.
-func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*store.Event, error) {
+// eventListSQL is EventList's query.
+func eventListSQL(p *store.EventListParams) (string, []any) {
 	q := `SELECT seq, run_id, node_id, scope, iteration, attempt, kind, time, data FROM event
 		WHERE run_id = ? AND seq > ?`
 	args := []any{p.RunID, p.AfterSeq}
-	if p.Kind != "" {
+	switch p.Kind {
+	case "":
+	case store.IndexedEventKind:
+		// never grouped, and in a partial index that SQLite uses only for
+		// a query whose text has the index's own condition
+		q += ` AND kind = '` + store.IndexedEventKind + `'`
+	default:
 		// a grouped row holds each of its kinds once: LIMIT still counts
 		// the events that match
 		q += ` AND (kind = ? OR (instr(kind, ',') > 0 AND instr(',' || kind || ',', ?) > 0))`
@@ -267,6 +275,11 @@ func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*sto
 	if p.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", p.Limit)
 	}
+	return q, args
+}
+
+func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*store.Event, error) {
+	q, args := eventListSQL(p)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list events of run %q: %w", p.RunID, err)

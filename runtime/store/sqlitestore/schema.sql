@@ -1,5 +1,5 @@
--- smithc store schema, version 8
--- What migrations 1 to 8 leave, as sqlite_master records it: a new store is
+-- smithc store schema, version 9
+-- What migrations 1 to 9 leave, as sqlite_master records it: a new store is
 -- created from this file in one step. Generated: do not edit, add a migration and run
 -- SMITHC_UPDATE=1 go test -run TestFreshSchemaIsTheMigratedSchema ./runtime/store/sqlitestore
 
@@ -138,3 +138,5 @@ CREATE TABLE run_input (
   run_id TEXT PRIMARY KEY REFERENCES run (id) ON DELETE CASCADE,
   input  TEXT NOT NULL
 );
+
+CREATE INDEX event_agent_reply_idx ON event (run_id, seq) WHERE kind = 'AgentReply';

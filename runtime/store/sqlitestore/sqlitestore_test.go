@@ -52,11 +52,11 @@ func TestMigrateUpDownUp(t *testing.T) {
 		want    []int
 		version int
 	}{
-		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6, 7, 8}, 8},
-		{sqlitestore.Up, nil, 8},
-		{sqlitestore.Down, []int{8, 7, 6, 5, 4, 3, 2, 1}, 0},
+		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}, 9},
+		{sqlitestore.Up, nil, 9},
+		{sqlitestore.Down, []int{9, 8, 7, 6, 5, 4, 3, 2, 1}, 0},
 		{sqlitestore.Down, nil, 0},
-		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6, 7, 8}, 8},
+		{sqlitestore.Up, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}, 9},
 	}
 	for i, st := range steps {
 		got, err := s.Migrate(ctx, st.dir, 0)
@@ -87,7 +87,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if v, _ := s2.Version(ctx); v != 8 {
+	if v, _ := s2.Version(ctx); v != 9 {
 		t.Errorf("version after reopen = %d", v)
 	}
 }
