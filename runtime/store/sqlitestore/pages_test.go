@@ -109,21 +109,7 @@ func TestTypeViewReadsPartialIndex(t *testing.T) {
 	if err := s.TypeViewsEnsure(ctx, &store.TypeViewsEnsureParams{Types: []*schema.Type{{Kind: schema.Int, Name: "Score"}}}); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := s.r.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT * FROM "Score"`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if got := strings.Join(plan, "; "); !strings.Contains(got, "node_type_idx") {
+	if got := queryPlan(t, s, `SELECT * FROM "Score"`); !strings.Contains(got, "node_type_idx") {
 		t.Errorf("the type view's plan is %q, want it to use node_type_idx", got)
 	}
 }
@@ -140,21 +126,7 @@ func TestAgentRepliesReadFromTheirIndex(t *testing.T) {
 	}
 	defer s.Close()
 	q, args := eventListSQL(&store.EventListParams{RunID: "r", Kind: store.IndexedEventKind})
-	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	rows.Close()
-	if got := strings.Join(plan, "; "); !strings.Contains(got, "event_agent_reply_idx") {
+	if got := queryPlan(t, s, q, args...); !strings.Contains(got, "event_agent_reply_idx") {
 		t.Errorf("the plan of EventList(Kind: %s) is %q, want it to use event_agent_reply_idx", store.IndexedEventKind, got)
 	}
 	if _, err := s.RunCreate(ctx, &store.RunCreateParams{Run: &store.Run{ID: "r", Workflow: "w", Status: store.RunRunning}}); err != nil {
@@ -188,4 +160,24 @@ func TestAgentRepliesReadFromTheirIndex(t *testing.T) {
 	if len(all) != 202 {
 		t.Errorf("EventList = %d events, want 202", len(all))
 	}
+}
+
+// queryPlan is SQLite's EXPLAIN QUERY PLAN of q, its lines joined by "; ".
+func queryPlan(t *testing.T, s *Store, q string, args ...any) string {
+	t.Helper()
+	rows, err := s.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; ")
 }
