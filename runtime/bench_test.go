@@ -19,8 +19,18 @@ func seqProgram(n int) *ir.Program {
 	return program(fmt.Sprintf("seq%d", n), nil, steps...)
 }
 
-func benchSequential(b *testing.B, n int) {
-	prog := seqProgram(n)
+// readingChain is n value steps, each reading the one before it (the
+// chain of bench/peers): every step builds an expression environment.
+func readingChain(n int) *ir.Program {
+	steps := make([]*ir.Node, n)
+	steps[0] = value("s0", "1")
+	for i := 1; i < n; i++ {
+		steps[i] = value(fmt.Sprintf("s%d", i), fmt.Sprintf("s%d + 1", i-1))
+	}
+	return program(fmt.Sprintf("chain%d", n), nil, steps...)
+}
+
+func benchSequential(b *testing.B, prog *ir.Program, n int) {
 	bd := setup(b, nil, func(c *runtime.Config) {
 		c.ObserveFunc = nil
 		if os.Getenv("SMITHC_SYNC") == "FULL" { // SMITHC_SYNC=FULL: durability full, as the CLI sets it
@@ -43,11 +53,13 @@ func benchSequential(b *testing.B, n int) {
 }
 
 // BenchmarkSequential runs N no-op value steps in sequence, each one
-// durable (committed before the next starts).
+// durable (committed before the next starts), and a chain of 1,000 steps
+// each reading the one before.
 func BenchmarkSequential(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) { benchSequential(b, n) })
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchSequential(b, seqProgram(n), n) })
 	}
+	b.Run("chain=1000", func(b *testing.B) { benchSequential(b, readingChain(1000), 1000) })
 }
 
 // BenchmarkForFanout runs a for over 10,000 elements, one value step each.

@@ -124,7 +124,20 @@ func (r *runner) render(x *ir.Expr, in *instance, p path, pos int, extra map[str
 // outputs of the steps it names, read in the right instance.
 func (r *runner) env(x *ir.Expr, in *instance, p path, pos int, extra map[string]any) (map[string]any, error) {
 	r.envOnce.Do(r.initEnv)
-	env := make(map[string]any, len(x.Names)+8)
+	// The size is counted, not guessed: up to 8 entries (input, run,
+	// env, secret, iteration and a step or two read) Go keeps the map in
+	// one group, where a larger hint would allocate and clear a table of
+	// groups for every evaluation.
+	size := 5 + len(x.Names) + len(x.Params) + len(extra)
+	for _, s := range p {
+		if s.node.Kind == ir.KindFor {
+			size += 2
+		}
+	}
+	if in != nil {
+		size++ // error, in a catch
+	}
+	env := make(map[string]any, size)
 	env["input"] = r.input
 	if _, ok := extra["run"]; !ok {
 		env["run"] = r.runVar
