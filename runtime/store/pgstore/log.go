@@ -68,22 +68,7 @@ func queueEvents(b *pgx.Batch, evs []*store.Event) {
 
 // EventList implements store.Store.
 func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*store.Event, error) {
-	q := `SELECT seq, run_id, node_id, scope, iteration, attempt, kind, time, data FROM event
-		WHERE run_id = $1 AND seq > $2`
-	args := []any{p.RunID, p.AfterSeq}
-	switch p.Kind {
-	case "":
-	case store.IndexedEventKind:
-		// in a partial index, which a generic plan of "kind = $3" could not use
-		q += ` AND kind = '` + store.IndexedEventKind + `'`
-	default:
-		q += ` AND kind = $3`
-		args = append(args, p.Kind)
-	}
-	q += ` ORDER BY seq`
-	if p.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", p.Limit)
-	}
+	q, args := eventListSQL(p)
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list events of run %q: %w", p.RunID, err)
@@ -104,6 +89,29 @@ func (s *Store) EventList(ctx context.Context, p *store.EventListParams) ([]*sto
 		return nil, fmt.Errorf("pgstore: list events of run %q: %w", p.RunID, err)
 	}
 	return out, nil
+}
+
+// eventListSQL is EventList's query and its arguments. The indexed kind
+// is written into the query, not passed as a parameter: its rows are in
+// a partial index (event_agent_reply_idx, migration 8), which a generic
+// plan of "kind = $3" could not use.
+func eventListSQL(p *store.EventListParams) (string, []any) {
+	q := `SELECT seq, run_id, node_id, scope, iteration, attempt, kind, time, data FROM event
+		WHERE run_id = $1 AND seq > $2`
+	args := []any{p.RunID, p.AfterSeq}
+	switch p.Kind {
+	case "":
+	case store.IndexedEventKind:
+		q += ` AND kind = '` + store.IndexedEventKind + `'`
+	default:
+		q += ` AND kind = $3`
+		args = append(args, p.Kind)
+	}
+	q += ` ORDER BY seq`
+	if p.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", p.Limit)
+	}
+	return q, args
 }
 
 // batchRuns returns the ids of the runs a batch writes to.

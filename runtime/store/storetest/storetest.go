@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"LongInput":    testLongInput,
 		"NoInputReads": testNoInputReads,
 		"NoOutputList": testNoOutputList,
+		"IndexedKind":  testIndexedKind,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -969,5 +970,52 @@ func testNoOutputList(t *testing.T, s store.Store) {
 		if diff := cmp.Diff(want, *light[i]); diff != "" {
 			t.Errorf("%s listed with NoOutput (-full without its output +listed):\n%s", want.NodeID, diff)
 		}
+	}
+}
+
+// testIndexedKind: EventList of store.IndexedEventKind (a query of its
+// own, on an index of its own) finds exactly that kind's events of the
+// run, with data or without (one among data-less events of another
+// kind, which a store may keep together), after a seq and in pages, and
+// none of another run's.
+func testIndexedKind(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "r1")
+	mustRun(t, s, "r2")
+	var evs, want []*store.Event
+	for i := 0; i < 300; i++ {
+		evs = append(evs, &store.Event{RunID: "r1", NodeID: "s", Kind: "NodeStarted", Time: at(i)})
+		if i%50 == 7 {
+			reply := &store.Event{RunID: "r1", NodeID: fmt.Sprintf("a%d", i), Kind: store.IndexedEventKind, Time: at(i), Attempt: 1}
+			if i%100 == 7 {
+				reply.Data = json.RawMessage(fmt.Sprintf(`{"input_tokens":%d}`, i))
+			}
+			evs = append(evs, reply, &store.Event{RunID: "r2", Kind: store.IndexedEventKind, Time: at(i)})
+			want = append(want, reply)
+		}
+	}
+	if err := s.EventAppend(ctx, &store.EventAppendParams{Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.EventList(ctx, &store.EventListParams{RunID: "r1", Kind: store.IndexedEventKind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("EventList(Kind: %s) (-want +got):\n%s", store.IndexedEventKind, diff)
+	}
+	got, err = s.EventList(ctx, &store.EventListParams{RunID: "r1", Kind: store.IndexedEventKind, AfterSeq: want[1].Seq, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want[2:4], got); diff != "" {
+		t.Errorf("EventList(Kind: %s, after the second, limit 2) (-want +got):\n%s", store.IndexedEventKind, diff)
+	}
+	all, err := s.EventList(ctx, &store.EventListParams{RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 300+len(want) {
+		t.Errorf("EventList = %d events, want %d", len(all), 300+len(want))
 	}
 }
