@@ -3,6 +3,7 @@ package parser
 import (
 	"errors"
 	"sort"
+	"strings"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -453,8 +454,14 @@ func (r *recoverer) lineStart(off int) (int, int) {
 		}
 	}
 	n := sort.SearchInts(r.lines, off+1) - 1 // the last line starting at or before off
+	if n == 0 && off >= len(byteOrderMark) && strings.HasPrefix(r.src, byteOrderMark) {
+		return len(byteOrderMark), 1 // the mark takes no column (as the lexer counts)
+	}
 	return r.lines[n], n + 1
 }
+
+// byteOrderMark is U+FEFF in UTF-8, which a file may start with.
+const byteOrderMark = "\ufeff"
 
 // lineIndent returns the number of blanks that start the line holding
 // byte offset off, and whether only blanks precede off on its line.
