@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ValidationError says where a value does not fit its type. Path is the
@@ -148,9 +149,19 @@ func Describe(v any) string {
 	case nil:
 		return "null"
 	case string:
+		// cut before it is quoted (a long string is not copied whole),
+		// at the start of a character
+		cut := len(x) > 38
+		if cut {
+			n := 36
+			for n > 0 && !utf8.RuneStart(x[n]) {
+				n--
+			}
+			x = x[:n]
+		}
 		q := strconv.Quote(x)
-		if len(q) > 40 {
-			q = q[:37] + `..."`
+		if cut {
+			q = q[:len(q)-1] + `..."`
 		}
 		return "string " + q
 	case bool:

@@ -3,7 +3,6 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -25,14 +24,22 @@ import (
 // other numbers as float64. Text after the value (other than white space)
 // is an error, as is a number out of range.
 func DecodeJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
+	return DecodeJSONFrom(bytes.NewReader(data))
+}
+
+// DecodeJSONFrom is DecodeJSON of what r holds, decoded as it is read (a
+// large file is not read whole before it is decoded). Every caller that
+// reads a JSON value of a user, a step or the store decodes it here.
+func DecodeJSONFrom(r io.Reader) (any, error) {
+	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("more than one JSON value")
+		return nil, fmt.Errorf("text after the JSON value, which ends at byte %d: want exactly one value", end)
 	}
 	return canonicalJSON(v)
 }

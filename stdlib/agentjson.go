@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -79,16 +78,11 @@ func decodeOne(s string) (any, bool) {
 	if s == "" {
 		return nil, false
 	}
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil {
+	v, err := schema.DecodeJSONFrom(strings.NewReader(s))
+	if err != nil {
 		return nil, false
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false
-	}
-	return schema.Canonical(v), true
+	return v, true
 }
 
 // lastBalanced returns the last top-level JSON value that starts with

@@ -2,10 +2,8 @@ package stdlib
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -96,15 +94,7 @@ func stderrHint(stderr string) string {
 
 // parseStdout reads stdout as the JSON value of the declared output.
 func parseStdout(a *runtime.Attempt, res procResult) (any, error) {
-	dec := json.NewDecoder(strings.NewReader(res.Stdout))
-	dec.UseNumber()
-	var v any
-	err := dec.Decode(&v)
-	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			err = errors.New("more than one JSON value")
-		}
-	}
+	v, err := schema.DecodeJSONFrom(strings.NewReader(res.Stdout))
 	if err != nil {
 		msg := fmt.Sprintf("stdout is not JSON (the step declares an output type, so it must print one JSON value): %v", err)
 		if res.StdoutCut {

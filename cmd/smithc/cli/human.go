@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -216,10 +214,7 @@ func approvalInputs(ctx context.Context, eng *runtime.Engine, runID, nodeID stri
 // parseLoose reads a command-line value as JSON when it is JSON, and as
 // a string otherwise.
 func parseLoose(s string) any {
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err == nil && !dec.More() {
+	if v, err := schema.DecodeJSONFrom(strings.NewReader(s)); err == nil {
 		return v
 	}
 	return s
@@ -244,9 +239,7 @@ consumed when it does. Continues the run like approve does.`,
 			}
 			var payload any = map[string]any{}
 			if data != "" {
-				dec := json.NewDecoder(strings.NewReader(data))
-				dec.UseNumber()
-				if err := dec.Decode(&payload); err != nil {
+				if payload, err = schema.DecodeJSONFrom(strings.NewReader(data)); err != nil {
 					return exitf(ExitUsage, "--data: %s", jsonProblem(err))
 				}
 			}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -20,18 +19,20 @@ func readInputs(wf *ir.Workflow, file string, pairs []string) (map[string]any, e
 	t := wf.Input
 	in := map[string]any{}
 	if file != "" {
-		// decoded from the file as it is read: a copy of a large input
-		// less than reading the file whole first
 		f, err := os.Open(file)
 		if err != nil {
 			return nil, exitf(ExitUsage, "--input-file: %v", err)
 		}
 		defer f.Close()
-		dec := json.NewDecoder(f)
-		dec.UseNumber()
-		if err := dec.Decode(&in); err != nil {
+		v, err := schema.DecodeJSONFrom(f)
+		if err != nil {
 			return nil, exitf(ExitUsage, "--input-file %s: %s; it must hold one JSON object of inputs ({\"name\": value})", file, jsonProblem(err))
 		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, exitf(ExitUsage, "--input-file %s: the document is %s, not an object; it must hold one JSON object of inputs ({\"name\": value})", file, withArticle(schema.Describe(v)))
+		}
+		in = m
 	}
 	for _, kv := range pairs {
 		k, v, ok := strings.Cut(kv, "=")
@@ -80,4 +81,16 @@ func fieldList(t *schema.Type) string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// withArticle puts "a" or "an" before a value's description ("a list",
+// "an int 3"), but not before null.
+func withArticle(d string) string {
+	switch {
+	case d == "null":
+		return d
+	case strings.ContainsAny(d[:1], "aeiou"):
+		return "an " + d
+	}
+	return "a " + d
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -404,10 +403,8 @@ func decodeRaw(raw []byte) any {
 	if len(raw) == 0 {
 		return nil
 	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if dec.Decode(&v) != nil {
+	v, err := schema.DecodeJSON(raw)
+	if err != nil {
 		return nil
 	}
 	return v

@@ -120,17 +120,28 @@ func TestJSONErrorsNameNoGoTypes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	f := e.write("w.smw", "workflow w {\n  input { n: int = 1 }\n  step s { value = input.n }\n}\n")
-	for _, tt := range []struct{ doc, want string }{
-		{"[1, 2]", "the document must be an object, not an array"},
-		{`{"n": `, "the JSON ends early"},
-		{`{"n" 1}`, "invalid JSON at byte 6"},
+	for _, tt := range []struct {
+		doc, want string
+		args      []string
+	}{
+		{"[1, 2]", "the document is a list, not an object", nil},
+		{`"n"`, `the document is a string "n", not an object`, nil},
+		{`{"n": `, "the JSON ends early", nil},
+		{`{"n" 1}`, "invalid JSON at byte 6", nil},
+		// null was taken for no inputs, and with --input it panicked
+		{"null", "the document is null, not an object", nil},
+		{"null", "the document is null, not an object", []string{"--input", "n=2"}},
+		// text after the object was ignored
+		{`{"n": 2} trailing`, "text after the JSON value, which ends at byte 8", nil},
+		{`{"n": 2} {"n": 3}`, "text after the JSON value, which ends at byte 8", nil},
+		{`{"n": 1e999}`, "number 1e999 is out of range", nil},
 	} {
 		in := e.write("in.json", tt.doc)
-		r := e.cli("run", f, "--input-file", in)
+		r := e.cli(append([]string{"run", f, "--input-file", in}, tt.args...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "one JSON object of inputs") {
 			t.Errorf("--input-file %s: exit %d, stderr %q; want exit 2 and %q", tt.doc, r.code, r.stderr, tt.want)
 		}
-		for _, goism := range []string{"Go value", "interface {}", "map[", "json: cannot"} {
+		for _, goism := range []string{"Go value", "interface {}", "map[", "json: cannot", "panic", "goroutine"} {
 			if strings.Contains(r.stderr, goism) {
 				t.Errorf("--input-file %s: stderr shows %q: %q", tt.doc, goism, r.stderr)
 			}
