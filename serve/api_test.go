@@ -142,6 +142,11 @@ func TestAPIApproval(t *testing.T) {
 	if code != 400 || !strings.Contains(raw, "feilds") {
 		t.Errorf("unknown request field: %d\n%s", code, raw)
 	}
+	// Text after the body's object: 400, nothing decided.
+	code, _, raw = c.do("POST", "/api/v1/runs/r1/approvals/ship/approve", `{"fields":{"channel":"beta"}} {"fields":{}}`, nil)
+	if code != 400 || !strings.Contains(raw, "nothing after it") {
+		t.Errorf("a body of two objects: %d\n%s", code, raw)
+	}
 	// Unknown run and node: 404.
 	if code, _, raw = c.do("POST", "/api/v1/runs/nope/approvals/ship/approve", `{}`, nil); code != 404 {
 		t.Errorf("unknown run: %d\n%s", code, raw)
