@@ -283,20 +283,23 @@ func (r *runner) attempt(ctx context.Context, in *instance, action Action, prev 
 		r.flushHeld(in, h)
 		return nil, num, r.attemptFailed(in, num, leakError(l, "the step's output"))
 	}
-	if n.Output != nil {
-		nv, verr := schema.Normalize(n.Output, v, n.ID)
-		if verr != nil {
-			serr := &StepError{Kind: ErrKindValidation, Message: r.secrets.Redact(verr.Error()), Retry: true, Err: verr, Output: v}
-			var ve *schema.ValidationError
-			if errors.As(verr, &ve) {
-				serr.Path = ve.Path
-			}
-			r.flushHeld(in, h)
-			return nil, num, r.attemptFailed(in, num, serr)
-		}
-		v = nv
+	// An output of no declared type (a program built by hand) is
+	// normalised as any: canonical, and refused if JSON cannot hold it.
+	t := n.Output
+	if t == nil {
+		t = schema.AnyType
 	}
-	return v, num, nil
+	nv, verr := schema.Normalize(t, v, n.ID)
+	if verr != nil {
+		serr := &StepError{Kind: ErrKindValidation, Message: r.secrets.Redact(verr.Error()), Retry: true, Err: verr, Output: v}
+		var ve *schema.ValidationError
+		if errors.As(verr, &ve) {
+			serr.Path = ve.Path
+		}
+		r.flushHeld(in, h)
+		return nil, num, r.attemptFailed(in, num, serr)
+	}
+	return nv, num, nil
 }
 
 // attemptEnv is what an attempt's expressions read besides the rest of

@@ -139,6 +139,34 @@ func TestOutputValidation(t *testing.T) {
 	}
 }
 
+// TestNonFiniteOutput: a result JSON cannot hold (0.0 / 0.0, inside an
+// object of no declared type too) fails the attempt as validation naming
+// the field, not as an internal error of encoding it.
+func TestNonFiniteOutput(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	for _, c := range []struct {
+		src  string
+		out  *schema.Type
+		want string
+	}{
+		{"0.0 / 0.0", schema.FloatType, "step s failed: s: NaN is not a number JSON can hold"},
+		{"{ a: [1.0, 1.0 / 0.0] }", nil, "step s failed: s.a[1]: +Inf is not a number JSON can hold"},
+	} {
+		var opts []opt
+		if c.out != nil {
+			opts = append(opts, withOutput(c.out))
+		}
+		res := start(t, b, program("nan", nil, value("s", c.src, opts...)), nil)
+		if res.Status != store.RunFailed || !strings.HasPrefix(res.Error, c.want) {
+			t.Errorf("%s: got %s %q, want failed %q", c.src, res.Status, res.Error, c.want)
+		}
+		if diff := cmp.Diff([]string{"s#1 failed validation"}, attempts(t, b, res.RunID)); diff != "" {
+			t.Errorf("%s: attempts (-want +got):\n%s", c.src, diff)
+		}
+	}
+}
+
 func TestContinueOnFailAndSkipIf(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)

@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -69,6 +70,33 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
+// TestNonFiniteRefused: NaN and the infinities (which expressions make,
+// 0.0 / 0.0) are refused wherever a value is normalised, in a float and
+// anywhere inside an any, with the field path: JSON cannot hold them, so
+// they could not be stored.
+func TestNonFiniteRefused(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, c := range []struct {
+		typ  *schema.Type
+		v    any
+		want string
+	}{
+		{schema.FloatType, nan, "s: NaN is not a number JSON can hold"},
+		{schema.FloatType, -inf, "s: -Inf is not a number JSON can hold"},
+		{schema.ObjectOf(&schema.Field{Name: "v", Type: schema.FloatType}), map[string]any{"v": inf}, "s.v: +Inf is not"},
+		{schema.AnyType, map[string]any{"a": []any{1.5, nan}}, "s.a[1]: NaN is not"},
+		{schema.ListOf(schema.AnyType), []any{"x", inf}, "s[1]: +Inf is not"},
+		{schema.IntType, nan, "s: expected int, got NaN"},
+	} {
+		if got, err := schema.Normalize(c.typ, c.v, "s"); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Normalize(%s, %v) = %v, %v; want an error %q", c.typ, c.v, got, err, c.want)
+		}
+	}
+	if got, err := schema.Normalize(schema.AnyType, map[string]any{"a": []any{1.5, int64(2)}}, "s"); err != nil {
+		t.Errorf("finite any: %v, %v", got, err)
+	}
+}
+
 func TestAnyFieldMayBeNull(t *testing.T) {
 	typ := schema.ObjectOf(&schema.Field{Name: "json", Type: schema.AnyType})
 	got, err := schema.Normalize(typ, map[string]any{"json": nil}, "fetch")
@@ -90,6 +118,11 @@ func TestCoerce(t *testing.T) {
 		{schema.IntType, "3", int64(3), ""},
 		{schema.IntType, "3.5", nil, `"3.5" is not an int`},
 		{schema.FloatType, "2.5", 2.5, ""},
+		{schema.FloatType, ".5", 0.5, ""},
+		{schema.FloatType, "NaN", nil, `"NaN" is not a float`},
+		{schema.FloatType, "-Inf", nil, `"-Inf" is not a float`},
+		{schema.FloatType, "1_000", nil, `"1_000" is not a float`},
+		{schema.IntType, "1_000", nil, `"1_000" is not an int`},
 		{schema.BoolType, "true", true, ""},
 		{schema.BoolType, "yes", nil, "not a bool"},
 		{schema.StringType, "42", "42", ""},

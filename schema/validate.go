@@ -47,6 +47,9 @@ func normalize(t *Type, v any, path string) (any, error) {
 	}
 	switch t.Kind {
 	case Any:
+		if err := finite(v, path); err != nil {
+			return nil, err
+		}
 		return v, nil
 	case Null:
 		if v != nil {
@@ -81,6 +84,9 @@ func normalize(t *Type, v any, path string) (any, error) {
 	case Float:
 		switch n := v.(type) {
 		case float64:
+			if err := finite(n, path); err != nil {
+				return nil, err
+			}
 			return n, nil
 		case int64:
 			return float64(n), nil
@@ -133,6 +139,31 @@ func normalize(t *Type, v any, path string) (any, error) {
 		return nil, fail(path, "expected %s, got null", t)
 	}
 	return nil, fail(path, "expected %s, got %s", t, Describe(v))
+}
+
+// finite refuses NaN and the infinities anywhere in a canonical value:
+// JSON cannot hold them, so no output, input or field may be one (they
+// come from expressions such as 0.0 / 0.0).
+func finite(v any, path string) error {
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fail(path, "%s is not a number JSON can hold (a division by zero?)", Text(x))
+		}
+	case []any:
+		for i, e := range x {
+			if err := finite(e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if err := finite(e, joinPath(path, k)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func joinPath(path, name string) string {
@@ -192,8 +223,10 @@ func Coerce(t *Type, s string, path string) (any, error) {
 		}
 		return i, nil
 	case Float:
+		// as an int is read, without digit separators; and JSON holds no
+		// NaN or infinity
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
+		if err != nil || strings.Contains(s, "_") || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, fail(path, "%q is not a float", s)
 		}
 		return f, nil
