@@ -167,6 +167,25 @@ func TestNonFiniteOutput(t *testing.T) {
 	}
 }
 
+// TestRawBytesReadAsStored: a shell step whose stdout is not UTF-8 gives
+// later steps the string that is stored (U+FFFD for each stray byte, as
+// JSON holds it), not the raw bytes that a resumed run could not read.
+func TestRawBytesReadAsStored(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	res := start(t, b, program("raw", nil, sh("a", tmpl(`printf 'ab\377cd'`)), value("b", "a.stdout")), nil)
+	if res.Status != store.RunFinished || res.Output != "ab\uFFFDcd" {
+		t.Fatalf("got %s %q (%v), want finished %q", res.Status, res.Output, res.Error, "ab\uFFFDcd")
+	}
+	n, err := b.store.NodeGet(context.Background(), &store.NodeGetParams{RunID: res.RunID, NodeID: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(n.Output), `"ab\ufffdcd"`) && !strings.Contains(string(n.Output), "\"ab\uFFFDcd\"") {
+		t.Errorf("stored output of a: %s", n.Output)
+	}
+}
+
 func TestContinueOnFailAndSkipIf(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)

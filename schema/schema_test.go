@@ -208,3 +208,50 @@ func TestKindJSON(t *testing.T) {
 		t.Errorf("round trip: %v %+v", err, back)
 	}
 }
+
+// TestStoredStringIsValidated: a string that is not UTF-8 (a shell step's
+// stdout of raw bytes) is normalised to what JSON stores for it, U+FFFD
+// for each stray byte, in a string, inside an any and in an object key:
+// the value later steps read is the value read back after a resume.
+func TestStoredStringIsValidated(t *testing.T) {
+	for _, s := range []string{"ab\xffcd", "\xe2\x82", "\xed\xa0\x80x", "ok é", "\xff\xfe\xfd", ""} {
+		assertStoredAsValidated(t, s)
+	}
+	got, err := schema.Normalize(schema.AnyType, map[string]any{"k\xff": []any{"v\xfe"}}, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"k\uFFFD": []any{"v\uFFFD"}}, got); diff != "" {
+		t.Errorf("Normalize(any) (-want +got):\n%s", diff)
+	}
+}
+
+// FuzzStoredStringIsValidated: for any bytes, the normalised string is
+// the one a JSON round trip gives.
+func FuzzStoredStringIsValidated(f *testing.F) {
+	for _, s := range []string{"ab\xffcd", "\xe2\x82", "\xed\xa0\x80", "\U0010FFFF", "\xf4\x90\x80\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(assertStoredAsValidated)
+}
+
+func assertStoredAsValidated(t *testing.T, s string) {
+	t.Helper()
+	for _, typ := range []*schema.Type{schema.StringType, schema.AnyType} {
+		got, err := schema.Normalize(typ, s, "s")
+		if err != nil {
+			t.Fatalf("Normalize(%s, %q): %v", typ, s, err)
+		}
+		raw, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back string
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatal(err)
+		}
+		if got != back {
+			t.Errorf("Normalize(%s, %q) = %q, but JSON stores %q", typ, s, got, back)
+		}
+	}
+}

@@ -47,10 +47,7 @@ func normalize(t *Type, v any, path string) (any, error) {
 	}
 	switch t.Kind {
 	case Any:
-		if err := finite(v, path); err != nil {
-			return nil, err
-		}
-		return v, nil
+		return storable(v, path)
 	case Null:
 		if v != nil {
 			return nil, fail(path, "expected null, got %s", Describe(v))
@@ -58,7 +55,7 @@ func normalize(t *Type, v any, path string) (any, error) {
 		return nil, nil
 	case String:
 		if s, ok := v.(string); ok {
-			return s, nil
+			return validUTF8(s), nil
 		}
 	case Enum:
 		if s, ok := v.(string); ok {
@@ -84,10 +81,7 @@ func normalize(t *Type, v any, path string) (any, error) {
 	case Float:
 		switch n := v.(type) {
 		case float64:
-			if err := finite(n, path); err != nil {
-				return nil, err
-			}
-			return n, nil
+			return storable(n, path)
 		case int64:
 			return float64(n), nil
 		}
@@ -141,29 +135,66 @@ func normalize(t *Type, v any, path string) (any, error) {
 	return nil, fail(path, "expected %s, got %s", t, Describe(v))
 }
 
-// finite refuses NaN and the infinities anywhere in a canonical value:
-// JSON cannot hold them, so no output, input or field may be one (they
-// come from expressions such as 0.0 / 0.0).
-func finite(v any, path string) error {
+// storable makes a canonical value one that JSON holds as it is, so that
+// the value stored and read back is the value validated. It works in
+// place: normalize's value is its own copy (Canonical copies lists and
+// maps). A string's bytes that are not UTF-8 become U+FFFD, one for each,
+// as encoding/json writes them; NaN and the infinities, which JSON cannot
+// hold (they come from expressions such as 0.0 / 0.0), are refused.
+func storable(v any, path string) (any, error) {
 	switch x := v.(type) {
+	case string:
+		return validUTF8(x), nil
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fail(path, "%s is not a number JSON can hold (a division by zero?)", Text(x))
+			return nil, fail(path, "%s is not a number JSON can hold (a division by zero?)", Text(x))
 		}
 	case []any:
 		for i, e := range x {
-			if err := finite(e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
+			ne, err := storable(e, fmt.Sprintf("%s[%d]", path, i))
+			if err != nil {
+				return nil, err
 			}
+			x[i] = ne
 		}
 	case map[string]any:
+		var renamed []string
 		for k, e := range x {
-			if err := finite(e, joinPath(path, k)); err != nil {
-				return err
+			ne, err := storable(e, joinPath(path, k))
+			if err != nil {
+				return nil, err
+			}
+			x[k] = ne
+			if !utf8.ValidString(k) {
+				renamed = append(renamed, k)
 			}
 		}
+		for _, k := range renamed {
+			e := x[k]
+			delete(x, k)
+			x[validUTF8(k)] = e
+		}
 	}
-	return nil
+	return v, nil
+}
+
+// validUTF8 is s with each byte that is not part of a UTF-8 character
+// replaced by U+FFFD (s itself when it is valid, the common case).
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = utf8.AppendRune(b, utf8.RuneError)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return string(b)
 }
 
 func joinPath(path, name string) string {
