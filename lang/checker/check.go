@@ -1,7 +1,9 @@
 package checker
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 
 	exprparser "github.com/expr-lang/expr/parser"
@@ -22,7 +24,7 @@ func CheckFile(filename string, cfg *Config) (*Info, diag.Diagnostics) {
 	c := newChecker(cfg)
 	src, err := cfg.readFile(filename)
 	if err != nil {
-		c.errorf(diag.Range{File: filename}, "read-file", "cannot read %s: %v", filename, err)
+		c.errorf(diag.Range{File: filename}, "read-file", "cannot read %s: %v", filename, osProblem(err))
 		return c.info, c.diags.Sort()
 	}
 	var (
@@ -378,4 +380,15 @@ func (c *checker) report(d diag.Diagnostic) {
 		d.Severity = diag.Error
 	}
 	c.diags = append(c.diags, d)
+}
+
+// osProblem is the operating system's own words of a file error ("no such
+// file or directory", "is a directory"), without the operation and path
+// that the message around it already gives.
+func osProblem(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

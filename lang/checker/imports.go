@@ -65,7 +65,7 @@ func (c *checker) loadImports(main *ast.File) []*ast.File {
 				if err != nil {
 					c.report(diag.Diagnostic{
 						Code:    "import-not-found",
-						Summary: "cannot import " + quote(imp.Path) + ": " + errText(err),
+						Summary: "cannot import " + quote(imp.Path) + ": " + osProblem(err).Error(),
 						Detail:  "Import paths are relative to the importing file.",
 						Subject: imp.PathRange,
 					})
@@ -105,13 +105,4 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
-}
-
-// errText shortens a file error for a message.
-func errText(err error) string {
-	s := err.Error()
-	if i := strings.LastIndex(s, ": "); i >= 0 {
-		return s[i+2:]
-	}
-	return s
 }
