@@ -3,12 +3,14 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -35,13 +37,73 @@ func DecodeJSONFrom(r io.Reader) (any, error) {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, err
+		return nil, &jsonError{msg: JSONProblem(err), err: err}
 	}
 	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("text after the JSON value, which ends at byte %d: want exactly one value", end)
 	}
 	return canonicalJSON(v)
+}
+
+// jsonError is a decoding error of encoding/json in JSONProblem's words;
+// it unwraps to encoding/json's own.
+type jsonError struct {
+	msg string
+	err error
+}
+
+func (e *jsonError) Error() string { return e.msg }
+func (e *jsonError) Unwrap() error { return e.err }
+
+// JSONProblem says what is wrong with a JSON document in its reader's
+// terms (where, and what was found instead), without the Go types that
+// encoding/json names ("Go value of type map[string]interface {}").
+func JSONProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		where := "the document"
+		if te.Field != "" {
+			where = "field " + te.Field
+		}
+		want := "a value"
+		switch te.Type.Kind() {
+		case reflect.Map, reflect.Struct:
+			want = "an object"
+		case reflect.Slice, reflect.Array:
+			want = "an array"
+		case reflect.String:
+			want = "a string"
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+			want = "a number"
+		}
+		return fmt.Sprintf("%s must be %s, not %s (at byte %d)", where, want, jsonKindName(te.Value), te.Offset)
+	case errors.As(err, &se):
+		return fmt.Sprintf("invalid JSON at byte %d: %s", se.Offset, se.Error())
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends early (an unclosed bracket, brace or string?)"
+	case errors.Is(err, io.EOF):
+		return "there is no JSON value (the text is empty)"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ") // "unknown field \"x\"", "exceeded max depth"
+}
+
+// jsonKindName names a JSON value kind as encoding/json reports it in an
+// UnmarshalTypeError ("array", "number 1.5").
+func jsonKindName(v string) string {
+	names := map[string]string{"array": "an array", "object": "an object", "string": "a string", "bool": "true or false", "number": "a number"}
+	if n, ok := names[v]; ok {
+		return n
+	}
+	if n, ok := strings.CutPrefix(v, "number "); ok {
+		return "the number " + n
+	}
+	return v
 }
 
 // canonicalJSON converts the json.Number values of a decoded value in

@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -123,5 +124,36 @@ func TestDescribeCanonical(t *testing.T) {
 	}
 	if got := schema.Describe([]string{"a"}); got != "list" {
 		t.Errorf("Describe([]string) = %q", got)
+	}
+}
+
+// TestDecodeJSONErrors: DecodeJSON's errors say where and what in the
+// reader's terms, never encoding/json's own wording or Go types, and
+// still unwrap to encoding/json's errors.
+func TestDecodeJSONErrors(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{``, "there is no JSON value (the text is empty)"},
+		{`{"a": `, "the JSON ends early (an unclosed bracket, brace or string?)"},
+		{`{"a" 1}`, "invalid JSON at byte 6: invalid character '1' after object key"},
+		{`[1] [2]`, "text after the JSON value, which ends at byte 3: want exactly one value"},
+		{`1e999`, "number 1e999 is out of range"},
+		{strings.Repeat("[", 10001) + strings.Repeat("]", 10001), "exceeded max depth"},
+	} {
+		_, err := schema.DecodeJSON([]byte(c.in))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("DecodeJSON(%.20q) = %v, want %q", c.in, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "json:") {
+			t.Errorf("DecodeJSON(%.20q): %q names encoding/json", c.in, err)
+		}
+	}
+	var se *json.SyntaxError
+	if _, err := schema.DecodeJSON([]byte(`{"a" 1}`)); !errors.As(err, &se) || se.Offset != 6 {
+		t.Errorf("the syntax error does not unwrap to encoding/json's: %v", err)
+	}
+	type T struct{ N int }
+	err := json.Unmarshal([]byte(`{"N": "x"}`), new(T))
+	if got, want := schema.JSONProblem(err), `field N must be a number, not a string (at byte 9)`; got != want {
+		t.Errorf("JSONProblem = %q, want %q", got, want)
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/smithc/smithc/runtime"
+	"github.com/smithc/smithc/schema"
 )
 
 // Options configure a Server.
@@ -273,27 +274,12 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		switch {
 		case errors.As(err, &mbe):
 			writeError(w, http.StatusRequestEntityTooLarge, "", "the request body is larger than 4 MiB")
-		case err.Error() == "EOF":
+		case errors.Is(err, io.EOF):
 			writeError(w, http.StatusBadRequest, "", "the request needs a JSON body")
 		default:
-			writeError(w, http.StatusBadRequest, "", "the request body is not valid JSON for this call: "+jsonProblem(err))
+			writeError(w, http.StatusBadRequest, "", "the request body is not valid JSON for this call: "+schema.JSONProblem(err))
 		}
 		return false
 	}
 	return true
-}
-
-// jsonProblem says what is wrong with a body without Go type names.
-func jsonProblem(err error) string {
-	var ute *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &ute):
-		return fmt.Sprintf("field %q has the wrong type (%s)", ute.Field, ute.Value)
-	case errors.As(err, &se):
-		return fmt.Sprintf("syntax error at byte %d", se.Offset)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
-	}
-	return "it could not be read"
 }

@@ -240,7 +240,7 @@ consumed when it does. Continues the run like approve does.`,
 			var payload any = map[string]any{}
 			if data != "" {
 				if payload, err = schema.DecodeJSONFrom(strings.NewReader(data)); err != nil {
-					return exitf(ExitUsage, "--data: %s", jsonProblem(err))
+					return exitf(ExitUsage, "--data: %v", err)
 				}
 			}
 			ctx := cmd.Context()

@@ -26,7 +26,7 @@ func readInputs(wf *ir.Workflow, file string, pairs []string) (map[string]any, e
 		defer f.Close()
 		v, err := schema.DecodeJSONFrom(f)
 		if err != nil {
-			return nil, exitf(ExitUsage, "--input-file %s: %s; it must hold one JSON object of inputs ({\"name\": value})", file, jsonProblem(err))
+			return nil, exitf(ExitUsage, "--input-file %s: %v; it must hold one JSON object of inputs ({\"name\": value})", file, err)
 		}
 		m, ok := v.(map[string]any)
 		if !ok {
