@@ -3,11 +3,11 @@ package lsp
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/textproto"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -78,7 +78,7 @@ func (c *conn) read() ([]byte, error) {
 	tp := textproto.NewReader(c.r)
 	h, err := tp.ReadMIMEHeader()
 	if err != nil {
-		if err == io.EOF || len(h) == 0 && strings.Contains(err.Error(), "EOF") {
+		if errors.Is(err, io.EOF) || len(h) == 0 && errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, io.EOF
 		}
 		return nil, fmt.Errorf("reading a message header: %w", err)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/smithc/smithc/runtime/store"
 )
 
@@ -362,7 +364,7 @@ func attemptStart(t *wtx, a *store.Attempt) error {
 		t.arg(v)
 	}
 	if _, err := t.exec(attemptStartSQL); err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "PRIMARY KEY") {
+		if c := sqliteCode(err); c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || c == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 			return fmt.Errorf("sqlitestore: start attempt %d of %q: %w: it exists", a.Number, a.NodeID, store.ErrConflict)
 		}
 		return fmt.Errorf("sqlitestore: start attempt %d of %q: %w", a.Number, a.NodeID, err)
