@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/stdlib"
@@ -146,7 +147,28 @@ func (a *app) rootCommand() *cobra.Command {
 		Version:       versionString(),
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(flagError)
 	return root
+}
+
+// flagError words a flag's value that does not parse by what the flag
+// takes, instead of the parser's own message ('invalid argument "abc"
+// for "--timeout" flag: time: invalid duration "abc"'); other flag
+// errors (an unknown flag) are left as they are.
+func flagError(_ *cobra.Command, err error) error {
+	var ive *pflag.InvalidValueError
+	if !errors.As(err, &ive) {
+		return err
+	}
+	want := map[string]string{
+		"duration": "a duration (such as 90s, 5m or 1h30m)",
+		"int":      "a whole number",
+		"bool":     "true or false",
+	}[ive.GetFlag().Value.Type()]
+	if want == "" {
+		want = "a " + ive.GetFlag().Value.Type()
+	}
+	return fmt.Errorf("--%s %q: want %s", ive.GetFlag().Name, ive.GetValue(), want)
 }
 
 // checkFormat returns a usage error unless format is one of allowed.

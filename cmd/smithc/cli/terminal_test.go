@@ -148,3 +148,28 @@ func TestJSONErrorsNameNoGoTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagValueErrors: a flag's value that does not parse is exit 2
+// saying what the flag takes, without the parser's words for it.
+func TestFlagValueErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("w.smw", "workflow w {\n  step s { value = 1 }\n}\n")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", f, "--timeout", "abc"}, `--timeout "abc": want a duration (such as 90s, 5m or 1h30m)`},
+		{[]string{"run", f, "--max-concurrency", "x"}, `--max-concurrency "x": want a whole number`},
+	} {
+		r := e.cli(tt.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("smithc %v: exit %d, stderr %q; want exit 2 and %q", tt.args, r.code, r.stderr, tt.want)
+		}
+		for _, goism := range []string{"time:", "strconv", "invalid argument", "parsing"} {
+			if strings.Contains(r.stderr, goism) {
+				t.Errorf("smithc %v: stderr shows %q: %q", tt.args, goism, r.stderr)
+			}
+		}
+	}
+}
