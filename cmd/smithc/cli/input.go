@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -20,10 +22,17 @@ func readInputs(wf *ir.Workflow, file string, pairs []string) (map[string]any, e
 	in := map[string]any{}
 	if file != "" {
 		f, err := os.Open(file)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // "no such file or directory": the path is said already
+		}
 		if err != nil {
-			return nil, exitf(ExitUsage, "--input-file: %v", err)
+			return nil, exitf(ExitUsage, "--input-file %s: %v", file, err)
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return nil, exitf(ExitUsage, "--input-file %s is a directory: give a file holding one JSON object of inputs", file)
+		}
 		v, err := schema.DecodeJSONFrom(f)
 		if err != nil {
 			return nil, exitf(ExitUsage, "--input-file %s: %v; it must hold one JSON object of inputs ({\"name\": value})", file, err)

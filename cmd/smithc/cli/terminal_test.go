@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -170,6 +171,24 @@ func TestFlagValueErrors(t *testing.T) {
 			if strings.Contains(r.stderr, goism) {
 				t.Errorf("smithc %v: stderr shows %q: %q", tt.args, goism, r.stderr)
 			}
+		}
+	}
+}
+
+// TestInputFileNotAFile: an --input-file that is missing or a directory
+// is exit 2 naming the path once, in the system's words.
+func TestInputFileNotAFile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("w.smw", "workflow w {\n  input { n: int = 1 }\n  step s { value = input.n }\n}\n")
+	dir := t.TempDir()
+	for _, tt := range []struct{ path, want string }{
+		{filepath.Join(dir, "nope.json"), "--input-file " + filepath.Join(dir, "nope.json") + ": no such file or directory"},
+		{dir, "--input-file " + dir + " is a directory: give a file"},
+	} {
+		r := e.cli("run", f, "--input-file", tt.path)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, tt.path) != 1 {
+			t.Errorf("--input-file %s: exit %d, stderr %q; want exit 2 and %q", tt.path, r.code, r.stderr, tt.want)
 		}
 	}
 }
