@@ -88,15 +88,9 @@ func fail(w http.ResponseWriter, err error) {
 	}
 }
 
-// userMessage drops the package prefixes ("runtime: ", "sqlitestore: ")
-// that wrapped errors carry.
-func userMessage(err error) string {
-	msg := err.Error()
-	for _, p := range []string{"runtime: ", "sqlitestore: ", "pgstore: ", "store: "} {
-		msg = strings.ReplaceAll(msg, p, "")
-	}
-	return msg
-}
+// userMessage is err's message without the layers' package prefixes
+// (runtime.UserText).
+func userMessage(err error) string { return runtime.UserText(err.Error()) }
 
 // fieldOf finds the field path a validation message names: the word
 // before the first ": " that looks like a path (fields.x, data.a[2]).

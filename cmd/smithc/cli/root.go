@@ -90,13 +90,13 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintf(stderr, "smithc: %s\n", ee.msg)
+			fmt.Fprintf(stderr, "smithc: %s\n", runtime.UserText(ee.msg))
 		}
 		return ee.code
 	}
 	// Anything else cobra returns is a usage error (unknown command or
 	// flag, wrong number of arguments).
-	fmt.Fprintf(stderr, "smithc: %s\n", err)
+	fmt.Fprintf(stderr, "smithc: %s\n", runtime.UserText(err.Error()))
 	fmt.Fprintf(stderr, "Run 'smithc --help' for usage.\n")
 	return ExitUsage
 }
