@@ -68,8 +68,10 @@ func (s *Server) page() http.Handler {
 }
 
 // fail answers an error from the runtime with the status a REST user
-// expects, and the message without the layers' prefixes.
-func fail(w http.ResponseWriter, err error) {
+// expects, and the message without the layers' prefixes. A run the
+// store does not have is said as the CLI says it, once ("no run \"x\""),
+// not as the layers' messages repeat it.
+func fail(w http.ResponseWriter, r *http.Request, err error) {
 	var br *badRequest
 	msg := userMessage(err)
 	switch {
@@ -77,6 +79,8 @@ func fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusBadRequest, br.field, br.msg)
 	case errors.Is(err, runtime.ErrInvalidDecision), errors.Is(err, runtime.ErrInvalidSignal):
 		writeError(w, http.StatusBadRequest, fieldOf(msg), msg)
+	case errors.Is(err, store.ErrNotFound) && !errors.Is(err, runtime.ErrUnknownNode) && r.PathValue("id") != "":
+		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no run %q (GET /api/v1/runs lists the runs)", r.PathValue("id")))
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, runtime.ErrUnknownNode):
 		writeError(w, http.StatusNotFound, "", msg)
 	case errors.Is(err, store.ErrConflict), errors.Is(err, runtime.ErrRunLive), errors.Is(err, runtime.ErrExpired):
@@ -128,7 +132,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 	runs, more, err := s.runList(r.Context(), listFilter{Status: q.Get("status"), Workflow: q.Get("workflow"),
 		Parent: q.Get("parent"), Offset: offset, Limit: limit})
 	if err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"runs": runs, "more": more})
@@ -157,7 +161,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := s.runDetail(r.Context(), r.PathValue("id"), p)
 	if err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
@@ -184,7 +188,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	evs, err := s.eventPage(r.Context(), r.PathValue("id"), after, limit)
 	if err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	last := after
@@ -197,7 +201,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 func (s *Server) graph(w http.ResponseWriter, r *http.Request) {
 	_, wf, err := s.eng.RunProgram(r.Context(), r.PathValue("id"))
 	if err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")
@@ -242,7 +246,7 @@ func (s *Server) decide(approve bool) http.HandlerFunc {
 			return
 		}
 		if err != nil {
-			fail(w, err)
+			fail(w, r, err)
 			return
 		}
 		s.continueInBackground(id, res)
@@ -267,7 +271,7 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	res, err := s.eng.Signal(r.Context(), id, r.PathValue("name"), data, false)
 	if err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	s.continueInBackground(id, res)
@@ -277,7 +281,7 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request) {
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 	res, err := s.eng.Cancel(r.Context(), r.PathValue("id"))
 	if err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, resultJSON(res))
@@ -286,7 +290,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pause(w http.ResponseWriter, r *http.Request) {
 	res, err := s.eng.Pause(r.Context(), r.PathValue("id"))
 	if err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, resultJSON(res))
@@ -297,7 +301,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
 	if err := s.startBackground(id, func() (*runtime.Result, error) {
 		return s.eng.Resume(s.bg, id, runtime.ResumeParams{Wait: runtime.WaitAlways})
 	}); err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"run_id": id, "status": "running"})
@@ -312,7 +316,7 @@ func (s *Server) retry(w http.ResponseWriter, r *http.Request) {
 	if err := s.startBackground(id, func() (*runtime.Result, error) {
 		return s.eng.Retry(s.bg, id, node, runtime.ResumeParams{Wait: runtime.WaitAlways})
 	}); err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"run_id": id, "status": "running"})

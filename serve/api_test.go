@@ -148,6 +148,9 @@ func TestAPIApproval(t *testing.T) {
 		t.Errorf("a body of two objects: %d\n%s", code, raw)
 	}
 	// Unknown run and node: 404.
+	if code, _, raw = c.do("GET", "/api/v1/runs/nope", "", nil); code != 404 || !strings.Contains(raw, `no run \"nope\" (GET /api/v1/runs lists the runs)`) || strings.Count(raw, "nope") != 1 {
+		t.Errorf("unknown run's detail: %d\n%s", code, raw)
+	}
 	if code, _, raw = c.do("POST", "/api/v1/runs/nope/approvals/ship/approve", `{}`, nil); code != 404 {
 		t.Errorf("unknown run: %d\n%s", code, raw)
 	}

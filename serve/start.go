@@ -21,7 +21,7 @@ type workflowJSON struct {
 func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) {
 	out, err := s.workflows(r.Context())
 	if err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"workflows": out})
@@ -75,7 +75,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	prog, wf, err := s.eng.RunProgram(ctx, b.FromRun)
 	if err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	if b.Workflow != "" && b.Workflow != wf.Name {
@@ -107,7 +107,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 	}
 	srcs, err := s.eng.Sources(ctx, b.FromRun)
 	if err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	id := b.RunID
@@ -118,7 +118,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 		return s.eng.Start(s.bg, runtime.StartParams{Program: prog, Workflow: wf.Name, Input: input, RunID: id,
 			Sources: srcs, Wait: runtime.WaitAlways})
 	}); err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"run_id": id, "status": "running"})

@@ -62,7 +62,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	// An unknown run is a 404 before the stream starts.
 	if _, err := s.eventPage(r.Context(), id, after, 1); err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	out := newSSE(w)
@@ -109,7 +109,7 @@ func (s *Server) streamRuns(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]string{}
 	runs, _, err := s.runList(r.Context(), f)
 	if err != nil {
-		fail(w, err)
+		fail(w, r, err)
 		return
 	}
 	for _, run := range runs {
