@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	exprast "github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/conf"
 
 	"github.com/smithc/smithc/lang/diag"
 	"github.com/smithc/smithc/schema"
@@ -127,6 +128,15 @@ func (x *ec) binary(n *exprast.BinaryNode) vt {
 		}
 	case "..":
 		if ok(l, schema.Int) && ok(r, schema.Int) {
+			if lo, okLo := intLiteral(n.Left); okLo {
+				if hi, okHi := intLiteral(n.Right); okHi && float64(hi)-float64(lo)+1 >= float64(conf.DefaultMemoryBudget) {
+					return x.fail(x.at(n), &problem{
+						code:    "range-too-large",
+						summary: fmt.Sprintf("%d..%d is %.0f numbers; an expression makes at most %d", lo, hi, float64(hi)-float64(lo)+1, conf.DefaultMemoryBudget-1),
+						detail:  "at run time it would fail with \"memory budget exceeded\"; split the range (a for over chunks, each with a range of its own)",
+					})
+				}
+			}
 			return vt{s: schema.ListOf(schema.IntType)}
 		}
 	}
@@ -494,4 +504,17 @@ func subPath(what, key string) string {
 		return what[:i] + "." + key + what[i:]
 	}
 	return what + "." + key
+}
+
+// intLiteral is the value of an integer literal, negated ones too.
+func intLiteral(n exprast.Node) (int, bool) {
+	switch x := n.(type) {
+	case *exprast.IntegerNode:
+		return x.Value, true
+	case *exprast.UnaryNode:
+		if v, ok := intLiteral(x.Node); ok && x.Operator == "-" {
+			return -v, true
+		}
+	}
+	return 0, false
 }
