@@ -142,27 +142,41 @@ func normalize(t *Type, v any, path string) (any, error) {
 // as encoding/json writes them; NaN and the infinities, which JSON cannot
 // hold (they come from expressions such as 0.0 / 0.0), are refused.
 func storable(v any, path string) (any, error) {
+	nv, at, msg := storableAt(v)
+	if msg != "" {
+		if path == "" {
+			at = strings.TrimPrefix(at, ".")
+		}
+		return nil, &ValidationError{Path: path + at, Msg: msg}
+	}
+	return nv, nil
+}
+
+// storableAt is storable's walk. A refused value's path below v (".a[1]")
+// is built only on the way back up, so that a large value costs no
+// string per element.
+func storableAt(v any) (out any, at, msg string) {
 	switch x := v.(type) {
 	case string:
-		return validUTF8(x), nil
+		return validUTF8(x), "", ""
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, fail(path, "%s is not a number JSON can hold (a division by zero?)", Text(x))
+			return nil, "", Text(x) + " is not a number JSON can hold (a division by zero?)"
 		}
 	case []any:
 		for i, e := range x {
-			ne, err := storable(e, fmt.Sprintf("%s[%d]", path, i))
-			if err != nil {
-				return nil, err
+			ne, at, msg := storableAt(e)
+			if msg != "" {
+				return nil, "[" + strconv.Itoa(i) + "]" + at, msg
 			}
 			x[i] = ne
 		}
 	case map[string]any:
 		var renamed []string
 		for k, e := range x {
-			ne, err := storable(e, joinPath(path, k))
-			if err != nil {
-				return nil, err
+			ne, at, msg := storableAt(e)
+			if msg != "" {
+				return nil, "." + k + at, msg
 			}
 			x[k] = ne
 			if !utf8.ValidString(k) {
@@ -175,7 +189,7 @@ func storable(v any, path string) (any, error) {
 			x[validUTF8(k)] = e
 		}
 	}
-	return v, nil
+	return v, "", ""
 }
 
 // validUTF8 is s with each byte that is not part of a UTF-8 character
