@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -142,11 +143,7 @@ func TestJSONErrorsNameNoGoTypes(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "one JSON object of inputs") {
 			t.Errorf("--input-file %s: exit %d, stderr %q; want exit 2 and %q", tt.doc, r.code, r.stderr, tt.want)
 		}
-		for _, goism := range []string{"Go value", "interface {}", "map[", "json: cannot", "panic", "goroutine"} {
-			if strings.Contains(r.stderr, goism) {
-				t.Errorf("--input-file %s: stderr shows %q: %q", tt.doc, goism, r.stderr)
-			}
-		}
+		noneOf(t, "--input-file "+tt.doc, r.stderr, "Go value", "interface {}", "map[", "json: cannot", "panic", "goroutine")
 	}
 }
 
@@ -167,11 +164,7 @@ func TestFlagValueErrors(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("smithc %v: exit %d, stderr %q; want exit 2 and %q", tt.args, r.code, r.stderr, tt.want)
 		}
-		for _, goism := range []string{"time:", "strconv", "invalid argument", "parsing"} {
-			if strings.Contains(r.stderr, goism) {
-				t.Errorf("smithc %v: stderr shows %q: %q", tt.args, goism, r.stderr)
-			}
-		}
+		noneOf(t, fmt.Sprint("smithc ", tt.args), r.stderr, "time:", "strconv", "invalid argument", "parsing")
 	}
 }
 
@@ -189,6 +182,17 @@ func TestInputFileNotAFile(t *testing.T) {
 		r := e.cli("run", f, "--input-file", tt.path)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, tt.path) != 1 {
 			t.Errorf("--input-file %s: exit %d, stderr %q; want exit 2 and %q", tt.path, r.code, r.stderr, tt.want)
+		}
+	}
+}
+
+// noneOf fails the test for each of words (a Go type, a parser's own
+// wording) that stderr shows.
+func noneOf(t *testing.T, what, stderr string, words ...string) {
+	t.Helper()
+	for _, w := range words {
+		if strings.Contains(stderr, w) {
+			t.Errorf("%s: stderr shows %q: %q", what, w, stderr)
 		}
 	}
 }
