@@ -3,7 +3,10 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -372,5 +375,63 @@ func TestStartOfATakenIDCreatesNothing(t *testing.T) {
 	}
 	if err == nil && failed.Status != store.RunFailed {
 		t.Fatalf("1 / 0: %+v", failed)
+	}
+}
+
+// TestFailureStopsStepsWaitingForASlot: a step that is waiting for a slot
+// of the run's max concurrency when another step fails does not start
+// after the failure, and is not left on record as running: it is not
+// reached, and a resume starts it. The children of the parallel take the
+// one slot in an order of the scheduler's choosing, so the run is made a
+// few times; in each, no attempt may begin after the failing one ended.
+func TestFailureStopsStepsWaitingForASlot(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var calls []string
+	rec := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		mu.Lock()
+		calls = append(calls, a.NodeID)
+		mu.Unlock()
+		if a.NodeID == "bad" {
+			time.Sleep(5 * time.Millisecond)
+			return nil, errors.New("boom")
+		}
+		return a.NodeID, nil
+	})
+	b := setup(t, runtime.Actions{"rec": rec}, func(c *runtime.Config) { c.MaxConcurrency = 1 })
+	kids := []*ir.Node{step("bad", "rec", nil)}
+	for i := range 12 {
+		kids = append(kids, step(fmt.Sprintf("s%d", i), "rec", nil))
+	}
+	prog := program("slots", nil, par("p", 0, kids...))
+	unrun := 0
+	for range 6 {
+		mu.Lock()
+		calls = nil
+		mu.Unlock()
+		res := start(t, b, prog, nil)
+		if res.Status != store.RunFailed {
+			t.Fatalf("status %s, want failed", res.Status)
+		}
+		mu.Lock()
+		got := slices.Clone(calls)
+		mu.Unlock()
+		if got[len(got)-1] != "bad" {
+			t.Fatalf("attempts began after the failing step's: %v", got)
+		}
+		unrun += len(kids) - len(got)
+		for k, st := range b.nodeStates(t, res.RunID) {
+			if st == string(store.NodeRunning) {
+				t.Errorf("run %s: %s is %s after the run failed", res.RunID, k, st)
+			}
+		}
+		for _, e := range b.kinds(res.RunID) {
+			if id, ok := strings.CutPrefix(e, "NodeStarted "); ok && !slices.Contains(got, id) && id != "p" {
+				t.Errorf("run %s: %s is on record as started but never ran", res.RunID, id)
+			}
+		}
+	}
+	if unrun == 0 {
+		t.Fatal("in every run the failing step had the slot last; the test proved nothing")
 	}
 }

@@ -48,6 +48,19 @@ func (r *runner) execStep(ctx context.Context, in *instance, f *fence) outcome {
 	// heldStart); other steps queue it once they have a slot.
 	var h *heldStart
 	var started *store.Batch
+	r.mu.Lock()
+	before, beforeAt := in.row.State, in.row.StartedAt
+	r.mu.Unlock()
+	// unstart puts back a step that never got a slot, as if it had not
+	// been reached: nothing of its start is written, and the next session
+	// (a resume, the run after a pause) starts it.
+	unstart := func() {
+		started = nil
+		if h != nil {
+			h.held, h.n = false, 0
+		}
+		r.modify(in, func(row *store.Node) { row.State, row.StartedAt = before, beforeAt })
+	}
 	if s.Action == "compute" {
 		h = &heldStart{}
 		r.holdStart(in, h)
@@ -80,23 +93,33 @@ func (r *runner) execStep(ctx context.Context, in *instance, f *fence) outcome {
 	var prev error
 	for try := 1; ; try++ {
 		if r.halted(ctx, f) {
-			writeStarted() // a step that ends before its first slot is on record as started first
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil:
+				writeStarted() // a step cancelled before its first slot is on record as started first
 				return r.cancelled(in, 0)
-			}
-			if r.paused.Load() {
+			case prev == nil:
+				// A failure elsewhere (or a pause) came first: this step
+				// did not start.
+				unstart()
+				return blocked
+			case r.paused.Load():
 				return blocked // a pause: the next session tries again
 			}
-			if prev != nil {
-				return r.fail(in, f, AsStepError(prev), true)
-			}
-			return blocked
+			return r.fail(in, f, AsStepError(prev), true)
 		}
 		select {
 		case r.sem <- struct{}{}:
 		case <-ctx.Done():
 			writeStarted()
 			return r.cancelled(in, 0)
+		}
+		// A failure (or a cancel, or a pause) while this step waited
+		// for its slot stops it as one before the wait would have: it
+		// does not start after the node that failed.
+		if r.halted(ctx, f) {
+			<-r.sem
+			try--
+			continue
 		}
 		if h == nil {
 			writeStarted()
