@@ -187,8 +187,15 @@ func (e *Engine) childApproval(ctx context.Context, runID, nodeID string) (strin
 // names something several instances match.
 var ErrAmbiguous = errors.New("ambiguous")
 
+// ErrRunFinished is returned (wrapped) when a signal is sent to a run
+// that has finished: no node of it will run again to take the signal, so
+// nothing is recorded. (A failed or cancelled run keeps the signal for
+// its resume.)
+var ErrRunFinished = errors.New("the run has finished")
+
 // Signal sends a signal to a run; it is buffered until an event node
-// named name consumes it. When the run's program can be compiled, data
+// named name consumes it. A finished run takes none (ErrRunFinished).
+// When the run's program can be compiled, data
 // must fit the output type of every event of that name (otherwise an
 // error wrapping ErrInvalidSignal, and nothing is recorded), and a name
 // no event of the workflow takes is recorded with a warning in
@@ -211,6 +218,9 @@ func (e *Engine) checkSignal(ctx context.Context, runID, name string, data any) 
 	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: signal run %s: %w", runID, err)
+	}
+	if run.Status == store.RunFinished {
+		return nil, fmt.Errorf("runtime: signal %q for run %s: %w, so no node of it will take the signal; nothing was recorded", name, runID, ErrRunFinished)
 	}
 	wf := e.workflowOf(ctx, run)
 	if wf == nil {

@@ -83,7 +83,7 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no run %q (GET /api/v1/runs lists the runs)", r.PathValue("id")))
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, runtime.ErrUnknownNode):
 		writeError(w, http.StatusNotFound, "", msg)
-	case errors.Is(err, store.ErrConflict), errors.Is(err, runtime.ErrRunLive), errors.Is(err, runtime.ErrExpired):
+	case errors.Is(err, store.ErrConflict), errors.Is(err, runtime.ErrRunLive), errors.Is(err, runtime.ErrExpired), errors.Is(err, runtime.ErrRunFinished):
 		writeError(w, http.StatusConflict, "", msg)
 	case errors.Is(err, store.ErrUnavailable):
 		writeError(w, http.StatusServiceUnavailable, "", msg)

@@ -229,6 +229,11 @@ func TestAPISignalAndStream(t *testing.T) {
 	if m["output"] != "at https://x" {
 		t.Errorf("output %v", m["output"])
 	}
+	// No node of a finished run takes a signal: 409, nothing recorded.
+	code, _, raw = c.do("POST", "/api/v1/runs/d1/signals/deploy.finished", `{"data":{"ok":true,"url":"https://y"}}`, nil)
+	if code != 409 || !strings.Contains(raw, "the run has finished") {
+		t.Errorf("signal to the finished run: %d\n%s", code, raw)
+	}
 	var kinds []string
 	var last int64
 	timeout := time.After(10 * time.Second)

@@ -66,7 +66,8 @@ only records the decision).`,
 			if err != nil {
 				return err
 			}
-			if _, err := eng.RunSummary(ctx, args[0]); err != nil {
+			sum, err := eng.RunSummary(ctx, args[0])
+			if err != nil {
 				return a.runError(args[0], err)
 			}
 			data, err := approvalInputs(ctx, eng, args[0], args[1], inputs)
@@ -105,7 +106,8 @@ only records the decision).`,
 					return s.runError(args[0], err)
 				}
 			}
-			if f.noContinue {
+			if f.noContinue || ended(sum.Status, r) {
+				s.abort()
 				verb := map[bool]string{true: "approval", false: "denial"}[approve]
 				return a.recorded(f.format, r, fmt.Sprintf("%s of %s", verb, args[1]))
 			}
@@ -139,16 +141,28 @@ func continueIn(ctx context.Context, eng *runtime.Engine, r *runtime.Result, mod
 	return next, err
 }
 
-// recorded reports a decision or signal stored with --no-continue. The
-// command did what it was asked, so it exits 0 whatever the run's status.
+// ended reports whether a decision or signal went to a run that had
+// already ended (failed or cancelled: resumable) and still has: nothing
+// continued it, so the command reports what it recorded, not the old
+// failure as if the decision had caused it.
+func ended(before store.RunStatus, r *runtime.Result) bool {
+	return before.Terminal() && r != nil && r.Status == before
+}
+
+// recorded reports a decision or signal stored without continuing the
+// run (--no-continue, or a run that had ended). The command did what it
+// was asked, so it exits 0 whatever the run's status.
 func (a *app) recorded(format string, r *runtime.Result, what string) error {
 	if format == "json" {
 		a.printResult(format, r, nil)
 		return nil
 	}
 	a.printf("recorded the %s for run %s (%s)\n", what, r.RunID, r.Status)
-	if !r.Status.Terminal() {
+	switch {
+	case !r.Status.Terminal():
 		a.printf("a process running it picks it up within a second; otherwise `smithc resume %s` continues it\n", r.RunID)
+	case r.Status == store.RunFailed || r.Status == store.RunCancelled:
+		a.printf("the run is %s, so nothing continued it: `smithc resume %s` does, with this %s\n", r.Status, r.RunID, strings.Fields(what)[0])
 	}
 	return nil
 }
@@ -258,10 +272,17 @@ consumed when it does. Continues the run like approve does.`,
 				s.begin(ctx, eng, args[0], nil)
 				defer s.abort()
 			}
+			sum, err := eng.RunSummary(ctx, args[0])
+			if err != nil {
+				return a.runError(args[0], err)
+			}
 			cont := !f.noContinue && mode == runtime.WaitAuto // the engine continues in wait mode auto
 			r, err := eng.Signal(ctx, args[0], args[1], payload, cont)
 			if errors.Is(err, runtime.ErrInvalidSignal) {
 				return exitf(ExitUsage, "%v; nothing was recorded: send data that fits the event's output", err)
+			}
+			if errors.Is(err, runtime.ErrRunFinished) {
+				return exitf(ExitUsage, "%v", err)
 			}
 			if err != nil {
 				return s.runError(args[0], err)
@@ -274,7 +295,8 @@ consumed when it does. Continues the run like approve does.`,
 					return s.runError(args[0], err)
 				}
 			}
-			if f.noContinue {
+			if f.noContinue || ended(sum.Status, r) {
+				s.abort()
 				return a.recorded(f.format, r, fmt.Sprintf("signal %q", args[1]))
 			}
 			return s.finish(ctx, eng, r)

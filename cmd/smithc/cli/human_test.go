@@ -221,3 +221,44 @@ func TestCancelAWaitingRun(t *testing.T) {
 	mustContain(t, "stdout", r.stdout, "smithc approve g1 ok_to_go")
 	mustCode(t, e.cli("approve", "g1", "ok_to_go"), 0)
 }
+
+// TestDecisionOnAnEndedRunIsRecordedForItsResume: an approval that still
+// waits in a cancelled (or failed) run can be decided; nothing continues
+// the run then, so the command says what it recorded and how the run goes
+// on, and exits 0 instead of reporting the old end as its own failure.
+// The resume takes the decision.
+func TestDecisionOnAnEndedRunIsRecordedForItsResume(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCode(t, e.cli("run", e.write("gate.smw", gateFail), "--run-id", "g1"), 3)
+	mustCode(t, e.cli("cancel", "g1"), 0)
+	r := e.cli("approve", "g1", "ok_to_go")
+	mustCode(t, r, 0)
+	mustContain(t, "stdout", r.stdout, "recorded the approval of ok_to_go for run g1 (cancelled)", "smithc resume g1")
+	if in := e.inspect("g1"); in.Status != "cancelled" || len(in.Approvals) != 1 || !in.Approvals[0].Approved {
+		t.Fatalf("after the approval: status %s, approvals %+v", in.Status, in.Approvals)
+	}
+	r = e.cli("resume", "g1", "--format", "json")
+	mustCode(t, r, 0)
+	if out := decodeRun(t, r); out.Status != "finished" || string(out.Output) != `"done"` {
+		t.Errorf("resume after the recorded approval: %+v", out)
+	}
+}
+
+// TestSignalToAFinishedRunIsRefused: no node of a finished run runs
+// again, so a signal to it is refused (exit 2) and not kept.
+func TestSignalToAFinishedRunIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCode(t, e.cli("run", e.write("early.smw", earlySignal), "--run-id", "e1"), 3)
+	mustCode(t, e.cli("signal", "e1", "ready", "--data", `{"value": 1}`, "--no-continue"), 0)
+	mustCode(t, e.cli("approve", "e1", "first"), 0)
+	r := e.cli("signal", "e1", "ready", "--data", `{"value": 2}`)
+	mustCode(t, r, 2)
+	mustContain(t, "stderr", r.stderr, `signal "ready" for run e1: the run has finished`, "nothing was recorded")
+	r = e.cli("logs", "e1")
+	mustCode(t, r, 0)
+	if n := strings.Count(r.stdout, "SignalSent"); n != 1 {
+		t.Errorf("%d SignalSent events, want the first one only:\n%s", n, r.stdout)
+	}
+}
