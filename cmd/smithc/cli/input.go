@@ -2,10 +2,10 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/smithc/smithc/compiler/ir"
@@ -80,10 +80,22 @@ func fieldList(t *schema.Type) string {
 	}
 	names := make([]string, 0, len(t.Fields))
 	for _, f := range t.Fields {
-		s := f.Name + ": " + f.Type.String()
-		if f.HasDefault {
-			s += fmt.Sprintf(" (default %v)", f.Default)
-		} else if !f.Optional {
+		s := f.Name
+		if f.Optional {
+			s += "?"
+		}
+		s += ": " + f.Type.String()
+		switch {
+		case f.HasDefault:
+			// As the source writes it: a string quoted, anything else as JSON.
+			d, ok := f.Default.(string)
+			if ok {
+				d = strconv.Quote(d)
+			} else {
+				d = schema.Text(f.Default)
+			}
+			s += " (default " + d + ")"
+		case !f.Optional:
 			s += " (required)"
 		}
 		names = append(names, s)
