@@ -47,7 +47,7 @@ func TestNormalize(t *testing.T) {
 			err: `analyze.risk: "severe" is not one of "low" | "medium" | "high"`},
 		{name: "missing field", in: `{"risk":"low","files":[]}`, err: `analyze.summary: missing required field of type string`},
 		{name: "list element", in: `{"summary":"s","risk":"low","files":["a", 2]}`, err: `analyze.files[1]: expected string, got int 2`},
-		{name: "float is not int", in: `{"summary":"s","risk":"low","files":[],"max":2.5}`, err: `analyze.max: expected int, got 2.5`},
+		{name: "float is not int", in: `{"summary":"s","risk":"low","files":[],"max":2.5}`, err: `analyze.max: expected int, got float 2.5`},
 		{name: "null required", in: `{"summary":null,"risk":"low","files":[]}`, err: `analyze.summary: is null, but the field is required`},
 		{name: "not an object", in: `"text"`, err: `analyze: expected Analysis, got string "text"`},
 	}
@@ -86,7 +86,7 @@ func TestNonFiniteRefused(t *testing.T) {
 		{schema.ObjectOf(&schema.Field{Name: "v", Type: schema.FloatType}), map[string]any{"v": inf}, "s.v: +Inf is not"},
 		{schema.AnyType, map[string]any{"a": []any{1.5, nan}}, "s.a[1]: NaN is not"},
 		{schema.ListOf(schema.AnyType), []any{"x", inf}, "s[1]: +Inf is not"},
-		{schema.IntType, nan, "s: expected int, got NaN"},
+		{schema.IntType, nan, "s: expected int, got float NaN"},
 	} {
 		if got, err := schema.Normalize(c.typ, c.v, "s"); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Normalize(%s, %v) = %v, %v; want an error %q", c.typ, c.v, got, err, c.want)

@@ -76,7 +76,7 @@ func normalize(t *Type, v any, path string) (any, error) {
 			if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
 				return int64(n), nil
 			}
-			return nil, fail(path, "expected int, got %v", n)
+			return nil, fail(path, "expected int, got %s", Describe(n))
 		}
 	case Float:
 		switch n := v.(type) {
