@@ -236,6 +236,15 @@ func (s *scanner) scanInterp(i int, multiline bool) (int, bool) {
 				return 0, false
 			}
 			j++
+		case '\\':
+			if j+1 < len(src) && src[j+1] == '"' {
+				// Inside ${...} is an expression: its strings are written
+				// as anywhere else, their quotes not escaped for the
+				// string around it.
+				s.fail(j, j+2, `a quote inside "${...}" is written as it is, not escaped: ${f("x")}, not ${f(\"x\")}`)
+				return 0, false
+			}
+			j++
 		case '"', '\'', '`':
 			// Nested literals must be well formed; their own errors are
 			// reported as the interpolation's.

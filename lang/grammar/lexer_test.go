@@ -100,6 +100,8 @@ func TestTokenizeErrors(t *testing.T) {
 	}{
 		{"a = \"abc\n", `1:5-1:6 unterminated string: missing closing " on this line`},
 		{"a = \"x ${y\"\n", `1:8-1:10 unterminated interpolation: "${" has no matching "}"`},
+		{"a = \"k-${f(\\\"x\\\")}\"\n", `1:12-1:14 a quote inside "${...}" is written as it is, not escaped: ${f("x")}, not ${f(\"x\")}`},
+		{"a = \"\"\"\n  ${f(\\\"x\\\")}\n  \"\"\"\n", `2:7-2:9 a quote inside "${...}" is written as it is, not escaped: ${f("x")}, not ${f(\"x\")}`},
 		{"a = \"\"\"\nabc", `1:5-1:8 unterminated string: """ has no closing """`},
 		{"x /* abc", `1:3-1:5 unterminated comment: "/*" has no closing "*/"`},
 		{"a = (1\n]\n", `2:1-2:2 unexpected "]", expected ")" to close "(" opened at 1:5`},
