@@ -169,6 +169,9 @@ func whyNext(run *runtime.RunSummary, ws []*runtime.Wait) string {
 		return ""
 	case run.OwnerLive:
 		return fmt.Sprintf("it is executing; `smithc logs %s -f` follows it", run.ID)
+	case run.Owner == "" && run.Status == store.RunRunning:
+		// Created with run --detach, and no worker has claimed it yet.
+		return fmt.Sprintf("it is queued: no process has claimed it yet; a worker (`smithc worker`) on this store picks it up, or `smithc resume %s` runs it here", run.ID)
 	}
 	return fmt.Sprintf("no process executes it (it was left by one that stopped): `smithc resume %s` continues it", run.ID)
 }

@@ -152,3 +152,19 @@ func TestLiveWaitingRunShowsWaiting(t *testing.T) {
 		t.Errorf("the live owner's result: %+v", out)
 	}
 }
+
+// TestWhyOnAQueuedRun: a run created with --detach that no worker has
+// claimed yet is queued, not left by a process that stopped; why says who
+// picks it up.
+func TestWhyOnAQueuedRun(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCode(t, e.cli("run", e.write("gate.smw", gateFail), "--run-id", "q1", "--detach"), 0)
+	w := e.why("q1")
+	if w.Status != "running" || w.Owner != "" || !strings.Contains(w.Next, "queued") || !strings.Contains(w.Next, "smithc worker") {
+		t.Errorf("why of a queued run: %+v", w)
+	}
+	r := e.cli("why", "q1")
+	mustContain(t, "why q1", r.stdout, "it is queued: no process has claimed it yet", "smithc resume q1")
+	noneOf(t, "why q1", r.stdout, "left by one that stopped")
+}
