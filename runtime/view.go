@@ -181,12 +181,18 @@ func (e *Engine) RunSummary(ctx context.Context, runID string) (*RunSummary, err
 	}
 	var nodes []*store.Node
 	if !run.Status.Terminal() {
-		// summarize reads states, kinds, errors and times: no outputs.
-		if nodes, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID, NoOutput: true}); err != nil {
+		if nodes, err = e.cfg.Store.NodeList(ctx, liveNodes(runID)); err != nil {
 			return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 		}
 	}
 	return e.summarize(run, nodes), nil
+}
+
+// liveNodes lists what summarize reads of a run that is not terminal:
+// its running and waiting nodes (states, kinds, errors, data and times;
+// no outputs), not the thousands it may have finished.
+func liveNodes(runID string) *store.NodeListParams {
+	return &store.NodeListParams{RunID: runID, NoOutput: true, States: []store.NodeState{store.NodeRunning, store.NodeWaiting}}
 }
 
 // RunListParams are the arguments of RunList.
@@ -228,7 +234,7 @@ func (e *Engine) RunList(ctx context.Context, p RunListParams) (runs []*RunSumma
 	for _, run := range rows {
 		var nodes []*store.Node
 		if !run.Status.Terminal() {
-			if nodes, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID, NoOutput: true}); err != nil {
+			if nodes, err = e.cfg.Store.NodeList(ctx, liveNodes(run.ID)); err != nil {
 				return nil, false, fmt.Errorf("runtime: list runs: %w", err)
 			}
 		}
@@ -245,7 +251,7 @@ func (e *Engine) RunList(ctx context.Context, p RunListParams) (runs []*RunSumma
 }
 
 // summarize builds a run's summary; nodes are its node rows (needed only
-// for a run that is not terminal).
+// for a run that is not terminal, and only those liveNodes lists).
 func (e *Engine) summarize(run *store.Run, nodes []*store.Node) *RunSummary {
 	now := e.now()
 	s := &RunSummary{
@@ -374,16 +380,33 @@ func (e *Engine) nodeTable(ctx context.Context, run *store.Run, wf *ir.Workflow)
 	return out, err
 }
 
+// FailedLoop returns the loop whose reaching its max_iterations failed
+// the run ("" when none did): resume cannot change that, only retrying
+// the loop can. It reads the run's failed loops only.
+func (e *Engine) FailedLoop(ctx context.Context, runID string) (string, error) {
+	rows, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID, NoOutput: true,
+		States: []store.NodeState{store.NodeFailed}, Kinds: []string{ir.KindLoop.String()}})
+	if err != nil {
+		return "", fmt.Errorf("runtime: nodes of run %s: %w", runID, err)
+	}
+	for _, n := range rows {
+		if n.ErrorKind == ErrKindMaxIterations {
+			return n.NodeID, nil
+		}
+	}
+	return "", nil
+}
+
 // outputsFetchedOneByOne bounds the nodes whose outputs a paged
 // inspection reads one by one (NodeGet) after a listing without them;
 // past it, or when the page is more than a quarter of the run's nodes,
 // one full listing is cheaper.
 const outputsFetchedOneByOne = 500
 
-// withOutputs returns rows, shown of the total nodes a listing without
-// outputs returned, with their outputs: read node by node for a small part of a
-// large run, or in one full listing. A node gone since the listing (a
-// retry reset it) stays as listed.
+// withOutputs returns rows, shown of the total nodes a brief listing
+// returned, whole (outputs, errors, data and times): read node by node
+// for a small part of a large run, or in one full listing. A node gone
+// since the listing (a retry reset it) stays as listed.
 func (e *Engine) withOutputs(ctx context.Context, runID string, rows []*store.Node, total int) ([]*store.Node, error) {
 	out := make([]*store.Node, len(rows))
 	if len(rows) > outputsFetchedOneByOne || 4*len(rows) > total {
@@ -419,9 +442,9 @@ func (e *Engine) withOutputs(ctx context.Context, runID string, rows []*store.No
 // views of the first head and the last tail of them (all when head and
 // tail are 0 or cover every row), and how many were left out between.
 //
-// listed, when not 0, says that rows were listed without their outputs
-// (NodeListParams.NoOutput), from a listing of that many nodes: the
-// outputs of the nodes shown are read (withOutputs).
+// listed, when not 0, says that rows were listed briefly
+// (NodeListParams.Brief), from a listing of that many nodes: the nodes
+// shown are read whole (withOutputs).
 func (e *Engine) nodePage(ctx context.Context, run *store.Run, wf *ir.Workflow, rows []*store.Node, head, tail, listed int) ([]*NodeView, int, error) {
 	children, err := e.cfg.Store.RunList(ctx, &store.RunListParams{ParentRunID: run.ID, NoInput: true})
 	if err != nil {
@@ -559,8 +582,8 @@ func (e *Engine) approvals(ctx context.Context, run *store.Run, wf *ir.Workflow,
 		return []*ApprovalView{}, nil
 	}
 	if rows == nil {
-		// States, times and data (deadlines) only: no outputs.
-		if rows, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID, NoOutput: true}); err != nil {
+		// The approval nodes' states, times and data (deadlines) only.
+		if rows, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID, NoOutput: true, Kinds: []string{"approval"}}); err != nil {
 			return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)
 		}
 	}
@@ -627,7 +650,8 @@ func (e *Engine) PendingEvents(ctx context.Context, runID string) ([]*EventView,
 }
 
 func (e *Engine) pendingEvents(ctx context.Context, run *store.Run, wf *ir.Workflow) ([]*EventView, error) {
-	rows, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID})
+	rows, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID, NoOutput: true,
+		States: []store.NodeState{store.NodeWaiting}, Kinds: []string{"event"}})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)
 	}
@@ -706,8 +730,8 @@ func (e *Engine) waits(ctx context.Context, run *store.Run, wf *ir.Workflow, dep
 	}
 	var err error
 	if rows == nil {
-		// States, times and data (deadlines) only: no outputs.
-		if rows, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID, NoOutput: true}); err != nil {
+		// The waiting nodes' states, times and data (deadlines) only.
+		if rows, err = e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: run.ID, NoOutput: true, States: []store.NodeState{store.NodeWaiting}}); err != nil {
 			return nil, fmt.Errorf("runtime: nodes of run %s: %w", run.ID, err)
 		}
 	}
@@ -849,20 +873,24 @@ func (e *Engine) InspectPage(ctx context.Context, runID string, p InspectParams)
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
 	wf := e.workflowOf(ctx, run)
-	// A paged inspection lists the nodes without their outputs (of 10⁵
-	// loop iterations, say): the summary, the counts, the page's choice,
-	// the approvals and the waits read none, and the nodes shown have
-	// theirs read (nodePage). An unpaged one shows them all.
+	// A paged inspection (of 10⁵ loop iterations, say) lists the nodes
+	// briefly, for the counts and the page's choice; the summary, the
+	// approvals and the waits read only the nodes they look at (running,
+	// waiting, approvals), and the nodes shown are read whole (nodePage).
+	// An unpaged one reads and shows them all.
 	paged := p.Head > 0 || p.Tail > 0
-	nodes, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID, NoOutput: paged})
+	nodes, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID, Brief: paged})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
 	}
-	listed := 0
+	listed, live, approvalRows := 0, nodes, nodes
 	if paged {
-		listed = len(nodes)
+		listed, approvalRows = len(nodes), nil
+		if live, err = e.cfg.Store.NodeList(ctx, liveNodes(runID)); err != nil {
+			return nil, fmt.Errorf("runtime: run %s: %w", runID, err)
+		}
 	}
-	in := &Inspection{Run: e.summarize(run, nodes), NodeStates: map[string]map[store.NodeState]int{}}
+	in := &Inspection{Run: e.summarize(run, live), NodeStates: map[string]map[store.NodeState]int{}}
 	shown := nodes
 	if p.Node != "" {
 		shown = nil
@@ -882,10 +910,10 @@ func (e *Engine) InspectPage(ctx context.Context, runID string, p InspectParams)
 	if in.Nodes, in.NodesOmitted, err = e.nodePage(ctx, run, wf, shown, max(p.Head, 0), max(p.Tail, 0), listed); err != nil {
 		return nil, err
 	}
-	if in.Approvals, err = e.approvals(ctx, run, wf, nodes); err != nil {
+	if in.Approvals, err = e.approvals(ctx, run, wf, approvalRows); err != nil {
 		return nil, err
 	}
-	if in.Waits, err = e.waits(ctx, run, wf, 0, nodes); err != nil {
+	if in.Waits, err = e.waits(ctx, run, wf, 0, live); err != nil {
 		return nil, err
 	}
 	return in, nil

@@ -212,6 +212,16 @@ type NodeListParams struct {
 	// listing for states, counts and paging, which reads the outputs of
 	// only the nodes it shows (NodeGet).
 	NoOutput bool
+	// Brief reads each node's RunID, NodeID, Scope, Iteration, Kind,
+	// State and Attempts only (the rest zero): a listing of a large run
+	// for its counts and the choice of a page, cheaper by the columns it
+	// leaves out.
+	Brief bool
+	// States and Kinds, when not empty, list only the nodes in one of
+	// those states and of one of those kinds (the waiting nodes of a run
+	// of 10⁵ finished ones, say).
+	States []NodeState
+	Kinds  []string
 }
 
 // NodeGetParams are the arguments of NodeGet.

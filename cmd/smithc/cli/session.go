@@ -517,13 +517,8 @@ func (s *session) explainFailure(ctx context.Context, eng *runtime.Engine, r *ru
 // max_iterations ("" when none did): resume cannot change that, only
 // `smithc retry RUN LOOP` can.
 func failedLoop(ctx context.Context, eng *runtime.Engine, runID string) string {
-	nodes, _ := eng.NodeTable(ctx, runID) // best effort: hints only
-	for _, n := range nodes {
-		if n.State == store.NodeFailed && n.ErrorKind == runtime.ErrKindMaxIterations {
-			return n.NodeID
-		}
-	}
-	return ""
+	loop, _ := eng.FailedLoop(ctx, runID) // best effort: hints only
+	return loop
 }
 
 // liveOwner returns the process executing a run when that is another

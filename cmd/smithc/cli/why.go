@@ -119,8 +119,10 @@ func (a *app) why(ctx context.Context, eng *runtime.Engine, runID, format string
 		return exitf(ExitFailed, "%v", err)
 	}
 	next := whyNext(run, ws)
-	if loop := failedLoop(ctx, eng, runID); loop != "" && run.Status == store.RunFailed {
-		next = fmt.Sprintf("loop %s reached its max_iterations: `smithc retry %s %s` runs it again from its first iteration (resume would fail the same way)", loop, run.ID, loop)
+	if run.Status == store.RunFailed {
+		if loop := failedLoop(ctx, eng, runID); loop != "" {
+			next = fmt.Sprintf("loop %s reached its max_iterations: `smithc retry %s %s` runs it again from its first iteration (resume would fail the same way)", loop, run.ID, loop)
+		}
 	}
 	if format == "json" {
 		return writeJSON(a.stdout, map[string]any{"run_id": run.ID, "status": run.Status, "error": nullIfEmpty(run.Error),

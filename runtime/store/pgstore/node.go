@@ -31,21 +31,64 @@ func scanNode(row pgx.Row) (*store.Node, error) {
 	return &n, nil
 }
 
+// nodeColsBrief are the columns of a brief listing (NodeListParams.Brief).
+const nodeColsBrief = `node_id, scope, iteration, kind, state, attempts`
+
 // NodeList implements store.Store.
 func (s *Store) NodeList(ctx context.Context, p *store.NodeListParams) ([]*store.Node, error) {
-	q := nodeListSQL
-	if p.NoOutput {
+	q, args := nodeListSQL, []any{p.RunID}
+	switch {
+	case p.Brief || len(p.States) > 0 || len(p.Kinds) > 0:
+		q, args = nodeListFilteredSQL(p)
+	case p.NoOutput:
 		q = nodeListNoOutputSQL
 	}
-	rows, err := s.pool.Query(ctx, q, p.RunID)
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list nodes of run %q: %w", p.RunID, err)
 	}
-	out, err := collectNodes(rows)
+	var out []*store.Node
+	if p.Brief {
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.Node, error) {
+			n := &store.Node{RunID: p.RunID}
+			err := row.Scan(&n.NodeID, &n.Scope, &n.Iteration, &n.Kind, &n.State, &n.Attempts)
+			return n, err
+		})
+	} else {
+		out, err = collectNodes(rows)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list nodes of run %q: %w", p.RunID, err)
 	}
 	return out, nil
+}
+
+// nodeListFilteredSQL is NodeList's query and arguments for a brief
+// listing or one filtered by states and kinds. Its text depends only on
+// which of those p asks for, so each variant is prepared once.
+func nodeListFilteredSQL(p *store.NodeListParams) (string, []any) {
+	cols := nodeCols
+	switch {
+	case p.Brief:
+		cols = nodeColsBrief
+	case p.NoOutput:
+		cols = nodeColsNoOutput
+	}
+	q := `SELECT ` + cols + ` FROM node WHERE run_id = $1`
+	args := []any{p.RunID}
+	if len(p.States) > 0 {
+		states := make([]string, len(p.States))
+		for i, st := range p.States {
+			states[i] = string(st)
+		}
+		args = append(args, states)
+		q += fmt.Sprintf(` AND state = ANY($%d)`, len(args))
+	}
+	if len(p.Kinds) > 0 {
+		args = append(args, p.Kinds)
+		q += fmt.Sprintf(` AND kind = ANY($%d)`, len(args))
+	}
+	return q + ` ORDER BY node_id, scope`, args
 }
 
 // NodeGet implements store.Store.

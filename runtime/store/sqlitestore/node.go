@@ -35,20 +35,33 @@ func scanNode(sc scanner) (*store.Node, error) {
 	return &n, nil
 }
 
+// nodeColsBrief are the columns of a brief listing (NodeListParams.Brief).
+const nodeColsBrief = `node_id, scope, iteration, kind, state, attempts`
+
 // NodeList implements store.Store.
 func (s *Store) NodeList(ctx context.Context, p *store.NodeListParams) ([]*store.Node, error) {
 	cols := nodeCols
-	if p.NoOutput {
+	switch {
+	case p.Brief:
+		cols = nodeColsBrief
+	case p.NoOutput:
 		cols = nodeColsNoOutput
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+cols+` FROM node WHERE run_id = ? ORDER BY node_id, scope`, p.RunID)
+	q, args := nodeListSQL(cols, p)
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list nodes of run %q: %w", p.RunID, err)
 	}
 	defer rows.Close()
 	var out []*store.Node
 	for rows.Next() {
-		n, err := scanNode(rows)
+		var n *store.Node
+		if p.Brief {
+			n = &store.Node{RunID: p.RunID}
+			err = rows.Scan(&n.NodeID, &n.Scope, &n.Iteration, &n.Kind, &n.State, &n.Attempts)
+		} else {
+			n, err = scanNode(rows)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("sqlitestore: list nodes of run %q: %w", p.RunID, err)
 		}
@@ -58,6 +71,31 @@ func (s *Store) NodeList(ctx context.Context, p *store.NodeListParams) ([]*store
 		return nil, fmt.Errorf("sqlitestore: list nodes of run %q: %w", p.RunID, err)
 	}
 	return out, nil
+}
+
+// nodeListSQL is NodeList's query and arguments: the run's nodes with
+// cols, in the states and of the kinds p asks for.
+func nodeListSQL(cols string, p *store.NodeListParams) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`SELECT ` + cols + ` FROM node WHERE run_id = ?`)
+	args := []any{p.RunID}
+	in := func(col string, n int) {
+		b.WriteString(` AND ` + col + ` IN (?` + strings.Repeat(`, ?`, n-1) + `)`)
+	}
+	if len(p.States) > 0 {
+		in("state", len(p.States))
+		for _, st := range p.States {
+			args = append(args, string(st))
+		}
+	}
+	if len(p.Kinds) > 0 {
+		in("kind", len(p.Kinds))
+		for _, k := range p.Kinds {
+			args = append(args, k)
+		}
+	}
+	b.WriteString(` ORDER BY node_id, scope`)
+	return b.String(), args
 }
 
 // NodeGet implements store.Store.

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"LongInput":    testLongInput,
 		"NoInputReads": testNoInputReads,
 		"NoOutputList": testNoOutputList,
+		"ListFilters":  testListFilters,
 		"IndexedKind":  testIndexedKind,
 	}
 	for name, fn := range tests {
@@ -970,6 +971,99 @@ func testNoOutputList(t *testing.T, s store.Store) {
 		if diff := cmp.Diff(want, *light[i]); diff != "" {
 			t.Errorf("%s listed with NoOutput (-full without its output +listed):\n%s", want.NodeID, diff)
 		}
+	}
+}
+
+// testListFilters: NodeList with States and Kinds lists the nodes in one
+// of those states and of one of those kinds (both: either of each), in
+// the full listing's order and with its fields; Brief lists every node
+// with its identity, kind, state and attempts only; another run's nodes
+// never come.
+func testListFilters(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustRun(t, s, "r")
+	mustRun(t, s, "other")
+	nodes := []*store.Node{
+		{RunID: "r", NodeID: "a", Kind: "step", State: store.NodeFinished, Attempts: 1, Output: json.RawMessage(`1`), StartedAt: at(1), FinishedAt: at(2), UpdatedAt: at(2)},
+		{RunID: "r", NodeID: "b", Scope: "L#1", Iteration: 1, Kind: "step", State: store.NodeRunning, Attempts: 2, StartedAt: at(3), UpdatedAt: at(3)},
+		{RunID: "r", NodeID: "c", Kind: "approval", State: store.NodeWaiting, Data: json.RawMessage(`{"deadline":"2026-01-02T03:05:05Z"}`), StartedAt: at(4), UpdatedAt: at(4)},
+		{RunID: "r", NodeID: "d", Kind: "timer", State: store.NodeWaiting, StartedAt: at(5), UpdatedAt: at(5)},
+		{RunID: "r", NodeID: "e", Kind: "approval", State: store.NodeFinished, Output: json.RawMessage(`{"approved":true}`), UpdatedAt: at(6)},
+		{RunID: "other", NodeID: "c", Kind: "approval", State: store.NodeWaiting, UpdatedAt: at(7)},
+	}
+	if err := s.NodeUpsert(ctx, &store.NodeUpsertParams{Nodes: nodes}); err != nil {
+		t.Fatal(err)
+	}
+	full, err := s.NodeList(ctx, &store.NodeListParams{RunID: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(ns []*store.Node) []string {
+		var out []string
+		for _, n := range ns {
+			out = append(out, n.NodeID)
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c", "d", "e"}, ids(full)); diff != "" {
+		t.Fatalf("full listing (-want +got):\n%s", diff)
+	}
+	byID := map[string]*store.Node{}
+	for _, n := range full {
+		byID[n.NodeID] = n
+	}
+	for _, c := range []struct {
+		name string
+		p    store.NodeListParams
+		want []string
+	}{
+		{"waiting", store.NodeListParams{States: []store.NodeState{store.NodeWaiting}}, []string{"c", "d"}},
+		{"running or waiting", store.NodeListParams{States: []store.NodeState{store.NodeWaiting, store.NodeRunning}}, []string{"b", "c", "d"}},
+		{"approvals", store.NodeListParams{Kinds: []string{"approval"}}, []string{"c", "e"}},
+		{"waiting approvals", store.NodeListParams{States: []store.NodeState{store.NodeWaiting}, Kinds: []string{"approval"}}, []string{"c"}},
+		{"approvals and timers, no output", store.NodeListParams{Kinds: []string{"timer", "approval"}, NoOutput: true}, []string{"c", "d", "e"}},
+		{"none", store.NodeListParams{States: []store.NodeState{store.NodeCancelled}}, nil},
+	} {
+		p := c.p
+		p.RunID = "r"
+		got, err := s.NodeList(ctx, &p)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if diff := cmp.Diff(c.want, ids(got)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+			continue
+		}
+		for _, n := range got {
+			want := *byID[n.NodeID]
+			if p.NoOutput {
+				want.Output = nil
+			}
+			if diff := cmp.Diff(want, *n); diff != "" {
+				t.Errorf("%s: %s (-full listing +filtered):\n%s", c.name, n.NodeID, diff)
+			}
+		}
+	}
+	brief, err := s.NodeList(ctx, &store.NodeListParams{RunID: "r", Brief: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ids(full), ids(brief)); diff != "" {
+		t.Fatalf("brief listing (-full +brief):\n%s", diff)
+	}
+	for i, n := range brief {
+		f := full[i]
+		want := store.Node{RunID: f.RunID, NodeID: f.NodeID, Scope: f.Scope, Iteration: f.Iteration, Kind: f.Kind, State: f.State, Attempts: f.Attempts}
+		if diff := cmp.Diff(want, *n); diff != "" {
+			t.Errorf("brief %s (-want +got):\n%s", n.NodeID, diff)
+		}
+	}
+	waitingBrief, err := s.NodeList(ctx, &store.NodeListParams{RunID: "r", Brief: true, States: []store.NodeState{store.NodeWaiting}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"c", "d"}, ids(waitingBrief)); diff != "" || waitingBrief[0].Data != nil {
+		t.Errorf("brief waiting listing (-want +got):\n%s (data %s)", diff, waitingBrief[0].Data)
 	}
 }
 
