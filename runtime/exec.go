@@ -142,7 +142,8 @@ func (r *runner) control(ctx context.Context, in *instance, f *fence, body func(
 	case o.state == store.NodeCancelled:
 		// The run is being cancelled: the block ends cancelled with its
 		// children, and a resume runs it again.
-		row := r.update(in, func(row *store.Node) { row.State = store.NodeCancelled })
+		now := r.e.now()
+		row := r.update(in, func(row *store.Node) { row.State, row.FinishedAt = store.NodeCancelled, now })
 		r.c.write(&store.Batch{Nodes: []*store.Node{row}, Events: []*store.Event{r.event(EventNodeCancelled, in, 0, nil)}})
 	case o.state == store.NodePending:
 		// The body stopped before it was done (the run is failing

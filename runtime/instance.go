@@ -179,12 +179,15 @@ func finishLocked(in *instance, v any, raw json.RawMessage, now time.Time) {
 // budget), otherwise a failure stands (continue_on_fail).
 func (r *runner) loadRow(n *ir.Node, row *store.Node, runFailed bool) {
 	in := &instance{node: n, scope: row.Scope, row: *row, done: make(chan struct{})}
+	// A node that runs again keeps when it first started and loses when
+	// it last ended (a failure, a cancellation), so that its duration
+	// runs on until it ends again.
 	switch row.State {
 	case store.NodeRunning, store.NodeWaiting, store.NodeCancelled:
-		in.row.State = store.NodePending
+		in.row.State, in.row.FinishedAt = store.NodePending, time.Time{}
 	case store.NodeFailed:
 		if runFailed {
-			in.row.State = store.NodePending
+			in.row.State, in.row.FinishedAt = store.NodePending, time.Time{}
 			if n.Kind == ir.KindApproval || n.Kind == ir.KindEvent {
 				in.row.Data = nil // a fresh start: a new timeout
 			}

@@ -510,7 +510,8 @@ func (r *runner) skip(ctx context.Context, in *instance, why string) outcome {
 
 // cancelled records a node cancelled while it ran.
 func (r *runner) cancelled(in *instance, attempt int) outcome {
-	row := r.update(in, func(row *store.Node) { row.State = store.NodeCancelled })
+	now := r.e.now()
+	row := r.update(in, func(row *store.Node) { row.State, row.FinishedAt = store.NodeCancelled, now })
 	r.c.commit(context.Background(), &store.Batch{Nodes: []*store.Node{row}, //nolint:errcheck // a failed commit stops the session anyway
 		Events: []*store.Event{r.event(EventNodeCancelled, in, attempt, nil)}})
 	return outcome{state: store.NodeCancelled}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
@@ -124,5 +125,66 @@ func TestViewsOfALargeRunReadWhatTheyShow(t *testing.T) {
 		if page.NodeStates["s"][st] != c {
 			t.Errorf("paged counts of s: %v, unpaged %v", page.NodeStates["s"], all.NodeStates["s"])
 		}
+	}
+}
+
+// TestNodeTimesAcrossACancelAndAResume: a step cancelled while it runs
+// has an end (inspect shows how long it ran), and when a resume runs it
+// again it loses that end, so that its duration runs on while it runs.
+func TestNodeTimesAcrossACancelAndAResume(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{}, 2)
+	release := make(chan struct{})
+	var calls sync.Map
+	wait := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		started <- struct{}{}
+		if _, again := calls.LoadOrStore("w", true); !again {
+			<-ctx.Done() // the first attempt runs until the run is cancelled
+			return nil, ctx.Err()
+		}
+		<-release
+		return "done", nil
+	})
+	b := setup(t, runtime.Actions{"wait": wait})
+	prog := program("times", nil, step("w", "wait", nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; time.Sleep(20 * time.Millisecond); cancel() }()
+	res, err := b.engine.Start(ctx, runtime.StartParams{Program: prog, RunID: "t1"})
+	if err != nil || res.Status != store.RunCancelled {
+		t.Fatalf("%+v %v", res, err)
+	}
+	row, err := b.store.NodeGet(context.Background(), &store.NodeGetParams{RunID: "t1", NodeID: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.State != store.NodeCancelled || row.FinishedAt.IsZero() || row.FinishedAt.Sub(row.StartedAt) < 20*time.Millisecond {
+		t.Fatalf("cancelled row: state %s, started %v, ended %v", row.State, row.StartedAt, row.FinishedAt)
+	}
+	done := make(chan *runtime.Result, 1)
+	go func() {
+		r, err := b.engine.Resume(context.Background(), "t1", runtime.ResumeParams{Program: prog})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- r
+	}()
+	<-started
+	var v *runtime.NodeView
+	for range 100 { // the running row is queued before the attempt; wait for it to land
+		nodes, err := b.engine.NodeTable(context.Background(), "t1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v = nodes[0]; v.State == store.NodeRunning {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v.State != store.NodeRunning || !v.FinishedAt.IsZero() || !v.StartedAt.Equal(row.StartedAt) {
+		t.Errorf("running again: state %s, started %v (first %v), ended %v", v.State, v.StartedAt, row.StartedAt, v.FinishedAt)
+	}
+	close(release)
+	if r := <-done; r == nil || r.Status != store.RunFinished {
+		t.Fatalf("resume: %+v", r)
 	}
 }
