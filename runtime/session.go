@@ -35,6 +35,7 @@ type sessionParams struct {
 	mode      WaitMode
 	timeout   time.Duration
 	startKind string
+	startData map[string]any // more data for the start event (a fork's origin)
 }
 
 // session executes a run this engine owns until it ends or waits, then
@@ -210,7 +211,11 @@ func (r *runner) load(ctx context.Context, sp sessionParams) error {
 			Kind: EventAttemptAbandoned, Time: now, Data: mustJSON(map[string]any{"owner": a.Owner})})
 	}
 	r.forgetOldIterations()
-	b.Events = append(b.Events, r.event(sp.startKind, nil, 0, map[string]any{"workflow": r.wf.Name, "owner": r.e.cfg.Owner.String()}))
+	data := map[string]any{"workflow": r.wf.Name, "owner": r.e.cfg.Owner.String()}
+	for k, v := range sp.startData {
+		data[k] = v
+	}
+	b.Events = append(b.Events, r.event(sp.startKind, nil, 0, data))
 	if fresh {
 		// A run Start just created: its row is committed already and this
 		// batch only marks the session's start, which nothing outside the

@@ -56,16 +56,11 @@ only records the decision).`,
 			if by == "" {
 				by = whoami()
 			}
-			st, err := a.openStore(ctx, &f.dbFlags)
+			s, eng, done, err := a.sessionEngine(ctx, &f.sessionFlags, mode)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			s := a.newSession(&f.sessionFlags, mode)
-			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observer()})
-			if err != nil {
-				return err
-			}
+			defer done()
 			sum, err := eng.RunSummary(ctx, args[0])
 			if err != nil {
 				return a.runError(args[0], err)
@@ -258,16 +253,11 @@ consumed when it does. Continues the run like approve does.`,
 				}
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx, &f.dbFlags)
+			s, eng, done, err := a.sessionEngine(ctx, &f.sessionFlags, mode)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			s := a.newSession(&f.sessionFlags, mode)
-			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observer()})
-			if err != nil {
-				return err
-			}
+			defer done()
 			if !f.noContinue {
 				s.begin(ctx, eng, args[0], nil)
 				defer s.abort()
@@ -402,6 +392,63 @@ continues a paused run.`,
 	return cmd
 }
 
+func (a *app) newForkCmd() *cobra.Command {
+	var (
+		f       sessionFlags
+		from    string
+		runID   string
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "fork RUN_ID --from NODE",
+		Short: "Start a new run that keeps what a run finished before a node",
+		Long: `Make a new run of RUN_ID's workflow, with its input and its stored program
+(not the file as it is now), that keeps every node RUN_ID finished or
+skipped except NODE and what depends on it (what retry would reset), and
+run it from there. RUN_ID is not changed. The kept nodes keep their
+outputs and times, kept approvals their decisions; nodes that had not
+finished run in the new run.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			mode, err := f.validate()
+			if err != nil {
+				return err
+			}
+			if from == "" {
+				return exitf(ExitUsage, "fork needs --from NODE: the node the new run starts again from (see `smithc inspect %s`)", args[0])
+			}
+			ctx := cmd.Context()
+			s, eng, done, err := a.sessionEngine(ctx, &f, mode)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if runID == "" {
+				runID = runtime.NewRunID()
+			}
+			_, wf, _ := eng.RunProgram(ctx, args[0]) // best effort: the live view's shape
+			s.begin(ctx, eng, "", wf)
+			defer s.abort()
+			r, err := eng.Fork(ctx, args[0], runtime.ForkParams{From: from, RunID: runID, Wait: s.engineMode(), Timeout: timeout})
+			if errors.Is(err, runtime.ErrNotCreated) && errors.Is(err, store.ErrConflict) {
+				return exitf(ExitUsage, "run id %q is taken; fork into another with --run-id, or resume that run with `smithc resume %s`", runID, runID)
+			}
+			if errors.Is(err, runtime.ErrInvalidRunID) {
+				return exitf(ExitUsage, "%s", runtime.UserText(err.Error()))
+			}
+			if err != nil {
+				return s.runError(args[0], err)
+			}
+			return s.finish(ctx, eng, r)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&from, "from", "", "the node the new run starts again from (it and what depends on it run; the rest is kept)")
+	cmd.Flags().StringVar(&runID, "run-id", "", "the new run's id (default: a new one)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "a run deadline for the new run (e.g. 30m)")
+	return cmd
+}
+
 func (a *app) newRetryCmd() *cobra.Command {
 	var (
 		f       sessionFlags
@@ -431,16 +478,11 @@ an edited file, as resume --source does, and NODE runs from it.`,
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openStore(ctx, &f.dbFlags)
+			s, eng, done, err := a.sessionEngine(ctx, &f, mode)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			s := a.newSession(&f, mode)
-			eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observer()})
-			if err != nil {
-				return err
-			}
+			defer done()
 			s.begin(ctx, eng, args[0], nil)
 			defer s.abort()
 			p.Wait, p.Timeout, p.Scope = s.engineMode(), timeout, scope

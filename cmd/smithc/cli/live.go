@@ -156,7 +156,7 @@ func (v *liveView) observe(ev store.Event) {
 	}
 	v.dirty = true
 	switch ev.Kind {
-	case runtime.EventRunStarted, runtime.EventRunResumed:
+	case runtime.EventRunStarted, runtime.EventRunResumed, runtime.EventRunForked:
 		v.status, v.ended = store.RunRunning, time.Time{}
 		if v.started.IsZero() {
 			v.started = ev.Time

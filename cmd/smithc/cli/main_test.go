@@ -100,7 +100,7 @@ func (e *env) lines(name string) int {
 // storeCommands take --db.
 var storeCommands = map[string]bool{
 	"run": true, "resume": true, "approve": true, "deny": true, "signal": true, "cancel": true,
-	"retry": true, "ps": true, "inspect": true, "logs": true, "why": true, "pause": true, "hijack": true,
+	"retry": true, "ps": true, "inspect": true, "logs": true, "why": true, "pause": true, "hijack": true, "fork": true,
 }
 
 // withDB adds --db for the commands that open the store.

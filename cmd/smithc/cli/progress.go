@@ -34,7 +34,7 @@ func (p *progress) observe(ev store.Event) {
 		label = "[" + ev.RunID + "] "
 	}
 	line := formatEventIn(ev, label)
-	if label == "" && (ev.Kind == runtime.EventRunStarted || ev.Kind == runtime.EventRunResumed) {
+	if label == "" && (ev.Kind == runtime.EventRunStarted || ev.Kind == runtime.EventRunResumed || ev.Kind == runtime.EventRunForked) {
 		line += " run=" + ev.RunID // the first line names the run, terminal or not
 	}
 	if line != "" {
@@ -97,7 +97,7 @@ func formatEventIn(ev store.Event, label string) string {
 }
 
 // eventDetailKeys are the data fields a progress line shows, in order.
-var eventDetailKeys = []string{"workflow", "error", "reason", "arm", "title", "name", "approved", "by", "note", "due",
+var eventDetailKeys = []string{"workflow", "from_run", "from_node", "error", "reason", "arm", "title", "name", "approved", "by", "note", "due",
 	"status", "attempt", "duration", "run", "exec", "method", "url", "text", "count", "iteration"}
 
 // hasData reports whether raw event data can hold a field: not empty,

@@ -226,16 +226,11 @@ func (a *app) resumeRun(ctx context.Context, f *sessionFlags, runID string, mode
 		return err
 	}
 	p.Timeout = timeout
-	st, err := a.openStore(ctx, &f.dbFlags)
+	s, eng, done, err := a.sessionEngine(ctx, f, mode)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	s := a.newSession(f, mode)
-	eng, err := a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observer()})
-	if err != nil {
-		return err
-	}
+	defer done()
 	s.begin(ctx, eng, runID, nil)
 	defer s.abort()
 	p.Wait = s.engineMode()

@@ -14,6 +14,7 @@ func (a *app) runtimeCommands() []*cobra.Command {
 		a.newHijackCmd(),
 		a.newPauseCmd(),
 		a.newRetryCmd(),
+		a.newForkCmd(),
 		a.newPsCmd(),
 		a.newInspectCmd(),
 		a.newLogsCmd(),
