@@ -42,6 +42,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/runs/{id}/pause", s.guard(true, s.pause))
 	s.mux.Handle("POST /api/v1/runs/{id}/resume", s.guard(true, s.resume))
 	s.mux.Handle("POST /api/v1/runs/{id}/nodes/{node}/retry", s.guard(true, s.retry))
+	s.mux.Handle("POST /api/v1/runs/{id}/fork", s.guard(true, s.fork))
 	s.mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no API call %s %s (see docs/api.md)", r.Method, r.URL.Path))
 	}))
@@ -77,7 +78,7 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &br):
 		writeError(w, http.StatusBadRequest, br.field, br.msg)
-	case errors.Is(err, runtime.ErrInvalidDecision), errors.Is(err, runtime.ErrInvalidSignal):
+	case errors.Is(err, runtime.ErrInvalidDecision), errors.Is(err, runtime.ErrInvalidSignal), errors.Is(err, runtime.ErrInvalidRunID):
 		writeError(w, http.StatusBadRequest, fieldOf(msg), msg)
 	case errors.Is(err, store.ErrNotFound) && !errors.Is(err, runtime.ErrUnknownNode) && r.PathValue("id") != "":
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no run %q (GET /api/v1/runs lists the runs)", r.PathValue("id")))
@@ -320,6 +321,33 @@ func (s *Server) retry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"run_id": id, "status": "running"})
+}
+
+// fork starts a new run from a run, keeping what came before a node (as
+// smithc fork does), and executes it in the server.
+func (s *Server) fork(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		From  string `json:"from"`
+		RunID string `json:"run_id"`
+	}
+	if !readJSON(w, r, &b) {
+		return
+	}
+	if b.From == "" {
+		writeError(w, http.StatusBadRequest, "from", "from: the node the new run starts again from is required")
+		return
+	}
+	id := r.PathValue("id")
+	if b.RunID == "" {
+		b.RunID = runtime.NewRunID()
+	}
+	if err := s.startBackground(b.RunID, func() (*runtime.Result, error) {
+		return s.eng.Fork(s.bg, id, runtime.ForkParams{From: b.From, RunID: b.RunID, Wait: runtime.WaitAlways})
+	}); err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"run_id": b.RunID, "status": "running", "forked_from": id})
 }
 
 // continueInBackground continues a run after a decision or a signal when

@@ -464,3 +464,45 @@ func (c *client) waitNode(id, node, want string) {
 	}
 	c.t.Fatalf("node %s of run %s never reached %s", node, id, want)
 }
+
+const forkFlow = `workflow fk {
+  step a { run = "echo a" }
+  step b { value = trim(a.stdout) + "b" }
+  output = b
+}
+`
+
+// TestAPIFork: POST /runs/{id}/fork starts a new run from a node, like
+// smithc fork, and executes it in the server; a missing from is 400, an
+// unknown node 404, a taken run id 409.
+func TestAPIFork(t *testing.T) {
+	c, dir := serveDir(t, map[string]string{"fk.smw": forkFlow})
+	if out, err := smithc(t, dir, "run", "fk.smw", "--db", "runs.db", "--run-id", "o1"); err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	code, m, raw := c.do("POST", "/api/v1/runs/o1/fork", `{"from":"b","run_id":"f1"}`, nil)
+	if code != 202 || m["run_id"] != "f1" || m["forked_from"] != "o1" {
+		t.Fatalf("fork: %d\n%s", code, raw)
+	}
+	got := c.waitStatus("f1", "finished")
+	if got["output"] != "ab" {
+		t.Errorf("the fork's output: %v", got["output"])
+	}
+	code, _, raw = c.do("GET", "/api/v1/runs/f1/events", "", nil)
+	if code != 200 || !strings.Contains(raw, `"RunForked"`) || strings.Contains(raw, `"node_id":"a"`) {
+		t.Errorf("the fork's events: %d\n%s", code, raw)
+	}
+	for _, tc := range []struct {
+		body string
+		code int
+		want string
+	}{
+		{`{}`, 400, "from"},
+		{`{"from":"nope"}`, 404, `no node \"nope\"`},
+		{`{"from":"b","run_id":"f1"}`, 409, "f1"},
+	} {
+		if code, _, raw := c.do("POST", "/api/v1/runs/o1/fork", tc.body, nil); code != tc.code || !strings.Contains(raw, tc.want) {
+			t.Errorf("fork %s: %d, want %d with %q\n%s", tc.body, code, tc.code, tc.want, raw)
+		}
+	}
+}
