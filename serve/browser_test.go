@@ -3,6 +3,7 @@ package serve_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -308,13 +309,35 @@ func TestBrowserCancelAndRetry(t *testing.T) {
 		{"see its retry button", chromedp.WaitVisible(`.node-panel button.retry`, chromedp.ByQuery)},
 		{"retry", chromedp.Click(`.node-panel button.retry`, chromedp.ByQuery)},
 		{"see the run finish", chromedp.WaitVisible(`.run-head .badge.s-finished`, chromedp.ByQuery)},
+		{"select the last node", chromedp.Click(`.graph svg g[data-node="after"]`, chromedp.ByQuery)},
+		{"see its fork button", chromedp.WaitVisible(`.node-panel button.fork`, chromedp.ByQuery)},
+		{"fork", chromedp.Click(`.node-panel button.fork`, chromedp.ByQuery)},
+		{"see the new run open", chromedp.WaitVisible(`//*[contains(@class,"run-head")][not(contains(., "flaky-1"))]`, chromedp.BySearch)},
+		{"see the new run finish", chromedp.WaitVisible(`.run-head .badge.s-finished`, chromedp.ByQuery)},
 	}
 	for _, st := range steps {
 		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		err := chromedp.Run(sctx, st.act)
 		cancel()
 		if err != nil {
-			t.Fatalf("retry from the page: %s: %v\n%s", st.what, err, pageText(ctx))
+			t.Fatalf("retry and fork from the page: %s: %v\n%s", st.what, err, pageText(ctx))
 		}
+	}
+	// The fork is a new run that kept first and check and ran after.
+	out, err := smithc(t, dir, "ps", "--db", "runs.db", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []struct {
+		ID     string `json:"run_id"`
+		Status string `json:"status"`
+	}
+	json.Unmarshal([]byte(out), &runs)
+	if len(runs) != 3 || runs[0].ID == "flaky-1" || runs[0].Status != "finished" {
+		t.Fatalf("runs after the fork from the page: %s", out)
+	}
+	logs, err := smithc(t, dir, "logs", runs[0].ID, "--db", "runs.db")
+	if err != nil || !strings.Contains(logs, `from_run="flaky-1" from_node="after"`) || strings.Contains(logs, "NodeStarted        check") {
+		t.Errorf("the fork's log: %v\n%s", err, logs)
 	}
 }

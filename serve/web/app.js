@@ -335,6 +335,19 @@ async function showRun(id) {
           }
         }, "Retry from this node"));
       }
+      if (["failed", "finished", "cancelled", "skipped"].includes(n.state) && !r.parent_run_id) {
+        // A new run that keeps what came before this node (smithc fork).
+        sec.append(el("button", {
+          type: "button", class: "fork", onclick: async (ev) => {
+            ev.target.disabled = true;
+            try {
+              const f = await api("POST", `/runs/${encodeURIComponent(r.id)}/fork`, { from: n.id });
+              toast("Forked into " + f.run_id, "ok");
+              location.hash = "#/runs/" + encodeURIComponent(f.run_id);
+            } catch (e) { toast(e.message); ev.target.disabled = false; }
+          }
+        }, "Fork a new run from this node"));
+      }
       side.append(sec);
     }
     if (mine.length) {
