@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -306,6 +307,9 @@ func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format st
 	return nil
 }
 
+// logsPage is how many events logs reads at a time.
+const logsPage = 2000
+
 func (a *app) newLogsCmd() *cobra.Command {
 	var (
 		f      dbFlags
@@ -333,9 +337,17 @@ func (a *app) newLogsCmd() *cobra.Command {
 			if _, err := eng.RunSummary(ctx, args[0]); err != nil {
 				return a.runError(args[0], err)
 			}
+			// One write per page, not per line: written out before each
+			// wait for more and at the end.
+			out := bufio.NewWriterSize(a.stdout, 64<<10)
+			defer out.Flush()
+			enc := json.NewEncoder(out)
+			enc.SetEscapeHTML(false)
 			var after int64
 			for {
-				evs, err := eng.Events(ctx, args[0], after, 0)
+				// In pages: a run of 10⁵ steps has 4×10⁵ events, printed
+				// as they are read, in bounded memory.
+				evs, err := eng.Events(ctx, args[0], after, logsPage)
 				if err != nil {
 					if ctx.Err() != nil {
 						return nil
@@ -345,14 +357,19 @@ func (a *app) newLogsCmd() *cobra.Command {
 				for _, ev := range evs {
 					after = ev.Seq
 					if format == "json" {
-						enc := json.NewEncoder(a.stdout)
-						enc.SetEscapeHTML(false)
 						if err := enc.Encode(eventJSON(ev)); err != nil {
 							return err
 						}
 						continue
 					}
-					a.printf("%s\n", formatEvent(*ev))
+					out.WriteString(formatEvent(*ev))
+					out.WriteByte('\n')
+				}
+				if err := out.Flush(); err != nil {
+					return err
+				}
+				if len(evs) == logsPage {
+					continue // more to read now
 				}
 				if !follow {
 					return nil

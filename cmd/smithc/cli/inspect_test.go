@@ -281,3 +281,43 @@ func TestInspectPagesLongRuns(t *testing.T) {
 		t.Errorf("inspect --format json --nodes 2: %d nodes, count %d, omitted %d, %v", len(in.Nodes), in.NodeCount, in.NodesOmitted, err)
 	}
 }
+
+// TestLogsInPages: a log longer than one page of reads (logsPage) comes
+// out whole, each event once and in order, as text and as NDJSON.
+func TestLogsInPages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.write("long.smw", `workflow long {
+  loop L {
+    max_iterations = 700
+    step s { value = iteration }
+  }
+}
+`)
+	mustCode(t, e.cli("run", f, "--run-id", "l1"), 0)
+	r := e.cli("logs", "l1", "--format", "json")
+	mustCode(t, r, 0)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) < 2500 {
+		t.Fatalf("%d events, want more than one page of 2000 (a 700-iteration loop)", len(lines))
+	}
+	var last int64
+	for i, l := range lines {
+		var ev struct{ Seq int64 }
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("line %d: %v: %s", i, err, l)
+		}
+		if ev.Seq <= last {
+			t.Fatalf("line %d: seq %d after %d", i, ev.Seq, last)
+		}
+		last = ev.Seq
+	}
+	text := e.cli("logs", "l1")
+	mustCode(t, text, 0)
+	if n := strings.Count(text.stdout, "\n"); n != len(lines) {
+		t.Errorf("%d text lines, %d NDJSON events", n, len(lines))
+	}
+	if !strings.HasSuffix(text.stdout, "RunFinished        status=\"finished\"\n") {
+		t.Errorf("the text log does not end with the run's end:\n%s", text.stdout[max(0, len(text.stdout)-300):])
+	}
+}
