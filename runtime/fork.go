@@ -35,8 +35,9 @@ type ForkParams struct {
 // original finished before p.From, and executes it from there (as
 // p.Wait allows). The original is not changed. The new run's log starts
 // with RunForked; the kept nodes keep their outputs, attempts and times,
-// and their approvals keep their decisions. Nodes that had not finished
-// (failed, waiting, running, cancelled) run again in the new run.
+// and their approvals keep their decisions, and a continue_on_fail
+// step's failure stands. Nodes that had not finished (failed otherwise,
+// waiting, running, cancelled) run again in the new run.
 func (e *Engine) Fork(ctx context.Context, runID string, p ForkParams) (*Result, error) {
 	run, err := e.cfg.Store.RunGetByID(ctx, &store.RunGetByIDParams{ID: runID})
 	if err != nil {
@@ -89,7 +90,7 @@ func (e *Engine) Fork(ctx context.Context, runID string, p ForkParams) (*Result,
 	kept := map[nodeKey]bool{}
 	b := &store.Batch{}
 	for _, n := range rows {
-		if again[n.NodeID] || (n.State != store.NodeFinished && n.State != store.NodeSkipped) {
+		if again[n.NodeID] || !forkKeeps(wf.Lookup(n.NodeID), n) {
 			continue
 		}
 		c := *n
@@ -128,4 +129,18 @@ func (e *Engine) Fork(ctx context.Context, runID string, p ForkParams) (*Result,
 	}
 	return e.session(ctx, created, sessionParams{prog: prog, wf: wf, srcs: srcs, mode: p.Wait, timeout: p.Timeout,
 		startKind: EventRunForked, startData: map[string]any{"from_run": runID, "from_node": p.From}})
+}
+
+// forkKeeps reports whether a fork keeps a node instance of the original
+// (one it does not run again for From): one that finished or was
+// skipped, or whose failure stands because its step has
+// continue_on_fail (as a resume keeps it).
+func forkKeeps(n *ir.Node, row *store.Node) bool {
+	switch row.State {
+	case store.NodeFinished, store.NodeSkipped:
+		return true
+	case store.NodeFailed:
+		return n != nil && n.Step != nil && n.Step.ContinueOnFail
+	}
+	return false
 }

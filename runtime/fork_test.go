@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"testing"
 
@@ -117,5 +118,29 @@ func TestForkKeepsWhatCameBefore(t *testing.T) {
 	}
 	if runs, _, _ := b.engine.RunList(ctx, runtime.RunListParams{}); len(runs) != 3 {
 		t.Errorf("%d runs after the refused forks, want 3", len(runs))
+	}
+
+	// A continue_on_fail step's failure stands in a fork, as in a resume.
+	boom := runtime.ActionFunc(func(ctx context.Context, a *runtime.Attempt) (any, error) {
+		mu.Lock()
+		calls[a.NodeID]++
+		mu.Unlock()
+		return nil, errors.New("boom")
+	})
+	b2 := setup(t, runtime.Actions{"boom": boom, "count": count})
+	prog2 := program("cof", nil, step("x", "boom", nil, continueOnFail()), step("y", "count", nil))
+	if res, err := b2.engine.Start(ctx, runtime.StartParams{Program: prog2, RunID: "c1"}); err != nil || res.Status != store.RunFinished {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if f, err := b2.engine.Fork(ctx, "c1", runtime.ForkParams{From: "y", RunID: "c2", Program: prog2}); err != nil || f.Status != store.RunFinished {
+		t.Fatalf("fork: %+v %v", f, err)
+	}
+	mu.Lock()
+	if calls["x"] != 1 {
+		t.Errorf("the continue_on_fail step ran %d times, want once (its failure kept)", calls["x"])
+	}
+	mu.Unlock()
+	if st := b2.nodeStates(t, "c2")["x"]; st != string(store.NodeFailed) {
+		t.Errorf("x in the fork is %q, want failed", st)
 	}
 }
