@@ -164,6 +164,31 @@ type Inspection struct {
 	NodeStates map[string]map[store.NodeState]int
 	Approvals  []*ApprovalView
 	Waits      []*Wait
+	// ForkedFrom is the run and node a run made by Fork came from (nil
+	// for other runs).
+	ForkedFrom *ForkOrigin
+}
+
+// ForkOrigin is where a forked run came from: its RunForked event.
+type ForkOrigin struct{ RunID, Node string }
+
+// forkOrigin reads a run's first event: RunForked names its origin.
+func (e *Engine) forkOrigin(ctx context.Context, runID string) (*ForkOrigin, error) {
+	evs, err := e.cfg.Store.EventList(ctx, &store.EventListParams{RunID: runID, Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: events of run %s: %w", runID, err)
+	}
+	if len(evs) == 0 || evs[0].Kind != EventRunForked {
+		return nil, nil
+	}
+	var d struct {
+		Run  string `json:"from_run"`
+		Node string `json:"from_node"`
+	}
+	if json.Unmarshal(evs[0].Data, &d) != nil || d.Run == "" {
+		return nil, nil
+	}
+	return &ForkOrigin{RunID: d.Run, Node: d.Node}, nil
 }
 
 // leafKinds are the node kinds that do work or wait themselves (control
@@ -914,6 +939,9 @@ func (e *Engine) InspectPage(ctx context.Context, runID string, p InspectParams)
 		return nil, err
 	}
 	if in.Waits, err = e.waits(ctx, run, wf, 0, live); err != nil {
+		return nil, err
+	}
+	if in.ForkedFrom, err = e.forkOrigin(ctx, runID); err != nil {
 		return nil, err
 	}
 	return in, nil

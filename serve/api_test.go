@@ -488,6 +488,9 @@ func TestAPIFork(t *testing.T) {
 	if got["output"] != "ab" {
 		t.Errorf("the fork's output: %v", got["output"])
 	}
+	if f, _ := got["forked_from"].(map[string]any); f["run_id"] != "o1" || f["node"] != "b" {
+		t.Errorf("the fork's forked_from: %v", got["forked_from"])
+	}
 	code, _, raw = c.do("GET", "/api/v1/runs/f1/events", "", nil)
 	if code != 200 || !strings.Contains(raw, `"RunForked"`) || strings.Contains(raw, `"node_id":"a"`) {
 		t.Errorf("the fork's events: %d\n%s", code, raw)

@@ -312,7 +312,7 @@ func TestBrowserCancelAndRetry(t *testing.T) {
 		{"select the last node", chromedp.Click(`.graph svg g[data-node="after"]`, chromedp.ByQuery)},
 		{"see its fork button", chromedp.WaitVisible(`.node-panel button.fork`, chromedp.ByQuery)},
 		{"fork", chromedp.Click(`.node-panel button.fork`, chromedp.ByQuery)},
-		{"see the new run open", chromedp.WaitVisible(`//*[contains(@class,"run-head")][not(contains(., "flaky-1"))]`, chromedp.BySearch)},
+		{"see the new run open, saying where it was forked from", chromedp.WaitVisible(`//*[contains(@class,"run-head")]//span[contains(@class,"forked")][contains(., "forked from flaky-1 at after")]`, chromedp.BySearch)},
 		{"see the new run finish", chromedp.WaitVisible(`.run-head .badge.s-finished`, chromedp.ByQuery)},
 	}
 	for _, st := range steps {

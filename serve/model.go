@@ -113,6 +113,13 @@ type detailJSON struct {
 	NodeStates   map[string]map[string]int `json:"node_states"`
 	Waiting      []waitingJSON             `json:"waiting"`
 	Children     []runJSON                 `json:"children,omitempty"`
+	// ForkedFrom is where a run made by fork came from.
+	ForkedFrom *forkJSON `json:"forked_from,omitempty"`
+}
+
+type forkJSON struct {
+	RunID string `json:"run_id"`
+	Node  string `json:"node"`
 }
 
 // eventJSON is one entry of a run's event log.
@@ -269,6 +276,9 @@ func (s *Server) runDetail(ctx context.Context, id string, p runtime.InspectPara
 	d := &detailJSON{Run: summaryJSON(in.Run), Input: rawValue(in.Run.Input), Output: rawValue(in.Run.Output),
 		Nodes: []nodeJSON{}, Waiting: []waitingJSON{}, Node: p.Node, NodeCount: in.NodeCount, NodesOmitted: in.NodesOmitted,
 		NodeStates: map[string]map[string]int{}}
+	if f := in.ForkedFrom; f != nil {
+		d.ForkedFrom = &forkJSON{RunID: f.RunID, Node: f.Node}
+	}
 	for node, counts := range in.NodeStates {
 		m := map[string]int{}
 		for st, n := range counts {

@@ -163,6 +163,7 @@ async function showRun(id) {
         "workflow ", el("strong", { text: r.workflow }),
         " · started ", ago(r.created_at), " · elapsed ", dur(r.elapsed_ms),
         r.parent_run_id ? el("span", {}, " · parent ", el("a", { href: "#/runs/" + encodeURIComponent(r.parent_run_id), text: r.parent_run_id })) : null,
+        detail.forked_from ? el("span", { class: "forked" }, " · forked from ", el("a", { href: "#/runs/" + encodeURIComponent(detail.forked_from.run_id), text: detail.forked_from.run_id }), " at ", el("code", { text: detail.forked_from.node })) : null,
         r.tokens ? " · tokens " + r.tokens : null,
         r.cost_usd ? " · $" + r.cost_usd.toFixed(4) : null),
       r.error ? el("pre", { class: "error", text: r.error }) : null,

@@ -56,6 +56,8 @@ func TestFork(t *testing.T) {
 			if in := e.inspect("o1"); in.Status != "finished" || !strings.Contains(e.cli("inspect", "o1", "--format", "json").stdout, `1/1/ann`) {
 				t.Errorf("the original after the fork: %+v", in)
 			}
+			r = e.cli("inspect", "f1")
+			mustContain(t, "inspect f1", r.stdout, "forked    from run o1 at node b")
 			r = e.cli("logs", "f1")
 			mustContain(t, "logs f1", r.stdout, `RunForked`, `from_run="o1"`, `from_node="b"`)
 			noneOf(t, "logs f1", r.stdout, "NodeStarted        a", "ApprovalRequested")

@@ -217,6 +217,10 @@ func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format st
 		}
 		out["approvals"] = aps
 		out["waiting"] = waitsJSON(in.Waits)
+		out["forked_from"] = nil
+		if in.ForkedFrom != nil {
+			out["forked_from"] = map[string]any{"run_id": in.ForkedFrom.RunID, "node": in.ForkedFrom.Node}
+		}
 		return writeJSON(a.stdout, out)
 	}
 	a.printf("run       %s\n", run.ID)
@@ -227,6 +231,9 @@ func (a *app) inspect(ctx context.Context, eng *runtime.Engine, runID, format st
 	}
 	if run.ParentRunID != "" {
 		a.printf("parent    %s (node %s)\n", run.ParentRunID, run.ParentNode)
+	}
+	if f := in.ForkedFrom; f != nil {
+		a.printf("forked    from run %s at node %s\n", f.RunID, f.Node)
 	}
 	a.printf("started   %s  (%s)\n", run.CreatedAt.Local().Format(time.DateTime), roundDuration(run.Elapsed))
 	if run.Owner != "" && run.OwnerLive {
