@@ -351,7 +351,16 @@ func (a *app) newLogsCmd() *cobra.Command {
 			enc := json.NewEncoder(out)
 			enc.SetEscapeHTML(false)
 			var after int64
+			ended := false // the run had ended before the last read began
 			for {
+				if follow && !ended {
+					// Read before the events: a run that has ended has
+					// committed its last event, so the reads that follow
+					// get all of them (read after, the end could fall
+					// between the two reads and its events be missed).
+					run, err := eng.RunSummary(ctx, args[0])
+					ended = err == nil && run.Status.Terminal()
+				}
 				// In pages: a run of 10⁵ steps has 4×10⁵ events, printed
 				// as they are read, in bounded memory.
 				evs, err := eng.Events(ctx, args[0], after, logsPage)
@@ -378,11 +387,7 @@ func (a *app) newLogsCmd() *cobra.Command {
 				if len(evs) == logsPage {
 					continue // more to read now
 				}
-				if !follow {
-					return nil
-				}
-				run, err := eng.RunSummary(ctx, args[0])
-				if err == nil && run.Status.Terminal() && len(evs) == 0 {
+				if !follow || ended {
 					return nil
 				}
 				select {
