@@ -51,18 +51,18 @@ func (e *Engine) Fork(ctx context.Context, runID string, p ForkParams) (*Result,
 	if err != nil {
 		return nil, err
 	}
+	again := map[string]bool{} // the ids the new run runs again
 	e.mu.Lock()
 	from := wf.Lookup(p.From)
+	if from != nil && p.From != "" {
+		for _, id := range resetSet(wf, from) {
+			again[id] = true
+		}
+	}
 	e.mu.Unlock()
-	if from == nil || p.From == "" {
+	if len(again) == 0 {
 		return nil, &UnknownNodeError{RunID: runID, Workflow: wf.Name, Node: p.From}
 	}
-	e.mu.Lock()
-	again := map[string]bool{}
-	for _, id := range resetSet(wf, from) {
-		again[id] = true
-	}
-	e.mu.Unlock()
 	rows, err := e.cfg.Store.NodeList(ctx, &store.NodeListParams{RunID: runID})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: fork run %s: %w", runID, err)

@@ -32,22 +32,6 @@ type session struct {
 // newSession prepares a command's stay with a run. Progress goes to
 // stderr so that stdout carries only the result: a live node tree at a
 // terminal (with --format text), plain lines otherwise.
-// sessionEngine opens the store f names and an engine over it whose
-// events a new session shows: what every command that drives a run
-// starts with. done closes the store.
-func (a *app) sessionEngine(ctx context.Context, f *sessionFlags, mode runtime.WaitMode) (s *session, eng *runtime.Engine, done func(), err error) {
-	st, err := a.openStore(ctx, &f.dbFlags)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	s = a.newSession(f, mode)
-	if eng, err = a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observer()}); err != nil {
-		st.Close()
-		return nil, nil, nil, err
-	}
-	return s, eng, func() { st.Close() }, nil
-}
-
 func (a *app) newSession(f *sessionFlags, mode runtime.WaitMode) *session {
 	s := &session{
 		a: a, format: f.format, mode: mode,
@@ -63,6 +47,22 @@ func (a *app) newSession(f *sessionFlags, mode runtime.WaitMode) *session {
 		s.live.size = func() (int, int) { return terminalSize(a.stderr) }
 	}
 	return s
+}
+
+// sessionEngine opens the store f names and an engine over it whose
+// events a new session shows: what every command that drives a run
+// starts with. done closes the store.
+func (a *app) sessionEngine(ctx context.Context, f *sessionFlags, mode runtime.WaitMode) (s *session, eng *runtime.Engine, done func(), err error) {
+	st, err := a.openStore(ctx, &f.dbFlags)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s = a.newSession(f, mode)
+	if eng, err = a.newEngine(st, engineOptions{maxConcurrency: f.maxConcurrency, observe: s.observer()}); err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return s, eng, func() { st.Close() }, nil
 }
 
 // observer is what the engine calls with each committed event: nil with
