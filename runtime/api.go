@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -168,7 +167,7 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 		}
 	}
 
-	raw, err := json.Marshal(input)
+	raw, err := schema.EncodeJSON(input)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: encode input: %w", err)
 	}

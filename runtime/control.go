@@ -17,7 +17,7 @@ import (
 // setData records an instance's control data and commits it before
 // anything that depends on the decision starts.
 func (r *runner) setData(ctx context.Context, in *instance, v any, ev *store.Event) error {
-	b, err := json.Marshal(v)
+	b, err := schema.EncodeJSON(v)
 	if err != nil {
 		return fmt.Errorf("runtime: encode data of %s: %w", in.node.ID, err)
 	}
@@ -46,7 +46,7 @@ func (r *runner) decide(ctx context.Context, in *instance, v any, ev *store.Even
 	if r.e.cfg.Durability == DurabilityFull {
 		return r.setData(ctx, in, v, ev)
 	}
-	b, err := json.Marshal(v)
+	b, err := schema.EncodeJSON(v)
 	if err != nil {
 		return fmt.Errorf("runtime: encode data of %s: %w", in.node.ID, err)
 	}

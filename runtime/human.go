@@ -132,7 +132,7 @@ func (e *Engine) decide(ctx context.Context, runID, nodeID string, approved bool
 	}
 	var data json.RawMessage
 	if len(d.Data) > 0 {
-		b, err := json.Marshal(d.Data)
+		b, err := schema.EncodeJSON(d.Data)
 		if err != nil {
 			return nil, fmt.Errorf("runtime: encode decision data: %w", err)
 		}
@@ -259,7 +259,7 @@ func (e *Engine) checkSignal(ctx context.Context, runID, name string, data any) 
 }
 
 func (e *Engine) signal(ctx context.Context, runID, name string, data any, cont bool) (*Result, error) {
-	raw, err := json.Marshal(data)
+	raw, err := schema.EncodeJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: encode signal data: %w", err)
 	}

@@ -219,7 +219,7 @@ func decodeOutput(t *schema.Type, raw json.RawMessage) any {
 }
 
 func jsonMarshal(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
+	b, err := schema.EncodeJSON(v)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: encode output: %w", err)
 	}

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -182,7 +181,7 @@ func (r *runner) eventInto(ev *store.Event, kind string, in *instance, attempt i
 		ev.NodeID, ev.Scope, ev.Iteration = in.node.ID, in.scope, in.row.Iteration
 	}
 	if data != nil {
-		if b, err := json.Marshal(data); err == nil {
+		if b, err := schema.EncodeJSON(data); err == nil {
 			ev.Data = b
 		}
 	}

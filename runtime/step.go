@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -395,7 +394,7 @@ func attemptEndState(serr *StepError) store.AttemptState {
 // succeed commits a finished attempt and the step's output (with the
 // step's start when h holds it).
 func (r *runner) succeed(ctx context.Context, in *instance, num int, v any, cacheKey string, h *heldStart) (outcome, bool) {
-	raw, err := json.Marshal(v)
+	raw, err := schema.EncodeJSON(v)
 	if err != nil {
 		r.flushHeld(in, h)
 		return r.fail(in, &fence{}, &StepError{Kind: ErrKindInternal, Message: fmt.Sprintf("encode output: %v", err)}, in.node.Step.ContinueOnFail), false

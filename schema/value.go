@@ -236,26 +236,82 @@ func Text(v any) string {
 
 // appendJSON writes a canonical value as compact JSON.
 func appendJSON(b []byte, v any) []byte {
+	b, _ = encodeJSON(b, v, false)
+	return b
+}
+
+// EncodeJSON encodes v as compact JSON, as encoding/json's Marshal does
+// (object keys sorted; a value of a type outside the canonical ones,
+// a struct or a json.RawMessage, encoded by Marshal itself) except that
+// <, > and & are not escaped, and into one buffer of about the encoded
+// size that nothing keeps once the caller drops it. Marshal grows its
+// buffer by doubling and keeps it in a pool that later calls draw from,
+// so one 10 MB value (a run's input, a step's output) kept 16 MB of heap
+// alive for as long as anything kept encoding (golang/go#27735). NaN and
+// infinities, which JSON cannot hold, are an error, as they are for
+// Marshal. Every stored value the runtime encodes is encoded here.
+func EncodeJSON(v any) ([]byte, error) {
+	return encodeJSON(make([]byte, 0, sizeJSON(v)), v, true)
+}
+
+// sizeJSON is about the length of v's compact JSON: exact for strings
+// with nothing to escape, a guess for numbers (a capacity hint for
+// EncodeJSON: a wrong guess costs a reallocation, not a wrong result).
+func sizeJSON(v any) int {
 	switch x := v.(type) {
 	case nil:
-		return append(b, "null"...)
+		return 4
 	case bool:
-		return strconv.AppendBool(b, x)
-	case int64:
-		return strconv.AppendInt(b, x, 10)
-	case float64:
-		return appendFloat(b, x)
+		return 5
 	case string:
-		return appendString(b, x)
+		return len(x) + 2
+	case []any:
+		n := 2
+		for _, e := range x {
+			n += sizeJSON(e) + 1
+		}
+		return n
+	case map[string]any:
+		n := 2
+		for k, e := range x {
+			n += len(k) + 4 + sizeJSON(e)
+		}
+		return n
+	}
+	return 20
+}
+
+// encodeJSON appends v's compact JSON to b. strict is EncodeJSON's: a
+// value JSON cannot hold is an error; otherwise (Text) NaN and the
+// infinities print as NaN, +Inf and -Inf, and a value encoding/json
+// refuses prints as Go formats it.
+func encodeJSON(b []byte, v any, strict bool) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case float64:
+		if strict && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			return b, fmt.Errorf("%s is not a number JSON can hold", appendFloat(nil, x))
+		}
+		return appendFloat(b, x), nil
+	case string:
+		return appendString(b, x), nil
 	case []any:
 		b = append(b, '[')
 		for i, e := range x {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSON(b, e)
+			var err error
+			if b, err = encodeJSON(b, e, strict); err != nil {
+				return b, err
+			}
 		}
-		return append(b, ']')
+		return append(b, ']'), nil
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -269,16 +325,31 @@ func appendJSON(b []byte, v any) []byte {
 			}
 			b = appendString(b, k)
 			b = append(b, ':')
-			b = appendJSON(b, x[k])
+			var err error
+			if b, err = encodeJSON(b, x[k], strict); err != nil {
+				return b, err
+			}
 		}
-		return append(b, '}')
+		return append(b, '}'), nil
 	}
-	// Not a JSON-like value (a function, a struct): JSON of what
-	// encoding/json makes of it, or its Go formatting.
-	if j, err := json.Marshal(v); err == nil {
-		return append(b, j...)
+	// Not a canonical value (an int, a struct, a json.RawMessage): what
+	// encoding/json makes of it, or (Text) its Go formatting.
+	j, err := json.Marshal(v)
+	if err == nil {
+		return append(b, j...), nil
 	}
-	return fmt.Append(b, v)
+	if strict {
+		var ue *json.UnsupportedValueError
+		var te *json.UnsupportedTypeError
+		switch {
+		case errors.As(err, &ue):
+			return b, fmt.Errorf("%s is not a value JSON can hold", ue.Str)
+		case errors.As(err, &te):
+			return b, fmt.Errorf("a %s is not a value JSON can hold", te.Type)
+		}
+		return b, err
+	}
+	return fmt.Append(b, v), nil
 }
 
 // appendFloat writes f as encoding/json does (ES6 number formatting):

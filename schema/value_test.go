@@ -157,3 +157,92 @@ func TestDecodeJSONErrors(t *testing.T) {
 		t.Errorf("JSONProblem = %q, want %q", got, want)
 	}
 }
+
+// TestEncodeJSONAsMarshal: EncodeJSON writes what encoding/json's
+// Marshal writes, but for <, > and &, which it leaves as they are, and
+// decodes back to the same value.
+func TestEncodeJSONAsMarshal(t *testing.T) {
+	values := []any{
+		nil, true, false, int64(0), int64(-42), int64(math.MaxInt64), 1.5, math.Copysign(0, -1), 1e-7, 1e21, 123456789.125,
+		"", "plain", "quote \" backslash \\ tab \t newline \n nul \x00 bell \x07", "ab\xffcd", "\u2028\u2029", "é ✓ 𝄞",
+		"<a href='x'>&amp;</a>",
+		[]any{}, []any{int64(1), "two", []any{nil}}, map[string]any{},
+		map[string]any{"b": int64(2), "a": map[string]any{"z": "<", "y": []any{1.25, false}}, "": "empty key", "é": "x"},
+		7,                              // an int: encoded by Marshal
+		json.RawMessage(`{"raw":[1]}`), // kept as it is, as Marshal keeps it
+		[]string{"typed", "slice"},
+		struct {
+			A int `json:"a"`
+		}{3},
+	}
+	for _, v := range values {
+		got, err := schema.EncodeJSON(v)
+		if err != nil {
+			t.Errorf("EncodeJSON(%#v): %v", v, err)
+			continue
+		}
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unescaped := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(want))
+		if string(got) != unescaped {
+			t.Errorf("EncodeJSON(%#v) = %s, want %s", v, got, unescaped)
+		}
+		if !json.Valid(got) {
+			t.Errorf("EncodeJSON(%#v) = %s: not valid JSON", v, got)
+		}
+		a, errA := schema.DecodeJSON(got)
+		b, errB := schema.DecodeJSON(want)
+		if errA != nil || errB != nil {
+			t.Fatalf("decode: %v, %v", errA, errB)
+		}
+		if diff := cmp.Diff(b, a); diff != "" {
+			t.Errorf("EncodeJSON(%#v) decodes otherwise than Marshal's encoding (-marshal +encode):\n%s", v, diff)
+		}
+	}
+}
+
+// TestEncodeJSONRefuses: what JSON cannot hold is an error, said without
+// encoding/json's Go terms, as Marshal refuses it.
+func TestEncodeJSONRefuses(t *testing.T) {
+	for _, c := range []struct {
+		v    any
+		want string
+	}{
+		{math.NaN(), "NaN is not a number JSON can hold"},
+		{map[string]any{"x": []any{math.Inf(1)}}, "+Inf is not a number JSON can hold"},
+		{map[string]any{"f": float32(math.Inf(-1))}, "-Inf is not a value JSON can hold"},
+	} {
+		_, err := schema.EncodeJSON(c.v)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("EncodeJSON(%v) = %v, want %q", c.v, err, c.want)
+		}
+		if _, err := json.Marshal(c.v); err == nil {
+			t.Errorf("json.Marshal(%v) encodes it: EncodeJSON should too", c.v)
+		}
+	}
+}
+
+// TestEncodeJSONOneBuffer: a large string is encoded into one buffer of
+// its encoded size (json.Marshal doubles a pooled buffer up to 16 MB for
+// a 10 MB value and keeps it for later calls).
+func TestEncodeJSONOneBuffer(t *testing.T) {
+	v := map[string]any{"data": strings.Repeat("x", 1<<20)}
+	var b []byte
+	allocs := testing.AllocsPerRun(5, func() {
+		var err error
+		if b, err = schema.EncodeJSON(v); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(b) != 1<<20+len(`{"data":""}`) {
+		t.Fatalf("len %d", len(b))
+	}
+	if cap(b) > len(b)+16 {
+		t.Errorf("a %d-byte encoding in a buffer of %d bytes: want one of about its size", len(b), cap(b))
+	}
+	if allocs > 2 { // the buffer and the sorted keys
+		t.Errorf("%v allocations per encoding, want at most 2", allocs)
+	}
+}
