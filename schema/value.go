@@ -254,15 +254,26 @@ func EncodeJSON(v any) ([]byte, error) {
 	return encodeJSON(make([]byte, 0, sizeJSON(v)), v, true)
 }
 
-// sizeJSON is about the length of v's compact JSON: exact for strings
-// with nothing to escape, a guess for numbers (a capacity hint for
-// EncodeJSON: a wrong guess costs a reallocation, not a wrong result).
+// sizeJSON is about the length of v's compact JSON: exact for integers
+// and for strings with nothing to escape, a guess for other numbers (a
+// capacity hint for EncodeJSON: a wrong guess costs a reallocation, not
+// a wrong result).
 func sizeJSON(v any) int {
 	switch x := v.(type) {
 	case nil:
 		return 4
 	case bool:
 		return 5
+	case int64:
+		n := 1
+		if x < 0 {
+			n++
+		}
+		for x <= -10 || x >= 10 {
+			x /= 10
+			n++
+		}
+		return n
 	case string:
 		return len(x) + 2
 	case []any:

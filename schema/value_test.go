@@ -246,3 +246,17 @@ func TestEncodeJSONOneBuffer(t *testing.T) {
 		t.Errorf("%v allocations per encoding, want at most 2", allocs)
 	}
 }
+
+// TestEncodeJSONIntegersExact: an integer's encoding fills its buffer
+// exactly (a step's output is most often one).
+func TestEncodeJSONIntegersExact(t *testing.T) {
+	for _, n := range []int64{0, 7, -7, 10, -10, 99, 100, 123456789, math.MaxInt64, math.MinInt64} {
+		b, err := schema.EncodeJSON(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cap(b) != len(b) {
+			t.Errorf("EncodeJSON(%d) = %s in a buffer of %d bytes, want %d", n, b, cap(b), len(b))
+		}
+	}
+}
