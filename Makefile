@@ -56,6 +56,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzShellTemplate$$' -fuzztime=$(FUZZTIME) ./stdlib
 	$(GO) test -run='^$$' -fuzz='^FuzzParseTS$$' -fuzztime=$(FUZZTIME) ./runtime/store/sqlitestore
 	$(GO) test -run='^$$' -fuzz='^FuzzStoredStringIsValidated$$' -fuzztime=$(FUZZTIME) ./schema
+	$(GO) test -run='^$$' -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./schema
 
 bench: ## run the benchmarks (medians over 5 runs with -count), then the targets table
 	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./lang/... ./compiler/... ./runtime/store/... | tee bench.txt

@@ -200,7 +200,7 @@ func (e *Engine) Start(ctx context.Context, p StartParams) (*Result, error) {
 		return resultOf(run), nil
 	}
 	return e.session(ctx, run, sessionParams{prog: p.Program, wf: wf, srcs: p.Sources, mode: p.Wait, timeout: p.Timeout,
-		startKind: EventRunStarted})
+		startKind: EventRunStarted, input: input})
 }
 
 // ErrNotCreated marks an error of Start that came before the run was

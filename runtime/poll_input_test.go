@@ -2,11 +2,13 @@ package runtime_test
 
 import (
 	"context"
+	"math"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/smithc/smithc/runtime"
 	"github.com/smithc/smithc/runtime/store"
 	"github.com/smithc/smithc/schema"
@@ -67,5 +69,35 @@ func TestLivePollsDoNotReadTheInput(t *testing.T) {
 	}
 	if rs.withInput != 0 {
 		t.Errorf("a live run read its row with the input %d times, want 0", rs.withInput)
+	}
+}
+
+// TestFirstSessionReadsTheStoredInput: the first session reads the input
+// as a resume will, decoded from the stored encoding (2.0 is stored as 2
+// and read as an integer), although it computes that value instead of
+// decoding the encoding it has just stored.
+func TestFirstSessionReadsTheStoredInput(t *testing.T) {
+	bd := setup(t, nil)
+	in := schema.ObjectOf(&schema.Field{Name: "x", Type: schema.AnyType})
+	prog := program("reads", in, value("v", "input.x"))
+	given := map[string]any{"x": map[string]any{"f": 2.0, "l": []any{1.0, 2.5, "é"}, "z": math.Copysign(0, -1)}}
+	res, err := bd.engine.Start(context.Background(), runtime.StartParams{Program: prog, Input: given})
+	if err != nil || res.Status != store.RunFinished {
+		t.Fatalf("%+v %v", res, err)
+	}
+	want := map[string]any{"f": int64(2), "l": []any{int64(1), 2.5, "é"}, "z": int64(0)}
+	if diff := cmp.Diff(want, res.Output); diff != "" {
+		t.Errorf("the first session read the input otherwise than a resume reads it (-want +got):\n%s", diff)
+	}
+	run, err := bd.store.RunGetByID(context.Background(), &store.RunGetByIDParams{ID: res.RunID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := schema.DecodeJSON(run.Input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"x": want}, stored); diff != "" {
+		t.Errorf("stored input (-read +stored):\n%s", diff)
 	}
 }

@@ -23,12 +23,13 @@ type runner struct {
 	// timeout is the run deadline in force (0: none).
 	timeout time.Duration
 
-	input map[string]any
-	pre   map[*ir.Node]int // pre-order position of every node
-	end   map[*ir.Node]int // position just after a node's last descendant
-	c     *committer
-	sem   chan struct{} // run-wide bound on running attempts
-	dir   string
+	input  map[string]any
+	stored any              // sessionParams.input, until prepare reads it
+	pre    map[*ir.Node]int // pre-order position of every node
+	end    map[*ir.Node]int // position just after a node's last descendant
+	c      *committer
+	sem    chan struct{} // run-wide bound on running attempts
+	dir    string
 	// paused is set once the run's pause was requested: no new attempt
 	// starts, and the session ends paused.
 	paused atomic.Bool

@@ -36,6 +36,9 @@ type sessionParams struct {
 	timeout   time.Duration
 	startKind string
 	startData map[string]any // more data for the start event (a fork's origin)
+	// input is the value whose encoding Start has just stored as the
+	// run's input (nil: the session decodes what was stored).
+	input any
 }
 
 // session executes a run this engine owns until it ends or waits, then
@@ -78,7 +81,7 @@ func (e *Engine) session(ctx context.Context, run *store.Run, sp sessionParams) 
 		return nil, err
 	}
 	r := &runner{e: e, run: run, prog: prog, wf: wf, srcs: sp.srcs, mode: mode, dir: e.cfg.Dir, timeout: timeout,
-		insts: map[string]*instance{}, sem: make(chan struct{}, e.cfg.MaxConcurrency), secrets: secrets}
+		insts: map[string]*instance{}, sem: make(chan struct{}, e.cfg.MaxConcurrency), secrets: secrets, stored: sp.input}
 	// Every write of the session checks that this engine still owns the
 	// run with the token of its claim (fencing): an owner stopped past its
 	// lease and taken over commits nothing when it wakes.
@@ -112,7 +115,17 @@ func (e *Engine) session(ctx context.Context, run *store.Run, sp sessionParams) 
 // type when it fits) and indexes the workflow tree (r.pre, r.end); the
 // error is the input's decoding error.
 func (r *runner) prepare() error {
-	in, err := schema.DecodeJSON(r.run.Input)
+	var in any
+	var err error
+	if r.stored != nil {
+		// What a resume will decode from the stored encoding, computed
+		// from the value encoded instead of decoding it again (a 10 MB
+		// input was decoded through another 16 MB of buffers).
+		in, err = schema.RoundTrip(r.stored)
+		r.stored = nil
+	} else {
+		in, err = schema.DecodeJSON(r.run.Input)
+	}
 	if err != nil && len(r.run.Input) > 0 {
 		return err
 	}

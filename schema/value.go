@@ -254,6 +254,72 @@ func EncodeJSON(v any) ([]byte, error) {
 	return encodeJSON(make([]byte, 0, sizeJSON(v)), v, true)
 }
 
+// RoundTrip returns what DecodeJSON(EncodeJSON(v)) returns: a float that
+// encodes as an integer (2.0 as 2) becomes an int64, lists and maps are
+// copied. When v is canonical and its strings are valid UTF-8 it is
+// computed without encoding and decoding; anything else is encoded and
+// decoded. A run reads RoundTrip of its input in its first session, as a
+// resume reads the decoding of what was stored, without decoding a large
+// input it has just encoded.
+func RoundTrip(v any) (any, error) {
+	if out, ok := roundTrip(v); ok {
+		return out, nil
+	}
+	b, err := EncodeJSON(v)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeJSON(b)
+}
+
+// roundTrip is RoundTrip's walk; false when v holds something it does
+// not compute (a non-canonical value, a string that is not valid UTF-8,
+// which the encoding changes, NaN or an infinity, which it refuses).
+func roundTrip(v any) (any, bool) {
+	switch x := v.(type) {
+	case nil, bool, int64:
+		return v, true
+	case string:
+		return x, utf8.ValidString(x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, false
+		}
+		// As DecodeJSON reads the encoding: an integer when its text is
+		// one that fits; otherwise the float, which the shortest text
+		// that EncodeJSON writes gives back exactly.
+		var buf [32]byte
+		if i, err := strconv.ParseInt(string(appendFloat(buf[:0], x)), 10, 64); err == nil {
+			return i, true
+		}
+		return x, true
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			r, ok := roundTrip(e)
+			if !ok {
+				return nil, false
+			}
+			out[i] = r
+		}
+		return out, true
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if !utf8.ValidString(k) {
+				return nil, false
+			}
+			r, ok := roundTrip(e)
+			if !ok {
+				return nil, false
+			}
+			out[k] = r
+		}
+		return out, true
+	}
+	return nil, false
+}
+
 // sizeJSON is about the length of v's compact JSON: exact for integers
 // and for strings with nothing to escape, a guess for other numbers (a
 // capacity hint for EncodeJSON: a wrong guess costs a reallocation, not

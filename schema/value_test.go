@@ -260,3 +260,58 @@ func TestEncodeJSONIntegersExact(t *testing.T) {
 		}
 	}
 }
+
+// roundTripCases are values whose RoundTrip is computed and values
+// where it falls back to encoding and decoding.
+var roundTripCases = []any{
+	nil, true, int64(-3), "plain", "é ✓", 2.0, math.Copysign(0, -1), 2.5, 1e18, 1e19, 1e21, 1e-7, 123456789.125,
+	-9.223372036854775808e18, 9.223372036854775807e18,
+	[]any{1.0, "x", []any{3.0, nil}}, map[string]any{"a": 4.0, "b": map[string]any{"c": []any{0.5}}},
+	"ab\xffcd", map[string]any{"k\xff": int64(1), "k\xfe": int64(2)}, []any{"\xed\xa0\x80"},
+	7, json.Number("12"), json.RawMessage(`{"raw":2.0}`), []string{"typed"},
+}
+
+// TestRoundTripIsDecodeOfEncode: RoundTrip(v) is DecodeJSON(EncodeJSON(v)),
+// the value a resume reads from the stored encoding.
+func TestRoundTripIsDecodeOfEncode(t *testing.T) {
+	for _, v := range roundTripCases {
+		assertRoundTrip(t, v)
+	}
+}
+
+func assertRoundTrip(t *testing.T, v any) {
+	t.Helper()
+	b, err := schema.EncodeJSON(v)
+	if err != nil {
+		if _, rerr := schema.RoundTrip(v); rerr == nil {
+			t.Errorf("RoundTrip(%#v) succeeds where EncodeJSON fails: %v", v, err)
+		}
+		return
+	}
+	want, err := schema.DecodeJSON(b)
+	if err != nil {
+		t.Fatalf("DecodeJSON(%s): %v", b, err)
+	}
+	got, err := schema.RoundTrip(v)
+	if err != nil {
+		t.Fatalf("RoundTrip(%#v): %v", v, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("RoundTrip(%#v) (-decode of encode +roundtrip):\n%s", v, diff)
+	}
+}
+
+// FuzzRoundTrip: for any strings and floats, in a list and a map,
+// RoundTrip is the decoding of the encoding.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add("ab\xffcd", uint64(0x4000000000000000), int64(5))
+	f.Add("", math.Float64bits(1e21), int64(-1))
+	f.Add("\u2028", math.Float64bits(math.Copysign(0, -1)), int64(math.MaxInt64))
+	f.Fuzz(func(t *testing.T, s string, bits uint64, n int64) {
+		fl := math.Float64frombits(bits)
+		assertRoundTrip(t, fl)
+		assertRoundTrip(t, s)
+		assertRoundTrip(t, []any{s, fl, n, []any{fl}})
+		assertRoundTrip(t, map[string]any{s: fl, "n": n, "l": []any{s}})
+	})
+}
