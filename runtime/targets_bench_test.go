@@ -512,6 +512,18 @@ func benchTargets(b *testing.B) {
 	rows = append(rows, row{"one-step workflow, whole process, new store (created, migrated) ≤ 10 ms", ms(w1new.wall), "`smithc check` of it " + ms(start.wall), ratio(w1new.wall, start.wall),
 		ms(w1new.cpu) + " CPU", verdict(w1new.wall <= 10*time.Millisecond)})
 
+	// A 10 MB input: what it costs in peak RSS over the same one-step
+	// workflow run without it (medians; both with the RSS poller).
+	bigSrc := writeFile(b, filepath.Join(dir, "big.smw"), "workflow big {\n  input { data: string }\n  step n {\n    value = len(input.data)\n  }\n  output = n\n}\n")
+	bigIn := writeFile(b, filepath.Join(dir, "big.json"), `{"data":"`+strings.Repeat("x", 10<<20)+`"}`)
+	bigRuns := interleaved(reps,
+		func() cost { c, _ := whole(b, bin, db, "run", one); return c },
+		func() cost { c, _ := whole(b, bin, db, "run", bigSrc, "--input-file", bigIn); return c })
+	noIn, withIn := medianOf(bigRuns[0]), medianOf(bigRuns[1])
+	rows = append(rows, row{"one-step workflow reading a 10 MB input (--input-file), whole process", fmt.Sprintf("%s, %d MB", ms(withIn.wall), withIn.rssKB>>10),
+		fmt.Sprintf("the one-step workflow without it: %d MB", noIn.rssKB>>10), fmt.Sprintf("%.1f× the input's size over it", float64(withIn.rssKB-noIn.rssKB)/float64(10<<10)),
+		ms(withIn.cpu) + " CPU", "—"})
+
 	for _, r := range checkTargetRows(b, bin, dir, reps) {
 		rows = append(rows, row(r))
 	}
