@@ -13,15 +13,15 @@ import (
 	"github.com/smithc/smithc/schema"
 )
 
+// largeInputFile is the size of an --input-file after whose decoding a
+// collection pays for itself.
+const largeInputFile = 1 << 20
+
 // readInputs builds a workflow's input from --input-file (JSON) and then
 // --input k=v pairs, each coerced by the field's type ("n=3" is an int
 // for an int field). The result is validated and defaulted against the
 // schema, after the defaults that read the environment (env("X")) are
 // filled in; every problem is a usage error naming the field.
-// largeInputFile is the size of an --input-file after whose decoding a
-// collection pays for itself.
-const largeInputFile = 1 << 20
-
 func readInputs(wf *ir.Workflow, file string, pairs []string) (map[string]any, error) {
 	t := wf.Input
 	in := map[string]any{}
