@@ -163,7 +163,7 @@ func TestDecodeJSONErrors(t *testing.T) {
 // decodes back to the same value.
 func TestEncodeJSONAsMarshal(t *testing.T) {
 	values := []any{
-		nil, true, false, int64(0), int64(-42), int64(math.MaxInt64), 1.5, math.Copysign(0, -1), 1e-7, 1e21, 123456789.125,
+		nil, true, false, int64(0), int64(-42), int64(math.MaxInt64), 1.5, math.Copysign(0, -1), 1e-7, 1e20, 1e21, 123456789.125, 5e-324, math.MaxFloat64, -1e-6, 0.1,
 		"", "plain", "quote \" backslash \\ tab \t newline \n nul \x00 bell \x07", "ab\xffcd", "\u2028\u2029", "é ✓ 𝄞",
 		"<a href='x'>&amp;</a>",
 		[]any{}, []any{int64(1), "two", []any{nil}}, map[string]any{},
