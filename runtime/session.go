@@ -117,16 +117,18 @@ func (e *Engine) session(ctx context.Context, run *store.Run, sp sessionParams) 
 func (r *runner) prepare() error {
 	var in any
 	var err error
-	if r.stored != nil {
-		// What a resume will decode from the stored encoding, computed
-		// from the value encoded instead of decoding it again (a 10 MB
-		// input was decoded through another 16 MB of buffers).
+	switch {
+	case r.stored != nil:
+		// The first session: what a resume will decode from the stored
+		// encoding, computed from the value encoded instead of decoding
+		// it again (a 10 MB input was decoded through another 16 MB of
+		// buffers).
 		in, err = schema.RoundTrip(r.stored)
 		r.stored = nil
-	} else {
+	case len(r.run.Input) > 0:
 		in, err = schema.DecodeJSON(r.run.Input)
 	}
-	if err != nil && len(r.run.Input) > 0 {
+	if err != nil {
 		return err
 	}
 	// The decoded input is what the run reads from now on: the stored
